@@ -1,0 +1,22 @@
+# The two commands of the README, and a few helpers.
+GO ?= go
+
+.PHONY: lab test bench build
+
+# Run the seed lab stack: the Flask API on :8080 and frontdesk on :8000.
+lab:
+	integration/lab.sh
+
+# Run the whole test suite, installing the Debian test peers when missing.
+test:
+	integration/peers.sh python3-flask nginx
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 60m ./...
+
+# Side-by-side benchmark (not part of the tests).
+bench:
+	integration/peers.sh python3-flask nginx wrk
+	$(GO) run ./integration/bench
+
+build:
+	$(GO) build -o bin/frontdesk ./cmd/frontdesk

@@ -1,0 +1,12 @@
+// Package frontdesk is the root of the Frontdesk module suite. It blank-imports
+// every Frontdesk module so that
+//
+//	xcaddy build --with github.com/frontdesk-proxy/frontdesk
+//
+// builds a Caddy binary with the whole suite, exactly like ./cmd/frontdesk does.
+package frontdesk
+
+import (
+	// Every Frontdesk module; keep in sync with modules/.
+	_ "github.com/frontdesk-proxy/frontdesk/modules/headerpolicy"
+)

@@ -1,0 +1,130 @@
+package integration
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// frontdeskModules are the module IDs the suite registers.
+var frontdeskModules = []string{"http.handlers.header_policy"}
+
+// TestBinaryCommands: the binary behaves as Caddy's does for version,
+// list-modules, adapt and validate.
+func TestBinaryCommands(t *testing.T) {
+	out := run(t, frontdeskBin, "version")
+	if !regexp.MustCompile(`^v2\.11\.\d+ `).MatchString(out) {
+		t.Errorf("version: %q, want Caddy v2.11.x", out)
+	}
+	mods := run(t, frontdeskBin, "list-modules")
+	for _, m := range append(frontdeskModules, "http.handlers.reverse_proxy", "http.handlers.file_server", "tls.issuance.internal") {
+		if !containsLine(mods, m) {
+			t.Errorf("list-modules lacks %s", m)
+		}
+	}
+}
+
+// TestEveryCaddyfileAdaptsAndValidates: every file in caddyfile/ adapts and
+// validates as it ships (its environment defaults).
+func TestEveryCaddyfileAdaptsAndValidates(t *testing.T) {
+	files, err := filepath.Glob(repoFile(t, "caddyfile/*.Caddyfile"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Caddyfiles found: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			adapted := run(t, frontdeskBin, "adapt", "--config", f, "--validate")
+			if !strings.HasPrefix(strings.TrimSpace(adapted), "{") {
+				t.Errorf("adapt printed no JSON: %q", adapted)
+			}
+			// validate provisions every module; keep its storage in a temp dir.
+			cmd := exec.Command(frontdeskBin, "validate", "--config", f)
+			cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir(), "FRONTDESK_LOG_DIR="+t.TempDir())
+			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Valid configuration") {
+				t.Errorf("validate %s: %v\n%s", f, err, out)
+			}
+		})
+	}
+}
+
+// TestValidateRejectsBadHeaderPolicy: a bad header_policy fails adapt and
+// validate with the file, the line and what is wrong.
+func TestValidateRejectsBadHeaderPolicy(t *testing.T) {
+	cases := []struct {
+		name, block string
+		line        int
+		want        string
+	}{
+		{"unknown preset", "\theader_policy apache\n", 2, `unknown preset "apache" (known presets: nginx)`},
+		{"bad CIDR", "\theader_policy nginx {\n\t\ttrusted_proxies 10.0.0.0/33\n\t}\n", 3, `trusted_proxies: "10.0.0.0/33" is not a CIDR range`},
+		{"not an address", "\theader_policy nginx {\n\t\ttrusted_proxies 10.0.0.0/8 proxy.local\n\t}\n", 3, `trusted_proxies: "proxy.local" is neither an IP address, a CIDR range nor private_ranges`},
+		{"unknown subdirective", "\theader_policy nginx {\n\t\thide Server\n\t\tx_real_ip on\n\t}\n", 4, `unknown option "x_real_ip"`},
+		{"bad switch", "\theader_policy {\n\t\treal_ip yes\n\t}\n", 3, `real_ip: want on or off, got "yes"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.Caddyfile")
+			body := "http://myapp.local:8000 {\n" + c.block + "\treverse_proxy 127.0.0.1:8080\n}\n"
+			if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, sub := range []string{"adapt", "validate"} {
+				out, err := exec.Command(frontdeskBin, sub, "--config", path).CombinedOutput()
+				if err == nil {
+					t.Errorf("%s accepted the bad Caddyfile:\n%s", sub, out)
+					continue
+				}
+				msg := logMessages(out)
+				where := path + ":" + strconv.Itoa(c.line)
+				if !strings.Contains(msg, c.want) || !strings.Contains(msg, where) || !strings.Contains(msg, "header_policy") {
+					t.Errorf("%s error should name %q, %q and header_policy:\n%s", sub, where, c.want, msg)
+				}
+			}
+		})
+	}
+}
+
+func run(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
+	out, err := cmd.Output()
+	if err != nil {
+		stderr := ""
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("%s %v: %v\n%s%s", bin, args, err, out, stderr)
+	}
+	return string(out)
+}
+
+// logMessages returns the "msg" of every JSON log line in out, one a line, and
+// the other lines as they are.
+func logMessages(out []byte) string {
+	var sb strings.Builder
+	for _, line := range strings.Split(string(out), "\n") {
+		var entry struct {
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg != "" {
+			line = entry.Msg
+		}
+		sb.WriteString(line + "\n")
+	}
+	return sb.String()
+}
+
+func containsLine(s, line string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) == line {
+			return true
+		}
+	}
+	return false
+}

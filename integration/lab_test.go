@@ -1,0 +1,318 @@
+package integration
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+)
+
+// lab is the seed lab running on free loopback ports: the Flask API and
+// frontdesk with caddyfile/lab.Caddyfile in front of it.
+type lab struct {
+	flask     *harness.Flask
+	flaskPort int
+	fd        *harness.Frontdesk
+	proxy     string // frontdesk's HTTP address
+	logDir    string
+}
+
+// startLab starts the Flask API and frontdesk with the given Caddyfile (the
+// lab's unless another is given) proxying to it.
+func startLab(t *testing.T, caddyfile string) *lab {
+	t.Helper()
+	requirePeer(t, "python3-flask")
+	l := &lab{logDir: t.TempDir()}
+	var err error
+	if l.flaskPort, err = harness.FreePort(); err != nil {
+		t.Fatal(err)
+	}
+	l.startFlask(t)
+	l.fd, l.proxy = startFrontdesk(t, caddyfile, l.logDir, l.flask.Addr)
+	return l
+}
+
+func (l *lab) startFlask(t *testing.T) {
+	t.Helper()
+	f, err := harness.StartFlaskOn(l.logDir, l.flaskPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, f.Process)
+	l.flask = f
+}
+
+// startFrontdesk runs a Caddyfile that follows lab.Caddyfile's environment
+// conventions with upstream as $LAB_API, and returns its HTTP address.
+func startFrontdesk(t *testing.T, caddyfile, logDir, upstream string) (*harness.Frontdesk, string) {
+	t.Helper()
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	fd, err := harness.StartFrontdesk(frontdeskBin, logDir, "frontdesk-"+filepath.Base(caddyfile), caddyfile, []string{
+		"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port),
+		"FRONTDESK_LOG_DIR=" + logDir,
+		"LAB_API=" + upstream,
+	}, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, fd.Process)
+	return fd, addr
+}
+
+// client sends exactly the headers a test sets (plus Host): no automatic
+// Accept-Encoding, no connection reuse between tests.
+var client = &http.Client{
+	Timeout:   10 * time.Second,
+	Transport: &http.Transport{DisableCompression: true, DisableKeepAlives: true},
+	CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	},
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// do sends a request like the lab's curl commands: Host myapp.local,
+// User-Agent curl, Accept */*, plus extra headers ("Name: value").
+func do(t *testing.T, method, url, body string, extra ...string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "myapp.local"
+	req.Header.Set("User-Agent", "curl/7.88.1")
+	req.Header.Set("Accept", "*/*")
+	for _, h := range extra {
+		name, value, _ := strings.Cut(h, ": ")
+		if name == "Host" {
+			req.Host = value
+			continue
+		}
+		req.Header.Add(name, value)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, url, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// seedAnswers are the lab's endpoints and the exact bodies the seed shows
+// (compact JSON, keys in the seed's order, newline-terminated like Flask).
+var seedAnswers = []struct {
+	method, path, body, want string
+}{
+	{"GET", "/", "", `{"application":"Linux Mastery API","version":"1.0","endpoints":["/","/healthz","/api/hello","/api/echo"]}` + "\n"},
+	{"GET", "/healthz", "", `{"status":"healthy"}` + "\n"},
+	{"GET", "/api/hello?name=Linux", "", `{"message":"Hello, Linux!"}` + "\n"},
+	{"GET", "/api/hello?name=DevOps", "", `{"message":"Hello, DevOps!"}` + "\n"},
+	{"GET", "/api/hello", "", `{"message":"Hello, World!"}` + "\n"},
+	{"POST", "/api/echo", `{"course": "Linux Mastery"}`, `{"echoed":{"course":"Linux Mastery"}}` + "\n"},
+}
+
+// TestLabAPIDirect: the Flask API answers every endpoint as the seed shows
+// (checklist: "The Flask API runs and responds on port 8080"; here on a free
+// port, the quick start uses 8080).
+func TestLabAPIDirect(t *testing.T) {
+	l := startLab(t, repoFile(t, "caddyfile/lab.Caddyfile"))
+	for _, c := range seedAnswers {
+		extra := []string{"Host: 127.0.0.1"}
+		if c.body != "" {
+			extra = append(extra, "Content-Type: application/json")
+		}
+		got := do(t, c.method, "http://"+l.flask.Addr+c.path, c.body, extra...)
+		if got.status != 200 || got.body != c.want {
+			t.Errorf("%s %s direct: got %d %q, want 200 %q", c.method, c.path, got.status, got.body, c.want)
+		}
+		if ct := got.header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s %s direct: Content-Type %q", c.method, c.path, ct)
+		}
+	}
+	got := do(t, "GET", "http://"+l.flask.Addr+"/api/headers", "", "Host: localhost:8080")
+	want := `{"headers":{"Host":"localhost:8080","User-Agent":"curl/7.88.1","Accept":"*/*","Connection":"close"}}` + "\n"
+	if got.body != want {
+		t.Errorf("/api/headers direct: got %q, want %q", got.body, want)
+	}
+}
+
+// TestLabProxiesEveryEndpoint: frontdesk forwards all endpoints for Host
+// myapp.local with the same status, body and content type.
+func TestLabProxiesEveryEndpoint(t *testing.T) {
+	l := startLab(t, repoFile(t, "caddyfile/lab.Caddyfile"))
+	for _, c := range seedAnswers {
+		var extra []string
+		if c.body != "" {
+			extra = append(extra, "Content-Type: application/json")
+		}
+		got := do(t, c.method, "http://"+l.proxy+c.path, c.body, extra...)
+		if got.status != 200 || got.body != c.want {
+			t.Errorf("%s %s via frontdesk: got %d %q, want 200 %q", c.method, c.path, got.status, got.body, c.want)
+		}
+		if ct := got.header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s %s via frontdesk: Content-Type %q", c.method, c.path, ct)
+		}
+	}
+	// The lab's Step 1 of Part 4: status only.
+	if got := do(t, "GET", "http://"+l.proxy+"/healthz", ""); got.status != 200 {
+		t.Errorf("/healthz via frontdesk: status %d", got.status)
+	}
+}
+
+// TestLabForwardedHeaders is the lab's "critical test": /api/headers shows
+// what the Flask app receives through the proxy.
+func TestLabForwardedHeaders(t *testing.T) {
+	l := startLab(t, repoFile(t, "caddyfile/lab.Caddyfile"))
+	got := do(t, "GET", "http://"+l.proxy+"/api/headers", "")
+	if got.status != 200 {
+		t.Fatalf("status %d: %s", got.status, got.body)
+	}
+	want := map[string]string{
+		"Host":              "myapp.local",
+		"X-Real-Ip":         "127.0.0.1",
+		"X-Forwarded-For":   "127.0.0.1",
+		"X-Forwarded-Proto": "http",
+		"User-Agent":        "curl/7.88.1",
+		"Accept":            "*/*",
+	}
+	assertHeaders(t, "lab /api/headers", backendHeaders(t, got.body), want)
+
+	// A forged X-Real-IP / X-Forwarded-* from the client never reaches the app.
+	got = do(t, "GET", "http://"+l.proxy+"/api/headers", "",
+		"X-Real-IP: 6.6.6.6", "X-Forwarded-For: 1.2.3.4", "X-Forwarded-Proto: https", "X-Forwarded-Host: evil.example")
+	assertHeaders(t, "lab /api/headers spoofed", backendHeaders(t, got.body), want)
+}
+
+// TestLabHidesBackendIdentity: the upstream's Server and X-Powered-By never
+// reach the client.
+func TestLabHidesBackendIdentity(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "Werkzeug/2.2.2 Python/3.11.2")
+		w.Header().Set("X-Powered-By", "PHP/8.2.7")
+		w.Header().Set("X-App", "kept")
+		w.Write([]byte("ok"))
+	}))
+	defer backend.Close()
+	_, proxy := startFrontdesk(t, repoFile(t, "caddyfile/lab.Caddyfile"), t.TempDir(), strings.TrimPrefix(backend.URL, "http://"))
+	got := do(t, "GET", "http://"+proxy+"/", "")
+	if got.status != 200 || got.body != "ok" {
+		t.Fatalf("got %d %q", got.status, got.body)
+	}
+	for _, h := range []string{"Server", "X-Powered-By"} {
+		if v, ok := got.header[h]; ok {
+			t.Errorf("%s reached the client: %q", h, v)
+		}
+	}
+	if got.header.Get("X-App") != "kept" {
+		t.Errorf("other upstream headers must pass: X-App = %q", got.header.Get("X-App"))
+	}
+
+	// And the same through the real Flask app.
+	l := startLab(t, repoFile(t, "caddyfile/lab.Caddyfile"))
+	direct := do(t, "GET", "http://"+l.flask.Addr+"/healthz", "")
+	if !strings.HasPrefix(direct.header.Get("Server"), "Werkzeug/") {
+		t.Fatalf("Flask's Server header: %q (expected Werkzeug)", direct.header.Get("Server"))
+	}
+	if v := do(t, "GET", "http://"+l.proxy+"/healthz", "").header.Values("Server"); len(v) != 0 {
+		t.Errorf("Flask's Server header reached the client: %q", v)
+	}
+}
+
+// TestLabBackendDown: stopping the Flask process gives 502 Bad Gateway and an
+// error-log line that names the upstream and "connection refused"; restarting
+// it gives 200 again (the lab's Part 4).
+func TestLabBackendDown(t *testing.T) {
+	l := startLab(t, repoFile(t, "caddyfile/lab.Caddyfile"))
+	if got := do(t, "GET", "http://"+l.proxy+"/healthz", ""); got.status != 200 {
+		t.Fatalf("before stop: %d", got.status)
+	}
+	l.flask.Stop()
+
+	got := do(t, "GET", "http://"+l.proxy+"/healthz", "")
+	if got.status != http.StatusBadGateway {
+		t.Fatalf("backend down: status %d, want 502", got.status)
+	}
+	errorLog := filepath.Join(l.logDir, "myapi.error.log")
+	var line string
+	deadline := time.Now().Add(5 * time.Second)
+	for line == "" && time.Now().Before(deadline) {
+		b, _ := os.ReadFile(errorLog)
+		for _, ln := range strings.Split(string(b), "\n") {
+			if strings.Contains(ln, l.flask.Addr) && strings.Contains(ln, "connection refused") {
+				line = ln
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if line == "" {
+		b, _ := os.ReadFile(errorLog)
+		t.Fatalf("no line naming %s and \"connection refused\" in %s:\n%s", l.flask.Addr, errorLog, b)
+	}
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(line), &entry); err != nil {
+		t.Fatalf("error log line is not JSON: %v: %s", err, line)
+	}
+	if entry["level"] != "error" || entry["status"] != float64(502) {
+		t.Errorf("error log entry: level %v status %v, want error 502: %s", entry["level"], entry["status"], line)
+	}
+
+	l.startFlask(t)
+	got = do(t, "GET", "http://"+l.proxy+"/healthz", "")
+	if got.status != 200 || got.body != `{"status":"healthy"}`+"\n" {
+		t.Fatalf("after restart: %d %q", got.status, got.body)
+	}
+	access, _ := os.ReadFile(filepath.Join(l.logDir, "myapi.access.log"))
+	if n := strings.Count(string(access), `"uri":"/healthz"`); n != 3 {
+		t.Errorf("access log has %d /healthz entries, want 3:\n%s", n, access)
+	}
+}
+
+// backendHeaders decodes the Flask app's /api/headers answer.
+func backendHeaders(t *testing.T, body string) map[string]string {
+	t.Helper()
+	var v struct {
+		Headers map[string]string `json:"headers"`
+	}
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("decoding /api/headers %q: %v", body, err)
+	}
+	return v.Headers
+}
+
+func assertHeaders(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	for k, w := range want {
+		if g, ok := got[k]; !ok || g != w {
+			t.Errorf("%s: %s = %q (present %v), want %q", what, k, g, ok, w)
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: unexpected header %s: %q", what, k, g)
+		}
+	}
+}

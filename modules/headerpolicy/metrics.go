@@ -1,0 +1,36 @@
+package headerpolicy
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// policyMetrics are the handler's Prometheus collectors.
+type policyMetrics struct {
+	replaced *prometheus.CounterVec
+}
+
+// metrics are created once per process and registered into each config's
+// registry, so counts survive config reloads.
+var metrics = &policyMetrics{
+	replaced: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "frontdesk",
+		Subsystem: "header_policy",
+		Name:      "untrusted_headers_replaced_total",
+		Help:      "Forwarding headers sent by an untrusted client that header_policy replaced or removed, by header.",
+	}, []string{"header"}),
+}
+
+func registerMetrics(reg *prometheus.Registry) (*policyMetrics, error) {
+	if reg == nil {
+		return metrics, nil
+	}
+	if err := reg.Register(metrics.replaced); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if !errors.As(err, &are) {
+			return nil, err
+		}
+	}
+	return metrics, nil
+}
