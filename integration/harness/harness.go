@@ -76,7 +76,7 @@ type Process struct {
 // Start runs name with args in dir with env added to the current environment.
 // Output goes to a log file in logDir.
 func Start(logDir, name string, env []string, dir string, argv ...string) (*Process, error) {
-	logPath := filepath.Join(logDir, sanitize(name)+".log")
+	logPath := filepath.Join(logDir, FileName(name)+".log")
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -187,7 +187,8 @@ func (p *Process) WaitHTTP(url string, want int, timeout time.Duration) error {
 	return fmt.Errorf("%s: %s did not answer %d within %s (last: %s):\n%s", p.Name, url, want, timeout, last, tail(p.Log(), 40))
 }
 
-func sanitize(s string) string {
+// FileName turns a process or target name into a file name.
+func FileName(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r == '/' || r == ' ' {
 			return '_'

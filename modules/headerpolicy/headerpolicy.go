@@ -162,7 +162,14 @@ func (h *Handler) Validate() error {
 // to the response.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	peer, peerOK := peerAddr(r.RemoteAddr)
-	trusted := peerOK && h.isTrusted(peer)
+	var trusted bool
+	if peerOK {
+		trusted = h.isTrusted(peer)
+	} else {
+		// A peer without an IP (a Unix socket) is trusted only if the server's
+		// trusted_proxies_unix said so.
+		trusted, _ = caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
+	}
 	if !trusted {
 		h.countSpoofed(r.Header)
 	}
@@ -179,8 +186,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	// X-Real-IP
 	switch {
-	case trusted && validIP(r.Header.Get(hdrRealIP)):
-		r.Header[hdrRealIP] = []string{r.Header.Get(hdrRealIP)}
+	case trusted && validIP(lastValue(r.Header, hdrRealIP)):
+		r.Header[hdrRealIP] = []string{lastValue(r.Header, hdrRealIP)}
 	case h.realIP && peerOK:
 		r.Header[hdrRealIP] = []string{peer.String()}
 	default:
@@ -333,9 +340,10 @@ func lastValue(hdr http.Header, name string) string {
 	return ""
 }
 
+// validIP accepts an IP address without a zone.
 func validIP(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
+	ip, err := netip.ParseAddr(s)
+	return err == nil && ip.Zone() == ""
 }
 
 // validRequestID accepts 1 to 200 visible ASCII characters without separators

@@ -41,7 +41,12 @@ func parseRange(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("trusted_proxies: %q is not a CIDR range: %v", s, err)
+			// netip's message repeats the input; keep only the reason.
+			reason := err.Error()
+			if i := strings.LastIndex(reason, "): "); i >= 0 {
+				reason = reason[i+3:]
+			}
+			return netip.Prefix{}, fmt.Errorf("trusted_proxies: %q is not a CIDR range (%s)", s, reason)
 		}
 		return p.Masked(), nil
 	}

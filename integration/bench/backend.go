@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+)
+
+// bodySize is the size of the backend's JSON response, in bytes.
+const bodySize = 1024
+
+// poweredBy is sent by the backend in X-Powered-By. header_policy's nginx
+// preset hides it from clients, so its absence proves the policy is in the
+// chain (and the benchmark pays for the hiding), while direct, plain
+// reverse_proxy and nginx pass it through.
+const poweredBy = "frontdesk-bench"
+
+// body is the fixed 1 KiB JSON document the backend answers with.
+var body = makeBody()
+
+func makeBody() []byte {
+	prefix := `{"service":"frontdesk-bench","status":"ok","items":[1,2,3,4,5],"padding":"`
+	suffix := `"}` + "\n"
+	pad := bodySize - len(prefix) - len(suffix)
+	b := make([]byte, 0, bodySize)
+	b = append(b, prefix...)
+	b = append(b, bytes.Repeat([]byte("x"), pad)...)
+	b = append(b, suffix...)
+	if len(b) != bodySize {
+		panic(fmt.Sprintf("backend body is %d bytes, want %d", len(b), bodySize))
+	}
+	return b
+}
+
+// serveBackend runs the benchmark's backend on addr until the process is
+// killed or its parent (the bench program) goes away.
+func serveBackend(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	go exitWithParent()
+	srv := &http.Server{Handler: backendHandler(), ReadHeaderTimeout: 10 * time.Second}
+	return srv.Serve(ln)
+}
+
+// backendHandler answers GET (and HEAD) on any path with body.
+func backendHandler() http.Handler {
+	contentLength := strconv.Itoa(len(body))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", contentLength)
+		h.Set("X-Powered-By", poweredBy)
+		if r.Method == http.MethodGet {
+			w.Write(body)
+		}
+	})
+}
+
+// exitWithParent ends the backend if the bench program dies without stopping
+// it (SIGKILL, crash): the harness starts peers in their own process group,
+// so nothing else would.
+func exitWithParent() {
+	parent := os.Getppid()
+	for range time.Tick(time.Second) {
+		if os.Getppid() != parent {
+			os.Exit(0)
+		}
+	}
+}

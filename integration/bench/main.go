@@ -1,0 +1,204 @@
+// Command bench measures what Frontdesk's header_policy costs when proxying,
+// side by side with plain reverse_proxy, nginx and no proxy at all.
+//
+// From the repository root:
+//
+//	go run ./integration/bench [-duration 5s] [-rounds 3] [-connections 64] [-threads 1]
+//		[-warmup 2s] [-retry-busy 0.25] [-upstream-idle N] [-markdown FILE] [-keep]
+//
+// It builds ./cmd/frontdesk into a temporary directory and starts, on
+// 127.0.0.1 only, a minimal Go backend (this program re-executed with the
+// internal -serve-backend flag) that answers GET with a fixed 1 KiB JSON body,
+// and in front of it:
+//
+//   - direct: no proxy, wrk talks to the backend;
+//   - frontdesk header_policy: `header_policy nginx` + `reverse_proxy`;
+//   - frontdesk reverse_proxy: `reverse_proxy` alone (the baseline);
+//   - nginx: the seed lab's server block (proxy_pass and its four
+//     proxy_set_header lines) with upstream keepalive 64, worker_processes
+//     as the harness sets it (1), which the report states.
+//
+// After one warm-up run per target, it runs `wrk -t1 -c64 -d5s --latency`
+// against each target in turn, round after round (A B C D, A B C D, ...),
+// and prints a Markdown table of the median req/s and p99 latency per target,
+// the ratio to frontdesk reverse_proxy, and the key ratio
+// header_policy / reverse_proxy (target: at least 0.97), then every round's
+// figures. During each run it measures from /proc how much CPU other
+// processes took; a run disturbed by more than -retry-busy cores is run again
+// (twice at most) and the report says so.
+//
+// Both Frontdesk targets use Caddy's default of 32 idle upstream connections,
+// fewer than wrk's 64 client connections, so they open and close backend
+// connections all the time; -upstream-idle 64 matches nginx's keepalive 64.
+//
+// Every process it starts is stopped by PID at the end and on Ctrl-C. It
+// needs wrk and nginx (Debian's /usr/bin/wrk and /usr/sbin/nginx) and is not
+// a test: `go test` does not run it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// config is the command line.
+type config struct {
+	wrk       wrkOptions
+	rounds    int
+	warmup    time.Duration
+	retryBusy float64 // re-run a run when others used more cores than this; 0: never
+	idle      int     // keepalive_idle_conns_per_host for Frontdesk; 0: Caddy's default
+	markdown  string
+	keep      bool
+}
+
+func main() {
+	var c config
+	serveAddr := flag.String("serve-backend", "", "internal: run the backend on this address")
+	flag.DurationVar(&c.wrk.Duration, "duration", 5*time.Second, "length of each wrk run (whole seconds)")
+	flag.IntVar(&c.rounds, "rounds", 3, "number of rounds; each round runs wrk once against every target")
+	flag.IntVar(&c.wrk.Connections, "connections", 64, "wrk connections (-c)")
+	flag.IntVar(&c.wrk.Threads, "threads", 1, "wrk threads (-t)")
+	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "length of the warm-up wrk run per target; 0 for none")
+	flag.Float64Var(&c.retryBusy, "retry-busy", 0.25, "run a measurement again (up to twice) when other processes kept more than this many cores busy during it; 0 never")
+	flag.IntVar(&c.idle, "upstream-idle", 0, "if > 0, set keepalive_idle_conns_per_host in both Frontdesk targets' reverse_proxy (0: Caddy's default, 32)")
+	flag.StringVar(&c.markdown, "markdown", "", "also write the Markdown report to this file")
+	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, configs, logs)")
+	flag.Usage = usage
+	flag.Parse()
+
+	if *serveAddr != "" {
+		if err := serveBackend(*serveAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "backend:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if flag.NArg() > 0 || c.rounds < 1 || c.wrk.Connections < 1 || c.wrk.Threads < 1 ||
+		c.wrk.Threads > c.wrk.Connections || c.wrk.Duration < time.Second || c.warmup < 0 ||
+		c.retryBusy < 0 || c.idle < 0 {
+		usage()
+		os.Exit(2)
+	}
+	os.Exit(run(c))
+}
+
+// usage prints the flags, leaving out the internal -serve-backend.
+func usage() {
+	out := flag.CommandLine.Output()
+	fmt.Fprintln(out, "usage: go run ./integration/bench [flags]")
+	flag.VisitAll(func(f *flag.Flag) {
+		if f.Name == "serve-backend" {
+			return
+		}
+		def := ""
+		if f.DefValue != "" {
+			def = " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(out, "  -%s\n    \t%s%s\n", f.Name, f.Usage, def)
+	})
+}
+
+// step reports progress on stderr; the report itself goes to stdout.
+func step(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// run does the whole benchmark and returns the exit code.
+func run(c config) int {
+	wrk := findTool("wrk", "/usr/bin/wrk")
+	nginx := findTool("nginx", "/usr/sbin/nginx")
+	for _, bin := range []string{wrk, nginx} {
+		if _, err := os.Stat(bin); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %s not found; install Debian's wrk and nginx\n", bin)
+			return 1
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ps := &procs{}
+	defer ps.stopAll()
+
+	// First Ctrl-C: stop wrk and every process, then let run return. A
+	// second one exits at once.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "\nbench: interrupted, stopping every process")
+		cancel()
+		go ps.stopAll()
+		<-sigs
+		os.Exit(130)
+	}()
+
+	dir, err := os.MkdirTemp("", "frontdesk-bench-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	err = bench(ctx, c, ps, dir, wrk, nginx)
+	ps.stopAll()
+	switch {
+	case ctx.Err() != nil:
+		if c.keep {
+			fmt.Fprintf(os.Stderr, "bench: interrupted; kept %s\n", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
+		return 130
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "bench: %v\nbench: logs are in %s\n", err, dir)
+		return 1
+	case c.keep:
+		fmt.Fprintf(os.Stderr, "bench: kept %s\n", dir)
+	default:
+		os.RemoveAll(dir)
+	}
+	return 0
+}
+
+// bench starts the targets, measures them and prints the report.
+func bench(ctx context.Context, c config, ps *procs, dir, wrk, nginx string) error {
+	bin, targets, err := startTargets(ctx, c, ps, dir)
+	if err != nil {
+		return err
+	}
+	ours := ps.ids()
+	ours[os.Getpid()] = true
+	m := &measurer{ctx: ctx, c: c, wrk: wrk, meter: newCPUMeter(ours)}
+	results, err := m.measure(targets)
+	if err != nil {
+		return err
+	}
+
+	var sums []summary
+	for _, t := range targets {
+		sums = append(sums, summarize(t.Name, results[t.Name]))
+	}
+	notes := append(m.notes, varianceNotes(sums, c.retryBusy)...)
+	out := report(environment(wrk, nginx, bin), c, sums, notes)
+	fmt.Print("\n" + out)
+	if c.markdown != "" {
+		if err := os.WriteFile(c.markdown, []byte(out), 0o644); err != nil {
+			return err
+		}
+		step("wrote %s", c.markdown)
+	}
+	return ctx.Err()
+}
+
+// findTool looks name up on PATH, falling back to Debian's location.
+func findTool(name, fallback string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return fallback
+}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// keyRatioTarget is the least header_policy / reverse_proxy throughput ratio
+// that counts as "header_policy costs nothing worth mentioning".
+const keyRatioTarget = 0.97
+
+// summary is one target's medians over all rounds.
+type summary struct {
+	Name   string
+	RPS    float64
+	P99    time.Duration
+	Rounds []wrkResult
+}
+
+func summarize(name string, rounds []wrkResult) summary {
+	rps := make([]float64, len(rounds))
+	p99 := make([]float64, len(rounds))
+	for i, r := range rounds {
+		rps[i] = r.RequestsPerSec
+		p99[i] = float64(r.P99)
+	}
+	return summary{Name: name, RPS: median(rps), P99: time.Duration(median(p99)), Rounds: rounds}
+}
+
+// median of xs (the mean of the middle two for an even count).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// spread is (max-min)/median of the req/s of every round, in percent.
+func (s summary) spread() float64 {
+	if len(s.Rounds) < 2 || s.RPS == 0 {
+		return 0
+	}
+	lo, hi := s.Rounds[0].RequestsPerSec, s.Rounds[0].RequestsPerSec
+	for _, r := range s.Rounds[1:] {
+		lo, hi = min(lo, r.RequestsPerSec), max(hi, r.RequestsPerSec)
+	}
+	return (hi - lo) / s.RPS * 100
+}
+
+// report renders the Markdown report: the environment, the summary table,
+// the key ratio, every round's figures and notes (errors, interference).
+func report(env string, c config, sums []summary, notes []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", env)
+	upstream := "Caddy's default keepalive_idle_conns_per_host (32)"
+	if c.idle > 0 {
+		upstream = fmt.Sprintf("keepalive_idle_conns_per_host %d", c.idle)
+	}
+	fmt.Fprintf(&b, "wrk -t%d -c%d -d%s --latency, %d rounds interleaved round-robin, medians; 1 KiB JSON response over loopback; "+
+		"nginx worker_processes %s, upstream keepalive 64; Frontdesk reverse_proxy with %s.\n\n",
+		c.wrk.Threads, c.wrk.Connections, wrkDuration(c.wrk.Duration), c.rounds, nginxWorkers, upstream)
+
+	base := find(sums, baseline)
+	fmt.Fprintf(&b, "| target | req/s (median) | p99 (median) | vs `%s` |\n", baseline)
+	b.WriteString("|---|---:|---:|---:|\n")
+	for _, s := range sums {
+		name := s.Name
+		if name == targetNginx {
+			name += " (worker_processes " + nginxWorkers + ")"
+		}
+		r := "n/a"
+		if base != nil && base.RPS > 0 {
+			r = fmt.Sprintf("%.3f", s.RPS/base.RPS)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, formatRPS(s.RPS), formatLatency(s.P99), r)
+	}
+	b.WriteString("\n")
+
+	hp, rp := find(sums, targetHeaderPolicy), find(sums, targetReverseProxy)
+	var perRound []float64
+	if hp != nil && rp != nil && rp.RPS > 0 {
+		for i := range min(len(hp.Rounds), len(rp.Rounds)) {
+			perRound = append(perRound, hp.Rounds[i].RequestsPerSec/rp.Rounds[i].RequestsPerSec)
+		}
+		r := hp.RPS / rp.RPS
+		verdict := "meets"
+		if r < keyRatioTarget {
+			verdict = "BELOW"
+		}
+		fmt.Fprintf(&b, "**header_policy / reverse_proxy = %.3f** (target ≥ %.2f: %s; median of the per-round ratios: %.3f)\n\n",
+			r, keyRatioTarget, verdict, median(perRound))
+	}
+
+	b.WriteString("Per round: req/s, p99, cores other processes used meanwhile (↻ = run again after interference).\n\n")
+	b.WriteString("| target |")
+	for i := range c.rounds {
+		fmt.Fprintf(&b, " round %d |", i+1)
+	}
+	b.WriteString(" spread |\n|---|")
+	for range c.rounds {
+		b.WriteString("---:|")
+	}
+	b.WriteString("---:|\n")
+	for _, s := range sums {
+		fmt.Fprintf(&b, "| %s |", s.Name)
+		for _, r := range s.Rounds {
+			fmt.Fprintf(&b, " %s, %s, %.2f%s |", formatRPS(r.RequestsPerSec), formatLatency(r.P99), r.OtherCPU, strings.Repeat(" ↻", r.Retries))
+		}
+		fmt.Fprintf(&b, " %.1f%% |\n", s.spread())
+	}
+	if perRound != nil {
+		b.WriteString("| header_policy / reverse_proxy |")
+		for _, r := range perRound {
+			fmt.Fprintf(&b, " %.3f |", r)
+		}
+		b.WriteString(" |\n")
+	}
+
+	if len(notes) > 0 {
+		b.WriteString("\nNotes:\n\n")
+		for _, n := range notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
+// varianceNotes says which figures are shaky: runs disturbed by other
+// processes and targets whose rounds disagree.
+func varianceNotes(sums []summary, retryBusy float64) []string {
+	var notes []string
+	worst, retried, disturbed := 0.0, 0, 0
+	for _, s := range sums {
+		for _, r := range s.Rounds {
+			worst = max(worst, r.OtherCPU)
+			retried += r.Retries
+			if retryBusy > 0 && r.OtherCPU > retryBusy {
+				disturbed++
+			}
+		}
+	}
+	if retried > 0 {
+		notes = append(notes, fmt.Sprintf("%d runs were repeated because other processes took more than %.2f cores during them", retried, retryBusy))
+	}
+	if disturbed > 0 {
+		notes = append(notes, fmt.Sprintf("%d of the kept runs were still disturbed after %d repeats", disturbed, maxRetries))
+	}
+	if worst > 0.1 {
+		notes = append(notes, fmt.Sprintf("other processes kept up to %.2f cores busy during the kept runs: the machine was shared and the figures are noisy", worst))
+	}
+	for _, s := range sums {
+		if s.spread() > 10 {
+			notes = append(notes, fmt.Sprintf("%s varied by %.1f%% between rounds; consider more or longer rounds", s.Name, s.spread()))
+		}
+	}
+	return notes
+}
+
+func find(sums []summary, name string) *summary {
+	for i := range sums {
+		if sums[i].Name == name {
+			return &sums[i]
+		}
+	}
+	return nil
+}
+
+// formatRPS writes req/s with thousands separators and no decimals.
+func formatRPS(v float64) string {
+	s := strconv.FormatInt(int64(v+0.5), 10)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+// formatLatency writes d like wrk does: 604.00us, 1.38ms, 2.10s.
+func formatLatency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.2fus", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+// environment describes the machine and the software measured, on one line.
+func environment(wrk, nginx, frontdesk string) string {
+	return fmt.Sprintf("%s; nproc %s; CPU %s; %s; frontdesk (Caddy) %s; wrk %s; nginx %s",
+		time.Now().Format("2006-01-02 15:04:05 MST"), nproc(), cpuModel(), runtime.Version(),
+		firstWord(frontdesk, "version"), wrkVersion(wrk), nginxVersion(nginx))
+}
+
+func nproc() string {
+	if out, err := exec.Command("nproc").Output(); err == nil {
+		return strings.TrimSpace(string(out))
+	}
+	return strconv.Itoa(runtime.NumCPU())
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// wrkVersion reads "wrk debian/4.1.0-3+b2 [epoll] Copyright ..." (wrk -v
+// prints it with its usage and exits 1).
+func wrkVersion(wrk string) string {
+	out, _ := exec.Command(wrk, "-v").CombinedOutput()
+	line, _, _ := strings.Cut(string(out), "\n")
+	if f := strings.Fields(line); len(f) >= 2 && f[0] == "wrk" {
+		return f[1]
+	}
+	return "unknown"
+}
+
+// nginxVersion reads "nginx version: nginx/1.22.1" from nginx -v.
+func nginxVersion(nginx string) string {
+	out, _ := exec.Command(nginx, "-v").CombinedOutput()
+	s := strings.TrimSpace(string(out))
+	if _, v, ok := strings.Cut(s, "nginx/"); ok {
+		return v
+	}
+	return "unknown"
+}
+
+// firstWord runs bin with args and returns the first word of its output.
+func firstWord(bin string, args ...string) string {
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(out)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}

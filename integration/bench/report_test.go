@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{7}, 7},
+	} {
+		if got := median(tt.xs); got != tt.want {
+			t.Errorf("median(%v) = %v, want %v", tt.xs, got, tt.want)
+		}
+	}
+}
+
+func TestFormatRPS(t *testing.T) {
+	for in, want := range map[float64]string{0: "0", 999.6: "1,000", 42865.21: "42,865", 1234567: "1,234,567"} {
+		if got := formatRPS(in); got != want {
+			t.Errorf("formatRPS(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReport(t *testing.T) {
+	round := func(rps float64, other float64, retries int) wrkResult {
+		return wrkResult{RequestsPerSec: rps, P99: 2 * time.Millisecond, Requests: 1000, OtherCPU: other, Retries: retries}
+	}
+	sums := []summary{
+		summarize(targetDirect, []wrkResult{round(40000, 0, 0), round(41000, 0, 0), round(39000, 0, 0)}),
+		summarize(targetHeaderPolicy, []wrkResult{round(9800, 0, 0), round(9700, 0.4, 2), round(9900, 0, 0)}),
+		summarize(targetReverseProxy, []wrkResult{round(10000, 0, 0), round(10000, 0, 0), round(10000, 0, 0)}),
+		summarize(targetNginx, []wrkResult{round(20000, 0, 0), round(20000, 0, 1), round(20000, 0, 0)}),
+	}
+	c := config{wrk: wrkOptions{Threads: 1, Connections: 64, Duration: 5 * time.Second}, rounds: 3}
+	out := report("env line", c, sums, varianceNotes(sums, 0.25))
+	for _, want := range []string{
+		"| direct | 40,000 | 2.00ms | 4.000 |",
+		"| frontdesk header_policy | 9,800 | 2.00ms | 0.980 |",
+		"| frontdesk reverse_proxy | 10,000 | 2.00ms | 1.000 |",
+		"| nginx (worker_processes 1) | 20,000 | 2.00ms | 2.000 |",
+		"**header_policy / reverse_proxy = 0.980** (target ≥ 0.97: meets; median of the per-round ratios: 0.980)",
+		"9,700, 2.00ms, 0.40 ↻ ↻ |",
+		"| header_policy / reverse_proxy | 0.980 | 0.970 | 0.990 | |",
+		"3 runs were repeated",
+		"1 of the kept runs were still disturbed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
