@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -49,7 +50,13 @@ func (m *measurer) measure(targets []target) (map[string][]wrkResult, error) {
 
 	results := make(map[string][]wrkResult)
 	for r := 1; r <= m.c.rounds; r++ {
-		for _, t := range targets {
+		// Odd rounds run the targets in order, even rounds in reverse, so a
+		// target is not always measured just after the same neighbour.
+		order := slices.Clone(targets)
+		if r%2 == 0 {
+			slices.Reverse(order)
+		}
+		for _, t := range order {
 			res, err := m.once(r, t)
 			if err != nil {
 				return nil, err

@@ -69,7 +69,7 @@ func report(env string, c config, sums []summary, notes []string) string {
 	if c.idle > 0 {
 		upstream = fmt.Sprintf("keepalive_idle_conns_per_host %d", c.idle)
 	}
-	fmt.Fprintf(&b, "wrk -t%d -c%d -d%s --latency, %d rounds interleaved round-robin, medians; 1 KiB JSON response over loopback; "+
+	fmt.Fprintf(&b, "wrk -t%d -c%d -d%s --latency, %d rounds interleaved (order reversed every other round), medians; 1 KiB JSON response over loopback; "+
 		"nginx worker_processes %s, upstream keepalive 64; Frontdesk reverse_proxy with %s.\n\n",
 		c.wrk.Threads, c.wrk.Connections, wrkDuration(c.wrk.Duration), c.rounds, nginxWorkers, upstream)
 
@@ -95,13 +95,15 @@ func report(env string, c config, sums []summary, notes []string) string {
 		for i := range min(len(hp.Rounds), len(rp.Rounds)) {
 			perRound = append(perRound, hp.Rounds[i].RequestsPerSec/rp.Rounds[i].RequestsPerSec)
 		}
-		r := hp.RPS / rp.RPS
+		// The paired ratio: both targets ran back to back in each round, so
+		// the machine's drift between rounds cancels out of it.
+		r := median(perRound)
 		verdict := "meets"
 		if r < keyRatioTarget {
 			verdict = "BELOW"
 		}
-		fmt.Fprintf(&b, "**header_policy / reverse_proxy = %.3f** (target ≥ %.2f: %s; median of the per-round ratios: %.3f)\n\n",
-			r, keyRatioTarget, verdict, median(perRound))
+		fmt.Fprintf(&b, "**header_policy / reverse_proxy = %.3f**, median of the per-round ratios (target ≥ %.2f: %s; ratio of the medians: %.3f)\n\n",
+			r, keyRatioTarget, verdict, hp.RPS/rp.RPS)
 	}
 
 	b.WriteString("Per round: req/s, p99, cores other processes used meanwhile (↻ = run again after interference).\n\n")
