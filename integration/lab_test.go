@@ -54,16 +54,21 @@ func (l *lab) startFlask(t *testing.T) {
 // conventions with upstream as $LAB_API, and returns its HTTP address.
 func startFrontdesk(t *testing.T, caddyfile, logDir, upstream string) (*harness.Frontdesk, string) {
 	t.Helper()
+	return startCaddyfile(t, caddyfile, logDir, "LAB_API="+upstream)
+}
+
+// startCaddyfile runs one of the repository's Caddyfiles on a free port
+// ($FRONTDESK_HTTP_PORT) with logs in logDir ($FRONTDESK_LOG_DIR) and the
+// given extra environment, and returns its HTTP address.
+func startCaddyfile(t *testing.T, caddyfile, logDir string, env ...string) (*harness.Frontdesk, string) {
+	t.Helper()
 	port, err := harness.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	fd, err := harness.StartFrontdesk(frontdeskBin, logDir, "frontdesk-"+filepath.Base(caddyfile), caddyfile, []string{
-		"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port),
-		"FRONTDESK_LOG_DIR=" + logDir,
-		"LAB_API=" + upstream,
-	}, addr)
+	env = append([]string{"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port), "FRONTDESK_LOG_DIR=" + logDir}, env...)
+	fd, err := harness.StartFrontdesk(frontdeskBin, logDir, "frontdesk-"+filepath.Base(caddyfile), caddyfile, env, addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,59 @@
+package integration
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// seenRequest is what a recording backend received.
+type seenRequest struct {
+	Method, URI, Host string
+	Header            http.Header
+}
+
+// recordingBackend is a Go test server that records every request it gets
+// and answers "backend <name> <uri>".
+type recordingBackend struct {
+	name string
+	srv  *httptest.Server
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+func newRecordingBackend(t *testing.T, name string) *recordingBackend {
+	t.Helper()
+	b := &recordingBackend{name: name}
+	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		b.seen = append(b.seen, seenRequest{Method: r.Method, URI: r.RequestURI, Host: r.Host, Header: r.Header.Clone()})
+		b.mu.Unlock()
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("backend " + b.name + " " + r.RequestURI))
+	}))
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+// addr is the backend's host:port.
+func (b *recordingBackend) addr() string { return strings.TrimPrefix(b.srv.URL, "http://") }
+
+// last is the most recent request; the test fails if there was none.
+func (b *recordingBackend) last(t *testing.T) seenRequest {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.seen) == 0 {
+		t.Fatalf("backend %s received no request", b.name)
+	}
+	return b.seen[len(b.seen)-1]
+}
+
+// count is how many requests the backend received.
+func (b *recordingBackend) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.seen)
+}
