@@ -38,18 +38,30 @@ func TestEveryCaddyfileAdaptsAndValidates(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			adapted := run(t, frontdeskBin, "adapt", "--config", f, "--validate")
-			if !strings.HasPrefix(strings.TrimSpace(adapted), "{") {
-				t.Errorf("adapt printed no JSON: %q", adapted)
+			env := append(os.Environ(), "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir(), "FRONTDESK_LOG_DIR="+t.TempDir())
+			if files := caddyfileEnv[filepath.Base(f)]; files != nil {
+				env = append(env, files(t)...)
 			}
-			// validate provisions every module; keep its storage in a temp dir.
-			cmd := exec.Command(frontdeskBin, "validate", "--config", f)
-			cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir(), "FRONTDESK_LOG_DIR="+t.TempDir())
-			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "Valid configuration") {
+			adapt := exec.Command(frontdeskBin, "adapt", "--config", f, "--validate")
+			adapt.Env = env
+			adapted, err := adapt.Output()
+			if err != nil || !strings.HasPrefix(strings.TrimSpace(string(adapted)), "{") {
+				t.Errorf("adapt --validate %s: %v\n%s", f, err, adapted)
+			}
+			// validate provisions every module.
+			validate := exec.Command(frontdeskBin, "validate", "--config", f)
+			validate.Env = env
+			if out, err := validate.CombinedOutput(); err != nil || !strings.Contains(string(out), "Valid configuration") {
 				t.Errorf("validate %s: %v\n%s", f, err, out)
 			}
 		})
 	}
+}
+
+// caddyfileEnv gives the Caddyfiles that name files of the user's (a
+// certificate, say) an environment in which those files exist.
+var caddyfileEnv = map[string]func(t *testing.T) []string{
+	"tls.Caddyfile": func(t *testing.T) []string { env, _ := tlsEnv(t); return env },
 }
 
 // TestValidateRejectsBadHeaderPolicy: a bad header_policy fails adapt and
