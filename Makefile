@@ -9,13 +9,13 @@ lab:
 
 # Run the whole test suite, installing the Debian test peers when missing.
 test:
-	integration/peers.sh python3-flask nginx
+	integration/peers.sh python3-flask nginx dnsmasq redis-server chromium
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
 
 # Side-by-side benchmark (not part of the tests).
 bench:
-	integration/peers.sh python3-flask nginx wrk
+	integration/peers.sh python3-flask nginx wrk haproxy
 	$(GO) run ./integration/bench
 
 build:

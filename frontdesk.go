@@ -8,5 +8,8 @@ package frontdesk
 
 import (
 	// Every Frontdesk module; keep in sync with modules/.
+	_ "github.com/frontdesk-proxy/frontdesk/modules/dnsmasq"
 	_ "github.com/frontdesk-proxy/frontdesk/modules/headerpolicy"
+	_ "github.com/frontdesk-proxy/frontdesk/modules/healthgate"
+	_ "github.com/frontdesk-proxy/frontdesk/modules/proxycache"
 )

@@ -12,7 +12,20 @@ import (
 )
 
 // frontdeskModules are the module IDs the suite registers.
-var frontdeskModules = []string{"http.handlers.header_policy"}
+var frontdeskModules = []string{
+	"admin.api.dnsmasq",
+	"admin.api.healthgate",
+	"admin.api.proxy_cache",
+	"dnsmasq",
+	"http.handlers.header_policy",
+	"http.handlers.health_status",
+	"http.handlers.healthz",
+	"http.handlers.proxy_cache",
+	"http.handlers.proxy_cache.storage.disk",
+	"http.handlers.proxy_cache.storage.memory",
+	"http.handlers.proxy_cache.storage.redis",
+	"http.reverse_proxy.upstreams.healthgate",
+}
 
 // TestBinaryCommands: the binary behaves as Caddy's does for version,
 // list-modules, adapt and validate.
@@ -20,6 +33,11 @@ func TestBinaryCommands(t *testing.T) {
 	out := run(t, frontdeskBin, "version")
 	if !regexp.MustCompile(`^v2\.11\.\d+ `).MatchString(out) {
 		t.Errorf("version: %q, want Caddy v2.11.x", out)
+	}
+	// Exactly the suite beyond Caddy's standard modules.
+	ours := strings.Fields(strings.Split(run(t, frontdeskBin, "list-modules", "--skip-standard"), "Non-standard modules")[0])
+	if strings.Join(ours, " ") != strings.Join(frontdeskModules, " ") {
+		t.Errorf("list-modules --skip-standard: %v, want %v", ours, frontdeskModules)
 	}
 	mods := run(t, frontdeskBin, "list-modules")
 	for _, m := range append(frontdeskModules, "http.handlers.reverse_proxy", "http.handlers.file_server", "tls.issuance.internal") {

@@ -54,7 +54,23 @@ func (l *lab) startFlask(t *testing.T) {
 // conventions with upstream as $LAB_API, and returns its HTTP address.
 func startFrontdesk(t *testing.T, caddyfile, logDir, upstream string) (*harness.Frontdesk, string) {
 	t.Helper()
-	return startCaddyfile(t, caddyfile, logDir, "LAB_API="+upstream)
+	return startCaddyfile(t, caddyfile, logDir, append(labDNSEnv(t), "LAB_API="+upstream)...)
+}
+
+// labDNSEnv gives lab.Caddyfile's DNS server a free port and an empty
+// resolv-file: names other than the lab's are refused, never forwarded off
+// the machine.
+func labDNSEnv(t *testing.T) []string {
+	t.Helper()
+	port, err := harness.FreeUDPTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolv := filepath.Join(t.TempDir(), "resolv.conf")
+	if err := os.WriteFile(resolv, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"FRONTDESK_DNS_PORT=" + strconv.Itoa(port), "FRONTDESK_DNS_RESOLV=" + resolv}
 }
 
 // startCaddyfile runs one of the repository's Caddyfiles on a free port

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -36,21 +37,34 @@ func makeBody() []byte {
 	return b
 }
 
+// backendHeader is the response header in which a backend started with
+// -backend-tag names itself, so the failover scenario can count who served
+// each request.
+const backendHeader = "X-Backend"
+
+// healthBody is what the backend answers on /healthz, the path the health
+// checks of healthgate and HAProxy request.
+const healthBody = `{"status":"healthy"}` + "\n"
+
 // serveBackend runs the benchmark's backend on addr until the process is
-// killed or its parent (the bench program) goes away.
-func serveBackend(addr string) error {
+// killed or its parent (the bench program) goes away. A non-empty tag is sent
+// in X-Backend on every response.
+func serveBackend(addr, tag string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	go exitWithParent()
-	srv := &http.Server{Handler: backendHandler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: backendHandler(tag), ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(ln)
 }
 
-// backendHandler answers GET (and HEAD) on any path with body.
-func backendHandler() http.Handler {
+// backendHandler answers GET (and HEAD) on /healthz with healthBody and on
+// any other path with body. The throughput backend has no tag, so its
+// responses are the same as before the failover scenario existed.
+func backendHandler(tag string) http.Handler {
 	contentLength := strconv.Itoa(len(body))
+	healthLength := strconv.Itoa(len(healthBody))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -58,7 +72,17 @@ func backendHandler() http.Handler {
 			return
 		}
 		h := w.Header()
+		if tag != "" {
+			h.Set(backendHeader, tag)
+		}
 		h.Set("Content-Type", "application/json")
+		if r.URL.Path == "/healthz" {
+			h.Set("Content-Length", healthLength)
+			if r.Method == http.MethodGet {
+				io.WriteString(w, healthBody)
+			}
+			return
+		}
 		h.Set("Content-Length", contentLength)
 		h.Set("X-Powered-By", poweredBy)
 		if r.Method == http.MethodGet {

@@ -1,10 +1,13 @@
-// Command bench measures what Frontdesk's header_policy costs when proxying,
-// side by side with plain reverse_proxy, nginx and no proxy at all.
+// Command bench measures what Frontdesk's header_policy and healthgate cost
+// when proxying, side by side with plain reverse_proxy, nginx and no proxy at
+// all, then how Frontdesk, nginx and HAProxy ride out a backend that dies and
+// comes back under load.
 //
 // From the repository root:
 //
 //	go run ./integration/bench [-duration 5s] [-rounds 5] [-connections 64] [-threads 1]
 //		[-warmup 2s] [-retry-busy 0.25] [-upstream-idle 64] [-markdown FILE] [-keep]
+//		[-throughput=true] [-failover=true] [-failover-workers 16]
 //
 // It builds ./cmd/frontdesk into a temporary directory and starts, on
 // 127.0.0.1 only, a minimal Go backend (this program re-executed with the
@@ -12,6 +15,9 @@
 // and in front of it:
 //
 //   - direct: no proxy, wrk talks to the backend;
+//   - frontdesk healthgate: `header_policy nginx` + `reverse_proxy` whose
+//     upstream comes from `dynamic healthgate` (checked every second,
+//     serving after one pass; measured once it serves);
 //   - frontdesk header_policy: `header_policy nginx` + `reverse_proxy`;
 //   - frontdesk reverse_proxy: `reverse_proxy` alone (the baseline);
 //   - nginx: the seed lab's server block (proxy_pass and its four
@@ -22,20 +28,35 @@
 // against each target in turn, round after round (A B C D, D C B A, ...),
 // and prints a Markdown table of the median req/s and p99 latency per target,
 // the ratio to frontdesk reverse_proxy, and the key ratio, paired per round,
-// header_policy / reverse_proxy (target: at least 0.97), then every round's
-// figures. During each run it measures from /proc how much CPU other
+// header_policy / reverse_proxy and healthgate / static (frontdesk
+// healthgate against frontdesk header_policy: the same binary and
+// header_policy, a healthgate upstream against a static one), each with a
+// target of at least 0.97, then every round's figures. During each run it measures from /proc how much CPU other
 // processes took; a run disturbed by more than -retry-busy cores is run again
 // (twice at most) and the report says so.
 //
-// Both Frontdesk targets keep up to 64 idle upstream connections, like nginx's
+// Every Frontdesk target keeps up to 64 idle upstream connections, like nginx's
 // keepalive 64. With Caddy's default of 32 (-upstream-idle 0), fewer than
 // wrk's 64 client connections, they open and close backend connections all
-// the time and the two Frontdesk targets vary more than the difference being
+// the time and the Frontdesk targets vary more than the difference being
 // measured.
 //
+// Then the failover scenario (-failover=false skips it, -throughput=false
+// runs it alone): three backends (the same Go backend on three ports, each
+// naming itself in X-Backend), and in front of them in turn Frontdesk with
+// healthgate (interval 1s fall 3 rise 2, lb_try_duration 2s), nginx with the
+// seed's passive max_fails=3 fail_timeout=30s, and HAProxy with check inter
+// 1s fall 3 rise 2. A Go load generator (-failover-workers concurrent
+// keep-alive clients) runs for 10 s; the middle backend is killed with
+// SIGKILL at 2 s and restarted on its port at 5 s. The second table gives,
+// per proxy, the requests, those that failed (non-2xx or transport error)
+// and the time from the restart until the restarted backend served again.
+//
 // Every process it starts is stopped by PID at the end and on Ctrl-C. It
-// needs wrk and nginx (Debian's /usr/bin/wrk and /usr/sbin/nginx) and is not
-// a test: `go test` does not run it.
+// needs wrk and nginx (Debian's /usr/bin/wrk and /usr/sbin/nginx), and
+// haproxy (Debian's /usr/sbin/haproxy, run in the foreground, never as a
+// service) for the failover scenario. It is not a test: `go test` does not
+// run it.
 package main
 
 import (
@@ -47,6 +68,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // config is the command line.
@@ -58,25 +81,33 @@ type config struct {
 	idle      int     // keepalive_idle_conns_per_host for Frontdesk; 0: Caddy's default
 	markdown  string
 	keep      bool
+
+	throughput bool // run the wrk rounds
+	failover   bool // run the failover scenario
+	workers    int  // the failover load generator's concurrency
 }
 
 func main() {
 	var c config
 	serveAddr := flag.String("serve-backend", "", "internal: run the backend on this address")
+	backendTag := flag.String("backend-tag", "", "internal: the backend's X-Backend value")
 	flag.DurationVar(&c.wrk.Duration, "duration", 5*time.Second, "length of each wrk run (whole seconds)")
 	flag.IntVar(&c.rounds, "rounds", 5, "number of rounds; each round runs wrk once against every target")
 	flag.IntVar(&c.wrk.Connections, "connections", 64, "wrk connections (-c)")
 	flag.IntVar(&c.wrk.Threads, "threads", 1, "wrk threads (-t)")
 	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "length of the warm-up wrk run per target; 0 for none")
 	flag.Float64Var(&c.retryBusy, "retry-busy", 0.25, "run a measurement again (up to twice) when other processes kept more than this many cores busy during it; 0 never")
-	flag.IntVar(&c.idle, "upstream-idle", 64, "keepalive_idle_conns_per_host in both Frontdesk targets' reverse_proxy, matching nginx's keepalive 64 (0: Caddy's default, 32)")
+	flag.IntVar(&c.idle, "upstream-idle", 64, "keepalive_idle_conns_per_host in every Frontdesk throughput target's reverse_proxy, matching nginx's keepalive 64 (0: Caddy's default, 32)")
 	flag.StringVar(&c.markdown, "markdown", "", "also write the Markdown report to this file")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (binary, configs, logs)")
+	flag.BoolVar(&c.throughput, "throughput", true, "run the throughput rounds (wrk)")
+	flag.BoolVar(&c.failover, "failover", true, "run the failover scenario (Frontdesk, nginx, HAProxy; one of three backends killed and restarted under load)")
+	flag.IntVar(&c.workers, "failover-workers", 16, "concurrent keep-alive clients of the failover load generator")
 	flag.Usage = usage
 	flag.Parse()
 
 	if *serveAddr != "" {
-		if err := serveBackend(*serveAddr); err != nil {
+		if err := serveBackend(*serveAddr, *backendTag); err != nil {
 			fmt.Fprintln(os.Stderr, "backend:", err)
 			os.Exit(1)
 		}
@@ -84,7 +115,7 @@ func main() {
 	}
 	if flag.NArg() > 0 || c.rounds < 1 || c.wrk.Connections < 1 || c.wrk.Threads < 1 ||
 		c.wrk.Threads > c.wrk.Connections || c.wrk.Duration < time.Second || c.warmup < 0 ||
-		c.retryBusy < 0 || c.idle < 0 {
+		c.retryBusy < 0 || c.idle < 0 || c.workers < 1 || (!c.throughput && !c.failover) {
 		usage()
 		os.Exit(2)
 	}
@@ -96,7 +127,7 @@ func usage() {
 	out := flag.CommandLine.Output()
 	fmt.Fprintln(out, "usage: go run ./integration/bench [flags]")
 	flag.VisitAll(func(f *flag.Flag) {
-		if f.Name == "serve-backend" {
+		if f.Name == "serve-backend" || f.Name == "backend-tag" {
 			return
 		}
 		def := ""
@@ -116,9 +147,17 @@ func step(format string, args ...any) {
 func run(c config) int {
 	wrk := findTool("wrk", "/usr/bin/wrk")
 	nginx := findTool("nginx", "/usr/sbin/nginx")
-	for _, bin := range []string{wrk, nginx} {
+	haproxy := findTool("haproxy", "/usr/sbin/haproxy")
+	need := []string{nginx}
+	if c.throughput {
+		need = append(need, wrk)
+	}
+	if c.failover {
+		need = append(need, haproxy)
+	}
+	for _, bin := range need {
 		if _, err := os.Stat(bin); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s not found; install Debian's wrk and nginx\n", bin)
+			fmt.Fprintf(os.Stderr, "bench: %s not found; install Debian's wrk, nginx and haproxy (haproxy only for -failover)\n", bin)
 			return 1
 		}
 	}
@@ -146,7 +185,7 @@ func run(c config) int {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-	err = bench(ctx, c, ps, dir, wrk, nginx)
+	err = bench(ctx, c, ps, dir, tools{wrk: wrk, nginx: nginx, haproxy: haproxy})
 	ps.stopAll()
 	switch {
 	case ctx.Err() != nil:
@@ -167,26 +206,52 @@ func run(c config) int {
 	return 0
 }
 
-// bench starts the targets, measures them and prints the report.
-func bench(ctx context.Context, c config, ps *procs, dir, wrk, nginx string) error {
-	bin, targets, err := startTargets(ctx, c, ps, dir)
-	if err != nil {
-		return err
-	}
-	ours := ps.ids()
-	ours[os.Getpid()] = true
-	m := &measurer{ctx: ctx, c: c, wrk: wrk, meter: newCPUMeter(ours)}
-	results, err := m.measure(targets)
-	if err != nil {
-		return err
-	}
+// tools are the external programs' paths.
+type tools struct {
+	wrk, nginx, haproxy string
+}
 
-	var sums []summary
-	for _, t := range targets {
-		sums = append(sums, summarize(t.Name, results[t.Name]))
+// bench builds frontdesk, runs the throughput rounds and the failover
+// scenario as c asks, and prints the report.
+func bench(ctx context.Context, c config, ps *procs, dir string, t tools) error {
+	step("building ./cmd/frontdesk into %s", dir)
+	bin, err := harness.BuildFrontdesk(dir)
+	if err != nil {
+		return err
 	}
-	notes := append(m.notes, varianceNotes(sums, c.retryBusy)...)
-	out := report(environment(wrk, nginx, bin), c, sums, notes)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	out := environment(c, t, bin) + "\n\n"
+	if c.throughput {
+		targets, err := startTargets(ctx, c, ps, dir, bin)
+		if err != nil {
+			return err
+		}
+		ours := ps.ids()
+		ours[os.Getpid()] = true
+		m := &measurer{ctx: ctx, c: c, wrk: t.wrk, meter: newCPUMeter(ours)}
+		results, err := m.measure(targets)
+		if err != nil {
+			return err
+		}
+		var sums []summary
+		for _, t := range targets {
+			sums = append(sums, summarize(t.Name, results[t.Name]))
+		}
+		notes := append(m.notes, varianceNotes(sums, c.retryBusy)...)
+		out += report(c, sums, notes)
+	}
+	if c.failover {
+		results, err := runFailover(ctx, ps, dir, bin, c.workers)
+		if err != nil {
+			return err
+		}
+		if c.throughput {
+			out += "\n"
+		}
+		out += failoverReport(results, c.workers)
+	}
 	fmt.Print("\n" + out)
 	if c.markdown != "" {
 		if err := os.WriteFile(c.markdown, []byte(out), 0o644); err != nil {

@@ -12,9 +12,33 @@ import (
 	"time"
 )
 
-// keyRatioTarget is the least header_policy / reverse_proxy throughput ratio
-// that counts as "header_policy costs nothing worth mentioning".
-const keyRatioTarget = 0.97
+// keyRatio is a throughput ratio between two targets that run back to back
+// in every round, with the least value that counts as "costs nothing worth
+// mentioning".
+type keyRatio struct {
+	Label    string
+	Num, Den string // target names
+	Target   float64
+	Detail   string // what the ratio compares, for the report
+}
+
+// keyRatios are the ratios the report leads with.
+var keyRatios = []keyRatio{
+	{Label: "header_policy / reverse_proxy", Num: targetHeaderPolicy, Den: targetReverseProxy, Target: 0.97},
+	{Label: "healthgate / static", Num: targetHealthgate, Den: targetHeaderPolicy, Target: 0.97,
+		Detail: "`" + targetHealthgate + "` / `" + targetHeaderPolicy + "`: the same binary and header_policy, a healthgate upstream against a static one"},
+}
+
+// perRound returns num's req/s divided by den's, round by round.
+func perRound(num, den *summary) []float64 {
+	var rs []float64
+	for i := range min(len(num.Rounds), len(den.Rounds)) {
+		if d := den.Rounds[i].RequestsPerSec; d > 0 {
+			rs = append(rs, num.Rounds[i].RequestsPerSec/d)
+		}
+	}
+	return rs
+}
 
 // summary is one target's medians over all rounds.
 type summary struct {
@@ -60,11 +84,11 @@ func (s summary) spread() float64 {
 	return (hi - lo) / s.RPS * 100
 }
 
-// report renders the Markdown report: the environment, the summary table,
-// the key ratio, every round's figures and notes (errors, interference).
-func report(env string, c config, sums []summary, notes []string) string {
+// report renders the throughput part of the Markdown report: the summary
+// table, the key ratios, every round's figures and notes (errors,
+// interference).
+func report(c config, sums []summary, notes []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\n", env)
 	upstream := "Caddy's default keepalive_idle_conns_per_host (32)"
 	if c.idle > 0 {
 		upstream = fmt.Sprintf("keepalive_idle_conns_per_host %d", c.idle)
@@ -89,21 +113,34 @@ func report(env string, c config, sums []summary, notes []string) string {
 	}
 	b.WriteString("\n")
 
-	hp, rp := find(sums, targetHeaderPolicy), find(sums, targetReverseProxy)
-	var perRound []float64
-	if hp != nil && rp != nil && rp.RPS > 0 {
-		for i := range min(len(hp.Rounds), len(rp.Rounds)) {
-			perRound = append(perRound, hp.Rounds[i].RequestsPerSec/rp.Rounds[i].RequestsPerSec)
+	type ratioRow struct {
+		label  string
+		rounds []float64
+	}
+	var ratioRows []ratioRow
+	for _, k := range keyRatios {
+		num, den := find(sums, k.Num), find(sums, k.Den)
+		if num == nil || den == nil || den.RPS <= 0 {
+			continue
 		}
 		// The paired ratio: both targets ran back to back in each round, so
 		// the machine's drift between rounds cancels out of it.
-		r := median(perRound)
+		rounds := perRound(num, den)
+		if len(rounds) == 0 {
+			continue
+		}
+		ratioRows = append(ratioRows, ratioRow{k.Label, rounds})
+		r := median(rounds)
 		verdict := "meets"
-		if r < keyRatioTarget {
+		if r < k.Target {
 			verdict = "BELOW"
 		}
-		fmt.Fprintf(&b, "**header_policy / reverse_proxy = %.3f**, median of the per-round ratios (target ≥ %.2f: %s; ratio of the medians: %.3f)\n\n",
-			r, keyRatioTarget, verdict, hp.RPS/rp.RPS)
+		detail := ""
+		if k.Detail != "" {
+			detail = "; " + k.Detail
+		}
+		fmt.Fprintf(&b, "**%s = %.3f**, median of the per-round ratios (target ≥ %.2f: %s; ratio of the medians: %.3f%s)\n\n",
+			k.Label, r, k.Target, verdict, num.RPS/den.RPS, detail)
 	}
 
 	b.WriteString("Per round: req/s, p99, cores other processes used meanwhile (↻ = run again after interference).\n\n")
@@ -123,9 +160,9 @@ func report(env string, c config, sums []summary, notes []string) string {
 		}
 		fmt.Fprintf(&b, " %.1f%% |\n", s.spread())
 	}
-	if perRound != nil {
-		b.WriteString("| header_policy / reverse_proxy |")
-		for _, r := range perRound {
+	for _, row := range ratioRows {
+		fmt.Fprintf(&b, "| %s |", row.label)
+		for _, r := range row.rounds {
 			fmt.Fprintf(&b, " %.3f |", r)
 		}
 		b.WriteString(" |\n")
@@ -206,10 +243,33 @@ func formatLatency(d time.Duration) string {
 }
 
 // environment describes the machine and the software measured, on one line.
-func environment(wrk, nginx, frontdesk string) string {
-	return fmt.Sprintf("%s; nproc %s; CPU %s; %s; frontdesk (Caddy) %s; wrk %s; nginx %s",
+func environment(c config, t tools, frontdesk string) string {
+	s := fmt.Sprintf("%s; nproc %s; CPU %s; %s; frontdesk (Caddy) %s",
 		time.Now().Format("2006-01-02 15:04:05 MST"), nproc(), cpuModel(), runtime.Version(),
-		firstWord(frontdesk, "version"), wrkVersion(wrk), nginxVersion(nginx))
+		firstWord(frontdesk, "version"))
+	if c.throughput {
+		s += "; wrk " + wrkVersion(t.wrk)
+	}
+	s += "; nginx " + nginxVersion(t.nginx)
+	if c.failover {
+		s += "; haproxy " + haproxyVersion(t.haproxy)
+	}
+	return s
+}
+
+// haproxyVersion reads "HAProxy version 2.6.12-1+deb12u4 2026/10/17 - ..."
+// from haproxy -v.
+func haproxyVersion(haproxy string) string {
+	out, _ := exec.Command(haproxy, "-v").CombinedOutput()
+	return parseHAProxyVersion(string(out))
+}
+
+func parseHAProxyVersion(out string) string {
+	line, _, _ := strings.Cut(out, "\n")
+	if f := strings.Fields(line); len(f) >= 3 && f[0] == "HAProxy" && f[1] == "version" {
+		return f[2]
+	}
+	return "unknown"
 }
 
 func nproc() string {

@@ -35,12 +35,13 @@ func TestReport(t *testing.T) {
 	}
 	sums := []summary{
 		summarize(targetDirect, []wrkResult{round(40000, 0, 0), round(41000, 0, 0), round(39000, 0, 0)}),
+		summarize(targetHealthgate, []wrkResult{round(9604, 0, 0), round(9312, 0, 0), round(9702, 0, 0)}),
 		summarize(targetHeaderPolicy, []wrkResult{round(9800, 0, 0), round(9700, 0.4, 2), round(9900, 0, 0)}),
 		summarize(targetReverseProxy, []wrkResult{round(10000, 0, 0), round(10000, 0, 0), round(10000, 0, 0)}),
 		summarize(targetNginx, []wrkResult{round(20000, 0, 0), round(20000, 0, 1), round(20000, 0, 0)}),
 	}
 	c := config{wrk: wrkOptions{Threads: 1, Connections: 64, Duration: 5 * time.Second}, rounds: 3}
-	out := report("env line", c, sums, varianceNotes(sums, 0.25))
+	out := report(c, sums, varianceNotes(sums, 0.25))
 	for _, want := range []string{
 		"| direct | 40,000 | 2.00ms | 4.000 |",
 		"| frontdesk header_policy | 9,800 | 2.00ms | 0.980 |",
@@ -49,11 +50,42 @@ func TestReport(t *testing.T) {
 		"**header_policy / reverse_proxy = 0.980**, median of the per-round ratios (target ≥ 0.97: meets; ratio of the medians: 0.980)",
 		"9,700, 2.00ms, 0.40 ↻ ↻ |",
 		"| header_policy / reverse_proxy | 0.980 | 0.970 | 0.990 | |",
+		"| frontdesk healthgate | 9,604 | 2.00ms | 0.960 |",
+		"**healthgate / static = 0.980**, median of the per-round ratios (target ≥ 0.97: meets; ratio of the medians: 0.980; `frontdesk healthgate` / `frontdesk header_policy`",
+		"| healthgate / static | 0.980 | 0.960 | 0.980 | |",
 		"3 runs were repeated",
 		"1 of the kept runs were still disturbed",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestReportRatioBelowTarget: a key ratio under its target says so, and one
+// whose targets did not run is left out.
+func TestReportRatioBelowTarget(t *testing.T) {
+	round := func(rps float64) wrkResult { return wrkResult{RequestsPerSec: rps, P99: time.Millisecond, Requests: 1} }
+	sums := []summary{
+		summarize(targetHealthgate, []wrkResult{round(9000), round(9500)}),
+		summarize(targetHeaderPolicy, []wrkResult{round(10000), round(10000)}),
+	}
+	c := config{wrk: wrkOptions{Threads: 1, Connections: 64, Duration: time.Second}, rounds: 2}
+	out := report(c, sums, nil)
+	if !strings.Contains(out, "**healthgate / static = 0.925**") || !strings.Contains(out, "target ≥ 0.97: BELOW") {
+		t.Errorf("report:\n%s", out)
+	}
+	if strings.Contains(out, "header_policy / reverse_proxy") {
+		t.Errorf("ratio against a target that did not run:\n%s", out)
+	}
+}
+
+func TestParseHAProxyVersion(t *testing.T) {
+	out := "HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/\nStatus: long-term supported branch\n"
+	if got := parseHAProxyVersion(out); got != "2.6.12-1+deb12u4" {
+		t.Errorf("parseHAProxyVersion = %q", got)
+	}
+	if got := parseHAProxyVersion("bash: haproxy: not found"); got != "unknown" {
+		t.Errorf("parseHAProxyVersion(junk) = %q", got)
 	}
 }

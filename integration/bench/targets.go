@@ -18,6 +18,7 @@ import (
 // Target names, in the order they are measured each round.
 const (
 	targetDirect       = "direct"
+	targetHealthgate   = "frontdesk healthgate"
 	targetHeaderPolicy = "frontdesk header_policy"
 	targetReverseProxy = "frontdesk reverse_proxy"
 	targetNginx        = "nginx"
@@ -50,30 +51,43 @@ func loopback() (string, error) {
 	return "127.0.0.1:" + strconv.Itoa(port), nil
 }
 
-// startBackend re-executes this program with -serve-backend.
+// startBackend re-executes this program with -serve-backend on a free port.
 func startBackend(ps *procs, dir string) (string, error) {
 	addr, err := loopback()
 	if err != nil {
 		return "", err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	p, err := harness.Start(dir, "backend", nil, dir, self, "-serve-backend", addr)
-	if err != nil {
-		return "", err
-	}
-	ps.add(p)
-	if err := p.WaitHTTP("http://"+addr+"/", http.StatusOK, 10*time.Second); err != nil {
+	if _, err := startBackendOn(ps, dir, "backend", addr, ""); err != nil {
 		return "", err
 	}
 	return addr, nil
 }
 
-// frontdeskCaddyfile is the Caddyfile of both Frontdesk targets; the only
-// difference between them is the header_policy line. No access log is
-// configured, and everything listens on 127.0.0.1 only.
+// startBackendOn re-executes this program with -serve-backend addr (and
+// -backend-tag tag when tag is set) and waits until it answers.
+func startBackendOn(ps *procs, dir, name, addr, tag string) (*harness.Process, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	argv := []string{self, "-serve-backend", addr}
+	if tag != "" {
+		argv = append(argv, "-backend-tag", tag)
+	}
+	p, err := harness.Start(dir, name, nil, dir, argv...)
+	if err != nil {
+		return nil, err
+	}
+	ps.add(p)
+	if err := p.WaitHTTP("http://"+addr+"/healthz", http.StatusOK, 10*time.Second); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// frontdeskCaddyfile is the Caddyfile of every Frontdesk target: %s is the
+// header_policy line (or nothing), then reverse_proxy's arguments and block.
+// No access log is configured, and everything listens on 127.0.0.1 only.
 const frontdeskCaddyfile = `{
 	admin {$FRONTDESK_ADMIN}
 	auto_https off
@@ -82,32 +96,52 @@ const frontdeskCaddyfile = `{
 
 http://127.0.0.1:{$BENCH_PORT} {
 	bind 127.0.0.1
-%s	reverse_proxy {$BENCH_BACKEND}%s
+%s	reverse_proxy%s
 }
 `
 
-// startFrontdesk runs the frontdesk binary in front of backend, with
-// header_policy nginx when policy is set. idle > 0 sets reverse_proxy's
-// keepalive_idle_conns_per_host (Caddy's default is 32).
-func startFrontdesk(ps *procs, bin, dir, name, backend string, policy bool, idle int) (string, error) {
+// transportBlock is reverse_proxy's transport for idle > 0 (Caddy's default
+// keepalive_idle_conns_per_host is 32), indented for the reverse_proxy block.
+func transportBlock(idle int) string {
+	if idle <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("\t\ttransport http {\n\t\t\tkeepalive_idle_conns_per_host %d\n\t\t}\n", idle)
+}
+
+// throughputProxy returns reverse_proxy's arguments and block for a
+// throughput target: a static upstream, or with gate a healthgate pool of
+// that one upstream, checked every second and serving after one pass.
+func throughputProxy(backend string, gate bool, idle int) string {
+	if !gate {
+		if idle <= 0 {
+			return " {$BENCH_BACKEND}"
+		}
+		return " {$BENCH_BACKEND} {\n" + transportBlock(idle) + "\t}"
+	}
+	return " {\n\t\tdynamic healthgate bench {\n\t\t\tto {$BENCH_BACKEND}\n\t\t\tinterval 1s\n\t\t\trise 1\n\t\t}\n" +
+		transportBlock(idle) + "\t}"
+}
+
+// startFrontdesk runs the frontdesk binary with header_policy nginx when
+// policy is set and proxy as reverse_proxy's arguments and block; env may
+// set BENCH_BACKEND and other placeholders proxy uses.
+func startFrontdesk(ps *procs, bin, dir, name string, policy bool, proxy string, env []string) (string, error) {
 	addr, err := loopback()
 	if err != nil {
 		return "", err
 	}
 	_, port, _ := strings.Cut(addr, ":")
-	line, transport := "", ""
+	line := ""
 	if policy {
 		line = "\theader_policy nginx\n"
 	}
-	if idle > 0 {
-		transport = fmt.Sprintf(" {\n\t\ttransport http {\n\t\t\tkeepalive_idle_conns_per_host %d\n\t\t}\n\t}", idle)
-	}
 	conf := filepath.Join(dir, harness.FileName(name)+".Caddyfile")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(frontdeskCaddyfile, line, transport)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(frontdeskCaddyfile, line, proxy)), 0o644); err != nil {
 		return "", err
 	}
 	// The harness points XDG_DATA_HOME and XDG_CONFIG_HOME into dir.
-	env := []string{"BENCH_PORT=" + port, "BENCH_BACKEND=" + backend}
+	env = append([]string{"BENCH_PORT=" + port}, env...)
 	fd, err := harness.StartFrontdesk(bin, dir, name, conf, env, addr)
 	if fd != nil {
 		ps.add(fd.Process)
@@ -116,6 +150,43 @@ func startFrontdesk(ps *procs, bin, dir, name, backend string, policy bool, idle
 		return "", err
 	}
 	return addr, nil
+}
+
+// startFrontdeskTarget runs one of the throughput targets in front of
+// backend, with header_policy nginx when policy is set and a healthgate
+// upstream when gate is set, and waits until it serves: healthgate gates its
+// upstream until the first check has passed.
+func startFrontdeskTarget(ps *procs, bin, dir, name, backend string, policy, gate bool, idle int) (string, error) {
+	addr, err := startFrontdesk(ps, bin, dir, name, policy, throughputProxy(backend, gate, idle), []string{"BENCH_BACKEND=" + backend})
+	if err != nil {
+		return "", err
+	}
+	if err := waitServing("http://"+addr+"/", 15*time.Second); err != nil {
+		return "", err
+	}
+	return addr, nil
+}
+
+// waitServing GETs url until it answers 200.
+func waitServing(url string, timeout time.Duration) error {
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer 200 within %s (last: %s)", url, timeout, last)
 }
 
 // nginxServer is the seed lab's server block with upstream keepalive added.
@@ -145,20 +216,24 @@ func startNginx(ps *procs, dir, backend string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	prefix := filepath.Join(dir, "nginx")
-	n, err := harness.StartNginx(prefix, addr, fmt.Sprintf(nginxServer, backend, addr))
+	return addr, startNginxConf(ps, filepath.Join(dir, "nginx"), addr, fmt.Sprintf(nginxServer, backend, addr))
+}
+
+// startNginxConf runs nginx with httpBlock in prefix, listening on addr.
+func startNginxConf(ps *procs, prefix, addr, httpBlock string) error {
+	n, err := harness.StartNginx(prefix, addr, httpBlock)
 	if n != nil {
 		ps.add(n.Process)
 	}
 	if err != nil {
-		return "", err
+		return err
 	}
 	if conf, err := os.ReadFile(filepath.Join(prefix, "nginx.conf")); err == nil {
 		if m := reWorkers.FindSubmatch(conf); m != nil {
 			nginxWorkers = string(m[1])
 		}
 	}
-	return addr, nil
+	return nil
 }
 
 // check makes one request through t and verifies it carries the backend's
@@ -189,49 +264,53 @@ func check(t target) error {
 	return nil
 }
 
-// startTargets builds frontdesk, starts the backend and the three proxies in
-// front of it, and checks that each target serves the backend's body. It
-// returns the frontdesk binary and the targets in measuring order.
-func startTargets(ctx context.Context, c config, ps *procs, dir string) (string, []target, error) {
-	step("building ./cmd/frontdesk into %s", dir)
-	bin, err := harness.BuildFrontdesk(dir)
-	if err != nil {
-		return "", nil, err
-	}
-	if ctx.Err() != nil {
-		return "", nil, ctx.Err()
-	}
+// startTargets starts the backend and the proxies in front of it, and
+// checks that each target serves the backend's body. It returns the targets
+// in measuring order: frontdesk header_policy sits between the two targets
+// it is compared with, so each pair runs back to back in every round.
+func startTargets(ctx context.Context, c config, ps *procs, dir, bin string) ([]target, error) {
 	backend, err := startBackend(ps, dir)
 	if err != nil {
-		return "", nil, fmt.Errorf("backend: %w", err)
+		return nil, fmt.Errorf("backend: %w", err)
 	}
 	step("backend on %s", backend)
-	hp, err := startFrontdesk(ps, bin, dir, targetHeaderPolicy, backend, true, c.idle)
-	if err != nil {
-		return "", nil, fmt.Errorf("%s: %w", targetHeaderPolicy, err)
+	frontdesks := []struct {
+		name         string
+		policy, gate bool
+	}{
+		{targetHealthgate, true, true},
+		{targetHeaderPolicy, true, false},
+		{targetReverseProxy, false, false},
 	}
-	step("%s on %s", targetHeaderPolicy, hp)
-	rp, err := startFrontdesk(ps, bin, dir, targetReverseProxy, backend, false, c.idle)
-	if err != nil {
-		return "", nil, fmt.Errorf("%s: %w", targetReverseProxy, err)
+	addrs := map[string]string{}
+	for _, f := range frontdesks {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		addr, err := startFrontdeskTarget(ps, bin, dir, f.name, backend, f.policy, f.gate, c.idle)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
+		}
+		step("%s on %s", f.name, addr)
+		addrs[f.name] = addr
 	}
-	step("%s on %s", targetReverseProxy, rp)
 	ng, err := startNginx(ps, dir, backend)
 	if err != nil {
-		return "", nil, fmt.Errorf("%s: %w", targetNginx, err)
+		return nil, fmt.Errorf("%s: %w", targetNginx, err)
 	}
 	step("%s on %s (worker_processes %s)", targetNginx, ng, nginxWorkers)
 
 	targets := []target{
 		{Name: targetDirect, URL: "http://" + backend + "/", PoweredBy: true},
-		{Name: targetHeaderPolicy, URL: "http://" + hp + "/", PoweredBy: false},
-		{Name: targetReverseProxy, URL: "http://" + rp + "/", PoweredBy: true},
+		{Name: targetHealthgate, URL: "http://" + addrs[targetHealthgate] + "/", PoweredBy: false},
+		{Name: targetHeaderPolicy, URL: "http://" + addrs[targetHeaderPolicy] + "/", PoweredBy: false},
+		{Name: targetReverseProxy, URL: "http://" + addrs[targetReverseProxy] + "/", PoweredBy: true},
 		{Name: targetNginx, URL: "http://" + ng + "/", PoweredBy: true},
 	}
 	for _, t := range targets {
 		if err := check(t); err != nil {
-			return "", nil, err
+			return nil, err
 		}
 	}
-	return bin, targets, nil
+	return targets, nil
 }

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+)
+
+const ms = time.Millisecond
+
+func TestAggregate(t *testing.T) {
+	samples := []sample{
+		{At: 100 * ms, Backend: 0, Status: 200},
+		{At: 150 * ms, Backend: 1, Status: 200}, // the victim before the kill
+		{At: 200 * ms, Backend: 2, Status: 200},
+		{At: 2010 * ms, Backend: -1, Status: 502},
+		{At: 2005 * ms, Backend: -1, Status: 0}, // transport error, out of order
+		{At: 2020 * ms, Backend: -1, Status: 502},
+		{At: 2500 * ms, Backend: 0, Status: 200},
+		{At: 3000 * ms, Backend: -1, Status: 200}, // no X-Backend
+		{At: 6200 * ms, Backend: 1, Status: 200},
+		{At: 6100 * ms, Backend: 1, Status: 200}, // the first after the restart
+		{At: 7000 * ms, Backend: 1, Status: 503},
+		{At: 8000 * ms, Backend: 2, Status: 200},
+	}
+	r := aggregate("p", samples, 3, 1, 2000*ms, 5000*ms, 5030*ms, 10*time.Second)
+	want := failoverResult{Proxy: "p", Requests: 12, Failed: 4, Transport: 1, Statuses: map[int]int{502: 2, 503: 1},
+		PerBackend: []int{2, 3, 2}, Unknown: 1, Recovery: 1100 * ms, FirstFail: 2005 * ms, LastFail: 7000 * ms,
+		Kill: 2000 * ms, Restart: 5000 * ms, Ready: 5030 * ms, Elapsed: 10 * time.Second}
+	if r.Requests != want.Requests || r.Failed != want.Failed || r.Transport != want.Transport ||
+		r.Statuses[502] != 2 || r.Statuses[503] != 1 || len(r.Statuses) != 2 ||
+		!slices.Equal(r.PerBackend, want.PerBackend) ||
+		r.Unknown != want.Unknown || r.Recovery != want.Recovery || r.FirstFail != want.FirstFail ||
+		r.LastFail != want.LastFail || r.During != 0 {
+		t.Errorf("aggregate =\n%+v\nwant\n%+v", r, want)
+	}
+	if got := formatFailed(r); got != "4 (502 ×2, 503 ×1, transport ×1)" {
+		t.Errorf("formatFailed = %q", got)
+	}
+}
+
+// TestAggregateNoRecovery: a victim that never serves again has no recovery
+// time, and one that served while it was down is flagged.
+func TestAggregateNoRecovery(t *testing.T) {
+	samples := []sample{
+		{At: 100 * ms, Backend: 1, Status: 200},
+		{At: 3000 * ms, Backend: 1, Status: 200}, // impossible: killed at 2 s
+		{At: 6000 * ms, Backend: 0, Status: 200},
+	}
+	r := aggregate("nginx", samples, 3, 1, 2*time.Second, 5*time.Second, 5050*ms, 10*time.Second)
+	if r.Recovery != -1 || r.During != 1 || r.Failed != 0 {
+		t.Errorf("aggregate = %+v", r)
+	}
+	if got := formatRecovery(r.Recovery, r.Elapsed-r.Restart); got != "not within the 5.0 s left" {
+		t.Errorf("formatRecovery = %q", got)
+	}
+	if got := formatRecovery(1234*ms, 5*time.Second); got != "1.23 s" {
+		t.Errorf("formatRecovery = %q", got)
+	}
+}
+
+func TestFailoverReport(t *testing.T) {
+	results := []failoverResult{
+		aggregate(failoverFrontdesk, []sample{{At: 6 * time.Second, Backend: 1, Status: 200}}, 3, 1, 2*time.Second, 5*time.Second, 5*time.Second+20*ms, 10*time.Second),
+		aggregate(failoverNginx, []sample{{At: 2 * time.Second, Status: 502, Backend: -1}, {At: 3 * time.Second, Backend: 0, Status: 200}}, 3, 1, 2*time.Second, 5*time.Second, 5*time.Second, 10*time.Second),
+	}
+	out := failoverReport(results, 16)
+	for _, want := range []string{
+		"### Failover: one of three backends killed at 2 s, restarted at 5 s",
+		"16 workers",
+		"| proxy | requests | failed | time to serve again after restart |",
+		"| frontdesk healthgate | 1 | 0 | 1.00 s |",
+		"| nginx | 2 | 1 (502 ×1) | not within the 5.0 s left |",
+		"failures from 2.00 s to 2.00 s",
+		"max_fails=3 fail_timeout=30s",
+		"check inter 1s fall 3 rise 2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("failover report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestFailoverConfigs: the three proxies' configs carry the settings the
+// report states; HAProxy's passes `haproxy -c` when haproxy is installed.
+func TestFailoverConfigs(t *testing.T) {
+	backends := []string{"127.0.0.1:18081", "127.0.0.1:18082", "127.0.0.1:18083"}
+	if strings.Contains(frontdeskFailoverProxy(backends, false), "fail_duration") ||
+		!strings.Contains(frontdeskFailoverProxy(backends, true), "fail_duration 1s") {
+		t.Error("fail_duration only in the passive variant")
+	}
+	fd := frontdeskFailoverProxy(backends, false)
+	for _, want := range []string{"to 127.0.0.1:18081 127.0.0.1:18082 127.0.0.1:18083", "interval 1s", "fall 3", "rise 2",
+		"lb_try_duration 2s", "lb_try_interval 50ms", "keepalive_idle_conns_per_host 64"} {
+		if !strings.Contains(fd, want) {
+			t.Errorf("frontdesk config lacks %q:\n%s", want, fd)
+		}
+	}
+	ng := nginxFailoverConf(backends, "127.0.0.1:18080")
+	if strings.Count(ng, "max_fails=3 fail_timeout=30s;") != 3 || !strings.Contains(ng, "proxy_next_upstream error timeout;") {
+		t.Errorf("nginx config:\n%s", ng)
+	}
+	hp := haproxyFailoverConf(backends, "127.0.0.1:18080")
+	if strings.Count(hp, "check inter 1s fall 3 rise 2") != 3 || !strings.Contains(hp, "option httpchk GET /healthz") {
+		t.Errorf("haproxy config:\n%s", hp)
+	}
+	if bin, err := exec.LookPath(harness.HAProxyBin()); err == nil {
+		cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+		if err := writeFile(cfg, "global\n    nbthread 1\n\n"+hp); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(bin, "-c", "-f", cfg).CombinedOutput(); err != nil {
+			t.Errorf("haproxy -c: %v\n%s", err, out)
+		}
+	}
+}
+
+func TestThroughputProxy(t *testing.T) {
+	if got := throughputProxy("x", false, 0); got != " {$BENCH_BACKEND}" {
+		t.Errorf("static, default idle: %q", got)
+	}
+	got := throughputProxy("x", true, 64)
+	for _, want := range []string{"dynamic healthgate bench {", "to {$BENCH_BACKEND}", "interval 1s", "rise 1", "keepalive_idle_conns_per_host 64"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("healthgate block lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestPhasesAndLatency(t *testing.T) {
+	var samples []sample
+	for i := range 100 {
+		samples = append(samples, sample{At: time.Duration(i) * 100 * ms, Latency: time.Duration(i+1) * ms, Backend: 0, Status: 200})
+	}
+	r := aggregate("p", samples, 3, 1, 2*time.Second, 5*time.Second, 5*time.Second, 10*time.Second)
+	if r.Phases != [3]int{20, 30, 50} || r.P99 != 99*ms || r.Slowest != 100*ms {
+		t.Errorf("phases %v, p99 %s, slowest %s", r.Phases, r.P99, r.Slowest)
+	}
+	if got := r.phaseRates(); got != [3]float64{10, 10, 10} {
+		t.Errorf("phaseRates = %v", got)
+	}
+	if got := percentile([]float64{5, 1, 3}, 50); got != 3 {
+		t.Errorf("percentile = %v", got)
+	}
+	if got := percentile(nil, 99); got != 0 {
+		t.Errorf("percentile(nil) = %v", got)
+	}
+}

@@ -1,0 +1,311 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+	"github.com/miekg/dns"
+)
+
+// dnsQuery is one question of a differential case.
+type dnsQuery struct {
+	name  string
+	qtype uint16
+	tcp   bool   // over TCP instead of UDP
+	edns  uint16 // EDNS0 buffer size, 0 = no OPT record
+	sleep time.Duration
+}
+
+func (q dnsQuery) String() string {
+	s := q.name + " " + dns.TypeToString[q.qtype]
+	if q.tcp {
+		s += " tcp"
+	}
+	if q.edns > 0 {
+		s += fmt.Sprintf(" edns%d", q.edns)
+	}
+	return s
+}
+
+func qs(spec ...string) []dnsQuery {
+	var out []dnsQuery
+	for _, s := range spec {
+		f := strings.Fields(s)
+		q := dnsQuery{name: f[0], qtype: dns.StringToType[f[1]]}
+		if n, err := strconv.Atoi(strings.TrimPrefix(f[1], "TYPE")); err == nil && strings.HasPrefix(f[1], "TYPE") {
+			q.qtype = uint16(n)
+		}
+		if q.qtype == 0 {
+			panic("bad type in " + s)
+		}
+		for _, opt := range f[2:] {
+			switch {
+			case opt == "tcp":
+				q.tcp = true
+			case strings.HasPrefix(opt, "edns"):
+				n, _ := strconv.Atoi(opt[4:])
+				q.edns = uint16(n)
+			case strings.HasPrefix(opt, "sleep"):
+				d, _ := time.ParseDuration(opt[5:])
+				q.sleep = d
+			default:
+				panic("bad option in " + s)
+			}
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+func exchange(addr string, q dnsQuery) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(q.name, q.qtype)
+	m.RecursionDesired = true
+	if q.edns > 0 {
+		m.SetEdns0(q.edns, false)
+	}
+	if q.tcp {
+		c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
+		r, _, err := c.Exchange(m, addr)
+		return r, err
+	}
+	return exchangeUDP(m, addr)
+}
+
+// exchangeUDP is a plain UDP exchange that also accepts a truncated reply
+// whose records were cut off mid-section (dnsmasq keeps the counts of the
+// untruncated message): the header and what could be decoded are returned.
+func exchangeUDP(m *dns.Msg, addr string) (*dns.Msg, error) {
+	b, err := m.Pack()
+	if err != nil {
+		return nil, err
+	}
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(b); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 65535)
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			return nil, err
+		}
+		r := new(dns.Msg)
+		err = r.Unpack(buf[:n])
+		if r.Id != m.Id {
+			continue
+		}
+		if err != nil && !r.Truncated {
+			return nil, err
+		}
+		return r, nil
+	}
+}
+
+// normalized is what the differential tests compare: rcode, the aa/tc/ra
+// flags, OPT presence, and each section sorted, with TTLs apart.
+type normalized struct {
+	head     string
+	sections [3][]string
+	ttls     [3][]uint32
+}
+
+func normalize(m *dns.Msg) normalized {
+	var n normalized
+	opt := "no-opt"
+	if o := m.IsEdns0(); o != nil {
+		opt = fmt.Sprintf("opt(udp=%d,do=%v,rcode-ext=%d)", o.UDPSize(), o.Do(), o.ExtendedRcode())
+	}
+	n.head = fmt.Sprintf("rcode=%s aa=%v tc=%v ra=%v rd=%v %s q=%v",
+		dns.RcodeToString[m.Rcode], m.Authoritative, m.Truncated, m.RecursionAvailable, m.RecursionDesired, opt, m.Question)
+	for i, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		type item struct {
+			s   string
+			ttl uint32
+		}
+		var items []item
+		for _, rr := range sec {
+			if rr.Header().Rrtype == dns.TypeOPT {
+				continue
+			}
+			c := dns.Copy(rr)
+			ttl := c.Header().Ttl
+			c.Header().Ttl = 0
+			items = append(items, item{c.String(), ttl})
+		}
+		sort.Slice(items, func(a, b int) bool { return items[a].s < items[b].s })
+		for _, it := range items {
+			n.sections[i] = append(n.sections[i], it.s)
+			n.ttls[i] = append(n.ttls[i], it.ttl)
+		}
+	}
+	return n
+}
+
+// diffCase compares one answer of real dnsmasq (want) and Frontdesk (got).
+// TTLs may differ by one second: both count cached TTLs down in whole
+// seconds from slightly different instants.
+func diffCase(want, got *dns.Msg) string {
+	w, g := normalize(want), normalize(got)
+	var out []string
+	if w.head != g.head {
+		out = append(out, fmt.Sprintf("header: dnsmasq %s, frontdesk %s", w.head, g.head))
+	}
+	for i, name := range []string{"answer", "authority", "additional"} {
+		if strings.Join(w.sections[i], "\n") != strings.Join(g.sections[i], "\n") {
+			out = append(out, fmt.Sprintf("%s section:\n  dnsmasq:   %q\n  frontdesk: %q", name, w.sections[i], g.sections[i]))
+			continue
+		}
+		for j := range w.ttls[i] {
+			a, b := int(w.ttls[i][j]), int(g.ttls[i][j])
+			if a-b > 1 || b-a > 1 {
+				out = append(out, fmt.Sprintf("%s TTL of %s: dnsmasq %d, frontdesk %d", name, w.sections[i][j], a, b))
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// dnsPair is real dnsmasq and Frontdesk running the same configuration.
+type dnsPair struct {
+	dnsmasq, frontdesk string
+}
+
+// startDNSPair writes dnsmasqConf and frontdeskConf to files, runs real
+// dnsmasq with the first and Frontdesk with `conf-file=<the second>` in its
+// dnsmasq block (plus port and listen-address), and returns both addresses.
+func startDNSPair(t *testing.T, dnsmasqConf, frontdeskConf string) dnsPair {
+	t.Helper()
+	requirePeer(t, "dnsmasq")
+	dir := t.TempDir()
+	p1, err := harness.FreeUDPTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := harness.StartDnsmasq(filepath.Join(dir, "dnsmasq"), dnsmasqConf, p1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, dm.Process)
+	fdConf := filepath.Join(dir, "frontdesk.conf")
+	if err := os.WriteFile(fdConf, []byte(frontdeskConf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dnsPair{dnsmasq: dm.Addr, frontdesk: startFrontdeskDNS(t, dir, fdConf)}
+}
+
+// startFrontdeskDNS runs Frontdesk with a dnsmasq block that includes
+// confFile, on a free port; it returns the DNS address.
+func startFrontdeskDNS(t *testing.T, dir, confFile string, extra ...string) string {
+	t.Helper()
+	p2, err := harness.FreeUDPTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caddyfile := filepath.Join(dir, "Caddyfile")
+	body := fmt.Sprintf("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tconf-file=%s\n\t\tport=%d\n\t\tlisten-address=127.0.0.1\n", confFile, p2)
+	for _, l := range extra {
+		body += "\t\t" + l + "\n"
+	}
+	body += "\t}\n}\n"
+	if err := os.WriteFile(caddyfile, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(p2)
+	fd, err := harness.StartFrontdesk(frontdeskBin, dir, "frontdesk-dns", caddyfile, nil, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, fd.Process)
+	return addr
+}
+
+// runDiff sends every query to both servers in the same order and reports
+// each difference. It returns the number of cases that matched.
+func runDiff(t *testing.T, p dnsPair, queries []dnsQuery) int {
+	t.Helper()
+	ok := 0
+	for _, q := range queries {
+		if q.sleep > 0 {
+			time.Sleep(q.sleep)
+		}
+		want, err := exchange(p.dnsmasq, q)
+		if err != nil {
+			t.Errorf("%s: dnsmasq: %v", q, err)
+			continue
+		}
+		got, err := exchange(p.frontdesk, q)
+		if err != nil {
+			t.Errorf("%s: frontdesk: %v", q, err)
+			continue
+		}
+		if d := diffCase(want, got); d != "" {
+			t.Errorf("%s differs:\n%s\n--- dnsmasq:\n%s\n--- frontdesk:\n%s", q, d, want, got)
+			continue
+		}
+		ok++
+	}
+	return ok
+}
+
+// diffScenario runs the queries against real dnsmasq and Frontdesk started
+// with conf, where {UP1} and {UP2} are fake upstreams (ids 1 and 2; each
+// side gets its own instances), {DEAD} an address where nothing listens, and
+// {TESTDATA} integration/testdata/dnsmasq. Besides each answer, it compares
+// how many queries each side sent to each upstream, which pins down what is
+// cached and what is forwarded.
+func diffScenario(t *testing.T, conf string, queries ...string) {
+	t.Helper()
+	diffScenarioFiles(t, conf, nil, queries...)
+}
+
+// diffScenarioFiles is diffScenario with extra files written into a
+// directory of each side ({DIR} in conf and in the files), with the same
+// placeholders replaced.
+func diffScenarioFiles(t *testing.T, conf string, files map[string]string, queries ...string) {
+	t.Helper()
+	dead := startFakeUpstream(t, 9)
+	dead.Stop()
+	var sides [2][]*fakeUpstream
+	var confs [2]string
+	for i := range sides {
+		r := []string{"{TESTDATA}", repoFile(t, "integration/testdata/dnsmasq"), "{DEAD}", dead.Dnsmasq()}
+		for id := 1; id <= 2; id++ {
+			u := startFakeUpstream(t, id)
+			sides[i] = append(sides[i], u)
+			r = append(r, fmt.Sprintf("{UP%d}", id), u.Dnsmasq())
+		}
+		sideDir := t.TempDir()
+		r = append(r, "{DIR}", sideDir)
+		rep := strings.NewReplacer(r...)
+		for name, body := range files {
+			if err := os.WriteFile(filepath.Join(sideDir, name), []byte(rep.Replace(body)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		confs[i] = rep.Replace(conf)
+	}
+	p := startDNSPair(t, confs[0], confs[1])
+	qq := qs(queries...)
+	n := runDiff(t, p, qq)
+	t.Logf("%d/%d differential cases identical", n, len(qq))
+	for id := range sides[0] {
+		if a, b := sides[0][id].queries.Load(), sides[1][id].queries.Load(); a != b {
+			t.Errorf("upstream %d received %d queries from dnsmasq, %d from frontdesk:\n  dnsmasq:   %q\n  frontdesk: %q",
+				id+1, a, b, sides[0][id].Log(), sides[1][id].Log())
+		}
+	}
+}

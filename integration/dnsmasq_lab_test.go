@@ -1,0 +1,114 @@
+package integration
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+	"github.com/miekg/dns"
+)
+
+// TestDnsmasqLabFullChain is the seed's "Test the Full Chain" on one
+// binary: lab.Caddyfile, whose dnsmasq block has the lab's
+// address=/myapp.local/127.0.0.1. The client resolves myapp.local through
+// Frontdesk's DNS and requests http://myapp.local:<port>/ through its proxy
+// with that answer (no Host header trick).
+func TestDnsmasqLabFullChain(t *testing.T) {
+	requirePeer(t, "python3-flask")
+	dir := t.TempDir()
+	caddyfile := repoFile(t, "caddyfile/lab.Caddyfile")
+	flask, err := harness.StartFlask(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, flask.Process)
+	dnsEnv := labDNSEnv(t)
+	dnsAddr := "127.0.0.1:" + strings.TrimPrefix(dnsEnv[0], "FRONTDESK_DNS_PORT=")
+	_, proxy := startCaddyfile(t, caddyfile, dir, append(dnsEnv, "LAB_API="+flask.Addr)...)
+
+	// dig @frontdesk myapp.local
+	r := query(t, dnsAddr, "myapp.local.", dns.TypeA)
+	if len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "127.0.0.1" {
+		t.Fatalf("myapp.local: %v", r)
+	}
+
+	// curl http://myapp.local:<port>/ resolving through Frontdesk's DNS only.
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, dnsAddr)
+	}}
+	_, port, _ := net.SplitHostPort(proxy)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, p, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			ips, err := resolver.LookupIP(ctx, "ip4", host)
+			if err != nil {
+				return nil, err
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, net.JoinHostPort(ips[0].String(), p))
+		},
+	}}
+	resp, err := client.Get("http://myapp.local:" + port + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET http://myapp.local:%s/: %s %s", port, resp.Status, body)
+	}
+}
+
+// TestDnsmasqSiteRecords: `site_records` answers the site names of the same
+// Caddyfile (exact names only), with the default 127.0.0.1 or the given
+// addresses.
+func TestDnsmasqSiteRecords(t *testing.T) {
+	dir := t.TempDir()
+	httpPort, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsPort, err := harness.FreeUDPTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caddyfile := filepath.Join(dir, "Caddyfile")
+	body := "{\n\tadmin {$FRONTDESK_ADMIN}\n\tauto_https off\n\tdnsmasq {\n\t\tport=" + strconv.Itoa(dnsPort) +
+		"\n\t\tno-resolv\n\t\tno-hosts\n\t\tsite_records 127.0.0.1 ::1\n\t}\n}\n" +
+		"http://myapp.local:" + strconv.Itoa(httpPort) + ", http://Other.Test:" + strconv.Itoa(httpPort) + " {\n\tbind 127.0.0.1\n\trespond ok\n}\n" +
+		"http://*.wild.test:" + strconv.Itoa(httpPort) + " {\n\tbind 127.0.0.1\n\trespond ok\n}\n"
+	if err := os.WriteFile(caddyfile, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dnsAddr := "127.0.0.1:" + strconv.Itoa(dnsPort)
+	fd, err := harness.StartFrontdesk(frontdeskBin, dir, "frontdesk-sites", caddyfile, nil, dnsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, fd.Process)
+	for name, want := range map[string]string{"myapp.local.": "127.0.0.1", "other.test.": "127.0.0.1"} {
+		r := query(t, dnsAddr, name, dns.TypeA)
+		if len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != want || !r.Authoritative {
+			t.Errorf("%s A: %v", name, r)
+		}
+		r = query(t, dnsAddr, name, dns.TypeAAAA)
+		if len(r.Answer) != 1 || r.Answer[0].(*dns.AAAA).AAAA.String() != "::1" {
+			t.Errorf("%s AAAA: %v", name, r)
+		}
+	}
+	if r := query(t, dnsAddr, "x.wild.test.", dns.TypeA); r.Rcode != dns.RcodeRefused {
+		t.Errorf("wildcard site names are not answered: %v", r)
+	}
+}

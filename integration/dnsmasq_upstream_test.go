@@ -1,0 +1,184 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// fakeUpstream is a loopback DNS server with fixed answers, the upstream
+// that real dnsmasq and Frontdesk forward to in the differential tests.
+// Answers depend only on the question, so both see the same data:
+//
+//	nx.*        NXDOMAIN with an SOA (TTL 300, minimum 60)
+//	nodata.*    NOERROR, no answer, SOA
+//	nosoa.*     NXDOMAIN without an SOA (neg-ttl)
+//	servfail.*  SERVFAIL
+//	priv.*      A 192.168.1.1          (stop-dns-rebind)
+//	lo.*        A 127.0.0.1            (rebind-localhost-ok)
+//	bogus.*     A 10.9.9.9             (bogus-nxdomain)
+//	multi.*     three A records        (round robin)
+//	short.*     A with TTL 2           (cache expiry)
+//	chain.*     CNAME target.chain.example. + A
+//	big.*       TXT larger than 512 bytes (truncation)
+//	else        A 10.0.0.<id>, AAAA fd00::<id>, MX, TXT "upstream <id>",
+//	            PTR up<id>.example.; other types NODATA with SOA
+type fakeUpstream struct {
+	id      int
+	Addr    string // 127.0.0.1:port
+	queries atomic.Int64
+	servers []*dns.Server
+	mu      sync.Mutex
+	log     []string // "name TYPE" of each question received
+	ports   []int    // source port of each query
+	ids     []uint16 // ID of each query
+}
+
+func startFakeUpstream(t *testing.T, id int) *fakeUpstream {
+	t.Helper()
+	u := &fakeUpstream{id: id}
+	var pc net.PacketConn
+	var ln net.Listener
+	var err error
+	for i := 0; i < 10; i++ {
+		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		ln, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			u.Addr = "127.0.0.1:" + strconv.Itoa(port)
+			break
+		}
+		pc.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := dns.HandlerFunc(u.serve)
+	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
+		started := make(chan struct{})
+		s.NotifyStartedFunc = func() { close(started) }
+		u.servers = append(u.servers, s)
+		go func() { _ = s.ActivateAndServe() }()
+		<-started
+	}
+	t.Cleanup(u.Stop)
+	return u
+}
+
+// Stop ends the upstream's servers.
+func (u *fakeUpstream) Stop() {
+	for _, s := range u.servers {
+		_ = s.Shutdown()
+	}
+	u.servers = nil
+}
+
+// Dnsmasq is how the upstream is written in a dnsmasq server= line.
+func (u *fakeUpstream) Dnsmasq() string { return strings.Replace(u.Addr, ":", "#", 1) }
+
+func mustRR(s string) dns.RR {
+	rr, err := dns.NewRR(s)
+	if err != nil {
+		panic(err)
+	}
+	return rr
+}
+
+func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
+	u.queries.Add(1)
+	if len(r.Question) == 1 {
+		u.mu.Lock()
+		u.log = append(u.log, r.Question[0].Name+" "+dns.TypeToString[r.Question[0].Qtype])
+		if a, ok := w.RemoteAddr().(*net.UDPAddr); ok {
+			u.ports = append(u.ports, a.Port)
+		}
+		u.ids = append(u.ids, r.Id)
+		u.mu.Unlock()
+	}
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.RecursionAvailable = true
+	if len(r.Question) != 1 {
+		m.Rcode = dns.RcodeFormatError
+		_ = w.WriteMsg(m)
+		return
+	}
+	q := r.Question[0]
+	name := strings.ToLower(q.Name)
+	soa := mustRR("test. 300 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 60")
+	add := func(s string) { m.Answer = append(m.Answer, mustRR(q.Name+" "+s)) }
+	switch {
+	case strings.HasPrefix(name, "nx."):
+		m.Rcode = dns.RcodeNameError
+		m.Ns = append(m.Ns, soa)
+	case strings.HasPrefix(name, "nosoa."):
+		m.Rcode = dns.RcodeNameError
+	case strings.HasPrefix(name, "nodata."):
+		m.Ns = append(m.Ns, soa)
+	case strings.HasPrefix(name, "servfail."):
+		m.Rcode = dns.RcodeServerFailure
+	case strings.HasPrefix(name, "priv.") && q.Qtype == dns.TypeA:
+		add("300 IN A 192.168.1.1")
+	case strings.HasPrefix(name, "lo.") && q.Qtype == dns.TypeA:
+		add("300 IN A 127.0.0.1")
+	case strings.HasPrefix(name, "multi.") && q.Qtype == dns.TypeA:
+		add("300 IN A 10.2.0.1")
+		add("300 IN A 10.2.0.2")
+		add("300 IN A 10.2.0.3")
+	case strings.HasPrefix(name, "bogus.") && q.Qtype == dns.TypeA:
+		add("300 IN A 10.9.9.9")
+	case strings.HasPrefix(name, "short.") && q.Qtype == dns.TypeA:
+		add("2 IN A 10.0.0.9")
+	case strings.HasPrefix(name, "chain."):
+		add("300 IN CNAME target.chain.example.")
+		if q.Qtype == dns.TypeA {
+			m.Answer = append(m.Answer, mustRR("target.chain.example. 300 IN A 10.1.1.1"))
+		}
+	case strings.HasPrefix(name, "big.") && q.Qtype == dns.TypeTXT:
+		for i := 0; i < 12; i++ {
+			add(fmt.Sprintf(`300 IN TXT "%02d %s"`, i, strings.Repeat("x", 60)))
+		}
+	default:
+		switch q.Qtype {
+		case dns.TypeA:
+			add(fmt.Sprintf("300 IN A 10.0.0.%d", u.id))
+		case dns.TypeAAAA:
+			add(fmt.Sprintf("300 IN AAAA fd00::%d", u.id))
+		case dns.TypeMX:
+			add("300 IN MX 10 mail.example.")
+		case dns.TypeTXT:
+			add(fmt.Sprintf(`300 IN TXT "upstream %d"`, u.id))
+		case dns.TypePTR:
+			add(fmt.Sprintf("300 IN PTR up%d.example.", u.id))
+		default:
+			m.Ns = append(m.Ns, soa)
+		}
+	}
+	// Truncate like a real server: to 512 bytes without EDNS0, else to the
+	// requester's buffer size, over UDP only.
+	size := dns.MinMsgSize
+	if o := r.IsEdns0(); o != nil {
+		m.SetEdns0(4096, false)
+		size = int(o.UDPSize())
+	}
+	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
+		m.Truncate(size)
+	}
+	_ = w.WriteMsg(m)
+}
+
+// Log returns the questions received so far.
+func (u *fakeUpstream) Log() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.log...)
+}

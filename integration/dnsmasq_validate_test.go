@@ -1,0 +1,64 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+)
+
+// TestDnsmasqValidate: `frontdesk validate` rejects what `dnsmasq --test`
+// rejects, naming the same file and line; conf-file paths are relative to
+// the working directory for both; DHCP lines are accepted (and ignored).
+func TestDnsmasqValidate(t *testing.T) {
+	requirePeer(t, "dnsmasq")
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name, conf string
+		ok         bool
+		where      string // "line N of FILE" both must name
+	}{
+		{"good", "no-hosts\naddress=/x.test/1.2.3.4\nserver=127.0.0.1#5399\ndhcp-range=10.0.0.10,10.0.0.20\nenable-tftp\n", true, ""},
+		{"unknown", "no-hosts\nfoo-bar\n", false, "line 2 of main.conf"},
+		{"bad-address", "address=/x/1.2.3.4.5\n", false, "line 1 of main.conf"},
+		{"included", "conf-file=sub/inc.conf\n", false, "line 2 of sub/inc.conf"},
+		{"conf-dir", "conf-dir=d\n", false, "line 1 of d/b.conf"},
+		{"missing", "conf-file=nope.conf\n", false, ""},
+	}
+	write("sub/inc.conf", "no-hosts\nport=notanumber\n")
+	write("d/a.conf", "no-hosts\n")
+	write("d/b.conf", "bogus\n")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			write("main.conf", c.conf)
+			dm := exec.Command(harness.DnsmasqBin(), "--test", "-C", "main.conf")
+			dm.Dir = dir
+			dmOut, dmErr := dm.CombinedOutput()
+			caddyfile := "{\n\tdnsmasq {\n\t\tconf-file=main.conf\n\t\tport=1053\n\t}\n}\n"
+			write("Caddyfile", caddyfile)
+			fd := exec.Command(frontdeskBin, "validate", "--config", "Caddyfile", "--adapter", "caddyfile")
+			fd.Dir = dir
+			fd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
+			fdOut, fdErr := fd.CombinedOutput()
+			if (dmErr == nil) != c.ok || (fdErr == nil) != c.ok {
+				t.Fatalf("want ok=%v; dnsmasq --test: %v %s; frontdesk validate: %v %s", c.ok, dmErr, dmOut, fdErr, lastLines(string(fdOut), 3))
+			}
+			if c.where != "" {
+				if !strings.Contains(string(dmOut), c.where) || !strings.Contains(string(fdOut), c.where) {
+					t.Errorf("both should name %q:\ndnsmasq: %s\nfrontdesk: %s", c.where, dmOut, lastLines(string(fdOut), 3))
+				}
+			}
+		})
+	}
+}

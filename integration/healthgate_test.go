@@ -1,0 +1,645 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+)
+
+// hgBackend is a Go test upstream: /healthz answers 200 {"status":"healthy"}
+// or 503 as switched, every other path answers its name and is counted.
+type hgBackend struct {
+	*httptest.Server
+	name    string
+	healthy atomic.Bool
+	served  atomic.Int64 // non-health requests
+	checks  atomic.Int64 // /healthz requests
+	delay   atomic.Int64 // ns added to non-health requests
+}
+
+func newHGBackend(t *testing.T, name string, healthy bool) *hgBackend {
+	t.Helper()
+	b := &hgBackend{name: name}
+	b.healthy.Store(healthy)
+	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			b.checks.Add(1)
+			if !b.healthy.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write([]byte(`{"status":"unhealthy"}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"status":"healthy"}`))
+			return
+		}
+		b.served.Add(1)
+		if d := b.delay.Load(); d > 0 {
+			time.Sleep(time.Duration(d))
+		}
+		_, _ = w.Write([]byte(b.name))
+	}))
+	t.Cleanup(b.Close)
+	return b
+}
+
+func (b *hgBackend) addr() string { return strings.TrimPrefix(b.URL, "http://") }
+
+// hgFrontdesk is frontdesk running a generated Caddyfile: hgGlobal plus one
+// site on a free loopback port whose body is the test's site text.
+type hgFrontdesk struct {
+	fd     *harness.Frontdesk
+	addr   string
+	logDir string
+	file   string
+}
+
+const hgGlobal = `{
+	admin {$FRONTDESK_ADMIN}
+	auto_https off
+	log events {
+		output file {$FRONTDESK_LOG_DIR}/events.log
+		include events
+		level DEBUG
+	}
+}
+`
+
+func startHG(t *testing.T, site string) *hgFrontdesk {
+	t.Helper()
+	h := &hgFrontdesk{logDir: t.TempDir()}
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.addr = "127.0.0.1:" + strconv.Itoa(port)
+	h.file = filepath.Join(h.logDir, "healthgate.Caddyfile")
+	h.write(t, site)
+	h.fd, err = harness.StartFrontdesk(frontdeskBin, h.logDir, "frontdesk-healthgate", h.file,
+		[]string{"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port), "FRONTDESK_LOG_DIR=" + h.logDir}, h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, h.fd.Process)
+	return h
+}
+
+func (h *hgFrontdesk) write(t *testing.T, site string) {
+	t.Helper()
+	text := hgGlobal + "http://127.0.0.1:{$FRONTDESK_HTTP_PORT} {\n\tbind 127.0.0.1\n" + site + "\n}\n"
+	if err := os.WriteFile(h.file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type hgStatus struct {
+	Pool      string `json:"pool"`
+	Upstream  string `json:"upstream"`
+	Role      string `json:"role"`
+	State     string `json:"state"`
+	Serving   bool   `json:"serving"`
+	Passes    int    `json:"consecutive_passes"`
+	Fails     int    `json:"consecutive_fails"`
+	LastError string `json:"last_error"`
+	Checks    uint64 `json:"checks"`
+}
+
+// states reads GET /healthgate/ from the admin API, keyed by upstream.
+func (h *hgFrontdesk) states(t *testing.T) map[string]hgStatus {
+	t.Helper()
+	resp, err := http.Get("http://" + h.fd.Admin + "/healthgate/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Pools []struct {
+			Name      string     `json:"name"`
+			Upstreams []hgStatus `json:"upstreams"`
+		} `json:"pools"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]hgStatus{}
+	for _, p := range body.Pools {
+		for _, u := range p.Upstreams {
+			out[u.Upstream] = u
+		}
+	}
+	return out
+}
+
+// waitServing waits until every upstream in addrs is serving (or not).
+func (h *hgFrontdesk) waitServing(t *testing.T, want bool, timeout time.Duration, addrs ...string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		st := h.states(t)
+		ok := true
+		for _, a := range addrs {
+			if st[a].Serving != want {
+				ok = false
+			}
+		}
+		if ok {
+			return time.Since(start)
+		}
+		if time.Since(start) > timeout {
+			t.Fatalf("upstreams %v not serving=%v within %s: %+v", addrs, want, timeout, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *hgFrontdesk) get(t *testing.T, path string) response {
+	t.Helper()
+	return do(t, "GET", "http://"+h.addr+path, "", "Host: 127.0.0.1")
+}
+
+func (h *hgFrontdesk) post(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Post("http://"+h.fd.Admin+path, "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func hgPool(name string, lines ...string) string {
+	return "\treverse_proxy {\n\t\tdynamic healthgate " + name + " {\n\t\t\t" + strings.Join(lines, "\n\t\t\t") + "\n\t\t}\n"
+}
+
+// TestHealthgateGating: a backend whose /healthz answers 503 never gets a
+// request, while three lab Flask APIs share the load once they passed rise.
+func TestHealthgateGating(t *testing.T) {
+	requirePeer(t, "python3-flask")
+	logDir := t.TempDir()
+	var flasks []*harness.Flask
+	for range 3 {
+		f, err := harness.StartFlask(logDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopOnCleanup(t, f.Process)
+		flasks = append(flasks, f)
+	}
+	sick := newHGBackend(t, "sick", false)
+	h := startHG(t, hgPool("web",
+		"to "+flasks[0].Addr+" "+flasks[1].Addr+" "+flasks[2].Addr+" "+sick.addr(),
+		"interval 100ms", "timeout 1s", "expect_json status healthy", "rise 2", "fall 2")+
+		"\t\tlb_policy round_robin\n\t}")
+	// Requests sent while gating is in progress must not reach the sick one.
+	for range 20 {
+		h.get(t, "/api/hello")
+	}
+	h.waitServing(t, true, 10*time.Second, flasks[0].Addr, flasks[1].Addr, flasks[2].Addr)
+	for i := range 60 {
+		if r := h.get(t, "/api/hello"); r.status != 200 || r.body != `{"message":"Hello, World!"}`+"\n" {
+			t.Fatalf("request %d: %d %q", i, r.status, r.body)
+		}
+	}
+	if n := sick.served.Load(); n != 0 {
+		t.Errorf("the backend whose /healthz answers 503 got %d requests", n)
+	}
+	st := h.states(t)[sick.addr()]
+	if st.State != "gated" || st.LastError != "status 503" {
+		t.Errorf("sick backend state: %+v", st)
+	}
+	for _, f := range flasks {
+		if n := strings.Count(f.Log(), "GET /api/hello"); n < 15 {
+			t.Errorf("flask %s served %d of 60 requests, want about 20 (round_robin)", f.Addr, n)
+		}
+	}
+}
+
+// TestHealthgateAllDown: with every upstream down the client gets 502 in
+// under 100 ms although lb_try_duration is 5 s, and the log names the
+// upstreams and the cause; fall and rise take the backend out and back.
+func TestHealthgateAllDown(t *testing.T) {
+	requirePeer(t, "python3-flask")
+	logDir := t.TempDir()
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := harness.StartFlaskOn(logDir, port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, f.Process)
+	sick := newHGBackend(t, "sick", true)
+	h := startHG(t, hgPool("api",
+		"to "+f.Addr+" "+sick.addr(), "interval 100ms", "timeout 500ms", "expect_json status healthy", "rise 2", "fall 3")+
+		"\t\tlb_try_duration 5s\n\t\tlb_try_interval 50ms\n\t}")
+	h.waitServing(t, true, 10*time.Second, f.Addr, sick.addr())
+
+	// fall: 3 failed checks take it out; rise: 2 passes bring it back.
+	sick.healthy.Store(false)
+	h.waitServing(t, false, 3*time.Second, sick.addr())
+	if st := h.states(t)[sick.addr()]; st.Fails < 3 || st.State != "down" {
+		t.Errorf("after fall: %+v", st)
+	}
+	f.Kill()
+	h.waitServing(t, false, 3*time.Second, f.Addr)
+
+	for i := range 5 {
+		start := time.Now()
+		r := h.get(t, "/api/hello")
+		took := time.Since(start)
+		if r.status != http.StatusBadGateway {
+			t.Fatalf("request %d with all down: status %d, want 502", i, r.status)
+		}
+		if took > 100*time.Millisecond {
+			t.Errorf("request %d with all down took %s, want < 100ms", i, took)
+		}
+	}
+	log := h.fd.Log()
+	var line string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "no healthy upstream") {
+			line = l
+		}
+	}
+	if line == "" || !strings.Contains(line, f.Addr+" down (connection refused)") ||
+		!strings.Contains(line, sick.addr()+" down (status 503)") || !strings.Contains(line, `"pool":"api"`) {
+		t.Errorf("log line naming the down upstreams missing or incomplete: %q", line)
+	}
+
+	sick.healthy.Store(true)
+	took := h.waitServing(t, true, 3*time.Second, sick.addr())
+	t.Logf("back in rotation %s after healthz recovered", took)
+	if r := h.get(t, "/x"); r.status != 200 || r.body != "sick" {
+		t.Errorf("after rise: %d %q", r.status, r.body)
+	}
+}
+
+// TestHealthgateBackup: the backup serves only while every primary is down.
+func TestHealthgateBackup(t *testing.T) {
+	p1, p2 := newHGBackend(t, "p1", true), newHGBackend(t, "p2", true)
+	bk := newHGBackend(t, "backup", true)
+	h := startHG(t, hgPool("bk", "to "+p1.addr()+" "+p2.addr(), "backup "+bk.addr(),
+		"interval 50ms", "rise 1", "fall 1")+"\t}")
+	h.waitServing(t, true, 5*time.Second, p1.addr(), p2.addr(), bk.addr())
+	for range 20 {
+		if r := h.get(t, "/"); r.body == "backup" || r.status != 200 {
+			t.Fatalf("backup used while primaries are up: %d %q", r.status, r.body)
+		}
+	}
+	p1.healthy.Store(false)
+	h.waitServing(t, false, 3*time.Second, p1.addr())
+	for range 10 {
+		if r := h.get(t, "/"); r.body != "p2" {
+			t.Fatalf("with p1 down: got %q, want p2", r.body)
+		}
+	}
+	p2.healthy.Store(false)
+	h.waitServing(t, false, 3*time.Second, p2.addr())
+	for range 10 {
+		if r := h.get(t, "/"); r.body != "backup" {
+			t.Fatalf("with every primary down: got %d %q, want backup", r.status, r.body)
+		}
+	}
+	p2.healthy.Store(true)
+	h.waitServing(t, true, 3*time.Second, p2.addr())
+	for range 10 {
+		if r := h.get(t, "/"); r.body != "p2" {
+			t.Fatalf("primary back: got %q, want p2", r.body)
+		}
+	}
+}
+
+// TestHealthgateDrain: draining through the admin API sends no new
+// requests to the upstream while an in-flight one finishes; events are
+// emitted for the transitions, and metrics show the state.
+func TestHealthgateDrain(t *testing.T) {
+	a, b := newHGBackend(t, "a", true), newHGBackend(t, "b", true)
+	h := startHG(t, hgPool("dr", "to "+a.addr()+" "+b.addr(), "interval 50ms", "rise 1")+
+		"\t\tlb_policy first\n\t}")
+	h.waitServing(t, true, 5*time.Second, a.addr(), b.addr())
+
+	// An in-flight request to a (policy first) ...
+	a.delay.Store(int64(500 * time.Millisecond))
+	var inflight response
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); inflight = h.get(t, "/slow") }()
+	time.Sleep(100 * time.Millisecond)
+	// ... survives the drain, and new requests go to b.
+	code, body := h.post(t, "/healthgate/drain?pool=dr&upstream="+a.addr())
+	if code != 200 || !strings.Contains(body, `"state":"drained"`) {
+		t.Fatalf("drain: %d %s", code, body)
+	}
+	servedBefore := a.served.Load()
+	for range 10 {
+		if r := h.get(t, "/"); r.body != "b" {
+			t.Fatalf("after drain: got %d %q, want b", r.status, r.body)
+		}
+	}
+	wg.Wait()
+	if inflight.status != 200 || inflight.body != "a" {
+		t.Errorf("in-flight request during drain: %d %q", inflight.status, inflight.body)
+	}
+	if a.served.Load() != servedBefore {
+		t.Errorf("drained upstream got new requests")
+	}
+	if code, _ := h.post(t, "/healthgate/undrain?pool=dr&upstream="+a.addr()); code != 200 {
+		t.Fatalf("undrain: %d", code)
+	}
+	if r := h.get(t, "/"); r.body != "a" {
+		t.Errorf("after undrain: %q, want a", r.body)
+	}
+	if code, _ := h.post(t, "/healthgate/force_down?pool=dr&upstream="+a.addr()); code != 200 {
+		t.Fatalf("force_down: %d", code)
+	}
+	if r := h.get(t, "/"); r.body != "b" {
+		t.Errorf("after force_down: %q, want b", r.body)
+	}
+	if code, _ := h.post(t, "/healthgate/drain?pool=dr&upstream=127.0.0.1:1"); code != 404 {
+		t.Errorf("drain of an unknown upstream: %d, want 404", code)
+	}
+
+	// Events: up for both at start, drained and down from the admin API.
+	events, _ := os.ReadFile(filepath.Join(h.logDir, "events.log"))
+	for _, want := range []string{`"name":"healthgate.up"`, `"name":"healthgate.drained"`, `"name":"healthgate.down"`} {
+		if !strings.Contains(string(events), want) {
+			t.Errorf("events log has no %s:\n%s", want, lastLines(string(events), 10))
+		}
+	}
+	// Metrics through the admin /metrics endpoint.
+	resp, err := http.Get("http://" + h.fd.Admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		fmt.Sprintf(`frontdesk_healthgate_upstream_serving{pool="dr",upstream=%q} 0`, a.addr()),
+		fmt.Sprintf(`frontdesk_healthgate_upstream_serving{pool="dr",upstream=%q} 1`, b.addr()),
+		fmt.Sprintf(`frontdesk_healthgate_checks_total{pool="dr",upstream=%q}`, b.addr()),
+		`frontdesk_healthgate_check_duration_seconds_bucket{pool="dr"`,
+	} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// TestHealthgateReloadKeepsState: a POST /load that keeps the upstreams
+// keeps their state and counters (no re-gating even with rise 50), and
+// a removed upstream is no longer checked.
+func TestHealthgateReloadKeepsState(t *testing.T) {
+	a, gone := newHGBackend(t, "a", true), newHGBackend(t, "gone", true)
+	h := startHG(t, hgPool("rl", "to "+a.addr()+" "+gone.addr(), "interval 50ms", "rise 2")+"\t}")
+	h.waitServing(t, true, 5*time.Second, a.addr(), gone.addr())
+	before := h.states(t)[a.addr()].Checks
+
+	h.write(t, hgPool("rl", "to "+a.addr(), "interval 50ms", "rise 50")+"\t}")
+	adapted, err := os.ReadFile(h.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", "http://"+h.fd.Admin+"/load", strings.NewReader(string(adapted)))
+	req.Header.Set("Content-Type", "text/caddyfile")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /load: %d %s", resp.StatusCode, b)
+	}
+	if r := h.get(t, "/"); r.status != 200 || r.body != "a" {
+		t.Fatalf("right after reload: %d %q (re-gated?)", r.status, r.body)
+	}
+	st := h.states(t)
+	if st[a.addr()].Checks < before || !st[a.addr()].Serving {
+		t.Errorf("state after reload: %+v (checks before: %d)", st[a.addr()], before)
+	}
+	if _, ok := st[gone.addr()]; ok {
+		t.Errorf("removed upstream still listed: %+v", st[gone.addr()])
+	}
+	n := gone.checks.Load()
+	time.Sleep(300 * time.Millisecond)
+	if d := gone.checks.Load() - n; d > 1 {
+		t.Errorf("removed upstream was checked %d more times after the reload", d)
+	}
+}
+
+// TestHealthgateKillRestartUnderLoad: one of three lab Flask APIs is killed
+// under steady load and restarted on the same port. Clients see no error
+// (reverse_proxy retries with lb_try_duration, passive health, and the
+// checker takes it out), and the restarted one is back in rotation within
+// rise × interval + 0.5 s of answering /healthz again.
+func TestHealthgateKillRestartUnderLoad(t *testing.T) {
+	requirePeer(t, "python3-flask")
+	logDir := t.TempDir()
+	var flasks []*harness.Flask
+	var ports []int
+	for range 3 {
+		port, err := harness.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := harness.StartFlaskOn(logDir, port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopOnCleanup(t, f.Process)
+		flasks = append(flasks, f)
+		ports = append(ports, port)
+	}
+	const interval, rise = 200 * time.Millisecond, 2
+	h := startHG(t, hgPool("lab",
+		"to "+flasks[0].Addr+" "+flasks[1].Addr+" "+flasks[2].Addr,
+		"interval 200ms", "timeout 1s", "expect_json status healthy", "rise 2", "fall 2")+
+		"\t\tlb_policy round_robin\n\t\tlb_try_duration 5s\n\t\tlb_try_interval 50ms\n\t\tfail_duration 500ms\n\t}")
+	h.waitServing(t, true, 10*time.Second, flasks[0].Addr, flasks[1].Addr, flasks[2].Addr)
+
+	var ok, failed atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	loadClient := &http.Client{Timeout: 10 * time.Second}
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := loadClient.Get("http://" + h.addr + "/api/hello?name=load")
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(body) != `{"message":"Hello, load!"}`+"\n" {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %q", resp.StatusCode, body))
+					continue
+				}
+				ok.Add(1)
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	flasks[1].Kill()
+	h.waitServing(t, false, 5*time.Second, flasks[1].Addr)
+	time.Sleep(time.Second)
+	f, err := harness.StartFlaskOn(logDir, ports[1]) // returns once /healthz answers 200
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, f.Process)
+	backIn := h.waitServing(t, true, 5*time.Second, f.Addr)
+	limit := rise*interval + interval/5 + 500*time.Millisecond // rise × interval (+ jitter) + 0.5 s
+	if backIn > limit {
+		t.Errorf("restarted backend back in rotation after %s, want within %s", backIn, limit)
+	}
+	// It receives traffic again.
+	logBefore := strings.Count(f.Log(), "GET /api/hello")
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if got := strings.Count(f.Log(), "GET /api/hello"); got <= logBefore {
+		t.Errorf("restarted backend got no requests after it came back")
+	}
+	t.Logf("requests: %d ok, %d failed; back in rotation after %s", ok.Load(), failed.Load(), backIn)
+	if failed.Load() != 0 {
+		t.Errorf("%d client-visible errors under kill/restart (first: %v)", failed.Load(), firstErr.Load())
+	}
+	if ok.Load() < 100 {
+		t.Errorf("only %d requests went through", ok.Load())
+	}
+}
+
+// TestHealthgateUnavailable503: the README's handle_errors recipe turns the
+// all-down 502 into 503 with Retry-After, still without the retry loop.
+func TestHealthgateUnavailable503(t *testing.T) {
+	b := newHGBackend(t, "b", false)
+	h := startHG(t, hgPool("u", "to "+b.addr(), "interval 50ms")+
+		"\t\tlb_try_duration 5s\n\t}\n"+
+		"\thandle_errors 502 {\n"+
+		"\t\t@nohealthy expression `{err.message}.contains(\"no-healthy-upstream-in-pool-\")`\n"+
+		"\t\theader @nohealthy Retry-After 5\n"+
+		"\t\trespond @nohealthy \"no healthy upstream\" 503\n"+
+		"\t}")
+	start := time.Now()
+	r := h.get(t, "/")
+	if took := time.Since(start); took > 100*time.Millisecond {
+		t.Errorf("took %s, want < 100ms", took)
+	}
+	if r.status != 503 || r.header.Get("Retry-After") != "5" || r.body != "no healthy upstream" {
+		t.Errorf("got %d Retry-After=%q %q, want 503 Retry-After=5", r.status, r.header.Get("Retry-After"), r.body)
+	}
+}
+
+// goroutines reads the total from the admin API's pprof goroutine profile.
+func (h *hgFrontdesk) goroutines(t *testing.T) int {
+	t.Helper()
+	resp, err := http.Get("http://" + h.fd.Admin + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	first, _, _ := strings.Cut(string(b), "\n")
+	n, err := strconv.Atoi(strings.TrimPrefix(first, "goroutine profile: total "))
+	if err != nil {
+		t.Fatalf("goroutine profile: %q", first)
+	}
+	return n
+}
+
+func (h *hgFrontdesk) load(t *testing.T, site string) {
+	t.Helper()
+	h.write(t, site)
+	text, err := os.ReadFile(h.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", "http://"+h.fd.Admin+"/load", strings.NewReader(string(text)))
+	req.Header.Set("Content-Type", "text/caddyfile")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /load: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestHealthgateReloadNoGoroutineLeak: 30 reloads of the real binary that
+// add and remove upstreams and pools leave the goroutine count where it
+// was, and the removed upstreams' checkers stop.
+func TestHealthgateReloadNoGoroutineLeak(t *testing.T) {
+	var bs []*hgBackend
+	for i := range 6 {
+		bs = append(bs, newHGBackend(t, strconv.Itoa(i), true))
+	}
+	base := hgPool("leak", "to "+bs[0].addr(), "interval 20ms", "rise 1") + "\t}"
+	h := startHG(t, base)
+	h.waitServing(t, true, 5*time.Second, bs[0].addr())
+	// One proxied request first: reverse_proxy starts a process-wide
+	// cleaner goroutine for dynamic hosts on first use.
+	h.get(t, "/")
+	time.Sleep(300 * time.Millisecond)
+	baseline := h.goroutines(t)
+	for i := range 30 {
+		site := hgPool("leak", "to "+bs[0].addr()+" "+bs[1+i%5].addr()+" "+bs[1+(i+2)%5].addr(), "interval 20ms", "rise 1") + "\t}\n" +
+			"\thandle /other* {\n" + hgPool("other"+strconv.Itoa(i%3), "to "+bs[1+(i+1)%5].addr(), "interval 20ms") + "\t}\n\t}"
+		h.load(t, site)
+	}
+	h.load(t, base)
+	if r := h.get(t, "/"); r.status != 200 || r.body != "0" {
+		t.Fatalf("after reloads: %d %q", r.status, r.body)
+	}
+	st := h.states(t)
+	if len(st) != 1 {
+		t.Errorf("after reloading back, %d upstreams are tracked, want 1: %+v", len(st), st)
+	}
+	checks := make([]int64, len(bs))
+	for i, b := range bs {
+		checks[i] = b.checks.Load()
+	}
+	var now int
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		now = h.goroutines(t)
+		if now <= baseline+1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("goroutines: %d before the reloads, %d after", baseline, now)
+	if now > baseline+1 {
+		t.Errorf("goroutines grew from %d to %d over 30 reloads", baseline, now)
+	}
+	for i := 1; i < len(bs); i++ {
+		if d := bs[i].checks.Load() - checks[i]; d > 1 {
+			t.Errorf("removed upstream %s still checked (%d checks)", bs[i].addr(), d)
+		}
+	}
+}

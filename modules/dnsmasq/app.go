@@ -1,0 +1,233 @@
+// Package dnsmasq is the Frontdesk `dnsmasq` app: a DNS server on
+// github.com/miekg/dns that reads dnsmasq's own configuration language and
+// answers like dnsmasq 2.90 for the same configuration.
+package dnsmasq
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// App is the `dnsmasq` app. Its configuration is a list of dnsmasq options,
+// each exactly as in dnsmasq.conf.
+type App struct {
+	// Lines are the dnsmasq options, in order, each with the file and line
+	// it came from, for example {"text": "address=/myapp.local/127.0.0.1"}.
+	// conf-file= and conf-dir= include dnsmasq configuration files; relative
+	// paths are relative to Frontdesk's working directory, as dnsmasq's are
+	// relative to its own.
+	Lines []Line `json:"lines,omitempty"`
+
+	// UpstreamTimeout is how long to wait for one upstream server before
+	// trying the next one. Default: 2s.
+	UpstreamTimeout caddy.Duration `json:"upstream_timeout,omitempty"`
+
+	// EtcHosts is the system hosts file read unless no-hosts is given.
+	// Default: /etc/hosts.
+	EtcHosts string `json:"etc_hosts,omitempty"`
+
+	// ResolvConf is the resolv-file used when neither no-resolv nor
+	// resolv-file is given. Default: /etc/resolv.conf.
+	ResolvConf string `json:"resolv_conf,omitempty"`
+
+	// SiteRecords, when set, answers A/AAAA for the site names of the same
+	// configuration (Frontdesk's extension; Caddyfile: `site_records
+	// [<address>...]` inside the dnsmasq block).
+	SiteRecords *SiteRecords `json:"site_records,omitempty"`
+
+	cfg      *Config
+	resolver *Resolver
+	addrs    []string
+	servers  []*sharedServer
+	previous []*Resolver // what each socket served before Start
+	log      *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "dnsmasq",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// state lives across config reloads: the cache and the counters.
+var state = struct {
+	once  sync.Once
+	cache *Cache
+	stats *stats
+}{}
+
+func sharedState() (*Cache, *stats) {
+	state.once.Do(func() {
+		state.cache = newCache(150)
+		state.stats = &stats{}
+	})
+	return state.cache, state.stats
+}
+
+// Provision parses the options and loads hosts files.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.log = ctx.Logger()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("dnsmasq: registering metrics: %w", err)
+	}
+	cfg, err := ParseLines(a.Lines)
+	if err != nil {
+		return err
+	}
+	a.cfg = cfg
+	if len(cfg.Ignored) > 0 {
+		var names []string
+		for _, l := range cfg.Ignored {
+			names = append(names, fmt.Sprintf("%s:%d %s", l.File, l.Line, l.Text))
+		}
+		a.log.Warn("ignoring DHCP, TFTP and router-advertisement options (Frontdesk serves DNS only)", zap.Strings("lines", names))
+	}
+	etcHosts := a.EtcHosts
+	if etcHosts == "" {
+		etcHosts = "/etc/hosts"
+	}
+	hosts, err := cfg.loadHosts(etcHosts)
+	if err != nil {
+		return fmt.Errorf("dnsmasq: %w", err)
+	}
+	sites, err := a.siteHostEntries(ctx)
+	if err != nil {
+		return fmt.Errorf("dnsmasq: %w", err)
+	}
+	hosts = append(hosts, sites...)
+	defaults := append([]Upstream{}, cfg.Servers...)
+	if !cfg.NoResolv {
+		files := cfg.ResolvFiles
+		if len(files) == 0 {
+			rc := a.ResolvConf
+			if rc == "" {
+				rc = "/etc/resolv.conf"
+			}
+			files = []string{rc}
+		}
+		for _, f := range files {
+			ups, err := readResolvFile(f)
+			if err != nil {
+				a.log.Warn("cannot read resolv-file", zap.String("file", f), zap.Error(err))
+				continue
+			}
+			defaults = append(defaults, ups...)
+		}
+	}
+	timeout := time.Duration(a.UpstreamTimeout)
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	cache, st := sharedState()
+	cache.SetSize(cfg.CacheSize)
+	a.resolver = &Resolver{
+		cfg:   cfg,
+		store: newStore(cfg, hosts),
+		cache: cache,
+		fwd: &forwarder{timeout: timeout, strict: cfg.StrictOrder, all: cfg.AllServers, maxUDPSize: uint16(cfg.EDNSPacketMax),
+			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort},
+		defaults: defaults,
+		log:      a.log,
+		stats:    st,
+	}
+	listen, err := cfg.listenAddresses()
+	if err != nil {
+		return fmt.Errorf("dnsmasq: %w", err)
+	}
+	for _, l := range listen {
+		a.addrs = append(a.addrs, net.JoinHostPort(l, strconv.Itoa(cfg.Port)))
+	}
+	return nil
+}
+
+// readResolvFile reads the nameserver lines of a resolv.conf file.
+func readResolvFile(path string) ([]Upstream, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []Upstream
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) >= 2 && fs[0] == "nameserver" {
+			if u, err := parseUpstream(fs[1]); err == nil {
+				out = append(out, u)
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
+// Validate checks the provisioned config.
+func (a *App) Validate() error {
+	if a.cfg == nil {
+		return errors.New("dnsmasq: not provisioned")
+	}
+	if a.cfg.Port == 0 {
+		return errors.New("dnsmasq: port=0 (DNS disabled) is not supported: remove the dnsmasq block instead")
+	}
+	return nil
+}
+
+// Start binds (or takes over) the listen addresses and starts answering.
+func (a *App) Start() error {
+	for _, addr := range a.addrs {
+		s, err := listenShared(addr)
+		if err != nil {
+			// Give the sockets taken over so far back to the running config.
+			for i, prev := range a.previous {
+				a.servers[i].h.current.CompareAndSwap(a.resolver, prev)
+			}
+			a.release()
+			return fmt.Errorf("dnsmasq: %w", err)
+		}
+		a.servers = append(a.servers, s)
+		a.previous = append(a.previous, s.h.current.Swap(a.resolver))
+	}
+	a.log.Info("dnsmasq serving", zap.Strings("addresses", a.addrs))
+	return nil
+}
+
+func (a *App) release() {
+	// A successor that already took a socket over keeps it open; the last
+	// user closes it.
+	for i := range a.servers {
+		_, _ = listeners.Delete(a.addrs[i])
+	}
+	a.servers, a.previous = nil, nil
+}
+
+// Stop lets go of the listen addresses; sockets a newer config also uses
+// stay open.
+func (a *App) Stop() error {
+	a.release()
+	return nil
+}
+
+// Cleanup releases what Provision acquired.
+func (a *App) Cleanup() error { return nil }
+
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.Validator    = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

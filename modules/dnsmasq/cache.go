@@ -1,0 +1,167 @@
+package dnsmasq
+
+import (
+	"container/list"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// cacheKey names a cached answer. An NXDOMAIN is cached with qtype 0 and
+// answers every type of the name, as dnsmasq does.
+type cacheKey struct {
+	name  string // lower case, fully qualified
+	qtype uint16
+}
+
+type cacheEntry struct {
+	key     cacheKey
+	rcode   int
+	answer  []dns.RR
+	ns      []dns.RR
+	stored  time.Time
+	expires time.Time
+}
+
+// Cache holds forwarded answers, bounded to size entries (least recently
+// used go first), with TTLs counting down from when they were stored. It is
+// shared across config reloads.
+type Cache struct {
+	mu    sync.Mutex
+	size  int
+	ll    *list.List
+	items map[cacheKey]*list.Element
+	now   func() time.Time
+
+	hits, misses, inserts, evictions uint64
+}
+
+func newCache(size int) *Cache {
+	return &Cache{size: size, ll: list.New(), items: map[cacheKey]*list.Element{}, now: time.Now}
+}
+
+// SetSize changes the bound, dropping the oldest entries if needed.
+func (c *Cache) SetSize(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.size = n
+	c.trim()
+}
+
+func (c *Cache) trim() {
+	for c.ll.Len() > c.size {
+		e := c.ll.Back()
+		c.ll.Remove(e)
+		delete(c.items, e.Value.(*cacheEntry).key)
+		c.evictions++
+	}
+}
+
+// Flush empties the cache.
+func (c *Cache) Flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ll.Init()
+	c.items = map[cacheKey]*list.Element{}
+}
+
+// Len is the number of cached answers.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
+// put stores an answer for ttl seconds.
+func (c *Cache) put(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.size <= 0 {
+		return
+	}
+	now := c.now()
+	e := &cacheEntry{key: k, rcode: rcode, answer: copyRRs(answer), ns: copyRRs(ns), stored: now, expires: now.Add(time.Duration(ttl) * time.Second)}
+	if el, ok := c.items[k]; ok {
+		el.Value = e
+		c.ll.MoveToFront(el)
+		return
+	}
+	c.items[k] = c.ll.PushFront(e)
+	c.inserts++
+	c.trim()
+}
+
+// get returns a copy of a live entry with TTLs reduced by its age. With
+// rotate, an answer made only of A or AAAA records of one name comes in a
+// different order each time (dnsmasq's round robin).
+func (c *Cache) get(name string, qtype uint16, rotate bool) (rcode int, answer, ns []dns.RR, ok bool) {
+	if c == nil {
+		return 0, nil, nil, false
+	}
+	name = strings.ToLower(name)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	for _, k := range []cacheKey{{name, qtype}, {name, 0}} {
+		el, found := c.items[k]
+		if !found {
+			continue
+		}
+		e := el.Value.(*cacheEntry)
+		if !now.Before(e.expires) {
+			c.ll.Remove(el)
+			delete(c.items, k)
+			continue
+		}
+		c.ll.MoveToFront(el)
+		if rotate && rotatable(e.answer) {
+			e.answer = append(e.answer[1:len(e.answer):len(e.answer)], e.answer[0])
+		}
+		c.hits++
+		metrics.cache.WithLabelValues("hit").Inc()
+		age := uint32(now.Sub(e.stored) / time.Second)
+		return e.rcode, aged(e.answer, age), aged(e.ns, age), true
+	}
+	c.misses++
+	metrics.cache.WithLabelValues("miss").Inc()
+	return 0, nil, nil, false
+}
+
+func copyRRs(rrs []dns.RR) []dns.RR {
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+	}
+	return out
+}
+
+func aged(rrs []dns.RR, age uint32) []dns.RR {
+	out := copyRRs(rrs)
+	for _, rr := range out {
+		h := rr.Header()
+		if h.Ttl > age {
+			h.Ttl -= age
+		} else {
+			h.Ttl = 0
+		}
+	}
+	return out
+}
+
+func rotatable(rrs []dns.RR) bool {
+	if len(rrs) < 2 {
+		return false
+	}
+	t, n := rrs[0].Header().Rrtype, rrs[0].Header().Name
+	for _, rr := range rrs {
+		if h := rr.Header(); h.Rrtype != t || h.Name != n || t != dns.TypeA && t != dns.TypeAAAA {
+			return false
+		}
+	}
+	return true
+}

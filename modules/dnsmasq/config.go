@@ -1,0 +1,876 @@
+package dnsmasq
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Upstream is one forwarding target of server=, local= or rev-server=.
+type Upstream struct {
+	Addr string // host:port
+}
+
+// domainRule is what server=, local= and address= say about one domain.
+type domainRule struct {
+	Domain   string // lower case, no trailing dot; "" = unqualified names (//), "#" = every name (address=/#/)
+	Wildcard bool   // written as *domain: matches any name ending in Domain (".x" for *.x)
+	// one of:
+	Servers  []Upstream   // server=/d/ip
+	Standard bool         // server=/d/#
+	Local    bool         // server=/d/ or local=/d/: never forwarded, NXDOMAIN
+	NX       bool         // address=/d/: NXDOMAIN
+	Addrs    []netip.Addr // address=/d/ip
+	Null     bool         // address=/d/#
+}
+
+// hostEntry is an address from a hosts file or host-record.
+type hostEntry struct {
+	Name string
+	Addr netip.Addr
+	TTL  int // -1 = local-ttl
+	// Reverse says whether the entry also answers PTR queries for Addr.
+	Reverse bool
+}
+
+// Config is the typed form of the dnsmasq options Frontdesk implements.
+//
+// Each field is named after the dnsmasq option it comes from (Port: port=,
+// NoHosts: no-hosts, RebindOK: rebind-domain-ok=, BogusNX: bogus-nxdomain=,
+// ...); `man dnsmasq` is their reference. Has* fields say whether an
+// option without a usable zero value was given.
+type Config struct {
+	Port           int
+	ListenAddrs    []string
+	Interfaces     []string // interface=: names, a trailing * is a wildcard
+	ExceptIfaces   []string // except-interface=
+	LocalService   string   // local-service[=net|host]
+	NoHosts        bool
+	AddnHosts      []string
+	HostsDirs      []string
+	ExpandHosts    bool
+	Domain         string
+	LocalTTL       uint32
+	NegTTL         uint32
+	MaxTTL         uint32
+	HasMaxTTL      bool
+	MaxCacheTTL    uint32
+	HasMaxCacheTTL bool
+	MinCacheTTL    uint32
+	CacheSize      int
+	NoNegcache     bool
+	NoResolv       bool
+	ResolvFiles    []string
+	StrictOrder    bool
+	AllServers     bool
+	DomainNeeded   bool
+	BogusPriv      bool
+	StopRebind     bool
+	RebindLocalOK  bool
+	RebindOK       []string
+	BogusNX        []netip.Prefix
+	EDNSPacketMax  int
+	LogQueries     bool
+	CacheRR        []uint16 // cache-rr: types cached besides A, AAAA, CNAME, SRV, PTR
+	FilterRR       []uint16 // filter-A, filter-AAAA, filter-rr: types removed from forwarded answers
+	FilterANY      bool     // filter-rr=ANY
+	NoRoundRobin   bool
+	ForwardMax     int         // dns-forward-max: concurrent forwarded queries (default 150)
+	Aliases        []aliasRule // alias=: IPv4 rewriting of forwarded answers
+	FilterWin2k    bool        // filterwin2k
+	MinPort        int         // min-port: lowest source port of forwarded queries (0 = the system's choice)
+	MaxPort        int         // max-port: highest source port of forwarded queries
+
+	Servers  []Upstream // plain server= lines, in order
+	Rules    []domainRule
+	Hosts    []hostEntry
+	CNAMEs   []cnameRec
+	Records  []dns.RR // txt, mx, srv, ptr, naptr, caa, dns-rr (TTL 0 = local-ttl)
+	MXHosts  []string // names with mx-host, for ANY
+	MXTarget string   // mx-target: default MX target (default: this machine's name)
+	SelfMX   bool     // selfmx: each hosts name gets an MX to itself
+	LocalMX  bool     // localmx: each hosts name gets an MX to the MX target
+
+	mxDefault []*dns.MX // mx-host lines without a target
+
+	// Ignored lists the DHCP/TFTP/RA lines that were skipped.
+	Ignored []Line
+}
+
+type cnameRec struct {
+	Name, Target string
+	TTL          int // -1 = local-ttl
+}
+
+func defaultConfig() *Config {
+	return &Config{Port: 53, CacheSize: 150, EDNSPacketMax: 1232, ForwardMax: 150}
+}
+
+// ParseLines parses dnsmasq options, following conf-file and conf-dir.
+func ParseLines(lines []Line) (*Config, error) {
+	c := defaultConfig()
+	p := &parser{c: c, seen: map[string]bool{}}
+	if err := p.lines(lines, 0); err != nil {
+		return nil, err
+	}
+	target := c.mxTarget()
+	for _, mx := range c.mxDefault {
+		mx.Mx = presentation(target)
+	}
+	if c.MXTarget != "" && len(c.MXHosts) == 0 {
+		// mx-target without mx-host: an MX for this machine's own name.
+		if h, err := os.Hostname(); err == nil && validName(h) {
+			// Preference 0 here, unlike mx-host's default 1 (measured).
+			c.Records = append(c.Records, &dns.MX{Hdr: hdr(h, dns.TypeMX), Mx: presentation(c.MXTarget), Preference: 0})
+			c.MXHosts = append(c.MXHosts, canon(h))
+		}
+	}
+	return c, nil
+}
+
+type parser struct {
+	c    *Config
+	seen map[string]bool
+}
+
+func (p *parser) lines(lines []Line, depth int) error {
+	if depth > 16 {
+		return errors.New("dnsmasq: conf-file/conf-dir nested too deeply")
+	}
+	for _, l := range lines {
+		text, err := cleanLine(l.Text)
+		if err != nil {
+			return &LineError{l, err}
+		}
+		if text == "" {
+			continue
+		}
+		name, val, hasVal := strings.Cut(text, "=")
+		name = strings.TrimPrefix(name, "--")
+		switch name {
+		case "conf-file":
+			if !hasVal || val == "" {
+				return &LineError{l, errors.New("missing file name in --conf-file")}
+			}
+			if err := p.include(l, []string{val}, depth); err != nil {
+				return err
+			}
+			continue
+		case "servers-file":
+			// Like conf-file, but only server= and rev-server= lines.
+			if !hasVal || val == "" {
+				return &LineError{l, errors.New("missing file name in --servers-file")}
+			}
+			ls, err := readConfFile(val)
+			if err != nil {
+				return &LineError{l, fmt.Errorf("cannot read %s: %w", val, unwrapPathErr(err))}
+			}
+			for _, sl := range ls {
+				t, _ := cleanLine(sl.Text)
+				n, _, _ := strings.Cut(t, "=")
+				if t != "" && n != "server" && n != "rev-server" {
+					return &LineError{sl, errors.New("only --server and --rev-server are allowed in a --servers-file")}
+				}
+			}
+			if err := p.lines(ls, depth+1); err != nil {
+				return err
+			}
+			continue
+		case "conf-dir":
+			if !hasVal || val == "" {
+				return &LineError{l, errors.New("missing directory in --conf-dir")}
+			}
+			files, err := confDirFiles(val)
+			if err != nil {
+				return &LineError{l, fmt.Errorf("cannot read directory %s: %w", strings.Split(val, ",")[0], err)}
+			}
+			if err := p.include(l, files, depth); err != nil {
+				return err
+			}
+			continue
+		}
+		if isIgnored(name) {
+			p.c.Ignored = append(p.c.Ignored, l)
+			continue
+		}
+		if processOptions[name] {
+			continue
+		}
+		if notYet[name] {
+			return &LineError{l, fmt.Errorf("option --%s is a dnsmasq DNS option that Frontdesk does not implement yet", name)}
+		}
+		if err := p.option(name, val, hasVal); err != nil {
+			return &LineError{l, err}
+		}
+	}
+	return nil
+}
+
+func (p *parser) include(l Line, files []string, depth int) error {
+	for _, f := range files {
+		abs, _ := filepath.Abs(f)
+		if p.seen[abs] {
+			continue // dnsmasq reads each file once
+		}
+		p.seen[abs] = true
+		ls, err := readConfFile(f)
+		if err != nil {
+			return &LineError{l, fmt.Errorf("cannot read %s: %w", f, unwrapPathErr(err))}
+		}
+		if err := p.lines(ls, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func badArg(opt string) error { return fmt.Errorf("bad argument to --%s", opt) }
+
+func (p *parser) option(name, val string, hasVal bool) error {
+	c := p.c
+	needVal := func() error {
+		if !hasVal || val == "" {
+			return fmt.Errorf("missing argument to --%s", name)
+		}
+		return nil
+	}
+	noVal := func() error {
+		if hasVal {
+			return fmt.Errorf("--%s takes no argument", name)
+		}
+		return nil
+	}
+	u32 := func(dst *uint32) error {
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.ParseUint(val, 10, 32)
+		if err != nil {
+			return badArg(name)
+		}
+		*dst = uint32(n)
+		return nil
+	}
+	if name != "txt-record" && name != "naptr-record" && name != "caa-record" {
+		val = unquoter.Replace(val)
+	}
+	switch name {
+	case "no-hosts":
+		c.NoHosts = true
+		return noVal()
+	case "expand-hosts":
+		c.ExpandHosts = true
+		return noVal()
+	case "no-negcache":
+		c.NoNegcache = true
+		return noVal()
+	case "no-resolv":
+		c.NoResolv = true
+		return noVal()
+	case "strict-order":
+		c.StrictOrder = true
+		return noVal()
+	case "all-servers":
+		c.AllServers = true
+		return noVal()
+	case "domain-needed":
+		c.DomainNeeded = true
+		return noVal()
+	case "bogus-priv":
+		c.BogusPriv = true
+		return noVal()
+	case "stop-dns-rebind":
+		c.StopRebind = true
+		return noVal()
+	case "rebind-localhost-ok":
+		c.RebindLocalOK = true
+		return noVal()
+	case "log-queries":
+		// log-queries=extra and =proto only add detail to the log line.
+		if hasVal && val != "extra" && val != "proto" {
+			return badArg(name)
+		}
+		c.LogQueries = true
+		return nil
+	case "selfmx":
+		c.SelfMX = true
+		return noVal()
+	case "localmx":
+		c.LocalMX = true
+		return noVal()
+	case "mx-target":
+		if err := needVal(); err != nil {
+			return err
+		}
+		if !validName(val) {
+			return badArg(name)
+		}
+		c.MXTarget = val
+	case "no-round-robin":
+		c.NoRoundRobin = true
+		return noVal()
+	case "filter-A":
+		c.FilterRR = append(c.FilterRR, dns.TypeA)
+		return noVal()
+	case "filter-AAAA":
+		c.FilterRR = append(c.FilterRR, dns.TypeAAAA)
+		return noVal()
+	case "filter-rr", "cache-rr":
+		if err := needVal(); err != nil {
+			return err
+		}
+		for _, f := range strings.Split(val, ",") {
+			t, ok := parseType(f)
+			if !ok {
+				return fmt.Errorf("bad RR type in --%s: %q", name, f)
+			}
+			switch {
+			case name == "filter-rr" && t == dns.TypeANY:
+				c.FilterANY = true
+			case name == "filter-rr":
+				c.FilterRR = append(c.FilterRR, t)
+			default:
+				c.CacheRR = append(c.CacheRR, t)
+			}
+		}
+	case "filterwin2k":
+		c.FilterWin2k = true
+		return noVal()
+	case "alias":
+		if err := needVal(); err != nil {
+			return err
+		}
+		a, err := parseAlias(val)
+		if err != nil {
+			return err
+		}
+		c.Aliases = append(c.Aliases, a)
+	case "min-port", "max-port":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 1 || n > 65535 {
+			return badArg(name)
+		}
+		if name == "min-port" {
+			c.MinPort = n
+		} else {
+			c.MaxPort = n
+		}
+	case "dns-forward-max":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 1 {
+			return badArg(name)
+		}
+		c.ForwardMax = n
+	case "local-ttl":
+		return u32(&c.LocalTTL)
+	case "neg-ttl":
+		return u32(&c.NegTTL)
+	case "max-ttl":
+		c.HasMaxTTL = true
+		return u32(&c.MaxTTL)
+	case "max-cache-ttl":
+		c.HasMaxCacheTTL = true
+		return u32(&c.MaxCacheTTL)
+	case "min-cache-ttl":
+		if err := u32(&c.MinCacheTTL); err != nil {
+			return err
+		}
+		if c.MinCacheTTL > 3600 { // dnsmasq caps it at one hour
+			c.MinCacheTTL = 3600
+		}
+		return nil
+	case "cache-size":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 {
+			return badArg(name)
+		}
+		c.CacheSize = n
+	case "port":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 || n > 65535 {
+			return badArg(name)
+		}
+		c.Port = n
+	case "edns-packet-max":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 512 || n > 65535 {
+			return badArg(name)
+		}
+		c.EDNSPacketMax = n
+	case "listen-address":
+		if err := needVal(); err != nil {
+			return err
+		}
+		for _, a := range strings.Split(val, ",") {
+			ip, err := netip.ParseAddr(a)
+			if err != nil {
+				return fmt.Errorf("bad address in --listen-address: %q", a)
+			}
+			c.ListenAddrs = append(c.ListenAddrs, ip.String())
+		}
+	case "interface", "except-interface":
+		if err := needVal(); err != nil {
+			return err
+		}
+		for _, n := range strings.Split(val, ",") {
+			if n == "" {
+				return badArg(name)
+			}
+			if name == "interface" {
+				c.Interfaces = append(c.Interfaces, n)
+			} else {
+				c.ExceptIfaces = append(c.ExceptIfaces, n)
+			}
+		}
+	case "local-service":
+		if hasVal && val != "net" && val != "host" {
+			return badArg(name)
+		}
+		c.LocalService = "net"
+		if hasVal {
+			c.LocalService = val
+		}
+	case "addn-hosts":
+		if err := needVal(); err != nil {
+			return err
+		}
+		c.AddnHosts = append(c.AddnHosts, val)
+	case "hostsdir":
+		if err := needVal(); err != nil {
+			return err
+		}
+		c.HostsDirs = append(c.HostsDirs, val)
+	case "resolv-file":
+		if !hasVal || val == "" {
+			c.NoResolv = true // dnsmasq: an empty resolv-file means none
+			return nil
+		}
+		c.ResolvFiles = append(c.ResolvFiles, val)
+	case "domain":
+		if err := needVal(); err != nil {
+			return err
+		}
+		d, _, more := strings.Cut(val, ",")
+		if more {
+			return errors.New("--domain with an address range (DHCP) is not supported yet; use domain=<name>")
+		}
+		if !validName(d) {
+			return badArg(name)
+		}
+		c.Domain = canon(d)
+	case "rebind-domain-ok":
+		if err := needVal(); err != nil {
+			return err
+		}
+		if strings.HasPrefix(val, "/") {
+			for _, d := range strings.Split(strings.Trim(val, "/"), "/") {
+				if d != "" {
+					c.RebindOK = append(c.RebindOK, canon(d))
+				}
+			}
+		} else {
+			c.RebindOK = append(c.RebindOK, canon(val))
+		}
+	case "bogus-nxdomain":
+		if err := needVal(); err != nil {
+			return err
+		}
+		pfx, err := parsePrefix(val)
+		if err != nil {
+			return errors.New("bad address in --bogus-nxdomain")
+		}
+		c.BogusNX = append(c.BogusNX, pfx)
+	case "server", "local":
+		return p.server(name, val, hasVal)
+	case "address":
+		return p.address(val)
+	case "rev-server":
+		return p.revServer(val)
+	case "host-record":
+		return p.hostRecord(val)
+	case "cname":
+		return p.cname(val)
+	case "txt-record", "srv-host", "mx-host", "ptr-record", "naptr-record", "caa-record", "dns-rr":
+		if err := needVal(); err != nil {
+			return err
+		}
+		return p.record(name, val)
+	default:
+		return errors.New("bad option")
+	}
+	return nil
+}
+
+// canon lower-cases a domain and strips dots at its ends.
+func canon(s string) string { return strings.ToLower(strings.Trim(s, ".")) }
+
+func validName(s string) bool {
+	s = strings.Trim(s, ".")
+	if s == "" {
+		return false
+	}
+	_, ok := dns.IsDomainName(s)
+	return ok && !strings.ContainsAny(s, " /,#")
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// splitDomains splits "/d1/d2/rest" into the domains and the rest.
+func splitDomains(val string) (domains []string, rest string, ok bool) {
+	if !strings.HasPrefix(val, "/") {
+		return nil, val, true
+	}
+	i := strings.LastIndex(val, "/")
+	if i == 0 {
+		return nil, "", false
+	}
+	return strings.Split(val[1:i], "/"), val[i+1:], true
+}
+
+// parseUpstream parses ip[#port]; "@source" forms are not supported yet.
+func parseUpstream(s string) (Upstream, error) {
+	if strings.Contains(s, "@") {
+		return Upstream{}, errors.New("server@interface/source is not supported yet")
+	}
+	host, port := s, "53"
+	if h, p, ok := strings.Cut(s, "#"); ok {
+		host, port = h, p
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 || n > 65535 {
+			return Upstream{}, errors.New("bad port")
+		}
+	}
+	host, _, _ = strings.Cut(host, "%") // zone ids are accepted and dropped
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return Upstream{}, errors.New("bad address")
+	}
+	return Upstream{Addr: net.JoinHostPort(a.String(), port)}, nil
+}
+
+func ruleDomain(d string) (string, bool, error) {
+	wild := false
+	if strings.HasPrefix(d, "*") {
+		wild = true
+		d = d[1:]
+		if strings.HasPrefix(d, ".") { // *.example.com: subdomains only
+			if !validName(d) {
+				return "", false, errors.New("bad domain")
+			}
+			return "." + canon(d), true, nil
+		}
+	}
+	d = strings.TrimPrefix(d, ".") // historical /.example.com/ == /example.com/
+	if d != "" && !validName(d) {
+		return "", false, errors.New("bad domain")
+	}
+	return canon(d), wild, nil
+}
+
+func (p *parser) server(opt, val string, hasVal bool) error {
+	if !hasVal || val == "" {
+		return fmt.Errorf("missing argument to --%s", opt)
+	}
+	doms, rest, ok := splitDomains(val)
+	if !ok {
+		return fmt.Errorf("bad domain in --%s", opt)
+	}
+	if doms == nil { // plain upstream
+		u, err := parseUpstream(rest)
+		if err != nil {
+			return fmt.Errorf("bad address in --%s: %v", opt, err)
+		}
+		p.c.Servers = append(p.c.Servers, u)
+		return nil
+	}
+	for _, d := range doms {
+		name, wild, err := ruleDomain(d)
+		if err != nil {
+			return fmt.Errorf("bad domain in --%s", opt)
+		}
+		r := domainRule{Domain: name, Wildcard: wild}
+		switch rest {
+		case "":
+			r.Local = true
+		case "#":
+			r.Standard = true
+		default:
+			u, err := parseUpstream(rest)
+			if err != nil {
+				return fmt.Errorf("bad address in --%s: %v", opt, err)
+			}
+			r.Servers = []Upstream{u}
+		}
+		p.c.Rules = append(p.c.Rules, r)
+	}
+	return nil
+}
+
+func (p *parser) address(val string) error {
+	doms, rest, ok := splitDomains(val)
+	if !ok || len(doms) == 0 {
+		return errors.New("bad address in --address")
+	}
+	var r domainRule
+	switch rest {
+	case "":
+		r.NX = true
+	case "#":
+		r.Null = true
+	default:
+		a, err := netip.ParseAddr(rest)
+		if err != nil {
+			return errors.New("bad address in --address")
+		}
+		r.Addrs = []netip.Addr{a.Unmap()}
+	}
+	for _, d := range doms {
+		rr := r
+		if d == "#" {
+			rr.Domain = "#"
+		} else {
+			name, wild, err := ruleDomain(d)
+			if err != nil || name == "" && !wild {
+				return errors.New("bad domain in --address")
+			}
+			rr.Domain, rr.Wildcard = name, wild
+		}
+		p.c.Rules = append(p.c.Rules, rr)
+	}
+	return nil
+}
+
+func (p *parser) revServer(val string) error {
+	spec, server, _ := strings.Cut(val, ",")
+	pfx, err := parsePrefix(spec)
+	if err != nil {
+		return errors.New("bad prefix in --rev-server")
+	}
+	domains, err := reverseZones(pfx)
+	if err != nil {
+		return err
+	}
+	r := domainRule{Local: server == ""}
+	if server != "" {
+		u, err := parseUpstream(server)
+		if err != nil {
+			return fmt.Errorf("bad address in --rev-server: %v", err)
+		}
+		r.Servers = []Upstream{u}
+	}
+	for _, d := range domains {
+		rr := r
+		rr.Domain = d
+		p.c.Rules = append(p.c.Rules, rr)
+	}
+	return nil
+}
+
+// reverseZones is the in-addr.arpa/ip6.arpa domain of a prefix; dnsmasq
+// rounds the prefix down to a whole label (8 bits for IPv4, 4 for IPv6).
+func reverseZones(pfx netip.Prefix) ([]string, error) {
+	a := pfx.Addr().Unmap()
+	bits := pfx.Bits()
+	if a.Is4() {
+		if bits < 1 || bits > 32 {
+			return nil, errors.New("bad prefix length in --rev-server")
+		}
+		b := a.As4()
+		var labels []string
+		for i := 0; i < bits/8; i++ {
+			labels = append([]string{strconv.Itoa(int(b[i]))}, labels...)
+		}
+		return []string{strings.Join(append(labels, "in-addr", "arpa"), ".")}, nil
+	}
+	if bits < 1 || bits > 128 {
+		return nil, errors.New("bad prefix length in --rev-server")
+	}
+	b := a.As16()
+	var labels []string
+	for i := 0; i < bits/4; i++ {
+		nib := b[i/2] >> 4
+		if i%2 == 1 {
+			nib = b[i/2] & 0xf
+		}
+		labels = append([]string{strconv.FormatUint(uint64(nib), 16)}, labels...)
+	}
+	return []string{strings.Join(append(labels, "ip6", "arpa"), ".")}, nil
+}
+
+func (p *parser) hostRecord(val string) error {
+	parts := fields(val)
+	var names []string
+	var addrs []netip.Addr
+	ttl := -1
+	for i, f := range parts {
+		if a, err := netip.ParseAddr(f); err == nil {
+			addrs = append(addrs, a.Unmap())
+			continue
+		}
+		if n, err := strconv.Atoi(f); err == nil && i == len(parts)-1 && len(addrs) > 0 {
+			ttl = n
+			continue
+		}
+		if len(addrs) > 0 || !validName(f) {
+			return errors.New("bad argument to --host-record")
+		}
+		names = append(names, canon(f))
+	}
+	if len(names) == 0 || len(addrs) == 0 {
+		return errors.New("bad argument to --host-record")
+	}
+	for i, n := range names {
+		for _, a := range addrs {
+			// Only the first name answers the reverse (PTR) query.
+			p.c.Hosts = append(p.c.Hosts, hostEntry{Name: n, Addr: a, TTL: ttl, Reverse: i == 0})
+		}
+	}
+	return nil
+}
+
+func (p *parser) cname(val string) error {
+	parts := fields(val)
+	ttl := -1
+	if len(parts) >= 3 {
+		if n, err := strconv.Atoi(parts[len(parts)-1]); err == nil {
+			ttl = n
+			parts = parts[:len(parts)-1]
+		}
+	}
+	if len(parts) < 2 {
+		return errors.New("bad CNAME")
+	}
+	target := parts[len(parts)-1]
+	if !validName(target) {
+		return errors.New("bad CNAME target")
+	}
+	for _, n := range parts[:len(parts)-1] {
+		if !validName(n) {
+			return errors.New("bad CNAME")
+		}
+		for _, existing := range p.c.CNAMEs {
+			if existing.Name == canon(n) {
+				return errors.New("duplicate CNAME")
+			}
+		}
+		p.c.CNAMEs = append(p.c.CNAMEs, cnameRec{Name: canon(n), Target: canon(target), TTL: ttl})
+	}
+	return nil
+}
+
+// parseType reads an RR type by name (MX) or number (15, TYPE15).
+func parseType(s string) (uint16, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if t, ok := dns.StringToType[s]; ok {
+		return t, true
+	}
+	n, err := strconv.ParseUint(strings.TrimPrefix(s, "TYPE"), 10, 16)
+	return uint16(n), err == nil && n > 0
+}
+
+// mxTarget is the default MX target: mx-target, else this machine's name.
+func (c *Config) mxTarget() string {
+	if c.MXTarget != "" {
+		return c.MXTarget
+	}
+	h, _ := os.Hostname()
+	return h
+}
+
+// aliasRule is one alias= line: IPv4 addresses from start to end (or
+// matching start under mask) are rewritten into to, keeping the host bits
+// outside mask.
+type aliasRule struct {
+	start, end, to, mask uint32
+	isRange              bool
+}
+
+func ip4(s string) (uint32, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Unmap().Is4() {
+		return 0, false
+	}
+	b := a.Unmap().As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]), true
+}
+
+func parseAlias(val string) (aliasRule, error) {
+	bad := errors.New("bad argument to --alias")
+	f := strings.Split(val, ",")
+	if len(f) < 2 || len(f) > 3 {
+		return aliasRule{}, bad
+	}
+	r := aliasRule{mask: 0xffffffff}
+	var ok bool
+	if lo, hi, isRange := strings.Cut(f[0], "-"); isRange {
+		var ok2 bool
+		r.start, ok = ip4(lo)
+		r.end, ok2 = ip4(hi)
+		if !ok || !ok2 || r.end < r.start {
+			return aliasRule{}, bad
+		}
+		r.isRange = true
+	} else if r.start, ok = ip4(f[0]); !ok {
+		return aliasRule{}, bad
+	}
+	if r.to, ok = ip4(f[1]); !ok {
+		return aliasRule{}, bad
+	}
+	if len(f) == 3 {
+		if r.mask, ok = ip4(f[2]); !ok {
+			return aliasRule{}, bad
+		}
+	}
+	return r, nil
+}
+
+// apply rewrites a, reporting whether the rule matched.
+func (r aliasRule) apply(a uint32) (uint32, bool) {
+	if r.isRange {
+		if a < r.start || a > r.end {
+			return a, false
+		}
+	} else if a&r.mask != r.start&r.mask {
+		return a, false
+	}
+	return r.to&r.mask | a&^r.mask, true
+}

@@ -1,0 +1,185 @@
+package dnsmasq
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// forwarder sends queries to upstream servers.
+type forwarder struct {
+	timeout    time.Duration // per server
+	strict     bool          // strict-order: always in configured order
+	all        bool          // all-servers: ask every server at once
+	maxUDPSize uint16
+	preferred  atomic.Int64  // index of the server that answered last (default mode)
+	slots      chan struct{} // dns-forward-max
+	minPort    int           // source port range of UDP queries; 0 = the system's choice
+	maxPort    int
+}
+
+// dialer picks a random source port in [minPort, maxPort] for a UDP query.
+func (f *forwarder) dialer() *net.Dialer {
+	d := &net.Dialer{Timeout: f.timeout}
+	if f.minPort > 0 || f.maxPort > 0 {
+		lo, hi := max(f.minPort, 1024), f.maxPort
+		if hi == 0 {
+			hi = 65535
+		}
+		if hi >= lo {
+			d.LocalAddr = &net.UDPAddr{Port: lo + rand.IntN(hi-lo+1)}
+		}
+	}
+	return d
+}
+
+func (f *forwarder) acquire() bool {
+	if f.slots == nil {
+		return true
+	}
+	select {
+	case f.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (f *forwarder) release() {
+	if f.slots != nil {
+		<-f.slots
+	}
+}
+
+var errNoUpstream = errors.New("no upstream server answered")
+
+// exchangeOne asks one server with a random ID, over TCP when the client
+// asked over TCP, else over UDP from a fresh socket (so the source port is
+// random). Like dnsmasq, a truncated UDP reply is passed on as it is: the
+// client retries over TCP.
+func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp bool) (*dns.Msg, error) {
+	m := q.Copy()
+	m.Id = dns.Id()
+	c := &dns.Client{Net: "udp", Timeout: f.timeout, UDPSize: f.maxUDPSize}
+	if tcp {
+		c.Net = "tcp"
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	start := time.Now()
+	var r *dns.Msg
+	var err error
+	for try := 0; try < 8; try++ {
+		if !tcp {
+			c.Dialer = f.dialer()
+		}
+		r, _, err = c.ExchangeContext(ctx, m, u.Addr)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+			break // else the random source port was taken: pick another
+		}
+	}
+	if err == nil && r.Id != m.Id {
+		err = errors.New("reply ID mismatch")
+	}
+	if err != nil {
+		metrics.upstreamFailures.WithLabelValues(u.Addr).Inc()
+		return nil, err
+	}
+	metrics.upstreamDuration.WithLabelValues(u.Addr).Observe(time.Since(start).Seconds())
+	return r, nil
+}
+
+// usable reports whether a reply ends the search for an answer.
+func usable(r *dns.Msg) bool {
+	return r.Rcode != dns.RcodeServerFailure && r.Rcode != dns.RcodeRefused
+}
+
+// exchange forwards q to servers and returns the first usable reply (or the
+// last unusable one), failing over in order on errors.
+func (f *forwarder) exchange(ctx context.Context, q *dns.Msg, servers []Upstream, tcp bool) (*dns.Msg, Upstream, error) {
+	if len(servers) == 0 {
+		return nil, Upstream{}, errNoUpstream
+	}
+	if f.all && len(servers) > 1 {
+		return f.exchangeAll(ctx, q, servers, tcp)
+	}
+	start := 0
+	if !f.strict {
+		start = int(f.preferred.Load()) % len(servers)
+	}
+	var last *dns.Msg
+	var lastU Upstream
+	err := errNoUpstream
+	for i := range servers {
+		idx := (start + i) % len(servers)
+		u := servers[idx]
+		r, e := f.exchangeOne(ctx, q, u, tcp)
+		if e != nil {
+			err = e
+			continue
+		}
+		if usable(r) {
+			if !f.strict {
+				f.preferred.Store(int64(idx))
+			}
+			return r, u, nil
+		}
+		last, lastU = r, u
+	}
+	if last != nil && len(servers) == 1 {
+		// dnsmasq asks a lone server a second time after SERVFAIL or
+		// REFUSED (measured on 2.90).
+		if r, e := f.exchangeOne(ctx, q, servers[0], tcp); e == nil {
+			return r, servers[0], nil
+		}
+	}
+	if last != nil {
+		return last, lastU, nil
+	}
+	return nil, Upstream{}, err
+}
+
+func (f *forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []Upstream, tcp bool) (*dns.Msg, Upstream, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type res struct {
+		r *dns.Msg
+		u Upstream
+		e error
+	}
+	ch := make(chan res, len(servers)) // buffered: no goroutine is left blocked
+	var wg sync.WaitGroup
+	for _, i := range rand.Perm(len(servers)) {
+		u := servers[i]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, e := f.exchangeOne(ctx, q, u, tcp)
+			ch <- res{r, u, e}
+		}()
+	}
+	var last *res
+	err := errNoUpstream
+	for range servers {
+		x := <-ch
+		if x.e != nil {
+			err = x.e
+			continue
+		}
+		if usable(x.r) {
+			return x.r, x.u, nil
+		}
+		last = &x
+	}
+	if last != nil {
+		return last.r, last.u, nil
+	}
+	return nil, Upstream{}, err
+}

@@ -1,0 +1,206 @@
+package dnsmasq
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Line is one dnsmasq option as written, with where it came from, so that
+// every error names the file, the line and the option like `dnsmasq --test`.
+type Line struct {
+	// File is the Caddyfile or dnsmasq configuration file holding the line.
+	File string `json:"file,omitempty"`
+	// Line is the 1-based line number in File.
+	Line int `json:"line,omitempty"`
+	// Text is the option exactly as in dnsmasq.conf, for example
+	// `address=/myapp.local/127.0.0.1` or `no-resolv`.
+	Text string `json:"text"`
+}
+
+func (l Line) where() string {
+	if l.File == "" && l.Line == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" at line %d of %s", l.Line, l.File)
+}
+
+// LineError is a configuration error located at a Line.
+type LineError struct {
+	Line Line
+	Err  error
+}
+
+// Error reads like dnsmasq --test: the problem, the line and file, the text.
+func (e *LineError) Error() string {
+	return fmt.Sprintf("dnsmasq: %v%s: %q", e.Err, e.Line.where(), e.Line.Text)
+}
+
+// Unwrap returns the underlying error.
+func (e *LineError) Unwrap() error { return e.Err }
+
+// quotedComma and quotedSpace stand for a comma and a space inside double
+// quotes until the option's value has been split into fields.
+const (
+	quotedComma = 0
+	quotedSpace = 1
+)
+
+var unquoter = strings.NewReplacer(string(rune(quotedComma)), ",", string(rune(quotedSpace)), " ")
+
+// fields splits an option value on commas that were not quoted and trims
+// the unquoted white space around each field, as dnsmasq does.
+func fields(val string) []string {
+	parts := strings.Split(val, ",")
+	for i, p := range parts {
+		parts[i] = unquoter.Replace(strings.TrimSpace(p))
+	}
+	return parts
+}
+
+// cleanLine applies dnsmasq's own line lexing (option.c read_file): text in
+// double quotes is kept literally with the escapes \" \\ \t \n \e \b \r and
+// the quotes removed, and a '#' at the start of the line or after white
+// space outside quotes starts a comment. It returns the cleaned option text, or "" for a blank line.
+func cleanLine(s string) (string, error) {
+	var b strings.Builder
+	white := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '"' {
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"tnebr\\", s[i+1]) >= 0 {
+					i++
+					switch s[i] {
+					case 't':
+						b.WriteByte('\t')
+					case 'n':
+						b.WriteByte('\n')
+					case 'e':
+						b.WriteByte(0x1b)
+					case 'b':
+						b.WriteByte('\b')
+					case 'r':
+						b.WriteByte('\r')
+					default:
+						b.WriteByte(s[i])
+					}
+					continue
+				}
+				if s[i] == ',' {
+					b.WriteByte(quotedComma) // not a field separator
+					continue
+				}
+				if s[i] == ' ' {
+					b.WriteByte(quotedSpace) // not trimmed
+					continue
+				}
+				b.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return "", errors.New("missing \"")
+			}
+			white = false
+			continue
+		}
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' {
+			b.WriteByte(' ')
+			white = true
+			continue
+		}
+		if c == '#' && white {
+			break
+		}
+		white = false
+		b.WriteByte(c)
+	}
+	out := strings.TrimSpace(b.String())
+	// dnsmasq allows spaces around '=': "port = 53".
+	if name, val, ok := strings.Cut(out, "="); ok {
+		out = strings.TrimSpace(name) + "=" + strings.TrimSpace(val)
+	}
+	return out, nil
+}
+
+// readConfFile reads a dnsmasq configuration file into Lines.
+func readConfFile(path string) ([]Line, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []Line
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	n := 0
+	for sc.Scan() {
+		n++
+		t := strings.TrimSpace(sc.Text())
+		if t == "" || t[0] == '#' {
+			continue
+		}
+		out = append(out, Line{File: path, Line: n, Text: t})
+	}
+	return out, sc.Err()
+}
+
+// confDirFiles lists the files conf-dir=<dir>[,<ext>...] includes, sorted
+// as dnsmasq does: names ending in '~', starting with '.' or '#' and ending
+// in '#' are skipped; ".ext" arguments exclude extensions, "*.ext" arguments
+// select only those extensions.
+func confDirFiles(arg string) ([]string, error) {
+	parts := strings.Split(arg, ",")
+	dir := parts[0]
+	var exclude, include []string
+	for _, p := range parts[1:] {
+		if p == "" {
+			continue
+		}
+		if strings.HasPrefix(p, "*") {
+			include = append(include, p[1:])
+		} else {
+			exclude = append(exclude, p)
+		}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range ents {
+		name := e.Name()
+		if name == "" || name[0] == '.' || strings.HasSuffix(name, "~") || (name[0] == '#' && strings.HasSuffix(name, "#")) {
+			continue
+		}
+		skip := false
+		for _, x := range exclude {
+			if strings.HasSuffix(name, x) {
+				skip = true
+			}
+		}
+		if len(include) > 0 {
+			ok := false
+			for _, x := range include {
+				if strings.HasSuffix(name, x) {
+					ok = true
+				}
+			}
+			skip = skip || !ok
+		}
+		if skip {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		files = append(files, p)
+	}
+	sort.Strings(files)
+	return files, nil
+}

@@ -1,0 +1,68 @@
+package dnsmasq
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/miekg/dns"
+)
+
+// listeners are the UDP and TCP sockets of each listen address, shared by
+// every config that uses them: on reload the new config takes over the same
+// sockets before the old one lets go, so no query is dropped.
+var listeners = caddy.NewUsagePool()
+
+// sharedServer is one listen address served over UDP and TCP.
+type sharedServer struct {
+	h   *handler
+	udp *dns.Server
+	tcp *dns.Server
+}
+
+// Destruct stops serving; it runs when the last config using it stops.
+func (s *sharedServer) Destruct() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err1 := s.udp.ShutdownContext(ctx)
+	err2 := s.tcp.ShutdownContext(ctx)
+	if err1 != nil {
+		return err1
+	}
+	return err2
+}
+
+func listenShared(addr string) (*sharedServer, error) {
+	v, _, err := listeners.LoadOrNew(addr, func() (caddy.Destructor, error) {
+		var lc net.ListenConfig
+		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listening on udp/%s: %w", addr, err)
+		}
+		ln, err := lc.Listen(context.Background(), "tcp", addr)
+		if err != nil {
+			pc.Close()
+			return nil, fmt.Errorf("listening on tcp/%s: %w", addr, err)
+		}
+		h := &handler{}
+		s := &sharedServer{
+			h:   h,
+			udp: &dns.Server{PacketConn: pc, Handler: h, UDPSize: 65535},
+			tcp: &dns.Server{Listener: ln, Handler: h, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
+		}
+		started := make(chan struct{}, 2)
+		s.udp.NotifyStartedFunc = func() { started <- struct{}{} }
+		s.tcp.NotifyStartedFunc = func() { started <- struct{}{} }
+		go func() { _ = s.udp.ActivateAndServe() }()
+		go func() { _ = s.tcp.ActivateAndServe() }()
+		<-started
+		<-started
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*sharedServer), nil
+}

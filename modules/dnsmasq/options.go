@@ -1,0 +1,54 @@
+package dnsmasq
+
+import "strings"
+
+// ignoredPrefixes name the DHCP, TFTP and router-advertisement options:
+// lines with them in an imported file are skipped with one warning.
+var ignoredPrefixes = []string{"dhcp-", "tftp-", "pxe-", "ra-"}
+
+// ignoredOptions are the other DHCP/TFTP/RA options.
+var ignoredOptions = map[string]bool{
+	"enable-ra": true, "enable-tftp": true, "bootp-dynamic": true, "bridge-interface": true,
+	"leasefile-ro": true, "read-ethers": true, "script-arp": true, "script-on-renewal": true,
+	"quiet-dhcp": true, "quiet-dhcp6": true, "quiet-ra": true, "quiet-tftp": true, "log-dhcp": true,
+	"no-dhcp-interface": true, "no-dhcpv4-interface": true, "no-dhcpv6-interface": true,
+	"shared-network": true, "no-ping": true, "dhcp": true, "tag-if": true, "script-user": true,
+}
+
+// processOptions concern how the dnsmasq daemon runs, not what it answers;
+// Frontdesk accepts and ignores them so existing files load unchanged.
+var processOptions = map[string]bool{
+	"bind-interfaces": true, "bind-dynamic": true, "keep-in-foreground": true, "no-daemon": true,
+	"user": true, "group": true, "pid-file": true, "log-facility": true, "log-async": true,
+	"no-poll": true, "clear-on-reload": true,
+}
+
+// isIgnored reports whether option is a DHCP, TFTP or RA option.
+func isIgnored(option string) bool {
+	if ignoredOptions[option] {
+		return true
+	}
+	for _, p := range ignoredPrefixes {
+		if strings.HasPrefix(option, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// notYet are dnsmasq DNS options that Frontdesk does not implement yet: they
+// fail clearly instead of being silently ignored.
+var notYet = map[string]bool{
+	"auth-peer": true, "auth-sec-servers": true, "auth-server": true, "auth-soa": true,
+	"auth-ttl": true, "auth-zone": true, "add-cpe-id": true, "add-mac": true, "add-subnet": true,
+	"conntrack": true, "connmark-allowlist": true, "connmark-allowlist-enable": true,
+	"dns-loop-detect": true, "dnssec": true, "dnssec-check-unsigned": true,
+	"dnssec-debug": true, "dnssec-limits": true, "dnssec-no-timecheck": true, "dnssec-timestamp": true,
+	"dumpfile": true, "dumpmask": true, "dynamic-host": true, "enable-dbus": true, "enable-ubus": true,
+	"fast-dns-retry": true, "ignore-address": true, "interface-name": true, "ipset": true,
+	"localise-queries": true, "log-debug": true,
+	"max-tcp-connections": true, "nftset": true, "no-ident": true,
+	"port-limit": true, "proxy-dnssec": true, "query-port": true,
+	"strip-mac": true, "strip-subnet": true, "synth-domain": true, "trust-anchor": true,
+	"umbrella": true, "use-stale-cache": true, "conf-script": true,
+}

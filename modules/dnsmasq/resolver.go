@@ -1,0 +1,632 @@
+package dnsmasq
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+	"go.uber.org/zap"
+)
+
+// Resolver answers queries for one configuration: local data first, then
+// the domain table, then the cache and the upstream servers.
+type Resolver struct {
+	cfg      *Config
+	store    *Store
+	cache    *Cache
+	fwd      *forwarder
+	defaults []Upstream // plain server= lines and resolv-file servers
+	log      *zap.Logger
+	stats    *stats
+}
+
+// answer is the outcome of resolving one question.
+type answer struct {
+	rcode  int
+	aa     bool
+	answer []dns.RR
+	ns     []dns.RR
+	extra  []dns.RR
+	tc     bool   // upstream reply was truncated
+	source string // local, cache, upstream address or "none"
+}
+
+// ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
+// does not apply max-ttl to local answers (measured on 2.90).
+func (r *Resolver) ttl(t int) uint32 {
+	if t >= 0 {
+		return uint32(t)
+	}
+	return r.cfg.LocalTTL
+}
+
+func (r *Resolver) capTTL(v uint32) uint32 {
+	if r.cfg.HasMaxTTL && v > r.cfg.MaxTTL {
+		return r.cfg.MaxTTL
+	}
+	return v
+}
+
+func addrRR(owner string, a netip.Addr, ttl uint32) dns.RR {
+	if a.Is4() {
+		return &dns.A{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: net.IP(a.AsSlice())}
+	}
+	return &dns.AAAA{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: net.IP(a.AsSlice())}
+}
+
+func typeOf(a netip.Addr) uint16 {
+	if a.Is4() {
+		return dns.TypeA
+	}
+	return dns.TypeAAAA
+}
+
+// localData returns the local records of nd for qtype, owned by owner.
+func (r *Resolver) localData(nd *node, owner string, qtype uint16) []dns.RR {
+	var out []dns.RR
+	for _, h := range nd.addrs {
+		if qtype == dns.TypeANY || qtype == typeOf(h.Addr) {
+			out = append(out, addrRR(owner, h.Addr, r.ttl(h.TTL)))
+		}
+	}
+	for _, rr := range nd.rrs {
+		if qtype == dns.TypeANY || rr.Header().Rrtype == qtype {
+			c := dns.Copy(rr)
+			c.Header().Name = owner
+			c.Header().Ttl = r.ttl(-1)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Resolve answers req (one question); tcp says the client asked over TCP.
+// The context bounds forwarding.
+func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
+	q := req.Question[0]
+	name := strings.ToLower(strings.TrimSuffix(q.Name, "."))
+	qtype := q.Qtype
+
+	// 0. Records added through the admin API.
+	if recs := liveRecords.lookup(dns.Fqdn(name), q.Name, qtype); len(recs) > 0 {
+		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}
+	}
+
+	// 1. Local data: hosts, host-record, cname and the record options.
+	if a, ok := r.local(q.Name, name, qtype); ok {
+		return a
+	}
+
+	// dnsmasq answers MAILB itself with an authoritative NXDOMAIN (measured
+	// on 2.90).
+	if qtype == dns.TypeMAILB {
+		return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}
+	}
+
+	// 2. The domain table: address=, local=, server=.
+	hasOther := false
+	var servers []Upstream
+	matched := false
+	for _, rs := range r.store.matches(name) {
+		var recs []dns.RR
+		want := qtype
+		if qtype == dns.TypeANY {
+			// dnsmasq answers ANY with the IPv6 addresses when the domain
+			// has any, else with the IPv4 ones (measured on 2.90).
+			want = dns.TypeA
+			for _, a := range rs.addrs {
+				if a.Is6() {
+					want = dns.TypeAAAA
+				}
+			}
+		}
+		for _, a := range rs.addrs {
+			if want == typeOf(a) {
+				recs = append(recs, addrRR(q.Name, a, r.ttl(-1)))
+			}
+		}
+		if rs.null && (qtype == dns.TypeA || qtype == dns.TypeANY) {
+			recs = append(recs, addrRR(q.Name, netip.IPv4Unspecified(), r.ttl(-1)))
+		}
+		if rs.null && (qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
+			recs = append(recs, addrRR(q.Name, netip.IPv6Unspecified(), r.ttl(-1)))
+		}
+		if len(recs) > 0 {
+			return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}
+		}
+		if len(rs.addrs) > 0 || rs.null {
+			hasOther = true
+		}
+		if rs.nx || rs.local {
+			// Never forwarded: NXDOMAIN, or NODATA when the name has local
+			// data of another type (measured on 2.90).
+			if hasOther || r.store.names[name] != nil || len(r.store.ptr[name]) > 0 {
+				return answer{rcode: dns.RcodeSuccess, source: "local"}
+			}
+			return answer{rcode: dns.RcodeNameError, source: "local"}
+		}
+		if len(rs.servers) > 0 {
+			servers, matched = rs.servers, true
+			break
+		}
+		if rs.standard {
+			servers, matched = r.defaults, true
+			break
+		}
+	}
+	if !matched {
+		servers = r.defaults
+		// domain-needed: plain names are never forwarded for A/AAAA.
+		if r.cfg.DomainNeeded && !strings.Contains(name, ".") && (qtype == dns.TypeA || qtype == dns.TypeAAAA) {
+			return answer{rcode: dns.RcodeNameError, source: "local"}
+		}
+		// bogus-priv: reverse lookups of private ranges stay local.
+		if r.cfg.BogusPriv && qtype == dns.TypePTR && privateReverse(name) {
+			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}
+		}
+	}
+
+	// 3. The cache.
+	if qtype != dns.TypeANY {
+		if rcode, ans, ns, ok := r.cache.get(dns.Fqdn(name), qtype, !r.cfg.NoRoundRobin); ok {
+			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache"}
+			echoCase(a.answer, q.Name)
+			echoCase(a.ns, q.Name)
+			r.capAll(a.answer)
+			r.capAll(a.ns)
+			return r.negToNodata(a, hasOther)
+		}
+	}
+	if r.cfg.FilterWin2k && (qtype == dns.TypeSOA || qtype == dns.TypeSRV || qtype == dns.TypeANY && strings.Contains(name, "_")) {
+		// filterwin2k: NODATA with aa, never forwarded (measured on 2.90).
+		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
+	}
+	if qtype != dns.TypeA && qtype != dns.TypeAAAA && slices.Contains(r.cfg.FilterRR, qtype) {
+		// filter-rr of a type other than A/AAAA: NODATA, never forwarded
+		// (measured on 2.90).
+		return answer{rcode: dns.RcodeSuccess, source: "local"}
+	}
+	if len(servers) == 0 {
+		return answer{rcode: dns.RcodeRefused, source: "none"}
+	}
+
+	// 4. Forward.
+	fq := new(dns.Msg)
+	fq.Id = dns.Id()
+	fq.RecursionDesired = req.RecursionDesired
+	fq.CheckingDisabled = req.CheckingDisabled
+	fq.Question = []dns.Question{q}
+	if opt := req.IsEdns0(); opt != nil {
+		// Forwarded with EDNS0 only when the client used it, as dnsmasq
+		// does, advertising edns-packet-max.
+		fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), opt.Do())
+	}
+	if !r.fwd.acquire() {
+		// dns-forward-max reached: dropped, like dnsmasq does.
+		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
+		return answer{source: "drop"}
+	}
+	reply, u, err := r.fwd.exchange(ctx, fq, servers, tcp)
+	r.fwd.release()
+	if err != nil {
+		if r.stats != nil {
+			r.stats.upstreamFailures.Add(1)
+		}
+		r.log.Debug("forwarding failed", zap.String("name", q.Name), zap.Error(err))
+		return answer{rcode: dns.RcodeServerFailure, source: "none"}
+	}
+	if reply.Truncated {
+		// dnsmasq passes TC on with empty sections; the client retries
+		// over TCP.
+		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: u.Addr}
+	}
+	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: u.Addr}
+	r.doctor(a.answer)
+	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
+		a = answer{rcode: dns.RcodeNameError, source: u.Addr}
+		r.cacheReply(name, qtype, a, minTTL(reply.Answer))
+		return r.negToNodata(a, hasOther)
+	}
+	if r.cfg.StopRebind && a.rcode == dns.RcodeSuccess && !r.rebindOK(name) && r.rebinding(a.answer) {
+		r.log.Warn("possible DNS-rebind attack detected", zap.String("name", q.Name))
+		return answer{rcode: dns.RcodeSuccess, source: u.Addr}
+	}
+	filteredTTL := uint32(0)
+	if n := len(a.answer); n > 0 {
+		filteredTTL = minTTL(a.answer)
+	}
+	a.answer, a.ns, a.extra = r.filter(qtype, a.answer), r.filter(qtype, a.ns), r.filter(qtype, a.extra)
+	if qtype != dns.TypeANY && filteredTTL > 0 && len(a.answer) == 0 && len(reply.Answer) > 0 {
+		// Everything was filtered out: remember NODATA for as long as the
+		// removed records would have lived, as dnsmasq does.
+		r.cacheReply(name, qtype, a, filteredTTL)
+	} else if qtype != dns.TypeANY {
+		c := a
+		if hasOther && c.rcode == dns.RcodeNameError {
+			// The name exists locally: remember NODATA for this type only.
+			c.rcode = dns.RcodeSuccess
+		}
+		r.cacheReply(name, qtype, c, 0)
+	}
+	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
+	// the real ones).
+	r.capAll(a.answer)
+	r.capAll(a.ns)
+	return r.negToNodata(a, hasOther)
+}
+
+// doctor applies the alias= rules to the A records of a forwarded answer.
+func (r *Resolver) doctor(rrs []dns.RR) {
+	if len(r.cfg.Aliases) == 0 {
+		return
+	}
+	for _, rr := range rrs {
+		a, ok := rr.(*dns.A)
+		if !ok || a.A.To4() == nil {
+			continue
+		}
+		ip := a.A.To4()
+		v := uint32(ip[0])<<24 | uint32(ip[1])<<16 | uint32(ip[2])<<8 | uint32(ip[3])
+		for _, al := range r.cfg.Aliases {
+			if nv, ok := al.apply(v); ok {
+				a.A = net.IPv4(byte(nv>>24), byte(nv>>16), byte(nv>>8), byte(nv)).To4()
+				break
+			}
+		}
+	}
+}
+
+// filter removes the filter-A, filter-AAAA and filter-rr types from a
+// forwarded section; with filter-rr=ANY, an answer to ANY keeps only A,
+// AAAA, MX and CNAME records.
+func (r *Resolver) filter(qtype uint16, rrs []dns.RR) []dns.RR {
+	if len(r.cfg.FilterRR) == 0 && !(r.cfg.FilterANY && qtype == dns.TypeANY) {
+		return rrs
+	}
+	var out []dns.RR
+	for _, rr := range rrs {
+		t := rr.Header().Rrtype
+		if slices.Contains(r.cfg.FilterRR, t) {
+			continue
+		}
+		if r.cfg.FilterANY && qtype == dns.TypeANY && t != dns.TypeA && t != dns.TypeAAAA && t != dns.TypeMX && t != dns.TypeCNAME {
+			continue
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+// negToNodata turns NXDOMAIN into NODATA (authoritative) for a name that has
+// address= data of another type, as dnsmasq does.
+func (r *Resolver) negToNodata(a answer, hasOther bool) answer {
+	if hasOther && a.rcode == dns.RcodeNameError {
+		a.rcode = dns.RcodeSuccess
+		a.aa = true
+	}
+	return a
+}
+
+func (r *Resolver) capAll(rrs []dns.RR) {
+	for _, rr := range rrs {
+		rr.Header().Ttl = r.capTTL(rr.Header().Ttl)
+	}
+}
+
+// local answers from hosts, host-record, cname and record options.
+func (r *Resolver) local(owner, name string, qtype uint16) (answer, bool) {
+	nd := r.store.names[name]
+	if qtype == dns.TypePTR {
+		if hs := r.store.ptr[name]; len(hs) > 0 && (nd == nil || len(nd.rrs) == 0) {
+			var out []dns.RR
+			seen := map[string]bool{}
+			for _, h := range hs {
+				if seen[h.Name] {
+					continue
+				}
+				seen[h.Name] = true
+				out = append(out, &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(h.TTL)}, Ptr: dns.Fqdn(h.Name)})
+			}
+			return answer{rcode: dns.RcodeSuccess, aa: true, answer: out, source: "local"}, true
+		}
+	}
+	if nd == nil {
+		return answer{}, false
+	}
+	if nd.cname != nil && qtype != dns.TypeCNAME {
+		return r.chase(owner, nd, qtype), true
+	}
+	if nd.cname != nil {
+		return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{r.cnameRR(owner, nd.cname)}, source: "local"}, true
+	}
+	if recs := r.localData(nd, owner, qtype); len(recs) > 0 {
+		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, true
+	}
+	return answer{}, false
+}
+
+func (r *Resolver) cnameRR(owner string, c *cnameRec) dns.RR {
+	return &dns.CNAME{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: r.ttl(c.TTL)}, Target: dns.Fqdn(c.Target)}
+}
+
+// chase follows local CNAMEs: each step is answered, and the final target's
+// local data (or cached answer) of qtype is appended.
+func (r *Resolver) chase(owner string, nd *node, qtype uint16) answer {
+	a := answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
+	for i := 0; i < 10 && nd != nil && nd.cname != nil; i++ {
+		a.answer = append(a.answer, r.cnameRR(owner, nd.cname))
+		owner = dns.Fqdn(nd.cname.Target)
+		nd = r.store.names[nd.cname.Target]
+	}
+	if nd != nil && nd.cname == nil {
+		if recs := r.localData(nd, owner, qtype); len(recs) > 0 {
+			a.answer = append(a.answer, recs...)
+			return a
+		}
+	}
+	if rcode, ans, _, ok := r.cache.get(owner, qtype, !r.cfg.NoRoundRobin); ok && rcode == dns.RcodeSuccess {
+		r.capAll(ans)
+		a.answer = append(a.answer, ans...)
+		a.aa = false
+	}
+	return a
+}
+
+// cacheReply stores a forwarded reply. ttl overrides the computed TTL when
+// not 0.
+func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
+	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError {
+		return
+	}
+	// Cached records carry their TTL clamped to [min-cache-ttl,
+	// max-cache-ttl] and count down from there.
+	clamp := func(rrs []dns.RR) []dns.RR {
+		out := copyRRs(rrs)
+		for _, rr := range out {
+			h := rr.Header()
+			if r.cfg.HasMaxCacheTTL && h.Ttl > r.cfg.MaxCacheTTL {
+				h.Ttl = r.cfg.MaxCacheTTL
+			}
+			if h.Ttl < r.cfg.MinCacheTTL {
+				h.Ttl = r.cfg.MinCacheTTL
+			}
+		}
+		return out
+	}
+	a.answer, a.ns = clamp(a.answer), clamp(a.ns)
+	negative := a.rcode == dns.RcodeNameError || len(a.answer) == 0
+	if negative && r.cfg.NoNegcache {
+		return
+	}
+	// dnsmasq 2.90 caches A, AAAA, CNAME, SRV and PTR answers (and NODATA
+	// for them), plus the cache-rr types, and NXDOMAIN whatever the type
+	// (measured).
+	if a.rcode != dns.RcodeNameError && !cacheable[qtype] && !slices.Contains(r.cfg.CacheRR, qtype) {
+		return
+	}
+	if ttl == 0 {
+		if negative {
+			ttl = r.cfg.NegTTL
+			for _, rr := range a.ns {
+				if soa, ok := rr.(*dns.SOA); ok {
+					ttl = soa.Hdr.Ttl
+				}
+			}
+		} else {
+			ttl = minTTL(a.answer)
+		}
+	}
+	if r.cfg.HasMaxCacheTTL && ttl > r.cfg.MaxCacheTTL {
+		ttl = r.cfg.MaxCacheTTL
+	}
+	if ttl < r.cfg.MinCacheTTL {
+		ttl = r.cfg.MinCacheTTL
+	}
+	if ttl == 0 {
+		return
+	}
+	k := cacheKey{dns.Fqdn(name), qtype}
+	if a.rcode == dns.RcodeNameError {
+		k.qtype = 0
+	}
+	r.cache.put(k, a.rcode, a.answer, a.ns, ttl)
+	if negative {
+		return
+	}
+	// Like dnsmasq, also cache the address records of the other names in
+	// the answer (the targets of a CNAME chain) under their own names.
+	byOwner := map[cacheKey][]dns.RR{}
+	for _, rr := range a.answer {
+		h := rr.Header()
+		if !strings.EqualFold(h.Name, dns.Fqdn(name)) && (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA) {
+			k := cacheKey{strings.ToLower(h.Name), h.Rrtype}
+			byOwner[k] = append(byOwner[k], rr)
+		}
+	}
+	for k, rrs := range byOwner {
+		r.cache.put(k, dns.RcodeSuccess, rrs, nil, minTTL(rrs))
+	}
+}
+
+var cacheable = map[uint16]bool{dns.TypeA: true, dns.TypeAAAA: true, dns.TypeCNAME: true, dns.TypeSRV: true, dns.TypePTR: true}
+
+func minTTL(rrs []dns.RR) uint32 {
+	var m uint32
+	for i, rr := range rrs {
+		if t := rr.Header().Ttl; i == 0 || t < m {
+			m = t
+		}
+	}
+	return m
+}
+
+// echoCase gives owner names that are the query name or a suffix of it the
+// query's spelling, as dnsmasq's answers from its cache have (their owners
+// are compression pointers into the question).
+func echoCase(rrs []dns.RR, qname string) {
+	for _, rr := range rrs {
+		h := rr.Header()
+		if len(h.Name) <= len(qname) && strings.EqualFold(h.Name, qname[len(qname)-len(h.Name):]) {
+			if k := len(qname) - len(h.Name); k == 0 || qname[k-1] == '.' {
+				h.Name = qname[k:]
+			}
+		}
+	}
+}
+
+func stripOPT(rrs []dns.RR) []dns.RR {
+	var out []dns.RR
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != dns.TypeOPT {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+func (r *Resolver) bogusNX(rrs []dns.RR) bool {
+	for _, rr := range rrs {
+		if a, ok := rrAddr(rr); ok {
+			for _, p := range r.cfg.BogusNX {
+				if p.Contains(a) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func rrAddr(rr dns.RR) (netip.Addr, bool) {
+	switch v := rr.(type) {
+	case *dns.A:
+		a, ok := netip.AddrFromSlice(v.A.To4())
+		return a, ok
+	case *dns.AAAA:
+		a, ok := netip.AddrFromSlice(v.AAAA)
+		return a.Unmap(), ok
+	}
+	return netip.Addr{}, false
+}
+
+func (r *Resolver) rebindOK(name string) bool {
+	for _, d := range r.cfg.RebindOK {
+		if name == d || strings.HasSuffix(name, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+var rebindNets = mustPrefixes("0.0.0.0/8", "10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "::/128", "fc00::/7", "fe80::/10")
+var loopbackNets = mustPrefixes("127.0.0.0/8", "::1/128")
+
+func (r *Resolver) rebinding(rrs []dns.RR) bool {
+	for _, rr := range rrs {
+		a, ok := rrAddr(rr)
+		if !ok {
+			continue
+		}
+		for _, p := range rebindNets {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		if !r.cfg.RebindLocalOK {
+			for _, p := range loopbackNets {
+				if p.Contains(a) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func mustPrefixes(ss ...string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range ss {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}
+
+// privateNets are the RFC 6303 ranges whose reverse lookups bogus-priv keeps
+// local.
+var privateNets = mustPrefixes("0.0.0.0/8", "10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
+	"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "255.255.255.255/32", "100.64.0.0/10",
+	"::/127", "fd00::/8", "fc00::/7", "fe80::/10", "2001:db8::/32")
+
+// privateReverse reports whether a reverse name (lower case, no trailing
+// dot) is inside a private range.
+func privateReverse(name string) bool {
+	if p, ok := reversePrefix(name); ok {
+		for _, n := range privateNets {
+			if n.Bits() <= p.Bits() && n.Contains(p.Addr()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reversePrefix turns an in-addr.arpa or ip6.arpa name into the prefix it
+// names.
+func reversePrefix(name string) (netip.Prefix, bool) {
+	if rest, ok := strings.CutSuffix(name, ".in-addr.arpa"); ok {
+		labels := strings.Split(rest, ".")
+		if len(labels) > 4 {
+			return netip.Prefix{}, false
+		}
+		var b [4]byte
+		for i, l := range labels {
+			var v int
+			for _, ch := range l {
+				if ch < '0' || ch > '9' {
+					return netip.Prefix{}, false
+				}
+				v = v*10 + int(ch-'0')
+				if v > 255 {
+					return netip.Prefix{}, false
+				}
+			}
+			if l == "" {
+				return netip.Prefix{}, false
+			}
+			b[len(labels)-1-i] = byte(v)
+		}
+		return netip.PrefixFrom(netip.AddrFrom4(b), 8*len(labels)), true
+	}
+	if rest, ok := strings.CutSuffix(name, ".ip6.arpa"); ok {
+		labels := strings.Split(rest, ".")
+		if len(labels) > 32 {
+			return netip.Prefix{}, false
+		}
+		var b [16]byte
+		for i, l := range labels {
+			if len(l) != 1 {
+				return netip.Prefix{}, false
+			}
+			var v byte
+			switch c := l[0]; {
+			case c >= '0' && c <= '9':
+				v = c - '0'
+			case c >= 'a' && c <= 'f':
+				v = c - 'a' + 10
+			default:
+				return netip.Prefix{}, false
+			}
+			pos := len(labels) - 1 - i
+			if pos%2 == 0 {
+				b[pos/2] |= v << 4
+			} else {
+				b[pos/2] |= v
+			}
+		}
+		return netip.PrefixFrom(netip.AddrFrom16(b), 4*len(labels)), true
+	}
+	return netip.Prefix{}, false
+}

@@ -1,0 +1,123 @@
+package dnsmasq
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+	"go.uber.org/zap"
+)
+
+// stats are the app's counters, kept across reloads with the cache.
+type stats struct {
+	queries, local, cached, forwarded, upstreamFailures, malformed atomic.Uint64
+}
+
+// handler serves DNS messages with the resolver of the running config.
+type handler struct {
+	current atomic.Pointer[Resolver]
+}
+
+// ServeDNS answers one message. It never panics out: a bad message gets
+// FORMERR (or nothing, for responses), an unexpected failure SERVFAIL.
+func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	r := h.current.Load()
+	if r == nil || req.Response {
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			r.log.Error("panic answering query", zap.Any("panic", v))
+			m := new(dns.Msg)
+			m.SetRcode(req, dns.RcodeServerFailure)
+			_ = w.WriteMsg(m)
+		}
+	}()
+	m := r.Answer(req, w.RemoteAddr(), isUDP(w))
+	if m != nil {
+		_ = w.WriteMsg(m)
+	}
+}
+
+func isUDP(w dns.ResponseWriter) bool {
+	_, ok := w.RemoteAddr().(*net.UDPAddr)
+	return ok
+}
+
+// Answer builds the reply to req; udp selects the UDP size limit.
+func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool) *dns.Msg {
+	st := r.stats
+	st.queries.Add(1)
+	m := new(dns.Msg)
+	if req.Opcode != dns.OpcodeQuery {
+		m.SetRcode(req, dns.RcodeNotImplemented)
+		m.RecursionAvailable = true
+		return m
+	}
+	if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
+		st.malformed.Add(1)
+		m.SetRcode(req, dns.RcodeFormatError)
+		m.RecursionAvailable = true
+		return m
+	}
+	if _, ok := dns.IsDomainName(req.Question[0].Name); !ok {
+		st.malformed.Add(1)
+		m.SetRcode(req, dns.RcodeFormatError)
+		return m
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.fwd.timeout*time.Duration(max(1, len(r.defaults)))+time.Second)
+	defer cancel()
+	a := r.Resolve(ctx, req, !udp)
+	switch a.source {
+	case "drop":
+		return nil
+	case "local":
+		st.local.Add(1)
+	case "cache":
+		st.cached.Add(1)
+	case "none":
+	default:
+		st.forwarded.Add(1)
+	}
+	m.SetReply(req)
+	m.Rcode = a.rcode
+	m.Authoritative = a.aa
+	m.RecursionAvailable = true
+	m.Answer, m.Ns, m.Extra = a.answer, a.ns, a.extra
+	m.Compress = true
+	size := dns.MinMsgSize
+	if opt := req.IsEdns0(); opt != nil {
+		m.SetEdns0(uint16(r.cfg.EDNSPacketMax), false)
+		size = max(dns.MinMsgSize, min(int(opt.UDPSize()), r.cfg.EDNSPacketMax))
+	}
+	if udp {
+		m.Truncate(size)
+	}
+	m.Truncated = m.Truncated || a.tc
+	src := a.source
+	if src != "local" && src != "cache" && src != "none" {
+		src = "upstream"
+	}
+	metrics.queries.WithLabelValues(typeLabel(req.Question[0].Qtype), dns.RcodeToString[m.Rcode], src).Inc()
+	if r.cfg.LogQueries {
+		r.log.Info("query",
+			zap.String("client", client.String()),
+			zap.String("name", req.Question[0].Name),
+			zap.String("type", dns.TypeToString[req.Question[0].Qtype]),
+			zap.String("rcode", dns.RcodeToString[m.Rcode]),
+			zap.String("source", a.source),
+			zap.Int("answers", len(m.Answer)))
+	}
+	return m
+}
+
+// typeLabel names a query type for metrics; unknown types share one label
+// so that clients cannot grow the series without bound.
+func typeLabel(t uint16) string {
+	if s, ok := dns.TypeToString[t]; ok {
+		return s
+	}
+	return "other"
+}

@@ -1,0 +1,259 @@
+package healthgate
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("healthz", parseHealthz)
+	httpcaddyfile.RegisterDirectiveOrder("healthz", httpcaddyfile.Before, "reverse_proxy")
+}
+
+// UnmarshalCaddyfile sets up the upstream source from Caddyfile tokens,
+// inside reverse_proxy's block:
+//
+//	dynamic healthgate [<pool>] {
+//	    to      <host:port> [weight <n>] [<host:port> [weight <n>]...]
+//	    backup  <host:port> [weight <n>] [<host:port> [weight <n>]...]
+//	    down    <host:port>...
+//	    uri     <path>
+//	    method  <method>
+//	    host    <host>
+//	    interval <duration>
+//	    timeout  <duration>
+//	    expect_status <code|class|range>...
+//	    expect_body   <regexp>
+//	    expect_json   <field> <value>
+//	    max_body <size>
+//	    follow_redirects
+//	    rise <n>
+//	    fall <n>
+//	    initially healthy|gated
+//	}
+//
+// Every value is checked here, so a mistake fails `adapt`/`validate` with
+// the file and line.
+func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // source name
+	fail := func(format string, args ...any) error {
+		return d.Errf("healthgate: "+format, args...)
+	}
+	if d.NextArg() {
+		s.Pool = d.Val()
+	}
+	if d.NextArg() {
+		return fail("unexpected argument %q (want at most a pool name)", d.Val())
+	}
+	var downs []string
+	downLine := map[string]int{}
+	index := map[string]int{}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		switch opt {
+		case "to", "backup":
+			if len(args) == 0 {
+				return fail("%s: needs at least one host:port", opt)
+			}
+			for i := 0; i < len(args); i++ {
+				if err := checkDial(args[i]); err != nil {
+					return fail("%s: %v", opt, err)
+				}
+				m := Member{Dial: args[i], Backup: opt == "backup"}
+				if i+1 < len(args) && args[i+1] == "weight" {
+					if i+2 >= len(args) {
+						return fail("%s: weight of %s needs a number", opt, m.Dial)
+					}
+					w, err := strconv.Atoi(args[i+2])
+					if err != nil || w < 1 || w > 100 {
+						return fail("%s: weight of %s must be a whole number from 1 to 100, got %q", opt, m.Dial, args[i+2])
+					}
+					m.Weight = w
+					i += 2
+				}
+				if _, dup := index[m.Dial]; dup {
+					return fail("%s: upstream %s is listed twice", opt, m.Dial)
+				}
+				index[m.Dial] = len(s.Upstreams)
+				s.Upstreams = append(s.Upstreams, m)
+			}
+		case "down":
+			if len(args) == 0 {
+				return fail("down: needs at least one host:port")
+			}
+			for _, a := range args {
+				downLine[a] = d.Line()
+			}
+			downs = append(downs, args...)
+		case "uri":
+			if len(args) != 1 || !strings.HasPrefix(args[0], "/") {
+				return fail("uri: want exactly one path starting with /")
+			}
+			s.URI = args[0]
+		case "method":
+			if len(args) != 1 || !validToken(args[0]) {
+				return fail("method: want exactly one HTTP method")
+			}
+			s.Method = strings.ToUpper(args[0])
+		case "host":
+			if len(args) != 1 {
+				return fail("host: want exactly one Host header value")
+			}
+			s.Host = args[0]
+		case "interval", "timeout":
+			if len(args) != 1 {
+				return fail("%s: want exactly one duration (e.g. 5s)", opt)
+			}
+			dur, err := caddy.ParseDuration(args[0])
+			if err != nil {
+				return fail("%s: bad duration %q: %v", opt, args[0], err)
+			}
+			if dur <= 0 {
+				return fail("%s: must be positive, got %q", opt, args[0])
+			}
+			if opt == "interval" {
+				s.Interval = caddy.Duration(dur)
+			} else {
+				s.Timeout = caddy.Duration(dur)
+			}
+		case "expect_status":
+			if _, err := parseStatusSpec(args); err != nil {
+				return fail("%v", err)
+			}
+			s.ExpectStatus = append(s.ExpectStatus, args...)
+		case "expect_body":
+			if len(args) != 1 {
+				return fail("expect_body: want exactly one regular expression (quote it if it has spaces)")
+			}
+			if _, err := regexp.Compile(args[0]); err != nil {
+				return fail("expect_body: %v", err)
+			}
+			s.ExpectBody = args[0]
+		case "expect_json":
+			if len(args) != 2 {
+				return fail("expect_json: want <field> <value>, e.g. expect_json status healthy")
+			}
+			if _, err := parseJSONPath(args[0]); err != nil {
+				return fail("%v", err)
+			}
+			s.ExpectJSON = &JSONExpectation{Path: args[0], Value: args[1]}
+		case "max_body":
+			if len(args) != 1 {
+				return fail("max_body: want exactly one size (e.g. 64KiB)")
+			}
+			n, err := humanize.ParseBytes(args[0])
+			if err != nil || n == 0 || n > 1<<30 {
+				return fail("max_body: bad size %q (want e.g. 64KiB, at most 1GiB)", args[0])
+			}
+			s.MaxBody = int64(n)
+		case "follow_redirects":
+			if len(args) != 0 {
+				return fail("follow_redirects: takes no arguments")
+			}
+			s.FollowRedirects = true
+		case "rise", "fall":
+			if len(args) != 1 {
+				return fail("%s: want exactly one count", opt)
+			}
+			n, err := strconv.Atoi(args[0])
+			if err != nil || n < 1 || n > 1000 {
+				return fail("%s: must be a whole number from 1 to 1000, got %q", opt, args[0])
+			}
+			if opt == "rise" {
+				s.Rise = n
+			} else {
+				s.Fall = n
+			}
+		case "initially":
+			if len(args) != 1 || (args[0] != "healthy" && args[0] != "gated") {
+				return fail("initially: want healthy or gated")
+			}
+			s.InitiallyHealthy = args[0] == "healthy"
+		default:
+			return fail("unknown option %q (known: %s)", opt, strings.Join(sourceOptions, ", "))
+		}
+	}
+	for _, dn := range downs {
+		i, ok := index[dn]
+		if !ok {
+			return d.Errf("healthgate: down: %s (line %d) is not listed with to or backup", dn, downLine[dn])
+		}
+		s.Upstreams[i].Down = true
+	}
+	if len(s.Upstreams) == 0 {
+		return fail("no upstreams: add `to <host:port>...`")
+	}
+	return nil
+}
+
+var sourceOptions = []string{
+	"to", "backup", "down", "uri", "method", "host", "interval", "timeout", "expect_status",
+	"expect_body", "expect_json", "max_body", "follow_redirects", "rise", "fall", "initially",
+}
+
+// validToken reports whether s is an RFC 9110 token (a method name).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
+			return false
+		}
+	}
+	return true
+}
+
+func parseHealthz(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	hz := new(Healthz)
+	err := hz.UnmarshalCaddyfile(h.Dispenser)
+	return hz, err
+}
+
+// UnmarshalCaddyfile sets up the healthz handler. Syntax:
+//
+//	healthz [<matcher>] [<pools...>] {
+//	    pools <pools...>
+//	    min_healthy <n>
+//	}
+func (h *Healthz) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	h.Pools = append(h.Pools, d.RemainingArgs()...)
+	for d.NextBlock(0) {
+		opt := d.Val()
+		args := d.RemainingArgs()
+		switch opt {
+		case "pools":
+			if len(args) == 0 {
+				return d.Errf("healthz: pools: needs at least one pool name")
+			}
+			h.Pools = append(h.Pools, args...)
+		case "min_healthy":
+			if len(args) != 1 {
+				return d.Errf("healthz: min_healthy: want exactly one count")
+			}
+			n, err := strconv.Atoi(args[0])
+			if err != nil || n < 1 {
+				return d.Errf("healthz: min_healthy: must be a whole number of at least 1, got %q", args[0])
+			}
+			h.MinHealthy = n
+		default:
+			return d.Errf("healthz: unknown option %q (known: pools, min_healthy)", opt)
+		}
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddyfile.Unmarshaler = (*Source)(nil)
+	_ caddyfile.Unmarshaler = (*Healthz)(nil)
+)

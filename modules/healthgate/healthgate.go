@@ -1,0 +1,387 @@
+// Package healthgate is a reverse_proxy upstream source that hands out only
+// upstreams its own active checker has proven healthy, like HAProxy's
+// `check rise/fall` and nginx's `backup`/`down`, with state that survives
+// config reloads. It also provides the healthz handler (Frontdesk's own
+// health for an outer load balancer) and the admin API /healthgate/.
+package healthgate
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyevents"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(Source{})
+}
+
+// Defaults of the active check.
+const (
+	defaultPool     = "default"
+	defaultURI      = "/healthz"
+	defaultInterval = 5 * time.Second
+	defaultTimeout  = 2 * time.Second
+	defaultRise     = 2
+	defaultFall     = 3
+	defaultMaxBody  = 64 << 10
+)
+
+// Source is the healthgate upstream source (module
+// http.reverse_proxy.upstreams.healthgate). It actively checks every
+// upstream of its pool and returns to reverse_proxy only those that are
+// serving: passed `rise` consecutive checks since they were last down, not
+// drained or forced down through the admin API, not marked down in the
+// config. Backup upstreams are returned only while no primary is serving.
+// When nothing is serving, the request fails at once with 502 Bad Gateway
+// (no lb_try_duration retry loop) and the error log names the upstreams
+// that are down and why.
+type Source struct {
+	// Pool names this set of upstreams in the admin API, metrics, events and
+	// the healthz handler. Health state is kept per pool and upstream address
+	// across config reloads. Default: "default".
+	Pool string `json:"pool,omitempty"`
+
+	// Upstreams are the backends of the pool, in order.
+	Upstreams []Member `json:"upstreams,omitempty"`
+
+	// URI is the path (and query) requested by the active check.
+	// Default: /healthz.
+	URI string `json:"uri,omitempty"`
+
+	// Method of the check request. Default: GET.
+	Method string `json:"method,omitempty"`
+
+	// Host is the Host header of the check request. Default: the upstream
+	// address.
+	Host string `json:"host,omitempty"`
+
+	// Interval between two checks of one upstream; each wait is jittered by
+	// ±10 %. Checks of one upstream never overlap. Default: 5s.
+	Interval caddy.Duration `json:"interval,omitempty"`
+
+	// Timeout bounds a whole check: connect, response and body read.
+	// Default: 2s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// ExpectStatus lists the status codes that pass: codes ("200"), classes
+	// ("2xx") or ranges ("200-399"). Default: 2xx.
+	ExpectStatus []string `json:"expect_status,omitempty"`
+
+	// ExpectBody is a regular expression (Go syntax) the body must match.
+	ExpectBody string `json:"expect_body,omitempty"`
+
+	// ExpectJSON requires the body to be JSON with a field of a given value,
+	// for example {"path": "status", "value": "healthy"}.
+	ExpectJSON *JSONExpectation `json:"expect_json,omitempty"`
+
+	// MaxBody is how many bytes of the body a check reads at most; a larger
+	// body fails a check that looks at the body. Default: 65536.
+	MaxBody int64 `json:"max_body,omitempty"`
+
+	// FollowRedirects follows up to 5 redirects; by default a redirect is
+	// the response judged by expect_status (and fails the default 2xx).
+	FollowRedirects bool `json:"follow_redirects,omitempty"`
+
+	// Rise is how many consecutive passing checks bring an upstream into
+	// rotation (HAProxy's rise). Default: 2.
+	Rise int `json:"rise,omitempty"`
+
+	// Fall is how many consecutive failing checks take it out (HAProxy's
+	// fall). Default: 3.
+	Fall int `json:"fall,omitempty"`
+
+	// InitiallyHealthy puts a new upstream in rotation before its first
+	// check (stock Caddy's behaviour). By default a new upstream is gated:
+	// it gets no traffic until it has passed `rise` checks.
+	InitiallyHealthy bool `json:"initially_healthy,omitempty"`
+
+	members  []member
+	cfg      *checkConfig
+	logger   *zap.Logger
+	lastLog  *atomic.Int64
+	sentinel string
+}
+
+// Member is one upstream of a pool.
+type Member struct {
+	// Dial is the upstream's host:port.
+	Dial string `json:"dial"`
+
+	// Weight makes the upstream appear this many times in the list handed to
+	// the load-balancing policy, so random, round_robin and least_conn send
+	// it proportionally more requests. Default: 1.
+	Weight int `json:"weight,omitempty"`
+
+	// Backup upstreams get requests only while no primary is serving.
+	Backup bool `json:"backup,omitempty"`
+
+	// Down keeps the upstream out of rotation (it is still checked and
+	// shown), like nginx's `server ... down`.
+	Down bool `json:"down,omitempty"`
+}
+
+// JSONExpectation is a field the JSON body must have.
+type JSONExpectation struct {
+	// Path of the field: object keys and array indexes separated by dots,
+	// e.g. "status" or "checks.db.0.ok".
+	Path string `json:"path"`
+
+	// Value the field must have: a string field compares as itself, any
+	// other value as its compact JSON text (true, 3, null).
+	Value string `json:"value"`
+}
+
+type member struct {
+	st     *upstreamState
+	weight int
+	backup bool
+	down   bool
+}
+
+// CaddyModule returns the Caddy module information.
+func (Source) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.reverse_proxy.upstreams.healthgate",
+		New: func() caddy.Module { return new(Source) },
+	}
+}
+
+// compile checks the configuration and builds the check settings.
+func (s *Source) compile() (*checkConfig, error) {
+	c := &checkConfig{
+		uri: s.URI, method: s.Method, host: s.Host,
+		interval: time.Duration(s.Interval), timeout: time.Duration(s.Timeout),
+		rise: s.Rise, fall: s.Fall, follow: s.FollowRedirects, maxBody: s.MaxBody,
+	}
+	if c.uri == "" {
+		c.uri = defaultURI
+	}
+	if !strings.HasPrefix(c.uri, "/") {
+		return nil, fmt.Errorf("uri %q must start with /", c.uri)
+	}
+	if c.method == "" {
+		c.method = http.MethodGet
+	}
+	if c.interval == 0 {
+		c.interval = defaultInterval
+	}
+	if c.timeout == 0 {
+		c.timeout = defaultTimeout
+	}
+	if c.interval < 0 || c.timeout < 0 {
+		return nil, fmt.Errorf("interval and timeout must be positive")
+	}
+	if c.rise == 0 {
+		c.rise = defaultRise
+	}
+	if c.fall == 0 {
+		c.fall = defaultFall
+	}
+	if c.rise < 0 || c.fall < 0 {
+		return nil, fmt.Errorf("rise and fall must be at least 1")
+	}
+	if c.maxBody == 0 {
+		c.maxBody = defaultMaxBody
+	}
+	if c.maxBody < 0 {
+		return nil, fmt.Errorf("max_body must be positive")
+	}
+	var err error
+	if len(s.ExpectStatus) > 0 {
+		if c.status, err = parseStatusSpec(s.ExpectStatus); err != nil {
+			return nil, err
+		}
+	}
+	if s.ExpectBody != "" {
+		if c.bodyRe, err = regexp.Compile(s.ExpectBody); err != nil {
+			return nil, fmt.Errorf("expect_body: %v", err)
+		}
+	}
+	if s.ExpectJSON != nil {
+		if c.jsonPath, err = parseJSONPath(s.ExpectJSON.Path); err != nil {
+			return nil, err
+		}
+		c.jsonValue = s.ExpectJSON.Value
+	}
+	if len(s.Upstreams) == 0 {
+		return nil, fmt.Errorf("no upstreams: give at least one with to")
+	}
+	seen := map[string]bool{}
+	for _, m := range s.Upstreams {
+		if err := checkDial(m.Dial); err != nil {
+			return nil, err
+		}
+		if seen[m.Dial] {
+			return nil, fmt.Errorf("upstream %s listed twice", m.Dial)
+		}
+		seen[m.Dial] = true
+		if m.Weight < 0 || m.Weight > 100 {
+			return nil, fmt.Errorf("upstream %s: weight %d out of range 1..100", m.Dial, m.Weight)
+		}
+	}
+	return c, nil
+}
+
+// checkDial accepts host:port with a single, non-zero TCP port.
+func checkDial(dial string) error {
+	host, port, err := net.SplitHostPort(dial)
+	if err != nil || host == "" || port == "" {
+		return fmt.Errorf("upstream %q: want host:port (e.g. 127.0.0.1:8080)", dial)
+	}
+	if strings.Contains(dial, "/") || strings.Contains(dial, "{") {
+		return fmt.Errorf("upstream %q: want host:port, without scheme, path or placeholders", dial)
+	}
+	a, err := caddy.ParseNetworkAddress(dial)
+	if err != nil || a.PortRangeSize() != 1 || a.StartPort == 0 {
+		return fmt.Errorf("upstream %q: want host:port with one port between 1 and 65535", dial)
+	}
+	return nil
+}
+
+// Provision validates the config, takes a reference to the live state of
+// every upstream (starting checkers for new ones) and registers metrics.
+func (s *Source) Provision(ctx caddy.Context) error {
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	em := &emitter{ctx: ctx}
+	if app, err := ctx.App("events"); err == nil {
+		em.events, _ = app.(*caddyevents.App)
+	}
+	return s.provision(em, ctx.Logger())
+}
+
+// provision is Provision without the caddy.Context, for tests.
+func (s *Source) provision(em *emitter, logger *zap.Logger) error {
+	s.logger = logger
+	if s.Pool == "" {
+		s.Pool = defaultPool
+	}
+	cfg, err := s.compile()
+	if err != nil {
+		return fmt.Errorf("healthgate pool %s: %v", s.Pool, err)
+	}
+	s.cfg = cfg
+	s.sentinel = sentinelDial(s.Pool)
+	s.lastLog = new(atomic.Int64)
+	for _, m := range s.Upstreams {
+		st, err := acquire(s.Pool, m.Dial, cfg, s.InitiallyHealthy, em, s.logger)
+		if err != nil {
+			return err
+		}
+		w := m.Weight
+		if w == 0 {
+			w = 1
+		}
+		st.setRole(m.Backup, m.Down, w)
+		s.members = append(s.members, member{st: st, weight: w, backup: m.Backup, down: m.Down})
+	}
+	return nil
+}
+
+// Cleanup releases the upstream states; those no loaded config uses any
+// more stop being checked.
+func (s *Source) Cleanup() error {
+	for _, m := range s.members {
+		release(s.Pool, m.st.dial)
+	}
+	s.members = nil
+	return nil
+}
+
+// GetUpstreams returns the serving primaries (each repeated by its
+// weight), or the serving backups if no primary serves, or else a
+// placeholder upstream whose address cannot be dialed, which makes
+// reverse_proxy fail the request at once with 502 instead of retrying.
+func (s *Source) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error) {
+	n := 0
+	for _, m := range s.members {
+		if !m.backup && !m.down && m.st.serving.Load() {
+			n += m.weight
+		}
+	}
+	backup := false
+	if n == 0 {
+		backup = true
+		for _, m := range s.members {
+			if m.backup && !m.down && m.st.serving.Load() {
+				n += m.weight
+			}
+		}
+	}
+	if n == 0 {
+		s.logNoneServing()
+		return []*reverseproxy.Upstream{{Dial: s.sentinel}}, nil
+	}
+	// Fresh Upstream values on every call: reverse_proxy writes to them
+	// (Host, circuit breaker) while provisioning them per request. Their Host
+	// (passive health, request counts) is shared by dial address inside
+	// reverse_proxy, so passive health checks still apply.
+	ups := make([]reverseproxy.Upstream, n)
+	out := make([]*reverseproxy.Upstream, 0, n)
+	for _, m := range s.members {
+		if m.backup != backup || m.down || !m.st.serving.Load() {
+			continue
+		}
+		for range m.weight {
+			if len(out) == n { // a state flipped to serving meanwhile
+				break
+			}
+			u := &ups[len(out)]
+			u.Dial = m.st.dial
+			out = append(out, u)
+		}
+	}
+	return out[:len(out):len(out)], nil
+}
+
+// sentinelDial is an address that reverse_proxy refuses to dial (a port
+// range), so a request with nothing serving ends with 502 without any
+// retry. It names the pool so the access and error logs say which one.
+func sentinelDial(pool string) string {
+	clean := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_' {
+			return r
+		}
+		return '-'
+	}, pool)
+	return "no-healthy-upstream-in-pool-" + clean + ":0-1"
+}
+
+// logNoneServing logs, at most once a second per pool, that nothing is
+// serving, naming every upstream with its state and last error.
+func (s *Source) logNoneServing() {
+	now := time.Now().UnixNano()
+	last := s.lastLog.Load()
+	if now-last < int64(time.Second) || !s.lastLog.CompareAndSwap(last, now) {
+		return
+	}
+	down := make([]string, 0, len(s.members))
+	for _, m := range s.members {
+		st := m.st.status()
+		d := st.Upstream + " " + st.State
+		if st.LastError != "" {
+			d += " (" + st.LastError + ")"
+		}
+		down = append(down, d)
+	}
+	s.logger.Error("no healthy upstream: answering 502",
+		zap.String("pool", s.Pool),
+		zap.Strings("upstreams", down))
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Source)(nil)
+	_ caddy.CleanerUpper          = (*Source)(nil)
+	_ reverseproxy.UpstreamSource = (*Source)(nil)
+)

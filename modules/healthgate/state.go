@@ -1,0 +1,320 @@
+package healthgate
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyevents"
+	"go.uber.org/zap"
+)
+
+// states holds one *upstreamState per (pool, upstream), reference-counted
+// by every loaded config that uses it. A reload that keeps an upstream
+// takes a second reference before the old config drops its own, so the
+// state, its counters and its checker carry over; the last reference
+// gone stops the checker.
+var states = caddy.NewUsagePool()
+
+// stateKey identifies an upstream's state across configs.
+type stateKey struct{ pool, dial string }
+
+// Health states shown by the admin API and healthz.
+const (
+	stateUp        = "up"          // passing, in rotation
+	stateGated     = "gated"       // never passed rise checks yet
+	stateDown      = "down"        // failed fall checks
+	stateDrained   = "drained"     // drained through the admin API
+	stateForced    = "forced_down" // forced down through the admin API
+	stateConfigOff = "config_down" // marked down in the config
+)
+
+// emitter sends caddyevents events in the context of the newest config
+// that provisioned the state.
+type emitter struct {
+	ctx    caddy.Context
+	events *caddyevents.App
+}
+
+// upstreamState is the live health of one upstream of one pool, and its
+// checker goroutine.
+type upstreamState struct {
+	pool, dial string
+
+	serving atomic.Bool // healthy && !drained && !forced && !configDown
+
+	mu          sync.Mutex
+	cfg         *checkConfig
+	healthy     bool
+	everUp      bool
+	passes      int
+	fails       int
+	drained     bool
+	forced      bool
+	configDown  bool
+	backup      bool
+	weight      int
+	lastCheck   time.Time
+	lastLatency time.Duration
+	lastErr     string
+	checks      uint64
+	failures    uint64
+
+	emit   atomic.Pointer[emitter]
+	logger atomic.Pointer[zap.Logger]
+
+	client *http.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// acquire takes a reference to the state of (pool, dial), creating it and
+// starting its checker if no loaded config has it yet, and applies cfg.
+func acquire(pool, dial string, cfg *checkConfig, initiallyHealthy bool, em *emitter, logger *zap.Logger) (*upstreamState, error) {
+	v, _, err := states.LoadOrNew(stateKey{pool, dial}, func() (caddy.Destructor, error) {
+		s := &upstreamState{pool: pool, dial: dial, cfg: cfg, healthy: initiallyHealthy, everUp: initiallyHealthy}
+		s.emit.Store(em)
+		s.logger.Store(logger)
+		s.client = newCheckClient(s.followRedirects)
+		s.updateServing()
+		ctx, cancel := context.WithCancel(context.Background())
+		s.cancel = cancel
+		s.done = make(chan struct{})
+		metrics.state.WithLabelValues(pool, dial).Set(boolFloat(s.serving.Load()))
+		go s.run(ctx)
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := v.(*upstreamState)
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	s.emit.Store(em)
+	s.logger.Store(logger)
+	return s, nil
+}
+
+// release drops a reference; the last one stops the checker.
+func release(pool, dial string) {
+	_, _ = states.Delete(stateKey{pool, dial})
+}
+
+// Destruct stops the checker and waits for it, and removes the metric
+// series of the upstream. It implements caddy.Destructor.
+func (s *upstreamState) Destruct() error {
+	s.cancel()
+	<-s.done
+	deleteSeries(s.pool, s.dial)
+	return nil
+}
+
+func (s *upstreamState) followRedirects() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.follow
+}
+
+func (s *upstreamState) config() *checkConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// run checks the upstream every interval (±10 % jitter) until ctx ends.
+// Checks are sequential, so there is never more than one in flight.
+func (s *upstreamState) run(ctx context.Context) {
+	defer close(s.done)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cfg := s.config()
+		res := cfg.check(ctx, s.client, s.dial)
+		if ctx.Err() != nil {
+			return // stopped mid-check: not the upstream's fault
+		}
+		s.record(cfg, res)
+		t.Reset(jitter(cfg.interval))
+	}
+}
+
+// jitter spreads checks of many upstreams: d ± 10 %.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return time.Second
+	}
+	return d - d/10 + rand.N(d/5+1)
+}
+
+// record applies one check result and reports a transition.
+func (s *upstreamState) record(cfg *checkConfig, res result) {
+	s.mu.Lock()
+	s.checks++
+	s.lastCheck = time.Now()
+	s.lastLatency = res.latency
+	var event, cause string
+	if res.ok {
+		s.fails = 0
+		s.passes++
+		s.lastErr = ""
+		if !s.healthy && s.passes >= cfg.rise {
+			s.healthy, s.everUp = true, true
+			event = "healthgate.up"
+		}
+	} else {
+		s.failures++
+		s.passes = 0
+		s.fails++
+		s.lastErr = res.cause
+		cause = res.cause
+		if s.healthy && s.fails >= cfg.fall {
+			s.healthy = false
+			event = "healthgate.down"
+		}
+	}
+	passes, fails := s.passes, s.fails
+	s.mu.Unlock()
+	s.updateServing()
+
+	metrics.checks.WithLabelValues(s.pool, s.dial).Inc()
+	metrics.latency.WithLabelValues(s.pool, s.dial).Observe(res.latency.Seconds())
+	if !res.ok {
+		metrics.failures.WithLabelValues(s.pool, s.dial, res.kind).Inc()
+	}
+
+	log := s.logger.Load()
+	switch event {
+	case "healthgate.up":
+		log.Info("upstream up", zap.String("pool", s.pool), zap.String("upstream", s.dial), zap.Int("passes", passes))
+		s.fire(event, "")
+	case "healthgate.down":
+		log.Warn("upstream down", zap.String("pool", s.pool), zap.String("upstream", s.dial), zap.String("cause", cause), zap.Int("fails", fails))
+		s.fire(event, cause)
+	default:
+		if !res.ok {
+			log.Debug("check failed", zap.String("pool", s.pool), zap.String("upstream", s.dial), zap.String("cause", cause), zap.Int("fails", fails))
+		}
+	}
+}
+
+// fire emits a caddyevents event about this upstream.
+func (s *upstreamState) fire(name, cause string) {
+	em := s.emit.Load()
+	if em == nil || em.events == nil {
+		return
+	}
+	data := map[string]any{"pool": s.pool, "upstream": s.dial}
+	if cause != "" {
+		data["cause"] = cause
+	}
+	em.events.Emit(em.ctx, name, data)
+}
+
+// updateServing recomputes whether the upstream takes new requests.
+func (s *upstreamState) updateServing() {
+	s.mu.Lock()
+	on := s.healthy && !s.drained && !s.forced && !s.configDown
+	s.mu.Unlock()
+	s.serving.Store(on)
+	metrics.state.WithLabelValues(s.pool, s.dial).Set(boolFloat(on))
+}
+
+// setRole records how the newest config uses the upstream.
+func (s *upstreamState) setRole(backup, down bool, weight int) {
+	s.mu.Lock()
+	s.backup, s.configDown, s.weight = backup, down, weight
+	s.mu.Unlock()
+	s.updateServing()
+}
+
+// stateName is the state shown to people, most specific first.
+func (s *upstreamState) stateNameLocked() string {
+	switch {
+	case s.configDown:
+		return stateConfigOff
+	case s.forced:
+		return stateForced
+	case s.drained:
+		return stateDrained
+	case s.healthy:
+		return stateUp
+	case !s.everUp:
+		return stateGated
+	}
+	return stateDown
+}
+
+// Status is one upstream as the admin API and healthz report it.
+type Status struct {
+	Pool      string    `json:"pool"`
+	Upstream  string    `json:"upstream"`
+	Role      string    `json:"role"` // primary or backup
+	Weight    int       `json:"weight"`
+	State     string    `json:"state"`
+	Serving   bool      `json:"serving"`
+	Healthy   bool      `json:"healthy"`
+	Passes    int       `json:"consecutive_passes"`
+	Fails     int       `json:"consecutive_fails"`
+	LastCheck time.Time `json:"last_check,omitzero"`
+	LatencyMS float64   `json:"latency_ms"`
+	LastError string    `json:"last_error,omitempty"`
+	Checks    uint64    `json:"checks"`
+	Failures  uint64    `json:"failures"`
+}
+
+func (s *upstreamState) status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	role := "primary"
+	if s.backup {
+		role = "backup"
+	}
+	return Status{
+		Pool: s.pool, Upstream: s.dial, Role: role, Weight: s.weight,
+		State: s.stateNameLocked(), Serving: s.healthy && !s.drained && !s.forced && !s.configDown,
+		Healthy: s.healthy, Passes: s.passes, Fails: s.fails, LastCheck: s.lastCheck,
+		LatencyMS: float64(s.lastLatency.Microseconds()) / 1000, LastError: s.lastErr,
+		Checks: s.checks, Failures: s.failures,
+	}
+}
+
+// snapshot returns the status of every upstream of every loaded pool.
+func snapshot() []Status {
+	var out []Status
+	states.Range(func(_, v any) bool {
+		out = append(out, v.(*upstreamState).status())
+		return true
+	})
+	sortStatuses(out)
+	return out
+}
+
+// lookupState finds the live state of an upstream.
+func lookupState(pool, dial string) *upstreamState {
+	var found *upstreamState
+	states.Range(func(k, v any) bool {
+		if k.(stateKey) == (stateKey{pool, dial}) {
+			found = v.(*upstreamState)
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

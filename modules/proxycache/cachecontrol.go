@@ -1,0 +1,234 @@
+package proxycache
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// maxDelta is what RFC 9111 §1.2.2 says a delta-seconds value too large to
+// represent stands for: 2^31 seconds.
+const maxDelta = 2147483648 * time.Second
+
+// directives is a parsed Cache-Control field: lower-cased directive names to
+// their (unquoted) argument. A directive without an argument maps to "".
+// Only the first occurrence of a directive counts (RFC 9111 §4.2.1).
+type directives map[string]string
+
+// parseCacheControl parses every Cache-Control field line of h. It never
+// fails: malformed members are skipped.
+func parseCacheControl(values []string) directives {
+	if len(values) == 0 {
+		return nil
+	}
+	d := make(directives, 4)
+	for _, line := range values {
+		s := line
+		for len(s) > 0 {
+			// name
+			s = strings.TrimLeft(s, " \t,")
+			if s == "" {
+				break
+			}
+			i := 0
+			for i < len(s) && s[i] != '=' && s[i] != ',' {
+				i++
+			}
+			name := strings.ToLower(strings.TrimSpace(s[:i]))
+			s = s[i:]
+			val := ""
+			if len(s) > 0 && s[0] == '=' {
+				s = strings.TrimLeft(s[1:], " \t")
+				if len(s) > 0 && s[0] == '"' {
+					var b strings.Builder
+					j := 1
+					for ; j < len(s); j++ {
+						c := s[j]
+						if c == '\\' && j+1 < len(s) {
+							j++
+							b.WriteByte(s[j])
+							continue
+						}
+						if c == '"' {
+							break
+						}
+						b.WriteByte(c)
+					}
+					val = b.String()
+					if j < len(s) {
+						j++ // closing quote
+					}
+					s = s[j:]
+					// skip anything up to the next comma
+					if k := strings.IndexByte(s, ','); k >= 0 {
+						s = s[k:]
+					} else {
+						s = ""
+					}
+				} else {
+					k := strings.IndexByte(s, ',')
+					if k < 0 {
+						k = len(s)
+					}
+					val = strings.TrimSpace(s[:k])
+					s = s[k:]
+				}
+			}
+			if name == "" {
+				continue
+			}
+			if _, dup := d[name]; !dup {
+				d[name] = val
+			}
+		}
+	}
+	return d
+}
+
+// has reports whether directive name is present.
+func (d directives) has(name string) bool {
+	_, ok := d[name]
+	return ok
+}
+
+// delta returns the delta-seconds argument of name. ok is false when the
+// directive is absent; valid is false when it is present but its argument is
+// not a non-negative integer.
+func (d directives) delta(name string) (dur time.Duration, ok, valid bool) {
+	v, ok := d[name]
+	if !ok {
+		return 0, false, false
+	}
+	dur, valid = parseDelta(v)
+	return dur, true, valid
+}
+
+// fields returns the field names listed in a qualified directive such as
+// no-cache="Set-Cookie, X-Foo", canonicalised; nil for the unqualified form.
+func (d directives) fields(name string) []string {
+	v := d[name]
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f != "" && validToken(f) {
+			out = append(out, http.CanonicalHeaderKey(f))
+		}
+	}
+	return out
+}
+
+// parseDelta parses delta-seconds (1*DIGIT). Values too large saturate at
+// 2^31 seconds as RFC 9111 §1.2.2 requires.
+func parseDelta(s string) (time.Duration, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n < 1<<31 {
+			n = n*10 + int64(c-'0')
+		}
+	}
+	if n >= 1<<31 {
+		return maxDelta, true
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// parseAge reads the Age field: the first member of a list, ignored (ok
+// false) when invalid (RFC 9111 §5.1).
+func parseAge(values []string) (time.Duration, bool) {
+	if len(values) == 0 {
+		return 0, false
+	}
+	v := values[0]
+	if i := strings.IndexByte(v, ','); i >= 0 {
+		v = v[:i]
+	}
+	return parseDelta(strings.TrimSpace(v))
+}
+
+// parseHTTPDate parses an HTTP-date in any of the three formats RFC 9110
+// §5.6.7 allows (IMF-fixdate, RFC 850, asctime).
+func parseHTTPDate(v string) (time.Time, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, false
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// parseVary returns the canonical field names listed in the Vary field
+// lines, and whether one of them is "*".
+func parseVary(values []string) (names []string, star bool) {
+	for _, line := range values {
+		for _, f := range strings.Split(line, ",") {
+			f = strings.TrimSpace(f)
+			switch {
+			case f == "":
+			case f == "*":
+				star = true
+			case validToken(f):
+				c := http.CanonicalHeaderKey(f)
+				dup := false
+				for _, n := range names {
+					if n == c {
+						dup = true
+						break
+					}
+				}
+				if !dup {
+					names = append(names, c)
+				}
+			}
+		}
+	}
+	return names, star
+}
+
+// normalizeFieldValue joins a request's field lines for Vary matching,
+// collapsing whitespace around commas (RFC 9111 §4.1 allows normalising
+// whitespace and combining lines).
+func normalizeFieldValue(values []string) string {
+	if len(values) == 0 {
+		return "\x00absent"
+	}
+	var b strings.Builder
+	for i, line := range values {
+		for j, part := range strings.Split(line, ",") {
+			if i > 0 || j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strings.Join(strings.Fields(part), " "))
+		}
+	}
+	return b.String()
+}
+
+// validToken reports whether s is an RFC 9110 token (a valid field name).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			continue
+		}
+		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,317 @@
+package proxycache
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("proxy_cache", parseCaddyfile)
+	// Just before reverse_proxy. header_policy (registered the same way
+	// earlier: Go initialises packages in import-path order) stays outside
+	// the cache, so its per-request work — the request ID echoed on the
+	// response, hidden upstream headers, the trust decision — also applies
+	// to cache hits, and no stored response carries another request's ID.
+	httpcaddyfile.RegisterDirectiveOrder("proxy_cache", httpcaddyfile.Before, "reverse_proxy")
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	pc := new(Handler)
+	err := pc.unmarshal(h)
+	return pc, err
+}
+
+// unmarshal sets up the handler from Caddyfile tokens. Syntax:
+//
+//	proxy_cache [<matcher>] {
+//	    storage memory {
+//	        zone <name>
+//	        max_size <size>
+//	        inactive <duration>
+//	    }
+//	    storage disk <path> {
+//	        max_size <size>
+//	        inactive <duration>
+//	    }
+//	    key <template>
+//	    valid [<code>...|any] <duration>
+//	    methods POST
+//	    min_uses <n>
+//	    bypass <matcher>
+//	    no_cache <matcher>
+//	    ignore_headers Cache-Control|Expires|Set-Cookie|Vary...
+//	    use_stale error|timeout|updating|http_500|http_502|http_503|http_504|http_403|http_404|http_429...|off
+//	    background_update on|off
+//	    lock on|off
+//	    lock_timeout <duration>
+//	    revalidate on|off
+//	    max_object_size <size>
+//	    cache_status on|off
+//	    cache_status_key on|off
+//	    x_cache_status on|off
+//	}
+//
+// Every value is checked here, so a mistake fails `adapt`/`validate` with the
+// file and line.
+func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
+	d := h.Dispenser
+	d.Next() // directive name
+	fail := func(format string, args ...any) error {
+		return d.Errf("proxy_cache: "+format, args...)
+	}
+	if d.NextArg() {
+		return fail("unexpected argument %q (options go in a block)", d.Val())
+	}
+	for d.NextBlock(0) {
+		opt := d.Val()
+		switch opt {
+		case "storage":
+			if !d.NextArg() {
+				return fail("storage: want a storage module name (memory)")
+			}
+			name := d.Val()
+			modID := "http.handlers.proxy_cache.storage." + name
+			if _, err := caddy.GetModule(modID); err != nil {
+				return fail("storage: unknown storage %q (available: %s)", name, storageNames)
+			}
+			unm, err := caddyfile.UnmarshalModule(d, modID)
+			if err != nil {
+				return err
+			}
+			raw, err := json.Marshal(unm)
+			if err != nil {
+				return fail("storage: %v", err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return fail("storage: %v", err)
+			}
+			m["module"] = name
+			pc.StorageRaw, _ = json.Marshal(m)
+			continue
+
+		case "bypass", "no_cache":
+			set, ok, err := h.MatcherToken()
+			if err != nil {
+				return fail("%s: %v", opt, err)
+			}
+			if !ok {
+				return fail("%s: want a matcher (@name, a path or *)", opt)
+			}
+			if d.NextArg() {
+				return fail("%s: takes exactly one matcher per line, got also %q", opt, d.Val())
+			}
+			if opt == "bypass" {
+				pc.BypassRaw = append(pc.BypassRaw, set)
+			} else {
+				pc.NoCacheRaw = append(pc.NoCacheRaw, set)
+			}
+			continue
+		}
+
+		args := d.RemainingArgs()
+		one := func() (string, error) {
+			if len(args) != 1 {
+				return "", fail("%s: want exactly one value", opt)
+			}
+			return args[0], nil
+		}
+		switch opt {
+		case "key":
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(v) == "" {
+				return fail("key: must not be empty")
+			}
+			pc.Key = v
+
+		case "valid":
+			if len(args) == 0 {
+				return fail("valid: want [<status codes>|any] <duration>")
+			}
+			dur, err := caddy.ParseDuration(args[len(args)-1])
+			if err != nil || dur < 0 {
+				return fail("valid: %q is not a duration (e.g. 10m, 1h, 1d)", args[len(args)-1])
+			}
+			codes := args[:len(args)-1]
+			if len(codes) == 0 {
+				codes = []string{"200", "301", "302"} // nginx's default
+			}
+			if pc.Valid == nil {
+				pc.Valid = map[string]caddy.Duration{}
+			}
+			for _, c := range codes {
+				if c != "any" {
+					n, err := strconv.Atoi(c)
+					if err != nil || n < 200 || n > 599 {
+						return fail("valid: %q is not a status code from 200 to 599 or \"any\"", c)
+					}
+				}
+				pc.Valid[c] = caddy.Duration(dur)
+			}
+
+		case "methods":
+			if len(args) == 0 {
+				return fail("methods: want at least one method")
+			}
+			for _, m := range args {
+				switch strings.ToUpper(m) {
+				case http.MethodGet, http.MethodHead, http.MethodPost:
+					pc.Methods = append(pc.Methods, strings.ToUpper(m))
+				default:
+					return fail("methods: %q cannot be cached (GET and HEAD always are; POST may be added)", m)
+				}
+			}
+
+		case "min_uses":
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			n, perr := strconv.Atoi(v)
+			if perr != nil || n < 1 {
+				return fail("min_uses: %q is not a number of at least 1", v)
+			}
+			pc.MinUses = n
+
+		case "ignore_headers":
+			if len(args) == 0 {
+				return fail("ignore_headers: want at least one of %s", strings.Join(ignorable, ", "))
+			}
+			for _, f := range args {
+				ok := false
+				for _, i := range ignorable {
+					if strings.EqualFold(f, i) {
+						ok = true
+						pc.IgnoreHeaders = append(pc.IgnoreHeaders, i)
+					}
+				}
+				if !ok {
+					return fail("ignore_headers: %q cannot be ignored (want any of %s)", f, strings.Join(ignorable, ", "))
+				}
+			}
+
+		case "use_stale":
+			if len(args) == 0 {
+				return fail("use_stale: want conditions (error timeout updating http_500 ...) or off")
+			}
+			for _, s := range args {
+				switch s {
+				case "error", "timeout", "updating", "off":
+				default:
+					if _, ok := staleStatuses[s]; !ok {
+						return fail("use_stale: unknown condition %q (want error, timeout, updating, http_500, http_502, http_503, http_504, http_403, http_404, http_429 or off)", s)
+					}
+				}
+				if s == "off" && len(args) > 1 {
+					return fail("use_stale: off stands alone")
+				}
+			}
+			pc.UseStale = append(pc.UseStale, args...)
+
+		case "background_update", "lock", "revalidate", "cache_status", "cache_status_key", "x_cache_status":
+			b, err := parseSwitch(args)
+			if err != nil {
+				return fail("%s: %v", opt, err)
+			}
+			switch opt {
+			case "background_update":
+				pc.BackgroundUpdate = b
+			case "lock":
+				pc.Lock = b
+			case "revalidate":
+				pc.Revalidate = &b
+			case "cache_status":
+				pc.CacheStatus = &b
+			case "cache_status_key":
+				pc.CacheStatusKey = b
+			case "x_cache_status":
+				pc.XCacheStatus = &b
+			}
+
+		case "lock_timeout":
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			dur, perr := caddy.ParseDuration(v)
+			if perr != nil || dur <= 0 {
+				return fail("lock_timeout: %q is not a positive duration", v)
+			}
+			pc.LockTimeout = caddy.Duration(dur)
+
+		case "max_object_size":
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			n, perr := parseSize(v)
+			if perr != nil || n <= 0 {
+				return fail("max_object_size: %q is not a size (e.g. 512k, 100m, 1g)", v)
+			}
+			pc.MaxObjectSize = n
+
+		default:
+			return fail("unknown option %q", opt)
+		}
+	}
+	return nil
+}
+
+// storageNames lists the storage modules for error messages.
+const storageNames = "memory, disk, redis"
+
+func parseSwitch(args []string) (bool, error) {
+	if len(args) != 1 {
+		return false, fmt.Errorf("want on or off")
+	}
+	switch args[0] {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("want on or off, got %q", args[0])
+}
+
+// parseSize reads a byte size as nginx writes it: a number with an optional
+// k, m, g or t suffix (powers of 1024; "kb", "KiB" and so on also work).
+func parseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "b")
+	t = strings.TrimSuffix(t, "i")
+	mult := int64(1)
+	if t != "" {
+		switch t[len(t)-1] {
+		case 'k':
+			mult = 1 << 10
+		case 'm':
+			mult = 1 << 20
+		case 'g':
+			mult = 1 << 30
+		case 't':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			t = t[:len(t)-1]
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size", s)
+	}
+	if n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return n * mult, nil
+}

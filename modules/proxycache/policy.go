@@ -1,0 +1,200 @@
+package proxycache
+
+import (
+	"net/http"
+	"time"
+)
+
+// heuristicStatuses are the status codes RFC 9110 §15.1 calls heuristically
+// cacheable.
+var heuristicStatuses = map[int]bool{200: true, 203: true, 204: true, 206: true, 300: true, 301: true,
+	308: true, 404: true, 405: true, 410: true, 414: true, 501: true}
+
+// maxHeuristic caps a heuristic freshness lifetime.
+const maxHeuristic = 24 * time.Hour
+
+// freshnessSource says where an entry's lifetime came from.
+type freshnessSource int
+
+const (
+	fromNothing freshnessSource = iota
+	fromHeaders
+	fromValid
+	fromHeuristic
+)
+
+// evaluate decides whether a response may be stored and, if so, returns the
+// entry (without body) describing it. reason says why not.
+func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTime, respTime time.Time) (*Entry, string) {
+	if status < 200 || status == http.StatusPartialContent || status == http.StatusNotModified || status > 599 {
+		return nil, "status"
+	}
+	var cc directives
+	if !h.ignoreCC {
+		cc = parseCacheControl(hdr.Values("Cache-Control"))
+	}
+	if cc.has("no-store") {
+		return nil, "no-store"
+	}
+	if cc.has("private") && cc["private"] == "" {
+		return nil, "private"
+	}
+	mustReval := cc.has("must-revalidate") || cc.has("proxy-revalidate") || cc.has("s-maxage")
+	authOK := cc.has("public") || cc.has("must-revalidate") || cc.has("s-maxage")
+	if req.Header.Get("Authorization") != "" && !authOK {
+		return nil, "authorization"
+	}
+	if !h.ignoreSetCookie && len(hdr.Values("Set-Cookie")) > 0 {
+		return nil, "set-cookie"
+	}
+	var varyNames []string
+	if !h.ignoreVary {
+		names, star := parseVary(hdr.Values("Vary"))
+		if star {
+			return nil, "vary-star"
+		}
+		varyNames = names
+	}
+
+	date, dateOK := parseHTTPDate(hdr.Get("Date"))
+	if !dateOK {
+		date = respTime
+	}
+
+	// Freshness lifetime: s-maxage, max-age, Expires, the configured valid
+	// times, then the Last-Modified heuristic.
+	var lifetime time.Duration
+	src := fromNothing
+	if d, ok, valid := cc.delta("s-maxage"); ok {
+		src, lifetime = fromHeaders, d
+		if !valid {
+			lifetime = 0
+		}
+	} else if d, ok, valid := cc.delta("max-age"); ok {
+		src, lifetime = fromHeaders, d
+		if !valid {
+			lifetime = 0
+		}
+	} else if exp := hdr.Values("Expires"); !h.ignoreExpires && len(exp) > 0 {
+		src = fromHeaders
+		if t, ok := parseHTTPDate(exp[0]); ok && t.After(date) {
+			lifetime = t.Sub(date)
+		}
+	} else if ttl, ok := h.validFor(status); ok {
+		if ttl <= 0 {
+			return nil, "valid 0"
+		}
+		src, lifetime = fromValid, ttl
+	} else if heuristicStatuses[status] || cc.has("public") {
+		if lm, ok := parseHTTPDate(hdr.Get("Last-Modified")); ok && lm.Before(date) {
+			src, lifetime = fromHeuristic, date.Sub(lm)/10
+			if lifetime > maxHeuristic {
+				lifetime = maxHeuristic
+			}
+		}
+	}
+	// With ignore_headers Cache-Control Expires (nginx), only valid counts.
+	if src == fromNothing {
+		// A no-cache response with a validator is still worth storing: every
+		// use revalidates it, usually with a cheap 304.
+		if !(cc.has("no-cache") && cc["no-cache"] == "" && (hdr.Get("Etag") != "" || hdr.Get("Last-Modified") != "")) {
+			return nil, "no freshness"
+		}
+	}
+
+	e := &Entry{
+		Status:         status,
+		RequestTime:    reqTime,
+		ResponseTime:   respTime,
+		Lifetime:       lifetime,
+		NoCache:        cc.has("no-cache") && cc["no-cache"] == "",
+		NoCacheFields:  cc.fields("no-cache"),
+		MustRevalidate: mustReval,
+		AuthOK:         authOK,
+		SWR:            -1,
+		SIE:            -1,
+	}
+	if d, ok, valid := cc.delta("stale-while-revalidate"); ok && valid {
+		e.SWR = d
+	}
+	if d, ok, valid := cc.delta("stale-if-error"); ok && valid {
+		e.SIE = d
+	}
+	if src == fromValid {
+		// nginx's proxy_cache_valid counts from the moment of storage.
+		e.InitialAge = 0
+	} else {
+		e.InitialAge = initialAge(hdr, date, reqTime, respTime)
+	}
+	e.Header = storableHeader(hdr, cc.fields("private"))
+	for _, n := range varyNames {
+		e.VaryNames = append(e.VaryNames, n)
+		e.VaryValues = append(e.VaryValues, normalizeFieldValue(req.Header.Values(n)))
+	}
+	if lifetime <= 0 && !e.NoCache {
+		if _, _, ok := e.validators(); !ok && e.SIE <= 0 {
+			return nil, "already stale"
+		}
+	}
+	return e, ""
+}
+
+// initialAge is RFC 9111 §4.2.3's corrected_initial_age.
+func initialAge(hdr http.Header, date, reqTime, respTime time.Time) time.Duration {
+	apparent := respTime.Sub(date)
+	if apparent < 0 {
+		apparent = 0
+	}
+	ageValue, _ := parseAge(hdr.Values("Age"))
+	delay := respTime.Sub(reqTime)
+	if delay < 0 {
+		delay = 0
+	}
+	corrected := ageValue + delay
+	if corrected > maxDelta {
+		corrected = maxDelta
+	}
+	if apparent > corrected {
+		return apparent
+	}
+	return corrected
+}
+
+// validFor is the configured valid time for status.
+func (h *Handler) validFor(status int) (time.Duration, bool) {
+	if d, ok := h.valid[status]; ok {
+		return d, true
+	}
+	if h.validAny >= 0 {
+		return h.validAny, true
+	}
+	return 0, false
+}
+
+// refreshed returns a copy of stale updated from a 304 response
+// (RFC 9111 §4.3.4): its header fields replace the stored ones, and the
+// freshness is recomputed from the merged header.
+func (h *Handler) refreshed(req *http.Request, stale *Entry, notModified http.Header, reqTime, respTime time.Time) (*Entry, bool) {
+	merged := make(http.Header, len(stale.Header)+4)
+	for k, v := range stale.Header {
+		merged[k] = v
+	}
+	for k, v := range notModified {
+		if notModifiedExcluded[k] || len(v) == 0 {
+			continue
+		}
+		merged[k] = append([]string(nil), v...)
+	}
+	e, _ := h.evaluate(req, stale.Status, merged, reqTime, respTime)
+	if e == nil {
+		// The 304 made the response unstorable: serve the stored body once
+		// with the new header, but forget the entry.
+		e = &Entry{Status: stale.Status, Header: storableHeader(merged, nil), SWR: -1, SIE: -1,
+			RequestTime: reqTime, ResponseTime: respTime}
+		e.Body, e.Key, e.URL = stale.Body, stale.Key, stale.URL
+		return e, false
+	}
+	e.Body, e.Key, e.URL = stale.Body, stale.Key, stale.URL
+	e.computeSize()
+	return e, true
+}

@@ -1,0 +1,323 @@
+// Package proxycache implements the proxy_cache HTTP handler: an RFC 9111
+// shared cache in front of reverse_proxy with nginx proxy_cache_* parity
+// (key, valid, methods, min_uses, bypass, no_cache, ignore_headers,
+// use_stale, background_update, lock), RFC 5861 stale-while-revalidate and
+// stale-if-error, and RFC 9211 Cache-Status reporting.
+package proxycache
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Defaults of the handler.
+const (
+	defaultLockTimeout   = 5 * time.Second
+	defaultMaxObjectSize = 8 << 20
+)
+
+// Handler is the proxy_cache HTTP handler. Put it in front of reverse_proxy
+// (the Caddyfile directive is ordered there already). Requests it can answer
+// from its storage never reach the handlers after it; the others go on, and
+// their responses are stored while they stream to the client.
+type Handler struct {
+	// StorageRaw is where entries are kept. Default: memory with its
+	// defaults (zone "default").
+	StorageRaw json.RawMessage `json:"storage,omitempty" caddy:"namespace=http.handlers.proxy_cache.storage inline_key=module"`
+
+	// Key is the cache key, a template of placeholders (nginx's
+	// proxy_cache_key). A HEAD request is keyed as the GET it is answered
+	// from. Default: method, scheme, lower-cased host and request URI
+	// ("$request_method$scheme$host$request_uri"), i.e.
+	// "{http.request.method}{http.request.scheme}{http.request.host}{http.request.orig_uri}".
+	Key string `json:"key,omitempty"`
+
+	// Valid maps status codes ("200", or "any") to a freshness lifetime
+	// used when the response itself carries none (or always, when its
+	// Cache-Control and Expires are ignored). nginx's proxy_cache_valid.
+	Valid map[string]caddy.Duration `json:"valid,omitempty"`
+
+	// Methods adds request methods whose responses are cached besides GET
+	// and HEAD, which always are (nginx's proxy_cache_methods). Only POST may
+	// be added; its request body is not part of the key.
+	Methods []string `json:"methods,omitempty"`
+
+	// MinUses is how many requests for a key it takes before a response for
+	// it is stored (nginx's proxy_cache_min_uses). Default: 1.
+	MinUses int `json:"min_uses,omitempty"`
+
+	// Bypass lists matcher sets; a matching request is not answered from the
+	// cache, but its response may be stored (nginx's proxy_cache_bypass).
+	BypassRaw caddyhttp.RawMatcherSets `json:"bypass,omitempty" caddy:"namespace=http.matchers"`
+
+	// NoCache lists matcher sets; the response to a matching request is
+	// never stored (nginx's proxy_no_cache).
+	NoCacheRaw caddyhttp.RawMatcherSets `json:"no_cache,omitempty" caddy:"namespace=http.matchers"`
+
+	// IgnoreHeaders lists response fields whose caching meaning is ignored:
+	// Cache-Control, Expires, Set-Cookie, Vary (nginx's proxy_ignore_headers).
+	// An ignored Set-Cookie lets the response be stored; the cookie itself is
+	// still never stored.
+	IgnoreHeaders []string `json:"ignore_headers,omitempty"`
+
+	// UseStale lists when a stale entry is served instead of an origin
+	// answer (nginx's proxy_cache_use_stale): "error" (no connection or a
+	// failed exchange), "timeout", "updating" (another request is refreshing
+	// the entry), and "http_500", "http_502", "http_503", "http_504",
+	// "http_403", "http_404", "http_429". An entry whose response says
+	// must-revalidate, proxy-revalidate, s-maxage or no-cache is never served
+	// stale (unless its Cache-Control is ignored).
+	UseStale []string `json:"use_stale,omitempty"`
+
+	// BackgroundUpdate refreshes an expired entry in the background while
+	// the stale entry is served, when "updating" is in use_stale (nginx's
+	// proxy_cache_background_update). Responses with stale-while-revalidate
+	// are refreshed this way within their window regardless.
+	BackgroundUpdate bool `json:"background_update,omitempty"`
+
+	// Lock collapses concurrent misses for one key into a single origin
+	// request; the others wait for it up to LockTimeout and are then
+	// answered from the cache (nginx's proxy_cache_lock).
+	Lock bool `json:"lock,omitempty"`
+
+	// LockTimeout is how long a collapsed request waits before going to the
+	// origin itself, without storing the response. Default: 5s.
+	LockTimeout caddy.Duration `json:"lock_timeout,omitempty"`
+
+	// Revalidate sends If-None-Match / If-Modified-Since to the origin when
+	// an expired entry has validators, and refreshes it from a 304
+	// (nginx's proxy_cache_revalidate). Default: true.
+	Revalidate *bool `json:"revalidate,omitempty"`
+
+	// MaxObjectSize is the largest body stored; bigger responses stream
+	// through without being buffered. Default: 8 MiB (never more than the
+	// storage can hold).
+	MaxObjectSize int64 `json:"max_object_size,omitempty"`
+
+	// CacheStatus adds the RFC 9211 Cache-Status field to responses.
+	// Default: true.
+	CacheStatus *bool `json:"cache_status,omitempty"`
+
+	// CacheStatusKey adds the cache key to Cache-Status ("key="). Off by
+	// default: keys can hold what clients should not see.
+	CacheStatusKey bool `json:"cache_status_key,omitempty"`
+
+	// XCacheStatus adds nginx's X-Cache-Status field ($upstream_cache_status:
+	// HIT, MISS, EXPIRED, STALE, UPDATING, REVALIDATED, BYPASS). Default: true.
+	XCacheStatus *bool `json:"x_cache_status,omitempty"`
+
+	storage         Storage
+	zone            string
+	valid           map[int]time.Duration
+	validAny        time.Duration
+	methods         map[string]bool
+	bypass          caddyhttp.MatcherSets
+	noCache         caddyhttp.MatcherSets
+	ignoreCC        bool
+	ignoreExpires   bool
+	ignoreSetCookie bool
+	ignoreVary      bool
+	stale           staleSet
+	revalidate      bool
+	cacheStatus     bool
+	xCacheStatus    bool
+	maxObject       int64
+	logger          *zap.Logger
+	lastWarn        *atomic.Int64
+	stats           *zoneStats
+}
+
+// staleSet is the parsed use_stale list.
+type staleSet struct {
+	error, timeout, updating bool
+	status                   map[int]bool
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.proxy_cache",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// staleStatuses are the use_stale http_NNN keywords.
+var staleStatuses = map[string]int{"http_500": 500, "http_502": 502, "http_503": 503, "http_504": 504,
+	"http_403": 403, "http_404": 404, "http_429": 429}
+
+// ignorable are the fields ignore_headers accepts.
+var ignorable = []string{"Cache-Control", "Expires", "Set-Cookie", "Vary"}
+
+// Provision loads the storage and matchers and checks every option.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	h.lastWarn = new(atomic.Int64)
+
+	if h.StorageRaw == nil {
+		h.StorageRaw = json.RawMessage(`{"module":"memory"}`)
+	}
+	mod, err := ctx.LoadModule(h, "StorageRaw")
+	if err != nil {
+		return fmt.Errorf("loading storage: %v", err)
+	}
+	st, ok := mod.(Storage)
+	if !ok {
+		return fmt.Errorf("storage module %T is not a proxy_cache storage", mod)
+	}
+	h.storage = st
+	if z, ok := mod.(interface{ zoneID() string }); ok {
+		h.zone = z.zoneID()
+	} else {
+		h.zone = fmt.Sprintf("%T", mod)
+	}
+
+	h.valid = map[int]time.Duration{}
+	h.validAny = -1
+	for code, d := range h.Valid {
+		if d < 0 {
+			return fmt.Errorf("valid %s: negative time", code)
+		}
+		if code == "any" {
+			h.validAny = time.Duration(d)
+			continue
+		}
+		n, err := strconv.Atoi(code)
+		if err != nil || n < 200 || n > 599 {
+			return fmt.Errorf("valid: %q is not a status code from 200 to 599 or \"any\"", code)
+		}
+		h.valid[n] = time.Duration(d)
+	}
+
+	h.methods = map[string]bool{http.MethodGet: true, http.MethodHead: true}
+	for _, m := range h.Methods {
+		switch strings.ToUpper(m) {
+		case http.MethodGet, http.MethodHead, http.MethodPost:
+			h.methods[strings.ToUpper(m)] = true
+		default:
+			return fmt.Errorf("methods: %q cannot be cached (GET and HEAD always are; POST may be added)", m)
+		}
+	}
+	if h.MinUses < 0 {
+		return fmt.Errorf("min_uses must be at least 1")
+	}
+
+	if h.BypassRaw != nil {
+		m, err := ctx.LoadModule(h, "BypassRaw")
+		if err != nil {
+			return fmt.Errorf("loading bypass matchers: %v", err)
+		}
+		if err := h.bypass.FromInterface(m); err != nil {
+			return err
+		}
+	}
+	if h.NoCacheRaw != nil {
+		m, err := ctx.LoadModule(h, "NoCacheRaw")
+		if err != nil {
+			return fmt.Errorf("loading no_cache matchers: %v", err)
+		}
+		if err := h.noCache.FromInterface(m); err != nil {
+			return err
+		}
+	}
+
+	for _, f := range h.IgnoreHeaders {
+		switch http.CanonicalHeaderKey(f) {
+		case "Cache-Control":
+			h.ignoreCC = true
+		case "Expires":
+			h.ignoreExpires = true
+		case "Set-Cookie":
+			h.ignoreSetCookie = true
+		case "Vary":
+			h.ignoreVary = true
+		default:
+			return fmt.Errorf("ignore_headers: %q cannot be ignored (want any of %s)", f, strings.Join(ignorable, ", "))
+		}
+	}
+
+	h.stale.status = map[int]bool{}
+	for _, s := range h.UseStale {
+		switch s {
+		case "error":
+			h.stale.error = true
+		case "timeout":
+			h.stale.timeout = true
+		case "updating":
+			h.stale.updating = true
+		case "off":
+		default:
+			code, ok := staleStatuses[s]
+			if !ok {
+				return fmt.Errorf("use_stale: unknown condition %q", s)
+			}
+			h.stale.status[code] = true
+		}
+	}
+
+	if h.LockTimeout < 0 {
+		return fmt.Errorf("lock_timeout must not be negative")
+	}
+	if h.LockTimeout == 0 {
+		h.LockTimeout = caddy.Duration(defaultLockTimeout)
+	}
+	h.revalidate = boolOr(h.Revalidate, true)
+	h.cacheStatus = boolOr(h.CacheStatus, true)
+	h.xCacheStatus = boolOr(h.XCacheStatus, true)
+
+	if h.MaxObjectSize < 0 {
+		return fmt.Errorf("max_object_size must not be negative")
+	}
+	h.maxObject = h.MaxObjectSize
+	if h.maxObject == 0 {
+		h.maxObject = defaultMaxObjectSize
+	}
+	if sm := h.storage.MaxObjectSize(); sm > 0 && h.maxObject > sm {
+		h.maxObject = sm
+	}
+	if h.Key != "" && strings.TrimSpace(h.Key) == "" {
+		return fmt.Errorf("key must not be blank")
+	}
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	h.stats = register(h)
+	return nil
+}
+
+// Cleanup removes the handler from the live zones.
+func (h *Handler) Cleanup() error {
+	if h.stats != nil {
+		unregister(h)
+	}
+	return nil
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+	_ caddy.Provisioner           = (*MemoryStorage)(nil)
+	_ caddy.CleanerUpper          = (*MemoryStorage)(nil)
+	_ Storage                     = (*MemoryStorage)(nil)
+)

@@ -1,0 +1,634 @@
+package proxycache
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+)
+
+// call is one request's trip through the cache.
+type call struct {
+	h     *Handler
+	w     http.ResponseWriter
+	r     *http.Request
+	next  caddyhttp.Handler
+	key   string
+	url   string
+	reqCC directives
+
+	stale        *Entry // the stored entry being refreshed, if any
+	revalidating bool   // our own validators went to the origin
+	storeOK      bool   // the response may be stored
+	background   bool
+	reqTime      time.Time
+	out          outcome
+	notStored    string
+}
+
+// ServeHTTP answers from storage when it can and otherwise fetches from the
+// next handler, storing the response while it streams to the client.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if !h.methods[r.Method] {
+		if !safeMethod(r.Method) {
+			return h.serveUnsafe(w, r, next)
+		}
+		return next.ServeHTTP(w, r)
+	}
+	if r.Header.Get("Upgrade") != "" {
+		return next.ServeHTTP(w, r)
+	}
+	c := &call{h: h, w: w, r: r, next: next, key: h.cacheKey(r), url: requestURL(r),
+		reqCC: parseCacheControl(r.Header.Values("Cache-Control")), storeOK: true}
+
+	if m, err := h.bypass.AnyMatchWithError(r); err != nil {
+		return err
+	} else if m && len(h.bypass) > 0 {
+		c.out = outcome{label: labelBypass, fwd: "bypass"}
+		c.storeOK = h.mayStore(c)
+		return c.fetch()
+	}
+	c.storeOK = h.mayStore(c)
+	if r.Header.Get("Range") != "" {
+		// Ranges are answered from a stored entry as the whole response
+		// (allowed by RFC 9110 §14.2); on a miss they go through unstored.
+		c.storeOK = false
+	}
+
+	variants, err := h.storage.Get(c.key)
+	if err != nil {
+		// Never an error for the client: the origin answers, uncached.
+		h.warnStorage("storage unavailable; passing requests through uncached", err)
+		c.storeOK = false
+		c.out = outcome{label: labelMiss, fwd: "miss", detail: "storage-unavailable"}
+		return c.fetch()
+	}
+	e, varyMiss := pickVariant(variants, r)
+	authz := r.Header.Get("Authorization") != ""
+	if e != nil && authz && !e.AuthOK {
+		// RFC 9111 §3.5: a stored response answers an authenticated request
+		// only if it says it may.
+		c.out = outcome{label: labelBypass, fwd: "request", detail: "authorization"}
+		return c.fetch()
+	}
+	if e != nil {
+		return c.withEntry(e)
+	}
+	if c.reqCC.has("only-if-cached") {
+		c.out = outcome{label: labelMiss, fwd: "miss", detail: "only-if-cached"}
+		h.writeStatus(w.Header(), c.out, c.key)
+		w.WriteHeader(http.StatusGatewayTimeout)
+		return nil
+	}
+	c.out = outcome{label: labelMiss, fwd: "uri-miss"}
+	if varyMiss {
+		c.out.fwd = "vary-miss"
+	}
+	return c.miss()
+}
+
+// mayStore applies the request-side conditions for storing.
+func (h *Handler) mayStore(c *call) bool {
+	if c.reqCC.has("no-store") {
+		return false
+	}
+	if len(h.noCache) > 0 {
+		if m, _ := h.noCache.AnyMatchWithError(c.r); m {
+			return false
+		}
+	}
+	return true
+}
+
+// withEntry handles a request for which a stored variant exists.
+func (c *call) withEntry(e *Entry) error {
+	h := c.h
+	now := time.Now()
+	ttl := e.ttl(now)
+	age := e.age(now)
+
+	mustValidate := e.NoCache || c.reqCC.has("no-cache")
+	acceptable := ttl > 0
+	if d, ok, valid := c.reqCC.delta("max-age"); ok && (!valid || age > d) {
+		acceptable = false
+		mustValidate = true
+	}
+	if d, ok, valid := c.reqCC.delta("min-fresh"); ok && valid && ttl < d {
+		acceptable = false
+	}
+	if !mustValidate && acceptable {
+		return c.serve(e, outcome{label: labelHit, hit: true, ttl: ttl, hasTTL: true}, false)
+	}
+	staleOK := !e.MustRevalidate && !e.NoCache
+	if !mustValidate && staleOK && ttl <= 0 && c.reqCC.has("max-stale") {
+		if d, valid := parseDelta(c.reqCC["max-stale"]); c.reqCC["max-stale"] == "" || (valid && -ttl <= d) {
+			return c.serve(e, outcome{label: labelStale, hit: true, ttl: ttl, hasTTL: true, detail: "max-stale"}, false)
+		}
+	}
+	if c.reqCC.has("only-if-cached") {
+		c.out = outcome{label: labelMiss, fwd: "stale", detail: "only-if-cached"}
+		h.writeStatus(c.w.Header(), c.out, c.key)
+		c.w.WriteHeader(http.StatusGatewayTimeout)
+		return nil
+	}
+
+	c.stale = e
+	c.out = outcome{label: labelExpired, fwd: "stale"}
+	if c.reqCC.has("no-cache") || (c.reqCC.has("max-age") && ttl > 0) {
+		c.out.fwd = "request"
+	}
+	if mustValidate || !staleOK || !c.storeOK || ttl > 0 {
+		// ttl > 0: fresh, but not fresh enough for this request (min-fresh).
+		return c.fetch()
+	}
+
+	// Stale while updating: RFC 5861 stale-while-revalidate, or nginx's
+	// use_stale updating (with background_update for the first request).
+	inSWR := e.SWR >= 0 && -ttl <= e.SWR
+	if c.r.Method == http.MethodPost {
+		// A refresh would need this request's body: never in the background.
+		return c.fetch()
+	}
+	if !inSWR && !h.stale.updating {
+		return c.fetch()
+	}
+	id := h.zone + "\x00" + c.key
+	if updateFlights.busy(id) {
+		return c.serve(e, outcome{label: labelUpdating, hit: true, ttl: ttl, hasTTL: true}, false)
+	}
+	leader, _, release := updateFlights.join(id)
+	if !leader {
+		return c.serve(e, outcome{label: labelUpdating, hit: true, ttl: ttl, hasTTL: true}, false)
+	}
+	if inSWR || h.BackgroundUpdate {
+		c.startBackground(e, release)
+		return c.serve(e, outcome{label: labelStale, hit: true, ttl: ttl, hasTTL: true}, false)
+	}
+	defer release()
+	return c.fetch()
+}
+
+// miss handles a request with no usable stored variant.
+func (c *call) miss() error {
+	h := c.h
+	if h.Lock && c.storeOK {
+		id := h.zone + "\x00" + c.key
+		leader, done, release := lockFlights.join(id)
+		if leader {
+			defer release()
+		} else {
+			timer := time.NewTimer(time.Duration(h.LockTimeout))
+			defer timer.Stop()
+			select {
+			case <-done:
+				variants, err := h.storage.Get(c.key)
+				if err == nil {
+					if e, _ := pickVariant(variants, c.r); e != nil && !e.NoCache && e.ttl(time.Now()) > 0 &&
+						(c.r.Header.Get("Authorization") == "" || e.AuthOK) {
+						now := time.Now()
+						return c.serve(e, outcome{label: labelHit, hit: true, collapsed: true, ttl: e.ttl(now), hasTTL: true}, false)
+					}
+				}
+				c.out.collapsed = true
+			case <-timer.C:
+				// nginx: past the lock timeout the request goes to the
+				// origin and its response is not stored.
+				c.storeOK = false
+				c.out.detail = "lock-timeout"
+			case <-c.r.Context().Done():
+				// The client went away while waiting (reverse_proxy's 499).
+				return caddyhttp.Error(499, c.r.Context().Err())
+			}
+		}
+	}
+	if c.storeOK && h.MinUses > 1 && !useCounts.hit(h.zone+"\x00"+c.key, h.MinUses, time.Now()) {
+		c.storeOK = false
+	}
+	return c.fetch()
+}
+
+// fetch asks the next handler (the origin), streaming and storing its
+// answer, or falling back to the stale entry as configured.
+func (c *call) fetch() error {
+	h := c.h
+	r2 := c.originRequest(c.r.Context())
+	c.reqTime = time.Now()
+	f := &fetchWriter{c: c, rw: c.w, hdr: make(http.Header), limit: h.maxObject}
+	err := c.next.ServeHTTP(f, r2)
+	return c.finish(f, err)
+}
+
+// originRequest is the request sent on: HEAD becomes GET when the answer is
+// to be stored (nginx's proxy_cache_convert_head), the client's own
+// conditionals are removed (the cache answers them), and the stale entry's
+// validators are added.
+func (c *call) originRequest(ctx context.Context) *http.Request {
+	r2 := c.r.Clone(ctx)
+	if !c.storeOK {
+		return r2
+	}
+	if r2.Method == http.MethodHead {
+		r2.Method = http.MethodGet
+	}
+	for _, f := range []string{"If-None-Match", "If-Modified-Since", "If-Range"} {
+		r2.Header.Del(f)
+	}
+	if c.stale != nil && c.h.revalidate {
+		if etag, lm, ok := c.stale.validators(); ok {
+			if etag != "" {
+				r2.Header.Set("If-None-Match", etag)
+			}
+			if lm != "" {
+				r2.Header.Set("If-Modified-Since", lm)
+			}
+			c.revalidating = true
+		}
+	}
+	return r2
+}
+
+// finish completes a fetch once the next handler has returned.
+func (c *call) finish(f *fetchWriter, err error) error {
+	h := c.h
+	switch {
+	case f.wroteHeader && f.mode == modeCapture:
+		e, storable := h.refreshed(c.r, c.stale, f.hdr, c.reqTime, f.respTime)
+		if storable {
+			c.put(e)
+		}
+		if c.background {
+			return nil
+		}
+		o := outcome{label: labelRevalidated, fwd: "stale", fwdStatus: http.StatusNotModified, stored: storable}
+		if c.out.fwd == "request" {
+			o.fwd = "request"
+		}
+		return c.serve(e, o, true)
+
+	case f.wroteHeader && f.mode == modeDiscard:
+		if c.background {
+			return nil
+		}
+		return c.serve(c.stale, outcome{label: labelStale, hit: true, fwd: "stale", fwdStatus: f.status,
+			ttl: c.stale.ttl(time.Now()), hasTTL: true}, false)
+
+	case err != nil && !f.wroteHeader:
+		if c.background {
+			return err
+		}
+		if c.stale != nil && h.staleOnError(c.stale, err, time.Now()) {
+			return c.serve(c.stale, outcome{label: labelStale, hit: true, fwd: "stale",
+				ttl: c.stale.ttl(time.Now()), hasTTL: true, detail: "error"}, false)
+		}
+		h.writeStatus(c.w.Header(), c.out, c.key)
+		return err
+	}
+	f.finishTrailers()
+	if err == nil && f.entry != nil && f.mode == modeTee && !f.overflow {
+		body := f.buf.Bytes()
+		if cl := f.hdr.Get("Content-Length"); cl != "" {
+			if n, perr := strconv.Atoi(cl); perr != nil || n != len(body) {
+				return nil // truncated or inconsistent: not stored
+			}
+		}
+		e := f.entry
+		e.Body = body
+		e.computeSize()
+		c.put(e)
+	}
+	return err
+}
+
+func (c *call) put(e *Entry) {
+	err := c.h.storage.Put(e)
+	if err == nil {
+		if c.h.stats != nil {
+			c.h.stats.stored.Add(1)
+		}
+		return
+	}
+	if !errors.Is(err, ErrTooLarge) {
+		c.h.warnStorage("storing a response failed", err)
+	}
+}
+
+// storageWarnEvery spaces out warnings about a failing storage.
+const storageWarnEvery = 10 * time.Second
+
+// warnStorage logs a storage failure, at most once per storageWarnEvery.
+func (h *Handler) warnStorage(msg string, err error) {
+	now := time.Now().UnixNano()
+	last := h.lastWarn.Load()
+	if now-last < int64(storageWarnEvery) || !h.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	h.logger.Warn(msg, zap.String("zone", h.zone), zap.Error(err))
+}
+
+// startBackground refreshes the stale entry e in a goroutine, with a copy of
+// the request detached from the client's connection, then calls release.
+func (c *call) startBackground(e *Entry, release func()) {
+	bg := &call{h: c.h, r: c.r, next: c.next, key: c.key, url: c.url, reqCC: nil,
+		stale: e, storeOK: true, background: true}
+	ctx := context.WithoutCancel(c.r.Context())
+	// Fresh request variables and replacer: the client's request goes on
+	// being logged while this one runs.
+	vars := map[string]any{}
+	if v, ok := ctx.Value(caddyhttp.VarsCtxKey).(map[string]any); ok {
+		vars = maps.Clone(v)
+	}
+	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
+	r2 := c.r.Clone(ctx)
+	repl := caddyhttp.NewTestReplacer(r2)
+	_ = repl
+	bg.r = r2
+	go func() {
+		defer release()
+		defer func() {
+			if v := recover(); v != nil && v != http.ErrAbortHandler {
+				c.h.logger.Error("background update panicked", zap.Any("panic", v), zap.String("url", bg.url))
+			}
+		}()
+		r3 := bg.originRequest(r2.Context())
+		bg.reqTime = time.Now()
+		f := &fetchWriter{c: bg, rw: &discardWriter{hdr: make(http.Header)}, hdr: make(http.Header), limit: c.h.maxObject}
+		err := bg.next.ServeHTTP(f, r3)
+		if err := bg.finish(f, err); err != nil {
+			c.h.logger.Warn("background update failed", zap.String("url", bg.url), zap.Error(err))
+		}
+	}()
+}
+
+// serve writes a stored entry to the client. validated says the entry was
+// just confirmed by the origin (so no-cache="field" fields may be sent).
+func (c *call) serve(e *Entry, o outcome, validated bool) error {
+	now := time.Now()
+	hdr := c.w.Header()
+	for k, v := range e.Header {
+		hdr[k] = append([]string(nil), v...)
+	}
+	if !validated {
+		for _, f := range e.NoCacheFields {
+			delete(hdr, f)
+		}
+	}
+	if !validated || o.hit {
+		hdr.Set("Age", strconv.FormatInt(int64(e.age(now)/time.Second), 10))
+	}
+	if o.hasTTL || validated {
+		o.ttl, o.hasTTL = e.ttl(now), true
+	}
+	c.h.writeStatus(hdr, o, c.key)
+
+	if e.Status == http.StatusOK && notModifiedFor(c.r, e.Header) {
+		strip304(hdr)
+		c.w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	if !bodyAllowed(e.Status) {
+		hdr.Del("Content-Length")
+	}
+	c.w.WriteHeader(e.Status)
+	if c.r.Method == http.MethodHead || !bodyAllowed(e.Status) {
+		return nil
+	}
+	_, err := c.w.Write(e.Body)
+	if err != nil {
+		// The client went away; nothing to report upstream.
+		return nil
+	}
+	return nil
+}
+
+func bodyAllowed(status int) bool {
+	return status != http.StatusNoContent && status != http.StatusNotModified && status >= 200
+}
+
+// serveUnsafe passes an unsafe method on and, when it succeeds, invalidates
+// the stored responses for its URI and for same-origin Location and
+// Content-Location (RFC 9111 §4.4).
+func (h *Handler) serveUnsafe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	err := next.ServeHTTP(sw, r)
+	status := sw.status
+	if status == 0 && err == nil {
+		status = http.StatusOK
+	}
+	if status < 200 || status >= 400 {
+		return err
+	}
+	base := requestURL(r)
+	h.purgeURL(base)
+	bu, perr := url.Parse(base)
+	if perr != nil {
+		return err
+	}
+	for _, f := range []string{"Location", "Content-Location"} {
+		v := w.Header().Get(f)
+		if v == "" {
+			continue
+		}
+		u, perr := bu.Parse(v)
+		if perr != nil || !strings.EqualFold(u.Host, bu.Host) || u.Scheme != bu.Scheme {
+			continue
+		}
+		h.purgeURL(u.Scheme + "://" + strings.ToLower(u.Host) + u.RequestURI())
+	}
+	return err
+}
+
+func (h *Handler) purgeURL(u string) {
+	if _, err := h.storage.PurgeURL(u); err != nil {
+		h.logger.Warn("invalidating a stored response failed", zap.String("url", u), zap.Error(err))
+	}
+}
+
+// statusWriter records the status code written.
+type statusWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 && code >= 200 {
+		s.status = code
+	}
+	s.ResponseWriterWrapper.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriterWrapper.Write(p)
+}
+
+// staleOnStatus reports whether an origin answer with status is replaced by
+// the stale entry e (use_stale http_NNN, or stale-if-error for 5xx).
+func (h *Handler) staleOnStatus(e *Entry, status int, now time.Time) bool {
+	if e.MustRevalidate || e.NoCache {
+		return false
+	}
+	if h.stale.status[status] {
+		return true
+	}
+	switch status {
+	case 500, 502, 503, 504:
+		return e.SIE >= 0 && -e.ttl(now) <= e.SIE
+	}
+	return false
+}
+
+// staleOnError reports whether a failed exchange (err from the next
+// handler) is answered with the stale entry e.
+func (h *Handler) staleOnError(e *Entry, err error, now time.Time) bool {
+	if e.MustRevalidate || e.NoCache {
+		return false
+	}
+	if isTimeout(err) {
+		if h.stale.timeout {
+			return true
+		}
+	} else if h.stale.error {
+		return true
+	}
+	var he caddyhttp.HandlerError
+	if errors.As(err, &he) && he.StatusCode == 499 {
+		return false // the client went away
+	}
+	return e.SIE >= 0 && -e.ttl(now) <= e.SIE
+}
+
+func isTimeout(err error) bool {
+	var he caddyhttp.HandlerError
+	if errors.As(err, &he) && he.StatusCode == http.StatusGatewayTimeout {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
+// pickVariant returns the most recent stored variant that answers r, and
+// whether variants existed but none matched.
+func pickVariant(variants []*Entry, r *http.Request) (*Entry, bool) {
+	for _, v := range variants {
+		if v.matches(r) {
+			return v, false
+		}
+	}
+	return nil, len(variants) > 0
+}
+
+// cacheKey computes the key for r, keying HEAD as GET.
+func (h *Handler) cacheKey(r *http.Request) string {
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	if h.Key == "" {
+		return method + scheme(r) + hostname(r) + r.RequestURI
+	}
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return method + scheme(r) + hostname(r) + r.RequestURI
+	}
+	if method != r.Method {
+		orig := r.Method
+		r.Method = method
+		defer func() { r.Method = orig }()
+	}
+	return repl.ReplaceAll(h.Key, "")
+}
+
+// requestURL is the request's scheme://host/request-URI, used to find a
+// URI's entries for invalidation.
+func requestURL(r *http.Request) string {
+	return scheme(r) + "://" + strings.ToLower(r.Host) + r.RequestURI
+}
+
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// hostname is nginx's $host: the lower-cased Host without its port.
+func hostname(r *http.Request) string {
+	h := r.Host
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		h = hh
+	}
+	return strings.ToLower(h)
+}
+
+// safeMethod reports whether m is safe (RFC 9110 §9.2.1).
+func safeMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// notModifiedFor evaluates the client's If-None-Match / If-Modified-Since
+// against a stored (or storable) 200 response (RFC 9110 §13.2.2).
+func notModifiedFor(r *http.Request, hdr http.Header) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 {
+		etag := hdr.Get("Etag")
+		if etag == "" {
+			return false
+		}
+		for _, line := range inm {
+			for _, t := range strings.Split(line, ",") {
+				t = strings.TrimSpace(t)
+				if t == "*" || weakEqual(t, etag) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	ims, ok := parseHTTPDate(r.Header.Get("If-Modified-Since"))
+	if !ok {
+		return false
+	}
+	lm, ok := parseHTTPDate(hdr.Get("Last-Modified"))
+	if !ok {
+		lm, ok = parseHTTPDate(hdr.Get("Date"))
+		if !ok {
+			return false
+		}
+	}
+	return !lm.After(ims)
+}
+
+func weakEqual(a, b string) bool {
+	return strings.TrimPrefix(a, "W/") == strings.TrimPrefix(b, "W/")
+}
+
+// strip304 removes the representation fields a 304 does not carry.
+func strip304(hdr http.Header) {
+	for _, f := range []string{"Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding"} {
+		delete(hdr, f)
+	}
+	if hdr.Get("Etag") != "" {
+		delete(hdr, "Last-Modified")
+	}
+}

@@ -1,0 +1,181 @@
+package proxycache
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Writer modes, decided when the origin's status line arrives.
+const (
+	modePass    = iota // to the client only
+	modeTee            // to the client and into the entry being stored
+	modeCapture        // a 304 to our revalidation: kept, not sent
+	modeDiscard        // an error answer replaced by a stale entry: dropped
+)
+
+// fetchWriter is the ResponseWriter the origin's answer goes through on a
+// miss. It streams the response to the client while copying the body into
+// the entry being stored, up to the object size limit; past that it stops
+// buffering and only streams. It holds its own header map, so the origin's
+// header can be stored as received and withheld from the client when a
+// stale entry is served instead.
+type fetchWriter struct {
+	c    *call
+	rw   http.ResponseWriter // the client (or a discarding writer)
+	hdr  http.Header
+	mode int
+
+	wroteHeader bool
+	status      int
+	respTime    time.Time
+	clientBody  bool // send the body to the client
+	entry       *Entry
+	buf         bytes.Buffer
+	limit       int64
+	overflow    bool
+	clientErr   error
+}
+
+func (f *fetchWriter) Header() http.Header { return f.hdr }
+
+func (f *fetchWriter) WriteHeader(status int) {
+	if f.wroteHeader {
+		return
+	}
+	if status < 200 {
+		// Informational responses pass straight through.
+		copyHeader(f.rw.Header(), f.hdr)
+		f.rw.WriteHeader(status)
+		return
+	}
+	f.wroteHeader = true
+	f.status = status
+	f.respTime = time.Now()
+	c := f.c
+
+	if c.revalidating && status == http.StatusNotModified {
+		f.mode = modeCapture
+		return
+	}
+	if c.stale != nil && c.h.staleOnStatus(c.stale, status, f.respTime) {
+		f.mode = modeDiscard
+		return
+	}
+
+	f.mode = modePass
+	if c.storeOK {
+		e, reason := c.h.evaluate(c.r, status, f.hdr, c.reqTime, f.respTime)
+		if e != nil {
+			if cl, err := strconv.ParseInt(f.hdr.Get("Content-Length"), 10, 64); err == nil && cl > f.limit {
+				reason = "too large"
+			} else if f.hdr.Get("Trailer") != "" {
+				reason = "trailers"
+			} else {
+				e.Key, e.URL = c.key, c.url
+				f.entry = e
+				f.mode = modeTee
+				if cl > 0 {
+					f.buf.Grow(int(cl))
+				}
+			}
+		}
+		c.notStored = reason
+	}
+	if c.background {
+		return
+	}
+	out := f.rw.Header()
+	copyHeader(out, f.hdr)
+	c.out.stored = f.mode == modeTee
+	c.out.fwdStatus = status
+	c.h.writeStatus(out, c.out, c.key)
+
+	code := status
+	f.clientBody = c.r.Method != http.MethodHead
+	if f.mode == modeTee && status == http.StatusOK && notModifiedFor(c.r, f.hdr) {
+		code = http.StatusNotModified
+		f.clientBody = false
+		strip304(out)
+	}
+	f.rw.WriteHeader(code)
+}
+
+func (f *fetchWriter) Write(p []byte) (int, error) {
+	if !f.wroteHeader {
+		f.WriteHeader(http.StatusOK)
+	}
+	switch f.mode {
+	case modeCapture, modeDiscard:
+		return len(p), nil
+	case modeTee:
+		if int64(f.buf.Len()+len(p)) > f.limit {
+			// Too big to store: stop buffering and stream on.
+			f.overflow = true
+			f.mode = modePass
+			f.buf = bytes.Buffer{}
+			f.c.notStored = "too large"
+			return f.clientWrite(p)
+		}
+		f.buf.Write(p)
+		if f.clientErr != nil || !f.clientBody {
+			return len(p), nil
+		}
+		if _, err := f.rw.Write(p); err != nil {
+			// Keep filling the cache even if the client went away.
+			f.clientErr = err
+		}
+		return len(p), nil
+	default:
+		return f.clientWrite(p)
+	}
+}
+
+func (f *fetchWriter) clientWrite(p []byte) (int, error) {
+	if !f.clientBody {
+		return len(p), nil
+	}
+	return f.rw.Write(p)
+}
+
+// FlushError flushes what the client has been sent so far.
+func (f *fetchWriter) FlushError() error {
+	if !f.wroteHeader || f.mode == modeCapture || f.mode == modeDiscard || f.clientErr != nil {
+		return nil
+	}
+	return http.NewResponseController(f.rw).Flush()
+}
+
+// Flush implements http.Flusher.
+func (f *fetchWriter) Flush() { _ = f.FlushError() }
+
+// Unwrap lets http.ResponseController reach the client's writer.
+func (f *fetchWriter) Unwrap() http.ResponseWriter { return f.rw }
+
+// finishTrailers copies trailers the origin set after the body.
+func (f *fetchWriter) finishTrailers() {
+	if f.c.background || !f.wroteHeader || f.mode == modeCapture || f.mode == modeDiscard {
+		return
+	}
+	out := f.rw.Header()
+	for k, v := range f.hdr {
+		if _, ok := out[k]; !ok {
+			out[k] = v
+		}
+	}
+}
+
+// copyHeader sets every field of src on dst, replacing what dst had.
+func copyHeader(dst, src http.Header) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+// discardWriter is the client of a background update.
+type discardWriter struct{ hdr http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.hdr }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
