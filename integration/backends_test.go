@@ -32,6 +32,12 @@ func newRecordingBackend(t *testing.T, name string) *recordingBackend {
 		b.mu.Lock()
 		b.seen = append(b.seen, seenRequest{Method: r.Method, URI: r.RequestURI, Host: r.Host, Header: r.Header.Clone()})
 		b.mu.Unlock()
+		if r.URL.Path == "/healthz" {
+			// The lab API's health answer, for active checks.
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"status":"healthy"}` + "\n"))
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("backend " + b.name + " " + r.RequestURI))
 	}))

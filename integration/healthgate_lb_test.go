@@ -164,3 +164,63 @@ func checkStatusPageInChromium(t *testing.T, url, downUpstream string) {
 		}
 	}
 }
+
+// TestLoadbalancePolicies runs caddyfile/loadbalance.Caddyfile with the
+// seed's other balancing methods: ip_hash keeps a client on one server,
+// uri_hash (nginx's `hash $request_uri`) keeps each URI on one server and
+// spreads different URIs.
+func TestLoadbalancePolicies(t *testing.T) {
+	for _, policy := range []string{"ip_hash", "uri_hash"} {
+		t.Run(policy, func(t *testing.T) {
+			names := []string{"APP1", "APP2", "APP3", "APP4", "APP_BACKUP"}
+			backends := map[string]*recordingBackend{}
+			env := []string{"HEALTH_INTERVAL=100ms", "LB_POLICY=" + policy, "APP5=127.0.0.1:1"}
+			for _, n := range names {
+				backends[n] = newRecordingBackend(t, n)
+				env = append(env, n+"="+backends[n].addr())
+			}
+			_, proxy := startCaddyfile(t, repoFile(t, "caddyfile/loadbalance.Caddyfile"), t.TempDir(), env...)
+			deadline := time.Now().Add(10 * time.Second)
+			for do(t, "GET", "http://"+proxy+"/frontdesk-health", "", "Host: app.example.com").status != 200 {
+				if time.Now().After(deadline) {
+					t.Fatal("pool not healthy within 10 s")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			// Let every primary pass rise (2) checks, so the pool is complete.
+			time.Sleep(500 * time.Millisecond)
+
+			served := map[string]string{} // URI -> backend
+			for i := 0; i < 60; i++ {
+				uri := "/item/" + strconv.Itoa(i%12)
+				got := do(t, "GET", "http://"+proxy+uri, "", "Host: app.example.com")
+				if got.status != 200 || !strings.HasSuffix(got.body, " "+uri) {
+					t.Fatalf("GET %s: %d %q", uri, got.status, got.body)
+				}
+				backend := strings.Fields(got.body)[1]
+				if prev, ok := served[uri]; ok && prev != backend && policy == "uri_hash" {
+					t.Errorf("uri_hash: %s went to %s, then %s", uri, prev, backend)
+				}
+				served[uri] = backend
+			}
+			distinct := map[string]bool{}
+			for _, b := range served {
+				distinct[b] = true
+			}
+			switch policy {
+			case "ip_hash":
+				// Every request comes from 127.0.0.1: one server gets them all.
+				if len(distinct) != 1 {
+					t.Errorf("ip_hash spread one client over %v", distinct)
+				}
+			case "uri_hash":
+				if len(distinct) < 2 {
+					t.Errorf("uri_hash sent 12 URIs to %v only", distinct)
+				}
+			}
+			if distinct["APP_BACKUP"] {
+				t.Errorf("%s used the backup while primaries were up", policy)
+			}
+		})
+	}
+}
