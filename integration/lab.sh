@@ -4,6 +4,7 @@
 # front of it. Ctrl-C stops both.
 #
 # Environment: FRONTDESK_HTTP_PORT (default 8000; 80 needs root),
+# FRONTDESK_DNS_PORT (default 1053; 53 needs root),
 # APP_PORT (default 8080), FRONTDESK_LOG_DIR (default ./log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +37,10 @@ cat >&2 <<MSG
 
   Flask API   http://$LAB_API/          (pid $app_pid, log $FRONTDESK_LOG_DIR/app.log)
   Frontdesk   http://myapp.local:$port/  (logs $FRONTDESK_LOG_DIR/myapi.{access,error}.log)
+  DNS         127.0.0.1 port ${FRONTDESK_DNS_PORT:-1053}: myapp.local -> 127.0.0.1
 
-  Try:  curl -s -H "Host: myapp.local" http://127.0.0.1:$port/api/headers
+  Try:  dig myapp.local @127.0.0.1 -p ${FRONTDESK_DNS_PORT:-1053} +short
+        curl -s -H "Host: myapp.local" http://127.0.0.1:$port/api/headers
         curl -s "http://127.0.0.1:$port/api/hello?name=DevOps" -H "Host: myapp.local"
 
 MSG
