@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -59,12 +60,14 @@ func serveBackend(addr, tag string) error {
 	return srv.Serve(ln)
 }
 
-// backendHandler answers GET (and HEAD) on /healthz with healthBody and on
-// any other path with body. The throughput backend has no tag, so its
+// backendHandler answers GET (and HEAD) on /healthz with healthBody, on
+// the cache benchmark's paths with their objects (counting those requests,
+// which cacheCountPath tells), and on any other path with body. The throughput backend has no tag, so its
 // responses are the same as before the failover scenario existed.
 func backendHandler(tag string) http.Handler {
 	contentLength := strconv.Itoa(len(body))
 	healthLength := strconv.Itoa(len(healthBody))
+	var cached atomic.Int64 // requests for cacheObjects' paths
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -76,6 +79,21 @@ func backendHandler(tag string) http.Handler {
 			h.Set(backendHeader, tag)
 		}
 		h.Set("Content-Type", "application/json")
+		if r.URL.Path == cacheCountPath {
+			h.Set("Content-Type", "text/plain")
+			io.WriteString(w, strconv.FormatInt(cached.Load(), 10))
+			return
+		}
+		if obj := findCacheObject(r.URL.Path); obj != nil {
+			cached.Add(1)
+			h.Set("Content-Type", cacheContentType)
+			h.Set("Cache-Control", cacheControl)
+			h.Set("Content-Length", strconv.Itoa(len(obj.Body)))
+			if r.Method == http.MethodGet {
+				w.Write(obj.Body)
+			}
+			return
+		}
 		if r.URL.Path == "/healthz" {
 			h.Set("Content-Length", healthLength)
 			if r.Method == http.MethodGet {

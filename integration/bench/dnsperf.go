@@ -20,11 +20,16 @@ type dnsperfOptions struct {
 	Duration    time.Duration
 }
 
+// dnsperfTimeout is dnsperf's -t: a query lost (dropped by a full socket
+// buffer) frees its slot among the outstanding ones after a second instead
+// of five, and dnsperf waits no longer than that for answers after -l.
+const dnsperfTimeout = "1"
+
 // args returns dnsperf's command line for the server on 127.0.0.1:port
 // with the queries in file.
 func (o dnsperfOptions) args(port int, file string) []string {
 	a := []string{"-s", "127.0.0.1", "-p", strconv.Itoa(port), "-d", file,
-		"-l", strconv.FormatFloat(o.Duration.Seconds(), 'f', -1, 64), "-c", strconv.Itoa(o.Clients)}
+		"-l", strconv.FormatFloat(o.Duration.Seconds(), 'f', -1, 64), "-c", strconv.Itoa(o.Clients), "-t", dnsperfTimeout}
 	if o.Threads > 0 {
 		a = append(a, "-T", strconv.Itoa(o.Threads))
 	}

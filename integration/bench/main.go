@@ -1,13 +1,16 @@
 // Command bench measures what Frontdesk's header_policy and healthgate cost
 // when proxying, side by side with plain reverse_proxy, nginx and no proxy at
-// all, then how Frontdesk, nginx and HAProxy ride out a backend that dies and
-// comes back under load.
+// all; how fast proxy_cache answers hits next to nginx, Varnish and Caddy's
+// respond; how Frontdesk, nginx and HAProxy ride out a backend that dies and
+// comes back under load; and how Frontdesk's dnsmasq app answers DNS next
+// to dnsmasq.
 //
 // From the repository root:
 //
 //	go run ./integration/bench [-duration 5s] [-rounds 5] [-connections 64] [-threads 1]
 //		[-warmup 2s] [-retry-busy 0.25] [-upstream-idle 64] [-markdown FILE] [-keep]
-//		[-throughput=true] [-failover=true] [-failover-workers 16]
+//		[-throughput=true] [-cache=true] [-failover=true] [-failover-workers 16]
+//		[-dns=true] [-dns-clients 4] [-dns-threads 2] [-dns-outstanding 200]
 //
 // It builds ./cmd/frontdesk into a temporary directory and starts, on
 // 127.0.0.1 only, a minimal Go backend (this program re-executed with the
@@ -41,8 +44,23 @@
 // the time and the Frontdesk targets vary more than the difference being
 // measured.
 //
-// Then the failover scenario (-failover=false skips it, -throughput=false
-// runs it alone): three backends (the same Go backend on three ports, each
+// Then the cache HIT rounds (-cache=false skips them): the backend also
+// serves a 1 KiB and a 100 KiB object with Cache-Control: public,
+// max-age=3600 and counts those requests. In front of it: Frontdesk's
+// proxy_cache (storage memory, max_size 256m) + reverse_proxy, nginx with
+// proxy_cache_path in the temporary directory and proxy_cache_valid 200 10m,
+// Varnish (Debian's varnishd -F -s malloc,256m, a VCL with only the backend
+// and an X-Cache-Status header, never the service), and, as the ceiling,
+// the same frontdesk binary answering the same bodies with respond. Each
+// cache is warmed and must answer X-Cache-Status: HIT (with Age, except
+// nginx) before wrk runs, and the backend's count must not grow during a
+// run. The same interleaved wrk rounds give req/s, p99, the server's CPU per
+// request and its peak RSS per run (VmHWM of its process group, reset before
+// each run through /proc/PID/clear_refs), and the paired ratios
+// proxy_cache / respond (target ≥ 0.90) and proxy_cache / Varnish (≥ 1.00).
+//
+// Then the failover scenario (-failover=false skips it; each of
+// -throughput, -cache, -failover and -dns can be turned off alone): three backends (the same Go backend on three ports, each
 // naming itself in X-Backend), and in front of them in turn Frontdesk with
 // healthgate (interval 1s fall 3 rise 2, lb_try_duration 2s), nginx with the
 // seed's passive max_fails=3 fail_timeout=30s, and HAProxy with check inter
@@ -52,11 +70,25 @@
 // per proxy, the requests, those that failed (non-2xx or transport error)
 // and the time from the restart until the restarted backend served again.
 //
+// Last the DNS rounds (-dns=false skips them): dnsperf (-dns-clients,
+// -dns-threads, -dns-outstanding; -l is -duration) against Frontdesk with
+// only a global dnsmasq block and against Debian's dnsmasq, both with the
+// same lines (no-hosts, no-resolv, cache-size=10000,
+// address=/bench.local/127.0.0.1, server= a loopback upstream: this
+// program re-executed with the internal -serve-dns flag, a miekg/dns server
+// answering A for 100 names with TTL 3600). Scenarios: 10 names under
+// address=, and the 100 upstream names answered from the cache (both caches
+// are filled and checked before the runs; the upstream's query count must
+// not grow during a run). Interleaved rounds give q/s, the server's CPU µs
+// per completed query (utime+stime from /proc/PID/stat around the run),
+// peak RSS per run, and the paired ratio to dnsmasq (target ≥ 1.00), and
+// compare CPU per query with CoreDNS's 7 µs from issue 3.
+//
 // Every process it starts is stopped by PID at the end and on Ctrl-C. It
-// needs wrk and nginx (Debian's /usr/bin/wrk and /usr/sbin/nginx), and
-// haproxy (Debian's /usr/sbin/haproxy, run in the foreground, never as a
-// service) for the failover scenario. It is not a test: `go test` does not
-// run it.
+// needs wrk and nginx (Debian's /usr/bin/wrk and /usr/sbin/nginx), haproxy
+// (Debian's /usr/sbin/haproxy, run in the foreground, never as a service)
+// for the failover scenario, varnish for -cache, and dnsperf and dnsmasq for
+// -dns. It is not a test: `go test` does not run it.
 package main
 
 import (
@@ -66,6 +98,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -83,14 +116,19 @@ type config struct {
 	keep      bool
 
 	throughput bool // run the wrk rounds
+	cache      bool // run the cache HIT rounds (wrk)
 	failover   bool // run the failover scenario
 	workers    int  // the failover load generator's concurrency
+	dnsMode    bool // run the DNS rounds (dnsperf)
+
+	dns dnsperfOptions // its Duration is the wrk runs' -duration
 }
 
 func main() {
 	var c config
 	serveAddr := flag.String("serve-backend", "", "internal: run the backend on this address")
 	backendTag := flag.String("backend-tag", "", "internal: the backend's X-Backend value")
+	serveDNSAddr := flag.String("serve-dns", "", "internal: run the DNS upstream on this address")
 	flag.DurationVar(&c.wrk.Duration, "duration", 5*time.Second, "length of each wrk run (whole seconds)")
 	flag.IntVar(&c.rounds, "rounds", 5, "number of rounds; each round runs wrk once against every target")
 	flag.IntVar(&c.wrk.Connections, "connections", 64, "wrk connections (-c)")
@@ -103,9 +141,22 @@ func main() {
 	flag.BoolVar(&c.throughput, "throughput", true, "run the throughput rounds (wrk)")
 	flag.BoolVar(&c.failover, "failover", true, "run the failover scenario (Frontdesk, nginx, HAProxy; one of three backends killed and restarted under load)")
 	flag.IntVar(&c.workers, "failover-workers", 16, "concurrent keep-alive clients of the failover load generator")
+	flag.BoolVar(&c.cache, "cache", true, "run the cache HIT rounds (Frontdesk proxy_cache, nginx proxy_cache, Varnish, Caddy respond; 1 KiB and 100 KiB)")
+	flag.BoolVar(&c.dnsMode, "dns", true, "run the DNS rounds (dnsperf against Frontdesk's dnsmasq app and dnsmasq)")
+	flag.IntVar(&c.dns.Clients, "dns-clients", 4, "dnsperf clients (-c)")
+	flag.IntVar(&c.dns.Threads, "dns-threads", 2, "dnsperf threads (-T); 0 for dnsperf's default")
+	flag.IntVar(&c.dns.Outstanding, "dns-outstanding", 200, "dnsperf's maximum outstanding queries (-q; more than about 200 overflow the servers' default UDP receive buffer on loopback and are lost); 0 for dnsperf's default (100)")
 	flag.Usage = usage
 	flag.Parse()
+	c.dns.Duration = c.wrk.Duration
 
+	if *serveDNSAddr != "" {
+		if err := serveDNS(*serveDNSAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "dns upstream:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *serveAddr != "" {
 		if err := serveBackend(*serveAddr, *backendTag); err != nil {
 			fmt.Fprintln(os.Stderr, "backend:", err)
@@ -115,7 +166,8 @@ func main() {
 	}
 	if flag.NArg() > 0 || c.rounds < 1 || c.wrk.Connections < 1 || c.wrk.Threads < 1 ||
 		c.wrk.Threads > c.wrk.Connections || c.wrk.Duration < time.Second || c.warmup < 0 ||
-		c.retryBusy < 0 || c.idle < 0 || c.workers < 1 || (!c.throughput && !c.failover) {
+		c.retryBusy < 0 || c.idle < 0 || c.workers < 1 || c.dns.Clients < 1 || c.dns.Threads < 0 || c.dns.Outstanding < 0 ||
+		(!c.throughput && !c.cache && !c.failover && !c.dnsMode) {
 		usage()
 		os.Exit(2)
 	}
@@ -127,7 +179,7 @@ func usage() {
 	out := flag.CommandLine.Output()
 	fmt.Fprintln(out, "usage: go run ./integration/bench [flags]")
 	flag.VisitAll(func(f *flag.Flag) {
-		if f.Name == "serve-backend" || f.Name == "backend-tag" {
+		if f.Name == "serve-backend" || f.Name == "backend-tag" || f.Name == "serve-dns" {
 			return
 		}
 		def := ""
@@ -145,19 +197,33 @@ func step(format string, args ...any) {
 
 // run does the whole benchmark and returns the exit code.
 func run(c config) int {
-	wrk := findTool("wrk", "/usr/bin/wrk")
-	nginx := findTool("nginx", "/usr/sbin/nginx")
-	haproxy := findTool("haproxy", "/usr/sbin/haproxy")
-	need := []string{nginx}
-	if c.throughput {
-		need = append(need, wrk)
+	t := tools{
+		wrk:      findTool("wrk", "/usr/bin/wrk"),
+		nginx:    findTool("nginx", "/usr/sbin/nginx"),
+		haproxy:  findTool("haproxy", "/usr/sbin/haproxy"),
+		varnishd: findTool("varnishd", "/usr/sbin/varnishd"),
+		dnsperf:  findTool("dnsperf", "/usr/bin/dnsperf"),
+		dnsmasq:  findTool("dnsmasq", "/usr/sbin/dnsmasq"),
+	}
+	var need []string
+	if c.throughput || c.cache || c.failover {
+		need = append(need, t.nginx)
+	}
+	if c.throughput || c.cache {
+		need = append(need, t.wrk)
+	}
+	if c.cache {
+		need = append(need, t.varnishd)
 	}
 	if c.failover {
-		need = append(need, haproxy)
+		need = append(need, t.haproxy)
+	}
+	if c.dnsMode {
+		need = append(need, t.dnsperf, t.dnsmasq)
 	}
 	for _, bin := range need {
 		if _, err := os.Stat(bin); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s not found; install Debian's wrk, nginx and haproxy (haproxy only for -failover)\n", bin)
+			fmt.Fprintf(os.Stderr, "bench: %s not found; install Debian's wrk, nginx, haproxy (for -failover), varnish (for -cache), dnsperf and dnsmasq (for -dns)\n", bin)
 			return 1
 		}
 	}
@@ -185,7 +251,7 @@ func run(c config) int {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-	err = bench(ctx, c, ps, dir, tools{wrk: wrk, nginx: nginx, haproxy: haproxy})
+	err = bench(ctx, c, ps, dir, t)
 	ps.stopAll()
 	switch {
 	case ctx.Err() != nil:
@@ -208,7 +274,7 @@ func run(c config) int {
 
 // tools are the external programs' paths.
 type tools struct {
-	wrk, nginx, haproxy string
+	wrk, nginx, haproxy, varnishd, dnsperf, dnsmasq string
 }
 
 // bench builds frontdesk, runs the throughput rounds and the failover
@@ -240,18 +306,30 @@ func bench(ctx context.Context, c config, ps *procs, dir string, t tools) error 
 			sums = append(sums, summarize(t.Name, results[t.Name]))
 		}
 		notes := append(m.notes, varianceNotes(sums, c.retryBusy)...)
-		out += report(c, sums, notes)
+		out += report(c, sums, notes) + "\n"
+	}
+	if c.cache {
+		part, err := cacheBench(ctx, c, ps, dir, bin, t)
+		if err != nil {
+			return err
+		}
+		out += part + "\n"
 	}
 	if c.failover {
 		results, err := runFailover(ctx, ps, dir, bin, c.workers)
 		if err != nil {
 			return err
 		}
-		if c.throughput {
-			out += "\n"
-		}
-		out += failoverReport(results, c.workers)
+		out += failoverReport(results, c.workers) + "\n"
 	}
+	if c.dnsMode {
+		part, err := dnsBench(ctx, c, ps, dir, bin, t.dnsperf)
+		if err != nil {
+			return err
+		}
+		out += part
+	}
+	out = strings.TrimRight(out, "\n") + "\n"
 	fmt.Print("\n" + out)
 	if c.markdown != "" {
 		if err := os.WriteFile(c.markdown, []byte(out), 0o644); err != nil {

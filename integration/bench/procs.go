@@ -63,3 +63,13 @@ func (ps *procs) ids() map[int]bool {
 	}
 	return ids
 }
+
+// last returns the process registered last, or nil.
+func (ps *procs) last() *harness.Process {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if len(ps.list) == 0 {
+		return nil
+	}
+	return ps.list[len(ps.list)-1]
+}

@@ -85,16 +85,16 @@ func groupPIDs(pgrp int) []int {
 	return pids
 }
 
-// usage is a process group's CPU time and the sum of its processes' peak
+// srvUsage is a process group's CPU time and the sum of its processes' peak
 // RSS since the last resetPeak.
-type usage struct {
+type srvUsage struct {
 	CPU     time.Duration
 	PeakRSS int64 // KiB
 }
 
-// groupUsage reads usage for process group pgrp.
-func groupUsage(pgrp int) usage {
-	var u usage
+// groupUsage reads srvUsage for process group pgrp.
+func groupUsage(pgrp int) srvUsage {
+	var u srvUsage
 	for _, pid := range groupPIDs(pgrp) {
 		dir := "/proc/" + strconv.Itoa(pid)
 		if b, err := os.ReadFile(dir + "/stat"); err == nil {

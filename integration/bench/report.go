@@ -247,12 +247,20 @@ func environment(c config, t tools, frontdesk string) string {
 	s := fmt.Sprintf("%s; nproc %s; CPU %s; %s; frontdesk (Caddy) %s",
 		time.Now().Format("2006-01-02 15:04:05 MST"), nproc(), cpuModel(), runtime.Version(),
 		firstWord(frontdesk, "version"))
-	if c.throughput {
+	if c.throughput || c.cache {
 		s += "; wrk " + wrkVersion(t.wrk)
 	}
-	s += "; nginx " + nginxVersion(t.nginx)
+	if c.throughput || c.cache || c.failover {
+		s += "; nginx " + nginxVersion(t.nginx)
+	}
+	if c.cache {
+		s += "; varnish " + varnishVersion(t.varnishd)
+	}
 	if c.failover {
 		s += "; haproxy " + haproxyVersion(t.haproxy)
+	}
+	if c.dnsMode {
+		s += "; dnsmasq " + dnsmasqVersion(t.dnsmasq) + "; dnsperf " + dnsperfVersion(t.dnsperf)
 	}
 	return s
 }
@@ -267,6 +275,36 @@ func haproxyVersion(haproxy string) string {
 func parseHAProxyVersion(out string) string {
 	line, _, _ := strings.Cut(out, "\n")
 	if f := strings.Fields(line); len(f) >= 3 && f[0] == "HAProxy" && f[1] == "version" {
+		return f[2]
+	}
+	return "unknown"
+}
+
+// varnishVersion reads "varnishd (varnish-7.1.1 revision ...)" from
+// varnishd -V.
+func varnishVersion(varnishd string) string {
+	out, _ := exec.Command(varnishd, "-V").CombinedOutput()
+	return parseVarnishVersion(string(out))
+}
+
+func parseVarnishVersion(out string) string {
+	_, v, ok := strings.Cut(out, "(varnish-")
+	if f := strings.Fields(v); ok && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}
+
+// dnsmasqVersion reads "Dnsmasq version 2.90  Copyright ..." from
+// dnsmasq --version.
+func dnsmasqVersion(dnsmasq string) string {
+	out, _ := exec.Command(dnsmasq, "--version").CombinedOutput()
+	return parseDnsmasqVersion(string(out))
+}
+
+func parseDnsmasqVersion(out string) string {
+	line, _, _ := strings.Cut(out, "\n")
+	if f := strings.Fields(line); len(f) >= 3 && f[0] == "Dnsmasq" && f[1] == "version" {
 		return f[2]
 	}
 	return "unknown"

@@ -1,0 +1,593 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+)
+
+// The cache HIT benchmark: wrk against Frontdesk's proxy_cache (memory
+// storage), nginx's proxy_cache and Varnish, every one warmed so that it
+// answers from its cache, and against Caddy's own respond of the same
+// bodies in the same frontdesk binary: the ceiling for a handler inside
+// Caddy.
+
+// Server names, in the order they are measured for each object.
+const (
+	cacheRespond   = "caddy respond"
+	cacheFrontdesk = "frontdesk proxy_cache"
+	cacheVarnish   = "varnish"
+	cacheNginx     = "nginx proxy_cache"
+)
+
+// The ratios the cache report leads with: Frontdesk against the ceiling and
+// against Varnish.
+const (
+	cacheTargetVsRespond = 0.90
+	cacheTargetVsVarnish = 1.00
+)
+
+// The backend's cacheable responses.
+const (
+	cacheCountPath   = "/cache/count" // the backend's count of requests for cacheObjects
+	cacheContentType = "text/plain; charset=utf-8"
+	cacheControl     = "public, max-age=3600"
+	// cacheStorage is the memory every cache may use: Frontdesk's max_size,
+	// nginx's max_size (on disk, in the page cache) and Varnish's malloc.
+	cacheStorage = "256m"
+)
+
+// cacheObject is one cached object the benchmark requests.
+type cacheObject struct {
+	Name string
+	Path string
+	Body []byte
+}
+
+// cacheObjects are the objects measured: 1 KiB and 100 KiB.
+var cacheObjects = []cacheObject{
+	{Name: "1 KiB", Path: "/cache/1k", Body: makeObject(1024)},
+	{Name: "100 KiB", Path: "/cache/100k", Body: makeObject(100 * 1024)},
+}
+
+// makeObject returns n bytes of letters and digits, which a Caddyfile can
+// hold in a quoted token as they are.
+func makeObject(n int) []byte {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[(i*7+i/len(alphabet))%len(alphabet)]
+	}
+	return b
+}
+
+func findCacheObject(path string) *cacheObject {
+	for i := range cacheObjects {
+		if cacheObjects[i].Path == path {
+			return &cacheObjects[i]
+		}
+	}
+	return nil
+}
+
+// frontdeskCacheSite is the site of the Frontdesk cache target.
+const frontdeskCacheSite = `	proxy_cache {
+		storage memory {
+			zone bench
+			max_size ` + cacheStorage + `
+		}
+	}
+	reverse_proxy {$BENCH_BACKEND}%s
+`
+
+// respondSite returns the site of the ceiling: the same headers the backend
+// sends and each object's body, from respond.
+func respondSite() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\theader Content-Type %q\n\theader Cache-Control %q\n", cacheContentType, cacheControl)
+	for _, o := range cacheObjects {
+		fmt.Fprintf(&b, "\trespond %s \"%s\" 200\n", o.Path, o.Body)
+	}
+	return b.String()
+}
+
+// frontdeskSiteCaddyfile wraps a site's directives.
+const frontdeskSiteCaddyfile = `{
+	admin {$FRONTDESK_ADMIN}
+	auto_https off
+	persist_config off
+}
+
+http://127.0.0.1:{$BENCH_PORT} {
+	bind 127.0.0.1
+%s}
+`
+
+// startFrontdeskSite runs frontdesk with one site made of directives.
+func startFrontdeskSite(ps *procs, bin, dir, name, directives string, env []string) (*harness.Frontdesk, string, error) {
+	addr, err := loopback()
+	if err != nil {
+		return nil, "", err
+	}
+	_, port, _ := strings.Cut(addr, ":")
+	conf := filepath.Join(dir, harness.FileName(name)+".Caddyfile")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(frontdeskSiteCaddyfile, directives)), 0o644); err != nil {
+		return nil, "", err
+	}
+	fd, err := harness.StartFrontdesk(bin, dir, name, conf, append([]string{"BENCH_PORT=" + port}, env...), addr)
+	if fd != nil {
+		ps.add(fd.Process)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return fd, addr, nil
+}
+
+// nginxCacheServer is nginx's http{} content: proxy_cache_path in the
+// prefix, the backend with keepalive 64, and the cache with
+// proxy_cache_valid 200 10m; X-Cache-Status tells hits.
+const nginxCacheServer = `
+    proxy_cache_path %s levels=1:2 keys_zone=bench:10m max_size=` + cacheStorage + ` inactive=60m use_temp_path=off;
+    upstream bench_backend {
+        server %s;
+        keepalive 64;
+    }
+    server {
+        listen %s;
+        server_name _;
+        location / {
+            proxy_pass http://bench_backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_cache bench;
+            proxy_cache_valid 200 10m;
+            add_header X-Cache-Status $upstream_cache_status;
+        }
+    }
+`
+
+// varnishVCL is Varnish's default behaviour with the backend and an
+// X-Cache-Status header that tells hits.
+const varnishVCL = `vcl 4.1;
+
+backend default {
+    .host = "127.0.0.1";
+    .port = "%s";
+}
+
+sub vcl_deliver {
+    if (obj.hits > 0) {
+        set resp.http.X-Cache-Status = "HIT";
+    } else {
+        set resp.http.X-Cache-Status = "MISS";
+    }
+}
+`
+
+// cacheServer is one server under test.
+type cacheServer struct {
+	Name  string
+	Addr  string
+	PGrp  int
+	Cache bool // answers from a cache (not respond): must say HIT
+	Age   bool // a hit must carry Age (nginx sends none)
+}
+
+// cacheBench starts the backend and the servers, warms and checks the
+// caches, runs wrk round after round and returns the cache part of the
+// report.
+func cacheBench(ctx context.Context, c config, ps *procs, dir, bin string, t tools) (string, error) {
+	dir = filepath.Join(dir, "cache")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	backend, err := startBackend(ps, dir)
+	if err != nil {
+		return "", fmt.Errorf("cache backend: %w", err)
+	}
+	step("cache backend on %s", backend)
+	var servers []cacheServer
+
+	fd, addr, err := startFrontdeskSite(ps, bin, dir, "frontdesk-respond", respondSite(), nil)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", cacheRespond, err)
+	}
+	servers = append(servers, cacheServer{Name: cacheRespond, Addr: addr, PGrp: fd.PID()})
+
+	fd, addr, err = startFrontdeskSite(ps, bin, dir, "frontdesk-proxy_cache",
+		fmt.Sprintf(frontdeskCacheSite, proxyTransport(c.idle)), []string{"BENCH_BACKEND=" + backend})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", cacheFrontdesk, err)
+	}
+	servers = append(servers, cacheServer{Name: cacheFrontdesk, Addr: addr, PGrp: fd.PID(), Cache: true, Age: true})
+
+	addr, err = loopback()
+	if err != nil {
+		return "", err
+	}
+	_, backendPort, _ := strings.Cut(backend, ":")
+	v, err := harness.StartVarnish(filepath.Join(dir, "varnish"), addr, fmt.Sprintf(varnishVCL, backendPort), cacheStorage)
+	if v != nil {
+		ps.add(v.Process)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", cacheVarnish, err)
+	}
+	servers = append(servers, cacheServer{Name: cacheVarnish, Addr: addr, PGrp: v.PID(), Cache: true, Age: true})
+
+	addr, err = loopback()
+	if err != nil {
+		return "", err
+	}
+	prefix := filepath.Join(dir, "nginx")
+	if err := startNginxConf(ps, prefix, addr, fmt.Sprintf(nginxCacheServer, filepath.Join(prefix, "cache"), backend, addr)); err != nil {
+		return "", fmt.Errorf("%s: %w", cacheNginx, err)
+	}
+	ng := ps.last()
+	servers = append(servers, cacheServer{Name: cacheNginx, Addr: addr, PGrp: ng.PID(), Cache: true})
+	for _, s := range servers {
+		step("%s on %s", s.Name, s.Addr)
+	}
+
+	// Warm every cache and check that it now answers HIT with the object.
+	for _, s := range servers {
+		for _, o := range cacheObjects {
+			if err := warmAndCheck(s, o); err != nil {
+				return "", err
+			}
+		}
+	}
+
+	ours := ps.ids()
+	ours[os.Getpid()] = true
+	m := &cacheMeasurer{measurer: measurer{ctx: ctx, c: c, wrk: t.wrk, meter: newCPUMeter(ours)}, backend: backend}
+	results, err := m.measure(servers)
+	if err != nil {
+		return "", err
+	}
+	var sums []cacheSummary
+	for _, o := range cacheObjects {
+		for _, s := range servers {
+			sums = append(sums, summarizeCache(o.Name, s.Name, results[cacheKey{o.Name, s.Name}]))
+		}
+	}
+	return cacheReport(c, sums, append(m.notes, cacheVarianceNotes(sums, c.retryBusy)...)), nil
+}
+
+// proxyTransport is reverse_proxy's block for keepalive_idle_conns_per_host
+// idle, or nothing for Caddy's default.
+func proxyTransport(idle int) string {
+	if idle <= 0 {
+		return ""
+	}
+	return " {\n" + transportBlock(idle) + "\t}"
+}
+
+// warmAndCheck requests o from s until it is a HIT (at most three times)
+// and checks the body and, for a cache, X-Cache-Status: HIT (and Age where
+// the server sends it on hits).
+func warmAndCheck(s cacheServer, o cacheObject) error {
+	client := &http.Client{Timeout: 5 * time.Second}
+	var last string
+	for range 3 {
+		resp, err := client.Get("http://" + s.Addr + o.Path)
+		if err != nil {
+			return fmt.Errorf("%s %s: %v", s.Name, o.Path, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s %s: reading body: %v", s.Name, o.Path, err)
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Errorf("%s %s: status %s, want 200", s.Name, o.Path, resp.Status)
+		case string(b) != string(o.Body):
+			return fmt.Errorf("%s %s: body is %d bytes and not the %d-byte object", s.Name, o.Path, len(b), len(o.Body))
+		}
+		last = resp.Header.Get("X-Cache-Status")
+		if !s.Cache {
+			return nil
+		}
+		if last == "HIT" {
+			if s.Age && resp.Header.Get("Age") == "" {
+				return fmt.Errorf("%s %s: a HIT without Age", s.Name, o.Path)
+			}
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond) // nginx stores once the response is complete
+	}
+	return fmt.Errorf("%s %s: X-Cache-Status %q after three requests, want HIT", s.Name, o.Path, last)
+}
+
+// backendCount asks the backend how many cacheable requests it has served.
+func backendCount(backend string) (int64, error) {
+	resp, err := http.Get("http://" + backend + cacheCountPath)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+}
+
+type cacheKey struct{ object, server string }
+
+// cacheRun is one wrk run against one server for one object.
+type cacheRun struct {
+	wrkResult
+	CPUPerReq float64 // µs of the server's CPU per request
+	PeakRSS   int64   // KiB, the server's peak during the run
+	Backend   int64   // requests that reached the backend during the run
+}
+
+// cacheSummary is one server's medians over the rounds for one object.
+type cacheSummary struct {
+	Object, Server string
+	RPS, CPUPerReq float64
+	P99            time.Duration
+	PeakRSS        int64 // the largest of the runs
+	Rounds         []cacheRun
+}
+
+func summarizeCache(object, server string, runs []cacheRun) cacheSummary {
+	s := cacheSummary{Object: object, Server: server, Rounds: runs}
+	var rps, p99, cpu []float64
+	for _, r := range runs {
+		rps = append(rps, r.RequestsPerSec)
+		p99 = append(p99, float64(r.P99))
+		cpu = append(cpu, r.CPUPerReq)
+		s.PeakRSS = max(s.PeakRSS, r.PeakRSS)
+	}
+	s.RPS, s.P99, s.CPUPerReq = median(rps), time.Duration(median(p99)), median(cpu)
+	return s
+}
+
+// cacheMeasurer runs wrk against the cache servers.
+type cacheMeasurer struct {
+	measurer
+	backend string
+	noPeak  bool
+}
+
+func (m *cacheMeasurer) measure(servers []cacheServer) (map[cacheKey][]cacheRun, error) {
+	type pair struct {
+		o cacheObject
+		s cacheServer
+	}
+	var pairs []pair
+	for _, o := range cacheObjects {
+		for _, s := range servers {
+			pairs = append(pairs, pair{o, s})
+		}
+	}
+	if m.c.warmup > 0 {
+		o := m.c.wrk
+		o.Duration = m.c.warmup
+		for _, p := range pairs {
+			step("cache warm-up %s %s (%s)", p.s.Name, p.o.Name, wrkDuration(m.c.warmup))
+			if _, _, err := runWrk(m.ctx, m.wrk, o, "http://"+p.s.Addr+p.o.Path); m.ctx.Err() != nil {
+				return nil, m.ctx.Err()
+			} else if err != nil {
+				return nil, err
+			}
+		}
+	}
+	results := map[cacheKey][]cacheRun{}
+	for r := 1; r <= m.c.rounds; r++ {
+		order := slices.Clone(pairs)
+		if r%2 == 0 {
+			slices.Reverse(order)
+		}
+		for _, p := range order {
+			run, err := m.once(r, p.o, p.s)
+			if err != nil {
+				return nil, err
+			}
+			k := cacheKey{p.o.Name, p.s.Name}
+			results[k] = append(results[k], run)
+		}
+	}
+	if m.noPeak {
+		m.note("the kernel did not let the benchmark reset VmHWM (/proc/PID/clear_refs): peak RSS is each server's peak since it started")
+	}
+	return results, nil
+}
+
+// once measures s serving o in round r, again if other processes disturbed
+// the run.
+func (m *cacheMeasurer) once(r int, o cacheObject, s cacheServer) (cacheRun, error) {
+	for attempt := 0; ; attempt++ {
+		if !resetPeak(s.PGrp) {
+			m.noPeak = true
+		}
+		b0, err := backendCount(m.backend)
+		if err != nil {
+			return cacheRun{}, err
+		}
+		u0 := groupUsage(s.PGrp)
+		m.meter.begin()
+		res, cpu, err := runWrk(m.ctx, m.wrk, m.c.wrk, "http://"+s.Addr+o.Path)
+		if m.ctx.Err() != nil {
+			return cacheRun{}, m.ctx.Err()
+		}
+		if err != nil {
+			return cacheRun{}, err
+		}
+		u1 := groupUsage(s.PGrp)
+		res.OtherCPU = m.meter.end(cpu)
+		res.Retries = attempt
+		run := cacheRun{wrkResult: res, PeakRSS: u1.PeakRSS}
+		if res.Requests > 0 {
+			run.CPUPerReq = float64(u1.CPU-u0.CPU) / float64(time.Microsecond) / float64(res.Requests)
+		}
+		b1, err := backendCount(m.backend)
+		if err != nil {
+			return cacheRun{}, err
+		}
+		run.Backend = b1 - b0
+		step("round %d/%d %-8s %-22s %10s req/s  p99 %-9s %6.2f µs CPU/req  peak %s  other CPU %.2f", r, m.c.rounds, o.Name, s.Name,
+			formatRPS(res.RequestsPerSec), formatLatency(res.P99), run.CPUPerReq, formatKiB(run.PeakRSS), res.OtherCPU)
+		if res.Requests == 0 {
+			return run, fmt.Errorf("round %d: %s answered no request for %s", r, s.Name, o.Name)
+		}
+		if m.c.retryBusy > 0 && res.OtherCPU > m.c.retryBusy && attempt < maxRetries {
+			step("  other processes kept %.2f cores busy: running it again", res.OtherCPU)
+			continue
+		}
+		if res.Non2xx > 0 || res.SocketErrors > 0 {
+			m.note("round %d: %s, %s had %d non-2xx responses and %d socket errors out of %d requests",
+				r, o.Name, s.Name, res.Non2xx, res.SocketErrors, res.Requests)
+		}
+		if run.Backend > 0 {
+			m.note("round %d: %s, %s: %d requests reached the backend during the run (not all were hits)",
+				r, o.Name, s.Name, run.Backend)
+		}
+		return run, nil
+	}
+}
+
+// cachePerRound returns num's req/s divided by den's, round by round.
+func cachePerRound(num, den *cacheSummary) []float64 {
+	var rs []float64
+	for i := range min(len(num.Rounds), len(den.Rounds)) {
+		if d := den.Rounds[i].RequestsPerSec; d > 0 {
+			rs = append(rs, num.Rounds[i].RequestsPerSec/d)
+		}
+	}
+	return rs
+}
+
+func findCache(sums []cacheSummary, object, server string) *cacheSummary {
+	for i := range sums {
+		if sums[i].Object == object && sums[i].Server == server {
+			return &sums[i]
+		}
+	}
+	return nil
+}
+
+// cacheRatio is the median per-round ratio of s to server for the same
+// object, formatted, and the per-round ratios.
+func cacheRatio(sums []cacheSummary, s *cacheSummary, server string) (string, []float64) {
+	den := findCache(sums, s.Object, server)
+	if den == nil {
+		return "n/a", nil
+	}
+	rs := cachePerRound(s, den)
+	if len(rs) == 0 {
+		return "n/a", nil
+	}
+	return fmt.Sprintf("%.3f", median(rs)), rs
+}
+
+// cacheReport renders the cache part of the Markdown report.
+func cacheReport(c config, sums []cacheSummary, notes []string) string {
+	var b strings.Builder
+	b.WriteString("### Cache HIT: 1 KiB and 100 KiB objects\n\n")
+	fmt.Fprintf(&b, "wrk -t%d -c%d -d%s --latency, %d rounds interleaved (order reversed every other round), medians. "+
+		"The backend sends `Cache-Control: %s`; every cache was warmed and answered `X-Cache-Status: HIT` before the first run, "+
+		"and the backend's request count is checked around every run. "+
+		"`%s`: Frontdesk `proxy_cache` with `storage memory` (max_size %s) + `reverse_proxy`; "+
+		"`%s`: `proxy_cache_path` (max_size %s, in the temp dir) + `proxy_cache_valid 200 10m`, worker_processes %s; "+
+		"`%s`: varnishd -s malloc,%s, default VCL; "+
+		"`%s`: the same frontdesk binary answering the same bodies and headers with `respond` (the ceiling inside Caddy; "+
+		"respond runs placeholder replacement over its body on every request (StaticResponse calls ReplaceKnown), which weighs on the 100 KiB body). "+
+		"CPU is the server's user+system time (every process of its group) over requests; peak RSS is the largest per-run VmHWM (summed over the group).\n\n",
+		c.wrk.Threads, c.wrk.Connections, wrkDuration(c.wrk.Duration), c.rounds, cacheControl,
+		cacheFrontdesk, cacheStorage, cacheNginx, cacheStorage, nginxWorkers, cacheVarnish, cacheStorage, cacheRespond)
+	b.WriteString("| object | server | req/s (median) | p99 (median) | CPU µs/req | vs respond | vs Varnish | peak RSS |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for i := range sums {
+		s := &sums[i]
+		vsRespond, _ := cacheRatio(sums, s, cacheRespond)
+		vsVarnish, _ := cacheRatio(sums, s, cacheVarnish)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s | %s | %s |\n", s.Object, s.Server, formatRPS(s.RPS),
+			formatLatency(s.P99), s.CPUPerReq, vsRespond, vsVarnish, formatKiB(s.PeakRSS))
+	}
+	b.WriteString("\n")
+	type ratioRow struct {
+		label  string
+		rounds []float64
+	}
+	var rows []ratioRow
+	for _, o := range cacheObjects {
+		fd := findCache(sums, o.Name, cacheFrontdesk)
+		if fd == nil {
+			continue
+		}
+		for _, k := range []struct {
+			den    string
+			target float64
+		}{{cacheRespond, cacheTargetVsRespond}, {cacheVarnish, cacheTargetVsVarnish}} {
+			_, rs := cacheRatio(sums, fd, k.den)
+			if len(rs) == 0 {
+				continue
+			}
+			label := fmt.Sprintf("%s: %s / %s", o.Name, cacheFrontdesk, k.den)
+			rows = append(rows, ratioRow{label, rs})
+			verdict := "meets"
+			if median(rs) < k.target {
+				verdict = "BELOW"
+			}
+			fmt.Fprintf(&b, "**%s = %.3f**, median of the per-round ratios (target ≥ %.2f: %s)\n\n", label, median(rs), k.target, verdict)
+		}
+	}
+
+	b.WriteString("Per round: req/s, p99, cores other processes used meanwhile (↻ = run again after interference).\n\n")
+	b.WriteString("| object, server |")
+	for i := range c.rounds {
+		fmt.Fprintf(&b, " round %d |", i+1)
+	}
+	b.WriteString("\n|---|")
+	for range c.rounds {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, s := range sums {
+		fmt.Fprintf(&b, "| %s, %s |", s.Object, s.Server)
+		for _, r := range s.Rounds {
+			fmt.Fprintf(&b, " %s, %s, %.2f%s |", formatRPS(r.RequestsPerSec), formatLatency(r.P99), r.OtherCPU, strings.Repeat(" ↻", r.Retries))
+		}
+		b.WriteString("\n")
+	}
+	for _, row := range rows {
+		fmt.Fprintf(&b, "| %s |", row.label)
+		for _, r := range row.rounds {
+			fmt.Fprintf(&b, " %.3f |", r)
+		}
+		b.WriteString("\n")
+	}
+	if len(notes) > 0 {
+		b.WriteString("\nNotes:\n\n")
+		for _, n := range notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
+// cacheVarianceNotes flags disturbed runs and servers whose rounds disagree.
+func cacheVarianceNotes(sums []cacheSummary, retryBusy float64) []string {
+	var plain []summary
+	for _, s := range sums {
+		var rounds []wrkResult
+		for _, r := range s.Rounds {
+			rounds = append(rounds, r.wrkResult)
+		}
+		plain = append(plain, summarize(s.Object+", "+s.Server, rounds))
+	}
+	return varianceNotes(plain, retryBusy)
+}
