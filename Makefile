@@ -15,7 +15,7 @@ test:
 
 # Side-by-side benchmark (not part of the tests).
 bench:
-	integration/peers.sh python3-flask nginx wrk haproxy
+	integration/peers.sh nginx wrk haproxy varnish dnsmasq dnsperf
 	$(GO) run ./integration/bench
 
 build:
