@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -533,24 +535,181 @@ func TestHealthgateKillRestartUnderLoad(t *testing.T) {
 	}
 }
 
-// TestHealthgateUnavailable503: the README's handle_errors recipe turns the
-// all-down 502 into 503 with Retry-After, still without the retry loop.
+// TestHealthgateUnavailable503: with `unavailable 503 retry_after 5s` the
+// all-down answer is 503 with Retry-After, no-store and a JSON body naming
+// the pool, in well under 100 ms although lb_try_duration is 5 s (a retry
+// would wait lb_try_interval, 250 ms), for GET and POST alike; the error
+// log still names the down upstreams. The 503 is no passive-health strike:
+// with max_fails 1 and fail_duration 30 s the upstream serves as soon as
+// it is up, and answers 503 again at once when it goes down. A reload
+// keeps the responder (same address); a reload without the option closes
+// it and leaves no goroutine behind.
 func TestHealthgateUnavailable503(t *testing.T) {
 	b := newHGBackend(t, "b", false)
-	h := startHG(t, hgPool("u", "to "+b.addr(), "interval 50ms")+
-		"\t\tlb_try_duration 5s\n\t}\n"+
-		"\thandle_errors 502 {\n"+
-		"\t\t@nohealthy expression `{err.message}.contains(\"no-healthy-upstream-in-pool-\")`\n"+
-		"\t\theader @nohealthy Retry-After 5\n"+
-		"\t\trespond @nohealthy \"no healthy upstream\" 503\n"+
-		"\t}")
-	start := time.Now()
-	r := h.get(t, "/")
-	if took := time.Since(start); took > 100*time.Millisecond {
-		t.Errorf("took %s, want < 100ms", took)
+	// No keep-alive to b: the proxy's idle connections to it would outlive
+	// a reload and blur the goroutine count below.
+	b.Config.SetKeepAlivesEnabled(false)
+	site := func(unavailable string) string {
+		lines := []string{"to " + b.addr(), "interval 50ms", "rise 1", "fall 1"}
+		if unavailable != "" {
+			lines = append(lines, unavailable)
+		}
+		return hgPool("u", lines...) +
+			"\t\tlb_try_duration 5s\n\t\tlb_try_interval 250ms\n" +
+			"\t\tfail_duration 30s\n\t\tmax_fails 1\n\t\tunhealthy_status 500\n" +
+			"\t\theader_down X-Upstream {http.reverse_proxy.upstream.hostport}\n\t}"
 	}
-	if r.status != 503 || r.header.Get("Retry-After") != "5" || r.body != "no healthy upstream" {
-		t.Errorf("got %d Retry-After=%q %q, want 503 Retry-After=5", r.status, r.header.Get("Retry-After"), r.body)
+	// Baseline goroutines with the default (502) config, after a request.
+	h := startHG(t, site(""))
+	if r := h.get(t, "/"); r.status != 502 {
+		t.Fatalf("default all-down answer: %d, want 502", r.status)
+	}
+	time.Sleep(200 * time.Millisecond)
+	baseline := h.goroutines(t)
+
+	h.load(t, site("unavailable 503 retry_after 5s"))
+	var responder string
+	var slowest time.Duration
+	check := func(what string, r response, took time.Duration) {
+		t.Helper()
+		if r.status != 503 || r.header.Get("Retry-After") != "5" || r.header.Get("Cache-Control") != "no-store" ||
+			r.header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s: %d %v, want 503 with Retry-After 5 and no-store", what, r.status, r.header)
+		}
+		var body struct {
+			Error      string `json:"error"`
+			Pool       string `json:"pool"`
+			RetryAfter int    `json:"retry_after"`
+		}
+		if err := json.Unmarshal([]byte(r.body), &body); err != nil || body.Pool != "u" || body.RetryAfter != 5 || body.Error != "no healthy upstream" {
+			t.Errorf("%s: body %q (%v)", what, r.body, err)
+		}
+		if took > 100*time.Millisecond {
+			t.Errorf("%s took %s, want < 100ms (no lb_try_duration retry loop)", what, took)
+		}
+		slowest = max(slowest, took)
+		if responder == "" {
+			responder = r.header.Get("X-Upstream")
+		} else if got := r.header.Get("X-Upstream"); got != responder {
+			t.Errorf("%s: answered by %s, before by %s", what, got, responder)
+		}
+	}
+	for i := range 5 {
+		start := time.Now()
+		r := h.get(t, "/api/hello")
+		check(fmt.Sprintf("GET %d", i), r, time.Since(start))
+	}
+	start := time.Now()
+	r := do(t, "POST", "http://"+h.addr+"/api/echo", strings.Repeat("x", 1<<20), "Host: 127.0.0.1", "Content-Type: text/plain")
+	check("POST of 1 MiB", r, time.Since(start))
+	if !strings.HasPrefix(responder, "127.0.0.1:") {
+		t.Fatalf("503 came from %q, want the loopback responder", responder)
+	}
+	if n := b.served.Load(); n != 0 {
+		t.Errorf("the down backend got %d requests", n)
+	}
+	t.Logf("all down, lb_try_duration 5s: 503 in at most %s (GET and POST of 1 MiB)", slowest)
+
+	var line string
+	for _, l := range strings.Split(h.fd.Log(), "\n") {
+		if strings.Contains(l, "no healthy upstream: answering 503") {
+			line = l
+		}
+	}
+	if line == "" || !strings.Contains(line, b.addr()+" gated (status 503)") || !strings.Contains(line, `"pool":"u"`) {
+		t.Errorf("log line naming the down upstreams missing or incomplete: %q", line)
+	}
+
+	// Up: served at once, although every 503 went through passive health
+	// with max_fails 1.
+	b.healthy.Store(true)
+	h.waitServing(t, true, 3*time.Second, b.addr())
+	if r := h.get(t, "/x"); r.status != 200 || r.body != "b" {
+		t.Errorf("after the backend came up: %d %q", r.status, r.body)
+	}
+	// Down again: the responder was not struck either.
+	b.healthy.Store(false)
+	h.waitServing(t, false, 3*time.Second, b.addr())
+	start = time.Now()
+	r = h.get(t, "/")
+	check("GET after going down again", r, time.Since(start))
+
+	// A reload that keeps the setting keeps the responder.
+	h.load(t, strings.Replace(site("unavailable 503 retry_after 5s"), "interval 50ms", "interval 60ms", 1))
+	start = time.Now()
+	r = h.get(t, "/")
+	check("GET after a reload", r, time.Since(start))
+
+	// Back to 502: the responder is closed, and nothing is left running.
+	h.load(t, site(""))
+	if r := h.get(t, "/"); r.status != 502 {
+		t.Errorf("after removing the option: %d, want 502", r.status)
+	}
+	if c, err := net.DialTimeout("tcp", responder, time.Second); err == nil {
+		c.Close()
+		t.Errorf("responder %s still listening after the option was removed", responder)
+	}
+	var now int
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		now = h.goroutines(t)
+		if now <= baseline+1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("goroutines: %d before the 503 config, %d after it was removed", baseline, now)
+	if now > baseline+1 {
+		t.Errorf("goroutines grew from %d to %d", baseline, now)
+	}
+}
+
+// TestHealthgateUnavailableValidate: a bad `unavailable` fails adapt and
+// validate with file and line; validate also refuses unavailable 503 with
+// a passive health check that would count the 503 as a failure.
+func TestHealthgateUnavailableValidate(t *testing.T) {
+	cases := []struct {
+		name, extra, proxy string
+		subs               []string
+		want               string // after "<file>:6: " when line is set
+		line               bool
+	}{
+		{"bad status", "unavailable 504", "", []string{"adapt", "validate"}, `healthgate: unavailable: status must be 502 or 503, got "504"`, true},
+		{"retry_after with 502", "unavailable 502 retry_after 5s", "", []string{"adapt", "validate"}, "healthgate: unavailable: retry_after needs status 503", true},
+		{"zero retry_after", "unavailable 503 retry_after 0s", "", []string{"adapt", "validate"}, `healthgate: unavailable: retry_after must be positive, got "0s"`, true},
+		{"passive 5xx", "unavailable 503", "\t\tfail_duration 10s\n\t\tunhealthy_status 5xx\n", []string{"validate"},
+			"healthgate pool v: unavailable 503 conflicts with passive health check unhealthy_status 5xx", false},
+	}
+	caddyfile := func(extra, proxy string) string {
+		return "http://127.0.0.1:8000 {\n\treverse_proxy {\n\t\tdynamic healthgate v {\n\t\t\tto 127.0.0.1:1\n\t\t\tinterval 1h\n\t\t\t" +
+			extra + "\n\t\t}\n" + proxy + "\t}\n}\n"
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.Caddyfile")
+			if err := os.WriteFile(path, []byte(caddyfile(c.extra, c.proxy)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, sub := range c.subs {
+				out, err := exec.Command(frontdeskBin, sub, "--config", path).CombinedOutput()
+				if err == nil {
+					t.Errorf("%s accepted:\n%s", sub, out)
+					continue
+				}
+				msg := logMessages(out)
+				if !strings.Contains(msg, c.want) || (c.line && !strings.Contains(msg, path+":6")) {
+					t.Errorf("%s: want %q (line 6: %v) in:\n%s", sub, c.want, c.line, msg)
+				}
+			}
+		})
+	}
+	// The good form validates, with passive health leaving 503 out.
+	path := filepath.Join(t.TempDir(), "good.Caddyfile")
+	if err := os.WriteFile(path, []byte(caddyfile("unavailable 503 retry_after 30s", "\t\tfail_duration 10s\n\t\tunhealthy_status 500 502 504\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(frontdeskBin, "validate", "--config", path).CombinedOutput(); err != nil || !strings.Contains(string(out), "Valid configuration") {
+		t.Errorf("validate: %v\n%s", err, out)
 	}
 }
 

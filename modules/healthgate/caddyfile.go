@@ -1,6 +1,8 @@
 package healthgate
 
 import (
+	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,6 +39,7 @@ func init() {
 //	    rise <n>
 //	    fall <n>
 //	    initially healthy|gated
+//	    unavailable 502|503 [retry_after <duration>]
 //	}
 //
 // Every value is checked here, so a mistake fails `adapt`/`validate` with
@@ -177,6 +180,12 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return fail("initially: want healthy or gated")
 			}
 			s.InitiallyHealthy = args[0] == "healthy"
+		case "unavailable":
+			u, err := parseUnavailable(args)
+			if err != nil {
+				return fail("%v", err)
+			}
+			s.Unavailable = u
 		default:
 			return fail("unknown option %q (known: %s)", opt, strings.Join(sourceOptions, ", "))
 		}
@@ -196,7 +205,46 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 
 var sourceOptions = []string{
 	"to", "backup", "down", "uri", "method", "host", "interval", "timeout", "expect_status",
-	"expect_body", "expect_json", "max_body", "follow_redirects", "rise", "fall", "initially",
+	"expect_body", "expect_json", "max_body", "follow_redirects", "rise", "fall", "initially", "unavailable",
+}
+
+// parseUnavailable reads `unavailable 502|503 [retry_after <duration>]`.
+func parseUnavailable(args []string) (*Unavailable, error) {
+	const usage = "want 502 or 503 [retry_after <duration>]"
+	if len(args) == 0 {
+		return nil, fmt.Errorf("unavailable: %s", usage)
+	}
+	u := &Unavailable{}
+	switch args[0] {
+	case "502":
+		u.Status = http.StatusBadGateway
+	case "503":
+		u.Status = http.StatusServiceUnavailable
+	default:
+		return nil, fmt.Errorf("unavailable: status must be 502 or 503, got %q", args[0])
+	}
+	rest := args[1:]
+	if len(rest) == 0 {
+		return u, nil
+	}
+	if rest[0] != "retry_after" {
+		return nil, fmt.Errorf("unavailable: unexpected %q (%s)", rest[0], usage)
+	}
+	if u.Status != http.StatusServiceUnavailable {
+		return nil, fmt.Errorf("unavailable: retry_after needs status 503 (a 502 carries no Retry-After)")
+	}
+	if len(rest) != 2 {
+		return nil, fmt.Errorf("unavailable: retry_after wants exactly one duration (e.g. 5s)")
+	}
+	dur, err := caddy.ParseDuration(rest[1])
+	if err != nil {
+		return nil, fmt.Errorf("unavailable: retry_after: bad duration %q: %v", rest[1], err)
+	}
+	if dur <= 0 {
+		return nil, fmt.Errorf("unavailable: retry_after must be positive, got %q", rest[1])
+	}
+	u.RetryAfter = caddy.Duration(dur)
+	return u, nil
 }
 
 // validToken reports whether s is an RFC 9110 token (a method name).

@@ -41,9 +41,10 @@ const (
 // serving: passed `rise` consecutive checks since they were last down, not
 // drained or forced down through the admin API, not marked down in the
 // config. Backup upstreams are returned only while no primary is serving.
-// When nothing is serving, the request fails at once with 502 Bad Gateway
-// (no lb_try_duration retry loop) and the error log names the upstreams
-// that are down and why.
+// When nothing is serving, the request fails at once with 502 Bad Gateway,
+// or 503 with an optional Retry-After (see Unavailable), without the
+// lb_try_duration retry loop, and the error log names the upstreams that
+// are down and why.
 type Source struct {
 	// Pool names this set of upstreams in the admin API, metrics, events and
 	// the healthz handler. Health state is kept per pool and upstream address
@@ -104,11 +105,23 @@ type Source struct {
 	// it gets no traffic until it has passed `rise` checks.
 	InitiallyHealthy bool `json:"initially_healthy,omitempty"`
 
+	// Unavailable chooses the answer when no upstream is serving: 502 Bad
+	// Gateway (the default) or 503 Service Unavailable with an optional
+	// Retry-After. The 503 is served by an in-process responder on
+	// 127.0.0.1 that reverse_proxy dials like an upstream; it needs
+	// reverse_proxy's plain http transport and no passive health check
+	// unhealthy_status matching 503 (checked at provisioning).
+	Unavailable *Unavailable `json:"unavailable,omitempty"`
+
 	members  []member
 	cfg      *checkConfig
 	logger   *zap.Logger
 	lastLog  *atomic.Int64
 	sentinel string
+
+	proxy     *reverseproxy.Handler // the parent handler, if known
+	responder *responder            // with unavailable 503
+	respKey   responderKey
 }
 
 // Member is one upstream of a pool.
@@ -212,6 +225,9 @@ func (s *Source) compile() (*checkConfig, error) {
 		}
 		c.jsonValue = s.ExpectJSON.Value
 	}
+	if err := s.Unavailable.validate(); err != nil {
+		return nil, err
+	}
 	if len(s.Upstreams) == 0 {
 		return nil, fmt.Errorf("no upstreams: give at least one with to")
 	}
@@ -257,6 +273,7 @@ func (s *Source) Provision(ctx caddy.Context) error {
 	if app, err := ctx.App("events"); err == nil {
 		em.events, _ = app.(*caddyevents.App)
 	}
+	s.proxy = parentProxy(ctx)
 	return s.provision(em, ctx.Logger())
 }
 
@@ -273,6 +290,17 @@ func (s *Source) provision(em *emitter, logger *zap.Logger) error {
 	s.cfg = cfg
 	s.sentinel = sentinelDial(s.Pool)
 	s.lastLog = new(atomic.Int64)
+	if s.Unavailable.wants503() {
+		err := checkProxy(s.proxy)
+		s.proxy = nil // only needed for the check; do not keep the handler alive
+		if err != nil {
+			return fmt.Errorf("healthgate pool %s: %v", s.Pool, err)
+		}
+		s.respKey = responderKey{s.Pool, s.Unavailable.retryAfterSeconds()}
+		if s.responder, err = acquireResponder(s.respKey.pool, s.respKey.retryAfter); err != nil {
+			return fmt.Errorf("healthgate pool %s: %v", s.Pool, err)
+		}
+	}
 	for _, m := range s.Upstreams {
 		st, err := acquire(s.Pool, m.Dial, cfg, s.InitiallyHealthy, em, s.logger)
 		if err != nil {
@@ -295,13 +323,20 @@ func (s *Source) Cleanup() error {
 		release(s.Pool, m.st.dial)
 	}
 	s.members = nil
+	if s.responder != nil {
+		// s.responder stays set: a request still finishing on this
+		// config reads it without a lock.
+		releaseResponder(s.respKey.pool, s.respKey.retryAfter)
+	}
 	return nil
 }
 
 // GetUpstreams returns the serving primaries (each repeated by its
-// weight), or the serving backups if no primary serves, or else a
-// placeholder upstream whose address cannot be dialed, which makes
-// reverse_proxy fail the request at once with 502 instead of retrying.
+// weight), or the serving backups if no primary serves, or else one
+// sentinel upstream: by default an address that cannot be dialed, which
+// makes reverse_proxy fail the request at once with 502 instead of
+// retrying; with unavailable 503, the pool's loopback responder, which
+// answers 503.
 func (s *Source) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error) {
 	n := 0
 	for _, m := range s.members {
@@ -320,6 +355,9 @@ func (s *Source) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error)
 	}
 	if n == 0 {
 		s.logNoneServing()
+		if s.responder != nil {
+			return []*reverseproxy.Upstream{s.responder.upstream()}, nil
+		}
 		return []*reverseproxy.Upstream{{Dial: s.sentinel}}, nil
 	}
 	// Fresh Upstream values on every call: reverse_proxy writes to them
@@ -374,7 +412,11 @@ func (s *Source) logNoneServing() {
 		}
 		down = append(down, d)
 	}
-	s.logger.Error("no healthy upstream: answering 502",
+	msg := "no healthy upstream: answering 502"
+	if s.responder != nil {
+		msg = "no healthy upstream: answering 503"
+	}
+	s.logger.Error(msg,
 		zap.String("pool", s.Pool),
 		zap.Strings("upstreams", down))
 }
