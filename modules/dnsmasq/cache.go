@@ -123,12 +123,12 @@ func (c *Cache) get(name string, qtype uint16, rotate bool) (rcode int, answer, 
 			e.answer = append(e.answer[1:len(e.answer):len(e.answer)], e.answer[0])
 		}
 		c.hits++
-		metrics.cache.WithLabelValues("hit").Inc()
+		metrics.cacheHit.Inc()
 		age := uint32(now.Sub(e.stored) / time.Second)
 		return e.rcode, aged(e.answer, age), aged(e.ns, age), true
 	}
 	c.misses++
-	metrics.cache.WithLabelValues("miss").Inc()
+	metrics.cacheMiss.Inc()
 	return 0, nil, nil, false
 }
 
@@ -140,8 +140,29 @@ func copyRRs(rrs []dns.RR) []dns.RR {
 	return out
 }
 
+// aged returns copies of rrs with TTLs reduced by age. Address and CNAME
+// records are copied shallowly: the copy shares the IP or target with the
+// cached record, and the reply path only ever changes headers.
 func aged(rrs []dns.RR, age uint32) []dns.RR {
-	out := copyRRs(rrs)
+	if len(rrs) == 0 {
+		return []dns.RR{}
+	}
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		switch v := rr.(type) {
+		case *dns.A:
+			c := *v
+			out[i] = &c
+		case *dns.AAAA:
+			c := *v
+			out[i] = &c
+		case *dns.CNAME:
+			c := *v
+			out[i] = &c
+		default:
+			out[i] = dns.Copy(rr)
+		}
+	}
 	for _, rr := range out {
 		h := rr.Header()
 		if h.Ttl > age {

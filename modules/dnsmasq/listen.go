@@ -18,7 +18,7 @@ var listeners = caddy.NewUsagePool()
 // sharedServer is one listen address served over UDP and TCP.
 type sharedServer struct {
 	h   *handler
-	udp *dns.Server
+	udp *udpServer
 	tcp *dns.Server
 }
 
@@ -26,7 +26,7 @@ type sharedServer struct {
 func (s *sharedServer) Destruct() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	err1 := s.udp.ShutdownContext(ctx)
+	err1 := s.udp.shutdown(ctx)
 	err2 := s.tcp.ShutdownContext(ctx)
 	if err1 != nil {
 		return err1
@@ -47,17 +47,20 @@ func listenShared(addr string) (*sharedServer, error) {
 			return nil, fmt.Errorf("listening on tcp/%s: %w", addr, err)
 		}
 		h := &handler{}
+		udp, err := newUDPServer(pc, h)
+		if err != nil {
+			pc.Close()
+			ln.Close()
+			return nil, fmt.Errorf("serving udp/%s: %w", addr, err)
+		}
 		s := &sharedServer{
 			h:   h,
-			udp: &dns.Server{PacketConn: pc, Handler: h, UDPSize: 65535},
+			udp: udp,
 			tcp: &dns.Server{Listener: ln, Handler: h, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
 		}
-		started := make(chan struct{}, 2)
-		s.udp.NotifyStartedFunc = func() { started <- struct{}{} }
+		started := make(chan struct{}, 1)
 		s.tcp.NotifyStartedFunc = func() { started <- struct{}{} }
-		go func() { _ = s.udp.ActivateAndServe() }()
 		go func() { _ = s.tcp.ActivateAndServe() }()
-		<-started
 		<-started
 		return s, nil
 	})

@@ -2,7 +2,10 @@ package dnsmasq
 
 import (
 	"errors"
+	"sync"
+	"sync/atomic"
 
+	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -12,6 +15,58 @@ type dnsMetrics struct {
 	cache            *prometheus.CounterVec
 	upstreamDuration *prometheus.HistogramVec
 	upstreamFailures *prometheus.CounterVec
+
+	// queryCounters caches the children of queries by (type label, rcode,
+	// source), so that a query costs no label hashing: a copy-on-write map
+	// read without a lock.
+	queryCounters atomic.Pointer[map[queryKey]prometheus.Counter]
+	queryMu       sync.Mutex
+	cacheHit      prometheus.Counter
+	cacheMiss     prometheus.Counter
+}
+
+// queryKey names one child of queries_total. Unknown query types share
+// one key (label "other"), so the map stays bounded.
+type queryKey struct {
+	qtype uint16
+	other bool
+	rcode uint16
+	src   string
+}
+
+// countQuery counts one answered query.
+func (d *dnsMetrics) countQuery(qtype uint16, rcode int, src string) {
+	k := queryKey{qtype: qtype, rcode: uint16(rcode), src: src}
+	if _, ok := dns.TypeToString[qtype]; !ok {
+		k.qtype, k.other = 0, true
+	}
+	if rcode < 0 || rcode > 0xFFFF {
+		d.queries.WithLabelValues(typeLabel(qtype), dns.RcodeToString[rcode], src).Inc()
+		return
+	}
+	if m := d.queryCounters.Load(); m != nil {
+		if c, ok := (*m)[k]; ok {
+			c.Inc()
+			return
+		}
+	}
+	d.queryMu.Lock()
+	defer d.queryMu.Unlock()
+	old := d.queryCounters.Load()
+	next := make(map[queryKey]prometheus.Counter, 1)
+	if old != nil {
+		if c, ok := (*old)[k]; ok {
+			c.Inc()
+			return
+		}
+		for kk, c := range *old {
+			next[kk] = c
+		}
+	}
+	c := d.queries.WithLabelValues(typeLabel(qtype), dns.RcodeToString[rcode], src)
+	next[k] = c
+	d.queryCounters.Store(&next)
+	c.Inc()
 }
 
 // metrics are created once per process and registered into each config's
@@ -34,6 +89,11 @@ var metrics = &dnsMetrics{
 		Namespace: "frontdesk", Subsystem: "dnsmasq", Name: "upstream_failures_total",
 		Help: "Upstream exchanges that failed (timeout, refused connection, bad reply), by server.",
 	}, []string{"upstream"}),
+}
+
+func init() {
+	metrics.cacheHit = metrics.cache.WithLabelValues("hit")
+	metrics.cacheMiss = metrics.cache.WithLabelValues("miss")
 }
 
 func registerMetrics(reg *prometheus.Registry) error {

@@ -51,11 +51,40 @@ func (r *Resolver) capTTL(v uint32) uint32 {
 }
 
 func addrRR(owner string, a netip.Addr, ttl uint32) dns.RR {
-	if a.Is4() {
-		return &dns.A{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: net.IP(a.AsSlice())}
-	}
-	return &dns.AAAA{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: net.IP(a.AsSlice())}
+	return ipRR(owner, a, net.IP(a.AsSlice()), ttl)
 }
+
+// ipRR is addrRR with the address already as a net.IP (ip is a.AsSlice()),
+// precomputed by the store: answers share it, nothing writes to it.
+func ipRR(owner string, a netip.Addr, ip net.IP, ttl uint32) dns.RR {
+	if a.Is4() {
+		return &dns.A{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: ip}
+	}
+	return &dns.AAAA{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: ip}
+}
+
+// oneRR is []dns.RR{ipRR(owner, a, ip, ttl)} in one allocation.
+func oneRR(owner string, a netip.Addr, ip net.IP, ttl uint32) []dns.RR {
+	if a.Is4() {
+		x := &struct {
+			rr  dns.A
+			out [1]dns.RR
+		}{rr: dns.A{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: ip}}
+		x.out[0] = &x.rr
+		return x.out[:]
+	}
+	x := &struct {
+		rr  dns.AAAA
+		out [1]dns.RR
+	}{rr: dns.AAAA{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: ip}}
+	x.out[0] = &x.rr
+	return x.out[:]
+}
+
+var (
+	ipv4Unspecified = net.IP(netip.IPv4Unspecified().AsSlice())
+	ipv6Unspecified = net.IP(netip.IPv6Unspecified().AsSlice())
+)
 
 func typeOf(a netip.Addr) uint16 {
 	if a.Is4() {
@@ -67,9 +96,9 @@ func typeOf(a netip.Addr) uint16 {
 // localData returns the local records of nd for qtype, owned by owner.
 func (r *Resolver) localData(nd *node, owner string, qtype uint16) []dns.RR {
 	var out []dns.RR
-	for _, h := range nd.addrs {
+	for i, h := range nd.addrs {
 		if qtype == dns.TypeANY || qtype == typeOf(h.Addr) {
-			out = append(out, addrRR(owner, h.Addr, r.ttl(h.TTL)))
+			out = append(out, ipRR(owner, h.Addr, nd.ips[i], r.ttl(h.TTL)))
 		}
 	}
 	for _, rr := range nd.rrs {
@@ -83,34 +112,63 @@ func (r *Resolver) localData(nd *node, owner string, qtype uint16) []dns.RR {
 	return out
 }
 
+// pending is a query that resolveLocal could not answer: it goes upstream.
+type pending struct {
+	req      *dns.Msg
+	name     string // lower case, no trailing dot
+	servers  []Upstream
+	hasOther bool
+	tcp      bool
+
+	client net.Addr // for answerForward
+	udp    bool
+}
+
 // Resolve answers req (one question); tcp says the client asked over TCP.
 // The context bounds forwarding.
 func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
+	a, p := r.resolveLocal(req, tcp)
+	if p != nil {
+		return r.forward(ctx, p)
+	}
+	return a
+}
+
+// resolveLocal answers req from the admin records, the local data, the
+// domain table and the cache; it returns a pending query when the answer
+// must be forwarded.
+func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 	q := req.Question[0]
-	name := strings.ToLower(strings.TrimSuffix(q.Name, "."))
+	lname := strings.ToLower(q.Name) // no allocation when already lower case
+	name := strings.TrimSuffix(lname, ".")
+	fqdn := lname // dns.Fqdn(name) without building it again
+	if len(lname) != len(name)+1 || dns.IsFqdn(name) {
+		fqdn = dns.Fqdn(name)
+	}
 	qtype := q.Qtype
 
 	// 0. Records added through the admin API.
-	if recs := liveRecords.lookup(dns.Fqdn(name), q.Name, qtype); len(recs) > 0 {
-		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}
+	if recs := liveRecords.lookup(fqdn, q.Name, qtype); len(recs) > 0 {
+		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
 	}
 
 	// 1. Local data: hosts, host-record, cname and the record options.
 	if a, ok := r.local(q.Name, name, qtype); ok {
-		return a
+		return a, nil
 	}
 
 	// dnsmasq answers MAILB itself with an authoritative NXDOMAIN (measured
 	// on 2.90).
 	if qtype == dns.TypeMAILB {
-		return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}
+		return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
 	}
 
 	// 2. The domain table: address=, local=, server=.
 	hasOther := false
 	var servers []Upstream
 	matched := false
-	for _, rs := range r.store.matches(name) {
+	var buf [8]*ruleSet
+	for _, rs := range r.store.matches(name, buf[:0]) {
 		var recs []dns.RR
 		want := qtype
 		if qtype == dns.TypeANY {
@@ -123,19 +181,23 @@ func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
 				}
 			}
 		}
-		for _, a := range rs.addrs {
+		if len(rs.addrs) == 1 && want == typeOf(rs.addrs[0]) && !rs.null {
+			// The common case, address=/domain/ip: one allocation.
+			return answer{rcode: dns.RcodeSuccess, aa: true, answer: oneRR(q.Name, rs.addrs[0], rs.ips[0], r.ttl(-1)), source: "local"}, nil
+		}
+		for i, a := range rs.addrs {
 			if want == typeOf(a) {
-				recs = append(recs, addrRR(q.Name, a, r.ttl(-1)))
+				recs = append(recs, ipRR(q.Name, a, rs.ips[i], r.ttl(-1)))
 			}
 		}
 		if rs.null && (qtype == dns.TypeA || qtype == dns.TypeANY) {
-			recs = append(recs, addrRR(q.Name, netip.IPv4Unspecified(), r.ttl(-1)))
+			recs = append(recs, ipRR(q.Name, netip.IPv4Unspecified(), ipv4Unspecified, r.ttl(-1)))
 		}
 		if rs.null && (qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
-			recs = append(recs, addrRR(q.Name, netip.IPv6Unspecified(), r.ttl(-1)))
+			recs = append(recs, ipRR(q.Name, netip.IPv6Unspecified(), ipv6Unspecified, r.ttl(-1)))
 		}
 		if len(recs) > 0 {
-			return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}
+			return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
 		}
 		if len(rs.addrs) > 0 || rs.null {
 			hasOther = true
@@ -144,9 +206,9 @@ func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
 			// Never forwarded: NXDOMAIN, or NODATA when the name has local
 			// data of another type (measured on 2.90).
 			if hasOther || r.store.names[name] != nil || len(r.store.ptr[name]) > 0 {
-				return answer{rcode: dns.RcodeSuccess, source: "local"}
+				return answer{rcode: dns.RcodeSuccess, source: "local"}, nil
 			}
-			return answer{rcode: dns.RcodeNameError, source: "local"}
+			return answer{rcode: dns.RcodeNameError, source: "local"}, nil
 		}
 		if len(rs.servers) > 0 {
 			servers, matched = rs.servers, true
@@ -161,39 +223,47 @@ func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
 		servers = r.defaults
 		// domain-needed: plain names are never forwarded for A/AAAA.
 		if r.cfg.DomainNeeded && !strings.Contains(name, ".") && (qtype == dns.TypeA || qtype == dns.TypeAAAA) {
-			return answer{rcode: dns.RcodeNameError, source: "local"}
+			return answer{rcode: dns.RcodeNameError, source: "local"}, nil
 		}
 		// bogus-priv: reverse lookups of private ranges stay local.
 		if r.cfg.BogusPriv && qtype == dns.TypePTR && privateReverse(name) {
-			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}
+			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
 		}
 	}
 
 	// 3. The cache.
 	if qtype != dns.TypeANY {
-		if rcode, ans, ns, ok := r.cache.get(dns.Fqdn(name), qtype, !r.cfg.NoRoundRobin); ok {
+		if rcode, ans, ns, ok := r.cache.get(fqdn, qtype, !r.cfg.NoRoundRobin); ok {
 			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache"}
 			echoCase(a.answer, q.Name)
 			echoCase(a.ns, q.Name)
 			r.capAll(a.answer)
 			r.capAll(a.ns)
-			return r.negToNodata(a, hasOther)
+			return r.negToNodata(a, hasOther), nil
 		}
 	}
 	if r.cfg.FilterWin2k && (qtype == dns.TypeSOA || qtype == dns.TypeSRV || qtype == dns.TypeANY && strings.Contains(name, "_")) {
 		// filterwin2k: NODATA with aa, never forwarded (measured on 2.90).
-		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
+		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}, nil
 	}
 	if qtype != dns.TypeA && qtype != dns.TypeAAAA && slices.Contains(r.cfg.FilterRR, qtype) {
 		// filter-rr of a type other than A/AAAA: NODATA, never forwarded
 		// (measured on 2.90).
-		return answer{rcode: dns.RcodeSuccess, source: "local"}
+		return answer{rcode: dns.RcodeSuccess, source: "local"}, nil
 	}
 	if len(servers) == 0 {
-		return answer{rcode: dns.RcodeRefused, source: "none"}
+		return answer{rcode: dns.RcodeRefused, source: "none"}, nil
 	}
 
-	// 4. Forward.
+	return answer{}, &pending{req: req, name: name, servers: servers, hasOther: hasOther, tcp: tcp}
+}
+
+// forward asks the upstream servers for a pending query; the context bounds
+// the exchange.
+func (r *Resolver) forward(ctx context.Context, p *pending) answer {
+	req, name, servers, hasOther, tcp := p.req, p.name, p.servers, p.hasOther, p.tcp
+	q := req.Question[0]
+	qtype := q.Qtype
 	fq := new(dns.Msg)
 	fq.Id = dns.Id()
 	fq.RecursionDesired = req.RecursionDesired

@@ -17,7 +17,7 @@ func TestMatchesOrder(t *testing.T) {
 	s := newStore(c, nil)
 	describe := func(name string) []string {
 		var out []string
-		for _, rs := range s.matches(name) {
+		for _, rs := range s.matches(name, nil) {
 			d := rs.domain
 			if rs.wildcard {
 				d = "*" + d

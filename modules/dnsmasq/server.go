@@ -46,31 +46,62 @@ func isUDP(w dns.ResponseWriter) bool {
 	return ok
 }
 
-// Answer builds the reply to req; udp selects the UDP size limit.
+// Answer builds the reply to req; udp selects the UDP size limit. It returns
+// nil when the query is dropped.
 func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool) *dns.Msg {
+	m, p := r.answerLocal(req, client, udp)
+	if p != nil {
+		m = r.answerForward(p)
+	}
+	return m
+}
+
+// answerLocal answers req without forwarding it. When the answer must come
+// from an upstream server it returns the pending query instead, for
+// answerForward (which may block for the upstream timeout).
+func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool) (*dns.Msg, *pending) {
 	st := r.stats
 	st.queries.Add(1)
-	m := new(dns.Msg)
 	if req.Opcode != dns.OpcodeQuery {
+		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeNotImplemented)
 		m.RecursionAvailable = true
-		return m
+		return m, nil
 	}
 	if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
 		st.malformed.Add(1)
+		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
 		m.RecursionAvailable = true
-		return m
+		return m, nil
 	}
 	if _, ok := dns.IsDomainName(req.Question[0].Name); !ok {
 		st.malformed.Add(1)
+		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
-		return m
+		return m, nil
 	}
+	a, p := r.resolveLocal(req, !udp)
+	if p != nil {
+		p.client, p.udp = client, udp
+		return nil, p
+	}
+	return r.reply(req, a, client, udp), nil
+}
+
+// answerForward forwards a pending query and builds the reply.
+func (r *Resolver) answerForward(p *pending) *dns.Msg {
 	ctx, cancel := context.WithTimeout(context.Background(), r.fwd.timeout*time.Duration(max(1, len(r.defaults)))+time.Second)
 	defer cancel()
-	a := r.Resolve(ctx, req, !udp)
-	switch a.source {
+	a := r.forward(ctx, p)
+	return r.reply(p.req, a, p.client, p.udp)
+}
+
+// reply turns the answer to req into the reply message and counts it.
+func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns.Msg {
+	st := r.stats
+	src := a.source
+	switch src {
 	case "drop":
 		return nil
 	case "local":
@@ -80,8 +111,19 @@ func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool) *dns.Msg {
 	case "none":
 	default:
 		st.forwarded.Add(1)
+		src = "upstream"
 	}
-	m.SetReply(req)
+	m := new(dns.Msg)
+	// m.SetReply(req), sharing the question (len 1, never changed) rather
+	// than copying it.
+	m.Id = req.Id
+	m.Response = true
+	m.Opcode = req.Opcode
+	if m.Opcode == dns.OpcodeQuery {
+		m.RecursionDesired = req.RecursionDesired
+		m.CheckingDisabled = req.CheckingDisabled
+	}
+	m.Question = req.Question[:1:1]
 	m.Rcode = a.rcode
 	m.Authoritative = a.aa
 	m.RecursionAvailable = true
@@ -96,14 +138,14 @@ func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool) *dns.Msg {
 		m.Truncate(size)
 	}
 	m.Truncated = m.Truncated || a.tc
-	src := a.source
-	if src != "local" && src != "cache" && src != "none" {
-		src = "upstream"
-	}
-	metrics.queries.WithLabelValues(typeLabel(req.Question[0].Qtype), dns.RcodeToString[m.Rcode], src).Inc()
+	metrics.countQuery(req.Question[0].Qtype, m.Rcode, src)
 	if r.cfg.LogQueries {
+		c := "-"
+		if client != nil {
+			c = client.String()
+		}
 		r.log.Info("query",
-			zap.String("client", client.String()),
+			zap.String("client", c),
 			zap.String("name", req.Question[0].Name),
 			zap.String("type", dns.TypeToString[req.Question[0].Qtype]),
 			zap.String("rcode", dns.RcodeToString[m.Rcode]),

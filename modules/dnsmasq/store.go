@@ -1,7 +1,9 @@
 package dnsmasq
 
 import (
+	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,6 +14,7 @@ import (
 // records.
 type node struct {
 	addrs []hostEntry
+	ips   []net.IP // addrs[i].Addr as a net.IP, shared by the answers
 	cname *cnameRec
 	rrs   []dns.RR
 }
@@ -25,7 +28,16 @@ type ruleSet struct {
 	local    bool
 	nx       bool
 	addrs    []netip.Addr
+	ips      []net.IP // addrs[i] as a net.IP, shared by the answers
 	null     bool
+}
+
+func ipsOf(addrs []netip.Addr) []net.IP {
+	out := make([]net.IP, len(addrs))
+	for i, a := range addrs {
+		out[i] = net.IP(a.AsSlice())
+	}
+	return out
 }
 
 // Store is the immutable answer data of one configuration: local records
@@ -117,15 +129,28 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		rs.addrs = append(rs.addrs, r.Addrs...)
 	}
 	sort.SliceStable(s.wild, func(i, j int) bool { return len(s.wild[i].domain) > len(s.wild[j].domain) })
+	for _, nd := range s.names {
+		nd.ips = make([]net.IP, len(nd.addrs))
+		for i, h := range nd.addrs {
+			nd.ips[i] = net.IP(h.Addr.AsSlice())
+		}
+	}
+	for _, rs := range s.exact {
+		rs.ips = ipsOf(rs.addrs)
+	}
+	for _, rs := range s.wild {
+		rs.ips = ipsOf(rs.addrs)
+	}
 	return s
 }
 
 // matches returns the rule sets that apply to name (lower case, no trailing
 // dot), most specific first: longer domains first and, for the same length,
 // the label-matched form before the *wildcard form; then // for names
-// without dots, then /#/.
-func (s *Store) matches(name string) []*ruleSet {
-	var out []*ruleSet
+// without dots, then /#/. They are appended to out (which may have room for
+// them, so that a query allocates nothing).
+func (s *Store) matches(name string, out []*ruleSet) []*ruleSet {
+	out = out[:0]
 	suffix := name
 	for suffix != "" {
 		if rs := s.exact[suffix]; rs != nil {
@@ -143,12 +168,17 @@ func (s *Store) matches(name string) []*ruleSet {
 		}
 	}
 	if len(s.wild) > 0 {
-		sort.SliceStable(out, func(i, j int) bool {
-			li, lj := len(out[i].domain), len(out[j].domain)
-			if li != lj {
-				return li > lj
+		slices.SortStableFunc(out, func(a, b *ruleSet) int {
+			if la, lb := len(a.domain), len(b.domain); la != lb {
+				return lb - la
 			}
-			return !out[i].wildcard && out[j].wildcard
+			switch {
+			case !a.wildcard && b.wildcard:
+				return -1
+			case a.wildcard && !b.wildcard:
+				return 1
+			}
+			return 0
 		})
 	}
 	if !strings.Contains(name, ".") {
