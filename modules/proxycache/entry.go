@@ -2,7 +2,9 @@ package proxycache
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,6 +43,75 @@ type Entry struct {
 	SWR, SIE       time.Duration // stale-while-revalidate, stale-if-error; -1 when absent
 
 	size int64
+
+	// Derived on first use, for the hit path (never stored; an entry is not
+	// modified once served or stored).
+	tmpl    atomic.Pointer[hitTemplate]
+	strsNow atomic.Pointer[hitStrings]
+}
+
+// hitTemplate is the stored header laid out for copying into a response:
+// every field's values in one slice, so that a hit copies them with one
+// allocation, and the body's Content-Length.
+type hitTemplate struct {
+	fields        []hitField
+	vals          []string
+	contentLength string
+}
+
+type hitField struct {
+	name   string
+	lo, hi int // vals[lo:hi]
+	isNil  bool
+}
+
+// template returns e's hit template, building it on first use.
+func (e *Entry) template() *hitTemplate {
+	if t := e.tmpl.Load(); t != nil {
+		return t
+	}
+	n := 0
+	for _, vv := range e.Header {
+		n += len(vv)
+	}
+	t := &hitTemplate{fields: make([]hitField, 0, len(e.Header)), vals: make([]string, 0, n),
+		contentLength: strconv.Itoa(len(e.Body))}
+	for k, vv := range e.Header {
+		lo := len(t.vals)
+		t.vals = append(t.vals, vv...)
+		t.fields = append(t.fields, hitField{name: k, lo: lo, hi: len(t.vals), isNil: len(vv) == 0})
+	}
+	e.tmpl.Store(t)
+	return t
+}
+
+// hitStrings are the Age and Cache-Status values of a hit, rendered for
+// one (age, ttl) pair in whole seconds: hits within the same second reuse
+// them.
+type hitStrings struct {
+	ageSec, ttlSec int64
+	age            string // Age
+	status         string // our Cache-Status member: "Frontdesk; hit; ttl=N"
+}
+
+// hitCacheStatusPrefix starts our Cache-Status member on a hit.
+const hitCacheStatusPrefix = cacheStatusName + "; hit; ttl="
+
+// hitStrings returns the rendered Age and hit Cache-Status for the given
+// whole seconds.
+func (e *Entry) hitStrings(ageSec, ttlSec int64) *hitStrings {
+	if s := e.strsNow.Load(); s != nil && s.ageSec == ageSec && s.ttlSec == ttlSec {
+		return s
+	}
+	var buf [64]byte
+	b := strconv.AppendInt(buf[:0], ageSec, 10)
+	n := len(b)
+	b = append(b, hitCacheStatusPrefix...)
+	b = strconv.AppendInt(b, ttlSec, 10)
+	all := string(b)
+	s := &hitStrings{ageSec: ageSec, ttlSec: ttlSec, age: all[:n], status: all[n:]}
+	e.strsNow.Store(s)
+	return s
 }
 
 // age is RFC 9111's current_age at now.

@@ -136,6 +136,11 @@ func (m *MemoryStorage) zoneID() string { return "memory/" + m.Zone }
 // Get implements Storage.
 func (m *MemoryStorage) Get(key string) ([]*Entry, error) { return m.store.get(key, time.Now()), nil }
 
+// getAt is Get for a key built in a byte buffer, at a time the caller
+// already read: the hit path neither allocates the key nor reads the clock
+// again.
+func (m *MemoryStorage) getAt(key []byte, now time.Time) []*Entry { return m.store.getBytes(key, now) }
+
 // Put implements Storage.
 func (m *MemoryStorage) Put(e *Entry) error { return m.store.put(e, time.Now()) }
 
@@ -229,6 +234,27 @@ func (s *memStore) get(key string, now time.Time) []*Entry {
 	b.lastUse = now
 	s.ll.MoveToFront(el)
 	return b.variants
+}
+
+// getBytes is get for a key held in a byte slice.
+func (s *memStore) getBytes(key []byte, now time.Time) []*Entry {
+	s.mu.Lock()
+	el, ok := s.items[string(key)] // no allocation: a map index with a converted key
+	if !ok {
+		s.mu.Unlock()
+		return nil
+	}
+	b := el.Value.(*memBucket)
+	if now.Sub(b.lastUse) > s.inactive {
+		s.removeLocked(el)
+		s.mu.Unlock()
+		return nil
+	}
+	b.lastUse = now
+	s.ll.MoveToFront(el)
+	variants := b.variants
+	s.mu.Unlock()
+	return variants
 }
 
 func (s *memStore) put(e *Entry, now time.Time) error {

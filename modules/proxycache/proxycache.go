@@ -120,6 +120,8 @@ type Handler struct {
 	XCacheStatus *bool `json:"x_cache_status,omitempty"`
 
 	storage         Storage
+	mem             *MemoryStorage // storage, when it is a memory one
+	keyParts        []keyPart      // Key compiled, or nil for the replacer
 	zone            string
 	valid           map[int]time.Duration
 	validAny        time.Duration
@@ -178,6 +180,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("storage module %T is not a proxy_cache storage", mod)
 	}
 	h.storage = st
+	h.mem, _ = mod.(*MemoryStorage)
 	if z, ok := mod.(interface{ zoneID() string }); ok {
 		h.zone = z.zoneID()
 	} else {
@@ -289,6 +292,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if h.Key != "" && strings.TrimSpace(h.Key) == "" {
 		return fmt.Errorf("key must not be blank")
+	}
+	h.keyParts = nil
+	if h.Key != "" {
+		if parts, ok := compileKey(h.Key); ok {
+			h.keyParts = parts
+		}
 	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 )
@@ -35,8 +34,15 @@ type call struct {
 	notStored    string
 }
 
+// keyBufSize is the stack buffer a request's cache key is built in.
+const keyBufSize = 256
+
 // ServeHTTP answers from storage when it can and otherwise fetches from the
 // next handler, storing the response while it streams to the client.
+//
+// A fresh hit is answered without building a call: the key is built on the
+// stack, the clock is read once, and the stored entry's precomputed header
+// layout is copied into the response's own header map.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if !h.methods[r.Method] {
 		if !safeMethod(r.Method) {
@@ -44,45 +50,72 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 		return next.ServeHTTP(w, r)
 	}
-	if r.Header.Get("Upgrade") != "" {
+	if field(r.Header, "Upgrade") != "" {
 		return next.ServeHTTP(w, r)
 	}
-	c := &call{h: h, w: w, r: r, next: next, key: h.cacheKey(r), url: requestURL(r),
-		reqCC: parseCacheControl(r.Header.Values("Cache-Control")), storeOK: true}
+	var kb [keyBufSize]byte
+	kbytes, kstr, isStr := h.buildKey(r, kb[:0])
+	reqCC := parseCacheControl(r.Header["Cache-Control"])
 
 	if m, err := h.bypass.AnyMatchWithError(r); err != nil {
 		return err
 	} else if m && len(h.bypass) > 0 {
+		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
 		c.out = outcome{label: labelBypass, fwd: "bypass"}
-		c.storeOK = h.mayStore(c)
+		c.storeOK = h.mayStore(r, reqCC)
 		return c.fetch()
 	}
-	c.storeOK = h.mayStore(c)
-	if r.Header.Get("Range") != "" {
+	storeOK := h.mayStore(r, reqCC)
+	if field(r.Header, "Range") != "" {
 		// Ranges are answered from a stored entry as the whole response
 		// (allowed by RFC 9110 §14.2); on a miss they go through unstored.
-		c.storeOK = false
+		storeOK = false
 	}
 
-	variants, err := h.storage.Get(c.key)
+	now := time.Now()
+	var variants []*Entry
+	var err error
+	if h.mem != nil && !isStr {
+		variants = h.mem.getAt(kbytes, now)
+	} else {
+		variants, err = h.storage.Get(keyString(kbytes, kstr, isStr))
+	}
 	if err != nil {
 		// Never an error for the client: the origin answers, uncached.
 		h.warnStorage("storage unavailable; passing requests through uncached", err)
+		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
 		c.storeOK = false
 		c.out = outcome{label: labelMiss, fwd: "miss", detail: "storage-unavailable"}
 		return c.fetch()
 	}
 	e, varyMiss := pickVariant(variants, r)
-	authz := r.Header.Get("Authorization") != ""
+	authz := field(r.Header, "Authorization") != ""
 	if e != nil && authz && !e.AuthOK {
 		// RFC 9111 §3.5: a stored response answers an authenticated request
 		// only if it says it may.
+		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
+		c.storeOK = storeOK
 		c.out = outcome{label: labelBypass, fwd: "request", detail: "authorization"}
 		return c.fetch()
 	}
 	if e != nil {
-		return c.withEntry(e)
+		if len(reqCC) == 0 && !e.NoCache {
+			// withEntry's first case, without the call: no request
+			// directives, no forced validation, and fresh.
+			if ttl := e.ttl(now); ttl > 0 {
+				k := ""
+				if h.CacheStatusKey {
+					k = keyString(kbytes, kstr, isStr)
+				}
+				return h.serveEntry(w, r, e, outcome{label: labelHit, hit: true, ttl: ttl, hasTTL: true}, false, now, k)
+			}
+		}
+		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
+		c.storeOK = storeOK
+		return c.withEntry(e, now)
 	}
+	c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
+	c.storeOK = storeOK
 	if c.reqCC.has("only-if-cached") {
 		c.out = outcome{label: labelMiss, fwd: "miss", detail: "only-if-cached"}
 		h.writeStatus(w.Header(), c.out, c.key)
@@ -96,13 +129,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return c.miss()
 }
 
+// newCall starts the trip of a request that is not a plain fresh hit.
+func (h *Handler) newCall(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, key string, reqCC directives) *call {
+	return &call{h: h, w: w, r: r, next: next, key: key, url: requestURL(r), reqCC: reqCC, storeOK: true}
+}
+
+// field is the first value of a request or response field given by its
+// canonical name, as Header.Get (without canonicalizing the name again).
+func field(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // mayStore applies the request-side conditions for storing.
-func (h *Handler) mayStore(c *call) bool {
-	if c.reqCC.has("no-store") {
+func (h *Handler) mayStore(r *http.Request, reqCC directives) bool {
+	if reqCC.has("no-store") {
 		return false
 	}
 	if len(h.noCache) > 0 {
-		if m, _ := h.noCache.AnyMatchWithError(c.r); m {
+		if m, _ := h.noCache.AnyMatchWithError(r); m {
 			return false
 		}
 	}
@@ -110,9 +157,8 @@ func (h *Handler) mayStore(c *call) bool {
 }
 
 // withEntry handles a request for which a stored variant exists.
-func (c *call) withEntry(e *Entry) error {
+func (c *call) withEntry(e *Entry, now time.Time) error {
 	h := c.h
-	now := time.Now()
 	ttl := e.ttl(now)
 	age := e.age(now)
 
@@ -371,42 +417,69 @@ func (c *call) startBackground(e *Entry, release func()) {
 // serve writes a stored entry to the client. validated says the entry was
 // just confirmed by the origin (so no-cache="field" fields may be sent).
 func (c *call) serve(e *Entry, o outcome, validated bool) error {
-	now := time.Now()
-	hdr := c.w.Header()
-	for k, v := range e.Header {
-		hdr[k] = append([]string(nil), v...)
+	return c.h.serveEntry(c.w, c.r, e, o, validated, time.Now(), c.key)
+}
+
+// hitSlots are the fields serveEntry may add besides the stored ones: Age,
+// X-Cache-Status, Cache-Status and Content-Length.
+const hitSlots = 4
+
+// serveEntry writes the stored entry e to w as the answer to r, at now.
+// The stored fields are written into w's own header map (replacing what it
+// had for them, keeping the rest), with one allocation for all their values:
+// the stored slices are never handed out, so nothing a later handler does
+// to the response header reaches the entry.
+func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, o outcome, validated bool, now time.Time, key string) error {
+	hdr := w.Header()
+	t := e.template()
+	vals := make([]string, len(t.vals)+hitSlots)
+	copy(vals, t.vals)
+	for _, f := range t.fields {
+		if f.isNil {
+			hdr[f.name] = nil
+			continue
+		}
+		hdr[f.name] = vals[f.lo:f.hi:f.hi]
 	}
+	slots := vals[len(t.vals):]
 	if !validated {
 		for _, f := range e.NoCacheFields {
 			delete(hdr, f)
 		}
 	}
+	age := e.age(now)
+	ttl := e.Lifetime - age // e.ttl(now)
+	strs := e.hitStrings(int64(age/time.Second), int64(ttl/time.Second))
 	if !validated || o.hit {
-		hdr.Set("Age", strconv.FormatInt(int64(e.age(now)/time.Second), 10))
+		setField(hdr, "Age", strs.age, &slots)
 	}
 	if o.hasTTL || validated {
-		o.ttl, o.hasTTL = e.ttl(now), true
+		o.ttl, o.hasTTL = ttl, true
 	}
-	c.h.writeStatus(hdr, o, c.key)
+	member := ""
+	if h.plainHitMember(o, key) {
+		member = strs.status
+	}
+	h.writeStatusWith(hdr, o, key, member, &slots)
 
-	if e.Status == http.StatusOK && notModifiedFor(c.r, e.Header) {
+	if e.Status == http.StatusOK && notModifiedFor(r, e.Header) {
 		strip304(hdr)
-		c.w.WriteHeader(http.StatusNotModified)
+		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))
 	if !bodyAllowed(e.Status) {
-		hdr.Del("Content-Length")
-	}
-	c.w.WriteHeader(e.Status)
-	if c.r.Method == http.MethodHead || !bodyAllowed(e.Status) {
+		delete(hdr, "Content-Length")
+		w.WriteHeader(e.Status)
 		return nil
 	}
-	_, err := c.w.Write(e.Body)
-	if err != nil {
-		// The client went away; nothing to report upstream.
+	setField(hdr, "Content-Length", t.contentLength, &slots)
+	w.WriteHeader(e.Status)
+	if r.Method == http.MethodHead {
 		return nil
 	}
+	// One write of the stored body. An error means the client went away;
+	// nothing to report upstream.
+	_, _ = w.Write(e.Body)
 	return nil
 }
 
@@ -534,23 +607,12 @@ func pickVariant(variants []*Entry, r *http.Request) (*Entry, bool) {
 
 // cacheKey computes the key for r, keying HEAD as GET.
 func (h *Handler) cacheKey(r *http.Request) string {
-	method := r.Method
-	if method == http.MethodHead {
-		method = http.MethodGet
+	var kb [keyBufSize]byte
+	b, s, isStr := h.buildKey(r, kb[:0])
+	if isStr {
+		return s
 	}
-	if h.Key == "" {
-		return method + scheme(r) + hostname(r) + r.RequestURI
-	}
-	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	if !ok {
-		return method + scheme(r) + hostname(r) + r.RequestURI
-	}
-	if method != r.Method {
-		orig := r.Method
-		r.Method = method
-		defer func() { r.Method = orig }()
-	}
-	return repl.ReplaceAll(h.Key, "")
+	return string(b)
 }
 
 // requestURL is the request's scheme://host/request-URI, used to find a
@@ -564,15 +626,6 @@ func scheme(r *http.Request) string {
 		return "https"
 	}
 	return "http"
-}
-
-// hostname is nginx's $host: the lower-cased Host without its port.
-func hostname(r *http.Request) string {
-	h := r.Host
-	if hh, _, err := net.SplitHostPort(h); err == nil {
-		h = hh
-	}
-	return strings.ToLower(h)
 }
 
 // safeMethod reports whether m is safe (RFC 9110 §9.2.1).
@@ -590,8 +643,8 @@ func notModifiedFor(r *http.Request, hdr http.Header) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 {
-		etag := hdr.Get("Etag")
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+		etag := field(hdr, "Etag")
 		if etag == "" {
 			return false
 		}
@@ -605,7 +658,7 @@ func notModifiedFor(r *http.Request, hdr http.Header) bool {
 		}
 		return false
 	}
-	ims, ok := parseHTTPDate(r.Header.Get("If-Modified-Since"))
+	ims, ok := parseHTTPDate(field(r.Header, "If-Modified-Since"))
 	if !ok {
 		return false
 	}

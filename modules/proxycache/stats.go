@@ -12,12 +12,41 @@ import (
 // zoneStats counts what the cache did, per zone, for the life of the
 // process (across config reloads).
 type zoneStats struct {
-	byLabel sync.Map // X-Cache-Status label -> *atomic.Int64
+	byIndex [len(statusLabelArray)]atomic.Int64 // the statusLabels, without a lookup
+	byLabel sync.Map                            // any other label -> *atomic.Int64
 	stored  atomic.Int64
+}
+
+// statusLabelArray are the X-Cache-Status values, in labelIndex order.
+var statusLabelArray = [...]string{labelHit, labelMiss, labelExpired, labelStale, labelUpdating, labelRevalidated, labelBypass}
+
+// labelIndex is label's index in statusLabelArray, or -1.
+func labelIndex(label string) int {
+	switch label {
+	case labelHit:
+		return 0
+	case labelMiss:
+		return 1
+	case labelExpired:
+		return 2
+	case labelStale:
+		return 3
+	case labelUpdating:
+		return 4
+	case labelRevalidated:
+		return 5
+	case labelBypass:
+		return 6
+	}
+	return -1
 }
 
 func (z *zoneStats) count(label string) {
 	if label == "" {
+		return
+	}
+	if i := labelIndex(label); i >= 0 {
+		z.byIndex[i].Add(1)
 		return
 	}
 	v, ok := z.byLabel.Load(label)
@@ -28,6 +57,9 @@ func (z *zoneStats) count(label string) {
 }
 
 func (z *zoneStats) get(label string) int64 {
+	if i := labelIndex(label); i >= 0 {
+		return z.byIndex[i].Load()
+	}
 	if v, ok := z.byLabel.Load(label); ok {
 		return v.(*atomic.Int64).Load()
 	}
@@ -103,7 +135,7 @@ type sizer interface {
 }
 
 // statusLabels are the X-Cache-Status values counted.
-var statusLabels = []string{labelHit, labelMiss, labelExpired, labelStale, labelUpdating, labelRevalidated, labelBypass}
+var statusLabels = statusLabelArray[:]
 
 // collector exports the zones' counts to Prometheus at scrape time.
 type collector struct{}

@@ -36,16 +36,38 @@ type outcome struct {
 
 // writeStatus adds Cache-Status and X-Cache-Status to hdr as configured.
 func (h *Handler) writeStatus(hdr http.Header, o outcome, key string) {
+	h.writeStatusWith(hdr, o, key, "", nil)
+}
+
+// writeStatusWith is writeStatus with our Cache-Status member already
+// rendered (member, when not empty) and spare slots for the new fields'
+// value slices (so that setting them does not allocate).
+func (h *Handler) writeStatusWith(hdr http.Header, o outcome, key, member string, slots *[]string) {
 	if h.stats != nil {
 		h.stats.count(o.label)
 	}
 	if h.xCacheStatus && o.label != "" {
-		hdr.Set("X-Cache-Status", o.label)
+		setField(hdr, "X-Cache-Status", o.label, slots)
 	}
 	if !h.cacheStatus {
 		return
 	}
+	if member == "" {
+		member = h.cacheStatusMember(o, key)
+	}
+	// RFC 9211: each cache appends its member; the one nearest the client
+	// comes last.
+	if prev := hdr["Cache-Status"]; len(prev) > 0 {
+		hdr["Cache-Status"] = []string{strings.Join(prev, ", ") + ", " + member}
+		return
+	}
+	setField(hdr, "Cache-Status", member, slots)
+}
+
+// cacheStatusMember renders our Cache-Status member for o.
+func (h *Handler) cacheStatusMember(o outcome, key string) string {
 	var b strings.Builder
+	b.Grow(64)
 	b.WriteString(cacheStatusName)
 	if o.hit {
 		b.WriteString("; hit")
@@ -75,11 +97,24 @@ func (h *Handler) writeStatus(hdr http.Header, o outcome, key string) {
 		b.WriteString("; detail=")
 		b.WriteString(o.detail)
 	}
-	// RFC 9211: each cache appends its member; the one nearest the client
-	// comes last.
-	if prev := hdr.Values("Cache-Status"); len(prev) > 0 {
-		hdr.Set("Cache-Status", strings.Join(prev, ", ")+", "+b.String())
+	return b.String()
+}
+
+// plainHitMember reports whether o's Cache-Status member is exactly
+// hitCacheStatusPrefix and the ttl (what hitStrings renders).
+func (h *Handler) plainHitMember(o outcome, key string) bool {
+	return o.hit && o.hasTTL && !o.stored && !o.collapsed && o.detail == "" && !(h.CacheStatusKey && key != "")
+}
+
+// setField sets hdr[name] (a canonical name) to the single value v, using a
+// spare slot when there is one, as hdr.Set would.
+func setField(hdr http.Header, name, v string, slots *[]string) {
+	if slots != nil && len(*slots) > 0 {
+		s := (*slots)[:1:1]
+		*slots = (*slots)[1:]
+		s[0] = v
+		hdr[name] = s
 		return
 	}
-	hdr.Set("Cache-Status", b.String())
+	hdr[name] = []string{v}
 }
