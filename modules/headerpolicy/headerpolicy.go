@@ -246,7 +246,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	if len(h.hide) > 0 || requestID != "" {
 		w = &responseFilter{
-			ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+			ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 			hide:                  h.hide,
 			idField:               h.RequestID,
 			id:                    requestID,

@@ -10,7 +10,7 @@ import (
 // responseFilter removes hidden headers from the response and stamps the
 // request ID on it, just before the header is written.
 type responseFilter struct {
-	*caddyhttp.ResponseWriterWrapper
+	caddyhttp.ResponseWriterWrapper // by value: one allocation per response, not two
 	hide        []string
 	idField, id string
 	wroteHeader bool
