@@ -97,25 +97,31 @@ func TestValidateRejectsBadHeaderPolicy(t *testing.T) {
 		{"bad switch", "\theader_policy {\n\t\treal_ip yes\n\t}\n", 3, `real_ip: want on or off, got "yes"`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "bad.Caddyfile")
-			body := "http://myapp.local:8000 {\n" + c.block + "\treverse_proxy 127.0.0.1:8080\n}\n"
-			if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			for _, sub := range []string{"adapt", "validate"} {
-				out, err := exec.Command(frontdeskBin, sub, "--config", path).CombinedOutput()
-				if err == nil {
-					t.Errorf("%s accepted the bad Caddyfile:\n%s", sub, out)
-					continue
-				}
-				msg := logMessages(out)
-				where := path + ":" + strconv.Itoa(c.line)
-				if !strings.Contains(msg, c.want) || !strings.Contains(msg, where) || !strings.Contains(msg, "header_policy") {
-					t.Errorf("%s error should name %q, %q and header_policy:\n%s", sub, where, c.want, msg)
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { assertSiteRejected(t, "header_policy", c.block, c.line, c.want) })
+	}
+}
+
+// assertSiteRejected writes a site with block (lines of directives, before
+// a reverse_proxy) and checks that adapt and validate both fail with an
+// error naming the directive, the file and line, and want.
+func assertSiteRejected(t *testing.T, directive, block string, line int, want string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bad.Caddyfile")
+	body := "http://myapp.local:8000 {\n" + block + "\treverse_proxy 127.0.0.1:8080\n}\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"adapt", "validate"} {
+		out, err := exec.Command(frontdeskBin, sub, "--config", path).CombinedOutput()
+		if err == nil {
+			t.Errorf("%s accepted the bad Caddyfile:\n%s", sub, out)
+			continue
+		}
+		msg := logMessages(out)
+		where := path + ":" + strconv.Itoa(line)
+		if !strings.Contains(msg, want) || !strings.Contains(msg, where) || !strings.Contains(msg, directive) {
+			t.Errorf("%s error should name %q, %q and %s:\n%s", sub, where, want, directive, msg)
+		}
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -342,24 +340,6 @@ func TestValidateRejectsBadProxyCache(t *testing.T) {
 		{"bad redis port", "\tproxy_cache {\n\t\tstorage redis redis://127.0.0.1:port\n\t}\n", 3, `bad URL "redis://127.0.0.1:port"`},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "bad.Caddyfile")
-			body := "http://myapp.local:8000 {\n" + c.block + "\treverse_proxy 127.0.0.1:8080\n}\n"
-			if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			for _, sub := range []string{"adapt", "validate"} {
-				out, err := exec.Command(frontdeskBin, sub, "--config", path).CombinedOutput()
-				if err == nil {
-					t.Errorf("%s accepted the bad Caddyfile:\n%s", sub, out)
-					continue
-				}
-				msg := logMessages(out)
-				where := path + ":" + strconv.Itoa(c.line)
-				if !strings.Contains(msg, c.want) || !strings.Contains(msg, where) || !strings.Contains(msg, "proxy_cache") {
-					t.Errorf("%s error should name %q, %q and proxy_cache:\n%s", sub, where, c.want, msg)
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { assertSiteRejected(t, "proxy_cache", c.block, c.line, c.want) })
 	}
 }
