@@ -22,6 +22,7 @@ type dnsQuery struct {
 	tcp   bool   // over TCP instead of UDP
 	edns  uint16 // EDNS0 buffer size, 0 = no OPT record
 	sleep time.Duration
+	chaos bool // class CHAOS instead of IN
 }
 
 func (q dnsQuery) String() string {
@@ -31,6 +32,9 @@ func (q dnsQuery) String() string {
 	}
 	if q.edns > 0 {
 		s += fmt.Sprintf(" edns%d", q.edns)
+	}
+	if q.chaos {
+		s += " ch"
 	}
 	return s
 }
@@ -50,6 +54,8 @@ func qs(spec ...string) []dnsQuery {
 			switch {
 			case opt == "tcp":
 				q.tcp = true
+			case opt == "ch":
+				q.chaos = true
 			case strings.HasPrefix(opt, "edns"):
 				n, _ := strconv.Atoi(opt[4:])
 				q.edns = uint16(n)
@@ -68,6 +74,9 @@ func qs(spec ...string) []dnsQuery {
 func exchange(addr string, q dnsQuery) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(q.name, q.qtype)
+	if q.chaos {
+		m.Question[0].Qclass = dns.ClassCHAOS
+	}
 	m.RecursionDesired = true
 	if q.edns > 0 {
 		m.SetEdns0(q.edns, false)

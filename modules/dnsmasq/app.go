@@ -136,14 +136,20 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	cache, st := sharedState()
 	cache.SetSize(cfg.CacheSize)
+	var debug *zap.Logger
+	if cfg.LogDebug {
+		debug = a.log // entries show when Caddy's log level is DEBUG
+	}
 	a.resolver = &Resolver{
 		cfg:   cfg,
 		store: newStore(cfg, hosts),
 		cache: cache,
 		fwd: &forwarder{timeout: timeout, strict: cfg.StrictOrder, all: cfg.AllServers, maxUDPSize: uint16(cfg.EDNSPacketMax),
-			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort},
+			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort,
+			ignore: cfg.IgnoreAddrs, debug: debug},
 		defaults: defaults,
 		log:      a.log,
+		debug:    debug,
 		stats:    st,
 	}
 	listen, err := cfg.listenAddresses()

@@ -100,8 +100,16 @@ func (c *Cache) put(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32) {
 // rotate, an answer made only of A or AAAA records of one name comes in a
 // different order each time (dnsmasq's round robin).
 func (c *Cache) get(name string, qtype uint16, rotate bool) (rcode int, answer, ns []dns.RR, ok bool) {
+	rcode, answer, ns, _, ok = c.lookup(name, qtype, rotate, -1)
+	return
+}
+
+// lookup is get that, with stale >= 0 (use-stale-cache), also returns a
+// positive answer that expired at most stale ago (any time ago when stale is
+// 0), with TTLs 0 and isStale set.
+func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Duration) (rcode int, answer, ns []dns.RR, isStale, ok bool) {
 	if c == nil {
-		return 0, nil, nil, false
+		return 0, nil, nil, false, false
 	}
 	name = strings.ToLower(name)
 	c.mu.Lock()
@@ -114,9 +122,13 @@ func (c *Cache) get(name string, qtype uint16, rotate bool) (rcode int, answer, 
 		}
 		e := el.Value.(*cacheEntry)
 		if !now.Before(e.expires) {
-			c.ll.Remove(el)
-			delete(c.items, k)
-			continue
+			if stale >= 0 && e.rcode == dns.RcodeSuccess && len(e.answer) > 0 && (stale == 0 || now.Sub(e.expires) <= stale) {
+				isStale = true
+			} else {
+				c.ll.Remove(el)
+				delete(c.items, k)
+				continue
+			}
 		}
 		c.ll.MoveToFront(el)
 		if rotate && rotatable(e.answer) {
@@ -125,11 +137,11 @@ func (c *Cache) get(name string, qtype uint16, rotate bool) (rcode int, answer, 
 		c.hits++
 		metrics.cacheHit.Inc()
 		age := uint32(now.Sub(e.stored) / time.Second)
-		return e.rcode, aged(e.answer, age), aged(e.ns, age), true
+		return e.rcode, aged(e.answer, age), aged(e.ns, age), isStale, true
 	}
 	c.misses++
 	metrics.cacheMiss.Inc()
-	return 0, nil, nil, false
+	return 0, nil, nil, false, false
 }
 
 func copyRRs(rrs []dns.RR) []dns.RR {

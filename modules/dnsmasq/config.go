@@ -82,11 +82,18 @@ type Config struct {
 	FilterRR       []uint16 // filter-A, filter-AAAA, filter-rr: types removed from forwarded answers
 	FilterANY      bool     // filter-rr=ANY
 	NoRoundRobin   bool
-	ForwardMax     int         // dns-forward-max: concurrent forwarded queries (default 150)
-	Aliases        []aliasRule // alias=: IPv4 rewriting of forwarded answers
-	FilterWin2k    bool        // filterwin2k
-	MinPort        int         // min-port: lowest source port of forwarded queries (0 = the system's choice)
-	MaxPort        int         // max-port: highest source port of forwarded queries
+	ForwardMax     int            // dns-forward-max: concurrent forwarded queries (default 150)
+	Aliases        []aliasRule    // alias=: IPv4 rewriting of forwarded answers
+	FilterWin2k    bool           // filterwin2k
+	MinPort        int            // min-port: lowest source port of forwarded queries (0 = the system's choice)
+	MaxPort        int            // max-port: highest source port of forwarded queries
+	Synth          []synthDomain  // synth-domain=
+	IgnoreAddrs    []netip.Prefix // ignore-address=
+	NoIdent        bool           // no-ident: no CHAOS answers
+	LogDebug       bool           // log-debug: zap debug entries for forwarding and answers
+	MaxTCP         int            // max-tcp-connections (0 = no limit)
+	UseStale       bool           // use-stale-cache: expired cached answers are still given
+	StaleMax       uint32         // use-stale-cache=n: at most n seconds after expiry (0 = no limit)
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
@@ -382,6 +389,48 @@ func (p *parser) option(name, val string, hasVal bool) error {
 			return badArg(name)
 		}
 		c.ForwardMax = n
+	case "max-tcp-connections":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 1 {
+			return badArg(name)
+		}
+		c.MaxTCP = n
+	case "use-stale-cache":
+		c.UseStale, c.StaleMax = true, 86400 // dnsmasq's default: one day
+		if hasVal && val != "" {
+			n, err := strconv.ParseUint(val, 10, 32)
+			if err != nil {
+				return badArg(name)
+			}
+			c.StaleMax = uint32(n)
+		}
+	case "log-debug":
+		c.LogDebug = true
+		return noVal()
+	case "no-ident":
+		c.NoIdent = true
+		return noVal()
+	case "ignore-address":
+		if err := needVal(); err != nil {
+			return err
+		}
+		pfx, err := parsePrefix(val)
+		if err != nil {
+			return errors.New("bad address in --ignore-address")
+		}
+		c.IgnoreAddrs = append(c.IgnoreAddrs, pfx)
+	case "synth-domain":
+		if err := needVal(); err != nil {
+			return err
+		}
+		sd, err := parseSynth(val)
+		if err != nil {
+			return err
+		}
+		c.Synth = append(c.Synth, sd)
 	case "local-ttl":
 		return u32(&c.LocalTTL)
 	case "neg-ttl":

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
+	"go.uber.org/zap"
 )
 
 // forwarder sends queries to upstream servers.
@@ -23,6 +25,8 @@ type forwarder struct {
 	slots      chan struct{} // dns-forward-max
 	minPort    int           // source port range of UDP queries; 0 = the system's choice
 	maxPort    int
+	ignore     []netip.Prefix // ignore-address: replies holding these addresses are not taken
+	debug      *zap.Logger    // log-debug: nil unless set
 }
 
 // dialer picks a random source port in [minPort, maxPort] for a UDP query.
@@ -80,7 +84,11 @@ func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp
 		if !tcp {
 			c.Dialer = f.dialer()
 		}
-		r, _, err = c.ExchangeContext(ctx, m, u.Addr)
+		if len(f.ignore) > 0 {
+			r, err = f.exchangeIgnoring(ctx, c, m, u.Addr)
+		} else {
+			r, _, err = c.ExchangeContext(ctx, m, u.Addr)
+		}
 		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
 			break // else the random source port was taken: pick another
 		}
@@ -94,6 +102,76 @@ func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp
 	}
 	metrics.upstreamDuration.WithLabelValues(u.Addr).Observe(time.Since(start).Seconds())
 	return r, nil
+}
+
+var errIgnored = errors.New("reply ignored (ignore-address)")
+
+// exchangeIgnoring is the exchange with ignore-address: over UDP, a reply
+// that holds an ignored address (or has another ID) is skipped and the
+// socket keeps listening for another until the timeout, as dnsmasq does;
+// over TCP, where only one reply comes, it is a failure of that server.
+func (f *forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns.Msg, error) {
+	conn, err := c.DialContext(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if c.Net != "tcp" {
+		conn.UDPSize = c.UDPSize
+	}
+	deadline := time.Now().Add(f.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	if err := conn.WriteMsg(m); err != nil {
+		return nil, err
+	}
+	for {
+		r, err := conn.ReadMsg()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		if r.Id != m.Id {
+			if c.Net == "tcp" {
+				return nil, errors.New("reply ID mismatch")
+			}
+			continue
+		}
+		if f.ignored(m.Question[0].Qtype, r) {
+			if f.debug != nil {
+				f.debug.Debug("reply ignored (ignore-address)", zap.String("name", m.Question[0].Name), zap.String("upstream", addr))
+			}
+			if c.Net == "tcp" {
+				return nil, errIgnored
+			}
+			continue
+		}
+		return r, nil
+	}
+}
+
+// ignored reports whether r, a reply to an A or AAAA query, holds an
+// ignore-address address in its answer.
+func (f *forwarder) ignored(qtype uint16, r *dns.Msg) bool {
+	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
+		return false
+	}
+	for _, rr := range r.Answer {
+		if a, ok := rrAddr(rr); ok {
+			for _, p := range f.ignore {
+				if p.Contains(a) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // usable reports whether a reply ends the search for an answer.

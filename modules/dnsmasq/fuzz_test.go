@@ -20,6 +20,9 @@ func FuzzParseLines(f *testing.F) {
 		"ptr-record=a,\"b c\"", "naptr-record=n,1,2,U,E2U,!x!", "caa-record=c,0,issue,x", "dns-rr=r,1,0a:0b",
 		"port=53", "listen-address=127.0.0.1,::1", "bogus-nxdomain=1.2.3.0/24", "rebind-domain-ok=/a/b/",
 		"domain=lan", "cache-size=10", "log-queries=extra", "dhcp-range=1,2", "# comment", `a="unterminated`,
+		"synth-domain=s.lan,10.0.0.0/24,h-", "synth-domain=s.lan,10.0.0.5,10.0.0.9,n*", "synth-domain=v.lan,fd00::/64,x*",
+		"ignore-address=10.0.0.0/8", "no-ident", "log-debug", "max-tcp-connections=3",
+		"use-stale-cache=5",
 	} {
 		f.Add(s)
 	}
@@ -46,6 +49,7 @@ func fuzzResolver(t testing.TB) *Resolver {
 		"host-record=h.test,10.0.0.1,fd00::1", "cname=c.test,h.test", "cname=c2.test,c.test", "txt-record=t.test,x",
 		"mx-host=m.test,mail.test,1", "srv-host=_s._tcp.s.test,t.test,80", "ptr-record=1.0.0.10.in-addr.arpa,p.test",
 		"bogus-priv", "domain-needed", "address=/*w.test/5.5.5.5",
+		"synth-domain=s.test,10.1.0.0/16,h-", "synth-domain=q.test,fd00::/64,n*", "synth-domain=m.test,::ffff:0:0/96",
 	} {
 		lines = append(lines, Line{Text: l})
 	}
@@ -64,11 +68,17 @@ func FuzzAnswer(f *testing.F) {
 		name  string
 		qtype uint16
 	}{{"a.test.", dns.TypeA}, {"X.A.Test.", dns.TypeAAAA}, {"c2.test.", dns.TypeA}, {"n.test.", dns.TypeMX},
-		{"1.0.0.10.in-addr.arpa.", dns.TypePTR}, {"plain.", dns.TypeA}, {"h.test.", dns.TypeANY}, {"superw.test.", dns.TypeA}} {
+		{"1.0.0.10.in-addr.arpa.", dns.TypePTR}, {"plain.", dns.TypeA}, {"h.test.", dns.TypeANY}, {"superw.test.", dns.TypeA},
+		{"h-10-1-2-3.s.test.", dns.TypeA}, {"n42.q.test.", dns.TypeAAAA}, {"--ffff-1-2-3-4.m.test.", dns.TypeAAAA},
+		{"3.2.1.10.in-addr.arpa.", dns.TypePTR}, {"version.bind.", dns.TypeTXT}} {
 		m := new(dns.Msg)
 		m.SetQuestion(q.name, q.qtype)
 		b, _ := m.Pack()
 		f.Add(b)
+		m.Question[0].Qclass = dns.ClassCHAOS
+		b, _ = m.Pack()
+		f.Add(b)
+		m.Question[0].Qclass = dns.ClassINET
 		m.SetEdns0(512, true)
 		b, _ = m.Pack()
 		f.Add(b)

@@ -56,7 +56,7 @@ func listenShared(addr string) (*sharedServer, error) {
 		s := &sharedServer{
 			h:   h,
 			udp: udp,
-			tcp: &dns.Server{Listener: ln, Handler: h, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
+			tcp: &dns.Server{Listener: newTCPLimitListener(ln, h.maxTCP), Handler: h, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
 		}
 		started := make(chan struct{}, 1)
 		s.tcp.NotifyStartedFunc = func() { started <- struct{}{} }

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
@@ -20,6 +22,7 @@ type Resolver struct {
 	fwd      *forwarder
 	defaults []Upstream // plain server= lines and resolv-file servers
 	log      *zap.Logger
+	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
 }
 
@@ -147,20 +150,34 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 	}
 	qtype := q.Qtype
 
-	// 0. Records added through the admin API.
-	if recs := liveRecords.lookup(fqdn, q.Name, qtype); len(recs) > 0 {
-		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
-	}
+	// Class CHAOS (other than bind and server, answered before) skips the
+	// local data, synth-domain and the addresses of address= (measured on
+	// 2.90): it is forwarded.
+	chaos := q.Qclass == dns.ClassCHAOS
+	if !chaos {
+		// 0. Records added through the admin API.
+		if recs := liveRecords.lookup(fqdn, q.Name, qtype); len(recs) > 0 {
+			return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
+		}
 
-	// 1. Local data: hosts, host-record, cname and the record options.
-	if a, ok := r.local(q.Name, name, qtype); ok {
-		return a, nil
-	}
+		// 1. Local data: hosts, host-record, cname and the record options.
+		if a, ok := r.local(q.Name, name, qtype); ok {
+			return a, nil
+		}
 
-	// dnsmasq answers MAILB itself with an authoritative NXDOMAIN (measured
-	// on 2.90).
-	if qtype == dns.TypeMAILB {
-		return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
+		// synth-domain: after the local data, before address= and server=
+		// (measured on 2.90).
+		if len(r.cfg.Synth) > 0 {
+			if a, ok := r.synth(q.Name, name, qtype); ok {
+				return a, nil
+			}
+		}
+
+		// dnsmasq answers MAILB itself with an authoritative NXDOMAIN (measured
+		// on 2.90).
+		if qtype == dns.TypeMAILB {
+			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
+		}
 	}
 
 	// 2. The domain table: address=, local=, server=.
@@ -169,38 +186,40 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 	matched := false
 	var buf [8]*ruleSet
 	for _, rs := range r.store.matches(name, buf[:0]) {
-		var recs []dns.RR
-		want := qtype
-		if qtype == dns.TypeANY {
-			// dnsmasq answers ANY with the IPv6 addresses when the domain
-			// has any, else with the IPv4 ones (measured on 2.90).
-			want = dns.TypeA
-			for _, a := range rs.addrs {
-				if a.Is6() {
-					want = dns.TypeAAAA
+		if !chaos { // address= answers only class IN (and ANY)
+			var recs []dns.RR
+			want := qtype
+			if qtype == dns.TypeANY {
+				// dnsmasq answers ANY with the IPv6 addresses when the domain
+				// has any, else with the IPv4 ones (measured on 2.90).
+				want = dns.TypeA
+				for _, a := range rs.addrs {
+					if a.Is6() {
+						want = dns.TypeAAAA
+					}
 				}
 			}
-		}
-		if len(rs.addrs) == 1 && want == typeOf(rs.addrs[0]) && !rs.null {
-			// The common case, address=/domain/ip: one allocation.
-			return answer{rcode: dns.RcodeSuccess, aa: true, answer: oneRR(q.Name, rs.addrs[0], rs.ips[0], r.ttl(-1)), source: "local"}, nil
-		}
-		for i, a := range rs.addrs {
-			if want == typeOf(a) {
-				recs = append(recs, ipRR(q.Name, a, rs.ips[i], r.ttl(-1)))
+			if len(rs.addrs) == 1 && want == typeOf(rs.addrs[0]) && !rs.null {
+				// The common case, address=/domain/ip: one allocation.
+				return answer{rcode: dns.RcodeSuccess, aa: true, answer: oneRR(q.Name, rs.addrs[0], rs.ips[0], r.ttl(-1)), source: "local"}, nil
 			}
-		}
-		if rs.null && (qtype == dns.TypeA || qtype == dns.TypeANY) {
-			recs = append(recs, ipRR(q.Name, netip.IPv4Unspecified(), ipv4Unspecified, r.ttl(-1)))
-		}
-		if rs.null && (qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
-			recs = append(recs, ipRR(q.Name, netip.IPv6Unspecified(), ipv6Unspecified, r.ttl(-1)))
-		}
-		if len(recs) > 0 {
-			return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
-		}
-		if len(rs.addrs) > 0 || rs.null {
-			hasOther = true
+			for i, a := range rs.addrs {
+				if want == typeOf(a) {
+					recs = append(recs, ipRR(q.Name, a, rs.ips[i], r.ttl(-1)))
+				}
+			}
+			if rs.null && (qtype == dns.TypeA || qtype == dns.TypeANY) {
+				recs = append(recs, ipRR(q.Name, netip.IPv4Unspecified(), ipv4Unspecified, r.ttl(-1)))
+			}
+			if rs.null && (qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
+				recs = append(recs, ipRR(q.Name, netip.IPv6Unspecified(), ipv6Unspecified, r.ttl(-1)))
+			}
+			if len(recs) > 0 {
+				return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
+			}
+			if len(rs.addrs) > 0 || rs.null {
+				hasOther = true
+			}
 		}
 		if rs.nx || rs.local {
 			// Never forwarded: NXDOMAIN, or NODATA when the name has local
@@ -231,9 +250,17 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		}
 	}
 
-	// 3. The cache.
-	if qtype != dns.TypeANY {
-		if rcode, ans, ns, ok := r.cache.get(fqdn, qtype, !r.cfg.NoRoundRobin); ok {
+	// 3. The cache (never for ANY, nor for class CHAOS: measured).
+	if qtype != dns.TypeANY && q.Qclass != dns.ClassCHAOS {
+		stale := time.Duration(-1)
+		if r.cfg.UseStale {
+			stale = time.Duration(r.cfg.StaleMax) * time.Second
+		}
+		if rcode, ans, ns, isStale, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok {
+			if isStale && len(servers) > 0 {
+				// use-stale-cache: answered at once, refreshed after.
+				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, hasOther: hasOther, tcp: tcp})
+			}
 			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache"}
 			echoCase(a.answer, q.Name)
 			echoCase(a.ns, q.Name)
@@ -258,6 +285,24 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 	return answer{}, &pending{req: req, name: name, servers: servers, hasOther: hasOther, tcp: tcp}
 }
 
+// refreshing holds the queries being refreshed for use-stale-cache.
+var refreshing sync.Map // cacheKey -> struct{}
+
+// refresh forwards p in the background, which stores the new answer in the
+// cache; one refresh per name and type at a time.
+func (r *Resolver) refresh(p *pending) {
+	k := cacheKey{dns.Fqdn(p.name), p.req.Question[0].Qtype}
+	if _, busy := refreshing.LoadOrStore(k, struct{}{}); busy {
+		return
+	}
+	go func() {
+		defer refreshing.Delete(k)
+		ctx, cancel := context.WithTimeout(context.Background(), r.fwd.timeout*time.Duration(max(1, len(p.servers)))+time.Second)
+		defer cancel()
+		r.forward(ctx, p)
+	}()
+}
+
 // forward asks the upstream servers for a pending query; the context bounds
 // the exchange.
 func (r *Resolver) forward(ctx context.Context, p *pending) answer {
@@ -279,8 +324,15 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
 		return answer{source: "drop"}
 	}
+	start := time.Now()
 	reply, u, err := r.fwd.exchange(ctx, fq, servers, tcp)
 	r.fwd.release()
+	if r.debug != nil && err == nil {
+		// (A failure is logged at debug level below in any case.)
+		r.debug.Debug("forwarded", zap.String("name", q.Name), zap.String("type", dns.TypeToString[qtype]),
+			zap.String("upstream", u.Addr), zap.Bool("tcp", tcp), zap.String("rcode", dns.RcodeToString[reply.Rcode]),
+			zap.Int("answers", len(reply.Answer)), zap.Bool("truncated", reply.Truncated), zap.Duration("duration", time.Since(start)))
+	}
 	if err != nil {
 		if r.stats != nil {
 			r.stats.upstreamFailures.Add(1)
@@ -309,7 +361,10 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		filteredTTL = minTTL(a.answer)
 	}
 	a.answer, a.ns, a.extra = r.filter(qtype, a.answer), r.filter(qtype, a.ns), r.filter(qtype, a.extra)
-	if qtype != dns.TypeANY && filteredTTL > 0 && len(a.answer) == 0 && len(reply.Answer) > 0 {
+	if q.Qclass == dns.ClassCHAOS {
+		// dnsmasq neither caches CHAOS answers nor answers them from the
+		// cache (measured).
+	} else if qtype != dns.TypeANY && filteredTTL > 0 && len(a.answer) == 0 && len(reply.Answer) > 0 {
 		// Everything was filtered out: remember NODATA for as long as the
 		// removed records would have lived, as dnsmasq does.
 		r.cacheReply(name, qtype, a, filteredTTL)

@@ -41,6 +41,14 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 }
 
+// maxTCP is max-tcp-connections of the running config (0: no limit).
+func (h *handler) maxTCP() int {
+	if r := h.current.Load(); r != nil {
+		return r.cfg.MaxTCP
+	}
+	return 0
+}
+
 func isUDP(w dns.ResponseWriter) bool {
 	_, ok := w.RemoteAddr().(*net.UDPAddr)
 	return ok
@@ -68,7 +76,12 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool) (*dns.Ms
 		m.RecursionAvailable = true
 		return m, nil
 	}
-	if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
+	if len(req.Question) == 1 && req.Question[0].Qclass == dns.ClassCHAOS {
+		if a, ok := r.chaos(req.Question[0]); ok {
+			return r.reply(req, a, client, udp), nil
+		}
+		// Other CHAOS names are forwarded, as dnsmasq does.
+	} else if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
 		st.malformed.Add(1)
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
@@ -139,6 +152,11 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	}
 	m.Truncated = m.Truncated || a.tc
 	metrics.countQuery(req.Question[0].Qtype, m.Rcode, src)
+	if r.debug != nil {
+		r.debug.Debug("answer", zap.String("name", req.Question[0].Name), zap.String("type", dns.TypeToString[req.Question[0].Qtype]),
+			zap.String("source", a.source), zap.String("rcode", dns.RcodeToString[m.Rcode]), zap.Bool("aa", m.Authoritative),
+			zap.Bool("truncated", m.Truncated), zap.Int("answers", len(m.Answer)))
+	}
 	if r.cfg.LogQueries {
 		c := "-"
 		if client != nil {

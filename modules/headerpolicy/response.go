@@ -11,9 +11,9 @@ import (
 // request ID on it, just before the header is written.
 type responseFilter struct {
 	caddyhttp.ResponseWriterWrapper // by value: one allocation per response, not two
-	hide        []string
-	idField, id string
-	wroteHeader bool
+	hide                            []string
+	idField, id                     string
+	wroteHeader                     bool
 }
 
 // WriteHeader filters the header, then writes it.

@@ -1,0 +1,235 @@
+package dnsmasq
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// synthDomain is one synth-domain= line: names under Domain for the
+// addresses from Start to End, either "<prefix><address with dashes>" or,
+// when Seq, "<prefix><decimal index from Start>".
+type synthDomain struct {
+	Domain     string // lower case, no dots at the ends
+	Written    string // the domain as written, for PTR targets
+	Start, End netip.Addr
+	Prefix     string // as written, without the trailing *
+	Seq        bool
+}
+
+// parseSynth reads <domain>,<start>,<end>[,<prefix>[*]] or
+// <domain>,<ip>/<len>[,<prefix>[*]].
+func parseSynth(val string) (synthDomain, error) {
+	bad := errors.New("bad argument to --synth-domain")
+	f := strings.Split(val, ",")
+	if len(f) < 2 || !validName(f[0]) || strings.Contains(f[0], "*") {
+		return synthDomain{}, bad
+	}
+	s := synthDomain{Domain: canon(f[0]), Written: strings.Trim(f[0], ".")}
+	rest := f[2:]
+	if strings.Contains(f[1], "/") {
+		pfx, err := netip.ParsePrefix(f[1])
+		if err != nil {
+			return synthDomain{}, bad
+		}
+		if pfx.Addr().Zone() != "" {
+			return synthDomain{}, bad
+		}
+		pfx = pfx.Masked()
+		s.Start = pfx.Addr()
+		s.End = lastAddr(pfx)
+	} else {
+		if len(f) < 3 {
+			return synthDomain{}, bad
+		}
+		a, err1 := netip.ParseAddr(f[1])
+		b, err2 := netip.ParseAddr(f[2])
+		if err1 != nil || err2 != nil || a.Unmap().Is4() != b.Unmap().Is4() || a.Zone() != "" || b.Zone() != "" {
+			return synthDomain{}, bad
+		}
+		s.Start, s.End = a.Unmap(), b.Unmap()
+		if s.End.Less(s.Start) {
+			return synthDomain{}, bad
+		}
+		rest = f[3:]
+	}
+	if len(rest) > 1 {
+		return synthDomain{}, bad
+	}
+	if len(rest) == 1 {
+		p := rest[0]
+		if strings.HasSuffix(p, "*") {
+			s.Seq = true
+			p = p[:len(p)-1]
+		}
+		for _, c := range p {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return synthDomain{}, bad
+			}
+		}
+		s.Prefix = p
+	}
+	if s.Seq && s.Start.Is6() {
+		// dnsmasq 2.90 needs the sequential IPv6 form as a prefix of at
+		// least /64 (it rejects start,end too: measured).
+		pfx, err := netip.ParsePrefix(f[1])
+		if err != nil || pfx.Bits() < 64 {
+			return synthDomain{}, errors.New("prefix length too small")
+		}
+	}
+	return s, nil
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Addr()
+	bits := p.Bits()
+	if a.Is4() {
+		b := a.As4()
+		v := binary.BigEndian.Uint32(b[:]) | uint32(uint64(1)<<(32-bits)-1)
+		binary.BigEndian.PutUint32(b[:], v)
+		return netip.AddrFrom4(b)
+	}
+	b := a.As16()
+	for i := bits; i < 128; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	return netip.AddrFrom16(b)
+}
+
+// inRange reports whether a is between Start and End.
+func (s *synthDomain) inRange(a netip.Addr) bool {
+	return a.Is4() == s.Start.Is4() && !a.Less(s.Start) && !s.End.Less(a)
+}
+
+// low64 is the low 64 bits of a (all of an IPv4 address).
+func low64(a netip.Addr) uint64 {
+	if a.Is4() {
+		b := a.As4()
+		return uint64(binary.BigEndian.Uint32(b[:]))
+	}
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[8:])
+}
+
+// forward turns the first label of a name under Domain into an address.
+func (s *synthDomain) forward(label string) (netip.Addr, bool) {
+	if len(label) < len(s.Prefix) || !strings.EqualFold(label[:len(s.Prefix)], s.Prefix) {
+		return netip.Addr{}, false
+	}
+	body := label[len(s.Prefix):]
+	var a netip.Addr
+	if s.Seq {
+		// An empty number is index 0 (measured on 2.90: node.seq.lan).
+		var n uint64
+		if body != "" {
+			var err error
+			if n, err = strconv.ParseUint(body, 10, 64); err != nil || body[0] == '+' {
+				return netip.Addr{}, false
+			}
+		}
+		if s.Start.Is4() {
+			v := low64(s.Start) + n
+			if n > 1<<32 || v > 0xffffffff {
+				return netip.Addr{}, false
+			}
+			var b [4]byte
+			binary.BigEndian.PutUint32(b[:], uint32(v))
+			a = netip.AddrFrom4(b)
+		} else {
+			lo := low64(s.Start)
+			if lo+n < lo {
+				return netip.Addr{}, false
+			}
+			b := s.Start.As16()
+			binary.BigEndian.PutUint64(b[8:], lo+n)
+			a = netip.AddrFrom16(b)
+		}
+	} else if s.Start.Is4() {
+		var err error
+		if a, err = netip.ParseAddr(strings.ReplaceAll(body, "-", ".")); err != nil || !a.Is4() {
+			return netip.Addr{}, false
+		}
+	} else {
+		// A v4-mapped address is read from --ffff-1-2-3-4 (but not from
+		// the 0--ffff-1-2-3-4 that dnsmasq 2.90 gives it as a PTR target:
+		// measured; and only in lower case).
+		var err error
+		if v4, ok := strings.CutPrefix(body, "--ffff-"); ok && strings.Count(v4, "-") == 3 {
+			a, err = netip.ParseAddr("::ffff:" + strings.ReplaceAll(v4, "-", "."))
+		} else {
+			a, err = netip.ParseAddr(strings.ReplaceAll(body, "-", ":"))
+		}
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		if !a.Is6() || a.Zone() != "" {
+			return netip.Addr{}, false
+		}
+	}
+	if !s.inRange(a) {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+// name is the synthetic name of a (which is in range), with a trailing dot.
+func (s *synthDomain) name(a netip.Addr) string {
+	var label string
+	if s.Seq {
+		label = s.Prefix + strconv.FormatUint(low64(a)-low64(s.Start), 10)
+	} else {
+		t := strings.NewReplacer(".", "-", ":", "-").Replace(a.String())
+		if s.Prefix == "" && strings.HasPrefix(t, "-") {
+			t = "0" + t // a label cannot start with '-'
+		}
+		label = s.Prefix + t
+	}
+	return label + "." + s.Written + "."
+}
+
+// synth answers A, AAAA, ANY and PTR queries from synth-domain.
+func (r *Resolver) synth(owner, name string, qtype uint16) (answer, bool) {
+	sds := r.cfg.Synth
+	switch qtype {
+	case dns.TypePTR:
+		p, ok := reversePrefix(name)
+		if !ok || p.Bits() != p.Addr().BitLen() {
+			return answer{}, false
+		}
+		a := p.Addr()
+		// dnsmasq keeps the lines in reverse order: the last line that
+		// covers an address names it (measured on 2.90).
+		for i := len(sds) - 1; i >= 0; i-- {
+			if sds[i].inRange(a) {
+				rr := &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(-1)}, Ptr: sds[i].name(a)}
+				return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{rr}, source: "local"}, true
+			}
+		}
+	case dns.TypeA, dns.TypeAAAA, dns.TypeANY:
+		label, parent, ok := strings.Cut(name, ".")
+		if !ok {
+			return answer{}, false
+		}
+		if len(owner) > len(label) && owner[len(label)] == '.' {
+			label = owner[:len(label)] // as asked: --ffff- is case-sensitive
+		}
+		for i := len(sds) - 1; i >= 0; i-- {
+			if sds[i].Domain != parent {
+				continue
+			}
+			a, ok := sds[i].forward(label)
+			if !ok {
+				continue
+			}
+			if qtype != dns.TypeANY && qtype != typeOf(a) {
+				return answer{}, false
+			}
+			return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{addrRR(owner, a, r.ttl(-1))}, source: "local"}, true
+		}
+	}
+	return answer{}, false
+}
