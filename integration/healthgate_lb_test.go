@@ -50,7 +50,8 @@ func TestHealthgateLoadbalanceCaddyfile(t *testing.T) {
 	}
 	stopOnCleanup(t, fd.Process)
 	h := &hgFrontdesk{fd: fd, addr: addr, logDir: logDir}
-	h.waitServing(t, true, 10*time.Second, flasks["APP1"].Addr, flasks["APP2"].Addr, flasks["APP3"].Addr, flasks["APP4"].Addr)
+	// Every primary and the backup must have passed rise (2) checks.
+	h.waitServing(t, true, 10*time.Second, flasks["APP1"].Addr, flasks["APP2"].Addr, flasks["APP3"].Addr, flasks["APP4"].Addr, flasks["APP_BACKUP"].Addr)
 	st := h.states(t)
 	if s := st[app5]; s.State != "config_down" || s.Serving {
 		t.Errorf("app5 (down in the config): %+v", s)
