@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -386,19 +385,13 @@ func (m *cacheMeasurer) measure(servers []cacheServer) (map[cacheKey][]cacheRun,
 		}
 	}
 	results := map[cacheKey][]cacheRun{}
-	for r := 1; r <= m.c.rounds; r++ {
-		order := slices.Clone(pairs)
-		if r%2 == 0 {
-			slices.Reverse(order)
-		}
-		for _, p := range order {
-			run, err := m.once(r, p.o, p.s)
-			if err != nil {
-				return nil, err
-			}
-			k := cacheKey{p.o.Name, p.s.Name}
-			results[k] = append(results[k], run)
-		}
+	if err := interleave(m.c.rounds, pairs, func(r int, p pair) error {
+		run, err := m.once(r, p.o, p.s)
+		k := cacheKey{p.o.Name, p.s.Name}
+		results[k] = append(results[k], run)
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if m.noPeak {
 		m.note("the kernel did not let the benchmark reset VmHWM (/proc/PID/clear_refs): peak RSS is each server's peak since it started")

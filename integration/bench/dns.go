@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -290,19 +289,13 @@ func (m *dnsMeasurer) measure(scenarios []dnsScenario, servers []dnsServer) (map
 		}
 	}
 	results := map[dnsKey][]dnsRun{}
-	for r := 1; r <= m.c.rounds; r++ {
-		order := slices.Clone(pairs)
-		if r%2 == 0 {
-			slices.Reverse(order)
-		}
-		for _, p := range order {
-			run, err := m.once(r, p.sc, p.s)
-			if err != nil {
-				return nil, err
-			}
-			k := dnsKey{p.sc.Name, p.s.Name}
-			results[k] = append(results[k], run)
-		}
+	if err := interleave(m.c.rounds, pairs, func(r int, p pair) error {
+		run, err := m.once(r, p.sc, p.s)
+		k := dnsKey{p.sc.Name, p.s.Name}
+		results[k] = append(results[k], run)
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	if m.noPeak {
 		m.note("the kernel did not let the benchmark reset VmHWM (/proc/PID/clear_refs): peak RSS is each server's peak since it started")

@@ -49,22 +49,33 @@ func (m *measurer) measure(targets []target) (map[string][]wrkResult, error) {
 	}
 
 	results := make(map[string][]wrkResult)
-	for r := 1; r <= m.c.rounds; r++ {
-		// Odd rounds run the targets in order, even rounds in reverse, so a
-		// target is not always measured just after the same neighbour.
-		order := slices.Clone(targets)
+	err := interleave(m.c.rounds, targets, func(r int, t target) error {
+		res, err := m.once(r, t)
+		results[t.Name] = append(results[t.Name], res)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// interleave calls run for every item in every round (numbered from 1):
+// odd rounds in order, even rounds in reverse, so an item is not always
+// measured just after the same neighbour. It stops at the first error.
+func interleave[T any](rounds int, items []T, run func(round int, item T) error) error {
+	for r := 1; r <= rounds; r++ {
+		order := slices.Clone(items)
 		if r%2 == 0 {
 			slices.Reverse(order)
 		}
-		for _, t := range order {
-			res, err := m.once(r, t)
-			if err != nil {
-				return nil, err
+		for _, it := range order {
+			if err := run(r, it); err != nil {
+				return err
 			}
-			results[t.Name] = append(results[t.Name], res)
 		}
 	}
-	return results, nil
+	return nil
 }
 
 // once measures t in round r, again if other processes disturbed the run.
