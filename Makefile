@@ -15,7 +15,7 @@ test:
 
 # Side-by-side benchmark (not part of the tests).
 bench:
-	integration/peers.sh nginx wrk haproxy varnish dnsmasq dnsperf
+	integration/peers.sh nginx wrk haproxy varnish dnsmasq dnsperf valgrind
 	$(GO) run ./integration/bench
 
 build:

@@ -432,7 +432,7 @@ func (m *cacheMeasurer) once(r int, o cacheObject, s cacheServer) (cacheRun, err
 		}
 		run.Backend = b1 - b0
 		step("round %d/%d %-8s %-22s %10s req/s  p99 %-9s %6.2f µs CPU/req  peak %s  other CPU %.2f", r, m.c.rounds, o.Name, s.Name,
-			formatRPS(res.RequestsPerSec), formatLatency(res.P99), run.CPUPerReq, formatKiB(run.PeakRSS), res.OtherCPU)
+			formatThousands(res.RequestsPerSec), formatLatency(res.P99), run.CPUPerReq, formatKiB(run.PeakRSS), res.OtherCPU)
 		if res.Requests == 0 {
 			return run, fmt.Errorf("round %d: %s answered no request for %s", r, s.Name, o.Name)
 		}
@@ -507,7 +507,7 @@ func cacheReport(c config, sums []cacheSummary, notes []string) string {
 		s := &sums[i]
 		vsRespond, _ := cacheRatio(sums, s, cacheRespond)
 		vsVarnish, _ := cacheRatio(sums, s, cacheVarnish)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s | %s | %s |\n", s.Object, s.Server, formatRPS(s.RPS),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s | %s | %s |\n", s.Object, s.Server, formatThousands(s.RPS),
 			formatLatency(s.P99), s.CPUPerReq, vsRespond, vsVarnish, formatKiB(s.PeakRSS))
 	}
 	b.WriteString("\n")
@@ -552,7 +552,7 @@ func cacheReport(c config, sums []cacheSummary, notes []string) string {
 	for _, s := range sums {
 		fmt.Fprintf(&b, "| %s, %s |", s.Object, s.Server)
 		for _, r := range s.Rounds {
-			fmt.Fprintf(&b, " %s, %s, %.2f%s |", formatRPS(r.RequestsPerSec), formatLatency(r.P99), r.OtherCPU, strings.Repeat(" ↻", r.Retries))
+			fmt.Fprintf(&b, " %s, %s, %.2f%s |", formatThousands(r.RequestsPerSec), formatLatency(r.P99), r.OtherCPU, strings.Repeat(" ↻", r.Retries))
 		}
 		b.WriteString("\n")
 	}

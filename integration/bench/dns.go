@@ -334,7 +334,7 @@ func (m *dnsMeasurer) once(r int, sc dnsScenario, s dnsServer) (dnsRun, error) {
 		}
 		run.Upstream = up1 - up0
 		step("round %d/%d %-15s %-18s %10s q/s  %5.2f µs CPU/query  peak %s  other CPU %.2f", r, m.c.rounds, sc.Name, s.Name,
-			formatRPS(res.QPS), run.CPUPerQuery, formatKiB(run.PeakRSS), run.OtherCPU)
+			formatThousands(res.QPS), run.CPUPerQuery, formatKiB(run.PeakRSS), run.OtherCPU)
 		if res.Completed == 0 {
 			return run, fmt.Errorf("round %d: %s answered no query in %s", r, s.Name, sc.Name)
 		}
@@ -402,7 +402,7 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 				}
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s | %s |\n", s.Scenario, s.Server, formatRPS(s.QPS), s.CPUPerQuery, ratio, formatKiB(s.PeakRSS))
+		fmt.Fprintf(&b, "| %s | %s | %s | %.2f | %s | %s |\n", s.Scenario, s.Server, formatThousands(s.QPS), s.CPUPerQuery, ratio, formatKiB(s.PeakRSS))
 	}
 	b.WriteString("\n")
 	for _, row := range rows {
@@ -447,7 +447,7 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 	for _, s := range sums {
 		fmt.Fprintf(&b, "| %s, %s |", s.Scenario, s.Server)
 		for _, r := range s.Rounds {
-			fmt.Fprintf(&b, " %s, %.2f, %.2f%s |", formatRPS(r.QPS), r.CPUPerQuery, r.OtherCPU, strings.Repeat(" ↻", r.Retries))
+			fmt.Fprintf(&b, " %s, %.2f, %.2f%s |", formatThousands(r.QPS), r.CPUPerQuery, r.OtherCPU, strings.Repeat(" ↻", r.Retries))
 		}
 		b.WriteString("\n")
 	}

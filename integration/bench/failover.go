@@ -558,7 +558,7 @@ func failoverReport(results []failoverResult, workers int) string {
 	b.WriteString("| proxy | requests | failed | time to serve again after restart |\n")
 	b.WriteString("|---|---:|---:|---:|\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Proxy, formatRPS(float64(r.Requests)), formatFailed(r),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Proxy, formatThousands(float64(r.Requests)), formatFailed(r),
 			formatRecovery(r.Recovery, r.Elapsed-r.Restart))
 	}
 	b.WriteString("\nSettings:\n\n")
@@ -570,11 +570,11 @@ func failoverReport(results []failoverResult, workers int) string {
 	for _, r := range results {
 		var per []string
 		for i, n := range r.PerBackend {
-			per = append(per, fmt.Sprintf("%d: %s", i+1, formatRPS(float64(n))))
+			per = append(per, fmt.Sprintf("%d: %s", i+1, formatThousands(float64(n))))
 		}
 		rates := r.phaseRates()
 		fmt.Fprintf(&b, "- %s: %s req/s (%s before the kill, %s while down, %s after the restart); latency p99 %s, slowest %s; successful responses per backend %s",
-			r.Proxy, formatRPS(float64(r.Requests)/r.Elapsed.Seconds()), formatRPS(rates[0]), formatRPS(rates[1]), formatRPS(rates[2]),
+			r.Proxy, formatThousands(float64(r.Requests)/r.Elapsed.Seconds()), formatThousands(rates[0]), formatThousands(rates[1]), formatThousands(rates[2]),
 			formatLatency(r.P99), formatLatency(r.Slowest), strings.Join(per, ", "))
 		if r.Unknown > 0 {
 			fmt.Fprintf(&b, ", %d without %s", r.Unknown, backendHeader)

@@ -11,6 +11,7 @@
 //		[-warmup 2s] [-retry-busy 0.25] [-upstream-idle 64] [-markdown FILE] [-keep]
 //		[-throughput=true] [-cache=true] [-failover=true] [-failover-workers 16]
 //		[-dns=true] [-dns-clients 4] [-dns-threads 2] [-dns-outstanding 200]
+//		[-instructions=false] [-instr-requests 2000]
 //
 // It builds ./cmd/frontdesk into a temporary directory and starts, on
 // 127.0.0.1 only, a minimal Go backend (this program re-executed with the
@@ -84,6 +85,13 @@
 // peak RSS per run, and the paired ratio to dnsmasq (target ≥ 1.00), and
 // compare CPU per query with CoreDNS's 7 µs from issue 3.
 //
+// With -instructions it also runs the Frontdesk targets of the throughput
+// and cache rounds (reverse_proxy, header_policy, healthgate, respond and
+// proxy_cache with both objects) under valgrind's callgrind, GOGC=off, and
+// counts the instructions each request costs the server (-instr-requests
+// sequential GETs per run, -rounds interleaved runs): a count that machine
+// load does not move, for the same ratios the wrk rounds give with ±20% noise.
+//
 // Every process it starts is stopped by PID at the end and on Ctrl-C. It
 // needs wrk and nginx (Debian's /usr/bin/wrk and /usr/sbin/nginx), haproxy
 // (Debian's /usr/sbin/haproxy, run in the foreground, never as a service)
@@ -121,6 +129,9 @@ type config struct {
 	workers    int  // the failover load generator's concurrency
 	dnsMode    bool // run the DNS rounds (dnsperf)
 
+	instructions  bool // run the callgrind instruction-count rounds
+	instrRequests int  // requests per callgrind run
+
 	dns dnsperfOptions // its Duration is the wrk runs' -duration
 }
 
@@ -143,6 +154,8 @@ func main() {
 	flag.IntVar(&c.workers, "failover-workers", 16, "concurrent keep-alive clients of the failover load generator")
 	flag.BoolVar(&c.cache, "cache", true, "run the cache HIT rounds (Frontdesk proxy_cache, nginx proxy_cache, Varnish, Caddy respond; 1 KiB and 100 KiB)")
 	flag.BoolVar(&c.dnsMode, "dns", true, "run the DNS rounds (dnsperf against Frontdesk's dnsmasq app and dnsmasq)")
+	flag.BoolVar(&c.instructions, "instructions", false, "run the instruction-count rounds: the Frontdesk targets under valgrind's callgrind (slow; independent of machine load)")
+	flag.IntVar(&c.instrRequests, "instr-requests", 2000, "requests per callgrind run")
 	flag.IntVar(&c.dns.Clients, "dns-clients", 4, "dnsperf clients (-c)")
 	flag.IntVar(&c.dns.Threads, "dns-threads", 2, "dnsperf threads (-T); 0 for dnsperf's default")
 	flag.IntVar(&c.dns.Outstanding, "dns-outstanding", 200, "dnsperf's maximum outstanding queries (-q; more than about 200 overflow the servers' default UDP receive buffer on loopback and are lost); 0 for dnsperf's default (100)")
@@ -166,8 +179,8 @@ func main() {
 	}
 	if flag.NArg() > 0 || c.rounds < 1 || c.wrk.Connections < 1 || c.wrk.Threads < 1 ||
 		c.wrk.Threads > c.wrk.Connections || c.wrk.Duration < time.Second || c.warmup < 0 ||
-		c.retryBusy < 0 || c.idle < 0 || c.workers < 1 || c.dns.Clients < 1 || c.dns.Threads < 0 || c.dns.Outstanding < 0 ||
-		(!c.throughput && !c.cache && !c.failover && !c.dnsMode) {
+		c.retryBusy < 0 || c.idle < 0 || c.workers < 1 || c.dns.Clients < 1 || c.dns.Threads < 0 || c.dns.Outstanding < 0 || c.instrRequests < 1 ||
+		(!c.throughput && !c.cache && !c.failover && !c.dnsMode && !c.instructions) {
 		usage()
 		os.Exit(2)
 	}
@@ -204,6 +217,9 @@ func run(c config) int {
 		varnishd: findTool("varnishd", "/usr/sbin/varnishd"),
 		dnsperf:  findTool("dnsperf", "/usr/bin/dnsperf"),
 		dnsmasq:  findTool("dnsmasq", "/usr/sbin/dnsmasq"),
+
+		valgrind:         findTool("valgrind", "/usr/bin/valgrind"),
+		callgrindControl: findTool("callgrind_control", "/usr/bin/callgrind_control"),
 	}
 	var need []string
 	if c.throughput || c.cache || c.failover {
@@ -221,9 +237,12 @@ func run(c config) int {
 	if c.dnsMode {
 		need = append(need, t.dnsperf, t.dnsmasq)
 	}
+	if c.instructions {
+		need = append(need, t.valgrind, t.callgrindControl)
+	}
 	for _, bin := range need {
 		if _, err := os.Stat(bin); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s not found; install Debian's wrk, nginx, haproxy (for -failover), varnish (for -cache), dnsperf and dnsmasq (for -dns)\n", bin)
+			fmt.Fprintf(os.Stderr, "bench: %s not found; install Debian's wrk, nginx, haproxy (for -failover), varnish (for -cache), dnsperf and dnsmasq (for -dns), valgrind (for -instructions)\n", bin)
 			return 1
 		}
 	}
@@ -275,6 +294,7 @@ func run(c config) int {
 // tools are the external programs' paths.
 type tools struct {
 	wrk, nginx, haproxy, varnishd, dnsperf, dnsmasq string
+	valgrind, callgrindControl                      string
 }
 
 // bench builds frontdesk, runs the throughput rounds and the failover
@@ -324,6 +344,13 @@ func bench(ctx context.Context, c config, ps *procs, dir string, t tools) error 
 	}
 	if c.dnsMode {
 		part, err := dnsBench(ctx, c, ps, dir, bin, t.dnsperf)
+		if err != nil {
+			return err
+		}
+		out += part + "\n"
+	}
+	if c.instructions {
+		part, err := instructionsBench(ctx, c, ps, dir, bin, t)
 		if err != nil {
 			return err
 		}

@@ -92,7 +92,7 @@ func (m *measurer) once(r int, t target) (wrkResult, error) {
 		res.OtherCPU = m.meter.end(cpu)
 		res.Retries = attempt
 		step("round %d/%d %-24s %10s req/s  p99 %-9s other CPU %.2f", r, m.c.rounds, t.Name,
-			formatRPS(res.RequestsPerSec), formatLatency(res.P99), res.OtherCPU)
+			formatThousands(res.RequestsPerSec), formatLatency(res.P99), res.OtherCPU)
 		if res.Requests == 0 {
 			return res, fmt.Errorf("round %d: %s answered no request", r, t.Name)
 		}

@@ -109,7 +109,7 @@ func report(c config, sums []summary, notes []string) string {
 		if base != nil && base.RPS > 0 {
 			r = fmt.Sprintf("%.3f", s.RPS/base.RPS)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, formatRPS(s.RPS), formatLatency(s.P99), r)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, formatThousands(s.RPS), formatLatency(s.P99), r)
 	}
 	b.WriteString("\n")
 
@@ -156,7 +156,7 @@ func report(c config, sums []summary, notes []string) string {
 	for _, s := range sums {
 		fmt.Fprintf(&b, "| %s |", s.Name)
 		for _, r := range s.Rounds {
-			fmt.Fprintf(&b, " %s, %s, %.2f%s |", formatRPS(r.RequestsPerSec), formatLatency(r.P99), r.OtherCPU, strings.Repeat(" ↻", r.Retries))
+			fmt.Fprintf(&b, " %s, %s, %.2f%s |", formatThousands(r.RequestsPerSec), formatLatency(r.P99), r.OtherCPU, strings.Repeat(" ↻", r.Retries))
 		}
 		fmt.Fprintf(&b, " %.1f%% |\n", s.spread())
 	}
@@ -217,8 +217,8 @@ func find(sums []summary, name string) *summary {
 	return nil
 }
 
-// formatRPS writes req/s with thousands separators and no decimals.
-func formatRPS(v float64) string {
+// formatThousands writes v rounded, with thousands separators (req/s, counts).
+func formatThousands(v float64) string {
 	s := strconv.FormatInt(int64(v+0.5), 10)
 	var out []byte
 	for i := range len(s) {

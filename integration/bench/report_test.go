@@ -23,8 +23,8 @@ func TestMedian(t *testing.T) {
 
 func TestFormatRPS(t *testing.T) {
 	for in, want := range map[float64]string{0: "0", 999.6: "1,000", 42865.21: "42,865", 1234567: "1,234,567"} {
-		if got := formatRPS(in); got != want {
-			t.Errorf("formatRPS(%v) = %q, want %q", in, got, want)
+		if got := formatThousands(in); got != want {
+			t.Errorf("formatThousands(%v) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,0 +1,232 @@
+package main
+
+// The instruction-count rounds (-instructions): the Frontdesk targets of
+// the throughput and cache rounds, each run under valgrind's callgrind,
+// which counts the instructions the server executes. The count does not
+// depend on what else the machine is doing, so the ratios it gives hold on
+// a busy two-core VM where wrk's req/s move by ±20% from run to run.
+//
+// What it counts: user-space instructions of the frontdesk process only
+// (not the kernel's socket work, which is the same for every target, and
+// not the backend), with GOGC=off so that the garbage collector's timing
+// does not move the counts (the allocation cost itself is counted;
+// collecting it is not), over -instr-requests sequential GETs on one
+// keep-alive connection after a warm-up of a tenth as many.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// instrTarget is one Frontdesk configuration run under callgrind.
+type instrTarget struct {
+	Name string
+	URL  string
+	Size int // the body's length, checked on every request
+	PID  int // valgrind's (the wrapper execs it)
+}
+
+// instrRatio is one key figure: Base's instructions over Subject's, so
+// that like a throughput ratio it is below 1 when Subject costs more.
+type instrRatio struct {
+	Subject, Base string
+	Target        float64
+}
+
+// instrRatios are the targets of the wrk rounds, on instruction counts.
+var instrRatios = []instrRatio{
+	{targetHeaderPolicy, targetReverseProxy, 0.97},
+	{targetHealthgate, targetHeaderPolicy, 0.97},
+	{cacheFrontdesk + " 1 KiB", cacheRespond + " 1 KiB", 0.90},
+	{cacheFrontdesk + " 100 KiB", cacheRespond + " 100 KiB", 0.90},
+}
+
+// callgrindWrapper writes a script that runs bin under callgrind with the
+// garbage collector off, and returns its path. It execs valgrind, so the
+// process the harness starts is valgrind itself and callgrind_control can
+// address it by that PID.
+func callgrindWrapper(dir, valgrind, bin string) (string, error) {
+	path := filepath.Join(dir, "frontdesk-callgrind")
+	script := fmt.Sprintf("#!/bin/sh\nexec env GOGC=off GODEBUG=asyncpreemptoff=1 %s --tool=callgrind --callgrind-out-file=%s/callgrind.%%p %s \"$@\"\n",
+		valgrind, dir, bin)
+	return path, os.WriteFile(path, []byte(script), 0o755)
+}
+
+// instructionsBench starts the targets under callgrind, measures them
+// round after round and returns the report part.
+func instructionsBench(ctx context.Context, c config, ps *procs, dir, bin string, t tools) (string, error) {
+	dir = filepath.Join(dir, "instructions")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	wrapper, err := callgrindWrapper(dir, t.valgrind, bin)
+	if err != nil {
+		return "", err
+	}
+	backend, err := startBackend(ps, dir)
+	if err != nil {
+		return "", fmt.Errorf("backend: %w", err)
+	}
+	var targets []instrTarget
+	for _, f := range []struct {
+		name         string
+		policy, gate bool
+	}{{targetReverseProxy, false, false}, {targetHeaderPolicy, true, false}, {targetHealthgate, true, true}} {
+		addr, err := startFrontdeskTarget(ps, wrapper, dir, f.name, backend, f.policy, f.gate, c.idle)
+		if err != nil {
+			return "", fmt.Errorf("%s under callgrind: %w", f.name, err)
+		}
+		targets = append(targets, instrTarget{Name: f.name, URL: "http://" + addr + "/", Size: len(body), PID: ps.last().PID()})
+	}
+	sites := []struct{ name, directives string }{
+		{cacheRespond, respondSite()},
+		{cacheFrontdesk, fmt.Sprintf(frontdeskCacheSite, proxyTransport(c.idle))},
+	}
+	for _, s := range sites {
+		fd, addr, err := startFrontdeskSite(ps, wrapper, dir, s.name, s.directives, []string{"BENCH_BACKEND=" + backend})
+		if err != nil {
+			return "", fmt.Errorf("%s under callgrind: %w", s.name, err)
+		}
+		for _, o := range cacheObjects {
+			if err := warmAndCheck(cacheServer{Name: s.name, Addr: addr, Cache: s.name == cacheFrontdesk, Age: true}, o); err != nil {
+				return "", err
+			}
+			targets = append(targets, instrTarget{Name: s.name + " " + o.Name, URL: "http://" + addr + o.Path, Size: len(o.Body), PID: fd.PID()})
+		}
+	}
+	for _, tg := range targets {
+		step("%s under callgrind (pid %d)", tg.Name, tg.PID)
+	}
+	counts := map[string][]float64{}
+	client := &http.Client{Timeout: time.Minute}
+	err = interleave(c.rounds, targets, func(r int, tg instrTarget) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		n, err := instructionsPerRequest(ctx, client, tg, c.instrRequests, t.callgrindControl)
+		if err != nil {
+			return fmt.Errorf("round %d, %s: %w", r, tg.Name, err)
+		}
+		step("round %d: %s: %.0f instructions/request", r, tg.Name, n)
+		counts[tg.Name] = append(counts[tg.Name], n)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return instrReport(c, targets, counts), nil
+}
+
+// instructionsPerRequest sends a warm-up, zeroes callgrind's counters,
+// sends n requests on one keep-alive connection and returns the
+// instructions executed per request.
+func instructionsPerRequest(ctx context.Context, client *http.Client, tg instrTarget, n int, callgrindControl string) (float64, error) {
+	if err := getN(ctx, client, tg, max(n/10, 1)); err != nil {
+		return 0, err
+	}
+	if out, err := exec.CommandContext(ctx, callgrindControl, "-z", strconv.Itoa(tg.PID)).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("callgrind_control -z: %v: %s", err, out)
+	}
+	if err := getN(ctx, client, tg, n); err != nil {
+		return 0, err
+	}
+	out, err := exec.CommandContext(ctx, callgrindControl, "-e", "Ir", strconv.Itoa(tg.PID)).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("callgrind_control -e: %v: %s", err, out)
+	}
+	total, err := parseCallgrindTotals(string(out))
+	if err != nil {
+		return 0, err
+	}
+	return float64(total) / float64(n), nil
+}
+
+// getN sends n GETs to tg one after the other and checks each.
+func getN(ctx context.Context, client *http.Client, tg instrTarget, n int) error {
+	for range n {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, tg.URL, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		got, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			return err
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Errorf("status %s", resp.Status)
+		case got != int64(tg.Size):
+			return fmt.Errorf("body of %d bytes, want %d", got, tg.Size)
+		}
+	}
+	return nil
+}
+
+// reThreadIr matches a thread's line of callgrind_control -e Ir:
+// "   Th 1  22,778,634 ".
+var reThreadIr = regexp.MustCompile(`(?m)^\s*Th\s+\d+\s+([\d,]+)\s*$`)
+
+// parseCallgrindTotals sums the per-thread instruction counts that
+// callgrind_control -e Ir prints.
+func parseCallgrindTotals(out string) (int64, error) {
+	ms := reThreadIr.FindAllStringSubmatch(out, -1)
+	if len(ms) == 0 {
+		return 0, fmt.Errorf("no thread totals in callgrind_control's output: %q", tail(out, 300))
+	}
+	var sum int64
+	for _, m := range ms {
+		v, err := strconv.ParseInt(strings.ReplaceAll(m[1], ",", ""), 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	return sum, nil
+}
+
+// instrReport renders the medians, the spread and the key ratios.
+func instrReport(c config, targets []instrTarget, counts map[string][]float64) string {
+	var b strings.Builder
+	b.WriteString("#### Instructions per request (callgrind)\n\n")
+	fmt.Fprintf(&b, "valgrind --tool=callgrind, GOGC=off, %d rounds interleaved, %d sequential GETs on one keep-alive connection per run after %d to warm up; "+
+		"user-space instructions of the frontdesk process only (the kernel's socket work and the backend are not counted). "+
+		"The same Caddyfiles as the wrk rounds. Ratios are the base's count over the subject's, paired per round: below 1 means the subject costs more.\n\n",
+		c.rounds, c.instrRequests, max(c.instrRequests/10, 1))
+	b.WriteString("| target | instructions/request (median) | min | max |\n|---|---:|---:|---:|\n")
+	for _, tg := range targets {
+		xs := counts[tg.Name]
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", tg.Name, formatThousands(median(xs)), formatThousands(slices.Min(xs)), formatThousands(slices.Max(xs)))
+	}
+	b.WriteString("\n")
+	for _, r := range instrRatios {
+		subj, base := counts[r.Subject], counts[r.Base]
+		if len(subj) == 0 || len(subj) != len(base) {
+			continue
+		}
+		var per []float64
+		for i := range subj {
+			per = append(per, base[i]/subj[i])
+		}
+		verdict := "meets"
+		if median(per) < r.Target {
+			verdict = "BELOW"
+		}
+		fmt.Fprintf(&b, "**%s / %s = %.3f** in instructions, median of the per-round ratios (target ≥ %.2f: %s; extra cost %+.0f instructions/request)\n\n",
+			r.Subject, r.Base, median(per), r.Target, verdict, median(subj)-median(base))
+	}
+	return b.String()
+}
