@@ -13,9 +13,13 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
 
+# CoreDNS for the DNS rounds, from the Go module proxy (not a Debian package).
+COREDNS_VERSION ?= v1.15.0
+
 # Side-by-side benchmark (not part of the tests).
 bench:
 	integration/peers.sh nginx wrk haproxy varnish dnsmasq dnsperf valgrind
+	test -x bin/coredns || GOBIN=$(CURDIR)/bin $(GO) install github.com/coredns/coredns@$(COREDNS_VERSION)
 	$(GO) run ./integration/bench
 
 build:

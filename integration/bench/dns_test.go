@@ -90,6 +90,36 @@ func TestDNSReport(t *testing.T) {
 	}
 }
 
+// With CoreDNS in the rounds, Frontdesk's CPU per query is held against
+// CoreDNS's measured figure, and CoreDNS gets no target line of its own.
+func TestDNSReportWithCoreDNS(t *testing.T) {
+	run := func(qps, cpu float64) dnsRun {
+		return dnsRun{dnsperfResult: dnsperfResult{QPS: qps, Sent: 100, Completed: 100, NoError: 100}, CPUPerQuery: cpu, PeakRSS: 6 * 1024}
+	}
+	sums := []dnsSummary{
+		summarizeDNS("local address=", dnsFrontdesk, []dnsRun{run(100000, 8)}),
+		summarizeDNS("local address=", dnsDnsmasq, []dnsRun{run(100000, 7)}),
+		summarizeDNS("local address=", dnsCoreDNS, []dnsRun{run(50000, 20)}),
+		summarizeDNS("cached forward", dnsFrontdesk, []dnsRun{run(100000, 12)}),
+		summarizeDNS("cached forward", dnsDnsmasq, []dnsRun{run(100000, 7)}),
+		summarizeDNS("cached forward", dnsCoreDNS, []dnsRun{run(50000, 11)}),
+	}
+	c := config{rounds: 1, dns: dnsperfOptions{Clients: 4, Threads: 2, Outstanding: 200, Duration: 5 * time.Second}}
+	out := dnsReport(c, dnsmasqLines(5353), sums, nil)
+	for _, want := range []string{
+		"| local address= | coredns | 50,000 | 20.00 | 0.500 | 6.0 MiB |",
+		"local address=: frontdesk dnsmasq CPU 8.00 µs/query (target ≤ CoreDNS's 20.00 µs measured in the same rounds: meets)",
+		"cached forward: frontdesk dnsmasq CPU 12.00 µs/query (target ≤ CoreDNS's 11.00 µs measured in the same rounds: WORSE)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "**local address=: coredns") {
+		t.Errorf("CoreDNS got a target line:\n%s", out)
+	}
+}
+
 func TestParseVersions(t *testing.T) {
 	if got := parseVarnishVersion("varnishd (varnish-7.1.1 revision 7cee1c581bead20e88d101ab3d72afb29f14d87a)\nCopyright (c) 2006 Verdens Gang AS\n"); got != "7.1.1" {
 		t.Errorf("parseVarnishVersion = %q", got)

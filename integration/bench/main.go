@@ -106,6 +106,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -132,6 +133,8 @@ type config struct {
 	instructions  bool // run the callgrind instruction-count rounds
 	instrRequests int  // requests per callgrind run
 
+	coredns string // -coredns
+
 	dns dnsperfOptions // its Duration is the wrk runs' -duration
 }
 
@@ -156,6 +159,7 @@ func main() {
 	flag.BoolVar(&c.dnsMode, "dns", true, "run the DNS rounds (dnsperf against Frontdesk's dnsmasq app and dnsmasq)")
 	flag.BoolVar(&c.instructions, "instructions", false, "run the instruction-count rounds: the Frontdesk targets under valgrind's callgrind (slow; independent of machine load)")
 	flag.IntVar(&c.instrRequests, "instr-requests", 2000, "requests per callgrind run")
+	flag.StringVar(&c.coredns, "coredns", "", "CoreDNS binary for the DNS rounds (default: coredns on PATH or bin/coredns; none: the rounds run without it)")
 	flag.IntVar(&c.dns.Clients, "dns-clients", 4, "dnsperf clients (-c)")
 	flag.IntVar(&c.dns.Threads, "dns-threads", 2, "dnsperf threads (-T); 0 for dnsperf's default")
 	flag.IntVar(&c.dns.Outstanding, "dns-outstanding", 200, "dnsperf's maximum outstanding queries (-q; more than about 200 overflow the servers' default UDP receive buffer on loopback and are lost); 0 for dnsperf's default (100)")
@@ -220,6 +224,7 @@ func run(c config) int {
 
 		valgrind:         findTool("valgrind", "/usr/bin/valgrind"),
 		callgrindControl: findTool("callgrind_control", "/usr/bin/callgrind_control"),
+		coredns:          findCoreDNS(c.coredns),
 	}
 	var need []string
 	if c.throughput || c.cache || c.failover {
@@ -236,6 +241,9 @@ func run(c config) int {
 	}
 	if c.dnsMode {
 		need = append(need, t.dnsperf, t.dnsmasq)
+		if t.coredns != "" {
+			need = append(need, t.coredns)
+		}
 	}
 	if c.instructions {
 		need = append(need, t.valgrind, t.callgrindControl)
@@ -295,6 +303,7 @@ func run(c config) int {
 type tools struct {
 	wrk, nginx, haproxy, varnishd, dnsperf, dnsmasq string
 	valgrind, callgrindControl                      string
+	coredns                                         string // "" when there is none: the DNS rounds run without it
 }
 
 // bench builds frontdesk, runs the throughput rounds and the failover
@@ -343,7 +352,7 @@ func bench(ctx context.Context, c config, ps *procs, dir string, t tools) error 
 		out += failoverReport(results, c.workers) + "\n"
 	}
 	if c.dnsMode {
-		part, err := dnsBench(ctx, c, ps, dir, bin, t.dnsperf)
+		part, err := dnsBench(ctx, c, ps, dir, bin, t)
 		if err != nil {
 			return err
 		}
@@ -365,6 +374,28 @@ func bench(ctx context.Context, c config, ps *procs, dir string, t tools) error 
 		step("wrote %s", c.markdown)
 	}
 	return ctx.Err()
+}
+
+// findCoreDNS returns flagValue, else coredns from PATH, else the
+// repository's bin/coredns (where make bench installs it), else "".
+func findCoreDNS(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if p, err := exec.LookPath("coredns"); err == nil {
+		return p
+	}
+	if root, err := harness.RepoRoot(); err == nil {
+		if p := filepath.Join(root, "bin", "coredns"); fileExists(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // findTool looks name up on PATH, falling back to Debian's location.

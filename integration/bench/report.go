@@ -261,6 +261,9 @@ func environment(c config, t tools, frontdesk string) string {
 	}
 	if c.dnsMode {
 		s += "; dnsmasq " + dnsmasqVersion(t.dnsmasq) + "; dnsperf " + dnsperfVersion(t.dnsperf)
+		if t.coredns != "" {
+			s += "; " + firstWord(t.coredns, "-version") // CoreDNS-1.15.0
+		}
 	}
 	return s
 }
