@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -211,4 +212,43 @@ func TestDnsmasqDiffAuthAXFR(t *testing.T) {
 	// auth-server's; such a local transfer is not filtered by the subnets.
 	cf := strings.Replace(conf, "auth-server=ns1.zone.test,127.0.0.1", "auth-server=ns1.zone.test,127.0.0.2", 1) + "auth-peer=127.0.0.1\n"
 	diffAXFR(t, startDNSPair(t, cf, cf), "zone.test.")
+}
+
+// TestDnsmasqDiffAuthMore: expand-hosts names in the zone, an auth-server
+// interface limited to IPv6 (so 127.0.0.1 is an ordinary address), EDNS0,
+// TCP, and AXFR asked over UDP.
+func TestDnsmasqDiffAuthMore(t *testing.T) {
+	conf := `
+no-resolv
+no-hosts
+addn-hosts={DIR}/hosts
+expand-hosts
+domain=zone.test
+server={UP1}
+auth-server=ns1.zone.test,127.0.0.1
+auth-zone=zone.test,192.168.5.0/24
+auth-soa=1
+auth-sec-servers=ns2.other.test
+auth-ttl=0
+host-record=www.zone.test,192.168.5.10
+`
+	diffScenarioFiles(t, conf, map[string]string{"hosts": authHosts},
+		"plainhost.zone.test. A", "plainhost. A", "31.5.168.192.in-addr.arpa. PTR", "www.zone.test. A edns4096",
+		"www.zone.test. A tcp", "zone.test. SOA tcp edns1232", "zone.test. AXFR tcp", "www.zone.test. TXT",
+		"nx.zone.test. A edns512")
+	v6 := strings.Replace(conf, "auth-server=ns1.zone.test,127.0.0.1", "auth-server=ns1.zone.test,lo/6", 1)
+	diffScenarioFiles(t, v6, map[string]string{"hosts": authHosts},
+		"zone.test. SOA", "zone.test. NS", "www.zone.test. A", "nx.zone.test. A", "plainhost.zone.test. A",
+		"10.5.168.192.in-addr.arpa. PTR", "www.example.com. A")
+	// Neither answers a zone transfer over UDP.
+	conf = strings.ReplaceAll(strings.ReplaceAll(conf, "{UP1}", "127.0.0.1#9"), "addn-hosts={DIR}/hosts\n", "")
+	p := startDNSPair(t, conf, conf)
+	for _, addr := range []string{p.dnsmasq, p.frontdesk} {
+		m := new(dns.Msg)
+		m.SetQuestion("zone.test.", dns.TypeAXFR)
+		c := &dns.Client{Timeout: 700 * time.Millisecond}
+		if r, _, err := c.Exchange(m, addr); err == nil {
+			t.Errorf("%s answered AXFR over UDP: %v", addr, r)
+		}
+	}
 }

@@ -387,7 +387,7 @@ func (ad *authData) axfr(r *Resolver, z *authZone, client net.Addr, local bool) 
 	if !ad.axfrAllowed(client) {
 		return answer{rcode: dns.RcodeRefused, noRA: true, source: "local"}
 	}
-	a := answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
+	a := answer{rcode: dns.RcodeSuccess, aa: true, noRA: !local, source: "local"}
 	a.answer = append(a.answer, ad.soa(z.Domain))
 	a.answer = append(a.answer, ad.ns(z.Domain, true)...)
 	names := make([]string, 0, len(r.store.names))

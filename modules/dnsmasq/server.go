@@ -118,6 +118,9 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, local netip.Addr, 
 		return m, nil
 	}
 	if r.auth != nil && req.Question[0].Qclass == dns.ClassINET {
+		if udp && req.Question[0].Qtype == dns.TypeAXFR {
+			return nil, nil // dnsmasq does not answer a zone transfer over UDP (measured)
+		}
 		if a, ok := r.authAnswer(req, client, local); ok {
 			return r.reply(req, a, client, udp), nil
 		}
