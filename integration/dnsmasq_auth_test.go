@@ -103,7 +103,7 @@ func TestDnsmasqDiffAuthLocal(t *testing.T) {
 // through queries that do not return it), auth-ttl defaults to 600, an
 // auth-server without address is not an NS of the zone, '@' in the
 // hostmaster is a dot, a zone without subnets takes every address, and of
-// nested zones the longer domain wins.
+// nested zones the one given last answers.
 func TestDnsmasqDiffAuthDefaults(t *testing.T) {
 	conf := `
 no-resolv
@@ -137,6 +137,11 @@ cname=c2.zone.test,x.sub.zone.test
 	if soas[0].String() != soas[1].String() {
 		t.Errorf("SOA: dnsmasq %s, frontdesk %s", soas[0], soas[1])
 	}
+	// Of nested zones, the one given last answers.
+	swapped := strings.Replace(strings.Replace(conf, "auth-zone=zone.test,192.168.5.0/24\n", "", 1),
+		"auth-zone=free.test\n", "auth-zone=free.test\nauth-zone=zone.test,192.168.5.0/24\n", 1)
+	diffScenario(t, swapped, "x.sub.zone.test. A", "y.sub.zone.test. A", "sub.zone.test. NS", "c2.zone.test. A",
+		"3.2.1.10.in-addr.arpa. PTR", "50.5.168.192.in-addr.arpa. PTR")
 	noAddr := strings.Replace(conf, "auth-server=ns1.zone.test,lo", "auth-server=ns1.zone.test\nauth-soa=7,admin@zone.test", 1)
 	// (Not "zone.test. NS": with auth-sec-servers and an auth-server
 	// without address, dnsmasq 2.90 answers it with a corrupt record.)

@@ -19,7 +19,7 @@ type authData struct {
 	serial uint32
 	listen map[netip.Addr]bool // auth-server addresses
 	selfNS bool                // auth-server names addresses or interfaces: it is an NS of the zones
-	zones  []authZone          // longest domain first
+	zones  []authZone          // last one given first
 	revs   []revZone
 	exists map[string]bool // names with zone data, and their ancestors
 }
@@ -46,10 +46,12 @@ func newAuthData(c *Config, s *Store, ifs []systemIface) *authData {
 	for _, a := range ac.authListen(ifs) {
 		ad.listen[a] = true
 	}
+	// dnsmasq looks zones up from the last one given (measured: of nested
+	// zones, the one defined last answers).
 	ad.zones = append(ad.zones, ac.Zones...)
-	sort.SliceStable(ad.zones, func(i, j int) bool { return len(ad.zones[i].Domain) > len(ad.zones[j].Domain) })
-	for i := range ac.Zones {
-		z := &ac.Zones[i]
+	slices.Reverse(ad.zones)
+	for i := range ad.zones {
+		z := &ad.zones[i]
 		for _, sn := range z.Subnets {
 			step := 8
 			if sn.Addr().Is6() {
