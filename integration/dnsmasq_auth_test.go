@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -213,6 +214,12 @@ func TestDnsmasqDiffAuthAXFR(t *testing.T) {
 			diffAXFR(t, p, "other.test.")
 		})
 	}
+	// A zone larger than one message.
+	big := conf
+	for i := 1; i <= 250; i++ {
+		big += fmt.Sprintf("host-record=h%d.zone.test,192.168.5.%d,fd00:5::%x\n", i, i%128, i)
+	}
+	diffAXFR(t, startDNSPair(t, big, big), "zone.test.")
 	// auth-peer also allows transfers on an address that is not the
 	// auth-server's; such a local transfer is not filtered by the subnets.
 	cf := strings.Replace(conf, "auth-server=ns1.zone.test,127.0.0.1", "auth-server=ns1.zone.test,127.0.0.2", 1) + "auth-peer=127.0.0.1\n"
