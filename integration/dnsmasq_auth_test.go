@@ -247,11 +247,11 @@ host-record=www.zone.test,192.168.5.10
 	diffScenarioFiles(t, conf, map[string]string{"hosts": authHosts},
 		"plainhost.zone.test. A", "plainhost. A", "31.5.168.192.in-addr.arpa. PTR", "www.zone.test. A edns4096",
 		"www.zone.test. A tcp", "zone.test. SOA tcp edns1232", "zone.test. AXFR tcp", "www.zone.test. TXT",
-		"nx.zone.test. A edns512")
+		"nx.zone.test. A edns512", "version.bind. TXT ch", "zone.test. SOA ch")
 	v6 := strings.Replace(conf, "auth-server=ns1.zone.test,127.0.0.1", "auth-server=ns1.zone.test,lo/6", 1)
 	diffScenarioFiles(t, v6, map[string]string{"hosts": authHosts},
 		"zone.test. SOA", "zone.test. NS", "www.zone.test. A", "nx.zone.test. A", "plainhost.zone.test. A",
-		"10.5.168.192.in-addr.arpa. PTR", "www.example.com. A")
+		"10.5.168.192.in-addr.arpa. PTR", "www.example.com. A", "version.bind. TXT ch", "zone.test. SOA ch")
 	// Neither answers a zone transfer over UDP.
 	conf = strings.ReplaceAll(strings.ReplaceAll(conf, "{UP1}", "127.0.0.1#9"), "addn-hosts={DIR}/hosts\n", "")
 	p := startDNSPair(t, conf, conf)

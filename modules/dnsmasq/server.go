@@ -99,9 +99,18 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, local netip.Addr, 
 		m.RecursionAvailable = true
 		return m, nil
 	}
+	if r.auth != nil && len(req.Question) == 1 && req.Question[0].Qclass != dns.ClassINET && r.auth.listen[local] {
+		// An auth-server address answers class IN only (measured: CHAOS
+		// gets REFUSED there).
+		return r.reply(req, answer{rcode: dns.RcodeRefused, noRA: true, source: "local"}, client, udp), nil
+	}
 	if len(req.Question) == 1 && req.Question[0].Qclass == dns.ClassCHAOS {
 		if a, ok := r.chaos(req.Question[0]); ok {
 			return r.reply(req, a, client, udp), nil
+		}
+		if r.auth != nil && r.auth.zoneOf(canon(req.Question[0].Name)) != nil {
+			// A name in an auth-zone: NXDOMAIN, not forwarded (measured).
+			return r.reply(req, answer{rcode: dns.RcodeNameError, source: "local"}, client, udp), nil
 		}
 		// Other CHAOS names are forwarded, as dnsmasq does.
 	} else if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
