@@ -264,3 +264,36 @@ host-record=www.zone.test,192.168.5.10
 		}
 	}
 }
+
+// TestDnsmasqDiffAuthReverse: reverse zones of subnets that are not on a
+// label boundary are named after the subnet rounded down for IPv4 (/20 →
+// x.y, /26 → x.y.z) and up for IPv6 (/50 → 13 nibbles), but only names whose
+// address (padded with zeros) is inside the subnet itself are answered; the
+// others are refused.
+func TestDnsmasqDiffAuthReverse(t *testing.T) {
+	conf := `
+no-resolv
+no-hosts
+server={UP1}
+auth-server=ns1.zone.test,127.0.0.1
+auth-zone=zone.test,10.20.0.0/20,192.168.7.64/26,fd00:7::/50
+auth-soa=5
+host-record=a.zone.test,10.20.3.4
+host-record=b.zone.test,10.20.30.4
+host-record=c.zone.test,192.168.7.70
+host-record=d.zone.test,192.168.7.10
+host-record=e.zone.test,fd00:7:0:1::5
+host-record=f.zone.test,fd00:7:0:c000::5
+host-record=g.zone.test,fd00:7:0:1000::5
+`
+	diffScenario(t, conf, "20.10.in-addr.arpa. SOA", "20.10.in-addr.arpa. NS", "20.10.in-addr.arpa. PTR", "10.in-addr.arpa. SOA",
+		"3.20.10.in-addr.arpa. SOA", "3.20.10.in-addr.arpa. NS", "4.3.20.10.in-addr.arpa. SOA", "20.10.in-addr.arpa. A",
+		"3.20.10.in-addr.arpa. PTR",
+		"4.3.20.10.in-addr.arpa. PTR", "4.30.20.10.in-addr.arpa. PTR", "7.168.192.in-addr.arpa. SOA",
+		"70.7.168.192.in-addr.arpa. PTR", "10.7.168.192.in-addr.arpa. PTR", "64.7.168.192.in-addr.arpa. PTR",
+		"0.0.0.0.7.0.0.0.0.0.d.f.ip6.arpa. SOA", "0.0.0.0.0.7.0.0.0.0.0.d.f.ip6.arpa. SOA",
+		"5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.7.0.0.0.0.0.d.f.ip6.arpa. PTR",
+		"5.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.0.0.7.0.0.0.0.0.d.f.ip6.arpa. PTR",
+		"5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.c.0.0.0.0.7.0.0.0.0.0.d.f.ip6.arpa. PTR",
+		"b.zone.test. A", "d.zone.test. A", "e.zone.test. AAAA", "f.zone.test. AAAA")
+}

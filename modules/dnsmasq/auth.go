@@ -53,11 +53,14 @@ func newAuthData(c *Config, s *Store, ifs []systemIface) *authData {
 	for i := range ad.zones {
 		z := &ad.zones[i]
 		for _, sn := range z.Subnets {
-			step := 8
+			// dnsmasq rounds an IPv4 subnet down to whole labels (/20 is
+			// x.y.in-addr.arpa) but an IPv6 one up to whole nibbles (/50
+			// has 13 nibbles), measured.
+			bits := sn.Bits() / 8 * 8
 			if sn.Addr().Is6() {
-				step = 4
+				bits = (sn.Bits() + 3) / 4 * 4
 			}
-			pfx := netip.PrefixFrom(sn.Addr(), sn.Bits()/step*step).Masked()
+			pfx := netip.PrefixFrom(sn.Addr(), bits).Masked()
 			names, err := reverseZones(pfx)
 			if err != nil || pfx.Bits() == 0 {
 				continue
@@ -178,7 +181,11 @@ func (r *Resolver) authAnswer(req *dns.Msg, client net.Addr, local netip.Addr) (
 	if p, ok := reversePrefix(name); ok {
 		for i := range ad.revs {
 			rz := &ad.revs[i]
-			if rz.pfx.Bits() <= p.Bits() && rz.pfx.Contains(p.Addr()) {
+			// The name's address, padded with zeros, must be in the subnet
+			// itself (measured: with 192.168.7.64/26, 7.168.192.in-addr.arpa
+			// and 10.7.168.192.in-addr.arpa are refused, though the reverse
+			// zone is 7.168.192.in-addr.arpa).
+			if rz.subnet.Contains(p.Addr()) {
 				a = ad.reverse(r, q, p, rz)
 				break
 			}
@@ -332,16 +339,18 @@ func (ad *authData) records(r *Resolver, owner, name string, qtype uint16, z *au
 // refused.
 func (ad *authData) reverse(r *Resolver, q dns.Question, p netip.Prefix, rz *revZone) answer {
 	a := answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
-	apex := p.Bits() == rz.pfx.Bits()
+	// A SOA or NS question for any name of the zone gets the zone's
+	// records, owned by the zone's name (measured on 2.90 with names
+	// shorter and longer than the zone's, and with a whole address).
 	switch {
-	case apex && (q.Qtype == dns.TypeSOA || q.Qtype == dns.TypeNS):
+	case q.Qtype == dns.TypeSOA || q.Qtype == dns.TypeNS:
 		return ad.finish(a, rz.name, q.Qtype == dns.TypeSOA, q.Qtype == dns.TypeNS, false)
 	case q.Qtype != dns.TypePTR:
 		return answer{rcode: dns.RcodeRefused, source: "local"}
 	}
 	// A shorter name stands for the address with zeros for the missing
 	// labels, as in dnsmasq (measured: 5.168.192.in-addr.arpa is 192.168.5.0).
-	if rz.subnet.Contains(p.Addr()) {
+	{
 		full, _ := dns.ReverseAddr(p.Addr().String())
 		full = canon(full)
 		seen := map[string]bool{}
