@@ -252,6 +252,10 @@ host-record=www.zone.test,192.168.5.10
 	diffScenarioFiles(t, v6, map[string]string{"hosts": authHosts},
 		"zone.test. SOA", "zone.test. NS", "www.zone.test. A", "nx.zone.test. A", "plainhost.zone.test. A",
 		"10.5.168.192.in-addr.arpa. PTR", "www.example.com. A", "version.bind. TXT ch", "zone.test. SOA ch")
+	// selfmx / localmx MX records are not zone data.
+	for _, mx := range []string{"selfmx", "localmx\nmx-target=mx.zone.test"} {
+		diffScenarioFiles(t, conf+mx+"\n", map[string]string{"hosts": authHosts}, "www.zone.test. MX", "h1.zone.test. MX", "zone.test. AXFR tcp")
+	}
 	// Neither answers a zone transfer over UDP.
 	conf = strings.ReplaceAll(strings.ReplaceAll(conf, "{UP1}", "127.0.0.1#9"), "addn-hosts={DIR}/hosts\n", "")
 	p := startDNSPair(t, conf, conf)

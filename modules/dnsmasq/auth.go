@@ -94,11 +94,17 @@ func zoneData(nd *node) bool {
 		return true
 	}
 	for _, rr := range nd.rrs {
-		if rr.Header().Rrtype != dns.TypePTR {
+		if zoneRR(nd, rr) {
 			return true
 		}
 	}
 	return false
+}
+
+// zoneRR reports whether a record of a node is zone data: not ptr-record's
+// PTR records, nor the MX records of selfmx and localmx.
+func zoneRR(nd *node, rr dns.RR) bool {
+	return rr.Header().Rrtype != dns.TypePTR && rr != nd.autoMX
 }
 
 // authListen is the auth-server addresses: the addresses given, and those
@@ -313,7 +319,7 @@ func (ad *authData) records(r *Resolver, owner, name string, qtype uint16, z *au
 			}
 		}
 		for _, rr := range nd.rrs {
-			if t := rr.Header().Rrtype; t == qtype && t != dns.TypePTR {
+			if rr.Header().Rrtype == qtype && zoneRR(nd, rr) {
 				c := dns.Copy(rr)
 				c.Header().Name, c.Header().Ttl = owner, ad.cfg.TTL
 				out = append(out, c)
@@ -412,7 +418,7 @@ func (ad *authData) axfr(r *Resolver, z *authZone, client net.Addr, local bool) 
 		nd := r.store.names[n]
 		owner := dns.Fqdn(n)
 		for _, rr := range nd.rrs {
-			if rr.Header().Rrtype != dns.TypePTR {
+			if zoneRR(nd, rr) {
 				c := dns.Copy(rr)
 				c.Header().Name, c.Header().Ttl = owner, ad.cfg.TTL
 				a.answer = append(a.answer, c)
