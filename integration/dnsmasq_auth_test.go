@@ -289,6 +289,10 @@ host-record=d.zone.test,192.168.7.10
 host-record=e.zone.test,fd00:7:0:1::5
 host-record=f.zone.test,fd00:7:0:c000::5
 host-record=g.zone.test,fd00:7:0:1000::5
+synth-domain=zone.test,10.99.0.0/24,s-
+synth-domain=zone.test,10.20.1.0/24,t-
+cname=cf.zone.test,b.zone.test
+cname=ct.zone.test,a.zone.test,99
 `
 	diffScenario(t, conf, "20.10.in-addr.arpa. SOA", "20.10.in-addr.arpa. NS", "20.10.in-addr.arpa. PTR", "10.in-addr.arpa. SOA",
 		"3.20.10.in-addr.arpa. SOA", "3.20.10.in-addr.arpa. NS", "4.3.20.10.in-addr.arpa. SOA", "20.10.in-addr.arpa. A",
@@ -299,5 +303,6 @@ host-record=g.zone.test,fd00:7:0:1000::5
 		"5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.7.0.0.0.0.0.d.f.ip6.arpa. PTR",
 		"5.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.0.0.7.0.0.0.0.0.d.f.ip6.arpa. PTR",
 		"5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.c.0.0.0.0.7.0.0.0.0.0.d.f.ip6.arpa. PTR",
-		"b.zone.test. A", "d.zone.test. A", "e.zone.test. AAAA", "f.zone.test. AAAA")
+		"b.zone.test. A", "d.zone.test. A", "e.zone.test. AAAA", "f.zone.test. AAAA",
+		"s-10-99-0-1.zone.test. A", "t-10-20-1-5.zone.test. A", "5.1.20.10.in-addr.arpa. PTR", "cf.zone.test. A", "ct.zone.test. A")
 }

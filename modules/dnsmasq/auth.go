@@ -309,7 +309,7 @@ func (ad *authData) cname(s *Store, name string, z *authZone) *cnameRec {
 
 // records is the zone data of one name and type: addresses (in the zone's
 // subnets unless local), the record options except ptr-record, and
-// synth-domain addresses. ANY gets nothing, as from dnsmasq.
+// synth-domain addresses (any). ANY gets nothing, as from dnsmasq.
 func (ad *authData) records(r *Resolver, owner, name string, qtype uint16, z *authZone, local bool) []dns.RR {
 	var out []dns.RR
 	if nd := r.store.names[name]; nd != nil {
@@ -327,12 +327,11 @@ func (ad *authData) records(r *Resolver, owner, name string, qtype uint16, z *au
 		}
 	}
 	if len(out) == 0 && (qtype == dns.TypeA || qtype == dns.TypeAAAA) && len(r.cfg.Synth) > 0 {
+		// Not filtered by the subnets (measured).
 		if sa, ok := r.synth(owner, name, qtype); ok {
 			for _, rr := range sa.answer {
-				if a, ok := rrAddr(rr); ok && (local || z.allows(a)) {
-					rr.Header().Ttl = ad.cfg.TTL
-					out = append(out, rr)
-				}
+				rr.Header().Ttl = ad.cfg.TTL
+				out = append(out, rr)
 			}
 		}
 	}
