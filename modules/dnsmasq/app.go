@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,9 +153,25 @@ func (a *App) Provision(ctx caddy.Context) error {
 		debug:    debug,
 		stats:    st,
 	}
+	var ifs []systemIface
+	if len(cfg.Auth.Ifaces) > 0 {
+		if ifs, err = systemIfaces(); err != nil {
+			return fmt.Errorf("dnsmasq: listing interfaces for auth-server: %w", err)
+		}
+	}
+	a.resolver.auth = newAuthData(cfg, a.resolver.store, ifs)
 	listen, err := cfg.listenAddresses()
 	if err != nil {
 		return fmt.Errorf("dnsmasq: %w", err)
+	}
+	if a.resolver.auth != nil {
+		// auth-server addresses are served even when listen-address and
+		// interface do not name them, as dnsmasq does.
+		for _, ad := range cfg.Auth.authListen(ifs) {
+			if s := ad.String(); !slices.Contains(listen, s) {
+				listen = append(listen, s)
+			}
+		}
 	}
 	for _, l := range listen {
 		a.addrs = append(a.addrs, net.JoinHostPort(l, strconv.Itoa(cfg.Port)))

@@ -94,6 +94,7 @@ type Config struct {
 	MaxTCP         int            // max-tcp-connections (0 = no limit)
 	UseStale       bool           // use-stale-cache: expired cached answers are still given
 	StaleMax       uint32         // use-stale-cache=n: at most n seconds after expiry (0 = no limit)
+	Auth           AuthConfig     // auth-server, auth-zone, auth-soa, auth-sec-servers, auth-peer, auth-ttl
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
@@ -117,7 +118,7 @@ type cnameRec struct {
 }
 
 func defaultConfig() *Config {
-	return &Config{Port: 53, CacheSize: 150, EDNSPacketMax: 1232, ForwardMax: 150}
+	return &Config{Port: 53, CacheSize: 150, EDNSPacketMax: 1232, ForwardMax: 150, Auth: defaultAuth()}
 }
 
 // ParseLines parses dnsmasq options, following conf-file and conf-dir.
@@ -126,6 +127,9 @@ func ParseLines(lines []Line) (*Config, error) {
 	p := &parser{c: c, seen: map[string]bool{}}
 	if err := p.lines(lines, 0); err != nil {
 		return nil, err
+	}
+	if len(c.Auth.Zones) > 0 && c.Auth.Server == "" {
+		return nil, errors.New("dnsmasq: auth-zone needs auth-server (the name of this server, for the SOA and NS records)")
 	}
 	target := c.mxTarget()
 	for _, mx := range c.mxDefault {
@@ -559,6 +563,8 @@ func (p *parser) option(name, val string, hasVal bool) error {
 			return errors.New("bad address in --bogus-nxdomain")
 		}
 		c.BogusNX = append(c.BogusNX, pfx)
+	case "auth-server", "auth-zone", "auth-soa", "auth-sec-servers", "auth-peer", "auth-ttl":
+		return p.authOption(name, val)
 	case "server", "local":
 		return p.server(name, val, hasVal)
 	case "address":

@@ -2,6 +2,7 @@ package dnsmasq
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,8 @@ func FuzzParseLines(f *testing.F) {
 		"domain=lan", "cache-size=10", "log-queries=extra", "dhcp-range=1,2", "# comment", `a="unterminated`,
 		"synth-domain=s.lan,10.0.0.0/24,h-", "synth-domain=s.lan,10.0.0.5,10.0.0.9,n*", "synth-domain=v.lan,fd00::/64,x*",
 		"ignore-address=10.0.0.0/8", "no-ident", "log-debug", "max-tcp-connections=3",
-		"use-stale-cache=5",
+		"use-stale-cache=5", "auth-server=ns.z,127.0.0.1,lo/4", "auth-zone=z,10.0.0.0/8,fd00::,exclude:10.9.0.0/16",
+		"auth-soa=1,admin@z,2,3,4", "auth-sec-servers=a.b,c.d", "auth-peer=127.0.0.2,::1", "auth-ttl=30",
 	} {
 		f.Add(s)
 	}
@@ -50,6 +52,9 @@ func fuzzResolver(t testing.TB) *Resolver {
 		"mx-host=m.test,mail.test,1", "srv-host=_s._tcp.s.test,t.test,80", "ptr-record=1.0.0.10.in-addr.arpa,p.test",
 		"bogus-priv", "domain-needed", "address=/*w.test/5.5.5.5",
 		"synth-domain=s.test,10.1.0.0/16,h-", "synth-domain=q.test,fd00::/64,n*", "synth-domain=m.test,::ffff:0:0/96",
+		"auth-server=ns.fz.test,127.0.0.1", "auth-zone=fz.test,10.2.0.0/16,fd00:2::/64,exclude:10.2.9.0/24",
+		"auth-sec-servers=ns2.fz.test", "host-record=w.fz.test,10.2.0.1,fd00:2::1", "cname=*.wc.fz.test,w",
+		"mx-host=fz.test,w.fz.test", "synth-domain=fz.test,10.2.0.0/16,s-",
 	} {
 		lines = append(lines, Line{Text: l})
 	}
@@ -57,8 +62,9 @@ func fuzzResolver(t testing.TB) *Resolver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Resolver{cfg: c, store: newStore(c, nil), cache: newCache(100), fwd: &forwarder{timeout: 10 * time.Millisecond},
-		log: zap.NewNop(), stats: &stats{}}
+	s := newStore(c, nil)
+	return &Resolver{cfg: c, store: s, cache: newCache(100), fwd: &forwarder{timeout: 10 * time.Millisecond},
+		log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
 }
 
 // FuzzAnswer feeds arbitrary wire messages to the query handler: whatever
@@ -70,7 +76,9 @@ func FuzzAnswer(f *testing.F) {
 	}{{"a.test.", dns.TypeA}, {"X.A.Test.", dns.TypeAAAA}, {"c2.test.", dns.TypeA}, {"n.test.", dns.TypeMX},
 		{"1.0.0.10.in-addr.arpa.", dns.TypePTR}, {"plain.", dns.TypeA}, {"h.test.", dns.TypeANY}, {"superw.test.", dns.TypeA},
 		{"h-10-1-2-3.s.test.", dns.TypeA}, {"n42.q.test.", dns.TypeAAAA}, {"--ffff-1-2-3-4.m.test.", dns.TypeAAAA},
-		{"3.2.1.10.in-addr.arpa.", dns.TypePTR}, {"version.bind.", dns.TypeTXT}} {
+		{"3.2.1.10.in-addr.arpa.", dns.TypePTR}, {"version.bind.", dns.TypeTXT}, {"fz.test.", dns.TypeSOA},
+		{"fz.test.", dns.TypeAXFR}, {"x.y.wc.fz.test.", dns.TypeA}, {"1.0.2.10.in-addr.arpa.", dns.TypePTR},
+		{"2.10.in-addr.arpa.", dns.TypeNS}} {
 		m := new(dns.Msg)
 		m.SetQuestion(q.name, q.qtype)
 		b, _ := m.Pack()
@@ -92,12 +100,15 @@ func FuzzAnswer(f *testing.F) {
 			return // miekg's server drops what does not decode
 		}
 		for _, udp := range []bool{true, false} {
-			m := r.Answer(req, client, udp)
-			if m == nil {
-				continue
-			}
-			if _, err := m.Pack(); err != nil {
-				t.Fatalf("reply does not pack: %v\n%v", err, m)
+			// On an ordinary address and on the auth-server address.
+			for _, local := range []netip.Addr{{}, netip.MustParseAddr("127.0.0.1")} {
+				m := r.answer(req, client, local, udp)
+				if m == nil {
+					continue
+				}
+				if _, err := m.Pack(); err != nil {
+					t.Fatalf("reply does not pack: %v\n%v", err, m)
+				}
 			}
 		}
 	})

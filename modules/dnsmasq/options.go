@@ -39,8 +39,7 @@ func isIgnored(option string) bool {
 // notYet are dnsmasq DNS options that Frontdesk does not implement yet: they
 // fail clearly instead of being silently ignored.
 var notYet = map[string]bool{
-	"auth-peer": true, "auth-sec-servers": true, "auth-server": true, "auth-soa": true,
-	"auth-ttl": true, "auth-zone": true, "add-cpe-id": true, "add-mac": true, "add-subnet": true,
+	"add-cpe-id": true, "add-mac": true, "add-subnet": true,
 	"conntrack": true, "connmark-allowlist": true, "connmark-allowlist-enable": true,
 	"dns-loop-detect": true, "dnssec": true, "dnssec-check-unsigned": true,
 	"dnssec-debug": true, "dnssec-limits": true, "dnssec-no-timecheck": true, "dnssec-timestamp": true,

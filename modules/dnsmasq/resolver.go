@@ -24,6 +24,7 @@ type Resolver struct {
 	log      *zap.Logger
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
+	auth     *authData // auth-zone: nil unless set
 }
 
 // answer is the outcome of resolving one question.
@@ -34,6 +35,7 @@ type answer struct {
 	ns     []dns.RR
 	extra  []dns.RR
 	tc     bool   // upstream reply was truncated
+	noRA   bool   // answered on an auth-server address: recursion not available
 	source string // local, cache, upstream address or "none"
 }
 

@@ -3,6 +3,7 @@ package dnsmasq
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,7 @@ type stats struct {
 // handler serves DNS messages with the resolver of the running config.
 type handler struct {
 	current atomic.Pointer[Resolver]
+	local   netip.Addr // the listen address, for auth-server
 }
 
 // ServeDNS answers one message. It never panics out: a bad message gets
@@ -35,10 +37,23 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			_ = w.WriteMsg(m)
 		}
 	}()
-	m := r.Answer(req, w.RemoteAddr(), isUDP(w))
-	if m != nil {
-		_ = w.WriteMsg(m)
+	m := r.answer(req, w.RemoteAddr(), h.local, isUDP(w))
+	if m == nil {
+		return
 	}
+	if len(m.Answer) > axfrChunk && req.Question[0].Qtype == dns.TypeAXFR {
+		// A zone transfer goes out in several messages.
+		all := m.Answer
+		for len(all) > 0 {
+			n := min(axfrChunk, len(all))
+			m.Answer, all = all[:n], all[n:]
+			if w.WriteMsg(m) != nil {
+				return
+			}
+		}
+		return
+	}
+	_ = w.WriteMsg(m)
 }
 
 // maxTCP is max-tcp-connections of the running config (0: no limit).
@@ -57,7 +72,15 @@ func isUDP(w dns.ResponseWriter) bool {
 // Answer builds the reply to req; udp selects the UDP size limit. It returns
 // nil when the query is dropped.
 func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool) *dns.Msg {
-	m, p := r.answerLocal(req, client, udp)
+	return r.answer(req, client, netip.Addr{}, udp)
+}
+
+// axfrChunk is how many records one message of a zone transfer holds.
+const axfrChunk = 100
+
+// answer is Answer for a query that arrived on the listen address local.
+func (r *Resolver) answer(req *dns.Msg, client net.Addr, local netip.Addr, udp bool) *dns.Msg {
+	m, p := r.answerLocal(req, client, local, udp)
 	if p != nil {
 		m = r.answerForward(p)
 	}
@@ -67,7 +90,7 @@ func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool) *dns.Msg {
 // answerLocal answers req without forwarding it. When the answer must come
 // from an upstream server it returns the pending query instead, for
 // answerForward (which may block for the upstream timeout).
-func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool) (*dns.Msg, *pending) {
+func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, local netip.Addr, udp bool) (*dns.Msg, *pending) {
 	st := r.stats
 	st.queries.Add(1)
 	if req.Opcode != dns.OpcodeQuery {
@@ -76,9 +99,18 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool) (*dns.Ms
 		m.RecursionAvailable = true
 		return m, nil
 	}
+	if r.auth != nil && len(req.Question) == 1 && req.Question[0].Qclass != dns.ClassINET && r.auth.listen[local] {
+		// An auth-server address answers class IN only (measured: CHAOS
+		// gets REFUSED there).
+		return r.reply(req, answer{rcode: dns.RcodeRefused, noRA: true, source: "local"}, client, udp), nil
+	}
 	if len(req.Question) == 1 && req.Question[0].Qclass == dns.ClassCHAOS {
 		if a, ok := r.chaos(req.Question[0]); ok {
 			return r.reply(req, a, client, udp), nil
+		}
+		if r.auth != nil && r.auth.zoneOf(canon(req.Question[0].Name)) != nil {
+			// A name in an auth-zone: NXDOMAIN, not forwarded (measured).
+			return r.reply(req, answer{rcode: dns.RcodeNameError, source: "local"}, client, udp), nil
 		}
 		// Other CHAOS names are forwarded, as dnsmasq does.
 	} else if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
@@ -93,6 +125,14 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool) (*dns.Ms
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
 		return m, nil
+	}
+	if r.auth != nil && req.Question[0].Qclass == dns.ClassINET {
+		if udp && req.Question[0].Qtype == dns.TypeAXFR {
+			return nil, nil // dnsmasq does not answer a zone transfer over UDP (measured)
+		}
+		if a, ok := r.authAnswer(req, client, local); ok {
+			return r.reply(req, a, client, udp), nil
+		}
 	}
 	a, p := r.resolveLocal(req, !udp)
 	if p != nil {
@@ -139,7 +179,7 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	m.Question = req.Question[:1:1]
 	m.Rcode = a.rcode
 	m.Authoritative = a.aa
-	m.RecursionAvailable = true
+	m.RecursionAvailable = !a.noRA
 	m.Answer, m.Ns, m.Extra = a.answer, a.ns, a.extra
 	m.Compress = true
 	size := dns.MinMsgSize

@@ -17,6 +17,9 @@ type node struct {
 	ips   []net.IP // addrs[i].Addr as a net.IP, shared by the answers
 	cname *cnameRec
 	rrs   []dns.RR
+	// autoMX is the MX among rrs that selfmx or localmx made: not zone
+	// data for auth-zone (measured).
+	autoMX dns.RR
 }
 
 // ruleSet gathers the rules for one domain pattern.
@@ -100,7 +103,8 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 			if !c.SelfMX {
 				t = target
 			}
-			nd.rrs = append(nd.rrs, &dns.MX{Hdr: hdr(h.Name, dns.TypeMX), Mx: presentation(t), Preference: 1})
+			nd.autoMX = &dns.MX{Hdr: hdr(h.Name, dns.TypeMX), Mx: presentation(t), Preference: 1}
+			nd.rrs = append(nd.rrs, nd.autoMX)
 		}
 	}
 	wild := map[string]*ruleSet{}

@@ -236,8 +236,8 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 		return
 	}
 	var client net.Addr
-	if r.cfg.LogQueries {
-		client = peer.remote()
+	if r.cfg.LogQueries || r.auth != nil {
+		client = peer.remote() // auth-peer checks the client of a zone transfer
 	}
 	var p *pending
 	func() {
@@ -247,7 +247,7 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 			}
 		}()
 		var m *dns.Msg
-		if m, p = r.answerLocal(req, client, true); m != nil {
+		if m, p = r.answerLocal(req, client, s.h.local, true); m != nil {
 			s.write(m, peer, out)
 		}
 	}()
