@@ -98,6 +98,10 @@ func (a *App) Provision(ctx caddy.Context) error {
 		}
 		a.log.Warn("ignoring DHCP, TFTP and router-advertisement options (Frontdesk serves DNS only)", zap.Strings("lines", names))
 	}
+	for _, l := range cfg.ControlPlane {
+		a.log.Warn("ignoring a D-Bus/ubus control option: Frontdesk's admin API (/dnsmasq/...) replaces it",
+			zap.String("line", fmt.Sprintf("%s:%d %s", l.File, l.Line, l.Text)))
+	}
 	etcHosts := a.EtcHosts
 	if etcHosts == "" {
 		etcHosts = "/etc/hosts"
@@ -140,9 +144,17 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if cfg.LogDebug {
 		debug = a.log // entries show when Caddy's log level is DEBUG
 	}
+	store := newStore(cfg, hosts)
+	if len(cfg.IfaceNames) > 0 {
+		ifs, err := systemIfaces()
+		if err != nil {
+			return fmt.Errorf("dnsmasq: listing interfaces for interface-name/dynamic-host: %w", err)
+		}
+		store.addIfaceNames(resolveIfaceNames(cfg.IfaceNames, ifs))
+	}
 	a.resolver = &Resolver{
 		cfg:   cfg,
-		store: newStore(cfg, hosts),
+		store: store,
 		cache: cache,
 		fwd: &forwarder{timeout: timeout, strict: cfg.StrictOrder, all: cfg.AllServers, maxUDPSize: uint16(cfg.EDNSPacketMax),
 			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort,
@@ -151,6 +163,10 @@ func (a *App) Provision(ctx caddy.Context) error {
 		log:      a.log,
 		debug:    debug,
 		stats:    st,
+	}
+	if cfg.Port == 0 {
+		// port=0: no DNS at all (the admin API still works).
+		return nil
 	}
 	listen, err := cfg.listenAddresses()
 	if err != nil {
@@ -187,9 +203,6 @@ func (a *App) Validate() error {
 	if a.cfg == nil {
 		return errors.New("dnsmasq: not provisioned")
 	}
-	if a.cfg.Port == 0 {
-		return errors.New("dnsmasq: port=0 (DNS disabled) is not supported: remove the dnsmasq block instead")
-	}
 	return nil
 }
 
@@ -207,6 +220,10 @@ func (a *App) Start() error {
 		}
 		a.servers = append(a.servers, s)
 		a.previous = append(a.previous, s.h.current.Swap(a.resolver))
+	}
+	if len(a.addrs) == 0 {
+		a.log.Info("dnsmasq: DNS disabled (port=0); the admin API still answers")
+		return nil
 	}
 	a.log.Info("dnsmasq serving", zap.Strings("addresses", a.addrs))
 	return nil

@@ -94,6 +94,11 @@ type Config struct {
 	MaxTCP         int            // max-tcp-connections (0 = no limit)
 	UseStale       bool           // use-stale-cache: expired cached answers are still given
 	StaleMax       uint32         // use-stale-cache=n: at most n seconds after expiry (0 = no limit)
+	IfaceNames     []ifaceName    // interface-name= and dynamic-host=, in order
+	DomainRanges   []domainRange  // domain=<name>,<range>: the domain of hosts in the range
+	Localise       bool           // localise-queries
+	DumpFile       string         // dumpfile=: pcap file of DNS packets
+	DumpMask       uint32         // dumpmask=: which packets (default: dumpDefaultMask)
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
@@ -109,6 +114,9 @@ type Config struct {
 
 	// Ignored lists the DHCP/TFTP/RA lines that were skipped.
 	Ignored []Line
+	// ControlPlane lists the enable-dbus and enable-ubus lines: accepted,
+	// with a warning, since the admin API replaces them.
+	ControlPlane []Line
 }
 
 type cnameRec struct {
@@ -189,6 +197,14 @@ func (p *parser) lines(lines []Line, depth int) error {
 			if err := p.lines(ls, depth+1); err != nil {
 				return err
 			}
+			continue
+		case "conf-script":
+			if err := p.confScript(l, val, depth); err != nil {
+				return err
+			}
+			continue
+		case "enable-dbus", "enable-ubus":
+			p.c.ControlPlane = append(p.c.ControlPlane, l)
 			continue
 		case "conf-dir":
 			if !hasVal || val == "" {
@@ -529,14 +545,44 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		if err := needVal(); err != nil {
 			return err
 		}
-		d, _, more := strings.Cut(val, ",")
-		if more {
-			return errors.New("--domain with an address range (DHCP) is not supported yet; use domain=<name>")
-		}
+		d, rng, more := strings.Cut(val, ",")
 		if !validName(d) {
 			return badArg(name)
 		}
+		if more {
+			return p.domainRange(canon(d), rng)
+		}
 		c.Domain = canon(d)
+	case "interface-name", "dynamic-host":
+		if err := needVal(); err != nil {
+			return err
+		}
+		parse := parseInterfaceName
+		if name == "dynamic-host" {
+			parse = parseDynamicHost
+		}
+		n, err := parse(val)
+		if err != nil {
+			return err
+		}
+		c.IfaceNames = append(c.IfaceNames, n)
+	case "localise-queries":
+		c.Localise = true
+		return noVal()
+	case "dumpfile":
+		if err := needVal(); err != nil {
+			return err
+		}
+		c.DumpFile = val
+	case "dumpmask":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.ParseUint(val, 0, 32)
+		if err != nil {
+			return badArg(name)
+		}
+		c.DumpMask = uint32(n)
 	case "rebind-domain-ok":
 		if err := needVal(); err != nil {
 			return err

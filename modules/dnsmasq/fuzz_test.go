@@ -22,7 +22,9 @@ func FuzzParseLines(f *testing.F) {
 		"domain=lan", "cache-size=10", "log-queries=extra", "dhcp-range=1,2", "# comment", `a="unterminated`,
 		"synth-domain=s.lan,10.0.0.0/24,h-", "synth-domain=s.lan,10.0.0.5,10.0.0.9,n*", "synth-domain=v.lan,fd00::/64,x*",
 		"ignore-address=10.0.0.0/8", "no-ident", "log-debug", "max-tcp-connections=3",
-		"use-stale-cache=5",
+		"use-stale-cache=5", "interface-name=i.test,lo/4", "dynamic-host=d.test,0.0.0.5,::7,lo", "dynamic-host=d.test,::1,lo",
+		"domain=l.test,192.168.0.0/23,local", "domain=l.test,10.0.0.1,10.0.0.9", "domain=l.test,fd00::/61,local",
+		"localise-queries", "dumpfile=/dev/null", "dumpmask=0x3", "enable-dbus", "enable-ubus=x",
 	} {
 		f.Add(s)
 	}
@@ -36,7 +38,8 @@ func FuzzParseLines(f *testing.F) {
 		}
 		c, err := ParseLines(lines)
 		if err == nil {
-			newStore(c, nil) // building the answer data must not panic either
+			// building the answer data must not panic either
+			newStore(c, nil).addIfaceNames(resolveIfaceNames(c.IfaceNames, loIfaces()))
 		}
 	})
 }

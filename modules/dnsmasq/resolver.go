@@ -224,7 +224,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		if rs.nx || rs.local {
 			// Never forwarded: NXDOMAIN, or NODATA when the name has local
 			// data of another type (measured on 2.90).
-			if hasOther || r.store.names[name] != nil || len(r.store.ptr[name]) > 0 {
+			if hasOther || r.store.names[name] != nil || len(r.store.ptr[name]) > 0 || r.store.parents[name] {
 				return answer{rcode: dns.RcodeSuccess, source: "local"}, nil
 			}
 			return answer{rcode: dns.RcodeNameError, source: "local"}, nil
@@ -444,6 +444,12 @@ func (r *Resolver) capAll(rrs []dns.RR) {
 // local answers from hosts, host-record, cname and record options.
 func (r *Resolver) local(owner, name string, qtype uint16) (answer, bool) {
 	nd := r.store.names[name]
+	if qtype == dns.TypePTR && (nd == nil || len(nd.rrs) == 0) {
+		if target, ok := r.store.ifacePTR[name]; ok {
+			return answer{rcode: dns.RcodeSuccess, aa: true, source: "local",
+				answer: []dns.RR{&dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(-1)}, Ptr: dns.Fqdn(target)}}}, true
+		}
+	}
 	if qtype == dns.TypePTR {
 		if hs := r.store.ptr[name]; len(hs) > 0 && (nd == nil || len(nd.rrs) == 0) {
 			var out []dns.RR
