@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+	"github.com/miekg/dns"
 )
 
 // TestDnsmasqDiffInterfaceName covers interface-name= on the loopback
@@ -292,4 +293,24 @@ func listeningSockets(t *testing.T, pid int, except string) int {
 		}
 	}
 	return n
+}
+
+// TestDnsmasqControlPlaneOptions: enable-dbus and enable-ubus load (as
+// with dnsmasq --test), with one warning that names each line and says
+// the admin API replaces them; DNS keeps working.
+func TestDnsmasqControlPlaneOptions(t *testing.T) {
+	fd, addr := startDNSFrontdeskProc(t, "no-resolv", "no-hosts", "enable-dbus", "enable-ubus=my.name", "address=/x.test/1.2.3.4")
+	if r := query(t, addr, "x.test.", dns.TypeA); len(r.Answer) != 1 {
+		t.Errorf("DNS with enable-dbus: %v", r)
+	}
+	var warnings []string
+	for _, l := range strings.Split(fd.Log(), "\n") {
+		if strings.Contains(l, "D-Bus/ubus") {
+			warnings = append(warnings, l)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `"level":"warn"`) || !strings.Contains(warnings[0], "admin API") ||
+		!strings.Contains(warnings[0], `Caddyfile:7 enable-dbus"`) || !strings.Contains(warnings[0], `Caddyfile:8 enable-ubus=my.name"`) {
+		t.Errorf("want one warning naming both lines, got %q", warnings)
+	}
 }

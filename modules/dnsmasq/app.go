@@ -92,15 +92,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.cfg = cfg
 	if len(cfg.Ignored) > 0 {
-		var names []string
-		for _, l := range cfg.Ignored {
-			names = append(names, fmt.Sprintf("%s:%d %s", l.File, l.Line, l.Text))
-		}
-		a.log.Warn("ignoring DHCP, TFTP and router-advertisement options (Frontdesk serves DNS only)", zap.Strings("lines", names))
+		a.log.Warn("ignoring DHCP, TFTP and router-advertisement options (Frontdesk serves DNS only)", zap.Strings("lines", lineNames(cfg.Ignored)))
 	}
-	for _, l := range cfg.ControlPlane {
-		a.log.Warn("ignoring a D-Bus/ubus control option: Frontdesk's admin API (/dnsmasq/...) replaces it",
-			zap.String("line", fmt.Sprintf("%s:%d %s", l.File, l.Line, l.Text)))
+	if len(cfg.ControlPlane) > 0 {
+		a.log.Warn("ignoring D-Bus/ubus control options: Frontdesk's admin API (/dnsmasq/... on the admin endpoint) replaces them",
+			zap.Strings("lines", lineNames(cfg.ControlPlane)))
 	}
 	etcHosts := a.EtcHosts
 	if etcHosts == "" {
@@ -176,6 +172,15 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.addrs = append(a.addrs, net.JoinHostPort(l, strconv.Itoa(cfg.Port)))
 	}
 	return nil
+}
+
+// lineNames are "file:line text" of each line, for log entries.
+func lineNames(ls []Line) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = fmt.Sprintf("%s:%d %s", l.File, l.Line, l.Text)
+	}
+	return out
 }
 
 // readResolvFile reads the nameserver lines of a resolv.conf file.
