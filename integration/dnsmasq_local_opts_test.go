@@ -314,3 +314,54 @@ func TestDnsmasqControlPlaneOptions(t *testing.T) {
 		t.Errorf("want one warning naming both lines, got %q", warnings)
 	}
 }
+
+// TestDnsmasqDiffLocaliseQueries covers localise-queries: both servers
+// listen on 127.0.0.1 (an address of lo, network 127.0.0.0/8) and on
+// 127.0.0.2 (not an address of any interface). A name of the hosts files
+// or host-record with several IPv4 addresses answers, at 127.0.0.1 over
+// UDP and TCP, only those on 127.0.0.0/8 when it has any; at 127.0.0.2
+// nothing is localised. IPv6 addresses and address= are never filtered.
+func TestDnsmasqDiffLocaliseQueries(t *testing.T) {
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "lq.hosts")
+	body := "127.0.0.5 multi\n10.0.0.1 multi\n192.0.2.9 multi\n::1 multi\nfd00::9 multi\n10.0.0.2 other\n10.0.0.3 other\n127.0.0.2 m2\n10.0.0.1 m2\n"
+	if err := os.WriteFile(hosts, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up1, up2 := startFakeUpstream(t, 1), startFakeUpstream(t, 1)
+	conf := `
+no-resolv
+no-hosts
+localise-queries
+listen-address=127.0.0.2
+addn-hosts=` + hosts + `
+host-record=hr,127.0.0.9
+host-record=hr,10.9.9.8
+host-record=multi,10.7.7.7
+address=/adr.test/127.0.0.7
+address=/adr.test/10.0.0.7
+cname=cn,multi
+server=`
+	p := startDNSPair(t, conf+up1.Dnsmasq()+"\n", conf+up2.Dnsmasq()+"\n")
+	var queries []string
+	for _, q := range []string{"multi. A", "multi. AAAA", "multi. ANY", "other. A", "m2. A", "hr. A", "adr.test. A", "cn. A"} {
+		queries = append(queries, q, q+" tcp")
+	}
+	qq := qs(queries...)
+	n := runDiff(t, p, qq)
+	two := dnsPair{dnsmasq: strings.Replace(p.dnsmasq, "127.0.0.1:", "127.0.0.2:", 1), frontdesk: strings.Replace(p.frontdesk, "127.0.0.1:", "127.0.0.2:", 1)}
+	n += runDiff(t, two, qq)
+	t.Logf("%d/%d differential cases identical", n, 2*len(qq))
+	// The test means something only if the two addresses answer differently.
+	one, err := exchange(p.frontdesk, qq[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := exchange(two.frontdesk, qq[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Answer) != 1 || len(other.Answer) != 4 {
+		t.Errorf("multi A: %d answers at 127.0.0.1 (want 1), %d at 127.0.0.2 (want 4)", len(one.Answer), len(other.Answer))
+	}
+}

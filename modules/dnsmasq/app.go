@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -141,12 +142,14 @@ func (a *App) Provision(ctx caddy.Context) error {
 		debug = a.log // entries show when Caddy's log level is DEBUG
 	}
 	store := newStore(cfg, hosts)
-	if len(cfg.IfaceNames) > 0 {
+	var localNets map[netip.Addr]netip.Prefix
+	if len(cfg.IfaceNames) > 0 || cfg.Localise {
 		ifs, err := systemIfaces()
 		if err != nil {
-			return fmt.Errorf("dnsmasq: listing interfaces for interface-name/dynamic-host: %w", err)
+			return fmt.Errorf("dnsmasq: listing interfaces for interface-name, dynamic-host or localise-queries: %w", err)
 		}
 		store.addIfaceNames(resolveIfaceNames(cfg.IfaceNames, ifs))
+		localNets = localNetsOf(ifs)
 	}
 	a.resolver = &Resolver{
 		cfg:   cfg,
@@ -155,10 +158,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 		fwd: &forwarder{timeout: timeout, strict: cfg.StrictOrder, all: cfg.AllServers, maxUDPSize: uint16(cfg.EDNSPacketMax),
 			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort,
 			ignore: cfg.IgnoreAddrs, debug: debug},
-		defaults: defaults,
-		log:      a.log,
-		debug:    debug,
-		stats:    st,
+		defaults:  defaults,
+		log:       a.log,
+		debug:     debug,
+		stats:     st,
+		localNets: localNets,
 	}
 	if cfg.Port == 0 {
 		// port=0: no DNS at all (the admin API still works).

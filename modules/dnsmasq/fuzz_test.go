@@ -2,6 +2,7 @@ package dnsmasq
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -95,7 +96,7 @@ func FuzzAnswer(f *testing.F) {
 			return // miekg's server drops what does not decode
 		}
 		for _, udp := range []bool{true, false} {
-			m := r.Answer(req, client, udp)
+			m := r.Answer(req, client, udp, netip.Addr{})
 			if m == nil {
 				continue
 			}

@@ -24,6 +24,9 @@ type Resolver struct {
 	log      *zap.Logger
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
+	// localNets are the networks of the interface IPv4 addresses, for
+	// localise-queries.
+	localNets map[netip.Addr]netip.Prefix
 }
 
 // answer is the outcome of resolving one question.
@@ -97,10 +100,11 @@ func typeOf(a netip.Addr) uint16 {
 }
 
 // localData returns the local records of nd for qtype, owned by owner.
-func (r *Resolver) localData(nd *node, owner string, qtype uint16) []dns.RR {
+// lnet is the network of localise-queries (invalid: no localisation).
+func (r *Resolver) localData(nd *node, owner string, qtype uint16, lnet netip.Prefix) []dns.RR {
 	var out []dns.RR
 	for i, h := range nd.addrs {
-		if qtype == dns.TypeANY || qtype == typeOf(h.Addr) {
+		if (qtype == dns.TypeANY || qtype == typeOf(h.Addr)) && localised(lnet, nd.addrs, h.Addr) {
 			out = append(out, ipRR(owner, h.Addr, nd.ips[i], r.ttl(h.TTL)))
 		}
 	}
@@ -130,7 +134,7 @@ type pending struct {
 // Resolve answers req (one question); tcp says the client asked over TCP.
 // The context bounds forwarding.
 func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
-	a, p := r.resolveLocal(req, tcp)
+	a, p := r.resolveLocal(req, tcp, netip.Addr{})
 	if p != nil {
 		return r.forward(ctx, p)
 	}
@@ -139,8 +143,9 @@ func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
 
 // resolveLocal answers req from the admin records, the local data, the
 // domain table and the cache; it returns a pending query when the answer
-// must be forwarded.
-func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
+// must be forwarded. local is the address the query arrived at (for
+// localise-queries; invalid when unknown).
+func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answer, *pending) {
 	q := req.Question[0]
 	lname := strings.ToLower(q.Name) // no allocation when already lower case
 	name := strings.TrimSuffix(lname, ".")
@@ -161,7 +166,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		}
 
 		// 1. Local data: hosts, host-record, cname and the record options.
-		if a, ok := r.local(q.Name, name, qtype); ok {
+		if a, ok := r.local(q.Name, name, qtype, r.localNet(local)); ok {
 			return a, nil
 		}
 
@@ -442,7 +447,7 @@ func (r *Resolver) capAll(rrs []dns.RR) {
 }
 
 // local answers from hosts, host-record, cname and record options.
-func (r *Resolver) local(owner, name string, qtype uint16) (answer, bool) {
+func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix) (answer, bool) {
 	nd := r.store.names[name]
 	if qtype == dns.TypePTR && (nd == nil || len(nd.rrs) == 0) {
 		if target, ok := r.store.ifacePTR[name]; ok {
@@ -468,12 +473,12 @@ func (r *Resolver) local(owner, name string, qtype uint16) (answer, bool) {
 		return answer{}, false
 	}
 	if nd.cname != nil && qtype != dns.TypeCNAME {
-		return r.chase(owner, nd, qtype), true
+		return r.chase(owner, nd, qtype, lnet), true
 	}
 	if nd.cname != nil {
 		return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{r.cnameRR(owner, nd.cname)}, source: "local"}, true
 	}
-	if recs := r.localData(nd, owner, qtype); len(recs) > 0 {
+	if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
 		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, true
 	}
 	return answer{}, false
@@ -485,7 +490,7 @@ func (r *Resolver) cnameRR(owner string, c *cnameRec) dns.RR {
 
 // chase follows local CNAMEs: each step is answered, and the final target's
 // local data (or cached answer) of qtype is appended.
-func (r *Resolver) chase(owner string, nd *node, qtype uint16) answer {
+func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix) answer {
 	a := answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
 	for i := 0; i < 10 && nd != nil && nd.cname != nil; i++ {
 		a.answer = append(a.answer, r.cnameRR(owner, nd.cname))
@@ -493,7 +498,7 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16) answer {
 		nd = r.store.names[nd.cname.Target]
 	}
 	if nd != nil && nd.cname == nil {
-		if recs := r.localData(nd, owner, qtype); len(recs) > 0 {
+		if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
 			a.answer = append(a.answer, recs...)
 			return a
 		}

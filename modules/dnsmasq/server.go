@@ -3,6 +3,7 @@ package dnsmasq
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -35,7 +36,7 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			_ = w.WriteMsg(m)
 		}
 	}()
-	m := r.Answer(req, w.RemoteAddr(), isUDP(w))
+	m := r.Answer(req, w.RemoteAddr(), isUDP(w), addrOf(w.LocalAddr()))
 	if m != nil {
 		_ = w.WriteMsg(m)
 	}
@@ -54,10 +55,11 @@ func isUDP(w dns.ResponseWriter) bool {
 	return ok
 }
 
-// Answer builds the reply to req; udp selects the UDP size limit. It returns
-// nil when the query is dropped.
-func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool) *dns.Msg {
-	m, p := r.answerLocal(req, client, udp)
+// Answer builds the reply to req; udp selects the UDP size limit, local is
+// the address the query arrived at (invalid when unknown). It returns nil
+// when the query is dropped.
+func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) *dns.Msg {
+	m, p := r.answerLocal(req, client, udp, local)
 	if p != nil {
 		m = r.answerForward(p)
 	}
@@ -67,7 +69,7 @@ func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool) *dns.Msg {
 // answerLocal answers req without forwarding it. When the answer must come
 // from an upstream server it returns the pending query instead, for
 // answerForward (which may block for the upstream timeout).
-func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool) (*dns.Msg, *pending) {
+func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (*dns.Msg, *pending) {
 	st := r.stats
 	st.queries.Add(1)
 	if req.Opcode != dns.OpcodeQuery {
@@ -94,7 +96,7 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool) (*dns.Ms
 		m.SetRcode(req, dns.RcodeFormatError)
 		return m, nil
 	}
-	a, p := r.resolveLocal(req, !udp)
+	a, p := r.resolveLocal(req, !udp, local)
 	if p != nil {
 		p.client, p.udp = client, udp
 		return nil, p

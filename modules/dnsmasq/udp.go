@@ -27,6 +27,7 @@ type udpServer struct {
 	conn    *net.UDPConn
 	h       *handler
 	session bool             // wildcard address: reply from the address the query came to
+	local   netip.Addr       // the socket's address (invalid for a wildcard address)
 	batch   *ipv4.PacketConn // IPv4 address: recvmmsg/sendmmsg
 	closed  atomic.Bool
 	workers sync.WaitGroup
@@ -41,7 +42,7 @@ func newUDPServer(pc net.PacketConn, h *handler) (*udpServer, error) {
 	if !ok {
 		return nil, errors.New("not a UDP socket")
 	}
-	s := &udpServer{conn: conn, h: h}
+	s := &udpServer{conn: conn, h: h, local: addrOf(conn.LocalAddr())}
 	if ua, ok := conn.LocalAddr().(*net.UDPAddr); ok && ua.IP.IsUnspecified() {
 		// As miekg/dns does: learn each query's destination address, to
 		// answer from it.
@@ -247,7 +248,7 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 			}
 		}()
 		var m *dns.Msg
-		if m, p = r.answerLocal(req, client, true); m != nil {
+		if m, p = r.answerLocal(req, client, true, s.local); m != nil {
 			s.write(m, peer, out)
 		}
 	}()
