@@ -217,6 +217,15 @@ func (a *App) Validate() error {
 
 // Start binds (or takes over) the listen addresses and starts answering.
 func (a *App) Start() error {
+	if a.cfg.DumpFile != "" {
+		// Opened here, not in Provision, so that validating a
+		// configuration writes no file.
+		d, err := openDump(a.cfg.DumpFile, a.cfg.DumpMask, a.cfg.EDNSPacketMax+200)
+		if err != nil {
+			return fmt.Errorf("dnsmasq: %w", err)
+		}
+		a.resolver.dump, a.resolver.fwd.dump = d, d
+	}
 	for _, addr := range a.addrs {
 		s, err := listenShared(addr)
 		if err != nil {
@@ -225,6 +234,7 @@ func (a *App) Start() error {
 				a.servers[i].h.current.CompareAndSwap(a.resolver, prev)
 			}
 			a.release()
+			_ = a.resolver.dump.close()
 			return fmt.Errorf("dnsmasq: %w", err)
 		}
 		a.servers = append(a.servers, s)
@@ -251,6 +261,9 @@ func (a *App) release() {
 // stay open.
 func (a *App) Stop() error {
 	a.release()
+	if a.resolver != nil {
+		return a.resolver.dump.close()
+	}
 	return nil
 }
 

@@ -24,6 +24,7 @@ type Resolver struct {
 	log      *zap.Logger
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
+	dump     *dumper // dumpfile: nil unless set
 	// localNets are the networks of the interface IPv4 addresses, for
 	// localise-queries.
 	localNets map[netip.Addr]netip.Prefix
@@ -38,6 +39,11 @@ type answer struct {
 	extra  []dns.RR
 	tc     bool   // upstream reply was truncated
 	source string // local, cache, upstream address or "none"
+	// quiet: the reply is not written to the dumpfile. dnsmasq 2.90 does
+	// not dump the replies it makes without forwarding in its forwarding
+	// code: address=, local=, domain-needed and REFUSED for want of a
+	// server (measured).
+	quiet bool
 }
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
@@ -206,7 +212,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			}
 			if len(rs.addrs) == 1 && want == typeOf(rs.addrs[0]) && !rs.null {
 				// The common case, address=/domain/ip: one allocation.
-				return answer{rcode: dns.RcodeSuccess, aa: true, answer: oneRR(q.Name, rs.addrs[0], rs.ips[0], r.ttl(-1)), source: "local"}, nil
+				return answer{rcode: dns.RcodeSuccess, aa: true, answer: oneRR(q.Name, rs.addrs[0], rs.ips[0], r.ttl(-1)), source: "local", quiet: true}, nil
 			}
 			for i, a := range rs.addrs {
 				if want == typeOf(a) {
@@ -220,7 +226,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 				recs = append(recs, ipRR(q.Name, netip.IPv6Unspecified(), ipv6Unspecified, r.ttl(-1)))
 			}
 			if len(recs) > 0 {
-				return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
+				return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, nil
 			}
 			if len(rs.addrs) > 0 || rs.null {
 				hasOther = true
@@ -230,9 +236,9 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			// Never forwarded: NXDOMAIN, or NODATA when the name has local
 			// data of another type (measured on 2.90).
 			if hasOther || r.store.names[name] != nil || len(r.store.ptr[name]) > 0 || r.store.parents[name] {
-				return answer{rcode: dns.RcodeSuccess, source: "local"}, nil
+				return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
 			}
-			return answer{rcode: dns.RcodeNameError, source: "local"}, nil
+			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
 		}
 		if len(rs.servers) > 0 {
 			servers, matched = rs.servers, true
@@ -247,7 +253,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		servers = r.defaults
 		// domain-needed: plain names are never forwarded for A/AAAA.
 		if r.cfg.DomainNeeded && !strings.Contains(name, ".") && (qtype == dns.TypeA || qtype == dns.TypeAAAA) {
-			return answer{rcode: dns.RcodeNameError, source: "local"}, nil
+			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
 		}
 		// bogus-priv: reverse lookups of private ranges stay local.
 		if r.cfg.BogusPriv && qtype == dns.TypePTR && privateReverse(name) {
@@ -284,7 +290,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		return answer{rcode: dns.RcodeSuccess, source: "local"}, nil
 	}
 	if len(servers) == 0 {
-		return answer{rcode: dns.RcodeRefused, source: "none"}, nil
+		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true}, nil
 	}
 
 	return answer{}, &pending{req: req, name: name, servers: servers, hasOther: hasOther, tcp: tcp}

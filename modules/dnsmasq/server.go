@@ -59,7 +59,7 @@ func isUDP(w dns.ResponseWriter) bool {
 // the address the query arrived at (invalid when unknown). It returns nil
 // when the query is dropped.
 func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) *dns.Msg {
-	m, p := r.answerLocal(req, client, udp, local)
+	m, p, _ := r.answerLocal(req, client, udp, local)
 	if p != nil {
 		m = r.answerForward(p)
 	}
@@ -68,19 +68,20 @@ func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.A
 
 // answerLocal answers req without forwarding it. When the answer must come
 // from an upstream server it returns the pending query instead, for
-// answerForward (which may block for the upstream timeout).
-func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (*dns.Msg, *pending) {
+// answerForward (which may block for the upstream timeout). dump says
+// whether the reply goes to the dumpfile.
+func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (m *dns.Msg, p *pending, dump bool) {
 	st := r.stats
 	st.queries.Add(1)
 	if req.Opcode != dns.OpcodeQuery {
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeNotImplemented)
 		m.RecursionAvailable = true
-		return m, nil
+		return m, nil, true
 	}
 	if len(req.Question) == 1 && req.Question[0].Qclass == dns.ClassCHAOS {
 		if a, ok := r.chaos(req.Question[0]); ok {
-			return r.reply(req, a, client, udp), nil
+			return r.reply(req, a, client, udp), nil, true
 		}
 		// Other CHAOS names are forwarded, as dnsmasq does.
 	} else if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
@@ -88,20 +89,20 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
 		m.RecursionAvailable = true
-		return m, nil
+		return m, nil, true
 	}
 	if _, ok := dns.IsDomainName(req.Question[0].Name); !ok {
 		st.malformed.Add(1)
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
-		return m, nil
+		return m, nil, true
 	}
 	a, p := r.resolveLocal(req, !udp, local)
 	if p != nil {
 		p.client, p.udp = client, udp
-		return nil, p
+		return nil, p, true
 	}
-	return r.reply(req, a, client, udp), nil
+	return r.reply(req, a, client, udp), nil, !a.quiet
 }
 
 // answerForward forwards a pending query and builds the reply.

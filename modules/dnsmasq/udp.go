@@ -28,6 +28,7 @@ type udpServer struct {
 	h       *handler
 	session bool             // wildcard address: reply from the address the query came to
 	local   netip.Addr       // the socket's address (invalid for a wildcard address)
+	localAP netip.AddrPort   // the socket's address and port, for the dumpfile
 	batch   *ipv4.PacketConn // IPv4 address: recvmmsg/sendmmsg
 	closed  atomic.Bool
 	workers sync.WaitGroup
@@ -43,6 +44,9 @@ func newUDPServer(pc net.PacketConn, h *handler) (*udpServer, error) {
 		return nil, errors.New("not a UDP socket")
 	}
 	s := &udpServer{conn: conn, h: h, local: addrOf(conn.LocalAddr())}
+	if ua, ok := conn.LocalAddr().(*net.UDPAddr); ok {
+		s.localAP = ua.AddrPort()
+	}
 	if ua, ok := conn.LocalAddr().(*net.UDPAddr); ok && ua.IP.IsUnspecified() {
 		// As miekg/dns does: learn each query's destination address, to
 		// answer from it.
@@ -240,6 +244,9 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 	if r.cfg.LogQueries {
 		client = peer.remote()
 	}
+	if r.dump.wants(dumpQuery) {
+		r.dump.packet(dumpQuery, msg, peer.addrPort(), s.localAP)
+	}
 	var p *pending
 	func() {
 		defer func() {
@@ -248,8 +255,12 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 			}
 		}()
 		var m *dns.Msg
-		if m, p = r.answerLocal(req, client, true, s.local); m != nil {
-			s.write(m, peer, out)
+		var dump bool
+		if m, p, dump = r.answerLocal(req, client, true, s.local); m != nil {
+			b := s.write(m, peer, out)
+			if dump && r.dump.wants(dumpReply) {
+				r.dump.packet(dumpReply, b, s.localAP, peer.addrPort())
+			}
 		}
 	}()
 	if p == nil {
@@ -266,7 +277,10 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 			}
 		}()
 		if m := r.answerForward(p); m != nil {
-			s.write(m, peer, buf)
+			b := s.write(m, peer, buf)
+			if r.dump.wants(dumpReply) {
+				r.dump.packet(dumpReply, b, s.localAP, peer.addrPort())
+			}
 		}
 	}()
 }
@@ -285,23 +299,35 @@ func (p udpPeer) remote() net.Addr {
 	return net.UDPAddrFromAddrPort(p.addr)
 }
 
+// addrPort is the client's address and port.
+func (p udpPeer) addrPort() netip.AddrPort {
+	if p.sess != nil {
+		if ua, ok := p.sess.RemoteAddr().(*net.UDPAddr); ok {
+			return ua.AddrPort()
+		}
+	}
+	return p.addr
+}
+
 // write packs m into buf (a larger buffer is allocated when needed) and
-// sends it to peer.
-func (s *udpServer) write(m *dns.Msg, peer udpPeer, buf []byte) {
+// sends it to peer. It returns the packed message (nil when m could not be
+// packed); in a batch it is sent later, before buf is used again.
+func (s *udpServer) write(m *dns.Msg, peer udpPeer, buf []byte) []byte {
 	if peer.batch != nil {
 		buf = peer.batch.buf
 	}
 	b, err := m.PackBuffer(buf)
 	if err != nil {
-		return
+		return nil
 	}
 	if peer.batch != nil {
 		peer.batch.reply = b
-		return
+		return b
 	}
 	if peer.sess != nil {
 		_, _ = dns.WriteToSessionUDP(s.conn, b, peer.sess)
-		return
+		return b
 	}
 	_, _ = s.conn.WriteToUDPAddrPort(b, peer.addr)
+	return b
 }
