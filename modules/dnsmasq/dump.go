@@ -170,4 +170,3 @@ func checksumFold(sum uint32) uint16 {
 	}
 	return ^uint16(sum)
 }
-
