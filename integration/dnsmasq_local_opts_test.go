@@ -19,7 +19,8 @@ import (
 // interface (127.0.0.1, ::1): both families, /4 and /6, a missing interface,
 // its precedence over hosts entries, address= and the reverse of
 // host-record, CNAMEs to it, other record types of the same name, and a
-// name under local=.
+// name under local=. (Besides: a host-record with two addresses of a
+// family keeps the last one.)
 func TestDnsmasqDiffInterfaceName(t *testing.T) {
 	conf := `
 no-resolv
@@ -39,6 +40,7 @@ local=/loc.test/
 interface-name=a.loc.test,lo
 address=/adr.test/9.9.9.9
 interface-name=adr.test,lo/4
+host-record=two.test,1.1.1.1,::1,2.2.2.2,::2
 `
 	diffScenario(t, conf,
 		"lo.test. A", "lo.test. AAAA", "lo.test. ANY", "lo.test. TXT", "lo.test. MX", "LO.Test. A", "x.lo.test. A",
@@ -48,6 +50,7 @@ interface-name=adr.test,lo/4
 		"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. PTR",
 		"c.test. A", "c.test. AAAA", "a.loc.test. A", "a.loc.test. MX", "b.loc.test. A",
 		"adr.test. A", "adr.test. AAAA", "x.adr.test. A",
+		"two.test. A", "two.test. AAAA", "1.1.1.1.in-addr.arpa. PTR", "2.2.2.2.in-addr.arpa. PTR",
 	)
 }
 

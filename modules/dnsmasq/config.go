@@ -835,10 +835,18 @@ func (p *parser) hostRecord(val string) error {
 	parts := fields(val)
 	var names []string
 	var addrs []netip.Addr
+	var v4, v6 netip.Addr
 	ttl := -1
 	for i, f := range parts {
 		if a, err := netip.ParseAddr(f); err == nil {
-			addrs = append(addrs, a.Unmap())
+			// One address of each family: a later one replaces an earlier
+			// one (measured on 2.90).
+			if a = a.Unmap(); a.Is4() {
+				v4 = a
+			} else {
+				v6 = a
+			}
+			addrs = append(addrs, a)
 			continue
 		}
 		if n, err := strconv.Atoi(f); err == nil && i == len(parts)-1 && len(addrs) > 0 {
@@ -852,6 +860,12 @@ func (p *parser) hostRecord(val string) error {
 	}
 	if len(names) == 0 || len(addrs) == 0 {
 		return errors.New("bad argument to --host-record")
+	}
+	addrs = addrs[:0]
+	for _, a := range []netip.Addr{v4, v6} {
+		if a.IsValid() {
+			addrs = append(addrs, a)
+		}
 	}
 	for i, n := range names {
 		for _, a := range addrs {
