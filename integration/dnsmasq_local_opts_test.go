@@ -102,7 +102,8 @@ dynamic-host=dyn6.test,::7,lo
 // domain expand-hosts adds (the range's, else the plain domain=), the PTR
 // answers, and the forward and reverse local= zones that "local" adds
 // for the <ip>/<len> form (split at label boundaries: /23, /12, /28, /60,
-// /62), but not for the <start>,<end> form. Under local= (and address=
+// /62), but not for the <start>,<end> form; of overlapping ranges the
+// last line wins. Under local= (and address=
 // without an address), a name with local names below it answers NODATA,
 // not NXDOMAIN.
 func TestDnsmasqDiffDomainRange(t *testing.T) {
@@ -122,12 +123,16 @@ domain=c.test,172.16.5.10,172.16.5.20,local
 domain=d.test,fd00:1::/60,local
 domain=f.test,fd00:2::/62,local
 domain=g.test,192.168.7.16/28,local
+domain=r1.test,10.3.0.1,10.3.0.9
+domain=small.test,10.3.0.0/24
+domain=big.test,10.0.0.0/8
+domain=r2.test,10.4.0.1,10.4.0.9
 address=/adr.test/
 host-record=h.adr.test,1.2.3.4
 local=/l.test/
 host-record=x.y.z.l.test,1.2.3.4
 `
-	hosts := "192.168.1.5 inr\n192.168.2.5 outr\n10.0.0.15 rng\n10.0.0.25 rngout\nfd00::5 v6in\n192.168.5.9 ina\n172.16.5.11 inc\n"
+	hosts := "192.168.1.5 inr\n192.168.2.5 outr\n10.0.0.15 rng\n10.0.0.25 rngout\nfd00::5 v6in\n192.168.5.9 ina\n172.16.5.11 inc\n10.3.0.5 ov\n10.4.0.5 ov2\n"
 	rev6 := func(prefix string) string { // fd00:..:X::1 reverse names
 		return "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0." + prefix + ".ip6.arpa. PTR"
 	}
@@ -147,6 +152,7 @@ host-record=x.y.z.l.test,1.2.3.4
 		rev6("6.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f"),
 		rev6("5.0.0.0.0.0.0.0.1.0.0.0.0.0.d.f"), rev6("0.1.0.0.0.0.0.0.1.0.0.0.0.0.d.f"),
 		rev6("3.0.0.0.0.0.0.0.2.0.0.0.0.0.d.f"), rev6("4.0.0.0.0.0.0.0.2.0.0.0.0.0.d.f"),
+		"ov.r1.test. A", "ov.small.test. A", "ov.big.test. A", "ov2.r2.test. A", "ov2.big.test. A", "rng.big.test. A",
 		"adr.test. A", "y.z.l.test. A", "z.l.test. MX", "l.test. A", "q.l.test. A", "3.2.1.in-addr.arpa. PTR",
 	)
 }

@@ -112,12 +112,12 @@ func addBits(a netip.Addr, end, n int) netip.Addr {
 }
 
 // domainFor is the domain expand-hosts adds to a plain name with address
-// a: the first domain= range that holds a, else the plain domain= ("" for
-// none).
+// a: the last domain= range that holds a (measured on 2.90: the last line,
+// not the narrowest range), else the plain domain= ("" for none).
 func (c *Config) domainFor(a netip.Addr) string {
-	for _, r := range c.DomainRanges {
-		if r.contains(a) {
-			return r.Domain
+	for i := len(c.DomainRanges) - 1; i >= 0; i-- {
+		if c.DomainRanges[i].contains(a) {
+			return c.DomainRanges[i].Domain
 		}
 	}
 	return c.Domain

@@ -26,13 +26,13 @@ func TestCoveringReverseZones(t *testing.T) {
 
 func TestDomainRange(t *testing.T) {
 	c, err := parse(t, "domain=def.test", "domain=lan.test,192.168.1.0/24,local", "domain=rng.test,10.0.0.10,10.0.0.20,local",
-		"domain=v6.test,fd00::/64")
+		"domain=v6.test,fd00::/64", "domain=big.test,10.1.0.0/16", "domain=small.test,10.1.2.0/24", "domain=big.test,10.1.0.0/16")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for a, want := range map[string]string{
 		"192.168.1.5": "lan.test", "192.168.2.5": "def.test", "10.0.0.10": "rng.test", "10.0.0.20": "rng.test",
-		"10.0.0.21": "def.test", "fd00::5": "v6.test", "fd01::5": "def.test",
+		"10.0.0.21": "def.test", "fd00::5": "v6.test", "fd01::5": "def.test", "10.1.2.3": "big.test", "10.1.3.3": "big.test",
 	} {
 		if got := c.domainFor(netip.MustParseAddr(a)); got != want {
 			t.Errorf("domain of %s: %s, want %s", a, got, want)
