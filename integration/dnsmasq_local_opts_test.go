@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/binary"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +39,8 @@ txt-record=lo.test,hello
 cname=c.test,lo.test
 local=/loc.test/
 interface-name=a.loc.test,lo
+interface-name=n.loc.test,nonexist0
+interface-name=v4.loc.test,lo/4
 address=/adr.test/9.9.9.9
 interface-name=adr.test,lo/4
 host-record=two.test,1.1.1.1,::1,2.2.2.2,::2
@@ -48,7 +51,7 @@ host-record=two.test,1.1.1.1,::1,2.2.2.2,::2
 		"none.test. A", "none.test. AAAA", "other.test. A",
 		"1.0.0.127.in-addr.arpa. PTR", "1.0.0.10.in-addr.arpa. PTR", "3.0.0.10.in-addr.arpa. PTR",
 		"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. PTR",
-		"c.test. A", "c.test. AAAA", "a.loc.test. A", "a.loc.test. MX", "b.loc.test. A",
+		"c.test. A", "c.test. AAAA", "a.loc.test. A", "a.loc.test. MX", "b.loc.test. A", "n.loc.test. A", "v4.loc.test. AAAA",
 		"adr.test. A", "adr.test. AAAA", "x.adr.test. A",
 		"two.test. A", "two.test. AAAA", "1.1.1.1.in-addr.arpa. PTR", "2.2.2.2.in-addr.arpa. PTR",
 	)
@@ -499,4 +502,56 @@ func onesSum(b []byte) uint16 {
 		s = s&0xffff + s>>16
 	}
 	return uint16(s)
+}
+
+// TestDnsmasqDiffInterfaceNameOtherInterface repeats interface-name and
+// dynamic-host with a non-loopback interface of this machine that has a
+// global IPv4 address and a global and a link-local IPv6 address (skipped
+// when there is none): link-local addresses are never answered, and
+// dynamic-host takes the network part of a /24 or /64. No traffic goes to
+// that interface: only the answers name its addresses.
+func TestDnsmasqDiffInterfaceNameOtherInterface(t *testing.T) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, i := range ifs {
+		if i.Flags&net.FlagLoopback != 0 || i.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, _ := i.Addrs()
+		var v4, v6, ll []string
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			switch {
+			case ipn.IP.To4() != nil:
+				v4 = append(v4, ipn.IP.String())
+			case ipn.IP.IsLinkLocalUnicast():
+				ll = append(ll, ipn.IP.String())
+			default:
+				v6 = append(v6, ipn.IP.String())
+			}
+		}
+		if len(v4) == 0 || len(v6) == 0 || len(ll) == 0 {
+			continue
+		}
+		queries := []string{"e.test. A", "e.test. AAAA", "e.test. ANY", "e6.test. AAAA", "e6.test. A", "d.test. A", "d.test. AAAA"}
+		for _, a := range append(append(v4, v6...), ll...) {
+			r, _ := dns.ReverseAddr(a)
+			queries = append(queries, r+" PTR")
+		}
+		diffScenario(t, `
+no-resolv
+no-hosts
+server={UP1}
+interface-name=e.test,`+i.Name+`
+interface-name=e6.test,`+i.Name+`/6
+dynamic-host=d.test,0.0.0.9,::9,`+i.Name+`
+`, queries...)
+		return
+	}
+	t.Skip("no interface with global IPv4, global IPv6 and link-local IPv6 addresses")
 }
