@@ -68,9 +68,9 @@ func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.A
 
 // answerLocal answers req without forwarding it. When the answer must come
 // from an upstream server it returns the pending query instead, for
-// answerForward (which may block for the upstream timeout). dump says
+// answerForward (which may block for the upstream timeout). The bool says
 // whether the reply goes to the dumpfile.
-func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (m *dns.Msg, p *pending, dump bool) {
+func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (*dns.Msg, *pending, bool) {
 	st := r.stats
 	st.queries.Add(1)
 	if req.Opcode != dns.OpcodeQuery {
