@@ -44,6 +44,9 @@ interface-name=v4.loc.test,lo/4
 address=/adr.test/9.9.9.9
 interface-name=adr.test,lo/4
 host-record=two.test,1.1.1.1,::1,2.2.2.2,::2
+expand-hosts
+domain=dom.test
+interface-name=plain,lo
 `
 	diffScenario(t, conf,
 		"lo.test. A", "lo.test. AAAA", "lo.test. ANY", "lo.test. TXT", "lo.test. MX", "LO.Test. A", "x.lo.test. A",
@@ -53,7 +56,7 @@ host-record=two.test,1.1.1.1,::1,2.2.2.2,::2
 		"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. PTR",
 		"c.test. A", "c.test. AAAA", "a.loc.test. A", "a.loc.test. MX", "b.loc.test. A", "n.loc.test. A", "v4.loc.test. AAAA",
 		"adr.test. A", "adr.test. AAAA", "x.adr.test. A",
-		"two.test. A", "two.test. AAAA", "1.1.1.1.in-addr.arpa. PTR", "2.2.2.2.in-addr.arpa. PTR",
+		"plain. A", "plain.dom.test. A", "two.test. A", "two.test. AAAA", "1.1.1.1.in-addr.arpa. PTR", "2.2.2.2.in-addr.arpa. PTR",
 	)
 }
 
