@@ -337,7 +337,7 @@ func TestDnsmasqControlPlaneOptions(t *testing.T) {
 // 127.0.0.2 (not an address of any interface). A name of the hosts files
 // or host-record with several IPv4 addresses answers, at 127.0.0.1 over
 // UDP and TCP, only those on 127.0.0.0/8 when it has any; at 127.0.0.2
-// nothing is localised. IPv6 addresses and address= are never filtered.
+// and at ::1 nothing is localised. IPv6 addresses and address= are never filtered.
 func TestDnsmasqDiffLocaliseQueries(t *testing.T) {
 	dir := t.TempDir()
 	hosts := filepath.Join(dir, "lq.hosts")
@@ -350,7 +350,7 @@ func TestDnsmasqDiffLocaliseQueries(t *testing.T) {
 no-resolv
 no-hosts
 localise-queries
-listen-address=127.0.0.2
+listen-address=127.0.0.2,::1
 addn-hosts=` + hosts + `
 host-record=hr,127.0.0.9
 host-record=hr,10.9.9.8
@@ -368,7 +368,9 @@ server=`
 	n := runDiff(t, p, qq)
 	two := dnsPair{dnsmasq: strings.Replace(p.dnsmasq, "127.0.0.1:", "127.0.0.2:", 1), frontdesk: strings.Replace(p.frontdesk, "127.0.0.1:", "127.0.0.2:", 1)}
 	n += runDiff(t, two, qq)
-	t.Logf("%d/%d differential cases identical", n, 2*len(qq))
+	six := dnsPair{dnsmasq: strings.Replace(p.dnsmasq, "127.0.0.1:", "[::1]:", 1), frontdesk: strings.Replace(p.frontdesk, "127.0.0.1:", "[::1]:", 1)}
+	n += runDiff(t, six, qq)
+	t.Logf("%d/%d differential cases identical", n, 3*len(qq))
 	// The test means something only if the two addresses answer differently.
 	one, err := exchange(p.frontdesk, qq[0])
 	if err != nil {
