@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -93,11 +94,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.cfg = cfg
 	if len(cfg.Ignored) > 0 {
-		var names []string
-		for _, l := range cfg.Ignored {
-			names = append(names, fmt.Sprintf("%s:%d %s", l.File, l.Line, l.Text))
-		}
-		a.log.Warn("ignoring DHCP, TFTP and router-advertisement options (Frontdesk serves DNS only)", zap.Strings("lines", names))
+		a.log.Warn("ignoring DHCP, TFTP and router-advertisement options (Frontdesk serves DNS only)", zap.Strings("lines", lineNames(cfg.Ignored)))
+	}
+	if len(cfg.ControlPlane) > 0 {
+		a.log.Warn("ignoring D-Bus/ubus control options: Frontdesk's admin API (/dnsmasq/... on the admin endpoint) replaces them",
+			zap.Strings("lines", lineNames(cfg.ControlPlane)))
 	}
 	etcHosts := a.EtcHosts
 	if etcHosts == "" {
@@ -141,17 +142,32 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if cfg.LogDebug {
 		debug = a.log // entries show when Caddy's log level is DEBUG
 	}
+	store := newStore(cfg, hosts)
+	var localNets map[netip.Addr]netip.Prefix
+	if len(cfg.IfaceNames) > 0 || cfg.Localise {
+		ifs, err := systemIfaces()
+		if err != nil {
+			return fmt.Errorf("dnsmasq: listing interfaces for interface-name, dynamic-host or localise-queries: %w", err)
+		}
+		store.addIfaceNames(resolveIfaceNames(cfg.IfaceNames, ifs))
+		localNets = localNetsOf(ifs)
+	}
 	a.resolver = &Resolver{
 		cfg:   cfg,
-		store: newStore(cfg, hosts),
+		store: store,
 		cache: cache,
 		fwd: &forwarder{timeout: timeout, strict: cfg.StrictOrder, all: cfg.AllServers, maxUDPSize: uint16(cfg.EDNSPacketMax),
 			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort,
 			ignore: cfg.IgnoreAddrs, debug: debug},
-		defaults: defaults,
-		log:      a.log,
-		debug:    debug,
-		stats:    st,
+		defaults:  defaults,
+		log:       a.log,
+		debug:     debug,
+		stats:     st,
+		localNets: localNets,
+	}
+	if cfg.Port == 0 {
+		// port=0: no DNS at all (the admin API still works).
+		return nil
 	}
 	var ifs []systemIface
 	if len(cfg.Auth.Ifaces) > 0 {
@@ -179,6 +195,15 @@ func (a *App) Provision(ctx caddy.Context) error {
 	return nil
 }
 
+// lineNames are "file:line text" of each line, for log entries.
+func lineNames(ls []Line) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = fmt.Sprintf("%s:%d %s", l.File, l.Line, l.Text)
+	}
+	return out
+}
+
 // readResolvFile reads the nameserver lines of a resolv.conf file.
 func readResolvFile(path string) ([]Upstream, error) {
 	f, err := os.Open(path)
@@ -204,14 +229,20 @@ func (a *App) Validate() error {
 	if a.cfg == nil {
 		return errors.New("dnsmasq: not provisioned")
 	}
-	if a.cfg.Port == 0 {
-		return errors.New("dnsmasq: port=0 (DNS disabled) is not supported: remove the dnsmasq block instead")
-	}
 	return nil
 }
 
 // Start binds (or takes over) the listen addresses and starts answering.
 func (a *App) Start() error {
+	if a.cfg.DumpFile != "" {
+		// Opened here, not in Provision, so that validating a
+		// configuration writes no file.
+		d, err := openDump(a.cfg.DumpFile, a.cfg.DumpMask, a.cfg.EDNSPacketMax+200)
+		if err != nil {
+			return fmt.Errorf("dnsmasq: %w", err)
+		}
+		a.resolver.dump, a.resolver.fwd.dump = d, d
+	}
 	for _, addr := range a.addrs {
 		s, err := listenShared(addr)
 		if err != nil {
@@ -220,10 +251,15 @@ func (a *App) Start() error {
 				a.servers[i].h.current.CompareAndSwap(a.resolver, prev)
 			}
 			a.release()
+			_ = a.resolver.dump.close()
 			return fmt.Errorf("dnsmasq: %w", err)
 		}
 		a.servers = append(a.servers, s)
 		a.previous = append(a.previous, s.h.current.Swap(a.resolver))
+	}
+	if len(a.addrs) == 0 {
+		a.log.Info("dnsmasq: DNS disabled (port=0); the admin API still answers")
+		return nil
 	}
 	a.log.Info("dnsmasq serving", zap.Strings("addresses", a.addrs))
 	return nil
@@ -242,6 +278,9 @@ func (a *App) release() {
 // stay open.
 func (a *App) Stop() error {
 	a.release()
+	if a.resolver != nil {
+		return a.resolver.dump.close()
+	}
 	return nil
 }
 

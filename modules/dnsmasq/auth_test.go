@@ -99,7 +99,7 @@ func TestAuthAnswers(t *testing.T) {
 	ask := func(name string, qtype uint16, local netip.Addr) *dns.Msg {
 		m := new(dns.Msg)
 		m.SetQuestion(name, qtype)
-		return r.answer(m, client, local, false)
+		return r.Answer(m, client, false, local)
 	}
 	if m := ask("w.z.test.", dns.TypeA, auth); m.Rcode != dns.RcodeSuccess || !m.Authoritative || m.RecursionAvailable ||
 		len(m.Answer) != 1 || len(m.Ns) != 1 || m.Answer[0].Header().Ttl != 600 {

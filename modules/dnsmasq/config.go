@@ -95,6 +95,11 @@ type Config struct {
 	UseStale       bool           // use-stale-cache: expired cached answers are still given
 	StaleMax       uint32         // use-stale-cache=n: at most n seconds after expiry (0 = no limit)
 	Auth           AuthConfig     // auth-server, auth-zone, auth-soa, auth-sec-servers, auth-peer, auth-ttl
+	IfaceNames     []ifaceName    // interface-name= and dynamic-host=, in order
+	DomainRanges   []domainRange  // domain=<name>,<range>: the domain of hosts in the range
+	Localise       bool           // localise-queries
+	DumpFile       string         // dumpfile=: pcap file of DNS packets
+	DumpMask       uint32         // dumpmask=: which packets (default: dumpDefaultMask)
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
@@ -110,6 +115,9 @@ type Config struct {
 
 	// Ignored lists the DHCP/TFTP/RA lines that were skipped.
 	Ignored []Line
+	// ControlPlane lists the enable-dbus and enable-ubus lines: accepted,
+	// with a warning, since the admin API replaces them.
+	ControlPlane []Line
 }
 
 type cnameRec struct {
@@ -193,6 +201,14 @@ func (p *parser) lines(lines []Line, depth int) error {
 			if err := p.lines(ls, depth+1); err != nil {
 				return err
 			}
+			continue
+		case "conf-script":
+			if err := p.confScript(l, val, depth); err != nil {
+				return err
+			}
+			continue
+		case "enable-dbus", "enable-ubus":
+			p.c.ControlPlane = append(p.c.ControlPlane, l)
 			continue
 		case "conf-dir":
 			if !hasVal || val == "" {
@@ -533,14 +549,44 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		if err := needVal(); err != nil {
 			return err
 		}
-		d, _, more := strings.Cut(val, ",")
-		if more {
-			return errors.New("--domain with an address range (DHCP) is not supported yet; use domain=<name>")
-		}
+		d, rng, more := strings.Cut(val, ",")
 		if !validName(d) {
 			return badArg(name)
 		}
+		if more {
+			return p.domainRange(canon(d), rng)
+		}
 		c.Domain = canon(d)
+	case "interface-name", "dynamic-host":
+		if err := needVal(); err != nil {
+			return err
+		}
+		parse := parseInterfaceName
+		if name == "dynamic-host" {
+			parse = parseDynamicHost
+		}
+		n, err := parse(val)
+		if err != nil {
+			return err
+		}
+		c.IfaceNames = append(c.IfaceNames, n)
+	case "localise-queries":
+		c.Localise = true
+		return noVal()
+	case "dumpfile":
+		if err := needVal(); err != nil {
+			return err
+		}
+		c.DumpFile = val
+	case "dumpmask":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.ParseUint(val, 0, 32)
+		if err != nil {
+			return badArg(name)
+		}
+		c.DumpMask = uint32(n)
 	case "rebind-domain-ok":
 		if err := needVal(); err != nil {
 			return err
@@ -795,10 +841,18 @@ func (p *parser) hostRecord(val string) error {
 	parts := fields(val)
 	var names []string
 	var addrs []netip.Addr
+	var v4, v6 netip.Addr
 	ttl := -1
 	for i, f := range parts {
 		if a, err := netip.ParseAddr(f); err == nil {
-			addrs = append(addrs, a.Unmap())
+			// One address of each family: a later one replaces an earlier
+			// one (measured on 2.90).
+			if a = a.Unmap(); a.Is4() {
+				v4 = a
+			} else {
+				v6 = a
+			}
+			addrs = append(addrs, a)
 			continue
 		}
 		if n, err := strconv.Atoi(f); err == nil && i == len(parts)-1 && len(addrs) > 0 {
@@ -812,6 +866,12 @@ func (p *parser) hostRecord(val string) error {
 	}
 	if len(names) == 0 || len(addrs) == 0 {
 		return errors.New("bad argument to --host-record")
+	}
+	addrs = addrs[:0]
+	for _, a := range []netip.Addr{v4, v6} {
+		if a.IsValid() {
+			addrs = append(addrs, a)
+		}
 	}
 	for i, n := range names {
 		for _, a := range addrs {

@@ -119,7 +119,7 @@ func TestParseErrors(t *testing.T) {
 		"txt-record=a,\"open":           "missing \"",
 		"rev-server=10.0.0.0/40":        "bad prefix",
 		"conf-file=/nonexistent/x.conf": "cannot read /nonexistent/x.conf",
-		"domain=lan,10.0.0.0/8":         "not supported yet",
+		"domain=lan,eth0":               "bad address range in --domain",
 	}
 	for in, want := range cases {
 		lines := append([]string{"no-hosts"}, strings.Split(in, "\n")...)

@@ -27,6 +27,7 @@ type forwarder struct {
 	maxPort    int
 	ignore     []netip.Prefix // ignore-address: replies holding these addresses are not taken
 	debug      *zap.Logger    // log-debug: nil unless set
+	dump       *dumper        // dumpfile: nil unless set
 }
 
 // dialer picks a random source port in [minPort, maxPort] for a UDP query.
@@ -84,7 +85,7 @@ func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp
 		if !tcp {
 			c.Dialer = f.dialer()
 		}
-		if len(f.ignore) > 0 {
+		if len(f.ignore) > 0 || !tcp && f.dump != nil {
 			r, err = f.exchangeIgnoring(ctx, c, m, u.Addr)
 		} else {
 			r, _, err = c.ExchangeContext(ctx, m, u.Addr)
@@ -106,6 +107,22 @@ func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp
 
 var errIgnored = errors.New("reply ignored (ignore-address)")
 
+// dumpAddrs are the addresses of an upstream UDP exchange as the dumpfile
+// shows them: the local address unspecified, with its port.
+func dumpAddrs(local, remote net.Addr) (netip.AddrPort, netip.AddrPort) {
+	l, _ := local.(*net.UDPAddr)
+	r, _ := remote.(*net.UDPAddr)
+	if l == nil || r == nil {
+		return netip.AddrPort{}, netip.AddrPort{}
+	}
+	ra := r.AddrPort()
+	la := netip.IPv4Unspecified()
+	if !ra.Addr().Unmap().Is4() {
+		la = netip.IPv6Unspecified()
+	}
+	return netip.AddrPortFrom(la, l.AddrPort().Port()), netip.AddrPortFrom(ra.Addr().Unmap(), ra.Port())
+}
+
 // exchangeIgnoring is the exchange with ignore-address: over UDP, a reply
 // that holds an ignored address (or has another ID) is skipped and the
 // socket keeps listening for another until the timeout, as dnsmasq does;
@@ -126,11 +143,29 @@ func (f *forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.
 	_ = conn.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
-	if err := conn.WriteMsg(m); err != nil {
+	out, err := m.Pack()
+	if err != nil {
 		return nil, err
 	}
+	if _, err := conn.Write(out); err != nil {
+		return nil, err
+	}
+	// For the dumpfile: dnsmasq writes its upstream queries as sent from
+	// the unspecified address and the real source port (measured).
+	var local, remote netip.AddrPort
+	if f.dump != nil && c.Net != "tcp" {
+		local, remote = dumpAddrs(conn.LocalAddr(), conn.RemoteAddr())
+		f.dump.packet(dumpUpstreamQuery, out, local, remote)
+	}
 	for {
-		r, err := conn.ReadMsg()
+		b, err := conn.ReadMsgHeader(nil)
+		r := new(dns.Msg)
+		if err == nil {
+			if f.dump != nil && c.Net != "tcp" {
+				f.dump.packet(dumpUpstreamReply, b, remote, local)
+			}
+			err = r.Unpack(b)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

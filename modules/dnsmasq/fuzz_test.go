@@ -25,6 +25,9 @@ func FuzzParseLines(f *testing.F) {
 		"ignore-address=10.0.0.0/8", "no-ident", "log-debug", "max-tcp-connections=3",
 		"use-stale-cache=5", "auth-server=ns.z,127.0.0.1,lo/4", "auth-zone=z,10.0.0.0/8,fd00::,exclude:10.9.0.0/16",
 		"auth-soa=1,admin@z,2,3,4", "auth-sec-servers=a.b,c.d", "auth-peer=127.0.0.2,::1", "auth-ttl=30",
+		"use-stale-cache=5", "interface-name=i.test,lo/4", "dynamic-host=d.test,0.0.0.5,::7,lo", "dynamic-host=d.test,::1,lo",
+		"domain=l.test,192.168.0.0/23,local", "domain=l.test,10.0.0.1,10.0.0.9", "domain=l.test,fd00::/61,local",
+		"localise-queries", "dumpfile=/dev/null", "dumpmask=0x3", "enable-dbus", "enable-ubus=x",
 	} {
 		f.Add(s)
 	}
@@ -38,7 +41,8 @@ func FuzzParseLines(f *testing.F) {
 		}
 		c, err := ParseLines(lines)
 		if err == nil {
-			newStore(c, nil) // building the answer data must not panic either
+			// building the answer data must not panic either
+			newStore(c, nil).addIfaceNames(resolveIfaceNames(c.IfaceNames, loIfaces()))
 		}
 	})
 }
@@ -102,7 +106,7 @@ func FuzzAnswer(f *testing.F) {
 		for _, udp := range []bool{true, false} {
 			// On an ordinary address and on the auth-server address.
 			for _, local := range []netip.Addr{{}, netip.MustParseAddr("127.0.0.1")} {
-				m := r.answer(req, client, local, udp)
+				m := r.Answer(req, client, udp, local)
 				if m == nil {
 					continue
 				}

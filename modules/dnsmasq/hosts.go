@@ -88,14 +88,16 @@ func (c *Config) loadHosts(etcHosts string) ([]hostEntry, error) {
 			}
 			return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathErr(err))
 		}
-		if c.ExpandHosts && c.Domain != "" {
-			// expand-hosts adds the domain to plain names in hosts files.
+		if c.ExpandHosts {
+			// expand-hosts adds the domain (of the address's domain= range,
+			// else the plain domain=) to plain names in hosts files.
 			n := len(hs)
 			for i, h := range hs[:n] {
-				if !strings.Contains(h.Name, ".") {
+				d := c.domainFor(h.Addr)
+				if d != "" && !strings.Contains(h.Name, ".") {
 					// The expanded name answers the reverse query.
 					hs[i].Reverse = false
-					h.Name = h.Name + "." + c.Domain
+					h.Name = h.Name + "." + d
 					hs = append(hs, h)
 				}
 			}

@@ -22,6 +22,7 @@ type systemIface struct {
 	name     string
 	loopback bool
 	addrs    []netip.Addr
+	bits     []int // prefix length of each address (0 when unknown)
 }
 
 // systemIfaces lists the machine's interfaces; a variable so tests can
@@ -52,6 +53,8 @@ var systemIfaces = func() ([]systemIface, error) {
 				ip = ip.WithZone(i.Name)
 			}
 			si.addrs = append(si.addrs, ip)
+			ones, _ := ipn.Mask.Size()
+			si.bits = append(si.bits, ones)
 		}
 		out = append(out, si)
 	}

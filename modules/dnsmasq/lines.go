@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -134,8 +135,14 @@ func readConfFile(path string) ([]Line, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readConfLines(f, path)
+}
+
+// readConfLines reads dnsmasq configuration lines from r; name is the file
+// (or script) that errors name.
+func readConfLines(r io.Reader, path string) ([]Line, error) {
 	var out []Line
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	n := 0
 	for sc.Scan() {

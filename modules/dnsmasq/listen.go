@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -48,9 +47,6 @@ func listenShared(addr string) (*sharedServer, error) {
 			return nil, fmt.Errorf("listening on tcp/%s: %w", addr, err)
 		}
 		h := &handler{}
-		if ap, err := netip.ParseAddrPort(addr); err == nil {
-			h.local = ap.Addr().Unmap().WithZone("")
-		}
 		udp, err := newUDPServer(pc, h)
 		if err != nil {
 			pc.Close()

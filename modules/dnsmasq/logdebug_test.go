@@ -1,6 +1,7 @@
 package dnsmasq
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -22,7 +23,7 @@ func TestLogDebug(t *testing.T) {
 		}
 		req := new(dns.Msg)
 		req.SetQuestion("bench.local.", dns.TypeA)
-		if m := r.Answer(req, nil, true); m == nil || len(m.Answer) != 1 {
+		if m := r.Answer(req, nil, true, netip.Addr{}); m == nil || len(m.Answer) != 1 {
 			t.Fatalf("answer: %v", m)
 		}
 		n := logs.FilterMessage("answer").Len()

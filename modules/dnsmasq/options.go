@@ -43,9 +43,6 @@ var notYet = map[string]bool{
 	"conntrack": true, "connmark-allowlist": true, "connmark-allowlist-enable": true,
 	"dns-loop-detect": true, "dnssec": true, "dnssec-check-unsigned": true,
 	"dnssec-debug": true, "dnssec-limits": true, "dnssec-no-timecheck": true, "dnssec-timestamp": true,
-	"dumpfile": true, "dumpmask": true, "dynamic-host": true, "enable-dbus": true, "enable-ubus": true,
-	"fast-dns-retry": true, "interface-name": true, "ipset": true, "localise-queries": true,
-	"nftset": true, "port-limit": true, "proxy-dnssec": true, "query-port": true,
-	"strip-mac": true, "strip-subnet": true, "trust-anchor": true,
-	"umbrella": true, "conf-script": true,
+	"fast-dns-retry": true, "ipset": true, "nftset": true, "port-limit": true, "proxy-dnssec": true, "query-port": true,
+	"strip-mac": true, "strip-subnet": true, "trust-anchor": true, "umbrella": true,
 }

@@ -25,6 +25,10 @@ type Resolver struct {
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
 	auth     *authData // auth-zone: nil unless set
+	dump     *dumper   // dumpfile: nil unless set
+	// localNets are the networks of the interface IPv4 addresses, for
+	// localise-queries.
+	localNets map[netip.Addr]netip.Prefix
 }
 
 // answer is the outcome of resolving one question.
@@ -37,6 +41,11 @@ type answer struct {
 	tc     bool   // upstream reply was truncated
 	noRA   bool   // answered on an auth-server address: recursion not available
 	source string // local, cache, upstream address or "none"
+	// quiet: the reply is not written to the dumpfile. dnsmasq 2.90 does
+	// not dump the replies it makes without forwarding in its forwarding
+	// code: address=, local=, domain-needed and REFUSED for want of a
+	// server (measured).
+	quiet bool
 }
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
@@ -99,10 +108,11 @@ func typeOf(a netip.Addr) uint16 {
 }
 
 // localData returns the local records of nd for qtype, owned by owner.
-func (r *Resolver) localData(nd *node, owner string, qtype uint16) []dns.RR {
+// lnet is the network of localise-queries (invalid: no localisation).
+func (r *Resolver) localData(nd *node, owner string, qtype uint16, lnet netip.Prefix) []dns.RR {
 	var out []dns.RR
 	for i, h := range nd.addrs {
-		if qtype == dns.TypeANY || qtype == typeOf(h.Addr) {
+		if (qtype == dns.TypeANY || qtype == typeOf(h.Addr)) && localised(lnet, nd.addrs, h.Addr) {
 			out = append(out, ipRR(owner, h.Addr, nd.ips[i], r.ttl(h.TTL)))
 		}
 	}
@@ -132,7 +142,7 @@ type pending struct {
 // Resolve answers req (one question); tcp says the client asked over TCP.
 // The context bounds forwarding.
 func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
-	a, p := r.resolveLocal(req, tcp)
+	a, p := r.resolveLocal(req, tcp, netip.Addr{})
 	if p != nil {
 		return r.forward(ctx, p)
 	}
@@ -141,8 +151,9 @@ func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
 
 // resolveLocal answers req from the admin records, the local data, the
 // domain table and the cache; it returns a pending query when the answer
-// must be forwarded.
-func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
+// must be forwarded. local is the address the query arrived at (for
+// localise-queries; invalid when unknown).
+func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answer, *pending) {
 	q := req.Question[0]
 	lname := strings.ToLower(q.Name) // no allocation when already lower case
 	name := strings.TrimSuffix(lname, ".")
@@ -163,7 +174,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		}
 
 		// 1. Local data: hosts, host-record, cname and the record options.
-		if a, ok := r.local(q.Name, name, qtype); ok {
+		if a, ok := r.local(q.Name, name, qtype, r.localNet(local)); ok {
 			return a, nil
 		}
 
@@ -203,7 +214,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 			}
 			if len(rs.addrs) == 1 && want == typeOf(rs.addrs[0]) && !rs.null {
 				// The common case, address=/domain/ip: one allocation.
-				return answer{rcode: dns.RcodeSuccess, aa: true, answer: oneRR(q.Name, rs.addrs[0], rs.ips[0], r.ttl(-1)), source: "local"}, nil
+				return answer{rcode: dns.RcodeSuccess, aa: true, answer: oneRR(q.Name, rs.addrs[0], rs.ips[0], r.ttl(-1)), source: "local", quiet: true}, nil
 			}
 			for i, a := range rs.addrs {
 				if want == typeOf(a) {
@@ -217,7 +228,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 				recs = append(recs, ipRR(q.Name, netip.IPv6Unspecified(), ipv6Unspecified, r.ttl(-1)))
 			}
 			if len(recs) > 0 {
-				return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
+				return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, nil
 			}
 			if len(rs.addrs) > 0 || rs.null {
 				hasOther = true
@@ -226,10 +237,10 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		if rs.nx || rs.local {
 			// Never forwarded: NXDOMAIN, or NODATA when the name has local
 			// data of another type (measured on 2.90).
-			if hasOther || r.store.names[name] != nil || len(r.store.ptr[name]) > 0 {
-				return answer{rcode: dns.RcodeSuccess, source: "local"}, nil
+			if hasOther || r.store.names[name] != nil || len(r.store.ptr[name]) > 0 || r.store.parents[name] {
+				return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
 			}
-			return answer{rcode: dns.RcodeNameError, source: "local"}, nil
+			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
 		}
 		if len(rs.servers) > 0 {
 			servers, matched = rs.servers, true
@@ -244,7 +255,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		servers = r.defaults
 		// domain-needed: plain names are never forwarded for A/AAAA.
 		if r.cfg.DomainNeeded && !strings.Contains(name, ".") && (qtype == dns.TypeA || qtype == dns.TypeAAAA) {
-			return answer{rcode: dns.RcodeNameError, source: "local"}, nil
+			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
 		}
 		// bogus-priv: reverse lookups of private ranges stay local.
 		if r.cfg.BogusPriv && qtype == dns.TypePTR && privateReverse(name) {
@@ -281,7 +292,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		return answer{rcode: dns.RcodeSuccess, source: "local"}, nil
 	}
 	if len(servers) == 0 {
-		return answer{rcode: dns.RcodeRefused, source: "none"}, nil
+		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true}, nil
 	}
 
 	return answer{}, &pending{req: req, name: name, servers: servers, hasOther: hasOther, tcp: tcp}
@@ -444,8 +455,14 @@ func (r *Resolver) capAll(rrs []dns.RR) {
 }
 
 // local answers from hosts, host-record, cname and record options.
-func (r *Resolver) local(owner, name string, qtype uint16) (answer, bool) {
+func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix) (answer, bool) {
 	nd := r.store.names[name]
+	if qtype == dns.TypePTR && (nd == nil || len(nd.rrs) == 0) {
+		if target, ok := r.store.ifacePTR[name]; ok {
+			return answer{rcode: dns.RcodeSuccess, aa: true, source: "local",
+				answer: []dns.RR{&dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(-1)}, Ptr: dns.Fqdn(target)}}}, true
+		}
+	}
 	if qtype == dns.TypePTR {
 		if hs := r.store.ptr[name]; len(hs) > 0 && (nd == nil || len(nd.rrs) == 0) {
 			var out []dns.RR
@@ -464,12 +481,12 @@ func (r *Resolver) local(owner, name string, qtype uint16) (answer, bool) {
 		return answer{}, false
 	}
 	if nd.cname != nil && qtype != dns.TypeCNAME {
-		return r.chase(owner, nd, qtype), true
+		return r.chase(owner, nd, qtype, lnet), true
 	}
 	if nd.cname != nil {
 		return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{r.cnameRR(owner, nd.cname)}, source: "local"}, true
 	}
-	if recs := r.localData(nd, owner, qtype); len(recs) > 0 {
+	if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
 		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, true
 	}
 	return answer{}, false
@@ -481,7 +498,7 @@ func (r *Resolver) cnameRR(owner string, c *cnameRec) dns.RR {
 
 // chase follows local CNAMEs: each step is answered, and the final target's
 // local data (or cached answer) of qtype is appended.
-func (r *Resolver) chase(owner string, nd *node, qtype uint16) answer {
+func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix) answer {
 	a := answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
 	for i := 0; i < 10 && nd != nil && nd.cname != nil; i++ {
 		a.answer = append(a.answer, r.cnameRR(owner, nd.cname))
@@ -489,7 +506,7 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16) answer {
 		nd = r.store.names[nd.cname.Target]
 	}
 	if nd != nil && nd.cname == nil {
-		if recs := r.localData(nd, owner, qtype); len(recs) > 0 {
+		if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
 			a.answer = append(a.answer, recs...)
 			return a
 		}

@@ -19,7 +19,6 @@ type stats struct {
 // handler serves DNS messages with the resolver of the running config.
 type handler struct {
 	current atomic.Pointer[Resolver]
-	local   netip.Addr // the listen address, for auth-server
 }
 
 // ServeDNS answers one message. It never panics out: a bad message gets
@@ -37,7 +36,7 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			_ = w.WriteMsg(m)
 		}
 	}()
-	m := r.answer(req, w.RemoteAddr(), h.local, isUDP(w))
+	m := r.Answer(req, w.RemoteAddr(), isUDP(w), addrOf(w.LocalAddr()))
 	if m == nil {
 		return
 	}
@@ -69,18 +68,14 @@ func isUDP(w dns.ResponseWriter) bool {
 	return ok
 }
 
-// Answer builds the reply to req; udp selects the UDP size limit. It returns
-// nil when the query is dropped.
-func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool) *dns.Msg {
-	return r.answer(req, client, netip.Addr{}, udp)
-}
-
 // axfrChunk is how many records one message of a zone transfer holds.
 const axfrChunk = 100
 
-// answer is Answer for a query that arrived on the listen address local.
-func (r *Resolver) answer(req *dns.Msg, client net.Addr, local netip.Addr, udp bool) *dns.Msg {
-	m, p := r.answerLocal(req, client, local, udp)
+// Answer builds the reply to req; udp selects the UDP size limit, local is
+// the address the query arrived at (invalid when unknown; auth-server and
+// localise-queries depend on it). It returns nil when the query is dropped.
+func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) *dns.Msg {
+	m, p, _ := r.answerLocal(req, client, udp, local)
 	if p != nil {
 		m = r.answerForward(p)
 	}
@@ -89,28 +84,29 @@ func (r *Resolver) answer(req *dns.Msg, client net.Addr, local netip.Addr, udp b
 
 // answerLocal answers req without forwarding it. When the answer must come
 // from an upstream server it returns the pending query instead, for
-// answerForward (which may block for the upstream timeout).
-func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, local netip.Addr, udp bool) (*dns.Msg, *pending) {
+// answerForward (which may block for the upstream timeout). The bool says
+// whether the reply goes to the dumpfile.
+func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (*dns.Msg, *pending, bool) {
 	st := r.stats
 	st.queries.Add(1)
 	if req.Opcode != dns.OpcodeQuery {
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeNotImplemented)
 		m.RecursionAvailable = true
-		return m, nil
+		return m, nil, true
 	}
 	if r.auth != nil && len(req.Question) == 1 && req.Question[0].Qclass != dns.ClassINET && r.auth.listen[local] {
 		// An auth-server address answers class IN only (measured: CHAOS
 		// gets REFUSED there).
-		return r.reply(req, answer{rcode: dns.RcodeRefused, noRA: true, source: "local"}, client, udp), nil
+		return r.reply(req, answer{rcode: dns.RcodeRefused, noRA: true, source: "local"}, client, udp), nil, true
 	}
 	if len(req.Question) == 1 && req.Question[0].Qclass == dns.ClassCHAOS {
 		if a, ok := r.chaos(req.Question[0]); ok {
-			return r.reply(req, a, client, udp), nil
+			return r.reply(req, a, client, udp), nil, true
 		}
 		if r.auth != nil && r.auth.zoneOf(canon(req.Question[0].Name)) != nil {
 			// A name in an auth-zone: NXDOMAIN, not forwarded (measured).
-			return r.reply(req, answer{rcode: dns.RcodeNameError, source: "local"}, client, udp), nil
+			return r.reply(req, answer{rcode: dns.RcodeNameError, source: "local"}, client, udp), nil, true
 		}
 		// Other CHAOS names are forwarded, as dnsmasq does.
 	} else if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
@@ -118,28 +114,28 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, local netip.Addr, 
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
 		m.RecursionAvailable = true
-		return m, nil
+		return m, nil, true
 	}
 	if _, ok := dns.IsDomainName(req.Question[0].Name); !ok {
 		st.malformed.Add(1)
 		m := new(dns.Msg)
 		m.SetRcode(req, dns.RcodeFormatError)
-		return m, nil
+		return m, nil, true
 	}
 	if r.auth != nil && req.Question[0].Qclass == dns.ClassINET {
 		if udp && req.Question[0].Qtype == dns.TypeAXFR {
-			return nil, nil // dnsmasq does not answer a zone transfer over UDP (measured)
+			return nil, nil, false // dnsmasq does not answer a zone transfer over UDP (measured)
 		}
 		if a, ok := r.authAnswer(req, client, local); ok {
-			return r.reply(req, a, client, udp), nil
+			return r.reply(req, a, client, udp), nil, true
 		}
 	}
-	a, p := r.resolveLocal(req, !udp)
+	a, p := r.resolveLocal(req, !udp, local)
 	if p != nil {
 		p.client, p.udp = client, udp
-		return nil, p
+		return nil, p, true
 	}
-	return r.reply(req, a, client, udp), nil
+	return r.reply(req, a, client, udp), nil, !a.quiet
 }
 
 // answerForward forwards a pending query and builds the reply.

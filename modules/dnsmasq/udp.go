@@ -27,6 +27,8 @@ type udpServer struct {
 	conn    *net.UDPConn
 	h       *handler
 	session bool             // wildcard address: reply from the address the query came to
+	local   netip.Addr       // the socket's address (invalid for a wildcard address: see udpPeer.dst)
+	localAP netip.AddrPort   // the socket's address and port, for the dumpfile
 	batch   *ipv4.PacketConn // IPv4 address: recvmmsg/sendmmsg
 	closed  atomic.Bool
 	workers sync.WaitGroup
@@ -41,7 +43,10 @@ func newUDPServer(pc net.PacketConn, h *handler) (*udpServer, error) {
 	if !ok {
 		return nil, errors.New("not a UDP socket")
 	}
-	s := &udpServer{conn: conn, h: h}
+	s := &udpServer{conn: conn, h: h, local: addrOf(conn.LocalAddr())}
+	if ua, ok := conn.LocalAddr().(*net.UDPAddr); ok {
+		s.localAP = ua.AddrPort()
+	}
 	if ua, ok := conn.LocalAddr().(*net.UDPAddr); ok && ua.IP.IsUnspecified() {
 		// As miekg/dns does: learn each query's destination address, to
 		// answer from it.
@@ -87,14 +92,46 @@ func (s *udpServer) shutdown(ctx context.Context) error {
 // udpPeer is where a query came from, to send the reply to.
 type udpPeer struct {
 	addr  netip.AddrPort
-	sess  *dns.SessionUDP // with session
-	batch *batchWriter    // in a batch: the reply is sent with the others
+	dst   netip.Addr   // wildcard socket: the address the query came to (IP_PKTINFO), the reply's source
+	batch *batchWriter // in a batch: the reply is sent with the others
+}
+
+// oobSize is room for an IPv4 or IPv6 packet-info control message.
+var oobSize = max(len(ipv4.NewControlMessage(ipv4.FlagDst|ipv4.FlagInterface)), len(ipv6.NewControlMessage(ipv6.FlagDst|ipv6.FlagInterface)))
+
+// parseDst is the destination address of a datagram from its control
+// messages, as miekg/dns reads it (IPv6 first, then IPv4).
+func parseDst(oob []byte) netip.Addr {
+	cm6 := new(ipv6.ControlMessage)
+	if cm6.Parse(oob) == nil && cm6.Dst != nil {
+		a, _ := netip.AddrFromSlice(cm6.Dst)
+		return a.Unmap()
+	}
+	cm4 := new(ipv4.ControlMessage)
+	if cm4.Parse(oob) == nil && cm4.Dst != nil {
+		a, _ := netip.AddrFromSlice(cm4.Dst)
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}
+
+// srcOOB is the control message that sends a reply from src, as miekg/dns
+// writes it.
+func srcOOB(src netip.Addr) []byte {
+	if src.Is4() {
+		return (&ipv4.ControlMessage{Src: src.AsSlice()}).Marshal()
+	}
+	return (&ipv6.ControlMessage{Src: src.AsSlice()}).Marshal()
 }
 
 func (s *udpServer) serve() {
 	defer s.workers.Done()
 	in := make([]byte, dns.MaxMsgSize)
 	out := make([]byte, 4096)
+	var oob []byte
+	if s.session {
+		oob = make([]byte, oobSize)
+	}
 	for {
 		var (
 			n    int
@@ -102,7 +139,11 @@ func (s *udpServer) serve() {
 			err  error
 		)
 		if s.session {
-			n, peer.sess, err = dns.ReadFromSessionUDP(s.conn, in)
+			var oobn int
+			n, oobn, _, peer.addr, err = s.conn.ReadMsgUDPAddrPort(in, oob)
+			if err == nil {
+				peer.dst = parseDst(oob[:oobn])
+			}
 		} else {
 			n, peer.addr, err = s.conn.ReadFromUDPAddrPort(in)
 		}
@@ -239,6 +280,9 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 	if r.cfg.LogQueries || r.auth != nil {
 		client = peer.remote() // auth-peer checks the client of a zone transfer
 	}
+	if r.dump.wants(dumpQuery) {
+		r.dump.packet(dumpQuery, msg, peer.addr, s.localAddrPort(peer))
+	}
 	var p *pending
 	func() {
 		defer func() {
@@ -247,8 +291,12 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 			}
 		}()
 		var m *dns.Msg
-		if m, p = r.answerLocal(req, client, s.h.local, true); m != nil {
-			s.write(m, peer, out)
+		var dump bool
+		if m, p, dump = r.answerLocal(req, client, true, s.localOf(peer)); m != nil {
+			b := s.write(m, peer, out)
+			if dump && r.dump.wants(dumpReply) {
+				r.dump.packet(dumpReply, b, s.localAddrPort(peer), peer.addr)
+			}
 		}
 	}()
 	if p == nil {
@@ -265,7 +313,10 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 			}
 		}()
 		if m := r.answerForward(p); m != nil {
-			s.write(m, peer, buf)
+			b := s.write(m, peer, buf)
+			if r.dump.wants(dumpReply) {
+				r.dump.packet(dumpReply, b, s.localAddrPort(peer), peer.addr)
+			}
 		}
 	}()
 }
@@ -278,29 +329,45 @@ func (s *udpServer) servfail(r *Resolver, req *dns.Msg, peer udpPeer, out []byte
 }
 
 func (p udpPeer) remote() net.Addr {
-	if p.sess != nil {
-		return p.sess.RemoteAddr()
-	}
 	return net.UDPAddrFromAddrPort(p.addr)
 }
 
+// local is the address the query came to: the socket's, or on a wildcard
+// socket the packet's destination.
+func (s *udpServer) localOf(p udpPeer) netip.Addr {
+	if p.dst.IsValid() {
+		return p.dst
+	}
+	return s.local
+}
+
+// localAddrPort is localOf with the socket's port, for the dumpfile.
+func (s *udpServer) localAddrPort(p udpPeer) netip.AddrPort {
+	if p.dst.IsValid() {
+		return netip.AddrPortFrom(p.dst, s.localAP.Port())
+	}
+	return s.localAP
+}
+
 // write packs m into buf (a larger buffer is allocated when needed) and
-// sends it to peer.
-func (s *udpServer) write(m *dns.Msg, peer udpPeer, buf []byte) {
+// sends it to peer. It returns the packed message (nil when m could not be
+// packed); in a batch it is sent later, before buf is used again.
+func (s *udpServer) write(m *dns.Msg, peer udpPeer, buf []byte) []byte {
 	if peer.batch != nil {
 		buf = peer.batch.buf
 	}
 	b, err := m.PackBuffer(buf)
 	if err != nil {
-		return
+		return nil
 	}
 	if peer.batch != nil {
 		peer.batch.reply = b
-		return
+		return b
 	}
-	if peer.sess != nil {
-		_, _ = dns.WriteToSessionUDP(s.conn, b, peer.sess)
-		return
+	if peer.dst.IsValid() {
+		_, _, _ = s.conn.WriteMsgUDPAddrPort(b, srcOOB(peer.dst), peer.addr)
+		return b
 	}
 	_, _ = s.conn.WriteToUDPAddrPort(b, peer.addr)
+	return b
 }
