@@ -99,61 +99,16 @@ func respondSite() string {
 	return b.String()
 }
 
-// frontdeskSiteCaddyfile wraps a site's directives.
-const frontdeskSiteCaddyfile = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-	persist_config off
+// nginxCacheConf is nginx's http{} content: proxy_cache_path in prefix,
+// the backend with keepalive 64, and the cache with proxy_cache_valid 200
+// 10m; X-Cache-Status tells hits.
+func nginxCacheConf(prefix, backend, listen string) string {
+	return nginxProxy{
+		upstream: "bench_backend", servers: []string{backend}, listen: listen,
+		before: []string{"proxy_cache_path " + filepath.Join(prefix, "cache") + " levels=1:2 keys_zone=bench:10m max_size=" + cacheStorage + " inactive=60m use_temp_path=off;"},
+		after:  []string{"proxy_cache bench;", "proxy_cache_valid 200 10m;", "add_header X-Cache-Status $upstream_cache_status;"},
+	}.String()
 }
-
-http://127.0.0.1:{$BENCH_PORT} {
-	bind 127.0.0.1
-%s}
-`
-
-// startFrontdeskSite runs frontdesk with one site made of directives.
-func startFrontdeskSite(ps *procs, bin, dir, name, directives string, env []string) (*harness.Frontdesk, string, error) {
-	addr, err := loopback()
-	if err != nil {
-		return nil, "", err
-	}
-	_, port, _ := strings.Cut(addr, ":")
-	conf := filepath.Join(dir, harness.FileName(name)+".Caddyfile")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(frontdeskSiteCaddyfile, directives)), 0o644); err != nil {
-		return nil, "", err
-	}
-	fd, err := harness.StartFrontdesk(bin, dir, name, conf, append([]string{"BENCH_PORT=" + port}, env...), addr)
-	if fd != nil {
-		ps.add(fd.Process)
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	return fd, addr, nil
-}
-
-// nginxCacheServer is nginx's http{} content: proxy_cache_path in the
-// prefix, the backend with keepalive 64, and the cache with
-// proxy_cache_valid 200 10m; X-Cache-Status tells hits.
-const nginxCacheServer = `
-    proxy_cache_path %s levels=1:2 keys_zone=bench:10m max_size=` + cacheStorage + ` inactive=60m use_temp_path=off;
-    upstream bench_backend {
-        server %s;
-        keepalive 64;
-    }
-    server {
-        listen %s;
-        server_name _;
-        location / {
-            proxy_pass http://bench_backend;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_cache bench;
-            proxy_cache_valid 200 10m;
-            add_header X-Cache-Status $upstream_cache_status;
-        }
-    }
-`
 
 // varnishVCL is Varnish's default behaviour with the backend and an
 // X-Cache-Status header that tells hits.
@@ -196,21 +151,22 @@ func cacheBench(ctx context.Context, c config, ps *procs, dir, bin string, t too
 	}
 	step("cache backend on %s", backend)
 	var servers []cacheServer
-
-	fd, addr, err := startFrontdeskSite(ps, bin, dir, "frontdesk-respond", respondSite(), nil)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", cacheRespond, err)
+	for _, f := range []struct {
+		name, file, directives string
+		env                    []string
+		cache                  bool // proxy_cache: says HIT, with Age
+	}{
+		{cacheRespond, "frontdesk-respond", respondSite(), nil, false},
+		{cacheFrontdesk, "frontdesk-proxy_cache", fmt.Sprintf(frontdeskCacheSite, proxyTransport(c.idle)), []string{"BENCH_BACKEND=" + backend}, true},
+	} {
+		fd, addr, err := startFrontdeskSite(ps, bin, dir, f.file, f.directives, f.env)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", f.name, err)
+		}
+		servers = append(servers, cacheServer{Name: f.name, Addr: addr, PGrp: fd.PID(), Cache: f.cache, Age: f.cache})
 	}
-	servers = append(servers, cacheServer{Name: cacheRespond, Addr: addr, PGrp: fd.PID()})
 
-	fd, addr, err = startFrontdeskSite(ps, bin, dir, "frontdesk-proxy_cache",
-		fmt.Sprintf(frontdeskCacheSite, proxyTransport(c.idle)), []string{"BENCH_BACKEND=" + backend})
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", cacheFrontdesk, err)
-	}
-	servers = append(servers, cacheServer{Name: cacheFrontdesk, Addr: addr, PGrp: fd.PID(), Cache: true, Age: true})
-
-	addr, err = loopback()
+	addr, err := loopback()
 	if err != nil {
 		return "", err
 	}
@@ -229,7 +185,7 @@ func cacheBench(ctx context.Context, c config, ps *procs, dir, bin string, t too
 		return "", err
 	}
 	prefix := filepath.Join(dir, "nginx")
-	if err := startNginxConf(ps, prefix, addr, fmt.Sprintf(nginxCacheServer, filepath.Join(prefix, "cache"), backend, addr)); err != nil {
+	if err := startNginxConf(ps, prefix, addr, nginxCacheConf(prefix, backend, addr)); err != nil {
 		return "", fmt.Errorf("%s: %w", cacheNginx, err)
 	}
 	ng := ps.last()
@@ -358,128 +314,61 @@ func summarizeCache(object, server string, runs []cacheRun) cacheSummary {
 type cacheMeasurer struct {
 	measurer
 	backend string
-	noPeak  bool
 }
 
 func (m *cacheMeasurer) measure(servers []cacheServer) (map[cacheKey][]cacheRun, error) {
-	type pair struct {
-		o cacheObject
-		s cacheServer
-	}
-	var pairs []pair
-	for _, o := range cacheObjects {
-		for _, s := range servers {
-			pairs = append(pairs, pair{o, s})
-		}
-	}
-	if m.c.warmup > 0 {
-		o := m.c.wrk
-		o.Duration = m.c.warmup
-		for _, p := range pairs {
-			step("cache warm-up %s %s (%s)", p.s.Name, p.o.Name, wrkDuration(m.c.warmup))
-			if _, _, err := runWrk(m.ctx, m.wrk, o, "http://"+p.s.Addr+p.o.Path); m.ctx.Err() != nil {
-				return nil, m.ctx.Err()
-			} else if err != nil {
-				return nil, err
-			}
-		}
-	}
-	results := map[cacheKey][]cacheRun{}
-	if err := interleave(m.c.rounds, pairs, func(r int, p pair) error {
-		run, err := m.once(r, p.o, p.s)
-		k := cacheKey{p.o.Name, p.s.Name}
-		results[k] = append(results[k], run)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if m.noPeak {
-		m.note("the kernel did not let the benchmark reset VmHWM (/proc/PID/clear_refs): peak RSS is each server's peak since it started")
-	}
-	return results, nil
+	warm := m.c.wrk
+	warm.Duration = m.c.warmup
+	return measureRounds(&m.measurer, cross(cacheObjects, servers),
+		func(p pair[cacheObject, cacheServer]) cacheKey { return cacheKey{p.a.Name, p.b.Name} },
+		func(p pair[cacheObject, cacheServer]) error {
+			step("cache warm-up %s %s (%s)", p.b.Name, p.a.Name, wrkDuration(m.c.warmup))
+			_, _, err := runWrk(m.ctx, m.wrk, warm, "http://"+p.b.Addr+p.a.Path)
+			return err
+		},
+		func(r int, p pair[cacheObject, cacheServer]) (cacheRun, error) { return m.once(r, p.a, p.b) })
 }
 
 // once measures s serving o in round r, again if other processes disturbed
 // the run.
 func (m *cacheMeasurer) once(r int, o cacheObject, s cacheServer) (cacheRun, error) {
-	for attempt := 0; ; attempt++ {
-		if !resetPeak(s.PGrp) {
-			m.noPeak = true
-		}
-		b0, err := backendCount(m.backend)
-		if err != nil {
-			return cacheRun{}, err
-		}
-		u0 := groupUsage(s.PGrp)
-		m.meter.begin()
-		res, cpu, err := runWrk(m.ctx, m.wrk, m.c.wrk, "http://"+s.Addr+o.Path)
-		if m.ctx.Err() != nil {
-			return cacheRun{}, m.ctx.Err()
-		}
-		if err != nil {
-			return cacheRun{}, err
-		}
-		u1 := groupUsage(s.PGrp)
-		res.OtherCPU = m.meter.end(cpu)
-		res.Retries = attempt
-		run := cacheRun{wrkResult: res, PeakRSS: u1.PeakRSS}
-		if res.Requests > 0 {
-			run.CPUPerReq = float64(u1.CPU-u0.CPU) / float64(time.Microsecond) / float64(res.Requests)
-		}
-		b1, err := backendCount(m.backend)
-		if err != nil {
-			return cacheRun{}, err
-		}
-		run.Backend = b1 - b0
+	srv := runServer{pgrp: s.PGrp, count: func() (int64, error) { return backendCount(m.backend) }}
+	run, err := measureRun(&m.measurer, srv, func() (wrkResult, time.Duration, error) {
+		return runWrk(m.ctx, m.wrk, m.c.wrk, "http://"+s.Addr+o.Path)
+	}, func(res wrkResult, u runUsage) (cacheRun, error) {
+		res.OtherCPU, res.Retries = u.OtherCPU, u.Retries
+		run := cacheRun{wrkResult: res, CPUPerReq: u.perUnit(res.Requests), PeakRSS: u.PeakRSS, Backend: u.Count}
 		step("round %d/%d %-8s %-22s %10s req/s  p99 %-9s %6.2f µs CPU/req  peak %s  other CPU %.2f", r, m.c.rounds, o.Name, s.Name,
 			formatThousands(res.RequestsPerSec), formatLatency(res.P99), run.CPUPerReq, formatKiB(run.PeakRSS), res.OtherCPU)
 		if res.Requests == 0 {
 			return run, fmt.Errorf("round %d: %s answered no request for %s", r, s.Name, o.Name)
 		}
-		if m.c.retryBusy > 0 && res.OtherCPU > m.c.retryBusy && attempt < maxRetries {
-			step("  other processes kept %.2f cores busy: running it again", res.OtherCPU)
-			continue
-		}
-		if res.Non2xx > 0 || res.SocketErrors > 0 {
-			m.note("round %d: %s, %s had %d non-2xx responses and %d socket errors out of %d requests",
-				r, o.Name, s.Name, res.Non2xx, res.SocketErrors, res.Requests)
-		}
-		if run.Backend > 0 {
-			m.note("round %d: %s, %s: %d requests reached the backend during the run (not all were hits)",
-				r, o.Name, s.Name, run.Backend)
-		}
 		return run, nil
+	})
+	if err != nil {
+		return run, err
 	}
+	if run.Non2xx > 0 || run.SocketErrors > 0 {
+		m.note("round %d: %s, %s had %d non-2xx responses and %d socket errors out of %d requests",
+			r, o.Name, s.Name, run.Non2xx, run.SocketErrors, run.Requests)
+	}
+	if run.Backend > 0 {
+		m.note("round %d: %s, %s: %d requests reached the backend during the run (not all were hits)",
+			r, o.Name, s.Name, run.Backend)
+	}
+	return run, nil
 }
 
-// cachePerRound returns num's req/s divided by den's, round by round.
-func cachePerRound(num, den *cacheSummary) []float64 {
-	var rs []float64
-	for i := range min(len(num.Rounds), len(den.Rounds)) {
-		if d := den.Rounds[i].RequestsPerSec; d > 0 {
-			rs = append(rs, num.Rounds[i].RequestsPerSec/d)
-		}
-	}
-	return rs
-}
-
-func findCache(sums []cacheSummary, object, server string) *cacheSummary {
-	for i := range sums {
-		if sums[i].Object == object && sums[i].Server == server {
-			return &sums[i]
-		}
-	}
-	return nil
-}
+func (s cacheSummary) names() (string, string) { return s.Object, s.Server }
 
 // cacheRatio is the median per-round ratio of s to server for the same
 // object, formatted, and the per-round ratios.
 func cacheRatio(sums []cacheSummary, s *cacheSummary, server string) (string, []float64) {
-	den := findCache(sums, s.Object, server)
+	den := findPair(sums, s.Object, server)
 	if den == nil {
 		return "n/a", nil
 	}
-	rs := cachePerRound(s, den)
+	rs := perRound(s.Rounds, den.Rounds)
 	if len(rs) == 0 {
 		return "n/a", nil
 	}
@@ -511,13 +400,9 @@ func cacheReport(c config, sums []cacheSummary, notes []string) string {
 			formatLatency(s.P99), s.CPUPerReq, vsRespond, vsVarnish, formatKiB(s.PeakRSS))
 	}
 	b.WriteString("\n")
-	type ratioRow struct {
-		label  string
-		rounds []float64
-	}
 	var rows []ratioRow
 	for _, o := range cacheObjects {
-		fd := findCache(sums, o.Name, cacheFrontdesk)
+		fd := findPair(sums, o.Name, cacheFrontdesk)
 		if fd == nil {
 			continue
 		}
@@ -539,36 +424,16 @@ func cacheReport(c config, sums []cacheSummary, notes []string) string {
 		}
 	}
 
-	b.WriteString("Per round: req/s, p99, cores other processes used meanwhile (↻ = run again after interference).\n\n")
-	b.WriteString("| object, server |")
-	for i := range c.rounds {
-		fmt.Fprintf(&b, " round %d |", i+1)
-	}
-	b.WriteString("\n|---|")
-	for range c.rounds {
-		b.WriteString("---:|")
-	}
-	b.WriteString("\n")
+	var table []roundsRow
 	for _, s := range sums {
-		fmt.Fprintf(&b, "| %s, %s |", s.Object, s.Server)
+		row := roundsRow{label: s.Object + ", " + s.Server}
 		for _, r := range s.Rounds {
-			fmt.Fprintf(&b, " %s, %s, %.2f%s |", formatThousands(r.RequestsPerSec), formatLatency(r.P99), r.OtherCPU, strings.Repeat(" ↻", r.Retries))
+			row.cells = append(row.cells, wrkCell(r.wrkResult))
 		}
-		b.WriteString("\n")
+		table = append(table, row)
 	}
-	for _, row := range rows {
-		fmt.Fprintf(&b, "| %s |", row.label)
-		for _, r := range row.rounds {
-			fmt.Fprintf(&b, " %.3f |", r)
-		}
-		b.WriteString("\n")
-	}
-	if len(notes) > 0 {
-		b.WriteString("\nNotes:\n\n")
-		for _, n := range notes {
-			fmt.Fprintf(&b, "- %s\n", n)
-		}
-	}
+	writeRoundsTable(&b, "req/s, p99", "object, server", "", c.rounds, table, rows)
+	writeNotes(&b, notes)
 	return b.String()
 }
 
@@ -576,11 +441,9 @@ func cacheReport(c config, sums []cacheSummary, notes []string) string {
 func cacheVarianceNotes(sums []cacheSummary, retryBusy float64) []string {
 	var plain []summary
 	for _, s := range sums {
-		var rounds []wrkResult
-		for _, r := range s.Rounds {
-			rounds = append(rounds, r.wrkResult)
-		}
-		plain = append(plain, summarize(s.Object+", "+s.Server, rounds))
+		plain = append(plain, summarizeRuns(s.Object+", "+s.Server, s.Rounds))
 	}
 	return varianceNotes(plain, retryBusy)
 }
+
+func (r cacheRun) figures() wrkResult { return r.wrkResult }

@@ -310,117 +310,58 @@ type dnsMeasurer struct {
 	measurer
 	dnsperf  string
 	upstream string
-	noPeak   bool // the kernel refused to reset VmHWM
 }
 
 func (m *dnsMeasurer) measure(scenarios []dnsScenario, servers []dnsServer) (map[dnsKey][]dnsRun, error) {
-	type pair struct {
-		sc dnsScenario
-		s  dnsServer
-	}
-	var pairs []pair
-	for _, sc := range scenarios {
-		for _, s := range servers {
-			pairs = append(pairs, pair{sc, s})
-		}
-	}
-	o := m.c.dns
-	if m.c.warmup > 0 {
-		o.Duration = m.c.warmup
-		for _, p := range pairs {
-			step("dns warm-up %s, %s (%s)", p.sc.Name, p.s.Name, m.c.warmup)
-			if _, _, err := runDnsperf(m.ctx, m.dnsperf, o, p.s.Port, p.sc.File); m.ctx.Err() != nil {
-				return nil, m.ctx.Err()
-			} else if err != nil {
-				return nil, fmt.Errorf("%s: %w", p.s.Name, err)
+	warm := m.c.dns
+	warm.Duration = m.c.warmup
+	return measureRounds(&m.measurer, cross(scenarios, servers),
+		func(p pair[dnsScenario, dnsServer]) dnsKey { return dnsKey{p.a.Name, p.b.Name} },
+		func(p pair[dnsScenario, dnsServer]) error {
+			step("dns warm-up %s, %s (%s)", p.a.Name, p.b.Name, m.c.warmup)
+			if _, _, err := runDnsperf(m.ctx, m.dnsperf, warm, p.b.Port, p.a.File); err != nil {
+				return fmt.Errorf("%s: %w", p.b.Name, err)
 			}
-		}
-	}
-	results := map[dnsKey][]dnsRun{}
-	if err := interleave(m.c.rounds, pairs, func(r int, p pair) error {
-		run, err := m.once(r, p.sc, p.s)
-		k := dnsKey{p.sc.Name, p.s.Name}
-		results[k] = append(results[k], run)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if m.noPeak {
-		m.note("the kernel did not let the benchmark reset VmHWM (/proc/PID/clear_refs): peak RSS is each server's peak since it started")
-	}
-	return results, nil
+			return nil
+		},
+		func(r int, p pair[dnsScenario, dnsServer]) (dnsRun, error) { return m.once(r, p.a, p.b) })
 }
 
 // once runs dnsperf against s in scenario sc, again if other processes
 // disturbed the run.
 func (m *dnsMeasurer) once(r int, sc dnsScenario, s dnsServer) (dnsRun, error) {
-	for attempt := 0; ; attempt++ {
-		if !resetPeak(s.PGrp) {
-			m.noPeak = true
-		}
-		up0, err := upstreamCount(m.upstream)
-		if err != nil {
-			return dnsRun{}, err
-		}
-		u0 := groupUsage(s.PGrp)
-		m.meter.begin()
+	srv := runServer{pgrp: s.PGrp, count: func() (int64, error) { return upstreamCount(m.upstream) }}
+	run, err := measureRun(&m.measurer, srv, func() (dnsperfResult, time.Duration, error) {
 		res, cpu, err := runDnsperf(m.ctx, m.dnsperf, m.c.dns, s.Port, sc.File)
-		if m.ctx.Err() != nil {
-			return dnsRun{}, m.ctx.Err()
-		}
 		if err != nil {
-			return dnsRun{}, fmt.Errorf("round %d: %s, %s: %w", r, sc.Name, s.Name, err)
+			err = fmt.Errorf("round %d: %s, %s: %w", r, sc.Name, s.Name, err)
 		}
-		u1 := groupUsage(s.PGrp)
-		run := dnsRun{dnsperfResult: res, OtherCPU: m.meter.end(cpu), Retries: attempt, PeakRSS: u1.PeakRSS}
-		if res.Completed > 0 {
-			run.CPUPerQuery = float64(u1.CPU-u0.CPU) / float64(time.Microsecond) / float64(res.Completed)
-		}
-		up1, err := upstreamCount(m.upstream)
-		if err != nil {
-			return dnsRun{}, err
-		}
-		run.Upstream = up1 - up0
+		return res, cpu, err
+	}, func(res dnsperfResult, u runUsage) (dnsRun, error) {
+		run := dnsRun{dnsperfResult: res, OtherCPU: u.OtherCPU, Retries: u.Retries, PeakRSS: u.PeakRSS,
+			CPUPerQuery: u.perUnit(res.Completed), Upstream: u.Count}
 		step("round %d/%d %-15s %-18s %10s q/s  %5.2f µs CPU/query  peak %s  other CPU %.2f", r, m.c.rounds, sc.Name, s.Name,
 			formatThousands(res.QPS), run.CPUPerQuery, formatKiB(run.PeakRSS), run.OtherCPU)
 		if res.Completed == 0 {
 			return run, fmt.Errorf("round %d: %s answered no query in %s", r, s.Name, sc.Name)
 		}
-		if m.c.retryBusy > 0 && run.OtherCPU > m.c.retryBusy && attempt < maxRetries {
-			step("  other processes kept %.2f cores busy: running it again", run.OtherCPU)
-			continue
-		}
-		if float64(res.Lost) > 0.001*float64(res.Sent) || res.NoError != res.Completed {
-			m.note("round %d: %s, %s: %d of %d queries lost, %d of the completed not NOERROR",
-				r, sc.Name, s.Name, res.Lost, res.Sent, res.Completed-res.NoError)
-		}
-		if run.Upstream > 0 {
-			m.note("round %d: %s, %s: the upstream answered %d queries during the run (the cache did not hold)",
-				r, sc.Name, s.Name, run.Upstream)
-		}
 		return run, nil
+	})
+	if err != nil {
+		return run, err
 	}
+	if float64(run.Lost) > 0.001*float64(run.Sent) || run.NoError != run.Completed {
+		m.note("round %d: %s, %s: %d of %d queries lost, %d of the completed not NOERROR",
+			r, sc.Name, s.Name, run.Lost, run.Sent, run.Completed-run.NoError)
+	}
+	if run.Upstream > 0 {
+		m.note("round %d: %s, %s: the upstream answered %d queries during the run (the cache did not hold)",
+			r, sc.Name, s.Name, run.Upstream)
+	}
+	return run, nil
 }
 
-// dnsPerRound returns num's q/s divided by den's, round by round.
-func dnsPerRound(num, den *dnsSummary) []float64 {
-	var rs []float64
-	for i := range min(len(num.Rounds), len(den.Rounds)) {
-		if d := den.Rounds[i].QPS; d > 0 {
-			rs = append(rs, num.Rounds[i].QPS/d)
-		}
-	}
-	return rs
-}
-
-func findDNS(sums []dnsSummary, scenario, server string) *dnsSummary {
-	for i := range sums {
-		if sums[i].Scenario == scenario && sums[i].Server == server {
-			return &sums[i]
-		}
-	}
-	return nil
-}
+func (s dnsSummary) names() (string, string) { return s.Scenario, s.Server }
 
 // dnsReport renders the DNS part of the Markdown report.
 func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) string {
@@ -435,17 +376,13 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 		strings.Replace(strings.Join(o.args(0, "FILE"), " "), "-p 0 ", "-p PORT ", 1), c.rounds, strings.Join(lines, "`, `"), upstreamNames, upstreamTTL)
 	b.WriteString("| scenario | server | q/s (median) | CPU µs/query (median) | vs dnsmasq (per-round) | peak RSS |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|\n")
-	type ratioRow struct {
-		label  string
-		rounds []float64
-	}
 	var rows []ratioRow
 	for _, s := range sums {
 		ratio := "1.000"
 		if s.Server != dnsDnsmasq {
 			ratio = "n/a"
-			if den := findDNS(sums, s.Scenario, dnsDnsmasq); den != nil {
-				if rs := dnsPerRound(&s, den); len(rs) > 0 {
+			if den := findPair(sums, s.Scenario, dnsDnsmasq); den != nil {
+				if rs := perRound(s.Rounds, den.Rounds); len(rs) > 0 {
 					ratio = fmt.Sprintf("%.3f", median(rs))
 					rows = append(rows, ratioRow{s.Scenario + ": " + s.Server + " / " + dnsDnsmasq, rs})
 				}
@@ -470,7 +407,7 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 		if s.Server != dnsFrontdesk {
 			continue
 		}
-		if cd := findDNS(sums, s.Scenario, dnsCoreDNS); cd != nil && cd.CPUPerQuery > 0 {
+		if cd := findPair(sums, s.Scenario, dnsCoreDNS); cd != nil && cd.CPUPerQuery > 0 {
 			// Measured side by side: the bar is CoreDNS itself.
 			verdict := "meets"
 			if s.CPUPerQuery > cd.CPUPerQuery {
@@ -485,7 +422,7 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 			verdict = "WORSE"
 		}
 		fmt.Fprintf(&b, "%s: %s CPU %.2f µs/query (target ≤ CoreDNS's %.0f µs: %s", s.Scenario, s.Server, s.CPUPerQuery, coreDNSCPUPerQuery, verdict)
-		if dm := findDNS(sums, s.Scenario, dnsDnsmasq); dm != nil && dm.CPUPerQuery > 0 {
+		if dm := findPair(sums, s.Scenario, dnsDnsmasq); dm != nil && dm.CPUPerQuery > 0 {
 			rel := s.CPUPerQuery / dm.CPUPerQuery
 			verdict = "meets"
 			if rel > bar {
@@ -497,59 +434,27 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 		b.WriteString(")\n\n")
 	}
 
-	b.WriteString("Per round: q/s, server CPU µs/query, cores other processes used meanwhile (↻ = run again after interference).\n\n")
-	b.WriteString("| scenario, server |")
-	for i := range c.rounds {
-		fmt.Fprintf(&b, " round %d |", i+1)
-	}
-	b.WriteString("\n|---|")
-	for range c.rounds {
-		b.WriteString("---:|")
-	}
-	b.WriteString("\n")
+	var table []roundsRow
 	for _, s := range sums {
-		fmt.Fprintf(&b, "| %s, %s |", s.Scenario, s.Server)
+		row := roundsRow{label: s.Scenario + ", " + s.Server}
 		for _, r := range s.Rounds {
-			fmt.Fprintf(&b, " %s, %.2f, %.2f%s |", formatThousands(r.QPS), r.CPUPerQuery, r.OtherCPU, strings.Repeat(" ↻", r.Retries))
+			row.cells = append(row.cells, roundCell(fmt.Sprintf("%s, %.2f", formatThousands(r.QPS), r.CPUPerQuery), r.OtherCPU, r.Retries))
 		}
-		b.WriteString("\n")
+		table = append(table, row)
 	}
-	for _, row := range rows {
-		fmt.Fprintf(&b, "| %s |", row.label)
-		for _, r := range row.rounds {
-			fmt.Fprintf(&b, " %.3f |", r)
-		}
-		b.WriteString("\n")
-	}
-	if len(notes) > 0 {
-		b.WriteString("\nNotes:\n\n")
-		for _, n := range notes {
-			fmt.Fprintf(&b, "- %s\n", n)
-		}
-	}
+	writeRoundsTable(&b, "q/s, server CPU µs/query", "scenario, server", "", c.rounds, table, rows)
+	writeNotes(&b, notes)
 	return b.String()
 }
 
 // dnsVarianceNotes flags disturbed runs and servers whose rounds disagree.
 func dnsVarianceNotes(sums []dnsSummary, retryBusy float64) []string {
-	var notes []string
-	worst, retried := 0.0, 0
+	var plain []summary
 	for _, s := range sums {
-		lo, hi := 0.0, 0.0
-		for i, r := range s.Rounds {
-			worst = max(worst, r.OtherCPU)
-			retried += r.Retries
-			if i == 0 {
-				lo, hi = r.QPS, r.QPS
-			}
-			lo, hi = min(lo, r.QPS), max(hi, r.QPS)
-		}
-		if s.QPS > 0 && len(s.Rounds) > 1 {
-			if spread := (hi - lo) / s.QPS * 100; spread > 10 {
-				notes = append(notes, fmt.Sprintf("%s, %s varied by %.1f%% between rounds; consider more or longer rounds", s.Scenario, s.Server, spread))
-			}
-		}
+		plain = append(plain, summarizeRuns(s.Scenario+", "+s.Server, s.Rounds))
 	}
+	notes := spreadNotes(plain)
+	worst, retried, _ := disturbance(plain, retryBusy)
 	if retried > 0 {
 		notes = append(notes, fmt.Sprintf("%d DNS runs were repeated because other processes took more than %.2f cores during them", retried, retryBusy))
 	}
@@ -557,4 +462,9 @@ func dnsVarianceNotes(sums []dnsSummary, retryBusy float64) []string {
 		notes = append(notes, fmt.Sprintf("other processes kept up to %.2f cores busy during the kept DNS runs: the figures are noisy", worst))
 	}
 	return notes
+}
+
+// figures are the run's q/s as req/s, for the variance notes.
+func (r dnsRun) figures() wrkResult {
+	return wrkResult{RequestsPerSec: r.QPS, OtherCPU: r.OtherCPU, Retries: r.Retries}
 }

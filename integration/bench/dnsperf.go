@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -60,56 +57,19 @@ var (
 // lost, the response codes and "Queries per second:", which is required.
 func parseDnsperf(out string) (dnsperfResult, error) {
 	var r dnsperfResult
-	haveQPS, haveCompleted := false, false
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if m := reQPS.FindStringSubmatch(line); m != nil {
-			v, err := strconv.ParseFloat(m[1], 64)
-			if err != nil {
-				return r, fmt.Errorf("bad Queries per second %q: %v", m[1], err)
-			}
-			r.QPS, haveQPS = v, true
-		} else if m := reSent.FindStringSubmatch(line); m != nil {
-			r.Sent, _ = strconv.ParseInt(m[1], 10, 64)
-		} else if m := reCompleted.FindStringSubmatch(line); m != nil {
-			r.Completed, _ = strconv.ParseInt(m[1], 10, 64)
-			haveCompleted = true
-		} else if m := reLost.FindStringSubmatch(line); m != nil {
-			r.Lost, _ = strconv.ParseInt(m[1], 10, 64)
-		} else if m := reNoError.FindStringSubmatch(line); m != nil {
-			r.NoError, _ = strconv.ParseInt(m[1], 10, 64)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return r, err
-	}
-	switch {
-	case !haveQPS:
-		return r, errors.New("no \"Queries per second:\" line in dnsperf's output")
-	case !haveCompleted:
-		return r, errors.New("no \"Queries completed:\" line in dnsperf's output")
-	}
-	return r, nil
+	err := scanLines(out,
+		lineRule{reQPS, floatInto(&r.QPS, "Queries per second"), "no \"Queries per second:\" line in dnsperf's output"},
+		lineRule{reSent, intInto(&r.Sent), ""},
+		lineRule{reCompleted, intInto(&r.Completed), "no \"Queries completed:\" line in dnsperf's output"},
+		lineRule{reLost, intInto(&r.Lost), ""},
+		lineRule{reNoError, intInto(&r.NoError), ""})
+	return r, err
 }
 
 // runDnsperf runs dnsperf and parses its report. It also returns the CPU
 // time dnsperf used.
 func runDnsperf(ctx context.Context, dnsperf string, o dnsperfOptions, port int, file string) (dnsperfResult, time.Duration, error) {
-	cmd := exec.CommandContext(ctx, dnsperf, o.args(port, file)...)
-	out, err := cmd.CombinedOutput()
-	var cpu time.Duration
-	if cmd.ProcessState != nil {
-		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	}
-	if err != nil {
-		return dnsperfResult{}, cpu, fmt.Errorf("dnsperf: %v\n%s", err, tail(string(out), 20))
-	}
-	res, err := parseDnsperf(string(out))
-	if err != nil {
-		return dnsperfResult{}, cpu, fmt.Errorf("dnsperf: %v\n%s", err, tail(string(out), 20))
-	}
-	return res, cpu, nil
+	return runTool(ctx, "dnsperf", 20, parseDnsperf, dnsperf, o.args(port, file)...)
 }
 
 // tail returns the last n lines of s.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,37 +11,17 @@ import (
 // Debian's dnsmasq 2.90 answering address=, and against a port nothing
 // listens on.
 func TestParseDnsperf(t *testing.T) {
-	for _, tt := range []struct {
-		file string
-		want dnsperfResult
-	}{
+	testParse(t, "parseDnsperf", parseDnsperf, []parseCase[dnsperfResult]{
 		{"dnsperf-ok.txt", dnsperfResult{QPS: 89956.870301, Sent: 180207, Completed: 180207, NoError: 180207}},
 		{"dnsperf-lost.txt", dnsperfResult{QPS: 0, Sent: 100, Completed: 0, Lost: 100}},
-	} {
-		t.Run(tt.file, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join("testdata", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := parseDnsperf(string(b))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Errorf("parseDnsperf = %+v, want %+v", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestParseDnsperfIncomplete(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "dnsperf-ok.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testdata(t, "dnsperf-ok.txt")
 	for _, drop := range []string{"Queries per second:", "Queries completed:"} {
 		var kept []string
-		for _, l := range strings.Split(string(b), "\n") {
+		for _, l := range strings.Split(b, "\n") {
 			if !strings.Contains(l, drop) {
 				kept = append(kept, l)
 			}

@@ -371,45 +371,42 @@ func (g *loadGenerator) waitAll(timeout time.Duration) error {
 
 // startProxy starts one of the proxies in front of the backends.
 func (f *failover) startProxy(proxy string) (string, *harness.Process, error) {
-	addr, err := loopback()
-	if err != nil {
-		return "", nil, err
-	}
-	switch proxy {
-	case failoverFrontdesk, failoverFrontdeskPassive:
+	if proxy == failoverFrontdesk || proxy == failoverFrontdeskPassive {
 		passive := proxy == failoverFrontdeskPassive
 		name := "failover-frontdesk"
 		if passive {
 			name += "-passive"
 		}
-		conf := filepath.Join(f.dir, name+".Caddyfile")
-		text := fmt.Sprintf(frontdeskCaddyfile, "", frontdeskFailoverProxy(f.addrs(), passive))
-		_, port, _ := strings.Cut(addr, ":")
-		if err := writeFile(conf, text); err != nil {
+		fd, addr, err := startFrontdeskSite(f.ps, f.bin, f.dir, name, proxySite(false, frontdeskFailoverProxy(f.addrs(), passive)), nil)
+		if fd == nil {
 			return "", nil, err
 		}
-		fd, err := harness.StartFrontdesk(f.bin, f.dir, name, conf, []string{"BENCH_PORT=" + port}, addr)
-		if fd != nil {
-			f.ps.add(fd.Process)
-			return addr, fd.Process, err
-		}
-		return "", nil, err
-	case failoverNginx:
-		n, err := harness.StartNginx(filepath.Join(f.dir, "failover-nginx"), addr, nginxFailoverConf(f.addrs(), addr))
-		if n != nil {
-			f.ps.add(n.Process)
-			return addr, n.Process, err
-		}
-		return "", nil, err
-	case failoverHAProxy:
-		h, err := harness.StartHAProxy(filepath.Join(f.dir, "failover-haproxy"), addr, haproxyFailoverConf(f.addrs(), addr))
-		if h != nil {
-			f.ps.add(h.Process)
-			return addr, h.Process, err
-		}
+		return addr, fd.Process, err
+	}
+	addr, err := loopback()
+	if err != nil {
 		return "", nil, err
 	}
-	return "", nil, fmt.Errorf("unknown proxy %q", proxy)
+	var p *harness.Process
+	switch proxy {
+	case failoverNginx:
+		var n *harness.Nginx
+		if n, err = harness.StartNginx(filepath.Join(f.dir, "failover-nginx"), addr, nginxFailoverConf(f.addrs(), addr)); n != nil {
+			p = n.Process
+		}
+	case failoverHAProxy:
+		var h *harness.HAProxy
+		if h, err = harness.StartHAProxy(filepath.Join(f.dir, "failover-haproxy"), addr, haproxyFailoverConf(f.addrs(), addr)); h != nil {
+			p = h.Process
+		}
+	default:
+		return "", nil, fmt.Errorf("unknown proxy %q", proxy)
+	}
+	if p == nil {
+		return "", nil, err
+	}
+	f.ps.add(p)
+	return addr, p, err
 }
 
 // frontdeskFailoverProxy is reverse_proxy's block for the scenario: HAProxy's
@@ -438,29 +435,12 @@ func frontdeskFailoverProxy(backends []string, passive bool) string {
 // fail_timeout=30s) on each server, nginx's default retry on error and
 // timeout, and the throughput benchmark's upstream keepalive.
 func nginxFailoverConf(backends []string, listen string) string {
-	var servers strings.Builder
+	var servers []string
 	for _, b := range backends {
-		fmt.Fprintf(&servers, "        server %s max_fails=3 fail_timeout=30s;\n", b)
+		servers = append(servers, b+" max_fails=3 fail_timeout=30s")
 	}
-	return fmt.Sprintf(`
-    upstream failover_backend {
-%s        keepalive 64;
-    }
-    server {
-        listen %s;
-        server_name _;
-        location / {
-            proxy_pass http://failover_backend;
-            proxy_next_upstream error timeout;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Real-IP $remote_addr;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-        }
-    }
-`, servers.String(), listen)
+	return nginxProxy{upstream: "failover_backend", servers: servers, listen: listen,
+		route: []string{"proxy_next_upstream error timeout;"}, after: nginxSeedHeaders}.String()
 }
 
 // haproxyFailoverConf is HAProxy with active checks (check inter 1s fall 3

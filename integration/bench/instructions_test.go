@@ -34,16 +34,12 @@ func TestInstrReport(t *testing.T) {
 		targetHeaderPolicy: {102000, 103000, 101000},
 	}
 	out := instrReport(config{rounds: 3, instrRequests: 2000}, targets, counts)
-	for _, want := range []string{
+	reportHas(t, out,
 		"| frontdesk reverse_proxy | 100,000 | 99,000 | 101,000 |",
 		"| frontdesk header_policy | 102,000 | 101,000 | 103,000 |",
 		"**frontdesk header_policy / frontdesk reverse_proxy = 0.980** in instructions",
 		"target ≥ 0.97: meets; extra cost +2000 instructions/request",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	if strings.Contains(out, "healthgate") {
 		t.Errorf("a ratio without counts was reported:\n%s", out)
 	}

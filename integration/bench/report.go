@@ -29,15 +29,39 @@ var keyRatios = []keyRatio{
 		Detail: "`" + targetHealthgate + "` / `" + targetHeaderPolicy + "`: the same binary and header_policy, a healthgate upstream against a static one"},
 }
 
-// perRound returns num's req/s divided by den's, round by round.
-func perRound(num, den *summary) []float64 {
+// roundRun is one run of the throughput, cache or DNS rounds.
+type roundRun interface {
+	figures() wrkResult // its rate (req/s or q/s) and interference
+}
+
+func (r wrkResult) figures() wrkResult { return r }
+
+// perRound returns num's req/s (q/s) divided by den's, round by round,
+// leaving out rounds where den's is 0.
+func perRound[R roundRun](num, den []R) []float64 {
 	var rs []float64
-	for i := range min(len(num.Rounds), len(den.Rounds)) {
-		if d := den.Rounds[i].RequestsPerSec; d > 0 {
-			rs = append(rs, num.Rounds[i].RequestsPerSec/d)
+	for i := range min(len(num), len(den)) {
+		if d := den[i].figures().RequestsPerSec; d > 0 {
+			rs = append(rs, num[i].figures().RequestsPerSec/d)
 		}
 	}
 	return rs
+}
+
+// pairSummary is a cache or DNS summary: an object or scenario and a
+// server.
+type pairSummary interface {
+	names() (string, string)
+}
+
+// findPair returns the summary of a and server, or nil.
+func findPair[S pairSummary](sums []S, a, server string) *S {
+	for i := range sums {
+		if x, y := sums[i].names(); x == a && y == server {
+			return &sums[i]
+		}
+	}
+	return nil
 }
 
 // summary is one target's medians over all rounds.
@@ -113,10 +137,6 @@ func report(c config, sums []summary, notes []string) string {
 	}
 	b.WriteString("\n")
 
-	type ratioRow struct {
-		label  string
-		rounds []float64
-	}
 	var ratioRows []ratioRow
 	for _, k := range keyRatios {
 		num, den := find(sums, k.Num), find(sums, k.Den)
@@ -125,7 +145,7 @@ func report(c config, sums []summary, notes []string) string {
 		}
 		// The paired ratio: both targets ran back to back in each round, so
 		// the machine's drift between rounds cancels out of it.
-		rounds := perRound(num, den)
+		rounds := perRound(num.Rounds, den.Rounds)
 		if len(rounds) == 0 {
 			continue
 		}
@@ -143,54 +163,99 @@ func report(c config, sums []summary, notes []string) string {
 			k.Label, r, k.Target, verdict, num.RPS/den.RPS, detail)
 	}
 
-	b.WriteString("Per round: req/s, p99, cores other processes used meanwhile (↻ = run again after interference).\n\n")
-	b.WriteString("| target |")
-	for i := range c.rounds {
-		fmt.Fprintf(&b, " round %d |", i+1)
-	}
-	b.WriteString(" spread |\n|---|")
-	for range c.rounds {
-		b.WriteString("---:|")
-	}
-	b.WriteString("---:|\n")
+	var rows []roundsRow
 	for _, s := range sums {
-		fmt.Fprintf(&b, "| %s |", s.Name)
+		row := roundsRow{label: s.Name, last: fmt.Sprintf("%.1f%%", s.spread())}
 		for _, r := range s.Rounds {
-			fmt.Fprintf(&b, " %s, %s, %.2f%s |", formatThousands(r.RequestsPerSec), formatLatency(r.P99), r.OtherCPU, strings.Repeat(" ↻", r.Retries))
+			row.cells = append(row.cells, wrkCell(r))
 		}
-		fmt.Fprintf(&b, " %.1f%% |\n", s.spread())
+		rows = append(rows, row)
 	}
-	for _, row := range ratioRows {
-		fmt.Fprintf(&b, "| %s |", row.label)
-		for _, r := range row.rounds {
-			fmt.Fprintf(&b, " %.3f |", r)
-		}
-		b.WriteString(" |\n")
-	}
+	writeRoundsTable(&b, "req/s, p99", "target", "spread", c.rounds, rows, ratioRows)
+	writeNotes(&b, notes)
+	return b.String()
+}
 
+// ratioRow is a paired ratio's line in the per-round table.
+type ratioRow struct {
+	label  string
+	rounds []float64
+}
+
+// roundsRow is a line of the per-round table: its label, a cell per round
+// and, when the table has a last column, that column's cell.
+type roundsRow struct {
+	label string
+	cells []string
+	last  string
+}
+
+// writeRoundsTable writes the per-round table of the throughput, cache and
+// DNS reports: figures names what a cell holds before the cores other
+// processes used, first heads the label column, last (unless "") a last
+// column after the rounds; the ratio rows follow the rows.
+func writeRoundsTable(b *strings.Builder, figures, first, last string, rounds int, rows []roundsRow, ratios []ratioRow) {
+	fmt.Fprintf(b, "Per round: %s, cores other processes used meanwhile (↻ = run again after interference).\n\n", figures)
+	header := roundsRow{label: first, last: last}
+	sep := "|---|" + strings.Repeat("---:|", rounds)
+	for i := range rounds {
+		header.cells = append(header.cells, fmt.Sprintf("round %d", i+1))
+	}
+	if last != "" {
+		sep += "---:|"
+	}
+	for _, r := range ratios {
+		row := roundsRow{label: r.label}
+		for _, x := range r.rounds {
+			row.cells = append(row.cells, fmt.Sprintf("%.3f", x))
+		}
+		rows = append(rows, row)
+	}
+	for i, row := range append([]roundsRow{header}, rows...) {
+		fmt.Fprintf(b, "| %s |", row.label)
+		for _, c := range row.cells {
+			fmt.Fprintf(b, " %s |", c)
+		}
+		switch {
+		case last == "":
+		case row.last == "":
+			b.WriteString(" |") // a ratio row has no spread
+		default:
+			fmt.Fprintf(b, " %s |", row.last)
+		}
+		b.WriteString("\n")
+		if i == 0 {
+			b.WriteString(sep + "\n")
+		}
+	}
+}
+
+// roundCell is one run's cell in the per-round table: its figures, the
+// cores other processes used meanwhile and a ↻ per repeat.
+func roundCell(figures string, otherCPU float64, retries int) string {
+	return fmt.Sprintf("%s, %.2f%s", figures, otherCPU, strings.Repeat(" ↻", retries))
+}
+
+// wrkCell is a wrk run's cell: req/s, p99, other processes' cores.
+func wrkCell(r wrkResult) string {
+	return roundCell(formatThousands(r.RequestsPerSec)+", "+formatLatency(r.P99), r.OtherCPU, r.Retries)
+}
+
+// writeNotes writes the report part's notes, if any.
+func writeNotes(b *strings.Builder, notes []string) {
 	if len(notes) > 0 {
 		b.WriteString("\nNotes:\n\n")
 		for _, n := range notes {
-			fmt.Fprintf(&b, "- %s\n", n)
+			fmt.Fprintf(b, "- %s\n", n)
 		}
 	}
-	return b.String()
 }
 
 // varianceNotes says which figures are shaky: runs disturbed by other
 // processes and targets whose rounds disagree.
 func varianceNotes(sums []summary, retryBusy float64) []string {
 	var notes []string
-	worst, retried, disturbed := 0.0, 0, 0
-	for _, s := range sums {
-		for _, r := range s.Rounds {
-			worst = max(worst, r.OtherCPU)
-			retried += r.Retries
-			if retryBusy > 0 && r.OtherCPU > retryBusy {
-				disturbed++
-			}
-		}
-	}
+	worst, retried, disturbed := disturbance(sums, retryBusy)
 	if retried > 0 {
 		notes = append(notes, fmt.Sprintf("%d runs were repeated because other processes took more than %.2f cores during them", retried, retryBusy))
 	}
@@ -200,12 +265,44 @@ func varianceNotes(sums []summary, retryBusy float64) []string {
 	if worst > 0.1 {
 		notes = append(notes, fmt.Sprintf("other processes kept up to %.2f cores busy during the kept runs: the machine was shared and the figures are noisy", worst))
 	}
+	return append(notes, spreadNotes(sums)...)
+}
+
+// disturbance returns the most cores other processes kept busy during a
+// kept run of sums, how many runs were repeated, and how many kept runs
+// were still above retryBusy.
+func disturbance(sums []summary, retryBusy float64) (worst float64, retried, disturbed int) {
+	for _, s := range sums {
+		for _, r := range s.Rounds {
+			worst = max(worst, r.OtherCPU)
+			retried += r.Retries
+			if retryBusy > 0 && r.OtherCPU > retryBusy {
+				disturbed++
+			}
+		}
+	}
+	return worst, retried, disturbed
+}
+
+// spreadNotes names the summaries whose rounds disagree by more than 10%.
+func spreadNotes(sums []summary) []string {
+	var notes []string
 	for _, s := range sums {
 		if s.spread() > 10 {
 			notes = append(notes, fmt.Sprintf("%s varied by %.1f%% between rounds; consider more or longer rounds", s.Name, s.spread()))
 		}
 	}
 	return notes
+}
+
+// summarizeRuns is runs as a throughput summary named label, for the
+// variance notes of the cache and DNS rounds.
+func summarizeRuns[R roundRun](label string, runs []R) summary {
+	var rounds []wrkResult
+	for _, r := range runs {
+		rounds = append(rounds, r.figures())
+	}
+	return summarize(label, rounds)
 }
 
 func find(sums []summary, name string) *summary {
@@ -275,9 +372,12 @@ func haproxyVersion(haproxy string) string {
 	return parseHAProxyVersion(string(out))
 }
 
-func parseHAProxyVersion(out string) string {
+func parseHAProxyVersion(out string) string { return parseNamedVersion(out, "HAProxy") }
+
+// parseNamedVersion reads V from a first line "name version V ...".
+func parseNamedVersion(out, name string) string {
 	line, _, _ := strings.Cut(out, "\n")
-	if f := strings.Fields(line); len(f) >= 3 && f[0] == "HAProxy" && f[1] == "version" {
+	if f := strings.Fields(line); len(f) >= 3 && f[0] == name && f[1] == "version" {
 		return f[2]
 	}
 	return "unknown"
@@ -305,13 +405,7 @@ func dnsmasqVersion(dnsmasq string) string {
 	return parseDnsmasqVersion(string(out))
 }
 
-func parseDnsmasqVersion(out string) string {
-	line, _, _ := strings.Cut(out, "\n")
-	if f := strings.Fields(line); len(f) >= 3 && f[0] == "Dnsmasq" && f[1] == "version" {
-		return f[2]
-	}
-	return "unknown"
-}
+func parseDnsmasqVersion(out string) string { return parseNamedVersion(out, "Dnsmasq") }
 
 func nproc() string {
 	if out, err := exec.Command("nproc").Output(); err == nil {

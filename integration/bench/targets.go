@@ -85,10 +85,10 @@ func startBackendOn(ps *procs, dir, name, addr, tag string) (*harness.Process, e
 	return p, nil
 }
 
-// frontdeskCaddyfile is the Caddyfile of every Frontdesk target: %s is the
-// header_policy line (or nothing), then reverse_proxy's arguments and block.
-// No access log is configured, and everything listens on 127.0.0.1 only.
-const frontdeskCaddyfile = `{
+// frontdeskSiteCaddyfile is the Caddyfile of every Frontdesk target: %s is
+// the site's directives. No access log is configured, and everything
+// listens on 127.0.0.1 only.
+const frontdeskSiteCaddyfile = `{
 	admin {$FRONTDESK_ADMIN}
 	auto_https off
 	persist_config off
@@ -96,9 +96,19 @@ const frontdeskCaddyfile = `{
 
 http://127.0.0.1:{$BENCH_PORT} {
 	bind 127.0.0.1
-%s	reverse_proxy%s
-}
+%s}
 `
+
+// proxySite is the directives of a throughput or failover target: the
+// header_policy nginx line when policy is set, then reverse_proxy with
+// proxy as its arguments and block.
+func proxySite(policy bool, proxy string) string {
+	line := ""
+	if policy {
+		line = "\theader_policy nginx\n"
+	}
+	return line + "\treverse_proxy" + proxy + "\n"
+}
 
 // transportBlock is reverse_proxy's transport for idle > 0 (Caddy's default
 // keepalive_idle_conns_per_host is 32), indented for the reverse_proxy block.
@@ -123,33 +133,25 @@ func throughputProxy(backend string, gate bool, idle int) string {
 		transportBlock(idle) + "\t}"
 }
 
-// startFrontdesk runs the frontdesk binary with header_policy nginx when
-// policy is set and proxy as reverse_proxy's arguments and block; env may
-// set BENCH_BACKEND and other placeholders proxy uses.
-func startFrontdesk(ps *procs, bin, dir, name string, policy bool, proxy string, env []string) (string, error) {
+// startFrontdeskSite runs frontdesk with one site made of directives; env
+// may set BENCH_BACKEND and other placeholders they use. The harness points
+// XDG_DATA_HOME and XDG_CONFIG_HOME into dir. It returns the process
+// whenever it started, also with an error.
+func startFrontdeskSite(ps *procs, bin, dir, name, directives string, env []string) (*harness.Frontdesk, string, error) {
 	addr, err := loopback()
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	_, port, _ := strings.Cut(addr, ":")
-	line := ""
-	if policy {
-		line = "\theader_policy nginx\n"
-	}
 	conf := filepath.Join(dir, harness.FileName(name)+".Caddyfile")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(frontdeskCaddyfile, line, proxy)), 0o644); err != nil {
-		return "", err
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(frontdeskSiteCaddyfile, directives)), 0o644); err != nil {
+		return nil, "", err
 	}
-	// The harness points XDG_DATA_HOME and XDG_CONFIG_HOME into dir.
-	env = append([]string{"BENCH_PORT=" + port}, env...)
-	fd, err := harness.StartFrontdesk(bin, dir, name, conf, env, addr)
+	fd, err := harness.StartFrontdesk(bin, dir, name, conf, append([]string{"BENCH_PORT=" + port}, env...), addr)
 	if fd != nil {
 		ps.add(fd.Process)
 	}
-	if err != nil {
-		return "", err
-	}
-	return addr, nil
+	return fd, addr, err
 }
 
 // startFrontdeskTarget runs one of the throughput targets in front of
@@ -157,7 +159,7 @@ func startFrontdesk(ps *procs, bin, dir, name string, policy bool, proxy string,
 // upstream when gate is set, and waits until it serves: healthgate gates its
 // upstream until the first check has passed.
 func startFrontdeskTarget(ps *procs, bin, dir, name, backend string, policy, gate bool, idle int) (string, error) {
-	addr, err := startFrontdesk(ps, bin, dir, name, policy, throughputProxy(backend, gate, idle), []string{"BENCH_BACKEND=" + backend})
+	_, addr, err := startFrontdeskSite(ps, bin, dir, name, proxySite(policy, throughputProxy(backend, gate, idle)), []string{"BENCH_BACKEND=" + backend})
 	if err != nil {
 		return "", err
 	}
@@ -189,34 +191,55 @@ func waitServing(url string, timeout time.Duration) error {
 	return fmt.Errorf("%s did not answer 200 within %s (last: %s)", url, timeout, last)
 }
 
-// nginxServer is the seed lab's server block with upstream keepalive added.
-const nginxServer = `
-    upstream bench_backend {
-        server %s;
-        keepalive 64;
-    }
-    server {
-        listen %s;
-        server_name _;
-        location / {
-            proxy_pass http://bench_backend;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Real-IP $remote_addr;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-        }
-    }
-`
+// nginxProxy is the http{} content of every nginx the benchmark runs: an
+// upstream with keepalive 64 and a server on listen whose location /
+// proxies to it over keep-alive HTTP/1.1.
+type nginxProxy struct {
+	upstream string   // the upstream's name
+	servers  []string // its server lines, without "server" and ";"
+	listen   string
+	before   []string // http{} lines before the upstream
+	route    []string // location lines right after proxy_pass
+	after    []string // location lines after the keep-alive ones
+}
 
-// startNginx runs nginx in front of backend.
+// nginxSeedHeaders are the seed lab's four proxy_set_header lines.
+var nginxSeedHeaders = []string{
+	"proxy_set_header Host $host;",
+	"proxy_set_header X-Real-IP $remote_addr;",
+	"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+	"proxy_set_header X-Forwarded-Proto $scheme;",
+}
+
+func (n nginxProxy) String() string {
+	var b strings.Builder
+	b.WriteString("\n")
+	for _, l := range n.before {
+		b.WriteString("    " + l + "\n")
+	}
+	fmt.Fprintf(&b, "    upstream %s {\n", n.upstream)
+	for _, s := range n.servers {
+		fmt.Fprintf(&b, "        server %s;\n", s)
+	}
+	fmt.Fprintf(&b, "        keepalive 64;\n    }\n    server {\n        listen %s;\n        server_name _;\n        location / {\n", n.listen)
+	location := append([]string{"proxy_pass http://" + n.upstream + ";"}, n.route...)
+	location = append(location, "proxy_http_version 1.1;", `proxy_set_header Connection "";`)
+	for _, l := range append(location, n.after...) {
+		b.WriteString("            " + l + "\n")
+	}
+	b.WriteString("        }\n    }\n")
+	return b.String()
+}
+
+// startNginx runs nginx in front of backend: the seed lab's server block
+// with upstream keepalive added.
 func startNginx(ps *procs, dir, backend string) (string, error) {
 	addr, err := loopback()
 	if err != nil {
 		return "", err
 	}
-	return addr, startNginxConf(ps, filepath.Join(dir, "nginx"), addr, fmt.Sprintf(nginxServer, backend, addr))
+	conf := nginxProxy{upstream: "bench_backend", servers: []string{backend}, listen: addr, after: nginxSeedHeaders}
+	return addr, startNginxConf(ps, filepath.Join(dir, "nginx"), addr, conf.String())
 }
 
 // startNginxConf runs nginx with httpBlock in prefix, listening on addr.

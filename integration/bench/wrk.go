@@ -57,20 +57,91 @@ func wrkDuration(d time.Duration) string {
 // runWrk runs wrk against url and parses its report. It also returns the CPU
 // time wrk used.
 func runWrk(ctx context.Context, wrk string, o wrkOptions, url string) (wrkResult, time.Duration, error) {
-	cmd := exec.CommandContext(ctx, wrk, o.args(url)...)
+	return runTool(ctx, "wrk "+url, 0, parseWrk, wrk, o.args(url)...)
+}
+
+// runTool runs a load tool (bin with args), parses its combined output
+// with parse and returns the result and the CPU time the tool used. Its
+// errors start with what and hold the tool's output, only the last
+// outLines lines of it when outLines > 0.
+func runTool[R any](ctx context.Context, what string, outLines int, parse func(string) (R, error), bin string, args ...string) (R, time.Duration, error) {
+	var zero R
+	cmd := exec.CommandContext(ctx, bin, args...)
 	out, err := cmd.CombinedOutput()
 	var cpu time.Duration
 	if cmd.ProcessState != nil {
 		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
-	if err != nil {
-		return wrkResult{}, cpu, fmt.Errorf("wrk %s: %v\n%s", url, err, out)
+	shown := string(out)
+	if outLines > 0 {
+		shown = tail(shown, outLines)
 	}
-	res, err := parseWrk(string(out))
 	if err != nil {
-		return wrkResult{}, cpu, fmt.Errorf("wrk %s: %v\n%s", url, err, out)
+		return zero, cpu, fmt.Errorf("%s: %v\n%s", what, err, shown)
+	}
+	res, err := parse(string(out))
+	if err != nil {
+		return zero, cpu, fmt.Errorf("%s: %v\n%s", what, err, shown)
 	}
 	return res, cpu, nil
+}
+
+// lineRule reads the lines of a tool's report that re matches (trimmed
+// of white space); without missing == "", out must hold one, and missing
+// is the error when it does not.
+type lineRule struct {
+	re      *regexp.Regexp
+	read    func(m []string) error
+	missing string
+}
+
+// scanLines reads every line of out with the first rule that matches it,
+// until one fails; then it fails with the first required rule that no line
+// matched.
+func scanLines(out string, rules ...lineRule) error {
+	seen := make([]bool, len(rules))
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		for i, rule := range rules {
+			if m := rule.re.FindStringSubmatch(line); m != nil {
+				if err := rule.read(m); err != nil {
+					return err
+				}
+				seen[i] = true
+				break
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	for i, rule := range rules {
+		if rule.missing != "" && !seen[i] {
+			return errors.New(rule.missing)
+		}
+	}
+	return nil
+}
+
+// floatInto is a rule's read that parses the number in m[1] into v; what
+// names it in the error.
+func floatInto(v *float64, what string) func([]string) error {
+	return func(m []string) (err error) {
+		if *v, err = strconv.ParseFloat(m[1], 64); err != nil {
+			return fmt.Errorf("bad %s %q: %v", what, m[1], err)
+		}
+		return nil
+	}
+}
+
+// intInto is a rule's read that parses the count in m[1] into n (0 when
+// it does not parse).
+func intInto(n *int64) func([]string) error {
+	return func(m []string) error {
+		*n, _ = strconv.ParseInt(m[1], 10, 64)
+		return nil
+	}
 }
 
 var (
@@ -86,43 +157,24 @@ var (
 // error lines. Requests/sec and the 99% line are required.
 func parseWrk(out string) (wrkResult, error) {
 	var r wrkResult
-	var haveRPS, haveP99 bool
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if m := reRequestsPerSec.FindStringSubmatch(line); m != nil {
-			v, err := strconv.ParseFloat(m[1], 64)
-			if err != nil {
-				return r, fmt.Errorf("bad Requests/sec %q: %v", m[1], err)
+	err := scanLines(out,
+		lineRule{reRequestsPerSec, floatInto(&r.RequestsPerSec, "Requests/sec"), "no Requests/sec line in wrk's output"},
+		lineRule{reP99, func(m []string) (err error) {
+			if r.P99, err = parseWrkTime(m[1], m[2]); err != nil {
+				return fmt.Errorf("bad 99%% latency %q: %v", m[0], err)
 			}
-			r.RequestsPerSec, haveRPS = v, true
-		} else if m := reP99.FindStringSubmatch(line); m != nil {
-			d, err := parseWrkTime(m[1], m[2])
-			if err != nil {
-				return r, fmt.Errorf("bad 99%% latency %q: %v", line, err)
-			}
-			r.P99, haveP99 = d, true
-		} else if m := reTotal.FindStringSubmatch(line); m != nil {
-			r.Requests, _ = strconv.ParseInt(m[1], 10, 64)
-		} else if m := reNon2xx.FindStringSubmatch(line); m != nil {
-			r.Non2xx, _ = strconv.ParseInt(m[1], 10, 64)
-		} else if m := reSocketErrors.FindStringSubmatch(line); m != nil {
+			return nil
+		}, "no 99% latency line in wrk's output (was --latency given?)"},
+		lineRule{reTotal, intInto(&r.Requests), ""},
+		lineRule{reNon2xx, intInto(&r.Non2xx), ""},
+		lineRule{reSocketErrors, func(m []string) error {
 			for _, s := range m[1:] {
 				n, _ := strconv.ParseInt(s, 10, 64)
 				r.SocketErrors += n
 			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return r, err
-	}
-	switch {
-	case !haveRPS:
-		return r, errors.New("no Requests/sec line in wrk's output")
-	case !haveP99:
-		return r, errors.New("no 99% latency line in wrk's output (was --latency given?)")
-	}
-	return r, nil
+			return nil
+		}, ""})
+	return r, err
 }
 
 // parseWrkTime converts one of wrk's time figures ("604.00us", "1.38ms",

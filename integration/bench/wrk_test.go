@@ -12,38 +12,47 @@ import (
 // this program's backend (-serve-backend) and against a socket that closes
 // every connection.
 func TestParseWrk(t *testing.T) {
-	tests := []struct {
-		file string
-		want wrkResult
-	}{
+	testParse(t, "parseWrk", parseWrk, []parseCase[wrkResult]{
 		{"wrk-ok.txt", wrkResult{RequestsPerSec: 42865.21, P99: 8340 * time.Microsecond, Requests: 128764}},
 		{"wrk-us.txt", wrkResult{RequestsPerSec: 12587.50, P99: 1440 * time.Microsecond, Requests: 26429}},
 		{"wrk-non2xx.txt", wrkResult{RequestsPerSec: 47465.63, P99: 3530 * time.Microsecond, Requests: 99680, Non2xx: 99680}},
 		{"wrk-sockerr.txt", wrkResult{RequestsPerSec: 0, P99: 0, Requests: 0, SocketErrors: 33726}},
-	}
-	for _, tt := range tests {
+	})
+}
+
+// parseCase is a testdata file and what a parser must read from it.
+type parseCase[R comparable] struct {
+	file string
+	want R
+}
+
+// testParse runs parse, called name, on every case's file.
+func testParse[R comparable](t *testing.T, name string, parse func(string) (R, error), cases []parseCase[R]) {
+	for _, tt := range cases {
 		t.Run(tt.file, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join("testdata", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := parseWrk(string(b))
+			got, err := parse(testdata(t, tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got != tt.want {
-				t.Errorf("parseWrk = %+v, want %+v", got, tt.want)
+				t.Errorf("%s = %+v, want %+v", name, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestParseWrkMissingLines(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "wrk-ok.txt"))
+// testdata returns the content of testdata/file.
+func testdata(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := string(b)
+	return string(b)
+}
+
+func TestParseWrkMissingLines(t *testing.T) {
+	full := testdata(t, "wrk-ok.txt")
 	noLatency := strings.Replace(full, "     99%    8.34ms\n", "", 1)
 	if _, err := parseWrk(noLatency); err == nil || !strings.Contains(err.Error(), "99%") {
 		t.Errorf("without the 99%% line: err = %v, want one naming it", err)
