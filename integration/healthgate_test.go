@@ -120,18 +120,13 @@ type hgStatus struct {
 // states reads GET /healthgate/ from the admin API, keyed by upstream.
 func (h *hgFrontdesk) states(t *testing.T) map[string]hgStatus {
 	t.Helper()
-	resp, err := http.Get("http://" + h.fd.Admin + "/healthgate/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var body struct {
 		Pools []struct {
 			Name      string     `json:"name"`
 			Upstreams []hgStatus `json:"upstreams"`
 		} `json:"pools"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	if err := json.Unmarshal(h.adminGet(t, "/healthgate/"), &body); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]hgStatus{}
@@ -181,6 +176,64 @@ func (h *hgFrontdesk) post(t *testing.T, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// adminGet reads path from the admin API.
+func (h *hgFrontdesk) adminGet(t *testing.T, path string) []byte {
+	t.Helper()
+	resp, err := http.Get("http://" + h.fd.Admin + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// expectBodies sends n GETs for path and fails the test unless each one is
+// answered with the body want; when says in what situation.
+func (h *hgFrontdesk) expectBodies(t *testing.T, n int, path, want, when string) {
+	t.Helper()
+	for range n {
+		if r := h.get(t, path); r.body != want {
+			t.Fatalf("%s: got %d %q, want %q", when, r.status, r.body, want)
+		}
+	}
+}
+
+// startHGFlask runs a lab Flask API on port until the test ends.
+func startHGFlask(t *testing.T, logDir string, port int) *harness.Flask {
+	t.Helper()
+	f, err := harness.StartFlaskOn(logDir, port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, f.Process)
+	return f
+}
+
+// hgFreePort is a free loopback TCP port.
+func hgFreePort(t *testing.T) int {
+	t.Helper()
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// lastLineContaining is the last line of log that contains substr, or "".
+func lastLineContaining(log, substr string) string {
+	var line string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, substr) {
+			line = l
+		}
+	}
+	return line
+}
+
 func hgPool(name string, lines ...string) string {
 	return "\treverse_proxy {\n\t\tdynamic healthgate " + name + " {\n\t\t\t" + strings.Join(lines, "\n\t\t\t") + "\n\t\t}\n"
 }
@@ -192,12 +245,7 @@ func TestHealthgateGating(t *testing.T) {
 	logDir := t.TempDir()
 	var flasks []*harness.Flask
 	for range 3 {
-		f, err := harness.StartFlask(logDir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stopOnCleanup(t, f.Process)
-		flasks = append(flasks, f)
+		flasks = append(flasks, startHGFlask(t, logDir, hgFreePort(t)))
 	}
 	sick := newHGBackend(t, "sick", false)
 	h := startHG(t, hgPool("web",
@@ -233,16 +281,7 @@ func TestHealthgateGating(t *testing.T) {
 // upstreams and the cause; fall and rise take the backend out and back.
 func TestHealthgateAllDown(t *testing.T) {
 	requirePeer(t, "python3-flask")
-	logDir := t.TempDir()
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := harness.StartFlaskOn(logDir, port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, f.Process)
+	f := startHGFlask(t, t.TempDir(), hgFreePort(t))
 	sick := newHGBackend(t, "sick", true)
 	h := startHG(t, hgPool("api",
 		"to "+f.Addr+" "+sick.addr(), "interval 100ms", "timeout 500ms", "expect_json status healthy", "rise 2", "fall 3")+
@@ -269,13 +308,7 @@ func TestHealthgateAllDown(t *testing.T) {
 			t.Errorf("request %d with all down took %s, want < 100ms", i, took)
 		}
 	}
-	log := h.fd.Log()
-	var line string
-	for _, l := range strings.Split(log, "\n") {
-		if strings.Contains(l, "no healthy upstream") {
-			line = l
-		}
-	}
+	line := lastLineContaining(h.fd.Log(), "no healthy upstream")
 	if line == "" || !strings.Contains(line, f.Addr+" down (connection refused)") ||
 		!strings.Contains(line, sick.addr()+" down (status 503)") || !strings.Contains(line, `"pool":"api"`) {
 		t.Errorf("log line naming the down upstreams missing or incomplete: %q", line)
@@ -303,25 +336,13 @@ func TestHealthgateBackup(t *testing.T) {
 	}
 	p1.healthy.Store(false)
 	h.waitServing(t, false, 3*time.Second, p1.addr())
-	for range 10 {
-		if r := h.get(t, "/"); r.body != "p2" {
-			t.Fatalf("with p1 down: got %q, want p2", r.body)
-		}
-	}
+	h.expectBodies(t, 10, "/", "p2", "with p1 down")
 	p2.healthy.Store(false)
 	h.waitServing(t, false, 3*time.Second, p2.addr())
-	for range 10 {
-		if r := h.get(t, "/"); r.body != "backup" {
-			t.Fatalf("with every primary down: got %d %q, want backup", r.status, r.body)
-		}
-	}
+	h.expectBodies(t, 10, "/", "backup", "with every primary down")
 	p2.healthy.Store(true)
 	h.waitServing(t, true, 3*time.Second, p2.addr())
-	for range 10 {
-		if r := h.get(t, "/"); r.body != "p2" {
-			t.Fatalf("primary back: got %q, want p2", r.body)
-		}
-	}
+	h.expectBodies(t, 10, "/", "p2", "primary back")
 }
 
 // TestHealthgateDrain: draining through the admin API sends no new
@@ -346,11 +367,7 @@ func TestHealthgateDrain(t *testing.T) {
 		t.Fatalf("drain: %d %s", code, body)
 	}
 	servedBefore := a.served.Load()
-	for range 10 {
-		if r := h.get(t, "/"); r.body != "b" {
-			t.Fatalf("after drain: got %d %q, want b", r.status, r.body)
-		}
-	}
+	h.expectBodies(t, 10, "/", "b", "after drain")
 	wg.Wait()
 	if inflight.status != 200 || inflight.body != "a" {
 		t.Errorf("in-flight request during drain: %d %q", inflight.status, inflight.body)
@@ -358,17 +375,11 @@ func TestHealthgateDrain(t *testing.T) {
 	if a.served.Load() != servedBefore {
 		t.Errorf("drained upstream got new requests")
 	}
-	if code, _ := h.post(t, "/healthgate/undrain?pool=dr&upstream="+a.addr()); code != 200 {
-		t.Fatalf("undrain: %d", code)
-	}
-	if r := h.get(t, "/"); r.body != "a" {
-		t.Errorf("after undrain: %q, want a", r.body)
-	}
-	if code, _ := h.post(t, "/healthgate/force_down?pool=dr&upstream="+a.addr()); code != 200 {
-		t.Fatalf("force_down: %d", code)
-	}
-	if r := h.get(t, "/"); r.body != "b" {
-		t.Errorf("after force_down: %q, want b", r.body)
+	for _, step := range []struct{ action, want string }{{"undrain", "a"}, {"force_down", "b"}} {
+		if code, _ := h.post(t, "/healthgate/"+step.action+"?pool=dr&upstream="+a.addr()); code != 200 {
+			t.Fatalf("%s: %d", step.action, code)
+		}
+		h.expectBodies(t, 1, "/", step.want, "after "+step.action)
 	}
 	if code, _ := h.post(t, "/healthgate/drain?pool=dr&upstream=127.0.0.1:1"); code != 404 {
 		t.Errorf("drain of an unknown upstream: %d, want 404", code)
@@ -382,12 +393,7 @@ func TestHealthgateDrain(t *testing.T) {
 		}
 	}
 	// Metrics through the admin /metrics endpoint.
-	resp, err := http.Get("http://" + h.fd.Admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	m := h.adminGet(t, "/metrics")
 	for _, want := range []string{
 		fmt.Sprintf(`frontdesk_healthgate_upstream_serving{pool="dr",upstream=%q} 0`, a.addr()),
 		fmt.Sprintf(`frontdesk_healthgate_upstream_serving{pool="dr",upstream=%q} 1`, b.addr()),
@@ -409,22 +415,7 @@ func TestHealthgateReloadKeepsState(t *testing.T) {
 	h.waitServing(t, true, 5*time.Second, a.addr(), gone.addr())
 	before := h.states(t)[a.addr()].Checks
 
-	h.write(t, hgPool("rl", "to "+a.addr(), "interval 50ms", "rise 50")+"\t}")
-	adapted, err := os.ReadFile(h.file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest("POST", "http://"+h.fd.Admin+"/load", strings.NewReader(string(adapted)))
-	req.Header.Set("Content-Type", "text/caddyfile")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST /load: %d %s", resp.StatusCode, b)
-	}
+	h.load(t, hgPool("rl", "to "+a.addr(), "interval 50ms", "rise 50")+"\t}")
 	if r := h.get(t, "/"); r.status != 200 || r.body != "a" {
 		t.Fatalf("right after reload: %d %q (re-gated?)", r.status, r.body)
 	}
@@ -453,16 +444,8 @@ func TestHealthgateKillRestartUnderLoad(t *testing.T) {
 	var flasks []*harness.Flask
 	var ports []int
 	for range 3 {
-		port, err := harness.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := harness.StartFlaskOn(logDir, port)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stopOnCleanup(t, f.Process)
-		flasks = append(flasks, f)
+		port := hgFreePort(t)
+		flasks = append(flasks, startHGFlask(t, logDir, port))
 		ports = append(ports, port)
 	}
 	const interval, rise = 200 * time.Millisecond, 2
@@ -508,11 +491,7 @@ func TestHealthgateKillRestartUnderLoad(t *testing.T) {
 	flasks[1].Kill()
 	h.waitServing(t, false, 5*time.Second, flasks[1].Addr)
 	time.Sleep(time.Second)
-	f, err := harness.StartFlaskOn(logDir, ports[1]) // returns once /healthz answers 200
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, f.Process)
+	f := startHGFlask(t, logDir, ports[1]) // returns once /healthz answers 200
 	backIn := h.waitServing(t, true, 5*time.Second, f.Addr)
 	limit := rise*interval + interval/5 + 500*time.Millisecond // rise × interval (+ jitter) + 0.5 s
 	if backIn > limit {
@@ -610,12 +589,7 @@ func TestHealthgateUnavailable503(t *testing.T) {
 	}
 	t.Logf("all down, lb_try_duration 5s: 503 in at most %s (GET and POST of 1 MiB)", slowest)
 
-	var line string
-	for _, l := range strings.Split(h.fd.Log(), "\n") {
-		if strings.Contains(l, "no healthy upstream: answering 503") {
-			line = l
-		}
-	}
+	line := lastLineContaining(h.fd.Log(), "no healthy upstream: answering 503")
 	if line == "" || !strings.Contains(line, b.addr()+" gated (status 503)") || !strings.Contains(line, `"pool":"u"`) {
 		t.Errorf("log line naming the down upstreams missing or incomplete: %q", line)
 	}
@@ -649,15 +623,7 @@ func TestHealthgateUnavailable503(t *testing.T) {
 		c.Close()
 		t.Errorf("responder %s still listening after the option was removed", responder)
 	}
-	var now int
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		now = h.goroutines(t)
-		if now <= baseline+1 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	now := h.waitGoroutines(t, baseline+1, 5*time.Second)
 	t.Logf("goroutines: %d before the 503 config, %d after it was removed", baseline, now)
 	if now > baseline+1 {
 		t.Errorf("goroutines grew from %d to %d", baseline, now)
@@ -716,13 +682,7 @@ func TestHealthgateUnavailableValidate(t *testing.T) {
 // goroutines reads the total from the admin API's pprof goroutine profile.
 func (h *hgFrontdesk) goroutines(t *testing.T) int {
 	t.Helper()
-	resp, err := http.Get("http://" + h.fd.Admin + "/debug/pprof/goroutine?debug=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	first, _, _ := strings.Cut(string(b), "\n")
+	first, _, _ := strings.Cut(string(h.adminGet(t, "/debug/pprof/goroutine?debug=1")), "\n")
 	n, err := strconv.Atoi(strings.TrimPrefix(first, "goroutine profile: total "))
 	if err != nil {
 		t.Fatalf("goroutine profile: %q", first)
@@ -730,6 +690,21 @@ func (h *hgFrontdesk) goroutines(t *testing.T) int {
 	return n
 }
 
+// waitGoroutines polls the goroutine count until it is at most atMost or
+// timeout has passed, and returns the last count.
+func (h *hgFrontdesk) waitGoroutines(t *testing.T, atMost int, timeout time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		n := h.goroutines(t)
+		if n <= atMost || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// load writes site to the Caddyfile and POSTs it to the admin API's /load.
 func (h *hgFrontdesk) load(t *testing.T, site string) {
 	t.Helper()
 	h.write(t, site)
@@ -783,15 +758,7 @@ func TestHealthgateReloadNoGoroutineLeak(t *testing.T) {
 	for i, b := range bs {
 		checks[i] = b.checks.Load()
 	}
-	var now int
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		now = h.goroutines(t)
-		if now <= baseline+1 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	now := h.waitGoroutines(t, baseline+1, 5*time.Second)
 	t.Logf("goroutines: %d before the reloads, %d after", baseline, now)
 	if now > baseline+1 {
 		t.Errorf("goroutines grew from %d to %d over 30 reloads", baseline, now)

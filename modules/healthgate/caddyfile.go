@@ -1,6 +1,7 @@
 package healthgate
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -10,12 +11,11 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("healthz", parseHealthz)
+	httpcaddyfile.RegisterHandlerDirective("healthz", parseHandlerDirective[Healthz])
 	httpcaddyfile.RegisterDirectiveOrder("healthz", httpcaddyfile.Before, "reverse_proxy")
 }
 
@@ -260,12 +260,6 @@ func validToken(s string) bool {
 	return true
 }
 
-func parseHealthz(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	hz := new(Healthz)
-	err := hz.UnmarshalCaddyfile(h.Dispenser)
-	return hz, err
-}
-
 // UnmarshalCaddyfile sets up the healthz handler. Syntax:
 //
 //	healthz [<matcher>] [<pools...>] {
@@ -273,31 +267,19 @@ func parseHealthz(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 //	    min_healthy <n>
 //	}
 func (h *Healthz) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // directive name
-	h.Pools = append(h.Pools, d.RemainingArgs()...)
-	for d.NextBlock(0) {
-		opt := d.Val()
-		args := d.RemainingArgs()
-		switch opt {
-		case "pools":
-			if len(args) == 0 {
-				return d.Errf("healthz: pools: needs at least one pool name")
-			}
-			h.Pools = append(h.Pools, args...)
-		case "min_healthy":
+	return unmarshalPoolHandler(d, "healthz", &h.Pools, map[string]func([]string) error{
+		"min_healthy": func(args []string) error {
 			if len(args) != 1 {
-				return d.Errf("healthz: min_healthy: want exactly one count")
+				return errors.New("want exactly one count")
 			}
 			n, err := strconv.Atoi(args[0])
 			if err != nil || n < 1 {
-				return d.Errf("healthz: min_healthy: must be a whole number of at least 1, got %q", args[0])
+				return fmt.Errorf("must be a whole number of at least 1, got %q", args[0])
 			}
 			h.MinHealthy = n
-		default:
-			return d.Errf("healthz: unknown option %q (known: pools, min_healthy)", opt)
-		}
-	}
-	return nil
+			return nil
+		},
+	})
 }
 
 // Interface guards

@@ -6,6 +6,7 @@
 package healthgate
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/http"
@@ -170,40 +171,26 @@ func (Source) CaddyModule() caddy.ModuleInfo {
 
 // compile checks the configuration and builds the check settings.
 func (s *Source) compile() (*checkConfig, error) {
+	// A zero value takes the default; a negative one is refused below.
 	c := &checkConfig{
-		uri: s.URI, method: s.Method, host: s.Host,
-		interval: time.Duration(s.Interval), timeout: time.Duration(s.Timeout),
-		rise: s.Rise, fall: s.Fall, follow: s.FollowRedirects, maxBody: s.MaxBody,
-	}
-	if c.uri == "" {
-		c.uri = defaultURI
+		uri:      cmp.Or(s.URI, defaultURI),
+		method:   cmp.Or(s.Method, http.MethodGet),
+		host:     s.Host,
+		interval: cmp.Or(time.Duration(s.Interval), defaultInterval),
+		timeout:  cmp.Or(time.Duration(s.Timeout), defaultTimeout),
+		rise:     cmp.Or(s.Rise, defaultRise),
+		fall:     cmp.Or(s.Fall, defaultFall),
+		follow:   s.FollowRedirects,
+		maxBody:  cmp.Or(s.MaxBody, defaultMaxBody),
 	}
 	if !strings.HasPrefix(c.uri, "/") {
 		return nil, fmt.Errorf("uri %q must start with /", c.uri)
 	}
-	if c.method == "" {
-		c.method = http.MethodGet
-	}
-	if c.interval == 0 {
-		c.interval = defaultInterval
-	}
-	if c.timeout == 0 {
-		c.timeout = defaultTimeout
-	}
 	if c.interval < 0 || c.timeout < 0 {
 		return nil, fmt.Errorf("interval and timeout must be positive")
 	}
-	if c.rise == 0 {
-		c.rise = defaultRise
-	}
-	if c.fall == 0 {
-		c.fall = defaultFall
-	}
 	if c.rise < 0 || c.fall < 0 {
 		return nil, fmt.Errorf("rise and fall must be at least 1")
-	}
-	if c.maxBody == 0 {
-		c.maxBody = defaultMaxBody
 	}
 	if c.maxBody < 0 {
 		return nil, fmt.Errorf("max_body must be positive")

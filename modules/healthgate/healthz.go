@@ -49,14 +49,11 @@ func (h *Healthz) Provision(caddy.Context) error {
 
 // ServeHTTP answers with the current health.
 func (h *Healthz) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
-	want := map[string]bool{}
-	for _, p := range h.Pools {
-		want[p] = true
-	}
+	counts := poolFilter(h.Pools)
 	var detail []Status
 	serving := 0
 	for _, st := range snapshot() {
-		if len(want) > 0 && !want[st.Pool] {
+		if !counts(st.Pool) {
 			continue
 		}
 		detail = append(detail, st)

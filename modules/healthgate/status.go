@@ -2,6 +2,7 @@ package healthgate
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -16,7 +17,7 @@ import (
 
 func init() {
 	caddy.RegisterModule(StatusPage{})
-	httpcaddyfile.RegisterHandlerDirective("health_status", parseStatusPage)
+	httpcaddyfile.RegisterHandlerDirective("health_status", parseHandlerDirective[StatusPage])
 	httpcaddyfile.RegisterDirectiveOrder("health_status", httpcaddyfile.Before, "reverse_proxy")
 }
 
@@ -104,14 +105,11 @@ footer{margin-top:1em;color:#777;font-size:.85em}
 
 // ServeHTTP renders the page.
 func (p *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
-	want := map[string]bool{}
-	for _, name := range p.Pools {
-		want[name] = true
-	}
+	shows := poolFilter(p.Pools)
 	now := time.Now()
 	var shown []statusPool
 	for _, ps := range pools(snapshot()) {
-		if len(want) > 0 && !want[ps.Name] {
+		if !shows(ps.Name) {
 			continue
 		}
 		sp := statusPool{Name: ps.Name, Serving: ps.Serving}
@@ -143,12 +141,6 @@ func (p *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyht
 	return err
 }
 
-func parseStatusPage(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	p := new(StatusPage)
-	err := p.UnmarshalCaddyfile(h.Dispenser)
-	return p, err
-}
-
 // UnmarshalCaddyfile sets up the status page. Syntax:
 //
 //	health_status [<matcher>] [<pools...>] {
@@ -156,31 +148,19 @@ func parseStatusPage(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error
 //	    refresh <duration>
 //	}
 func (p *StatusPage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // directive name
-	p.Pools = append(p.Pools, d.RemainingArgs()...)
-	for d.NextBlock(0) {
-		opt := d.Val()
-		args := d.RemainingArgs()
-		switch opt {
-		case "pools":
-			if len(args) == 0 {
-				return d.Errf("health_status: pools: needs at least one pool name")
-			}
-			p.Pools = append(p.Pools, args...)
-		case "refresh":
+	return unmarshalPoolHandler(d, "health_status", &p.Pools, map[string]func([]string) error{
+		"refresh": func(args []string) error {
 			if len(args) != 1 {
-				return d.Errf("health_status: refresh: want exactly one duration")
+				return errors.New("want exactly one duration")
 			}
 			dur, err := caddy.ParseDuration(args[0])
 			if err != nil || dur < time.Second {
-				return d.Errf("health_status: refresh: want a duration of at least 1s, got %q", args[0])
+				return fmt.Errorf("want a duration of at least 1s, got %q", args[0])
 			}
 			p.Refresh = caddy.Duration(dur)
-		default:
-			return d.Errf("health_status: unknown option %q (known: pools, refresh)", opt)
-		}
-	}
-	return nil
+			return nil
+		},
+	})
 }
 
 // Interface guards
