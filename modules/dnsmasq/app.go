@@ -152,6 +152,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		debug:    debug,
 		stats:    st,
 	}
+	if cfg.DNSSEC.Validate {
+		a.resolver.validator = newValidator(&cfg.DNSSEC, a.resolver.fwd, a.log)
+	}
 	listen, err := cfg.listenAddresses()
 	if err != nil {
 		return fmt.Errorf("dnsmasq: %w", err)

@@ -94,6 +94,7 @@ type Config struct {
 	MaxTCP         int            // max-tcp-connections (0 = no limit)
 	UseStale       bool           // use-stale-cache: expired cached answers are still given
 	StaleMax       uint32         // use-stale-cache=n: at most n seconds after expiry (0 = no limit)
+	DNSSEC         DNSSECConfig   // dnssec, proxy-dnssec, trust-anchor, dnssec-*
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
@@ -138,6 +139,9 @@ func ParseLines(lines []Line) (*Config, error) {
 			c.Records = append(c.Records, &dns.MX{Hdr: hdr(h, dns.TypeMX), Mx: presentation(c.MXTarget), Preference: 0})
 			c.MXHosts = append(c.MXHosts, canon(h))
 		}
+	}
+	if err := c.DNSSEC.check(c.CacheSize); err != nil {
+		return nil, fmt.Errorf("dnsmasq: %w", err)
 	}
 	return c, nil
 }
@@ -275,6 +279,9 @@ func (p *parser) option(name, val string, hasVal bool) error {
 	}
 	if name != "txt-record" && name != "naptr-record" && name != "caa-record" {
 		val = unquoter.Replace(val)
+	}
+	if handled, err := p.dnssecOption(name, val, hasVal); handled {
+		return err
 	}
 	switch name {
 	case "no-hosts":

@@ -24,6 +24,8 @@ type Resolver struct {
 	log      *zap.Logger
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
+
+	validator *validator // dnssec: nil unless set
 }
 
 // answer is the outcome of resolving one question.
@@ -35,6 +37,9 @@ type answer struct {
 	extra  []dns.RR
 	tc     bool   // upstream reply was truncated
 	source string // local, cache, upstream address or "none"
+	secure bool   // dnssec: validated as secure
+	ad     bool   // proxy-dnssec: the upstream's AD bit
+	ede    uint16 // extended DNS error for the client (0: none)
 }
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
@@ -256,12 +261,17 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		if r.cfg.UseStale {
 			stale = time.Duration(r.cfg.StaleMax) * time.Second
 		}
-		if rcode, ans, ns, isStale, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok {
+		// A client that set DO is answered from the cache only with dnssec
+		// and an answer that was not secure: a secure one is forwarded
+		// again for its RRSIGs; without dnssec, never (measured on 2.90).
+		do := wantsDNSSEC(req)
+		if rcode, ans, ns, isStale, secure, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok &&
+			!(do && (!r.cfg.DNSSEC.Validate || secure)) && !(req.CheckingDisabled && r.cfg.DNSSEC.Validate) {
 			if isStale && len(servers) > 0 {
 				// use-stale-cache: answered at once, refreshed after.
 				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, hasOther: hasOther, tcp: tcp})
 			}
-			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache"}
+			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache", secure: secure}
 			echoCase(a.answer, q.Name)
 			echoCase(a.ns, q.Name)
 			r.capAll(a.answer)
@@ -312,9 +322,13 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	fq := new(dns.Msg)
 	fq.Id = dns.Id()
 	fq.RecursionDesired = req.RecursionDesired
-	fq.CheckingDisabled = req.CheckingDisabled
+	fq.CheckingDisabled = req.CheckingDisabled || r.cfg.DNSSEC.Validate && r.cfg.DNSSEC.Debug
+	fq.AuthenticatedData = req.AuthenticatedData // passed on, as dnsmasq does
 	fq.Question = []dns.Question{q}
-	if opt := req.IsEdns0(); opt != nil {
+	if r.cfg.DNSSEC.Validate {
+		// dnssec: always with DO, for the RRSIGs.
+		fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), true)
+	} else if opt := req.IsEdns0(); opt != nil {
 		// Forwarded with EDNS0 only when the client used it, as dnsmasq
 		// does, advertising edns-packet-max.
 		fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), opt.Do())
@@ -345,7 +359,17 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// over TCP.
 		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: u.Addr}
 	}
-	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: u.Addr}
+	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: u.Addr,
+		ad: reply.AuthenticatedData}
+	if r.validator != nil && !req.CheckingDisabled {
+		st := r.validator.validate(ctx, q, reply, servers)
+		if st == secBogus && !r.cfg.DNSSEC.Debug {
+			// Bogus: SERVFAIL with EDE 6 (DNSSEC Bogus), never cached
+			// (measured on 2.90).
+			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: u.Addr}
+		}
+		a.secure = st == secSecure
+	}
 	r.doctor(a.answer)
 	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
 		a = answer{rcode: dns.RcodeNameError, source: u.Addr}
@@ -361,7 +385,8 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		filteredTTL = minTTL(a.answer)
 	}
 	a.answer, a.ns, a.extra = r.filter(qtype, a.answer), r.filter(qtype, a.ns), r.filter(qtype, a.extra)
-	if q.Qclass == dns.ClassCHAOS {
+	if q.Qclass == dns.ClassCHAOS || r.validator != nil && req.CheckingDisabled {
+		// Unvalidated answers (CD with dnssec) are not cached.
 		// dnsmasq neither caches CHAOS answers nor answers them from the
 		// cache (measured).
 	} else if qtype != dns.TypeANY && filteredTTL > 0 && len(a.answer) == 0 && len(reply.Answer) > 0 {
@@ -557,7 +582,7 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if a.rcode == dns.RcodeNameError {
 		k.qtype = 0
 	}
-	r.cache.put(k, a.rcode, a.answer, a.ns, ttl)
+	r.cache.putSecure(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), ttl, a.secure)
 	if negative {
 		return
 	}

@@ -142,11 +142,19 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	m.RecursionAvailable = true
 	m.Answer, m.Ns, m.Extra = a.answer, a.ns, a.extra
 	m.Compress = true
+	do := false
 	size := dns.MinMsgSize
 	if opt := req.IsEdns0(); opt != nil {
-		m.SetEdns0(uint16(r.cfg.EDNSPacketMax), false)
+		// The DO bit is echoed (RFC 3225), as dnsmasq does.
+		do = opt.Do()
+		m.SetEdns0(uint16(r.cfg.EDNSPacketMax), do)
 		size = max(dns.MinMsgSize, min(int(opt.UDPSize()), r.cfg.EDNSPacketMax))
+		if a.ede != 0 {
+			o := m.IsEdns0()
+			o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: a.ede})
+		}
 	}
+	r.dnssecFlags(m, req, a, do)
 	if udp {
 		m.Truncate(size)
 	}

@@ -1,0 +1,148 @@
+package integration
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// dnssecQuery is a question of a DNSSEC differential case: "name TYPE"
+// followed by any of do (EDNS0 with DO), edns (EDNS0 without DO), ad, cd.
+type dnssecQuery struct {
+	name           string
+	qtype          uint16
+	edns, do       bool
+	ad, cd         bool
+	spec           string
+	countsUpstream bool
+}
+
+func parseDNSSECQuery(s string) dnssecQuery {
+	f := strings.Fields(s)
+	q := dnssecQuery{name: f[0], qtype: dns.StringToType[f[1]], spec: s}
+	if q.qtype == 0 {
+		panic("bad type in " + s)
+	}
+	for _, o := range f[2:] {
+		switch o {
+		case "do":
+			q.edns, q.do = true, true
+		case "edns":
+			q.edns = true
+		case "ad":
+			q.ad = true
+		case "cd":
+			q.cd = true
+		default:
+			panic("bad option in " + s)
+		}
+	}
+	return q
+}
+
+func (q dnssecQuery) exchange(addr string) (*dns.Msg, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(q.name, q.qtype)
+	m.RecursionDesired = true
+	m.AuthenticatedData = q.ad
+	m.CheckingDisabled = q.cd
+	if q.edns {
+		m.SetEdns0(1232, q.do)
+	}
+	return exchangeUDP(m, addr)
+}
+
+// dnssecLog is the upstream log without the DS and DNSKEY sub-queries of
+// the validator, whose order and number depend on its cache: what is left
+// pins down which client questions were forwarded and which were answered
+// from the cache.
+func dnssecLog(u *signedUpstream) []string {
+	var out []string
+	for _, l := range u.Log() {
+		if f := strings.Fields(l); f[1] != "DS" && f[1] != "DNSKEY" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// diffDNSSEC runs real dnsmasq and Frontdesk with conf, where {UP} is a
+// signedUpstream of one signed tree (each side its own instance) and
+// {ANCHOR} the tree's trust-anchor line, and compares their answers to the
+// queries: rcode, flags (AD and CD too), OPT and sorted sections. It also
+// compares the questions each side forwarded (DS/DNSKEY apart).
+func diffDNSSEC(t *testing.T, conf string, queries ...string) {
+	t.Helper()
+	tree := newSignedTree(t)
+	var ups [2]*signedUpstream
+	var confs [2]string
+	for i := range ups {
+		ups[i] = startSignedUpstream(t, tree)
+		confs[i] = strings.NewReplacer("{UP}", ups[i].Dnsmasq(), "{ANCHOR}", tree.TrustAnchor()).Replace(conf)
+	}
+	p := startDNSPair(t, confs[0], confs[1])
+	ok := 0
+	for _, s := range queries {
+		q := parseDNSSECQuery(s)
+		want, err := q.exchange(p.dnsmasq)
+		if err != nil {
+			t.Errorf("%s: dnsmasq: %v", s, err)
+			continue
+		}
+		got, err := q.exchange(p.frontdesk)
+		if err != nil {
+			t.Errorf("%s: frontdesk: %v", s, err)
+			continue
+		}
+		d := diffCase(want, got)
+		if want.AuthenticatedData != got.AuthenticatedData || want.CheckingDisabled != got.CheckingDisabled {
+			d += fmt.Sprintf("\nflags: dnsmasq ad=%v cd=%v, frontdesk ad=%v cd=%v",
+				want.AuthenticatedData, want.CheckingDisabled, got.AuthenticatedData, got.CheckingDisabled)
+		}
+		if d != "" {
+			t.Errorf("%s differs:\n%s\n--- dnsmasq:\n%s\n--- frontdesk:\n%s", s, d, want, got)
+			continue
+		}
+		ok++
+	}
+	t.Logf("%d/%d differential cases identical", ok, len(queries))
+	if a, b := dnssecLog(ups[0]), dnssecLog(ups[1]); strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Errorf("forwarded questions differ:\n  dnsmasq:   %q\n  frontdesk: %q", a, b)
+	}
+	t.Logf("upstream queries: dnsmasq %d, frontdesk %d (DS/DNSKEY included)", ups[0].queries.Load(), ups[1].queries.Load())
+}
+
+// dnssecQueries ask each kind of answer without and with DO, with AD, and
+// again (from the cache).
+var dnssecQueries = []string{
+	"www.secure.test. A", "www.secure.test. A edns", "www.secure.test. A do", "www.secure.test. A ad",
+	"www.secure.test. A do", "www.secure.test. AAAA ad", "www.secure.test. AAAA do",
+	"www.test. A do", "www.test. A ad", "www.test. A",
+	"www.insecure.test. A", "www.insecure.test. A do", "www.insecure.test. A ad", "www.insecure.test. A do",
+	"www.bogus.test. A", "www.bogus.test. A do", "www.bogus.test. A ad", "www.bogus.test. A edns",
+	"ok.bogus.test. A do", "ok.bogus.test. A ad",
+	"nx.secure.test. A", "nx.secure.test. A do", "nx.secure.test. A ad", "nx.secure.test. A do",
+	"txt.secure.test. MX do", "txt.secure.test. MX ad", "www.secure.test. TXT ad", "txt.secure.test. TXT do",
+	"alias.secure.test. A do", "alias.secure.test. A ad", "out.secure.test. A do", "out.secure.test. A ad",
+	"multi.secure.test. A do", "multi.secure.test. A",
+	"www.nsec3.test. A do", "www.nsec3.test. A ad", "nx.nsec3.test. A do", "nx.nsec3.test. A ad",
+	"www.nsec3.test. MX do", "www.nsec3.test. MX",
+	"nx.insecure.test. A do", "www.insecure.test. MX do",
+	"secure.test. DNSKEY do", "secure.test. DS do", "secure.test. DS",
+}
+
+func TestDnsmasqDNSSECDiff(t *testing.T) {
+	diffDNSSEC(t, "no-resolv\nserver={UP}\ndnssec\n{ANCHOR}\n", dnssecQueries...)
+}
+
+func TestDnsmasqProxyDNSSECDiff(t *testing.T) {
+	diffDNSSEC(t, "no-resolv\nserver={UP}\nproxy-dnssec\n", dnssecQueries...)
+}
+
+func TestDnsmasqNoDNSSECDiff(t *testing.T) {
+	// Without DNSSEC options: DO is passed on and echoed, DO queries are
+	// never answered from the cache, AD is not passed on.
+	diffDNSSEC(t, "no-resolv\nserver={UP}\n", dnssecQueries...)
+}
