@@ -24,7 +24,13 @@ import (
 //	secure.test.     signed: www A, txt TXT, alias CNAME www, multi A x2
 //	insecure.test.   unsigned: www A
 //	bogus.test.      signed, but the RRSIG of www A is corrupted
+//	                 stripped A (RRSIG removed), old A (RRSIG expired),
+//	                 *.wild A, nosig TXT
 //	nsec3.test.      signed with NSEC3 (1 iteration, salt): www A
+//	badds.test.      signed, but its DS in test. matches no key
+//
+// Any name whose first label starts with "nosig" is answered without
+// DNSSEC records.
 //
 // Everything is signed once when the tree is built, so two servers of the
 // same tree (one for dnsmasq, one for Frontdesk) give byte-identical answers.
@@ -151,9 +157,14 @@ func (z *signedZone) sign(t *testing.T, cuts map[string]bool) {
 
 func (z *signedZone) signSet(t *testing.T, set []dns.RR) []dns.RR {
 	now := time.Now()
+	return z.signSetAt(t, set, now.Add(-time.Hour), now.Add(30*24*time.Hour))
+}
+
+// signSetAt signs set with the given validity period.
+func (z *signedZone) signSetAt(t *testing.T, set []dns.RR, inception, expiration time.Time) []dns.RR {
 	sig := &dns.RRSIG{Hdr: dns.RR_Header{Name: set[0].Header().Name, Rrtype: dns.TypeRRSIG, Class: dns.ClassINET, Ttl: set[0].Header().Ttl},
 		Algorithm: z.key.Algorithm, KeyTag: z.key.KeyTag(), SignerName: z.name,
-		Inception: uint32(now.Add(-time.Hour).Unix()), Expiration: uint32(now.Add(30 * 24 * time.Hour).Unix())}
+		Inception: uint32(inception.Unix()), Expiration: uint32(expiration.Unix())}
 	if err := sig.Sign(z.priv, set); err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +186,11 @@ func newSignedTree(t *testing.T) *signedTree {
 	secure.add("multi.secure.test. 300 IN A 192.0.2.11")
 	secure.add("multi.secure.test. 300 IN A 192.0.2.12")
 	secure.add("out.secure.test. 300 IN CNAME www.insecure.test.")
+	secure.add("stripped.secure.test. 300 IN A 192.0.2.13")
+	secure.add(`nosig.secure.test. 300 IN TXT "served unsigned"`)
+	secure.add("old.secure.test. 300 IN A 192.0.2.14")
+	secure.add("*.wild.secure.test. 300 IN A 192.0.2.15")
+	secure.add("wild.secure.test. 300 IN TXT \"apex of the wildcard\"")
 	insecure := newSignedZone(t, "insecure.test.", false)
 	insecure.add("www.insecure.test. 300 IN A 192.0.2.20")
 	bogus := newSignedZone(t, "bogus.test.", true)
@@ -183,7 +199,9 @@ func newSignedTree(t *testing.T) *signedTree {
 	n3 := newSignedZone(t, "nsec3.test.", true)
 	n3.nsec3 = true
 	n3.add("www.nsec3.test. 300 IN A 192.0.2.40")
-	tr := &signedTree{zones: []*signedZone{root, test, secure, insecure, bogus, n3}}
+	badds := newSignedZone(t, "badds.test.", true)
+	badds.add("www.badds.test. 300 IN A 192.0.2.50")
+	tr := &signedTree{zones: []*signedZone{root, test, secure, insecure, bogus, n3, badds}}
 
 	// Delegations: NS (and DS for signed children) in the parent.
 	cuts := map[*signedZone]map[string]bool{}
@@ -195,7 +213,11 @@ func newSignedTree(t *testing.T) *signedTree {
 		cuts[p][c.name] = true
 		p.add(fmt.Sprintf("%s 300 IN NS ns.test.", c.name))
 		if c.signed {
-			p.addRR(c.key.ToDS(dns.SHA256))
+			ds := c.key.ToDS(dns.SHA256)
+			if c.name == "badds.test." {
+				ds.KeyTag++ // matches no key of the child
+			}
+			p.addRR(ds)
 		}
 	}
 	// Children before parents do not matter: each signs its own data.
@@ -213,6 +235,11 @@ func newSignedTree(t *testing.T) *signedTree {
 	}
 	sig.Signature = string(b)
 	bogus.sigs[k] = []dns.RR{sig}
+	// secure.test.: stripped.secure.test. A without its RRSIG, the RRSIG
+	// of old.secure.test. A expired yesterday.
+	delete(secure.sigs, rrKey{"stripped.secure.test.", dns.TypeA})
+	secure.sigs[rrKey{"old.secure.test.", dns.TypeA}] = secure.signSetAt(t, secure.rrsets[rrKey{"old.secure.test.", dns.TypeA}],
+		time.Now().Add(-30*24*time.Hour), time.Now().Add(-24*time.Hour))
 	tr.anchor = root.key.ToDS(dns.SHA256)
 	return tr
 }
@@ -262,6 +289,27 @@ func (tr *signedTree) answer(m *dns.Msg, q dns.Question, do bool) {
 			put(&m.Answer, rrKey{qname, q.Qtype})
 			return
 		}
+		if wk, ok := z.wildcard(qname, q.Qtype); ok {
+			// Expanded from *.<closest encloser>, with the NSEC that proves
+			// qname itself does not exist.
+			for _, rr := range z.rrsets[wk] {
+				c := dns.Copy(rr)
+				c.Header().Name = q.Name
+				m.Answer = append(m.Answer, c)
+			}
+			if do {
+				for _, rr := range z.sigs[wk] {
+					c := dns.Copy(rr)
+					c.Header().Name = q.Name
+					m.Answer = append(m.Answer, c)
+				}
+				for _, rr := range z.denial(qname)[:1] {
+					m.Ns = append(m.Ns, rr)
+					m.Ns = append(m.Ns, z.sigs[rrKey{strings.ToLower(rr.Header().Name), rr.Header().Rrtype}]...)
+				}
+			}
+			return
+		}
 		if cn := z.rrsets[rrKey{qname, dns.TypeCNAME}]; cn != nil {
 			put(&m.Answer, rrKey{qname, dns.TypeCNAME})
 			qname = strings.ToLower(cn[0].(*dns.CNAME).Target)
@@ -269,8 +317,8 @@ func (tr *signedTree) answer(m *dns.Msg, q dns.Question, do bool) {
 		}
 		soa := rrKey{z.name, dns.TypeSOA}
 		put(&m.Ns, soa)
-		if !z.owners[qname] {
-			m.Rcode = dns.RcodeNameError
+		if !z.owners[qname] && z.wildcardOwner(qname) == "" {
+			m.Rcode = dns.RcodeNameError // else NODATA from the wildcard
 		}
 		if do && z.signed {
 			for _, rr := range z.denial(qname) {
@@ -280,6 +328,37 @@ func (tr *signedTree) answer(m *dns.Msg, q dns.Question, do bool) {
 		}
 		return
 	}
+}
+
+// wildcard finds the wildcard RRset that answers qname/qtype: qname does
+// not exist and *.<its closest encloser> has that type.
+func (z *signedZone) wildcard(qname string, qtype uint16) (rrKey, bool) {
+	w := z.wildcardOwner(qname)
+	if w == "" {
+		return rrKey{}, false
+	}
+	k := rrKey{w, qtype}
+	_, ok := z.rrsets[k]
+	return k, ok
+}
+
+// wildcardOwner is the wildcard *.<closest encloser> of a name that does
+// not exist, when the zone has it ("" otherwise).
+func (z *signedZone) wildcardOwner(qname string) string {
+	if z.owners[qname] {
+		return ""
+	}
+	labels := dns.SplitDomainName(qname)
+	for i := 1; i < len(labels); i++ {
+		ce := strings.Join(labels[i:], ".") + "."
+		if z.owners[ce] {
+			if z.owners["*."+ce] {
+				return "*." + ce
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 // denial returns the NSEC/NSEC3 records that prove qname has no data of the
@@ -443,7 +522,9 @@ func (u *signedUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 	}
 	u.log = append(u.log, entry)
 	u.mu.Unlock()
-	u.tree.answer(m, q, do)
+	// Names whose first label starts with "nosig" are answered without
+	// DNSSEC records, as a broken or forging server would.
+	u.tree.answer(m, q, do && !strings.HasPrefix(strings.ToLower(q.Name), "nosig"))
 	z := u.tree.zoneFor(strings.ToLower(q.Name), q.Qtype)
 	m.AuthenticatedData = (do || r.AuthenticatedData) && z.signed && z.name != "bogus.test."
 	size := dns.MinMsgSize

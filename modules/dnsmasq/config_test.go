@@ -112,7 +112,7 @@ func TestParseErrors(t *testing.T) {
 		"port=abc":                      "bad argument to --port",
 		"no-resolv=1":                   "takes no argument",
 		"cache-size":                    "missing argument",
-		"dnssec":                        "does not implement yet",
+		"auth-zone=x":                   "does not implement yet",
 		"cname=a":                       "bad CNAME",
 		"cname=a,t\ncname=a,u":          "duplicate CNAME",
 		"host-record=h":                 "bad argument to --host-record",

@@ -3,6 +3,7 @@ package dnsmasq
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +83,7 @@ type vjob struct {
 	crypto    int // signature checks and hashes left
 	now       time.Time
 	timecheck bool
+	bogusKeys map[string]bool // zones whose keys failed in this job (not cached)
 }
 
 var errDNSSECLimit = errors.New("dnssec-limits exceeded")
@@ -103,7 +105,11 @@ func (v *validator) validateMsg(j *vjob, q dns.Question, reply *dns.Msg) secStat
 	}
 	status := secSecure
 	for _, set := range rrsets(reply.Answer) {
-		status = min(status, v.checkSet(j, set))
+		st := v.checkSet(j, set)
+		if st == secSecure && !v.wildcardProven(j, set, reply.Ns) {
+			st = secBogus
+		}
+		status = min(status, st)
 	}
 	// Follow the CNAME chain to the name the answer ends at.
 	final := strings.ToLower(q.Name)
@@ -129,6 +135,37 @@ func (v *validator) validateMsg(j *vjob, q dns.Question, reply *dns.Msg) secStat
 		return status
 	}
 	return min(status, v.checkDenial(j, final, q.Qtype, reply.Rcode == dns.RcodeNameError, reply.Ns))
+}
+
+// wildcardProven reports whether an RRset expanded from a wildcard (its
+// RRSIG has fewer labels than its owner) comes with the proof that its
+// owner itself does not exist: an NSEC covering it, or an NSEC3 covering
+// the next closer name (RFC 4035 section 5.3.4, RFC 5155 section 8.8). Sets
+// that are not expansions need no proof.
+func (v *validator) wildcardProven(j *vjob, s *rrSet, ns []dns.RR) bool {
+	owner := s.rrs[0].Header().Name
+	n := dns.CountLabel(owner)
+	labels := int(s.sigs[0].Labels)
+	if labels >= n {
+		return true
+	}
+	nextCloser := strings.Join(dns.SplitDomainName(owner)[n-labels-1:], ".") + "."
+	for _, rr := range ns {
+		switch x := rr.(type) {
+		case *dns.NSEC:
+			if nsecCovers(x, owner) {
+				return true
+			}
+		case *dns.NSEC3:
+			if j.crypto--; j.crypto < 0 || int(x.Iterations) > v.limits[3] {
+				return false
+			}
+			if x.Cover(nextCloser) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // rrSet is one RRset of a section with the RRSIGs that cover it.
@@ -190,6 +227,15 @@ func (v *validator) checkSet(j *vjob, s *rrSet) secStatus {
 	if !dns.IsSubDomain(signer, owner) {
 		return secBogus
 	}
+	// Like dnsmasq, first walk down from the trust anchor to the signer
+	// with DS lookups (an insecure delegation on the way makes the data
+	// insecure), then fetch the signer's keys.
+	if st := v.nameStatus(j, signer); st != secSecure {
+		return st
+	}
+	if j.timecheck && !slices.ContainsFunc(s.sigs, func(sig *dns.RRSIG) bool { return sig.ValidityPeriod(j.now) }) {
+		return secBogus // every signature expired or not yet valid: no key is fetched (measured)
+	}
 	st, keys := v.zoneKeys(j, signer)
 	if st != secSecure {
 		return st
@@ -201,14 +247,14 @@ func (v *validator) checkSet(j *vjob, s *rrSet) secStatus {
 }
 
 // unsigned is the status of unsigned data owned by name.
+//
+// dnssec-check-unsigned=no does not change this: dnsmasq 2.90 answers
+// SERVFAIL for unsigned data in a signed zone with it too (measured).
 func (v *validator) unsigned(j *vjob, name string) secStatus {
-	if v.cfg.NoCheckUnsigned {
-		return secInsecure
+	if st := v.nameStatus(j, name); st != secSecure {
+		return st
 	}
-	if v.nameStatus(j, name) == secSecure {
-		return secBogus // unsigned data in a signed zone
-	}
-	return secInsecure
+	return secBogus // unsigned data in a signed zone
 }
 
 // verify reports whether one of the RRSIGs of s verifies with one of keys
@@ -282,8 +328,19 @@ func (v *validator) zoneKeys(j *vjob, zone string) (secStatus, []*dns.DNSKEY) {
 	if ok && j.now.Before(e.expires) {
 		return e.status, e.keys
 	}
+	if j.bogusKeys[zone] {
+		return secBogus, nil
+	}
 	st, keys, ttl := v.fetchKeys(j, zone)
-	if j.ctx.Err() == nil && j.subq >= 0 && j.crypto >= 0 {
+	if st == secBogus {
+		if j.bogusKeys == nil {
+			j.bogusKeys = map[string]bool{}
+		}
+		j.bogusKeys[zone] = true
+	}
+	// Bogus results are not kept: the next query tries again, as dnsmasq
+	// does (measured).
+	if st != secBogus && j.ctx.Err() == nil && j.subq >= 0 && j.crypto >= 0 {
 		v.mu.Lock()
 		v.keys[zone] = keyEntry{status: st, keys: keys, expires: j.now.Add(ttl)}
 		v.mu.Unlock()
@@ -354,7 +411,7 @@ func (v *validator) dsStatus(j *vjob, name string) (dsKind, []*dns.DS) {
 		return e.kind, e.ds
 	}
 	kind, ds, ttl := v.fetchDS(j, name)
-	if j.ctx.Err() == nil && j.subq >= 0 && j.crypto >= 0 {
+	if kind != dsBogus && kind != dsUnsigned && j.ctx.Err() == nil && j.subq >= 0 && j.crypto >= 0 {
 		v.mu.Lock()
 		v.ds[name] = dsEntry{kind: kind, ds: ds, expires: j.now.Add(ttl)}
 		v.mu.Unlock()
@@ -453,7 +510,7 @@ func (v *validator) fetchDS(j *vjob, name string) (dsKind, []*dns.DS, time.Durat
 			}
 		}
 	}
-	if nx && v.provesNX(j, name, r.Ns) {
+	if nx && v.provesNX(j, name, dns.TypeDS, r.Ns) {
 		return dsNoCut, nil, ttl
 	}
 	// NSEC3 opt-out: the next closer name is covered by an opt-out span.
@@ -513,7 +570,8 @@ func (v *validator) checkDenial(j *vjob, name string, qtype uint16, nx bool, ns 
 	if status != secSecure {
 		return status
 	}
-	if nx && v.provesNX(j, name, ns) || !nx && provesNoData(name, qtype, ns, v.limits[3]) {
+	// NODATA is also proven by a wildcard that lacks the type.
+	if nx && v.provesNX(j, name, qtype, ns) || !nx && (provesNoData(name, qtype, ns, v.limits[3]) || v.provesNX(j, name, qtype, ns)) {
 		return secSecure
 	}
 	return secBogus
@@ -547,8 +605,9 @@ func provesNoData(name string, qtype uint16, ns []dns.RR, maxIter int) bool {
 }
 
 // provesNX reports whether the NSEC or NSEC3 records prove that name does
-// not exist and that no wildcard could have answered for it.
-func (v *validator) provesNX(j *vjob, name string, ns []dns.RR) bool {
+// not exist and that no wildcard could have answered it for qtype: the
+// wildcard does not exist, or has neither that type nor a CNAME.
+func (v *validator) provesNX(j *vjob, name string, qtype uint16, ns []dns.RR) bool {
 	var nsecs []*dns.NSEC
 	var nsec3s []*dns.NSEC3
 	for _, rr := range ns {
@@ -576,7 +635,7 @@ func (v *validator) provesNX(j *vjob, name string, ns []dns.RR) bool {
 				wild = "*."
 			}
 			for _, w := range nsecs {
-				if nsecCovers(w, wild) {
+				if nsecCovers(w, wild) || strings.EqualFold(w.Hdr.Name, wild) && !hasType(w.TypeBitMap, qtype) && !hasType(w.TypeBitMap, dns.TypeCNAME) {
 					return true
 				}
 			}
@@ -598,7 +657,7 @@ func (v *validator) provesNX(j *vjob, name string, ns []dns.RR) bool {
 			}
 			matched = matched || x.Match(ce)
 			covered = covered || x.Cover(nextCloser)
-			wild = wild || x.Cover("*."+ce)
+			wild = wild || x.Cover("*."+ce) || x.Match("*."+ce) && !hasType(x.TypeBitMap, qtype) && !hasType(x.TypeBitMap, dns.TypeCNAME)
 		}
 		if matched {
 			return covered && wild

@@ -22,7 +22,9 @@ func FuzzParseLines(f *testing.F) {
 		"domain=lan", "cache-size=10", "log-queries=extra", "dhcp-range=1,2", "# comment", `a="unterminated`,
 		"synth-domain=s.lan,10.0.0.0/24,h-", "synth-domain=s.lan,10.0.0.5,10.0.0.9,n*", "synth-domain=v.lan,fd00::/64,x*",
 		"ignore-address=10.0.0.0/8", "no-ident", "log-debug", "max-tcp-connections=3",
-		"use-stale-cache=5",
+		"use-stale-cache=5", "dnssec\ntrust-anchor=.,20326,8,2,E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
+		"proxy-dnssec", "dnssec-check-unsigned=no", "dnssec-no-timecheck", "dnssec-debug", "dnssec-limits=1,,3,4,5",
+		"trust-anchor=example.com,1,8,2,E0 6D",
 	} {
 		f.Add(s)
 	}

@@ -40,6 +40,7 @@ type answer struct {
 	secure bool   // dnssec: validated as secure
 	ad     bool   // proxy-dnssec: the upstream's AD bit
 	ede    uint16 // extended DNS error for the client (0: none)
+	bogus  bool   // dnssec-debug: failed validation, passed on
 }
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
@@ -369,6 +370,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: u.Addr}
 		}
 		a.secure = st == secSecure
+		// dnssec-debug passes bogus answers on, but does not cache them
+		// (measured).
+		a.bogus = st == secBogus
 	}
 	r.doctor(a.answer)
 	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
@@ -385,8 +389,8 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		filteredTTL = minTTL(a.answer)
 	}
 	a.answer, a.ns, a.extra = r.filter(qtype, a.answer), r.filter(qtype, a.ns), r.filter(qtype, a.extra)
-	if q.Qclass == dns.ClassCHAOS || r.validator != nil && req.CheckingDisabled {
-		// Unvalidated answers (CD with dnssec) are not cached.
+	if q.Qclass == dns.ClassCHAOS || r.validator != nil && req.CheckingDisabled || a.bogus {
+		// Unvalidated (CD with dnssec) and bogus answers are not cached.
 		// dnsmasq neither caches CHAOS answers nor answers them from the
 		// cache (measured).
 	} else if qtype != dns.TypeANY && filteredTTL > 0 && len(a.answer) == 0 && len(reply.Answer) > 0 {
@@ -456,6 +460,7 @@ func (r *Resolver) negToNodata(a answer, hasOther bool) answer {
 	if hasOther && a.rcode == dns.RcodeNameError {
 		a.rcode = dns.RcodeSuccess
 		a.aa = true
+		a.secure = false // no longer the validated answer: no AD (measured)
 	}
 	return a
 }
