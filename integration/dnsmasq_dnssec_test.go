@@ -54,10 +54,24 @@ func (q dnssecQuery) exchange(addr string) (*dns.Msg, error) {
 	return exchangeUDP(m, addr)
 }
 
+// edeCodes lists the extended DNS error codes (RFC 8914) of a reply.
+func edeCodes(m *dns.Msg) string {
+	var out []string
+	if o := m.IsEdns0(); o != nil {
+		for _, e := range o.Option {
+			if ede, ok := e.(*dns.EDNS0_EDE); ok {
+				out = append(out, fmt.Sprintf("%d(%s)", ede.InfoCode, ede.ExtraText))
+			}
+		}
+	}
+	return strings.Join(out, ",")
+}
+
 // diffDNSSEC runs real dnsmasq and Frontdesk with conf, where {UP} is a
 // signedUpstream of one signed tree (each side its own instance) and
 // {ANCHOR} the tree's trust-anchor line, and compares their answers to the
-// queries: rcode, flags (AD and CD too), OPT and sorted sections. It also
+// queries: rcode, flags (AD and CD too), OPT, extended DNS errors and sorted
+// sections. It also
 // compares the questions each side sent upstream.
 func diffDNSSEC(t *testing.T, conf string, queries ...string) {
 	t.Helper()
@@ -86,6 +100,9 @@ func diffDNSSEC(t *testing.T, conf string, queries ...string) {
 		if want.AuthenticatedData != got.AuthenticatedData || want.CheckingDisabled != got.CheckingDisabled {
 			d += fmt.Sprintf("\nflags: dnsmasq ad=%v cd=%v, frontdesk ad=%v cd=%v",
 				want.AuthenticatedData, want.CheckingDisabled, got.AuthenticatedData, got.CheckingDisabled)
+		}
+		if a, b := edeCodes(want), edeCodes(got); a != b {
+			d += fmt.Sprintf("\nextended errors: dnsmasq %s, frontdesk %s", a, b)
 		}
 		if d != "" {
 			t.Errorf("%s differs:\n%s\n--- dnsmasq:\n%s\n--- frontdesk:\n%s", s, d, want, got)

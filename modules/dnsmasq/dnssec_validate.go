@@ -84,19 +84,35 @@ type vjob struct {
 	now       time.Time
 	timecheck bool
 	bogusKeys map[string]bool // zones whose keys failed in this job (not cached)
+	reason    uint16          // extended DNS error of the first failure
+}
+
+// fail records why validation failed (the first reason is kept) and
+// returns secBogus.
+func (j *vjob) fail(code uint16) secStatus {
+	if j.reason == 0 {
+		j.reason = code
+	}
+	return secBogus
 }
 
 var errDNSSECLimit = errors.New("dnssec-limits exceeded")
 
-// validate returns the status of reply, the upstream answer to q.
-func (v *validator) validate(ctx context.Context, q dns.Question, reply *dns.Msg, servers []Upstream) secStatus {
+// validate returns the status of reply, the upstream answer to q, and for
+// a bogus one the extended DNS error that names the first failure (as
+// dnsmasq's, measured with dnssec-debug).
+func (v *validator) validate(ctx context.Context, q dns.Question, reply *dns.Msg, servers []Upstream) (secStatus, uint16) {
 	now := time.Now()
 	j := &vjob{ctx: ctx, servers: servers, subq: v.limits[2], crypto: v.limits[1], now: now, timecheck: v.cfg.timeChecks(now)}
 	st := v.validateMsg(j, q, reply)
-	if v.cfg.Debug {
-		v.log.Debug("dnssec", zap.String("name", q.Name), zap.String("type", dns.TypeToString[q.Qtype]), zap.Stringer("status", st))
+	if st == secBogus && j.reason == 0 {
+		j.reason = dns.ExtendedErrorCodeDNSBogus
 	}
-	return st
+	if v.cfg.Debug {
+		v.log.Debug("dnssec", zap.String("name", q.Name), zap.String("type", dns.TypeToString[q.Qtype]), zap.Stringer("status", st),
+			zap.String("reason", dns.ExtendedErrorCodeToString[j.reason]))
+	}
+	return st, j.reason
 }
 
 func (v *validator) validateMsg(j *vjob, q dns.Question, reply *dns.Msg) secStatus {
@@ -107,7 +123,7 @@ func (v *validator) validateMsg(j *vjob, q dns.Question, reply *dns.Msg) secStat
 	for _, set := range rrsets(reply.Answer) {
 		st := v.checkSet(j, set)
 		if st == secSecure && !v.wildcardProven(j, set, reply.Ns) {
-			st = secBogus
+			st = j.fail(dns.ExtendedErrorCodeNSECMissing)
 		}
 		status = min(status, st)
 	}
@@ -225,7 +241,7 @@ func (v *validator) checkSet(j *vjob, s *rrSet) secStatus {
 	}
 	signer := strings.ToLower(s.sigs[0].SignerName)
 	if !dns.IsSubDomain(signer, owner) {
-		return secBogus
+		return j.fail(dns.ExtendedErrorCodeDNSBogus)
 	}
 	// Like dnsmasq, first walk down from the trust anchor to the signer
 	// with DS lookups (an insecure delegation on the way makes the data
@@ -234,7 +250,12 @@ func (v *validator) checkSet(j *vjob, s *rrSet) secStatus {
 		return st
 	}
 	if j.timecheck && !slices.ContainsFunc(s.sigs, func(sig *dns.RRSIG) bool { return sig.ValidityPeriod(j.now) }) {
-		return secBogus // every signature expired or not yet valid: no key is fetched (measured)
+		// Every signature expired or not yet valid: no key is fetched
+		// (measured).
+		if s.sigs[0].ValidityPeriod(j.now.AddDate(1000, 0, 0)) {
+			return j.fail(dns.ExtendedErrorCodeSignatureNotYetValid)
+		}
+		return j.fail(dns.ExtendedErrorCodeSignatureExpired)
 	}
 	st, keys := v.zoneKeys(j, signer)
 	if st != secSecure {
@@ -243,7 +264,7 @@ func (v *validator) checkSet(j *vjob, s *rrSet) secStatus {
 	if v.verify(j, s, keys) {
 		return secSecure
 	}
-	return secBogus
+	return j.fail(dns.ExtendedErrorCodeDNSKEYMissing)
 }
 
 // unsigned is the status of unsigned data owned by name.
@@ -254,7 +275,7 @@ func (v *validator) unsigned(j *vjob, name string) secStatus {
 	if st := v.nameStatus(j, name); st != secSecure {
 		return st
 	}
-	return secBogus // unsigned data in a signed zone
+	return j.fail(dns.ExtendedErrorCodeRRSIGsMissing) // unsigned data in a signed zone
 }
 
 // verify reports whether one of the RRSIGs of s verifies with one of keys
@@ -395,8 +416,12 @@ func (v *validator) fetchKeys(j *vjob, zone string) (secStatus, []*dns.DNSKEY, t
 			}
 		}
 	}
-	if len(sep) == 0 || !v.verify(j, set, sep) {
-		return secBogus, nil, 5 * time.Second
+	if len(sep) == 0 {
+		// No key matches a DS: dnsmasq names this code (measured).
+		return j.fail(dns.ExtendedErrorCodeUnsupportedDSDigestType), nil, 5 * time.Second
+	}
+	if !v.verify(j, set, sep) {
+		return j.fail(dns.ExtendedErrorCodeDNSKEYMissing), nil, 5 * time.Second
 	}
 	return secSecure, keys, cacheTTL(set.rrs)
 }
@@ -544,8 +569,10 @@ func (v *validator) nameStatus(j *vjob, name string) secStatus {
 		case dsPresent, dsNoCut:
 		case dsInsecureCut:
 			return secInsecure
+		case dsUnsigned:
+			return j.fail(dns.ExtendedErrorCodeNSECMissing)
 		default:
-			return secBogus
+			return j.fail(dns.ExtendedErrorCodeDNSBogus)
 		}
 	}
 	return secSecure
@@ -574,7 +601,7 @@ func (v *validator) checkDenial(j *vjob, name string, qtype uint16, nx bool, ns 
 	if nx && v.provesNX(j, name, qtype, ns) || !nx && (provesNoData(name, qtype, ns, v.limits[3]) || v.provesNX(j, name, qtype, ns)) {
 		return secSecure
 	}
-	return secBogus
+	return j.fail(dns.ExtendedErrorCodeNSECMissing)
 }
 
 func hasType(bitmap []uint16, t uint16) bool {

@@ -363,16 +363,18 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: u.Addr,
 		ad: reply.AuthenticatedData}
 	if r.validator != nil && !req.CheckingDisabled {
-		st := r.validator.validate(ctx, q, reply, servers)
+		st, reason := r.validator.validate(ctx, q, reply, servers)
 		if st == secBogus && !r.cfg.DNSSEC.Debug {
 			// Bogus: SERVFAIL with EDE 6 (DNSSEC Bogus), never cached
 			// (measured on 2.90).
 			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: u.Addr}
 		}
 		a.secure = st == secSecure
-		// dnssec-debug passes bogus answers on, but does not cache them
-		// (measured).
-		a.bogus = st == secBogus
+		// dnssec-debug passes bogus answers on, with the reason as an
+		// extended DNS error, but does not cache them (measured).
+		if a.bogus = st == secBogus; a.bogus {
+			a.ede = reason
+		}
 	}
 	r.doctor(a.answer)
 	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
