@@ -2,8 +2,11 @@ package integration
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -75,12 +78,23 @@ func edeCodes(m *dns.Msg) string {
 // compares the questions each side sent upstream.
 func diffDNSSEC(t *testing.T, conf string, queries ...string) {
 	t.Helper()
+	diffDNSSECSetup(t, conf, nil, queries...)
+}
+
+// diffDNSSECSetup is diffDNSSEC where {DIR} is a directory of each side,
+// prepared by setup (when not nil) before the servers start.
+func diffDNSSECSetup(t *testing.T, conf string, setup func(dir string), queries ...string) {
+	t.Helper()
 	tree := newSignedTree(t)
 	var ups [2]*signedUpstream
 	var confs [2]string
 	for i := range ups {
 		ups[i] = startSignedUpstream(t, tree)
-		confs[i] = strings.NewReplacer("{UP}", ups[i].Dnsmasq(), "{ANCHOR}", tree.TrustAnchor()).Replace(conf)
+		dir := t.TempDir()
+		if setup != nil {
+			setup(dir)
+		}
+		confs[i] = strings.NewReplacer("{UP}", ups[i].Dnsmasq(), "{ANCHOR}", tree.TrustAnchor(), "{DIR}", dir).Replace(conf)
 	}
 	p := startDNSPair(t, confs[0], confs[1])
 	ok := 0
@@ -160,6 +174,34 @@ func TestDnsmasqDNSSECOptionsDiff(t *testing.T) {
 			diffDNSSEC(t, dnssecConf+"dnssec\n{ANCHOR}\n"+opt+"\n", dnssecQueries...)
 		})
 	}
+}
+
+// TestDnsmasqDNSSECTimestampDiff: with dnssec-timestamp, signature
+// validity periods are not checked while the clock is before the file's
+// modification time; a missing file is created (and checks are on).
+func TestDnsmasqDNSSECTimestampDiff(t *testing.T) {
+	queries := []string{"old.secure.test. A do", "old.secure.test. A ad", "www.secure.test. A do"}
+	t.Run("future", func(t *testing.T) {
+		diffDNSSECSetup(t, dnssecConf+"dnssec\n{ANCHOR}\ndnssec-timestamp={DIR}/ts\n", func(dir string) {
+			ts := filepath.Join(dir, "ts")
+			future := time.Now().Add(48 * time.Hour)
+			if err := os.WriteFile(ts, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(ts, future, future); err != nil {
+				t.Fatal(err)
+			}
+		}, queries...)
+	})
+	t.Run("missing", func(t *testing.T) {
+		var dirs []string
+		diffDNSSECSetup(t, dnssecConf+"dnssec\n{ANCHOR}\ndnssec-timestamp={DIR}/ts\n", func(dir string) { dirs = append(dirs, dir) }, queries...)
+		for _, d := range dirs {
+			if _, err := os.Stat(filepath.Join(d, "ts")); err != nil {
+				t.Errorf("timestamp file not created: %v", err)
+			}
+		}
+	})
 }
 
 func TestDnsmasqProxyDNSSECDiff(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -58,6 +59,8 @@ type validator struct {
 	limits [4]int
 	log    *zap.Logger
 
+	timeValid atomic.Bool // the clock was found valid: time checks stay on
+
 	mu   sync.Mutex
 	keys map[string]keyEntry // zone (lower case, fqdn) -> validated DNSKEYs
 	ds   map[string]dsEntry  // name -> DS proof
@@ -103,7 +106,12 @@ var errDNSSECLimit = errors.New("dnssec-limits exceeded")
 // dnsmasq's, measured with dnssec-debug).
 func (v *validator) validate(ctx context.Context, q dns.Question, reply *dns.Msg, servers []Upstream) (secStatus, uint16) {
 	now := time.Now()
-	j := &vjob{ctx: ctx, servers: servers, subq: v.limits[2], crypto: v.limits[1], now: now, timecheck: v.cfg.timeChecks(now)}
+	timecheck := v.timeValid.Load()
+	if !timecheck && v.cfg.timeChecks(now) {
+		timecheck = true
+		v.timeValid.Store(true)
+	}
+	j := &vjob{ctx: ctx, servers: servers, subq: v.limits[2], crypto: v.limits[1], now: now, timecheck: timecheck}
 	st := v.validateMsg(j, q, reply)
 	if st == secBogus && j.reason == 0 {
 		j.reason = dns.ExtendedErrorCodeDNSBogus
