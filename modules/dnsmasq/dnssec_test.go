@@ -142,3 +142,36 @@ func TestDNSSECTimestamp(t *testing.T) {
 		t.Error("dnssec-no-timecheck: time checks on")
 	}
 }
+
+func TestCacheUsableDNSSEC(t *testing.T) {
+	q := func(do, cd bool) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetQuestion("a.test.", dns.TypeA)
+		m.CheckingDisabled = cd
+		if do {
+			m.SetEdns0(1232, true)
+		}
+		return m
+	}
+	plain := &Resolver{cfg: &Config{}}
+	validating := &Resolver{cfg: &Config{DNSSEC: DNSSECConfig{Validate: true}}}
+	for _, c := range []struct {
+		r      *Resolver
+		do, cd bool
+		st     cacheDNSSEC
+		want   bool
+	}{
+		{plain, false, false, cacheUnvalidated, true},
+		{plain, true, false, cacheUnvalidated, false}, // DO: never from the cache without dnssec
+		{validating, false, false, cacheSecure, true},
+		{validating, false, false, cacheInsecure, true},
+		{validating, true, false, cacheInsecure, true},
+		{validating, true, false, cacheSecure, false},       // forwarded again for the RRSIGs
+		{validating, false, false, cacheUnvalidated, false}, // cached before a reload turned dnssec on
+		{validating, false, true, cacheSecure, false},       // CD: upstream
+	} {
+		if got := c.r.cacheUsable(q(c.do, c.cd), c.st); got != c.want {
+			t.Errorf("validate=%v do=%v cd=%v status=%d: %v", c.r.cfg.DNSSEC.Validate, c.do, c.cd, c.st, got)
+		}
+	}
+}

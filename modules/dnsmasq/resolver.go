@@ -30,17 +30,18 @@ type Resolver struct {
 
 // answer is the outcome of resolving one question.
 type answer struct {
-	rcode  int
-	aa     bool
-	answer []dns.RR
-	ns     []dns.RR
-	extra  []dns.RR
-	tc     bool   // upstream reply was truncated
-	source string // local, cache, upstream address or "none"
-	secure bool   // dnssec: validated as secure
-	ad     bool   // proxy-dnssec: the upstream's AD bit
-	ede    uint16 // extended DNS error for the client (0: none)
-	bogus  bool   // dnssec-debug: failed validation, passed on
+	rcode     int
+	aa        bool
+	answer    []dns.RR
+	ns        []dns.RR
+	extra     []dns.RR
+	tc        bool   // upstream reply was truncated
+	source    string // local, cache, upstream address or "none"
+	secure    bool   // dnssec: validated as secure
+	validated bool   // dnssec: validated (secure or insecure)
+	ad        bool   // proxy-dnssec: the upstream's AD bit
+	ede       uint16 // extended DNS error for the client (0: none)
+	bogus     bool   // dnssec-debug: failed validation, passed on
 }
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
@@ -262,17 +263,12 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		if r.cfg.UseStale {
 			stale = time.Duration(r.cfg.StaleMax) * time.Second
 		}
-		// A client that set DO is answered from the cache only with dnssec
-		// and an answer that was not secure: a secure one is forwarded
-		// again for its RRSIGs; without dnssec, never (measured on 2.90).
-		do := wantsDNSSEC(req)
-		if rcode, ans, ns, isStale, secure, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok &&
-			!(do && (!r.cfg.DNSSEC.Validate || secure)) && !(req.CheckingDisabled && r.cfg.DNSSEC.Validate) {
+		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok && r.cacheUsable(req, st) {
 			if isStale && len(servers) > 0 {
 				// use-stale-cache: answered at once, refreshed after.
 				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, hasOther: hasOther, tcp: tcp})
 			}
-			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache", secure: secure}
+			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache", secure: st == cacheSecure}
 			echoCase(a.answer, q.Name)
 			echoCase(a.ns, q.Name)
 			r.capAll(a.answer)
@@ -369,7 +365,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 			// (measured on 2.90).
 			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: u.Addr}
 		}
-		a.secure = st == secSecure
+		a.secure, a.validated = st == secSecure, true
 		// dnssec-debug passes bogus answers on, with the reason as an
 		// extended DNS error, but does not cache them (measured).
 		if a.bogus = st == secBogus; a.bogus {
@@ -589,7 +585,14 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if a.rcode == dns.RcodeNameError {
 		k.qtype = 0
 	}
-	r.cache.putSecure(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), ttl, a.secure)
+	st := cacheUnvalidated
+	switch {
+	case a.secure:
+		st = cacheSecure
+	case a.validated:
+		st = cacheInsecure
+	}
+	r.cache.putStatus(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), ttl, st)
 	if negative {
 		return
 	}
@@ -604,7 +607,7 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		}
 	}
 	for k, rrs := range byOwner {
-		r.cache.put(k, dns.RcodeSuccess, rrs, nil, minTTL(rrs))
+		r.cache.putStatus(k, dns.RcodeSuccess, stripDNSSEC(rrs, k.qtype), nil, minTTL(rrs), st)
 	}
 }
 
