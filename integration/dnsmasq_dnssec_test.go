@@ -12,19 +12,20 @@ import (
 )
 
 // dnssecQuery is a question of a DNSSEC differential case: "name TYPE"
-// followed by any of do (EDNS0 with DO), edns (EDNS0 without DO), ad, cd.
+// followed by any of do (EDNS0 with DO), edns (EDNS0 without DO), small
+// (EDNS0 buffer of 512 bytes), ad, cd, tcp.
 type dnssecQuery struct {
-	name           string
-	qtype          uint16
-	edns, do       bool
-	ad, cd         bool
-	spec           string
-	countsUpstream bool
+	name     string
+	qtype    uint16
+	edns, do bool
+	small    bool
+	ad, cd   bool
+	tcp      bool
 }
 
 func parseDNSSECQuery(s string) dnssecQuery {
 	f := strings.Fields(s)
-	q := dnssecQuery{name: f[0], qtype: dns.StringToType[f[1]], spec: s}
+	q := dnssecQuery{name: f[0], qtype: dns.StringToType[f[1]]}
 	if q.qtype == 0 {
 		panic("bad type in " + s)
 	}
@@ -38,6 +39,10 @@ func parseDNSSECQuery(s string) dnssecQuery {
 			q.ad = true
 		case "cd":
 			q.cd = true
+		case "small":
+			q.edns, q.small = true, true
+		case "tcp":
+			q.tcp = true
 		default:
 			panic("bad option in " + s)
 		}
@@ -52,7 +57,16 @@ func (q dnssecQuery) exchange(addr string) (*dns.Msg, error) {
 	m.AuthenticatedData = q.ad
 	m.CheckingDisabled = q.cd
 	if q.edns {
-		m.SetEdns0(1232, q.do)
+		size := uint16(1232)
+		if q.small {
+			size = 512
+		}
+		m.SetEdns0(size, q.do)
+	}
+	if q.tcp {
+		c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
+		r, _, err := c.Exchange(m, addr)
+		return r, err
 	}
 	return exchangeUDP(m, addr)
 }
@@ -70,8 +84,8 @@ func edeCodes(m *dns.Msg) string {
 	return strings.Join(out, ",")
 }
 
-// diffDNSSEC runs real dnsmasq and Frontdesk with conf, where {UP} is a
-// signedUpstream of one signed tree (each side its own instance) and
+// diffDNSSEC runs real dnsmasq and Frontdesk with conf, where {UP} and
+// {UP2} are signedUpstreams of one signed tree (each side its own instances) and
 // {ANCHOR} the tree's trust-anchor line, and compares their answers to the
 // queries: rcode, flags (AD and CD too), OPT, extended DNS errors and sorted
 // sections. It also
@@ -86,15 +100,16 @@ func diffDNSSEC(t *testing.T, conf string, queries ...string) {
 func diffDNSSECSetup(t *testing.T, conf string, setup func(dir string), queries ...string) {
 	t.Helper()
 	tree := newSignedTree(t)
-	var ups [2]*signedUpstream
+	var ups [2][2]*signedUpstream // [side][upstream]
 	var confs [2]string
 	for i := range ups {
-		ups[i] = startSignedUpstream(t, tree)
+		ups[i] = [2]*signedUpstream{startSignedUpstream(t, tree), startSignedUpstream(t, tree)}
 		dir := t.TempDir()
 		if setup != nil {
 			setup(dir)
 		}
-		confs[i] = strings.NewReplacer("{UP}", ups[i].Dnsmasq(), "{ANCHOR}", tree.TrustAnchor(), "{DIR}", dir).Replace(conf)
+		confs[i] = strings.NewReplacer("{UP}", ups[i][0].Dnsmasq(), "{UP2}", ups[i][1].Dnsmasq(),
+			"{ANCHOR}", tree.TrustAnchor(), "{ANCHOR_SECURE}", tree.TrustAnchorFor("secure.test."), "{DIR}", dir).Replace(conf)
 	}
 	p := startDNSPair(t, confs[0], confs[1])
 	ok := 0
@@ -127,9 +142,11 @@ func diffDNSSECSetup(t *testing.T, conf string, setup func(dir string), queries 
 	t.Logf("%d/%d differential cases identical", ok, len(queries))
 	// The questions each sent upstream, in order, DS and DNSKEY lookups
 	// of the validator included: this pins down what is cached (answers,
-	// keys, DS proofs) and when the chain of trust is fetched.
-	if a, b := ups[0].Log(), ups[1].Log(); strings.Join(a, "\n") != strings.Join(b, "\n") {
-		t.Errorf("forwarded questions differ:\n  dnsmasq:   %q\n  frontdesk: %q", a, b)
+	// keys, DS proofs), when the chain of trust is fetched and from where.
+	for u := range ups[0] {
+		if a, b := ups[0][u].Log(), ups[1][u].Log(); strings.Join(a, "\n") != strings.Join(b, "\n") {
+			t.Errorf("questions sent to upstream %d differ:\n  dnsmasq:   %q\n  frontdesk: %q", u+1, a, b)
+		}
 	}
 }
 
@@ -160,6 +177,7 @@ var dnssecQueries = []string{
 	"www.bogus.test. A cd", "www.bogus.test. A do cd", "www.secure.test. TXT do cd", "www.secure.test. TXT ad cd",
 	"old.secure.test. AAAA do", // (no such record: NODATA, signed) after the expired A
 	"local.test. A do", "local.test. A ad", "local.test. MX do",
+	"nx.nsec3.test. MX do small", "nx.secure.test. MX do small", "www.secure.test. A do small", "nx.nsec3.test. MX do tcp",
 }
 
 const dnssecConf = "no-resolv\nserver={UP}\naddress=/local.test/10.1.1.1\n"
@@ -202,6 +220,27 @@ func TestDnsmasqDNSSECTimestampDiff(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDnsmasqDNSSECRoutingDiff: DS and DNSKEY lookups go to the servers
+// the domain table gives for their names; the answers of a server=/domain/
+// are validated only when a trust-anchor names that domain; TCP and small
+// buffers.
+func TestDnsmasqDNSSECRoutingDiff(t *testing.T) {
+	queries := []string{"www.secure.test. A do", "www.test. A do", "nx.secure.test. A do small", "nx.secure.test. A do tcp",
+		"www.insecure.test. A do", "www.bogus.test. A do tcp", "www.nsec3.test. A ad tcp", "nx.nsec3.test. A do small",
+		"alias.secure.test. A do small", "out.secure.test. A do tcp", "www.secure.test. AAAA ad", "www.secure.test. AAAA do tcp",
+		"nx.secure.test. A do", "www.secure.test. AAAA do", "www.bogus.test. A ad", "www.test. A ad"}
+	for name, servers := range map[string]string{
+		"domain":          "server=/secure.test/{UP2}\n",
+		"anchored domain": "server=/secure.test/{UP2}\n{ANCHOR_SECURE}\n",
+		"parent domain":   "server=/test/{UP2}\n",
+		"standard":        "server=/secure.test/#\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			diffDNSSEC(t, dnssecConf+servers+"dnssec\n{ANCHOR}\n", queries...)
+		})
+	}
 }
 
 func TestDnsmasqProxyDNSSECDiff(t *testing.T) {

@@ -249,6 +249,17 @@ func (tr *signedTree) TrustAnchor() string {
 	return fmt.Sprintf("trust-anchor=.,%d,%d,%d,%s", tr.anchor.KeyTag, tr.anchor.Algorithm, tr.anchor.DigestType, tr.anchor.Digest)
 }
 
+// TrustAnchorFor is a trust-anchor= line for the key of the zone name.
+func (tr *signedTree) TrustAnchorFor(name string) string {
+	for _, z := range tr.zones {
+		if z.name == name {
+			ds := z.key.ToDS(dns.SHA256)
+			return fmt.Sprintf("trust-anchor=%s,%d,%d,%d,%s", strings.TrimSuffix(name, "."), ds.KeyTag, ds.Algorithm, ds.DigestType, ds.Digest)
+		}
+	}
+	panic("no zone " + name)
+}
+
 func (tr *signedTree) parent(c *signedZone) *signedZone {
 	var best *signedZone
 	for _, z := range tr.zones {

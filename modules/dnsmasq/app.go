@@ -153,7 +153,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		stats:    st,
 	}
 	if cfg.DNSSEC.Validate {
-		a.resolver.validator = newValidator(&cfg.DNSSEC, a.resolver.fwd, a.log)
+		a.resolver.validator = newValidator(&cfg.DNSSEC, a.resolver.fwd, a.resolver.serversFor, a.log)
 	}
 	listen, err := cfg.listenAddresses()
 	if err != nil {

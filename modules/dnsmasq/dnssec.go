@@ -224,10 +224,52 @@ func (r *Resolver) dnssecFlags(m, req *dns.Msg, a answer, do bool) {
 // dnssec and an answer that is insecure: a secure one is forwarded again for
 // its RRSIGs; without dnssec, never (measured on 2.90). With dnssec, CD
 // queries and answers cached before validation was on go upstream.
-func (r *Resolver) cacheUsable(req *dns.Msg, st cacheDNSSEC) bool {
+func (r *Resolver) cacheUsable(req *dns.Msg, st cacheDNSSEC, validate bool) bool {
 	do := wantsDNSSEC(req)
 	if !r.cfg.DNSSEC.Validate {
 		return !do
 	}
+	if !validate {
+		// A server=/domain/ without a trust anchor: its answers are
+		// insecure, from the cache too (measured).
+		return !req.CheckingDisabled && st != cacheUnvalidated
+	}
 	return !req.CheckingDisabled && st != cacheUnvalidated && !(do && st == cacheSecure)
+}
+
+// serversFor returns the upstream servers the domain table gives for name
+// (a fully qualified name): DS and DNSKEY lookups go where a query for
+// that name would go. It is nil for a name answered only locally.
+func (r *Resolver) serversFor(name string) []Upstream {
+	var buf [8]*ruleSet
+	for _, rs := range r.store.matches(strings.TrimSuffix(strings.ToLower(name), "."), buf[:0]) {
+		switch {
+		case rs.nx || rs.local:
+			return nil
+		case len(rs.servers) > 0:
+			return rs.servers
+		case rs.standard:
+			return r.defaults
+		}
+	}
+	return r.defaults
+}
+
+// dnssecDomain reports whether the answers of a server=/domain/ server are
+// validated: as in dnsmasq, only when a trust-anchor names exactly that
+// domain (leading dots apart); server=// never, server=/#/ always.
+func (r *Resolver) dnssecDomain(domain string) bool {
+	if domain == "#" {
+		return true
+	}
+	d := strings.TrimLeft(domain, ".")
+	if d == "" {
+		return false
+	}
+	for _, a := range r.cfg.DNSSEC.Anchors {
+		if strings.EqualFold(a.Hdr.Name, d+".") {
+			return true
+		}
+	}
+	return false
 }

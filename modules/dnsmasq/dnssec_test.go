@@ -34,7 +34,7 @@ func TestParseDNSSEC(t *testing.T) {
 	if err != nil || c.DNSSEC.NoCheckUnsigned {
 		t.Errorf("dnssec-check-unsigned after =no: %v %+v", err, c.DNSSEC)
 	}
-	v := newValidator(&DNSSECConfig{Limits: [4]int{0, 7, 0, 0}}, nil, nil)
+	v := newValidator(&DNSSECConfig{Limits: [4]int{0, 7, 0, 0}}, nil, nil, nil)
 	if v.limits != [4]int{20, 7, 40, 150} {
 		t.Errorf("limits with defaults: %v", v.limits)
 	}
@@ -170,7 +170,7 @@ func TestCacheUsableDNSSEC(t *testing.T) {
 		{validating, false, false, cacheUnvalidated, false}, // cached before a reload turned dnssec on
 		{validating, false, true, cacheSecure, false},       // CD: upstream
 	} {
-		if got := c.r.cacheUsable(q(c.do, c.cd), c.st); got != c.want {
+		if got := c.r.cacheUsable(q(c.do, c.cd), c.st, c.r.cfg.DNSSEC.Validate); got != c.want {
 			t.Errorf("validate=%v do=%v cd=%v status=%d: %v", c.r.cfg.DNSSEC.Validate, c.do, c.cd, c.st, got)
 		}
 	}

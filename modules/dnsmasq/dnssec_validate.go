@@ -54,10 +54,11 @@ type dsEntry struct {
 // and caching the DS and DNSKEY records of the chain of trust from the
 // upstream servers, as dnsmasq's --dnssec does.
 type validator struct {
-	cfg    *DNSSECConfig
-	fwd    *forwarder
-	limits [4]int
-	log    *zap.Logger
+	cfg     *DNSSECConfig
+	fwd     *forwarder
+	servers func(name string) []Upstream // upstream servers for a DS/DNSKEY lookup
+	limits  [4]int
+	log     *zap.Logger
 
 	timeValid atomic.Bool // the clock was found valid: time checks stay on
 
@@ -66,8 +67,8 @@ type validator struct {
 	ds   map[string]dsEntry  // name -> DS proof
 }
 
-func newValidator(cfg *DNSSECConfig, fwd *forwarder, log *zap.Logger) *validator {
-	v := &validator{cfg: cfg, fwd: fwd, log: log, keys: map[string]keyEntry{}, ds: map[string]dsEntry{}}
+func newValidator(cfg *DNSSECConfig, fwd *forwarder, servers func(string) []Upstream, log *zap.Logger) *validator {
+	v := &validator{cfg: cfg, fwd: fwd, servers: servers, log: log, keys: map[string]keyEntry{}, ds: map[string]dsEntry{}}
 	for i, d := range defaultDNSSECLimits {
 		v.limits[i] = d
 		if cfg.Limits[i] > 0 {
@@ -313,7 +314,8 @@ func (v *validator) verify(j *vjob, s *rrSet, keys []*dns.DNSKEY) bool {
 }
 
 // fetch asks the upstream servers for name/qtype with DO set (CD too with
-// dnssec-debug), over TCP when the UDP answer is truncated.
+// dnssec-debug), over TCP when the UDP answer is truncated. The servers are
+// those of the domain table for name, else those of the query.
 func (v *validator) fetch(j *vjob, name string, qtype uint16) (*dns.Msg, error) {
 	if j.subq--; j.subq < 0 {
 		return nil, errDNSSECLimit
@@ -323,9 +325,15 @@ func (v *validator) fetch(j *vjob, name string, qtype uint16) (*dns.Msg, error) 
 	m.RecursionDesired = true
 	m.CheckingDisabled = v.cfg.Debug
 	m.SetEdns0(v.fwd.maxUDPSize, true)
-	r, _, err := v.fwd.exchange(j.ctx, m, j.servers, false)
+	servers := j.servers
+	if v.servers != nil {
+		if s := v.servers(name); len(s) > 0 {
+			servers = s
+		}
+	}
+	r, _, err := v.fwd.exchange(j.ctx, m, servers, false)
 	if err == nil && r.Truncated {
-		r, _, err = v.fwd.exchange(j.ctx, m, j.servers, true)
+		r, _, err = v.fwd.exchange(j.ctx, m, servers, true)
 	}
 	if err != nil {
 		return nil, err

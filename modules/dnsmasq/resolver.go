@@ -38,7 +38,7 @@ type answer struct {
 	tc        bool   // upstream reply was truncated
 	source    string // local, cache, upstream address or "none"
 	secure    bool   // dnssec: validated as secure
-	validated bool   // dnssec: validated (secure or insecure)
+	validated bool   // dnssec: has a DNSSEC status (secure or insecure)
 	ad        bool   // proxy-dnssec: the upstream's AD bit
 	ede       uint16 // extended DNS error for the client (0: none)
 	bogus     bool   // dnssec-debug: failed validation, passed on
@@ -129,6 +129,7 @@ type pending struct {
 	servers  []Upstream
 	hasOther bool
 	tcp      bool
+	validate bool // dnssec: validate the answer (not for server=/domain/ without a trust anchor)
 
 	client net.Addr // for answerForward
 	udp    bool
@@ -191,6 +192,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 	hasOther := false
 	var servers []Upstream
 	matched := false
+	validate := r.validator != nil // dnssec for this query
 	var buf [8]*ruleSet
 	for _, rs := range r.store.matches(name, buf[:0]) {
 		if !chaos { // address= answers only class IN (and ANY)
@@ -238,6 +240,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		}
 		if len(rs.servers) > 0 {
 			servers, matched = rs.servers, true
+			validate = validate && r.dnssecDomain(rs.domain)
 			break
 		}
 		if rs.standard {
@@ -263,10 +266,10 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		if r.cfg.UseStale {
 			stale = time.Duration(r.cfg.StaleMax) * time.Second
 		}
-		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok && r.cacheUsable(req, st) {
+		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok && r.cacheUsable(req, st, validate) {
 			if isStale && len(servers) > 0 {
 				// use-stale-cache: answered at once, refreshed after.
-				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, hasOther: hasOther, tcp: tcp})
+				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, hasOther: hasOther, tcp: tcp, validate: validate})
 			}
 			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache", secure: st == cacheSecure}
 			echoCase(a.answer, q.Name)
@@ -289,7 +292,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		return answer{rcode: dns.RcodeRefused, source: "none"}, nil
 	}
 
-	return answer{}, &pending{req: req, name: name, servers: servers, hasOther: hasOther, tcp: tcp}
+	return answer{}, &pending{req: req, name: name, servers: servers, hasOther: hasOther, tcp: tcp, validate: validate}
 }
 
 // refreshing holds the queries being refreshed for use-stale-cache.
@@ -319,10 +322,10 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	fq := new(dns.Msg)
 	fq.Id = dns.Id()
 	fq.RecursionDesired = req.RecursionDesired
-	fq.CheckingDisabled = req.CheckingDisabled || r.cfg.DNSSEC.Validate && r.cfg.DNSSEC.Debug
+	fq.CheckingDisabled = req.CheckingDisabled || p.validate && r.cfg.DNSSEC.Debug
 	fq.AuthenticatedData = req.AuthenticatedData // passed on, as dnsmasq does
 	fq.Question = []dns.Question{q}
-	if r.cfg.DNSSEC.Validate {
+	if p.validate {
 		// dnssec: always with DO, for the RRSIGs.
 		fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), true)
 	} else if opt := req.IsEdns0(); opt != nil {
@@ -359,13 +362,17 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: u.Addr,
 		ad: reply.AuthenticatedData}
 	if r.validator != nil && !req.CheckingDisabled {
+		// Answers of servers that are not validated count as insecure.
+		a.validated = true
+	}
+	if p.validate && !req.CheckingDisabled {
 		st, reason := r.validator.validate(ctx, q, reply, servers)
 		if st == secBogus && !r.cfg.DNSSEC.Debug {
 			// Bogus: SERVFAIL with EDE 6 (DNSSEC Bogus), never cached
 			// (measured on 2.90).
 			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: u.Addr}
 		}
-		a.secure, a.validated = st == secSecure, true
+		a.secure = st == secSecure
 		// dnssec-debug passes bogus answers on, with the reason as an
 		// extended DNS error, but does not cache them (measured).
 		if a.bogus = st == secBogus; a.bogus {

@@ -155,7 +155,20 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 		}
 	}
 	r.dnssecFlags(m, req, a, do)
-	if udp {
+	switch {
+	case udp && src == "upstream" && m.Len() > size:
+		// A forwarded answer larger than the client's buffer: TC with
+		// no records (the OPT apart), as dnsmasq sends it (measured).
+		m.Answer, m.Ns = nil, nil
+		var opt []dns.RR
+		if o := m.IsEdns0(); o != nil {
+			opt = []dns.RR{o}
+		}
+		m.Extra = opt
+		m.Truncated = true
+		// With dnssec, without AD (proxy-dnssec keeps it; measured).
+		m.AuthenticatedData = m.AuthenticatedData && !r.cfg.DNSSEC.Validate
+	case udp:
 		m.Truncate(size)
 	}
 	m.Truncated = m.Truncated || a.tc
