@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,29 @@ func TestCacheUsableDNSSEC(t *testing.T) {
 		if got := c.r.cacheUsable(q(c.do, c.cd), c.st, c.r.cfg.DNSSEC.Validate); got != c.want {
 			t.Errorf("validate=%v do=%v cd=%v status=%d: %v", c.r.cfg.DNSSEC.Validate, c.do, c.cd, c.st, got)
 		}
+	}
+}
+
+func TestPruneProofs(t *testing.T) {
+	now := time.Now()
+	m := map[string]dsEntry{}
+	for i := 0; i < maxProofs; i++ {
+		exp := now.Add(time.Hour)
+		if i%2 == 0 {
+			exp = now.Add(-time.Second)
+		}
+		m[strconv.Itoa(i)] = dsEntry{expires: exp}
+	}
+	n := len(m)
+	prune(m, now, func(e dsEntry) time.Time { return e.expires })
+	if len(m) != n/2 {
+		t.Errorf("expired entries: %d left of %d", len(m), n)
+	}
+	for i := len(m); i < maxProofs; i++ {
+		m["live"+strconv.Itoa(i)] = dsEntry{expires: now.Add(time.Hour)}
+	}
+	prune(m, now, func(e dsEntry) time.Time { return e.expires })
+	if len(m) != 0 {
+		t.Errorf("full of live entries: %d left", len(m))
 	}
 }

@@ -134,6 +134,9 @@ func (v *validator) validateMsg(j *vjob, q dns.Question, reply *dns.Msg) secStat
 		if st == secSecure && !v.wildcardProven(j, set, reply.Ns) {
 			st = j.fail(dns.ExtendedErrorCodeNSECMissing)
 		}
+		if st == secBogus {
+			return st // no more work for a lost cause
+		}
 		status = min(status, st)
 	}
 	// Follow the CNAME chain to the name the answer ends at.
@@ -191,6 +194,25 @@ func (v *validator) wildcardProven(j *vjob, s *rrSet, ns []dns.RR) bool {
 		}
 	}
 	return false
+}
+
+// maxProofs bounds each of the validator's DS and DNSKEY stores.
+const maxProofs = 4096
+
+// prune keeps a store below maxProofs entries: when it is full, the expired
+// entries go, and if that is not enough, all of them.
+func prune[E any](m map[string]E, now time.Time, expires func(E) time.Time) {
+	if len(m) < maxProofs {
+		return
+	}
+	for k, e := range m {
+		if !now.Before(expires(e)) {
+			delete(m, k)
+		}
+	}
+	if len(m) >= maxProofs {
+		clear(m)
+	}
 }
 
 // rrSet is one RRset of a section with the RRSIGs that cover it.
@@ -379,6 +401,7 @@ func (v *validator) zoneKeys(j *vjob, zone string) (secStatus, []*dns.DNSKEY) {
 	// does (measured).
 	if st != secBogus && j.ctx.Err() == nil && j.subq >= 0 && j.crypto >= 0 {
 		v.mu.Lock()
+		prune(v.keys, j.now, func(e keyEntry) time.Time { return e.expires })
 		v.keys[zone] = keyEntry{status: st, keys: keys, expires: j.now.Add(ttl)}
 		v.mu.Unlock()
 	}
@@ -454,6 +477,7 @@ func (v *validator) dsStatus(j *vjob, name string) (dsKind, []*dns.DS) {
 	kind, ds, ttl := v.fetchDS(j, name)
 	if kind != dsBogus && kind != dsUnsigned && j.ctx.Err() == nil && j.subq >= 0 && j.crypto >= 0 {
 		v.mu.Lock()
+		prune(v.ds, j.now, func(e dsEntry) time.Time { return e.expires })
 		v.ds[name] = dsEntry{kind: kind, ds: ds, expires: j.now.Add(ttl)}
 		v.mu.Unlock()
 	}
@@ -606,12 +630,10 @@ func (v *validator) checkDenial(j *vjob, name string, qtype uint16, nx bool, ns 
 	if !signed {
 		return v.unsigned(j, name)
 	}
-	status := secSecure
 	for _, s := range sets {
-		status = min(status, v.checkSet(j, s))
-	}
-	if status != secSecure {
-		return status
+		if st := v.checkSet(j, s); st != secSecure {
+			return st
+		}
 	}
 	// NODATA is also proven by a wildcard that lacks the type.
 	if nx && v.provesNX(j, name, qtype, ns) || !nx && (provesNoData(name, qtype, ns, v.limits[3]) || v.provesNX(j, name, qtype, ns)) {
