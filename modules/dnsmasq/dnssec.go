@@ -212,7 +212,7 @@ func (r *Resolver) dnssecFlags(m, req *dns.Msg, a answer, do bool) {
 		m.AuthenticatedData = a.secure && (do || req.AuthenticatedData) && !req.CheckingDisabled
 		if !do {
 			qtype := req.Question[0].Qtype
-			m.Answer, m.Ns = stripDNSSEC(m.Answer, qtype), stripDNSSEC(m.Ns, qtype)
+			m.Answer, m.Ns, m.Extra = stripDNSSEC(m.Answer, qtype), stripDNSSEC(m.Ns, qtype), stripDNSSEC(m.Extra, qtype)
 		}
 	case r.cfg.DNSSEC.Proxy:
 		m.AuthenticatedData = a.ad && a.source != "cache" && a.source != "local"
