@@ -264,7 +264,7 @@ func rrsets(section []dns.RR) []*rrSet {
 
 // checkSet validates one RRset: with signatures, against the keys of the
 // signer's zone; without, it is insecure only when its name is proven to be
-// outside any signed zone (unless dnssec-check-unsigned=no).
+// outside any signed zone.
 func (v *validator) checkSet(j *vjob, s *rrSet) secStatus {
 	owner := s.rrs[0].Header().Name
 	if len(s.sigs) == 0 {
