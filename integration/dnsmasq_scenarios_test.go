@@ -215,6 +215,8 @@ txt-record=local-big.test,"` + strings.Repeat("a", 200) + `","` + strings.Repeat
 	diffScenario(t, conf,
 		"big.x.test. TXT", "big.x.test. TXT edns4096", "big.x.test. TXT tcp", "big.y.test. TXT edns4096", "big.z.test. TXT edns1232",
 		"local-big.test. TXT", "local-big.test. TXT edns1232", "local-big.test. TXT tcp", "y.test. A edns512",
+		// A forwarded answer larger than the client's buffer: TC, no records.
+		"big.w.test. TXT edns600", "big.v.test. TXT edns512",
 	)
 }
 

@@ -35,6 +35,11 @@ func TestDnsmasqValidate(t *testing.T) {
 		{"included", "conf-file=sub/inc.conf\n", false, "line 2 of sub/inc.conf"},
 		{"conf-dir", "conf-dir=d\n", false, "line 1 of d/b.conf"},
 		{"missing", "conf-file=nope.conf\n", false, ""},
+		{"dnssec", "no-hosts\ndnssec\ntrust-anchor=.,20326,8,2,E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n" +
+			"dnssec-check-unsigned=no\ndnssec-limits=1,2\ndnssec-no-timecheck\ndnssec-debug\nproxy-dnssec\n", true, ""},
+		{"trust-anchor-class", "no-hosts\ntrust-anchor=IN,.,1,8,2,AB\n", false, "line 2 of main.conf"},
+		{"trust-anchor-hex", "trust-anchor=.,1,8,2,XYZ\n", false, "line 1 of main.conf"},
+		{"check-unsigned", "no-hosts\n\ndnssec-check-unsigned=yes\n", false, "line 3 of main.conf"},
 	}
 	write("sub/inc.conf", "no-hosts\nport=notanumber\n")
 	write("d/a.conf", "no-hosts\n")

@@ -176,6 +176,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		}
 	}
 	a.resolver.auth = newAuthData(cfg, a.resolver.store, ifs)
+	if cfg.DNSSEC.Validate {
+		a.resolver.validator = newValidator(&cfg.DNSSEC, a.resolver.fwd, a.resolver.serversFor, a.log)
+	}
 	listen, err := cfg.listenAddresses()
 	if err != nil {
 		return fmt.Errorf("dnsmasq: %w", err)

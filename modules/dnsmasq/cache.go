@@ -23,7 +23,19 @@ type cacheEntry struct {
 	ns      []dns.RR
 	stored  time.Time
 	expires time.Time
+	dnssec  cacheDNSSEC
 }
+
+// cacheDNSSEC is the DNSSEC status of a cached answer. Answers cached
+// without validation (before a reload turned dnssec on) are never given
+// while dnssec is on.
+type cacheDNSSEC uint8
+
+const (
+	cacheUnvalidated cacheDNSSEC = iota
+	cacheInsecure
+	cacheSecure
+)
 
 // Cache holds forwarded answers, bounded to size entries (least recently
 // used go first), with TTLs counting down from when they were stored. It is
@@ -76,6 +88,11 @@ func (c *Cache) Len() int {
 
 // put stores an answer for ttl seconds.
 func (c *Cache) put(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32) {
+	c.putStatus(k, rcode, answer, ns, ttl, cacheUnvalidated)
+}
+
+// putStatus is put with the answer's DNSSEC status.
+func (c *Cache) putStatus(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32, st cacheDNSSEC) {
 	if c == nil {
 		return
 	}
@@ -85,7 +102,7 @@ func (c *Cache) put(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32) {
 		return
 	}
 	now := c.now()
-	e := &cacheEntry{key: k, rcode: rcode, answer: copyRRs(answer), ns: copyRRs(ns), stored: now, expires: now.Add(time.Duration(ttl) * time.Second)}
+	e := &cacheEntry{key: k, rcode: rcode, answer: copyRRs(answer), ns: copyRRs(ns), stored: now, expires: now.Add(time.Duration(ttl) * time.Second), dnssec: st}
 	if el, ok := c.items[k]; ok {
 		el.Value = e
 		c.ll.MoveToFront(el)
@@ -100,16 +117,16 @@ func (c *Cache) put(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32) {
 // rotate, an answer made only of A or AAAA records of one name comes in a
 // different order each time (dnsmasq's round robin).
 func (c *Cache) get(name string, qtype uint16, rotate bool) (rcode int, answer, ns []dns.RR, ok bool) {
-	rcode, answer, ns, _, ok = c.lookup(name, qtype, rotate, -1)
+	rcode, answer, ns, _, _, ok = c.lookup(name, qtype, rotate, -1)
 	return
 }
 
 // lookup is get that, with stale >= 0 (use-stale-cache), also returns a
 // positive answer that expired at most stale ago (any time ago when stale is
-// 0), with TTLs 0 and isStale set.
-func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Duration) (rcode int, answer, ns []dns.RR, isStale, ok bool) {
+// 0), with TTLs 0 and isStale set; st is the answer's DNSSEC status.
+func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Duration) (rcode int, answer, ns []dns.RR, isStale bool, st cacheDNSSEC, ok bool) {
 	if c == nil {
-		return 0, nil, nil, false, false
+		return 0, nil, nil, false, cacheUnvalidated, false
 	}
 	name = strings.ToLower(name)
 	c.mu.Lock()
@@ -137,11 +154,11 @@ func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Durati
 		c.hits++
 		metrics.cacheHit.Inc()
 		age := uint32(now.Sub(e.stored) / time.Second)
-		return e.rcode, aged(e.answer, age), aged(e.ns, age), isStale, true
+		return e.rcode, aged(e.answer, age), aged(e.ns, age), isStale, e.dnssec, true
 	}
 	c.misses++
 	metrics.cacheMiss.Inc()
-	return 0, nil, nil, false, false
+	return 0, nil, nil, false, cacheUnvalidated, false
 }
 
 func copyRRs(rrs []dns.RR) []dns.RR {

@@ -100,6 +100,7 @@ type Config struct {
 	Localise       bool           // localise-queries
 	DumpFile       string         // dumpfile=: pcap file of DNS packets
 	DumpMask       uint32         // dumpmask=: which packets (default: dumpDefaultMask)
+	DNSSEC         DNSSECConfig   // dnssec, proxy-dnssec, trust-anchor, dnssec-*
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
@@ -132,12 +133,12 @@ func defaultConfig() *Config {
 // ParseLines parses dnsmasq options, following conf-file and conf-dir.
 func ParseLines(lines []Line) (*Config, error) {
 	c := defaultConfig()
-	p := &parser{c: c, seen: map[string]bool{}}
+	p := &parser{c: c, seen: map[string]bool{}, first: map[string]Line{}}
 	if err := p.lines(lines, 0); err != nil {
 		return nil, err
 	}
 	if len(c.Auth.Zones) > 0 && c.Auth.Server == "" {
-		return nil, errors.New("dnsmasq: auth-zone needs auth-server (the name of this server, for the SOA and NS records)")
+		return nil, &LineError{p.first["auth-zone"], errors.New("auth-zone needs auth-server (the name of this server, for the SOA and NS records)")}
 	}
 	target := c.mxTarget()
 	for _, mx := range c.mxDefault {
@@ -151,12 +152,19 @@ func ParseLines(lines []Line) (*Config, error) {
 			c.MXHosts = append(c.MXHosts, canon(h))
 		}
 	}
+	if err := c.DNSSEC.check(c.CacheSize); err != nil {
+		return nil, &LineError{p.first["dnssec"], err}
+	}
 	return c, nil
 }
 
 type parser struct {
 	c    *Config
 	seen map[string]bool
+	// first holds the first line of each option, for errors about the
+	// whole configuration (auth-zone without auth-server, dnssec without
+	// a root trust anchor).
+	first map[string]Line
 }
 
 func (p *parser) lines(lines []Line, depth int) error {
@@ -236,6 +244,9 @@ func (p *parser) lines(lines []Line, depth int) error {
 		if err := p.option(name, val, hasVal); err != nil {
 			return &LineError{l, err}
 		}
+		if _, ok := p.first[name]; !ok {
+			p.first[name] = l
+		}
 	}
 	return nil
 }
@@ -295,6 +306,9 @@ func (p *parser) option(name, val string, hasVal bool) error {
 	}
 	if name != "txt-record" && name != "naptr-record" && name != "caa-record" {
 		val = unquoter.Replace(val)
+	}
+	if handled, err := p.dnssecOption(name, val, hasVal); handled {
+		return err
 	}
 	switch name {
 	case "no-hosts":

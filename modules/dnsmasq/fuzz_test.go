@@ -28,6 +28,9 @@ func FuzzParseLines(f *testing.F) {
 		"use-stale-cache=5", "interface-name=i.test,lo/4", "dynamic-host=d.test,0.0.0.5,::7,lo", "dynamic-host=d.test,::1,lo",
 		"domain=l.test,192.168.0.0/23,local", "domain=l.test,10.0.0.1,10.0.0.9", "domain=l.test,fd00::/61,local",
 		"localise-queries", "dumpfile=/dev/null", "dumpmask=0x3", "enable-dbus", "enable-ubus=x",
+		"dnssec\ntrust-anchor=.,20326,8,2,E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
+		"proxy-dnssec", "dnssec-check-unsigned=no", "dnssec-no-timecheck", "dnssec-debug", "dnssec-limits=1,,3,4,5",
+		"trust-anchor=example.com,1,8,2,E0 6D",
 	} {
 		f.Add(s)
 	}

@@ -41,8 +41,6 @@ func isIgnored(option string) bool {
 var notYet = map[string]bool{
 	"add-cpe-id": true, "add-mac": true, "add-subnet": true,
 	"conntrack": true, "connmark-allowlist": true, "connmark-allowlist-enable": true,
-	"dns-loop-detect": true, "dnssec": true, "dnssec-check-unsigned": true,
-	"dnssec-debug": true, "dnssec-limits": true, "dnssec-no-timecheck": true, "dnssec-timestamp": true,
-	"fast-dns-retry": true, "ipset": true, "nftset": true, "port-limit": true, "proxy-dnssec": true, "query-port": true,
-	"strip-mac": true, "strip-subnet": true, "trust-anchor": true, "umbrella": true,
+	"dns-loop-detect": true, "fast-dns-retry": true, "ipset": true, "nftset": true, "port-limit": true, "query-port": true,
+	"strip-mac": true, "strip-subnet": true, "umbrella": true,
 }

@@ -29,18 +29,24 @@ type Resolver struct {
 	// localNets are the networks of the interface IPv4 addresses, for
 	// localise-queries.
 	localNets map[netip.Addr]netip.Prefix
+	validator *validator // dnssec: nil unless set
 }
 
 // answer is the outcome of resolving one question.
 type answer struct {
-	rcode  int
-	aa     bool
-	answer []dns.RR
-	ns     []dns.RR
-	extra  []dns.RR
-	tc     bool   // upstream reply was truncated
-	noRA   bool   // answered on an auth-server address: recursion not available
-	source string // local, cache, upstream address or "none"
+	rcode     int
+	aa        bool
+	answer    []dns.RR
+	ns        []dns.RR
+	extra     []dns.RR
+	tc        bool   // upstream reply was truncated
+	noRA      bool   // answered on an auth-server address: recursion not available
+	source    string // local, cache, upstream address or "none"
+	secure    bool   // dnssec: validated as secure
+	validated bool   // dnssec: has a DNSSEC status (secure or insecure)
+	ad        bool   // proxy-dnssec: the upstream's AD bit
+	ede       uint16 // extended DNS error for the client (0: none)
+	bogus     bool   // dnssec-debug: failed validation, passed on
 	// quiet: the reply is not written to the dumpfile. dnsmasq 2.90 does
 	// not dump the replies it makes without forwarding in its forwarding
 	// code: address=, local=, domain-needed and REFUSED for want of a
@@ -134,6 +140,7 @@ type pending struct {
 	servers  []Upstream
 	hasOther bool
 	tcp      bool
+	validate bool // dnssec: validate the answer (not for server=/domain/ without a trust anchor)
 
 	client net.Addr // for answerForward
 	udp    bool
@@ -197,6 +204,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	hasOther := false
 	var servers []Upstream
 	matched := false
+	validate := r.validator != nil // dnssec for this query
 	var buf [8]*ruleSet
 	for _, rs := range r.store.matches(name, buf[:0]) {
 		if !chaos { // address= answers only class IN (and ANY)
@@ -244,6 +252,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		}
 		if len(rs.servers) > 0 {
 			servers, matched = rs.servers, true
+			validate = validate && r.dnssecDomain(rs.domain)
 			break
 		}
 		if rs.standard {
@@ -269,12 +278,12 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		if r.cfg.UseStale {
 			stale = time.Duration(r.cfg.StaleMax) * time.Second
 		}
-		if rcode, ans, ns, isStale, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok {
+		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok && r.cacheUsable(req, st, validate) {
 			if isStale && len(servers) > 0 {
 				// use-stale-cache: answered at once, refreshed after.
-				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, hasOther: hasOther, tcp: tcp})
+				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, hasOther: hasOther, tcp: tcp, validate: validate})
 			}
-			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache"}
+			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache", secure: st == cacheSecure}
 			echoCase(a.answer, q.Name)
 			echoCase(a.ns, q.Name)
 			r.capAll(a.answer)
@@ -295,7 +304,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true}, nil
 	}
 
-	return answer{}, &pending{req: req, name: name, servers: servers, hasOther: hasOther, tcp: tcp}
+	return answer{}, &pending{req: req, name: name, servers: servers, hasOther: hasOther, tcp: tcp, validate: validate}
 }
 
 // refreshing holds the queries being refreshed for use-stale-cache.
@@ -325,9 +334,13 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	fq := new(dns.Msg)
 	fq.Id = dns.Id()
 	fq.RecursionDesired = req.RecursionDesired
-	fq.CheckingDisabled = req.CheckingDisabled
+	fq.CheckingDisabled = req.CheckingDisabled || p.validate && r.cfg.DNSSEC.Debug
+	fq.AuthenticatedData = req.AuthenticatedData // passed on, as dnsmasq does
 	fq.Question = []dns.Question{q}
-	if opt := req.IsEdns0(); opt != nil {
+	if p.validate {
+		// dnssec: always with DO, for the RRSIGs.
+		fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), true)
+	} else if opt := req.IsEdns0(); opt != nil {
 		// Forwarded with EDNS0 only when the client used it, as dnsmasq
 		// does, advertising edns-packet-max.
 		fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), opt.Do())
@@ -358,7 +371,26 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// over TCP.
 		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: u.Addr}
 	}
-	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: u.Addr}
+	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: u.Addr,
+		ad: reply.AuthenticatedData}
+	if r.validator != nil && !req.CheckingDisabled {
+		// Answers of servers that are not validated count as insecure.
+		a.validated = true
+	}
+	if p.validate && !req.CheckingDisabled {
+		st, reason := r.validator.validate(ctx, q, reply, servers)
+		if st == secBogus && !r.cfg.DNSSEC.Debug {
+			// Bogus: SERVFAIL with EDE 6 (DNSSEC Bogus), never cached
+			// (measured on 2.90).
+			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: u.Addr}
+		}
+		a.secure = st == secSecure
+		// dnssec-debug passes bogus answers on, with the reason as an
+		// extended DNS error, but does not cache them (measured).
+		if a.bogus = st == secBogus; a.bogus {
+			a.ede = reason
+		}
+	}
 	r.doctor(a.answer)
 	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
 		a = answer{rcode: dns.RcodeNameError, source: u.Addr}
@@ -374,7 +406,8 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		filteredTTL = minTTL(a.answer)
 	}
 	a.answer, a.ns, a.extra = r.filter(qtype, a.answer), r.filter(qtype, a.ns), r.filter(qtype, a.extra)
-	if q.Qclass == dns.ClassCHAOS {
+	if q.Qclass == dns.ClassCHAOS || r.validator != nil && req.CheckingDisabled || a.bogus {
+		// Unvalidated (CD with dnssec) and bogus answers are not cached.
 		// dnsmasq neither caches CHAOS answers nor answers them from the
 		// cache (measured).
 	} else if qtype != dns.TypeANY && filteredTTL > 0 && len(a.answer) == 0 && len(reply.Answer) > 0 {
@@ -444,6 +477,7 @@ func (r *Resolver) negToNodata(a answer, hasOther bool) answer {
 	if hasOther && a.rcode == dns.RcodeNameError {
 		a.rcode = dns.RcodeSuccess
 		a.aa = true
+		a.secure = false // no longer the validated answer: no AD (measured)
 	}
 	return a
 }
@@ -576,7 +610,14 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if a.rcode == dns.RcodeNameError {
 		k.qtype = 0
 	}
-	r.cache.put(k, a.rcode, a.answer, a.ns, ttl)
+	st := cacheUnvalidated
+	switch {
+	case a.secure:
+		st = cacheSecure
+	case a.validated:
+		st = cacheInsecure
+	}
+	r.cache.putStatus(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), ttl, st)
 	if negative {
 		return
 	}
@@ -591,7 +632,7 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		}
 	}
 	for k, rrs := range byOwner {
-		r.cache.put(k, dns.RcodeSuccess, rrs, nil, minTTL(rrs))
+		r.cache.putStatus(k, dns.RcodeSuccess, stripDNSSEC(rrs, k.qtype), nil, minTTL(rrs), st)
 	}
 }
 

@@ -178,12 +178,33 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	m.RecursionAvailable = !a.noRA
 	m.Answer, m.Ns, m.Extra = a.answer, a.ns, a.extra
 	m.Compress = true
+	do := false
 	size := dns.MinMsgSize
 	if opt := req.IsEdns0(); opt != nil {
-		m.SetEdns0(uint16(r.cfg.EDNSPacketMax), false)
+		// The DO bit is echoed (RFC 3225), as dnsmasq does.
+		do = opt.Do()
+		m.SetEdns0(uint16(r.cfg.EDNSPacketMax), do)
 		size = max(dns.MinMsgSize, min(int(opt.UDPSize()), r.cfg.EDNSPacketMax))
+		if a.ede != 0 {
+			o := m.IsEdns0()
+			o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: a.ede})
+		}
 	}
-	if udp {
+	r.dnssecFlags(m, req, a, do)
+	switch {
+	case udp && src == "upstream" && m.Len() > size:
+		// A forwarded answer larger than the client's buffer: TC with
+		// no records (the OPT apart), as dnsmasq sends it (measured).
+		m.Answer, m.Ns = nil, nil
+		var opt []dns.RR
+		if o := m.IsEdns0(); o != nil {
+			opt = []dns.RR{o}
+		}
+		m.Extra = opt
+		m.Truncated = true
+		// With dnssec, without AD (proxy-dnssec keeps it; measured).
+		m.AuthenticatedData = m.AuthenticatedData && !r.cfg.DNSSEC.Validate
+	case udp:
 		m.Truncate(size)
 	}
 	m.Truncated = m.Truncated || a.tc

@@ -15,19 +15,19 @@ func TestCacheStale(t *testing.T) {
 	c.put(cacheKey{"a.test.", dns.TypeA}, dns.RcodeSuccess, []dns.RR{a}, nil, 2)
 	c.put(cacheKey{"n.test.", 0}, dns.RcodeNameError, nil, nil, 2)
 	now = now.Add(5 * time.Second)
-	if _, _, _, _, ok := c.lookup("a.test.", dns.TypeA, false, 2*time.Second); ok {
+	if _, _, _, _, _, ok := c.lookup("a.test.", dns.TypeA, false, 2*time.Second); ok {
 		t.Error("served 3 s after expiry with a limit of 2 s")
 	}
 	c.put(cacheKey{"a.test.", dns.TypeA}, dns.RcodeSuccess, []dns.RR{a}, nil, 2)
 	now = now.Add(3 * time.Second)
-	_, ans, _, stale, ok := c.lookup("a.test.", dns.TypeA, false, 2*time.Second)
+	_, ans, _, stale, _, ok := c.lookup("a.test.", dns.TypeA, false, 2*time.Second)
 	if !ok || !stale || len(ans) != 1 || ans[0].Header().Ttl != 0 {
 		t.Errorf("stale lookup: %v %v %v", ans, stale, ok)
 	}
-	if _, _, _, _, ok := c.lookup("a.test.", dns.TypeA, false, 0); !ok {
+	if _, _, _, _, _, ok := c.lookup("a.test.", dns.TypeA, false, 0); !ok {
 		t.Error("no limit: not served")
 	}
-	if _, _, _, _, ok := c.lookup("n.test.", dns.TypeA, false, 0); ok {
+	if _, _, _, _, _, ok := c.lookup("n.test.", dns.TypeA, false, 0); ok {
 		t.Error("a negative answer was served stale")
 	}
 	if _, _, _, ok := c.get("a.test.", dns.TypeA, false); ok {
