@@ -111,6 +111,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("dnsmasq: %w", err)
 	}
 	hosts = append(hosts, sites...)
+	cfg.dropUnusableSources(a.log)
 	defaults := append([]Upstream{}, cfg.Servers...)
 	if !cfg.NoResolv {
 		files := cfg.ResolvFiles
@@ -146,7 +147,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		cache: cache,
 		fwd: &forwarder{timeout: timeout, strict: cfg.StrictOrder, all: cfg.AllServers, maxUDPSize: uint16(cfg.EDNSPacketMax),
 			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort,
-			ignore: cfg.IgnoreAddrs, debug: debug},
+			ignore: cfg.IgnoreAddrs, debug: debug, portLimit: cfg.PortLimit, fastRetry: cfg.FastRetry, fastRetryFor: cfg.FastRetryFor},
 		defaults: defaults,
 		log:      a.log,
 		debug:    debug,
@@ -195,6 +196,13 @@ func (a *App) Validate() error {
 
 // Start binds (or takes over) the listen addresses and starts answering.
 func (a *App) Start() error {
+	if a.cfg.HasQueryPort {
+		sp, err := acquireSharedPort(a.cfg.QueryPort)
+		if err != nil {
+			return fmt.Errorf("dnsmasq: query-port=%d: %w", a.cfg.QueryPort, err)
+		}
+		a.resolver.fwd.shared = sp
+	}
 	for _, addr := range a.addrs {
 		s, err := listenShared(addr)
 		if err != nil {
@@ -217,6 +225,10 @@ func (a *App) release() {
 	// user closes it.
 	for i := range a.servers {
 		_, _ = listeners.Delete(a.addrs[i])
+	}
+	if a.resolver != nil && a.resolver.fwd.shared != nil {
+		releaseSharedPort(a.cfg.QueryPort)
+		a.resolver.fwd.shared = nil
 	}
 	a.servers, a.previous = nil, nil
 }

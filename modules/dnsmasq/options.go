@@ -40,13 +40,13 @@ func isIgnored(option string) bool {
 // fail clearly instead of being silently ignored.
 var notYet = map[string]bool{
 	"auth-peer": true, "auth-sec-servers": true, "auth-server": true, "auth-soa": true,
-	"auth-ttl": true, "auth-zone": true, "add-cpe-id": true, "add-mac": true, "add-subnet": true,
+	"auth-ttl": true, "auth-zone": true,
 	"conntrack": true, "connmark-allowlist": true, "connmark-allowlist-enable": true,
-	"dns-loop-detect": true, "dnssec": true, "dnssec-check-unsigned": true,
+	"dnssec": true, "dnssec-check-unsigned": true,
 	"dnssec-debug": true, "dnssec-limits": true, "dnssec-no-timecheck": true, "dnssec-timestamp": true,
 	"dumpfile": true, "dumpmask": true, "dynamic-host": true, "enable-dbus": true, "enable-ubus": true,
-	"fast-dns-retry": true, "interface-name": true, "ipset": true, "localise-queries": true,
-	"nftset": true, "port-limit": true, "proxy-dnssec": true, "query-port": true,
-	"strip-mac": true, "strip-subnet": true, "trust-anchor": true,
-	"umbrella": true, "conf-script": true,
+	"interface-name": true, "ipset": true, "localise-queries": true,
+	"nftset": true, "proxy-dnssec": true,
+	"trust-anchor": true,
+	"conf-script":  true,
 }

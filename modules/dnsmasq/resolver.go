@@ -314,11 +314,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	fq.RecursionDesired = req.RecursionDesired
 	fq.CheckingDisabled = req.CheckingDisabled
 	fq.Question = []dns.Question{q}
-	if opt := req.IsEdns0(); opt != nil {
-		// Forwarded with EDNS0 only when the client used it, as dnsmasq
-		// does, advertising edns-packet-max.
-		fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), opt.Do())
-	}
+	cacheable := r.forwardEDNS(fq, req, p.client)
 	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
 		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
@@ -349,7 +345,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	r.doctor(a.answer)
 	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
 		a = answer{rcode: dns.RcodeNameError, source: u.Addr}
-		r.cacheReply(name, qtype, a, minTTL(reply.Answer))
+		if cacheable {
+			r.cacheReply(name, qtype, a, minTTL(reply.Answer))
+		}
 		return r.negToNodata(a, hasOther)
 	}
 	if r.cfg.StopRebind && a.rcode == dns.RcodeSuccess && !r.rebindOK(name) && r.rebinding(a.answer) {
@@ -361,9 +359,10 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		filteredTTL = minTTL(a.answer)
 	}
 	a.answer, a.ns, a.extra = r.filter(qtype, a.answer), r.filter(qtype, a.ns), r.filter(qtype, a.extra)
-	if q.Qclass == dns.ClassCHAOS {
+	if q.Qclass == dns.ClassCHAOS || !cacheable {
 		// dnsmasq neither caches CHAOS answers nor answers them from the
-		// cache (measured).
+		// cache (measured), nor caches replies to queries that carry the
+		// client's address or MAC (add-subnet, umbrella, add-mac).
 	} else if qtype != dns.TypeANY && filteredTTL > 0 && len(a.answer) == 0 && len(reply.Answer) > 0 {
 		// Everything was filtered out: remember NODATA for as long as the
 		// removed records would have lived, as dnsmasq does.
@@ -381,6 +380,31 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	r.capAll(a.answer)
 	r.capAll(a.ns)
 	return r.negToNodata(a, hasOther)
+}
+
+// forwardEDNS gives fq, the query forwarded for req, its OPT record: the
+// client's EDNS0 options, as dnsmasq passes them on, changed by add-subnet,
+// add-mac, add-cpe-id, umbrella, strip-subnet and strip-mac. Its UDP size
+// is the client's, at most edns-packet-max; an OPT record added to a query
+// that had none says 512 (both measured). It reports whether the reply may
+// be cached.
+func (r *Resolver) forwardEDNS(fq, req *dns.Msg, client net.Addr) bool {
+	opt := req.IsEdns0()
+	var in []dns.EDNS0
+	if opt != nil {
+		in = opt.Option
+	}
+	out, cacheable := r.cfg.EDNS.forwardOptions(in, client)
+	if opt == nil && len(out) == 0 {
+		return cacheable
+	}
+	size, do := uint16(dns.MinMsgSize), false
+	if opt != nil {
+		size, do = min(max(opt.UDPSize(), dns.MinMsgSize), uint16(r.cfg.EDNSPacketMax)), opt.Do()
+	}
+	fq.SetEdns0(size, do)
+	fq.IsEdns0().Option = out
+	return cacheable
 }
 
 // doctor applies the alias= rules to the A records of a forwarded answer.
