@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 //	short.*     A with TTL 2           (cache expiry)
 //	chain.*     CNAME target.chain.example. + A
 //	big.*       TXT larger than 512 bytes (truncation)
+//	drop1.*     no reply to the first query for the name, then as below
 //	else        A 10.0.0.<id>, AAAA fd00::<id>, MX, TXT "upstream <id>",
 //	            PTR up<id>.example.; other types NODATA with SOA
 type fakeUpstream struct {
@@ -38,6 +40,9 @@ type fakeUpstream struct {
 	log     []string // "name TYPE" of each question received
 	ports   []int    // source port of each query
 	ids     []uint16 // ID of each query
+	edns    []string // the OPT record of each query (see ednsString)
+	froms   []string // source address (ip:port, "tcp ..." over TCP) of each query
+	seen    map[string]bool
 }
 
 func startFakeUpstream(t *testing.T, id int) *fakeUpstream {
@@ -102,7 +107,22 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 			u.ports = append(u.ports, a.Port)
 		}
 		u.ids = append(u.ids, r.Id)
+		u.edns = append(u.edns, ednsString(r))
+		from := w.RemoteAddr().String()
+		if _, udp := w.RemoteAddr().(*net.UDPAddr); !udp {
+			from = "tcp " + from
+		}
+		u.froms = append(u.froms, from)
+		name := strings.ToLower(r.Question[0].Name)
+		first := !u.seen[name]
+		if u.seen == nil {
+			u.seen = map[string]bool{}
+		}
+		u.seen[name] = true
 		u.mu.Unlock()
+		if first && strings.HasPrefix(name, "drop1.") {
+			return // no reply: the sender has to retry
+		}
 	}
 	m := new(dns.Msg)
 	m.SetReply(r)
@@ -174,6 +194,49 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 		m.Truncate(size)
 	}
 	_ = w.WriteMsg(m)
+}
+
+// ednsString describes the OPT record of a query: "no-opt", or its UDP
+// size, DO bit and options ("code:hex"), sorted so that the order of the
+// options does not count.
+func ednsString(r *dns.Msg) string {
+	o := r.IsEdns0()
+	if o == nil {
+		return "no-opt"
+	}
+	var opts []string
+	for _, e := range o.Option {
+		m := new(dns.Msg)
+		m.SetEdns0(512, false)
+		m.IsEdns0().Option = []dns.EDNS0{e}
+		b, err := m.Pack()
+		if err != nil {
+			opts = append(opts, fmt.Sprintf("%d:unpackable", e.Option()))
+			continue
+		}
+		// The option is the tail of the message: code, length, data.
+		opts = append(opts, fmt.Sprintf("%d:%x", e.Option(), b[12+11+4:]))
+	}
+	sort.Strings(opts)
+	return fmt.Sprintf("udp=%d do=%v opts=%v", o.UDPSize(), o.Do(), opts)
+}
+
+// EDNS returns "question | OPT record" of each query received so far.
+func (u *fakeUpstream) EDNS() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make([]string, len(u.edns))
+	for i := range u.edns {
+		out[i] = u.log[i] + " | " + u.edns[i]
+	}
+	return out
+}
+
+// Froms returns the source address of each query received so far.
+func (u *fakeUpstream) Froms() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.froms...)
 }
 
 // Log returns the questions received so far.

@@ -32,6 +32,7 @@ type domainRule struct {
 	NX       bool         // address=/d/: NXDOMAIN
 	Addrs    []netip.Addr // address=/d/ip
 	Null     bool         // address=/d/#
+	Ignored  bool         // server=/d/ip@source whose source cannot be used: no server (REFUSED)
 }
 
 // hostEntry is an address from a hosts file or host-record.

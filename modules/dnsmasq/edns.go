@@ -50,6 +50,11 @@ func (e *ednsConfig) active() bool {
 	return e.AddSubnet || e.StripSubnet || e.AddMAC != "" || e.StripMAC || e.HasCPEID || e.Umbrella
 }
 
+// usesClient reports whether the options need the client's address.
+func (e *ednsConfig) usesClient() bool {
+	return e.AddSubnet || e.AddMAC != "" || e.Umbrella
+}
+
 // parseSubnet reads add-subnet[=[addr/]len[,[addr/]len]]. An empty part
 // means length 0. Unlike dnsmasq, which accepts any number, a length longer
 // than the address fails.

@@ -237,6 +237,10 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 			servers, matched = r.defaults, true
 			break
 		}
+		if rs.ignored {
+			servers, matched = nil, true // dnsmasq answers REFUSED (measured)
+			break
+		}
 	}
 	if !matched {
 		servers = r.defaults
@@ -386,7 +390,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 // client's EDNS0 options, as dnsmasq passes them on, changed by add-subnet,
 // add-mac, add-cpe-id, umbrella, strip-subnet and strip-mac. Its UDP size
 // is the client's, at most edns-packet-max; an OPT record added to a query
-// that had none says 512 (both measured). It reports whether the reply may
+// that had none says 512 (all measured). It reports whether the reply may
 // be cached.
 func (r *Resolver) forwardEDNS(fq, req *dns.Msg, client net.Addr) bool {
 	opt := req.IsEdns0()
@@ -395,7 +399,8 @@ func (r *Resolver) forwardEDNS(fq, req *dns.Msg, client net.Addr) bool {
 		in = opt.Option
 	}
 	out, cacheable := r.cfg.EDNS.forwardOptions(in, client)
-	if opt == nil && len(out) == 0 {
+	if opt == nil && len(out) == 0 && !r.cfg.EDNS.StripSubnet && !r.cfg.EDNS.StripMAC {
+		// (strip-subnet and strip-mac give every query an OPT record.)
 		return cacheable
 	}
 	size, do := uint16(dns.MinMsgSize), false

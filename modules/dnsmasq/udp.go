@@ -236,7 +236,7 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 		return
 	}
 	var client net.Addr
-	if r.cfg.LogQueries {
+	if r.cfg.LogQueries || r.cfg.EDNS.usesClient() {
 		client = peer.remote()
 	}
 	var p *pending

@@ -286,12 +286,10 @@ func (c *Config) dropUnusableSources(log *zap.Logger) {
 		}
 	}
 	c.Servers = servers
-	var rules []domainRule
-	for _, r := range c.Rules {
+	for i, r := range c.Rules {
 		if len(r.Servers) > 0 && !keep(r.Servers[0]) {
-			continue // the line is ignored: the domain goes to the usual servers
+			// The domain keeps its rule without a server: REFUSED.
+			c.Rules[i].Servers, c.Rules[i].Ignored = nil, true
 		}
-		rules = append(rules, r)
 	}
-	c.Rules = rules
 }

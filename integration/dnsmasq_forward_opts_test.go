@@ -1,0 +1,207 @@
+package integration
+
+import (
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// diffForwarded is diffScenario that also compares what each side sent to
+// each upstream: the questions, in order, with their OPT record (UDP size,
+// DO bit and the EDNS0 options with their payloads, options sorted).
+func diffForwarded(t *testing.T, conf string, queries ...string) [2][]*fakeUpstream {
+	t.Helper()
+	sides := diffScenarioUpstreams(t, conf, nil, queries...)
+	same := 0
+	for id := range sides[0] {
+		a, b := sides[0][id].EDNS(), sides[1][id].EDNS()
+		for i := 0; i < max(len(a), len(b)); i++ {
+			var x, y string
+			if i < len(a) {
+				x = a[i]
+			}
+			if i < len(b) {
+				y = b[i]
+			}
+			if x != y {
+				t.Errorf("upstream %d, query %d:\n  dnsmasq sent:   %s\n  frontdesk sent: %s", id+1, i+1, x, y)
+				continue
+			}
+			same++
+		}
+	}
+	t.Logf("%d forwarded queries identical (question and OPT record)", same)
+	return sides
+}
+
+// TestDnsmasqDiffAddSubnet covers add-subnet with the client's address
+// (not cached), with a fixed address (cached), the default /0, and a
+// subnet the client sent (kept unless strip-subnet); other client options
+// are passed on.
+func TestDnsmasqDiffAddSubnet(t *testing.T) {
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-subnet=24,56\nserver=/fixed.test/{UP2}\n",
+		"a.test. A", "a.test. A", "b.test. A edns1232", "b.test. A edns1232",
+		"c.test. A ecs=1.2.3.0/24", "c.test. A ecs=1.2.3.0/24", "d.test. A opt=10:0102030405060708",
+		"e.test. A opt=10:0102030405060708 ecs=10.0.0.0/8", "f.test. AAAA ecs=fd00::/56", "g.test. MX",
+	)
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-subnet=1.2.3.4/24,fd00::1/48\nstrip-subnet\n",
+		"a.test. A", "a.test. A", "b.test. A ecs=5.6.7.0/24", "b.test. A ecs=5.6.7.0/24", "c.test. A opt=8:00010000 opt=65001:aa",
+		"nx.test. A", "nx.test. A",
+	)
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-subnet\n",
+		"a.test. A", "a.test. A", "b.test. TXT edns4096", "c.test. A ecs=1.2.0.0/16",
+	)
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nstrip-subnet\nadd-subnet=32\ncache-size=0\n",
+		"a.test. A", "b.test. A ecs=1.2.3.0/24 opt=10:0102030405060708",
+	)
+}
+
+// TestDnsmasqDiffClientOptions: without any option the client's EDNS0
+// options go upstream as they are, with the client's UDP size capped by
+// edns-packet-max; strip-subnet alone removes a subnet and keeps the OPT
+// record.
+func TestDnsmasqDiffClientOptions(t *testing.T) {
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\n",
+		"a.test. A", "b.test. A edns1232", "c.test. A edns4096", "d.test. A edns800",
+		"e.test. A opt=10:0102030405060708 ecs=1.2.0.0/16", "f.test. A opt=65001:aabb",
+	)
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nedns-packet-max=1000\nstrip-subnet\n",
+		"c.test. A edns4096", "d.test. A edns800", "e.test. A ecs=1.2.3.0/24", "f.test. A ecs=1.2.3.0/24 opt=65001:aabb",
+		"g.test. A",
+	)
+}
+
+// TestDnsmasqDiffMACAndIDs covers add-mac (no MAC is known for a loopback
+// client: nothing is added, and the answer is cached), strip-mac,
+// add-cpe-id and umbrella (both replace an option of theirs the client
+// sent; umbrella carries the client's address, so it is not cached).
+func TestDnsmasqDiffMACAndIDs(t *testing.T) {
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-mac\n",
+		"a.test. A", "a.test. A", "b.test. A opt=65001:aabbccddeeff", "c.test. A edns1232",
+	)
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-mac=base64\nstrip-mac\nadd-cpe-id=cpe-42\n",
+		"a.test. A", "a.test. A", "b.test. A opt=65001:aabbccddeeff opt=65073:0102 opt=65074:aa",
+	)
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-mac=text\numbrella=deviceid:0123456789abcdef,orgid:1234,assetid:5678\n",
+		"a.test. A", "a.test. A", "b.test. A opt=20292:aabb opt=65073:01", "c.test. AAAA edns1232",
+	)
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\numbrella\nadd-subnet=24\nadd-cpe-id=xy\n",
+		"a.test. A", "b.test. A opt=65001:aa opt=20292:bb ecs=0.0.0.0/0 opt=65074:cc",
+	)
+}
+
+// sourcePorts returns the distinct source ports of the UDP queries an
+// upstream received, and their addresses.
+func sourcePorts(t *testing.T, u *fakeUpstream) (ports, addrs map[string]bool) {
+	t.Helper()
+	ports, addrs = map[string]bool{}, map[string]bool{}
+	for _, f := range u.Froms() {
+		if strings.HasPrefix(f, "tcp ") {
+			continue
+		}
+		h, p, err := net.SplitHostPort(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[p], addrs[h] = true, true
+	}
+	return ports, addrs
+}
+
+// TestDnsmasqDiffQueryPort: with query-port, every UDP query comes from that
+// one port (0: one port the system picks); over TCP it does not apply.
+func TestDnsmasqDiffQueryPort(t *testing.T) {
+	for _, conf := range []string{"query-port={QPORT}\nmin-port=40000\n", "query-port=0\nport-limit=2\n"} {
+		sides := diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nserver=/two.test/{UP2}\n"+conf,
+			"a.test. A", "b.test. A", "c.test. A tcp", "x.two.test. A", "d.test. TXT", "y.two.test. A",
+		)
+		for i, side := range []string{"dnsmasq", "frontdesk"} {
+			all := map[string]bool{}
+			for id := range sides[i] {
+				ports, _ := sourcePorts(t, sides[i][id])
+				for p := range ports {
+					all[p] = true
+				}
+			}
+			if len(all) != 1 {
+				t.Errorf("%s with %q: queries came from ports %v, want one port", side, conf, all)
+			}
+		}
+	}
+}
+
+// TestDnsmasqDiffServerSource covers server=...@source[#port] and
+// server=...@interface: the queries leave from that address (and port), or
+// through that interface; a source address the machine does not have makes
+// dnsmasq ignore the line (so the domain goes to the usual servers).
+func TestDnsmasqDiffServerSource(t *testing.T) {
+	sides := diffForwarded(t, `no-resolv
+no-hosts
+server={UP1}@127.0.0.2
+server=/port.test/{UP2}@127.0.0.3#{QPORT}
+server=/if.test/{UP2}@lo
+server=/both.test/{UP2}@lo@127.0.0.4
+server=/bad.test/{UP2}@192.0.2.123
+`,
+		"a.test. A", "b.test. A", "a.test. A tcp", "x.port.test. A", "y.port.test. A", "x.if.test. A",
+		"x.both.test. A", "x.bad.test. A",
+	)
+	for i, side := range []string{"dnsmasq", "frontdesk"} {
+		if ports, addrs := sourcePorts(t, sides[i][0]); len(addrs) != 1 || !addrs["127.0.0.2"] || len(ports) < 2 {
+			t.Errorf("%s: upstream 1 got queries from %v, ports %v; want 127.0.0.2, random ports", side, addrs, ports)
+		}
+		var hosts []string
+		fixed := map[string]bool{}
+		for _, f := range sides[i][1].Froms() {
+			h, p, _ := net.SplitHostPort(f)
+			hosts = append(hosts, h)
+			if h == "127.0.0.3" {
+				fixed[p] = true
+			}
+		}
+		if want := "127.0.0.3 127.0.0.3 127.0.0.1 127.0.0.4"; strings.Join(hosts, " ") != want || len(fixed) != 1 {
+			t.Errorf("%s: upstream 2 got queries from %v, want %s (one port for 127.0.0.3)", side, sides[i][1].Froms(), want)
+		}
+	}
+}
+
+// TestDnsmasqDiffFastRetry: with fast-dns-retry an unanswered UDP query is
+// sent again (same ID, same port) after the first delay; the drop1.* names
+// of the fake upstream drop the first query.
+func TestDnsmasqDiffFastRetry(t *testing.T) {
+	sides := diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nfast-dns-retry=300,5000\n",
+		"drop1.a.test. A", "drop1.a.test. A", "drop1.b.test. TXT edns1232", "c.test. A",
+	)
+	for i, side := range []string{"dnsmasq", "frontdesk"} {
+		u := sides[i][0]
+		u.mu.Lock()
+		ids, ports := append([]uint16(nil), u.ids...), append([]int(nil), u.ports...)
+		u.mu.Unlock()
+		if len(ids) < 4 || ids[0] != ids[1] || ports[0] != ports[1] || ids[2] != ids[3] {
+			t.Errorf("%s: retries with IDs %v from ports %v, want each retry like its first try", side, ids, ports)
+		}
+	}
+}
+
+var loopName = regexp.MustCompile(`^[0-9a-f]{8}\.test\. TXT$`)
+
+// TestDnsmasqDiffLoopDetect: with dns-loop-detect, a TXT query for
+// <8 hex digits>.test goes to each plain server at startup (not to the
+// servers of a domain); the counts of diffScenario include it.
+func TestDnsmasqDiffLoopDetect(t *testing.T) {
+	sides := diffScenarioUpstreams(t, "no-resolv\nno-hosts\nserver={UP1}\nserver=/d.test/{UP2}\ndns-loop-detect\n", nil,
+		"a.test. A sleep300ms", "x.d.test. A", "a.test. A",
+	)
+	for i, side := range []string{"dnsmasq", "frontdesk"} {
+		n := 0
+		for _, q := range sides[i][0].Log() {
+			if loopName.MatchString(q) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: upstream 1 got %d loop-detection queries, want 1: %q", side, n, sides[i][0].Log())
+		}
+	}
+}
