@@ -250,6 +250,12 @@ func startFrontdeskDNS(t *testing.T, dir, confFile string, extra ...string) stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startFrontdeskDNSPort(t, dir, confFile, p2, extra...)
+}
+
+// startFrontdeskDNSPort is startFrontdeskDNS on a given port.
+func startFrontdeskDNSPort(t *testing.T, dir, confFile string, p2 int, extra ...string) string {
+	t.Helper()
 	caddyfile := filepath.Join(dir, "Caddyfile")
 	body := fmt.Sprintf("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tconf-file=%s\n\t\tport=%d\n\t\tlisten-address=127.0.0.1\n", confFile, p2)
 	for _, l := range extra {

@@ -2,9 +2,15 @@ package integration
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // diffForwarded is diffScenario that also compares what each side sent to
@@ -202,6 +208,52 @@ func TestDnsmasqDiffLoopDetect(t *testing.T) {
 		}
 		if n != 1 {
 			t.Errorf("%s: upstream 1 got %d loop-detection queries, want 1: %q", side, n, sides[i][0].Log())
+		}
+	}
+}
+
+// TestDnsmasqDiffLoopDetected builds a real forwarding loop on loopback:
+// the first server relays every query back to the server under test. Its
+// probe comes back, so it is taken out, even with strict-order, and the
+// queries go to the second server; the looping probe is not answered.
+func TestDnsmasqDiffLoopDetected(t *testing.T) {
+	requirePeer(t, "dnsmasq")
+	var addrs [2]string
+	var loops, ups [2]*fakeUpstream
+	for i := range addrs {
+		port, err := harness.FreeUDPTCPPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		loops[i], ups[i] = startFakeUpstream(t, 3), startFakeUpstream(t, 1)
+		loops[i].forwardTo("127.0.0.1:" + strconv.Itoa(port))
+		conf := "no-resolv\nno-hosts\nstrict-order\ndns-loop-detect\nserver=" + loops[i].Dnsmasq() + "\nserver=" + ups[i].Dnsmasq() + "\n"
+		dir := t.TempDir()
+		if i == 0 {
+			dm, err := harness.StartDnsmasq(filepath.Join(dir, "dnsmasq"), conf, port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopOnCleanup(t, dm.Process)
+			addrs[i] = dm.Addr
+			continue
+		}
+		f := filepath.Join(dir, "frontdesk.conf")
+		if err := os.WriteFile(f, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = startFrontdeskDNSPort(t, dir, f, port)
+	}
+	time.Sleep(1500 * time.Millisecond) // the probe goes round the loop
+	qq := qs("a.test. A", "b.test. TXT", "nx.test. A")
+	t.Logf("%d/%d differential cases identical", runDiff(t, dnsPair{addrs[0], addrs[1]}, qq), len(qq))
+	for i, side := range []string{"dnsmasq", "frontdesk"} {
+		// The loop forwarder relayed the probe once, and got nothing else.
+		if l := loops[i].Log(); len(l) != 1 || !loopName.MatchString(l[0]) {
+			t.Errorf("%s: the looping server got %q, want only the probe", side, l)
+		}
+		if l := ups[i].Log(); len(l) != 4 || !loopName.MatchString(l[0]) {
+			t.Errorf("%s: the good server got %q, want the probe and the 3 queries", side, l)
 		}
 	}
 }

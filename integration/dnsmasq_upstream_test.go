@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -29,6 +30,9 @@ import (
 //	chain.*     CNAME target.chain.example. + A
 //	big.*       TXT larger than 512 bytes (truncation)
 //	drop1.*     no reply to the first query for the name, then as below
+//
+// With forwardTo set, it is a forwarder instead: every query is relayed
+// there and the reply back (a forwarding loop when that is its client).
 //	else        A 10.0.0.<id>, AAAA fd00::<id>, MX, TXT "upstream <id>",
 //	            PTR up<id>.example.; other types NODATA with SOA
 type fakeUpstream struct {
@@ -43,6 +47,14 @@ type fakeUpstream struct {
 	edns    []string // the OPT record of each query (see ednsString)
 	froms   []string // source address (ip:port, "tcp ..." over TCP) of each query
 	seen    map[string]bool
+	fwdTo   string // see forwardTo
+}
+
+// forwardTo makes the upstream relay every query to addr.
+func (u *fakeUpstream) forwardTo(addr string) {
+	u.mu.Lock()
+	u.fwdTo = addr
+	u.mu.Unlock()
 }
 
 func startFakeUpstream(t *testing.T, id int) *fakeUpstream {
@@ -119,7 +131,14 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 			u.seen = map[string]bool{}
 		}
 		u.seen[name] = true
+		fwd := u.fwdTo
 		u.mu.Unlock()
+		if fwd != "" {
+			if reply, _, err := (&dns.Client{Timeout: time.Second}).Exchange(r, fwd); err == nil {
+				_ = w.WriteMsg(reply)
+			}
+			return
+		}
 		if first && strings.HasPrefix(name, "drop1.") {
 			return // no reply: the sender has to retry
 		}

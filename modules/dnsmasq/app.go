@@ -153,6 +153,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		debug:    debug,
 		stats:    st,
 	}
+	if cfg.LoopDetect {
+		a.resolver.loop = newLoopDetector(defaults)
+	}
 	listen, err := cfg.listenAddresses()
 	if err != nil {
 		return fmt.Errorf("dnsmasq: %w", err)
@@ -215,6 +218,9 @@ func (a *App) Start() error {
 		}
 		a.servers = append(a.servers, s)
 		a.previous = append(a.previous, s.h.current.Swap(a.resolver))
+	}
+	if a.cfg.LoopDetect {
+		a.resolver.loop.probe(a.resolver.fwd, a.log)
 	}
 	a.log.Info("dnsmasq serving", zap.Strings("addresses", a.addrs))
 	return nil

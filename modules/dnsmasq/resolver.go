@@ -20,7 +20,8 @@ type Resolver struct {
 	store    *Store
 	cache    *Cache
 	fwd      *forwarder
-	defaults []Upstream // plain server= lines and resolv-file servers
+	defaults []Upstream    // plain server= lines and resolv-file servers
+	loop     *loopDetector // dns-loop-detect: nil unless set
 	log      *zap.Logger
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
@@ -127,6 +128,14 @@ type pending struct {
 	udp    bool
 }
 
+// defaultServers are the plain servers, less those dns-loop-detect took out.
+func (r *Resolver) defaultServers() []Upstream {
+	if r.loop != nil {
+		return r.loop.current()
+	}
+	return r.defaults
+}
+
 // Resolve answers req (one question); tcp says the client asked over TCP.
 // The context bounds forwarding.
 func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
@@ -149,6 +158,9 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		fqdn = dns.Fqdn(name)
 	}
 	qtype := q.Qtype
+	if r.loop != nil && r.loop.looped(name, qtype, r.log) {
+		return answer{source: "drop"}, nil
+	}
 
 	// Class CHAOS (other than bind and server, answered before) skips the
 	// local data, synth-domain and the addresses of address= (measured on
@@ -234,7 +246,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 			break
 		}
 		if rs.standard {
-			servers, matched = r.defaults, true
+			servers, matched = r.defaultServers(), true
 			break
 		}
 		if rs.ignored {
@@ -243,7 +255,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool) (answer, *pending) {
 		}
 	}
 	if !matched {
-		servers = r.defaults
+		servers = r.defaultServers()
 		// domain-needed: plain names are never forwarded for A/AAAA.
 		if r.cfg.DomainNeeded && !strings.Contains(name, ".") && (qtype == dns.TypeA || qtype == dns.TypeAAAA) {
 			return answer{rcode: dns.RcodeNameError, source: "local"}, nil
