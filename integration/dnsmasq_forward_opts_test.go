@@ -190,6 +190,23 @@ func TestDnsmasqDiffFastRetry(t *testing.T) {
 	}
 }
 
+// TestDnsmasqDiffPortLimit: with port-limit=3 the first three sends of a
+// query each come from a new port, then those ports take turns.
+func TestDnsmasqDiffPortLimit(t *testing.T) {
+	sides := diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nfast-dns-retry=100,5000\nport-limit=3\n",
+		"drop3.a.test. A", "drop1.b.test. A",
+	)
+	for i, side := range []string{"dnsmasq", "frontdesk"} {
+		u := sides[i][0]
+		u.mu.Lock()
+		ports := append([]int(nil), u.ports...)
+		u.mu.Unlock()
+		if len(ports) != 6 || ports[0] == ports[1] || ports[1] == ports[2] || ports[0] == ports[2] || ports[3] != ports[0] || ports[4] == ports[5] {
+			t.Errorf("%s: source ports %v, want 3 ports, the first again, then 2 ports for the next query", side, ports)
+		}
+	}
+}
+
 var loopName = regexp.MustCompile(`^[0-9a-f]{8}\.test\. TXT$`)
 
 // TestDnsmasqDiffLoopDetect: with dns-loop-detect, a TXT query for

@@ -30,6 +30,7 @@ import (
 //	chain.*     CNAME target.chain.example. + A
 //	big.*       TXT larger than 512 bytes (truncation)
 //	drop1.*     no reply to the first query for the name, then as below
+//	drop3.*     no reply to the first three queries for the name
 //
 // With forwardTo set, it is a forwarder instead: every query is relayed
 // there and the reply back (a forwarding loop when that is its client).
@@ -46,7 +47,7 @@ type fakeUpstream struct {
 	ids     []uint16 // ID of each query
 	edns    []string // the OPT record of each query (see ednsString)
 	froms   []string // source address (ip:port, "tcp ..." over TCP) of each query
-	seen    map[string]bool
+	seen    map[string]int // queries received per name
 	fwdTo   string // see forwardTo
 }
 
@@ -126,11 +127,11 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 		}
 		u.froms = append(u.froms, from)
 		name := strings.ToLower(r.Question[0].Name)
-		first := !u.seen[name]
 		if u.seen == nil {
-			u.seen = map[string]bool{}
+			u.seen = map[string]int{}
 		}
-		u.seen[name] = true
+		u.seen[name]++
+		n := u.seen[name]
 		fwd := u.fwdTo
 		u.mu.Unlock()
 		if fwd != "" {
@@ -139,7 +140,7 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 			}
 			return
 		}
-		if first && strings.HasPrefix(name, "drop1.") {
+		if n == 1 && strings.HasPrefix(name, "drop1.") || n <= 3 && strings.HasPrefix(name, "drop3.") {
 			return // no reply: the sender has to retry
 		}
 	}

@@ -26,6 +26,7 @@ type udpTransport struct {
 	done    chan struct{}
 	shared  *sharedPort
 	key     waitKey
+	sent    int // sends so far
 }
 
 // errNoReply is an upstream that did not answer within the timeout.
@@ -83,12 +84,15 @@ func (t *udpTransport) addConn(ctx context.Context) error {
 	return nil
 }
 
-// send writes a packed query from the newest socket (or the shared one).
+// send writes a packed query from the shared socket, or from the sockets
+// of the query in turn (with port-limit, the first sends each open a new
+// one; then they are used round robin, as dnsmasq does: measured).
 func (t *udpTransport) send(b []byte) error {
+	defer func() { t.sent++ }()
 	if t.shared != nil {
 		return t.shared.send(t.u.Addr, b)
 	}
-	_, err := t.conns[len(t.conns)-1].Write(b)
+	_, err := t.conns[t.sent%len(t.conns)].Write(b)
 	return err
 }
 
