@@ -22,7 +22,10 @@ func FuzzParseLines(f *testing.F) {
 		"domain=lan", "cache-size=10", "log-queries=extra", "dhcp-range=1,2", "# comment", `a="unterminated`,
 		"synth-domain=s.lan,10.0.0.0/24,h-", "synth-domain=s.lan,10.0.0.5,10.0.0.9,n*", "synth-domain=v.lan,fd00::/64,x*",
 		"ignore-address=10.0.0.0/8", "no-ident", "log-debug", "max-tcp-connections=3",
-		"use-stale-cache=5",
+		"use-stale-cache=5", "add-subnet=24,56", "add-subnet=1.2.3.4/24,fd00::/48", "add-subnet", "strip-subnet",
+		"add-mac=base64", "strip-mac", "add-cpe-id=x", "umbrella=deviceid:0123456789abcdef,orgid:1,assetid:2",
+		"query-port=0", "port-limit=3", "fast-dns-retry=200,1000", "dns-loop-detect",
+		"server=127.0.0.1#53@127.0.0.2#5353", "server=/x/::1@lo@::1", "server=1.2.3.4@",
 	} {
 		f.Add(s)
 	}
