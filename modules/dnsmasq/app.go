@@ -206,6 +206,10 @@ func (a *App) Start() error {
 		}
 		a.resolver.fwd.shared = sp
 	}
+	if err := a.acquireSourcePorts(); err != nil {
+		a.release()
+		return fmt.Errorf("dnsmasq: %w", err)
+	}
 	for _, addr := range a.addrs {
 		s, err := listenShared(addr)
 		if err != nil {
@@ -235,6 +239,12 @@ func (a *App) release() {
 	if a.resolver != nil && a.resolver.fwd.shared != nil {
 		releaseSharedPort(a.cfg.QueryPort)
 		a.resolver.fwd.shared = nil
+	}
+	if a.resolver != nil {
+		for u := range a.resolver.fwd.sourcePorts {
+			releaseSourcePort(u, int(u.Source.Port()))
+		}
+		a.resolver.fwd.sourcePorts = nil
 	}
 	a.servers, a.previous = nil, nil
 }

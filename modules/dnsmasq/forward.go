@@ -27,10 +27,11 @@ type forwarder struct {
 	ignore     []netip.Prefix // ignore-address: replies holding these addresses are not taken
 	debug      *zap.Logger    // log-debug: nil unless set
 
-	shared       *sharedPort   // query-port: the one socket of UDP queries; nil = a socket per query
-	portLimit    int           // port-limit: sockets one UDP query may use over its retries
-	fastRetry    time.Duration // fast-dns-retry: first retry delay; 0 = no retries
-	fastRetryFor time.Duration // fast-dns-retry: how long retries go on
+	shared       *sharedPort              // query-port: the one socket of UDP queries; nil = a socket per query
+	sourcePorts  map[Upstream]*sharedPort // the sockets of servers with @source#port, shared by their queries
+	portLimit    int                      // port-limit: sockets one UDP query may use over its retries
+	fastRetry    time.Duration            // fast-dns-retry: first retry delay; 0 = no retries
+	fastRetryFor time.Duration            // fast-dns-retry: how long retries go on
 }
 
 // dialer picks a random source port in [minPort, maxPort] for a UDP query.

@@ -1,7 +1,9 @@
 package dnsmasq
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -23,8 +25,12 @@ type waitKey struct {
 // sharedPort is query-port=: every UDP query (except to servers with their
 // own @source) leaves from one port, the given one or, for 0, one the
 // system picks; replies are handed to the waiting query by server and ID.
+// It is also the socket of a server=...@source#port, bound to that address
+// (and @interface), which all queries to that server share.
 type sharedPort struct {
 	port    int
+	addr    netip.Addr // the source address; invalid = the wildcard address
+	iface   string     // SO_BINDTODEVICE, "" = none
 	mu      sync.Mutex
 	conns   map[bool]*net.UDPConn // by IPv6
 	waiters map[waitKey]chan []byte
@@ -32,9 +38,23 @@ type sharedPort struct {
 
 // acquireSharedPort returns the query-port socket for port; release it
 // with releaseSharedPort.
-func acquireSharedPort(port int) (*sharedPort, error) {
-	v, _, err := sharedPorts.LoadOrNew(strconv.Itoa(port), func() (caddy.Destructor, error) {
-		return &sharedPort{port: port, conns: map[bool]*net.UDPConn{}, waiters: map[waitKey]chan []byte{}}, nil
+func acquireSharedPort(port int) (*sharedPort, error) { return acquireSourcePort(Upstream{}, port) }
+
+func releaseSharedPort(port int) { releaseSourcePort(Upstream{}, port) }
+
+func sharedPortKey(u Upstream, port int) string {
+	a := ""
+	if u.Source.IsValid() {
+		a = u.Source.Addr().String()
+	}
+	return a + "#" + strconv.Itoa(port) + "@" + u.Iface
+}
+
+// acquireSourcePort returns the shared socket of u's source address,
+// interface and port (query-port when u has neither).
+func acquireSourcePort(u Upstream, port int) (*sharedPort, error) {
+	v, _, err := sharedPorts.LoadOrNew(sharedPortKey(u, port), func() (caddy.Destructor, error) {
+		return &sharedPort{port: port, addr: u.Source.Addr(), iface: u.Iface, conns: map[bool]*net.UDPConn{}, waiters: map[waitKey]chan []byte{}}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -42,7 +62,7 @@ func acquireSharedPort(port int) (*sharedPort, error) {
 	return v.(*sharedPort), nil
 }
 
-func releaseSharedPort(port int) { _, _ = sharedPorts.Delete(strconv.Itoa(port)) }
+func releaseSourcePort(u Upstream, port int) { _, _ = sharedPorts.Delete(sharedPortKey(u, port)) }
 
 // Destruct closes the sockets when the last config using them is gone.
 func (s *sharedPort) Destruct() error {
@@ -68,10 +88,18 @@ func (s *sharedPort) conn(server netip.AddrPort) (*net.UDPConn, error) {
 	if v6 {
 		network, laddr = "udp6", &net.UDPAddr{IP: net.IPv6unspecified, Port: s.port}
 	}
-	c, err := net.ListenUDP(network, laddr)
+	if s.addr.IsValid() {
+		laddr.IP = s.addr.AsSlice()
+	}
+	lc := net.ListenConfig{}
+	if s.iface != "" {
+		lc.Control = bindToDevice(s.iface)
+	}
+	pc, err := lc.ListenPacket(context.Background(), network, laddr.String())
 	if err != nil {
 		return nil, err
 	}
+	c := pc.(*net.UDPConn)
 	s.conns[v6] = c
 	go s.read(c)
 	return c, nil
@@ -144,4 +172,38 @@ func (s *sharedPort) send(server string, b []byte) error {
 	}
 	_, err = c.WriteToUDPAddrPort(b, ap)
 	return err
+}
+
+// acquireSourcePorts opens the shared sockets of the servers with a fixed
+// source port (server=...@addr#port): dnsmasq sends all their queries from
+// that one socket.
+func (a *App) acquireSourcePorts() error {
+	f := a.resolver.fwd
+	add := func(u Upstream) error {
+		if !u.Source.IsValid() || u.Source.Port() == 0 || f.sourcePorts[u] != nil {
+			return nil
+		}
+		sp, err := acquireSourcePort(u, int(u.Source.Port()))
+		if err != nil {
+			return fmt.Errorf("server %s@%s: %w", u.Addr, u.Source, err)
+		}
+		if f.sourcePorts == nil {
+			f.sourcePorts = map[Upstream]*sharedPort{}
+		}
+		f.sourcePorts[u] = sp
+		return nil
+	}
+	for _, u := range a.resolver.defaults {
+		if err := add(u); err != nil {
+			return err
+		}
+	}
+	for _, r := range a.cfg.Rules {
+		for _, u := range r.Servers {
+			if err := add(u); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -35,9 +35,13 @@ var errNoReply = errors.New("upstream timeout")
 // openUDP prepares the transport for a query with ID id to u.
 func (f *forwarder) openUDP(ctx context.Context, u Upstream, id uint16) (*udpTransport, error) {
 	t := &udpTransport{f: f, u: u, replies: make(chan []byte, 8), done: make(chan struct{})}
-	if f.shared != nil && !u.Source.IsValid() && u.Iface == "" {
-		t.shared = f.shared
-		key, err := f.shared.wait(u.Addr, id, t.replies)
+	sp := f.sourcePorts[u]
+	if sp == nil && f.shared != nil && !u.Source.IsValid() && u.Iface == "" {
+		sp = f.shared
+	}
+	if sp != nil {
+		t.shared = sp
+		key, err := sp.wait(u.Addr, id, t.replies)
 		if err != nil {
 			return nil, err
 		}

@@ -252,3 +252,38 @@ var loopNameRE = regexp.MustCompile(`^[0-9a-f]{8}\.test$`)
 
 func mustAddr(s string) netip.Addr         { return netip.MustParseAddr(s) }
 func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// TestSourcePortShared: concurrent queries to a server=...@addr#port all
+// leave from that address and port, through one shared socket.
+func TestSourcePortShared(t *testing.T) {
+	s := startDropServer(t, 0)
+	pc, err := net.ListenPacket("udp", "127.0.0.3:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	u := Upstream{Addr: s.pc.LocalAddr().String(), Source: netip.AddrPortFrom(mustAddr("127.0.0.3"), uint16(port))}
+	sp, err := acquireSourcePort(u, port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseSourcePort(u, port)
+	f := &forwarder{timeout: 2 * time.Second, portLimit: 1, sourcePorts: map[Upstream]*sharedPort{u: sp}}
+	var wg sync.WaitGroup
+	for _, n := range []string{"a.test.", "b.test.", "c.test."} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := f.exchange(context.Background(), aQuery(n), []Upstream{u}, false); err != nil {
+				t.Errorf("%s: %v", n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, fr := range func() []string { f, _ := s.seen(); return f }() {
+		if fr != u.Source.String() {
+			t.Errorf("query from %s, want %s", fr, u.Source)
+		}
+	}
+}
