@@ -34,6 +34,7 @@ import (
 //
 // With forwardTo set, it is a forwarder instead: every query is relayed
 // there and the reply back (a forwarding loop when that is its client).
+//
 //	else        A 10.0.0.<id>, AAAA fd00::<id>, MX, TXT "upstream <id>",
 //	            PTR up<id>.example.; other types NODATA with SOA
 type fakeUpstream struct {
@@ -42,13 +43,13 @@ type fakeUpstream struct {
 	queries atomic.Int64
 	servers []*dns.Server
 	mu      sync.Mutex
-	log     []string // "name TYPE" of each question received
-	ports   []int    // source port of each query
-	ids     []uint16 // ID of each query
-	edns    []string // the OPT record of each query (see ednsString)
-	froms   []string // source address (ip:port, "tcp ..." over TCP) of each query
+	log     []string       // "name TYPE" of each question received
+	ports   []int          // source port of each query
+	ids     []uint16       // ID of each query
+	edns    []string       // the OPT record of each query (see ednsString)
+	froms   []string       // source address (ip:port, "tcp ..." over TCP) of each query
 	seen    map[string]int // queries received per name
-	fwdTo   string // see forwardTo
+	fwdTo   string         // see forwardTo
 }
 
 // forwardTo makes the upstream relay every query to addr.
