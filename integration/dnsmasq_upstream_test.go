@@ -29,14 +29,13 @@ import (
 //	short.*     A with TTL 2           (cache expiry)
 //	chain.*     CNAME target.chain.example. + A
 //	big.*       TXT larger than 512 bytes (truncation)
-//	drop1.*     no reply to the first query for the name, then as below
-//	drop3.*     no reply to the first three queries for the name
+//	drop1.*     no reply to the first query for the name, then as any other
+//	drop3.*     no reply to the first three queries for the name, then the same
+//	else        A 10.0.0.<id>, AAAA fd00::<id>, MX, TXT "upstream <id>",
+//	            PTR up<id>.example.; other types NODATA with SOA
 //
 // With forwardTo set, it is a forwarder instead: every query is relayed
 // there and the reply back (a forwarding loop when that is its client).
-//
-//	else        A 10.0.0.<id>, AAAA fd00::<id>, MX, TXT "upstream <id>",
-//	            PTR up<id>.example.; other types NODATA with SOA
 type fakeUpstream struct {
 	id      int
 	Addr    string // 127.0.0.1:port
