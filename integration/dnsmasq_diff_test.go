@@ -162,7 +162,7 @@ func normalize(m *dns.Msg) normalized {
 	var n normalized
 	opt := "no-opt"
 	if o := m.IsEdns0(); o != nil {
-		opt = fmt.Sprintf("opt(udp=%d,do=%v,rcode-ext=%d)", o.UDPSize(), o.Do(), o.ExtendedRcode())
+		opt = fmt.Sprintf("opt(udp=%d,do=%v,rcode-ext=%d%s)", o.UDPSize(), o.Do(), o.ExtendedRcode(), ednsOptions(o))
 	}
 	n.head = fmt.Sprintf("rcode=%s aa=%v tc=%v ra=%v rd=%v %s q=%v",
 		dns.RcodeToString[m.Rcode], m.Authoritative, m.Truncated, m.RecursionAvailable, m.RecursionDesired, opt, m.Question)

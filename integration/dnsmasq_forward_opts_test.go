@@ -57,6 +57,13 @@ func TestDnsmasqDiffAddSubnet(t *testing.T) {
 	)
 	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-subnet\n",
 		"a.test. A", "a.test. A", "b.test. TXT edns4096", "c.test. A ecs=1.2.0.0/16",
+		"echo.a.test. A edns1232", "echo.a.test. A edns1232", "echo.b.test. A opt=10:0102030405060708",
+	)
+	// The upstream echoes the subnet: a fresh answer carries the upstream's
+	// options to the client, a cached one does not.
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-subnet=24\n",
+		"echo.a.test. A", "echo.b.test. A edns1232", "echo.b.test. A edns1232", "echo.c.test. A opt=10:0102030405060708",
+		"echo.d.test. A ecs=127.0.0.0/24",
 	)
 	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nstrip-subnet\nadd-subnet=32\ncache-size=0\n",
 		"a.test. A", "b.test. A ecs=1.2.3.0/24 opt=10:0102030405060708",
@@ -71,6 +78,8 @@ func TestDnsmasqDiffClientOptions(t *testing.T) {
 	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\n",
 		"a.test. A", "b.test. A edns1232", "c.test. A edns4096", "d.test. A edns800",
 		"e.test. A opt=10:0102030405060708 ecs=1.2.0.0/16", "f.test. A opt=65001:aabb",
+		"echo.e.test. A opt=10:0102030405060708 ecs=1.2.0.0/16", "echo.e.test. A opt=10:0102030405060708 ecs=1.2.0.0/16",
+		"echo.f.test. A", "echo.g.test. MX opt=65001:aabb",
 	)
 	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nedns-packet-max=1000\nstrip-subnet\n",
 		"c.test. A edns4096", "d.test. A edns800", "e.test. A ecs=1.2.3.0/24", "f.test. A ecs=1.2.3.0/24 opt=65001:aabb",
@@ -91,6 +100,7 @@ func TestDnsmasqDiffMACAndIDs(t *testing.T) {
 	)
 	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-mac=text\numbrella=deviceid:0123456789abcdef,orgid:1234,assetid:5678\n",
 		"a.test. A", "a.test. A", "b.test. A opt=20292:aabb opt=65073:01", "c.test. AAAA edns1232",
+		"echo.a.test. A edns1232", "echo.a.test. A edns1232",
 	)
 	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\numbrella\nadd-subnet=24\nadd-cpe-id=xy\n",
 		"a.test. A", "b.test. A opt=65001:aa opt=20292:bb ecs=0.0.0.0/0 opt=65074:cc",

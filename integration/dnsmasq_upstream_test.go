@@ -31,6 +31,8 @@ import (
 //	big.*       TXT larger than 512 bytes (truncation)
 //	drop1.*     no reply to the first query for the name, then as any other
 //	drop3.*     no reply to the first three queries for the name, then the same
+//	echo.*      like any other, and the reply's OPT record has the query's
+//	            options (a client subnet with its scope set), as servers echo them
 //	else        A 10.0.0.<id>, AAAA fd00::<id>, MX, TXT "upstream <id>",
 //	            PTR up<id>.example.; other types NODATA with SOA
 //
@@ -209,6 +211,16 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 	if o := r.IsEdns0(); o != nil {
 		m.SetEdns0(4096, false)
 		size = int(o.UDPSize())
+		if strings.HasPrefix(name, "echo.") {
+			for _, e := range o.Option {
+				if s, ok := e.(*dns.EDNS0_SUBNET); ok {
+					c := *s
+					c.SourceScope = s.SourceNetmask
+					e = &c
+				}
+				m.IsEdns0().Option = append(m.IsEdns0().Option, e)
+			}
+		}
 	}
 	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
 		m.Truncate(size)
@@ -224,6 +236,11 @@ func ednsString(r *dns.Msg) string {
 	if o == nil {
 		return "no-opt"
 	}
+	return fmt.Sprintf("udp=%d do=%v opts=%v", o.UDPSize(), o.Do(), optionList(o))
+}
+
+// optionList is the EDNS0 options of an OPT record as "code:hex", sorted.
+func optionList(o *dns.OPT) []string {
 	var opts []string
 	for _, e := range o.Option {
 		m := new(dns.Msg)
@@ -238,7 +255,15 @@ func ednsString(r *dns.Msg) string {
 		opts = append(opts, fmt.Sprintf("%d:%x", e.Option(), b[12+11+4:]))
 	}
 	sort.Strings(opts)
-	return fmt.Sprintf("udp=%d do=%v opts=%v", o.UDPSize(), o.Do(), opts)
+	return opts
+}
+
+// ednsOptions is ",opts=[...]" for an OPT record with options, else "".
+func ednsOptions(o *dns.OPT) string {
+	if len(o.Option) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(",opts=%v", optionList(o))
 }
 
 // EDNS returns "question | OPT record" of each query received so far.

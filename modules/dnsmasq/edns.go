@@ -1,6 +1,7 @@
 package dnsmasq
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -270,4 +271,45 @@ func (e *ednsConfig) forwardOptions(in []dns.EDNS0, client net.Addr) (out []dns.
 		}
 	}
 	return append(out, added...), cacheable
+}
+
+type acceptKey struct{}
+
+// withAccept returns a context under which the forwarder takes only the
+// replies accept approves (over UDP it keeps listening for another).
+func withAccept(ctx context.Context, accept func(*dns.Msg) bool) context.Context {
+	return context.WithValue(ctx, acceptKey{}, accept)
+}
+
+func acceptOf(ctx context.Context) func(*dns.Msg) bool {
+	f, _ := ctx.Value(acceptKey{}).(func(*dns.Msg) bool)
+	return f
+}
+
+// subnetMatches reports whether a reply without a client subnet option, or
+// with the one in want (family, source length and address; the scope does
+// not count).
+func subnetMatches(r *dns.Msg, want *dns.EDNS0_SUBNET) bool {
+	o := r.IsEdns0()
+	if o == nil {
+		return true
+	}
+	for _, e := range o.Option {
+		s, ok := e.(*dns.EDNS0_SUBNET)
+		if !ok {
+			continue
+		}
+		if s.Family != want.Family || s.SourceNetmask != want.SourceNetmask {
+			return false
+		}
+		a, ok1 := netip.AddrFromSlice(s.Address)
+		b, ok2 := netip.AddrFromSlice(want.Address)
+		if !ok1 || !ok2 {
+			return false
+		}
+		pa, err1 := a.Unmap().Prefix(int(s.SourceNetmask))
+		pb, err2 := b.Unmap().Prefix(int(want.SourceNetmask))
+		return err1 == nil && err2 == nil && pa == pb
+	}
+	return true
 }

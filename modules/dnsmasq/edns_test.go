@@ -117,3 +117,37 @@ func TestForwardOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestSubnetMatches: with add-subnet, a reply whose client subnet is not
+// the one dnsmasq would add is dropped; no subnet, or another scope, is fine.
+func TestSubnetMatches(t *testing.T) {
+	e := &ednsConfig{AddSubnet: true, Subnet4: subnetSpec{Bits: 24}}
+	want, _ := e.subnetOption(netip.MustParseAddr("127.0.0.1"))
+	reply := func(o ...dns.EDNS0) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetEdns0(4096, false)
+		m.IsEdns0().Option = o
+		return m
+	}
+	sub := func(addr string, bits, scope uint8) dns.EDNS0 {
+		return &dns.EDNS0_SUBNET{Code: 8, Family: 1, SourceNetmask: bits, SourceScope: scope, Address: netip.MustParseAddr(addr).AsSlice()}
+	}
+	cases := []struct {
+		m    *dns.Msg
+		want bool
+	}{
+		{new(dns.Msg), true},
+		{reply(), true},
+		{reply(&dns.EDNS0_COOKIE{Code: 10, Cookie: "0102030405060708"}), true},
+		{reply(sub("127.0.0.0", 24, 24)), true},
+		{reply(sub("127.0.0.0", 24, 0)), true},
+		{reply(sub("127.0.0.9", 24, 24)), true}, // bits past the length do not count
+		{reply(sub("1.2.3.0", 24, 24)), false},
+		{reply(sub("127.0.0.0", 16, 16)), false},
+	}
+	for i, c := range cases {
+		if got := subnetMatches(c.m, want); got != c.want {
+			t.Errorf("case %d: %v, want %v", i, got, c.want)
+		}
+	}
+}

@@ -90,6 +90,9 @@ func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp
 		if err == nil && r.Id != m.Id {
 			err = errors.New("reply ID mismatch")
 		}
+		if accept := acceptOf(ctx); err == nil && accept != nil && !accept(r) {
+			err = errors.New("reply with another client subnet")
+		}
 	} else {
 		for try := 0; try < 8; try++ {
 			m.Id = dns.Id()

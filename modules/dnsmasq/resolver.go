@@ -34,8 +34,9 @@ type answer struct {
 	answer []dns.RR
 	ns     []dns.RR
 	extra  []dns.RR
-	tc     bool   // upstream reply was truncated
-	source string // local, cache, upstream address or "none"
+	tc     bool        // upstream reply was truncated
+	source string      // local, cache, upstream address or "none"
+	opts   []dns.EDNS0 // the upstream reply's EDNS0 options, relayed to EDNS clients (never cached)
 }
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
@@ -331,6 +332,12 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	fq.CheckingDisabled = req.CheckingDisabled
 	fq.Question = []dns.Question{q}
 	cacheable := r.forwardEDNS(fq, req, p.client)
+	if r.cfg.EDNS.AddSubnet {
+		// dnsmasq drops a reply whose client subnet is not the one it
+		// would add for this client (measured).
+		want, _ := r.cfg.EDNS.subnetOption(clientAddr(p.client))
+		ctx = withAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
+	}
 	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
 		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
@@ -395,6 +402,11 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	// the real ones).
 	r.capAll(a.answer)
 	r.capAll(a.ns)
+	if o := reply.IsEdns0(); o != nil {
+		// dnsmasq relays the upstream's options (an echoed subnet, a
+		// cookie...) with a fresh answer; not with a cached one.
+		a.opts = o.Option
+	}
 	return r.negToNodata(a, hasOther)
 }
 

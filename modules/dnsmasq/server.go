@@ -145,6 +145,9 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	size := dns.MinMsgSize
 	if opt := req.IsEdns0(); opt != nil {
 		m.SetEdns0(uint16(r.cfg.EDNSPacketMax), false)
+		if len(a.opts) > 0 {
+			m.IsEdns0().Option = a.opts
+		}
 		size = max(dns.MinMsgSize, min(int(opt.UDPSize()), r.cfg.EDNSPacketMax))
 	}
 	if udp {

@@ -209,6 +209,10 @@ func (f *forwarder) exchangeUDP(ctx context.Context, m *dns.Msg, u Upstream) (*d
 			if r.Id != m.Id || len(r.Question) > 0 && len(m.Question) > 0 && !sameQuestion(r.Question[0], m.Question[0]) {
 				continue
 			}
+			if accept := acceptOf(ctx); accept != nil && !accept(r) {
+				f.logDebug("reply dropped: another client subnet", zap.String("upstream", u.Addr))
+				continue
+			}
 			if len(m.Question) > 0 && f.ignored(m.Question[0].Qtype, r) {
 				f.logDebug("reply ignored (ignore-address)", zap.String("name", m.Question[0].Name), zap.String("upstream", u.Addr))
 				continue
