@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+	"github.com/miekg/dns"
 )
 
 // diffForwarded is diffScenario that also compares what each side sent to
@@ -281,6 +284,65 @@ func TestDnsmasqDiffLoopDetected(t *testing.T) {
 		}
 		if l := ups[i].Log(); len(l) != 4 || !loopName.MatchString(l[0]) {
 			t.Errorf("%s: the good server got %q, want the probe and the 3 queries", side, l)
+		}
+	}
+}
+
+// TestDnsmasqReloadQueryPort: the query-port socket and a server's
+// @source#port socket stay usable across reloads (the new config takes
+// them over), and a reload that changes the port moves to the new one.
+func TestDnsmasqReloadQueryPort(t *testing.T) {
+	up1, up2 := startFakeUpstream(t, 1), startFakeUpstream(t, 2)
+	var ports [4]int
+	for i := range ports {
+		p, err := harness.FreeUDPTCPPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = p
+	}
+	caddyfile := func(qport int) string {
+		return fmt.Sprintf("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tport=%d\n\t\tno-resolv\n\t\tno-hosts\n\t\tquery-port=%d\n\t\tserver=%s\n\t\tserver=/two.test/%s@127.0.0.2#%d\n\t}\n}\n",
+			ports[0], qport, up1.Dnsmasq(), up2.Dnsmasq(), ports[3])
+	}
+	addr, admin := startDNSFrontdeskFile(t, caddyfile(ports[1]), ports[0])
+	load := func(qport int) {
+		req, _ := http.NewRequest("POST", "http://"+admin+"/load", strings.NewReader(caddyfile(qport)))
+		req.Header.Set("Content-Type", "text/caddyfile")
+		req.Close = true // a fresh connection: not one the admin server may have closed
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("reload: %s", resp.Status)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	for i, qport := range []int{ports[1], ports[1], ports[2]} {
+		if i > 0 {
+			load(qport)
+		}
+		for _, n := range []string{"a", "b"} {
+			name := fmt.Sprintf("%s%d.test.", n, i)
+			if r := query(t, addr, name, dns.TypeA); len(r.Answer) != 1 {
+				t.Fatalf("%s: %v", name, r)
+			}
+			if r := query(t, addr, "x."+name[:len(name)-6]+".two.test.", dns.TypeA); len(r.Answer) != 1 {
+				t.Fatalf("two.test after reload %d: %v", i, r)
+			}
+		}
+		froms := up1.Froms()
+		for _, f := range froms[len(froms)-2:] {
+			if want := "127.0.0.1:" + strconv.Itoa(qport); f != want {
+				t.Errorf("after reload %d: query from %s, want %s", i, f, want)
+			}
+		}
+	}
+	for _, f := range up2.Froms() {
+		if want := "127.0.0.2:" + strconv.Itoa(ports[3]); f != want {
+			t.Errorf("two.test query from %s, want %s", f, want)
 		}
 	}
 }
