@@ -152,8 +152,9 @@ func TestDnsmasqDiffQueryPort(t *testing.T) {
 
 // TestDnsmasqDiffServerSource covers server=...@source[#port] and
 // server=...@interface: the queries leave from that address (and port), or
-// through that interface; a source address the machine does not have makes
-// dnsmasq ignore the line (so the domain goes to the usual servers).
+// through that interface; a source address the machine does not have, or
+// an interface that does not exist, makes dnsmasq ignore the server (its
+// domain answers REFUSED).
 func TestDnsmasqDiffServerSource(t *testing.T) {
 	sides := diffForwarded(t, `no-resolv
 no-hosts
@@ -162,9 +163,10 @@ server=/port.test/{UP2}@127.0.0.3#{QPORT}
 server=/if.test/{UP2}@lo
 server=/both.test/{UP2}@lo@127.0.0.4
 server=/bad.test/{UP2}@192.0.2.123
+server=/noif.test/{UP2}@nosuchif0
 `,
 		"a.test. A", "b.test. A", "a.test. A tcp", "x.port.test. A", "y.port.test. A", "x.if.test. A",
-		"x.both.test. A", "x.bad.test. A",
+		"x.both.test. A", "x.bad.test. A", "x.noif.test. A",
 	)
 	for i, side := range []string{"dnsmasq", "frontdesk"} {
 		if ports, addrs := sourcePorts(t, sides[i][0]); len(addrs) != 1 || !addrs["127.0.0.2"] || len(ports) < 2 {
