@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,18 +21,22 @@ type udpTransport struct {
 	u       Upstream
 	conns   []net.Conn
 	replies chan []byte
+	errs    chan error // a socket's read error (a refused port): the server failed
 	done    chan struct{}
 	shared  *sharedPort
 	key     waitKey
 	sent    int // sends so far
 }
 
+// readBuffers hold the largest UDP reply, for the socket readers.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, 65535); return &b }}
+
 // errNoReply is an upstream that did not answer within the timeout.
 var errNoReply = errors.New("upstream timeout")
 
 // openUDP prepares the transport for a query with ID id to u.
 func (f *forwarder) openUDP(ctx context.Context, u Upstream, id uint16) (*udpTransport, error) {
-	t := &udpTransport{f: f, u: u, replies: make(chan []byte, 8), done: make(chan struct{})}
+	t := &udpTransport{f: f, u: u, replies: make(chan []byte, 8), errs: make(chan error, 1), done: make(chan struct{})}
 	sp := f.sourcePorts[u]
 	if sp == nil && f.shared != nil && !u.Source.IsValid() && u.Iface == "" {
 		sp = f.shared
@@ -66,17 +71,19 @@ func (t *udpTransport) addConn(ctx context.Context) error {
 	}
 	t.conns = append(t.conns, c)
 	go func() {
+		bp := readBuffers.Get().(*[]byte)
+		defer readBuffers.Put(bp)
 		for {
-			buf := make([]byte, 65535)
-			n, err := c.Read(buf)
+			n, err := c.Read(*bp)
 			if err != nil {
-				if ne, ok := err.(net.Error); ok && ne.Timeout() {
-					continue
+				select {
+				case t.errs <- err: // an ICMP error (port unreachable), or closed
+				default:
 				}
-				return // closed, or an ICMP error: the exchange times out
+				return
 			}
 			select {
-			case t.replies <- buf[:n]:
+			case t.replies <- append([]byte(nil), (*bp)[:n]...):
 			case <-t.done:
 				return
 			}
@@ -198,6 +205,8 @@ func (f *forwarder) exchangeUDP(ctx context.Context, m *dns.Msg, u Upstream) (*d
 			}
 			gap *= 2
 			next = next.Add(gap)
+		case err := <-t.errs:
+			return nil, err
 		case p := <-t.replies:
 			r := new(dns.Msg)
 			if err := r.Unpack(p); err != nil && !r.Truncated {

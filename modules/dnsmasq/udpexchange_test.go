@@ -287,3 +287,22 @@ func TestSourcePortShared(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedPortFailsAtOnce: a server whose port is closed fails at once
+// (ICMP port unreachable), not after the timeout.
+func TestRefusedPortFailsAtOnce(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	f := &forwarder{timeout: 3 * time.Second, portLimit: 1}
+	start := time.Now()
+	if _, _, err := f.exchange(context.Background(), aQuery("a.test."), []Upstream{{Addr: addr}}, false); err == nil {
+		t.Fatal("no error")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("failed after %v", d)
+	}
+}
