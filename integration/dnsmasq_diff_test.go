@@ -26,6 +26,7 @@ type dnsQuery struct {
 	sleep time.Duration
 	chaos bool        // class CHAOS instead of IN
 	opts  []dns.EDNS0 // EDNS0 options (ecs=<prefix>, opt=<code>:<hex>); they imply an OPT record
+	v6    bool        // sent to ::1 on the server's port (the config must listen there)
 }
 
 func (q dnsQuery) String() string {
@@ -41,6 +42,9 @@ func (q dnsQuery) String() string {
 	}
 	for _, o := range q.opts {
 		s += fmt.Sprintf(" opt%d=%s", o.Option(), o)
+	}
+	if q.v6 {
+		s += " v6"
 	}
 	return s
 }
@@ -62,6 +66,8 @@ func qs(spec ...string) []dnsQuery {
 				q.tcp = true
 			case opt == "ch":
 				q.chaos = true
+			case opt == "v6":
+				q.v6 = true
 			case strings.HasPrefix(opt, "edns"):
 				n, _ := strconv.Atoi(opt[4:])
 				q.edns = uint16(n)
@@ -93,6 +99,10 @@ func qs(spec ...string) []dnsQuery {
 }
 
 func exchange(addr string, q dnsQuery) (*dns.Msg, error) {
+	if q.v6 {
+		_, port, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort("::1", port)
+	}
 	m := new(dns.Msg)
 	m.SetQuestion(q.name, q.qtype)
 	if q.chaos {

@@ -73,6 +73,21 @@ func TestDnsmasqDiffAddSubnet(t *testing.T) {
 	)
 }
 
+// TestDnsmasqDiffAddSubnetIPv6: an IPv6 client (::1) gets the IPv6 length
+// of add-subnet, or a fixed address given for IPv6 clients; umbrella
+// carries its address.
+func TestDnsmasqDiffAddSubnetIPv6(t *testing.T) {
+	sides := diffForwarded(t, "no-resolv\nno-hosts\nlisten-address=::1\nserver={UP1}\nadd-subnet=24,56\n",
+		"a.test. A v6", "a.test. A v6", "b.test. AAAA edns1232 v6", "c.test. A v6 ecs=fd00::/48", "echo.d.test. A edns1232 v6",
+	)
+	if e := sides[1][0].EDNS(); len(e) == 0 || !strings.Contains(e[0], "8:00023800") {
+		t.Errorf("the IPv6 client's query went upstream as %q, want an IPv6 /56 subnet", e)
+	}
+	diffForwarded(t, "no-resolv\nno-hosts\nlisten-address=::1\nserver={UP1}\nadd-subnet=24,1.2.3.4/16\numbrella=orgid:7\n",
+		"a.test. A v6", "b.test. A",
+	)
+}
+
 // TestDnsmasqDiffClientOptions: without any option the client's EDNS0
 // options go upstream as they are, with the client's UDP size capped by
 // edns-packet-max; strip-subnet alone removes a subnet and keeps the OPT
