@@ -1,6 +1,7 @@
 package dnsmasq
 
 import (
+	"context"
 	"encoding/hex"
 	"net"
 	"net/netip"
@@ -149,5 +150,48 @@ func TestSubnetMatches(t *testing.T) {
 		if got := subnetMatches(c.m, want); got != c.want {
 			t.Errorf("case %d: %v, want %v", i, got, c.want)
 		}
+	}
+}
+
+// TestSubnetMismatchKeepsListening: over UDP a reply with another client
+// subnet is skipped and the right one that follows is taken.
+func TestSubnetMismatchKeepsListening(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go func() {
+		buf := make([]byte, 1500)
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		q := new(dns.Msg)
+		if q.Unpack(buf[:n]) != nil {
+			return
+		}
+		for _, a := range []string{"9.9.9.0", "127.0.0.0"} {
+			m := new(dns.Msg)
+			m.SetReply(q)
+			m.SetEdns0(4096, false)
+			m.IsEdns0().Option = []dns.EDNS0{&dns.EDNS0_SUBNET{Code: 8, Family: 1, SourceNetmask: 24, SourceScope: 24, Address: net.ParseIP(a).To4()}}
+			m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET}, Txt: []string{a}}}
+			b, _ := m.Pack()
+			_, _ = pc.WriteTo(b, from)
+		}
+	}()
+	e := &ednsConfig{AddSubnet: true, Subnet4: subnetSpec{Bits: 24}}
+	want, _ := e.subnetOption(netip.MustParseAddr("127.0.0.1"))
+	ctx := withAccept(context.Background(), func(m *dns.Msg) bool { return subnetMatches(m, want) })
+	q := new(dns.Msg)
+	q.SetQuestion("a.test.", dns.TypeTXT)
+	f := &forwarder{timeout: time.Second, portLimit: 1}
+	r, _, err := f.exchange(ctx, q, []Upstream{{Addr: pc.LocalAddr().String()}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txt := r.Answer[0].(*dns.TXT).Txt[0]; txt != "127.0.0.0" {
+		t.Errorf("took the reply for %s", txt)
 	}
 }
