@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,7 +24,9 @@ type dnsQuery struct {
 	tcp   bool   // over TCP instead of UDP
 	edns  uint16 // EDNS0 buffer size, 0 = no OPT record
 	sleep time.Duration
-	chaos bool // class CHAOS instead of IN
+	chaos bool        // class CHAOS instead of IN
+	opts  []dns.EDNS0 // EDNS0 options (ecs=<prefix>, opt=<code>:<hex>); they imply an OPT record
+	v6    bool        // sent to ::1 on the server's port (the config must listen there)
 }
 
 func (q dnsQuery) String() string {
@@ -35,6 +39,12 @@ func (q dnsQuery) String() string {
 	}
 	if q.chaos {
 		s += " ch"
+	}
+	for _, o := range q.opts {
+		s += fmt.Sprintf(" opt%d=%s", o.Option(), o)
+	}
+	if q.v6 {
+		s += " v6"
 	}
 	return s
 }
@@ -56,9 +66,26 @@ func qs(spec ...string) []dnsQuery {
 				q.tcp = true
 			case opt == "ch":
 				q.chaos = true
+			case opt == "v6":
+				q.v6 = true
 			case strings.HasPrefix(opt, "edns"):
 				n, _ := strconv.Atoi(opt[4:])
 				q.edns = uint16(n)
+			case strings.HasPrefix(opt, "ecs="):
+				p := netip.MustParsePrefix(opt[4:])
+				e := &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: uint8(p.Bits()), Address: p.Addr().AsSlice()}
+				if p.Addr().Is6() {
+					e.Family = 2
+				}
+				q.opts = append(q.opts, e)
+			case strings.HasPrefix(opt, "opt="):
+				c, h, _ := strings.Cut(opt[4:], ":")
+				code, err1 := strconv.ParseUint(c, 10, 16)
+				data, err2 := hex.DecodeString(h)
+				if err1 != nil || err2 != nil {
+					panic("bad EDNS0 option in " + s)
+				}
+				q.opts = append(q.opts, &dns.EDNS0_LOCAL{Code: uint16(code), Data: data})
 			case strings.HasPrefix(opt, "sleep"):
 				d, _ := time.ParseDuration(opt[5:])
 				q.sleep = d
@@ -72,14 +99,23 @@ func qs(spec ...string) []dnsQuery {
 }
 
 func exchange(addr string, q dnsQuery) (*dns.Msg, error) {
+	if q.v6 {
+		_, port, _ := net.SplitHostPort(addr)
+		addr = net.JoinHostPort("::1", port)
+	}
 	m := new(dns.Msg)
 	m.SetQuestion(q.name, q.qtype)
 	if q.chaos {
 		m.Question[0].Qclass = dns.ClassCHAOS
 	}
 	m.RecursionDesired = true
-	if q.edns > 0 {
-		m.SetEdns0(q.edns, false)
+	if q.edns > 0 || len(q.opts) > 0 {
+		size := q.edns
+		if size == 0 {
+			size = 1232
+		}
+		m.SetEdns0(size, false)
+		m.IsEdns0().Option = q.opts
 	}
 	if q.tcp {
 		c := &dns.Client{Net: "tcp", Timeout: 5 * time.Second}
@@ -136,7 +172,7 @@ func normalize(m *dns.Msg) normalized {
 	var n normalized
 	opt := "no-opt"
 	if o := m.IsEdns0(); o != nil {
-		opt = fmt.Sprintf("opt(udp=%d,do=%v,rcode-ext=%d)", o.UDPSize(), o.Do(), o.ExtendedRcode())
+		opt = fmt.Sprintf("opt(udp=%d,do=%v,rcode-ext=%d%s)", o.UDPSize(), o.Do(), o.ExtendedRcode(), ednsOptions(o))
 	}
 	n.head = fmt.Sprintf("rcode=%s aa=%v tc=%v ra=%v rd=%v %s q=%v",
 		dns.RcodeToString[m.Rcode], m.Authoritative, m.Truncated, m.RecursionAvailable, m.RecursionDesired, opt, m.Question)
@@ -224,6 +260,12 @@ func startFrontdeskDNS(t *testing.T, dir, confFile string, extra ...string) stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startFrontdeskDNSPort(t, dir, confFile, p2, extra...)
+}
+
+// startFrontdeskDNSPort is startFrontdeskDNS on a given port.
+func startFrontdeskDNSPort(t *testing.T, dir, confFile string, p2 int, extra ...string) string {
+	t.Helper()
 	caddyfile := filepath.Join(dir, "Caddyfile")
 	body := fmt.Sprintf("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tconf-file=%s\n\t\tport=%d\n\t\tlisten-address=127.0.0.1\n", confFile, p2)
 	for _, l := range extra {
@@ -286,10 +328,18 @@ func diffScenario(t *testing.T, conf string, queries ...string) {
 // placeholders replaced.
 func diffScenarioFiles(t *testing.T, conf string, files map[string]string, queries ...string) {
 	t.Helper()
+	diffScenarioUpstreams(t, conf, files, queries...)
+}
+
+// diffScenarioUpstreams is diffScenarioFiles that also returns each side's
+// upstreams (dnsmasq's first), for tests that look at what was sent to
+// them. {QPORT} in conf is a free UDP port, another one for each side.
+func diffScenarioUpstreams(t *testing.T, conf string, files map[string]string, queries ...string) (sides [2][]*fakeUpstream) {
+	t.Helper()
 	dead := startFakeUpstream(t, 9)
 	dead.Stop()
-	var sides [2][]*fakeUpstream
 	var confs [2]string
+	qport := 0
 	for i := range sides {
 		r := []string{"{TESTDATA}", repoFile(t, "integration/testdata/dnsmasq"), "{DEAD}", dead.Dnsmasq()}
 		for id := 1; id <= 2; id++ {
@@ -299,6 +349,17 @@ func diffScenarioFiles(t *testing.T, conf string, files map[string]string, queri
 		}
 		sideDir := t.TempDir()
 		r = append(r, "{DIR}", sideDir)
+		if strings.Contains(conf, "{QPORT}") {
+			qp, err := harness.FreeUDPTCPPort()
+			for err == nil && qp == qport {
+				qp, err = harness.FreeUDPTCPPort() // not the other side's port
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			qport = qp
+			r = append(r, "{QPORT}", strconv.Itoa(qp))
+		}
 		rep := strings.NewReplacer(r...)
 		for name, body := range files {
 			if err := os.WriteFile(filepath.Join(sideDir, name), []byte(rep.Replace(body)), 0o644); err != nil {
@@ -317,4 +378,5 @@ func diffScenarioFiles(t *testing.T, conf string, files map[string]string, queri
 				id+1, a, b, sides[0][id].Log(), sides[1][id].Log())
 		}
 	}
+	return sides
 }

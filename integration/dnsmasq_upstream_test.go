@@ -3,11 +3,13 @@ package integration
 import (
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -27,17 +29,35 @@ import (
 //	short.*     A with TTL 2           (cache expiry)
 //	chain.*     CNAME target.chain.example. + A
 //	big.*       TXT larger than 512 bytes (truncation)
+//	drop1.*     no reply to the first query for the name, then as any other
+//	drop3.*     no reply to the first three queries for the name, then the same
+//	echo.*      like any other, and the reply's OPT record has the query's
+//	            options (a client subnet with its scope set), as servers echo them
 //	else        A 10.0.0.<id>, AAAA fd00::<id>, MX, TXT "upstream <id>",
 //	            PTR up<id>.example.; other types NODATA with SOA
+//
+// With forwardTo set, it is a forwarder instead: every query is relayed
+// there and the reply back (a forwarding loop when that is its client).
 type fakeUpstream struct {
 	id      int
 	Addr    string // 127.0.0.1:port
 	queries atomic.Int64
 	servers []*dns.Server
 	mu      sync.Mutex
-	log     []string // "name TYPE" of each question received
-	ports   []int    // source port of each query
-	ids     []uint16 // ID of each query
+	log     []string       // "name TYPE" of each question received
+	ports   []int          // source port of each query
+	ids     []uint16       // ID of each query
+	edns    []string       // the OPT record of each query (see ednsString)
+	froms   []string       // source address (ip:port, "tcp ..." over TCP) of each query
+	seen    map[string]int // queries received per name
+	fwdTo   string         // see forwardTo
+}
+
+// forwardTo makes the upstream relay every query to addr.
+func (u *fakeUpstream) forwardTo(addr string) {
+	u.mu.Lock()
+	u.fwdTo = addr
+	u.mu.Unlock()
 }
 
 func startFakeUpstream(t *testing.T, id int) *fakeUpstream {
@@ -102,7 +122,29 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 			u.ports = append(u.ports, a.Port)
 		}
 		u.ids = append(u.ids, r.Id)
+		u.edns = append(u.edns, ednsString(r))
+		from := w.RemoteAddr().String()
+		if _, udp := w.RemoteAddr().(*net.UDPAddr); !udp {
+			from = "tcp " + from
+		}
+		u.froms = append(u.froms, from)
+		name := strings.ToLower(r.Question[0].Name)
+		if u.seen == nil {
+			u.seen = map[string]int{}
+		}
+		u.seen[name]++
+		n := u.seen[name]
+		fwd := u.fwdTo
 		u.mu.Unlock()
+		if fwd != "" {
+			if reply, _, err := (&dns.Client{Timeout: time.Second}).Exchange(r, fwd); err == nil {
+				_ = w.WriteMsg(reply)
+			}
+			return
+		}
+		if n == 1 && strings.HasPrefix(name, "drop1.") || n <= 3 && strings.HasPrefix(name, "drop3.") {
+			return // no reply: the sender has to retry
+		}
 	}
 	m := new(dns.Msg)
 	m.SetReply(r)
@@ -169,11 +211,77 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 	if o := r.IsEdns0(); o != nil {
 		m.SetEdns0(4096, false)
 		size = int(o.UDPSize())
+		if strings.HasPrefix(name, "echo.") {
+			for _, e := range o.Option {
+				if s, ok := e.(*dns.EDNS0_SUBNET); ok {
+					c := *s
+					c.SourceScope = s.SourceNetmask
+					e = &c
+				}
+				m.IsEdns0().Option = append(m.IsEdns0().Option, e)
+			}
+		}
 	}
 	if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
 		m.Truncate(size)
 	}
 	_ = w.WriteMsg(m)
+}
+
+// ednsString describes the OPT record of a query: "no-opt", or its UDP
+// size, DO bit and options ("code:hex"), sorted so that the order of the
+// options does not count.
+func ednsString(r *dns.Msg) string {
+	o := r.IsEdns0()
+	if o == nil {
+		return "no-opt"
+	}
+	return fmt.Sprintf("udp=%d do=%v opts=%v", o.UDPSize(), o.Do(), optionList(o))
+}
+
+// optionList is the EDNS0 options of an OPT record as "code:hex", sorted.
+func optionList(o *dns.OPT) []string {
+	var opts []string
+	for _, e := range o.Option {
+		m := new(dns.Msg)
+		m.SetEdns0(512, false)
+		m.IsEdns0().Option = []dns.EDNS0{e}
+		b, err := m.Pack()
+		if err != nil {
+			opts = append(opts, fmt.Sprintf("%d:unpackable", e.Option()))
+			continue
+		}
+		// The option is the tail of the message: code, length, data.
+		opts = append(opts, fmt.Sprintf("%d:%x", e.Option(), b[12+11+4:]))
+	}
+	sort.Strings(opts)
+	return opts
+}
+
+// ednsOptions is ",opts=[...]" for an OPT record with options, else "".
+func ednsOptions(o *dns.OPT) string {
+	if len(o.Option) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(",opts=%v", optionList(o))
+}
+
+// EDNS returns "question | OPT record" of each query received so far.
+func (u *fakeUpstream) EDNS() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make([]string, len(u.edns))
+	for i := range u.edns {
+		out[i] = u.log[i] + " | " + u.edns[i]
+	}
+	return out
+}
+
+// Froms returns the source address of each query received so far.
+func (u *fakeUpstream) Froms() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.froms...)
 }
 
 // Log returns the questions received so far.

@@ -113,6 +113,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("dnsmasq: %w", err)
 	}
 	hosts = append(hosts, sites...)
+	cfg.dropUnusableSources(a.log)
 	defaults := append([]Upstream{}, cfg.Servers...)
 	if !cfg.NoResolv {
 		files := cfg.ResolvFiles
@@ -158,7 +159,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 		cache: cache,
 		fwd: &forwarder{timeout: timeout, strict: cfg.StrictOrder, all: cfg.AllServers, maxUDPSize: uint16(cfg.EDNSPacketMax),
 			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort,
-			ignore: cfg.IgnoreAddrs, debug: debug},
+			ignore: cfg.IgnoreAddrs, debug: debug, portLimit: cfg.PortLimit, fastRetry: cfg.FastRetry, fastRetryFor: cfg.FastRetryFor},
 		defaults:  defaults,
 		log:       a.log,
 		debug:     debug,
@@ -178,6 +179,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.resolver.auth = newAuthData(cfg, a.resolver.store, ifs)
 	if cfg.DNSSEC.Validate {
 		a.resolver.validator = newValidator(&cfg.DNSSEC, a.resolver.fwd, a.resolver.serversFor, a.log)
+	}
+	if cfg.LoopDetect {
+		a.resolver.loop = newLoopDetector(defaults)
 	}
 	listen, err := cfg.listenAddresses()
 	if err != nil {
@@ -246,6 +250,19 @@ func (a *App) Start() error {
 		}
 		a.resolver.dump, a.resolver.fwd.dump = d, d
 	}
+	if a.cfg.HasQueryPort {
+		sp, err := acquireSharedPort(a.cfg.QueryPort)
+		if err != nil {
+			_ = a.resolver.dump.close()
+			return fmt.Errorf("dnsmasq: query-port=%d: %w", a.cfg.QueryPort, err)
+		}
+		a.resolver.fwd.shared = sp
+	}
+	if err := a.acquireSourcePorts(); err != nil {
+		a.release()
+		_ = a.resolver.dump.close()
+		return fmt.Errorf("dnsmasq: %w", err)
+	}
 	for _, addr := range a.addrs {
 		s, err := listenShared(addr)
 		if err != nil {
@@ -264,6 +281,9 @@ func (a *App) Start() error {
 		a.log.Info("dnsmasq: DNS disabled (port=0); the admin API still answers")
 		return nil
 	}
+	if a.cfg.LoopDetect {
+		a.resolver.loop.probe(a.resolver.fwd, a.log)
+	}
 	a.log.Info("dnsmasq serving", zap.Strings("addresses", a.addrs))
 	return nil
 }
@@ -273,6 +293,16 @@ func (a *App) release() {
 	// user closes it.
 	for i := range a.servers {
 		_, _ = listeners.Delete(a.addrs[i])
+	}
+	if a.resolver != nil && a.resolver.fwd.shared != nil {
+		releaseSharedPort(a.cfg.QueryPort)
+		a.resolver.fwd.shared = nil
+	}
+	if a.resolver != nil {
+		for u := range a.resolver.fwd.sourcePorts {
+			releaseSourcePort(u, int(u.Source.Port()))
+		}
+		a.resolver.fwd.sourcePorts = nil
 	}
 	a.servers, a.previous = nil, nil
 }

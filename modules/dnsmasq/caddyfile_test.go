@@ -107,3 +107,26 @@ func TestCaddyfileErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCaddyfileForwardLines: the forwarding options with '@', '#' and ','
+// pass through the Caddyfile unchanged.
+func TestCaddyfileForwardLines(t *testing.T) {
+	lines := []string{"server=1.2.3.4#53@lo@127.0.0.2#5353", "server=/x.test/::1@lo", "add-subnet=24,fd00::1/56",
+		"umbrella=deviceid:0123456789abcdef,orgid:1", "add-cpe-id=cpe#1", "fast-dns-retry=200,1000", "query-port=0"}
+	app, err := adapt(t, "{\n\tdnsmasq {\n\t\t"+strings.Join(lines, "\n\t\t")+"\n\t}\n}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range lines {
+		if i >= len(app.Lines) || app.Lines[i].Text != w {
+			t.Fatalf("lines: %+v, want %q", app.Lines, lines)
+		}
+	}
+	c, err := ParseLines(app.Lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := c.Servers[0]; u.Iface != "lo" || u.Source.String() != "127.0.0.2:5353" || c.EDNS.CPEID != "cpe#1" {
+		t.Errorf("parsed: %+v %+v", u, c.EDNS)
+	}
+}

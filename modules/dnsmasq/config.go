@@ -9,13 +9,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 )
 
 // Upstream is one forwarding target of server=, local= or rev-server=.
 type Upstream struct {
-	Addr string // host:port
+	Addr   string         // host:port
+	Source netip.AddrPort // server=...@addr[#port]: source of the queries (port 0 = random)
+	Iface  string         // server=...@interface: queries leave through it (SO_BINDTODEVICE)
 }
 
 // domainRule is what server=, local= and address= say about one domain.
@@ -29,6 +32,7 @@ type domainRule struct {
 	NX       bool         // address=/d/: NXDOMAIN
 	Addrs    []netip.Addr // address=/d/ip
 	Null     bool         // address=/d/#
+	Ignored  bool         // server=/d/ip@source whose source cannot be used: no server (REFUSED)
 }
 
 // hostEntry is an address from a hosts file or host-record.
@@ -101,6 +105,13 @@ type Config struct {
 	DumpFile       string         // dumpfile=: pcap file of DNS packets
 	DumpMask       uint32         // dumpmask=: which packets (default: dumpDefaultMask)
 	DNSSEC         DNSSECConfig   // dnssec, proxy-dnssec, trust-anchor, dnssec-*
+	EDNS           ednsConfig     // add-subnet, strip-subnet, add-mac, strip-mac, add-cpe-id, umbrella
+	QueryPort      int            // query-port: fixed source port of UDP queries (0 = one port the system picks)
+	HasQueryPort   bool
+	PortLimit      int           // port-limit: source ports one query may use over its retries (default 1)
+	FastRetry      time.Duration // fast-dns-retry: first retry delay (0 = off)
+	FastRetryFor   time.Duration // fast-dns-retry: how long retries go on
+	LoopDetect     bool          // dns-loop-detect
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
@@ -127,7 +138,7 @@ type cnameRec struct {
 }
 
 func defaultConfig() *Config {
-	return &Config{Port: 53, CacheSize: 150, EDNSPacketMax: 1232, ForwardMax: 150, Auth: defaultAuth()}
+	return &Config{Port: 53, CacheSize: 150, EDNSPacketMax: 1232, ForwardMax: 150, PortLimit: 1, Auth: defaultAuth()}
 }
 
 // ParseLines parses dnsmasq options, following conf-file and conf-dir.
@@ -414,6 +425,68 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		} else {
 			c.MaxPort = n
 		}
+	case "add-subnet":
+		c.EDNS.AddSubnet = true
+		s4, s6, err := parseSubnet(val)
+		if err != nil {
+			return err
+		}
+		c.EDNS.Subnet4, c.EDNS.Subnet6 = s4, s6
+	case "strip-subnet":
+		c.EDNS.StripSubnet = true
+		return noVal()
+	case "add-mac":
+		switch {
+		case !hasVal:
+			c.EDNS.AddMAC = "binary"
+		case val == "base64" || val == "text":
+			c.EDNS.AddMAC = val
+		default:
+			return badArg(name)
+		}
+	case "strip-mac":
+		c.EDNS.StripMAC = true
+		return noVal()
+	case "add-cpe-id":
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
+		}
+		if len(val) > 255 {
+			return badArg(name)
+		}
+		c.EDNS.CPEID, c.EDNS.HasCPEID = val, true
+	case "umbrella":
+		return c.EDNS.parseUmbrella(val, hasVal)
+	case "query-port":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 || n > 65535 {
+			return badArg(name)
+		}
+		c.QueryPort, c.HasQueryPort = n, true
+	case "port-limit":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 1 {
+			return badArg(name)
+		}
+		c.PortLimit = n
+	case "fast-dns-retry":
+		c.FastRetry, c.FastRetryFor = time.Second, 10*time.Second // dnsmasq's defaults
+		if hasVal {
+			d, total, err := parseFastRetry(val)
+			if err != nil {
+				return err
+			}
+			c.FastRetry, c.FastRetryFor = d, total
+		}
+	case "dns-loop-detect":
+		c.LoopDetect = true
+		return noVal()
 	case "dns-forward-max":
 		if err := needVal(); err != nil {
 			return err
@@ -681,11 +754,71 @@ func splitDomains(val string) (domains []string, rest string, ok bool) {
 	return strings.Split(val[1:i], "/"), val[i+1:], true
 }
 
-// parseUpstream parses ip[#port]; "@source" forms are not supported yet.
-func parseUpstream(s string) (Upstream, error) {
-	if strings.Contains(s, "@") {
-		return Upstream{}, errors.New("server@interface/source is not supported yet")
+// parseFastRetry reads fast-dns-retry=<delay ms>[,<total ms>].
+func parseFastRetry(val string) (delay, total time.Duration, err error) {
+	bad := errors.New("bad argument to --fast-dns-retry")
+	f := strings.Split(val, ",")
+	if len(f) > 2 {
+		return 0, 0, bad
 	}
+	ms := []int{1000, 10000}
+	for i, s := range f {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return 0, 0, bad
+		}
+		ms[i] = n
+	}
+	return time.Duration(ms[0]) * time.Millisecond, time.Duration(ms[1]) * time.Millisecond, nil
+}
+
+// parseUpstream parses ip[#port][@interface][@source-ip[#port]].
+func parseUpstream(s string) (Upstream, error) {
+	s, at, hasAt := strings.Cut(s, "@")
+	u, err := parseServerAddr(s)
+	if err != nil || !hasAt {
+		return u, err
+	}
+	for _, part := range strings.Split(at, "@") {
+		if part == "" {
+			continue // dnsmasq accepts a bare '@'
+		}
+		host, port, hasPort := strings.Cut(part, "#")
+		a, err := netip.ParseAddr(host)
+		if err != nil {
+			if u.Iface != "" {
+				return Upstream{}, errors.New("interface can only be specified once")
+			}
+			if hasPort || len(part) >= 16 || strings.ContainsAny(part, " /") {
+				return Upstream{}, errors.New("bad interface name")
+			}
+			u.Iface = part
+			continue
+		}
+		if u.Source.IsValid() {
+			return Upstream{}, errors.New("source address can only be specified once")
+		}
+		n := 0
+		if hasPort {
+			if n, err = strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				return Upstream{}, errors.New("bad port")
+			}
+		}
+		srv := netip.MustParseAddrPort(u.Addr).Addr()
+		a = a.Unmap()
+		if srv.Is4() && !a.Is4() {
+			return Upstream{}, errors.New("cannot use IPv4 server address with IPv6 source address")
+		}
+		if srv.Is6() && a.Is4() {
+			return Upstream{}, errors.New("cannot use IPv6 server address with IPv4 source address")
+		}
+		u.Source = netip.AddrPortFrom(a, uint16(n))
+	}
+	return u, nil
+}
+
+// parseServerAddr parses ip[#port].
+func parseServerAddr(s string) (Upstream, error) {
 	host, port := s, "53"
 	if h, p, ok := strings.Cut(s, "#"); ok {
 		host, port = h, p
@@ -699,7 +832,7 @@ func parseUpstream(s string) (Upstream, error) {
 	if err != nil {
 		return Upstream{}, errors.New("bad address")
 	}
-	return Upstream{Addr: net.JoinHostPort(a.String(), port)}, nil
+	return Upstream{Addr: net.JoinHostPort(a.Unmap().String(), port)}, nil
 }
 
 func ruleDomain(d string) (string, bool, error) {

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -28,6 +27,12 @@ type forwarder struct {
 	ignore     []netip.Prefix // ignore-address: replies holding these addresses are not taken
 	debug      *zap.Logger    // log-debug: nil unless set
 	dump       *dumper        // dumpfile: nil unless set
+
+	shared       *sharedPort              // query-port: the one socket of UDP queries; nil = a socket per query
+	sourcePorts  map[Upstream]*sharedPort // the sockets of servers with @source#port, shared by their queries
+	portLimit    int                      // port-limit: sockets one UDP query may use over its retries
+	fastRetry    time.Duration            // fast-dns-retry: first retry delay; 0 = no retries
+	fastRetryFor time.Duration            // fast-dns-retry: how long retries go on
 }
 
 // dialer picks a random source port in [minPort, maxPort] for a UDP query.
@@ -39,7 +44,7 @@ func (f *forwarder) dialer() *net.Dialer {
 			hi = 65535
 		}
 		if hi >= lo {
-			d.LocalAddr = &net.UDPAddr{Port: lo + rand.IntN(hi-lo+1)}
+			d.LocalAddr = &net.UDPAddr{Port: randomPort(lo, hi)}
 		}
 	}
 	return d
@@ -66,36 +71,37 @@ func (f *forwarder) release() {
 var errNoUpstream = errors.New("no upstream server answered")
 
 // exchangeOne asks one server with a random ID, over TCP when the client
-// asked over TCP, else over UDP from a fresh socket (so the source port is
-// random). Like dnsmasq, a truncated UDP reply is passed on as it is: the
-// client retries over TCP.
+// asked over TCP, else over UDP (see exchangeUDP). Like dnsmasq, a
+// truncated UDP reply is passed on as it is: the client retries over TCP.
 func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp bool) (*dns.Msg, error) {
 	m := q.Copy()
-	m.Id = dns.Id()
-	c := &dns.Client{Net: "udp", Timeout: f.timeout, UDPSize: f.maxUDPSize}
-	if tcp {
-		c.Net = "tcp"
-	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	start := time.Now()
 	var r *dns.Msg
 	var err error
-	for try := 0; try < 8; try++ {
-		if !tcp {
-			c.Dialer = f.dialer()
-		}
-		if len(f.ignore) > 0 || !tcp && f.dump != nil {
+	if tcp {
+		m.Id = dns.Id()
+		c := &dns.Client{Net: "tcp", Timeout: f.timeout, Dialer: f.tcpDialer(u)}
+		if len(f.ignore) > 0 {
 			r, err = f.exchangeIgnoring(ctx, c, m, u.Addr)
 		} else {
 			r, _, err = c.ExchangeContext(ctx, m, u.Addr)
 		}
-		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
-			break // else the random source port was taken: pick another
+		if err == nil && r.Id != m.Id {
+			err = errors.New("reply ID mismatch")
 		}
-	}
-	if err == nil && r.Id != m.Id {
-		err = errors.New("reply ID mismatch")
+		if accept := acceptOf(ctx); err == nil && accept != nil && !accept(r) {
+			err = errors.New("reply with another client subnet")
+		}
+	} else {
+		for try := 0; try < 8; try++ {
+			m.Id = dns.Id()
+			r, err = f.exchangeUDP(ctx, m, u)
+			if !errors.Is(err, errIDBusy) {
+				break // else another query to u has this ID on the query port
+			}
+		}
 	}
 	if err != nil {
 		metrics.upstreamFailures.WithLabelValues(u.Addr).Inc()
@@ -123,10 +129,9 @@ func dumpAddrs(local, remote net.Addr) (netip.AddrPort, netip.AddrPort) {
 	return netip.AddrPortFrom(la, l.AddrPort().Port()), netip.AddrPortFrom(ra.Addr().Unmap(), ra.Port())
 }
 
-// exchangeIgnoring is the exchange with ignore-address: over UDP, a reply
-// that holds an ignored address (or has another ID) is skipped and the
-// socket keeps listening for another until the timeout, as dnsmasq does;
-// over TCP, where only one reply comes, it is a failure of that server.
+// exchangeIgnoring is the TCP exchange with ignore-address: only one reply
+// comes, so an ignored one is a failure of that server. (Over UDP,
+// exchangeUDP keeps listening for another reply, as dnsmasq does.)
 func (f *forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns.Msg, error) {
 	conn, err := c.DialContext(ctx, addr)
 	if err != nil {
@@ -150,20 +155,10 @@ func (f *forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.
 	if _, err := conn.Write(out); err != nil {
 		return nil, err
 	}
-	// For the dumpfile: dnsmasq writes its upstream queries as sent from
-	// the unspecified address and the real source port (measured).
-	var local, remote netip.AddrPort
-	if f.dump != nil && c.Net != "tcp" {
-		local, remote = dumpAddrs(conn.LocalAddr(), conn.RemoteAddr())
-		f.dump.packet(dumpUpstreamQuery, out, local, remote)
-	}
 	for {
 		b, err := conn.ReadMsgHeader(nil)
 		r := new(dns.Msg)
 		if err == nil {
-			if f.dump != nil && c.Net != "tcp" {
-				f.dump.packet(dumpUpstreamReply, b, remote, local)
-			}
 			err = r.Unpack(b)
 		}
 		if err != nil {

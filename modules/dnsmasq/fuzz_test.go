@@ -31,6 +31,10 @@ func FuzzParseLines(f *testing.F) {
 		"dnssec\ntrust-anchor=.,20326,8,2,E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
 		"proxy-dnssec", "dnssec-check-unsigned=no", "dnssec-no-timecheck", "dnssec-debug", "dnssec-limits=1,,3,4,5",
 		"trust-anchor=example.com,1,8,2,E0 6D",
+		"add-subnet=24,56", "add-subnet=1.2.3.4/24,fd00::/48", "add-subnet", "strip-subnet",
+		"add-mac=base64", "strip-mac", "add-cpe-id=x", "umbrella=deviceid:0123456789abcdef,orgid:1,assetid:2",
+		"query-port=0", "port-limit=3", "fast-dns-retry=200,1000", "dns-loop-detect",
+		"server=127.0.0.1#53@127.0.0.2#5353", "server=/x/::1@lo@::1", "server=1.2.3.4@",
 	} {
 		f.Add(s)
 	}

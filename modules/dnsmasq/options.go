@@ -39,8 +39,6 @@ func isIgnored(option string) bool {
 // notYet are dnsmasq DNS options that Frontdesk does not implement yet: they
 // fail clearly instead of being silently ignored.
 var notYet = map[string]bool{
-	"add-cpe-id": true, "add-mac": true, "add-subnet": true,
 	"conntrack": true, "connmark-allowlist": true, "connmark-allowlist-enable": true,
-	"dns-loop-detect": true, "fast-dns-retry": true, "ipset": true, "nftset": true, "port-limit": true, "query-port": true,
-	"strip-mac": true, "strip-subnet": true, "umbrella": true,
+	"ipset": true, "nftset": true,
 }

@@ -20,7 +20,8 @@ type Resolver struct {
 	store    *Store
 	cache    *Cache
 	fwd      *forwarder
-	defaults []Upstream // plain server= lines and resolv-file servers
+	defaults []Upstream    // plain server= lines and resolv-file servers
+	loop     *loopDetector // dns-loop-detect: nil unless set
 	log      *zap.Logger
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
@@ -52,6 +53,7 @@ type answer struct {
 	// code: address=, local=, domain-needed and REFUSED for want of a
 	// server (measured).
 	quiet bool
+	opts  []dns.EDNS0 // the upstream reply's EDNS0 options, relayed to EDNS clients (never cached)
 }
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
@@ -146,6 +148,14 @@ type pending struct {
 	udp    bool
 }
 
+// defaultServers are the plain servers, less those dns-loop-detect took out.
+func (r *Resolver) defaultServers() []Upstream {
+	if r.loop != nil {
+		return r.loop.current()
+	}
+	return r.defaults
+}
+
 // Resolve answers req (one question); tcp says the client asked over TCP.
 // The context bounds forwarding.
 func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
@@ -169,6 +179,9 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		fqdn = dns.Fqdn(name)
 	}
 	qtype := q.Qtype
+	if r.loop != nil && r.loop.looped(name, qtype, r.log) {
+		return answer{source: "drop"}, nil
+	}
 
 	// Class CHAOS (other than bind and server, answered before) skips the
 	// local data, synth-domain and the addresses of address= (measured on
@@ -256,12 +269,16 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			break
 		}
 		if rs.standard {
-			servers, matched = r.defaults, true
+			servers, matched = r.defaultServers(), true
+			break
+		}
+		if rs.ignored {
+			servers, matched = nil, true // dnsmasq answers REFUSED (measured)
 			break
 		}
 	}
 	if !matched {
-		servers = r.defaults
+		servers = r.defaultServers()
 		// domain-needed: plain names are never forwarded for A/AAAA.
 		if r.cfg.DomainNeeded && !strings.Contains(name, ".") && (qtype == dns.TypeA || qtype == dns.TypeAAAA) {
 			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
@@ -337,13 +354,22 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	fq.CheckingDisabled = req.CheckingDisabled || p.validate && r.cfg.DNSSEC.Debug
 	fq.AuthenticatedData = req.AuthenticatedData // passed on, as dnsmasq does
 	fq.Question = []dns.Question{q}
+	cacheable := r.forwardEDNS(fq, req, p.client)
 	if p.validate {
-		// dnssec: always with DO, for the RRSIGs.
-		fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), true)
-	} else if opt := req.IsEdns0(); opt != nil {
-		// Forwarded with EDNS0 only when the client used it, as dnsmasq
-		// does, advertising edns-packet-max.
-		fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), opt.Do())
+		// dnssec: always with DO, for the RRSIGs, advertising
+		// edns-packet-max.
+		if o := fq.IsEdns0(); o != nil {
+			o.SetUDPSize(uint16(r.cfg.EDNSPacketMax))
+			o.SetDo()
+		} else {
+			fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), true)
+		}
+	}
+	if r.cfg.EDNS.AddSubnet {
+		// dnsmasq drops a reply whose client subnet is not the one it
+		// would add for this client (measured).
+		want, _ := r.cfg.EDNS.subnetOption(clientAddr(p.client))
+		ctx = withAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	}
 	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
@@ -369,7 +395,8 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	if reply.Truncated {
 		// dnsmasq passes TC on with empty sections; the client retries
 		// over TCP.
-		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: u.Addr}
+		// (proxy-dnssec copies its AD bit too.)
+		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: u.Addr, ad: reply.AuthenticatedData}
 	}
 	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: u.Addr,
 		ad: reply.AuthenticatedData}
@@ -394,7 +421,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	r.doctor(a.answer)
 	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
 		a = answer{rcode: dns.RcodeNameError, source: u.Addr}
-		r.cacheReply(name, qtype, a, minTTL(reply.Answer))
+		if cacheable {
+			r.cacheReply(name, qtype, a, minTTL(reply.Answer))
+		}
 		return r.negToNodata(a, hasOther)
 	}
 	if r.cfg.StopRebind && a.rcode == dns.RcodeSuccess && !r.rebindOK(name) && r.rebinding(a.answer) {
@@ -406,10 +435,11 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		filteredTTL = minTTL(a.answer)
 	}
 	a.answer, a.ns, a.extra = r.filter(qtype, a.answer), r.filter(qtype, a.ns), r.filter(qtype, a.extra)
-	if q.Qclass == dns.ClassCHAOS || r.validator != nil && req.CheckingDisabled || a.bogus {
+	if q.Qclass == dns.ClassCHAOS || !cacheable || r.validator != nil && req.CheckingDisabled || a.bogus {
 		// Unvalidated (CD with dnssec) and bogus answers are not cached.
 		// dnsmasq neither caches CHAOS answers nor answers them from the
-		// cache (measured).
+		// cache (measured), nor caches replies to queries that carry the
+		// client's address or MAC (add-subnet, umbrella, add-mac).
 	} else if qtype != dns.TypeANY && filteredTTL > 0 && len(a.answer) == 0 && len(reply.Answer) > 0 {
 		// Everything was filtered out: remember NODATA for as long as the
 		// removed records would have lived, as dnsmasq does.
@@ -426,7 +456,38 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	// the real ones).
 	r.capAll(a.answer)
 	r.capAll(a.ns)
+	if o := reply.IsEdns0(); o != nil {
+		// dnsmasq relays the upstream's options (an echoed subnet, a
+		// cookie...) with a fresh answer; not with a cached one.
+		a.opts = o.Option
+	}
 	return r.negToNodata(a, hasOther)
+}
+
+// forwardEDNS gives fq, the query forwarded for req, its OPT record: the
+// client's EDNS0 options, as dnsmasq passes them on, changed by add-subnet,
+// add-mac, add-cpe-id, umbrella, strip-subnet and strip-mac. Its UDP size
+// is the client's, at most edns-packet-max; an OPT record added to a query
+// that had none says 512 (all measured). It reports whether the reply may
+// be cached.
+func (r *Resolver) forwardEDNS(fq, req *dns.Msg, client net.Addr) bool {
+	opt := req.IsEdns0()
+	var in []dns.EDNS0
+	if opt != nil {
+		in = opt.Option
+	}
+	out, cacheable := r.cfg.EDNS.forwardOptions(in, client)
+	if opt == nil && len(out) == 0 && !r.cfg.EDNS.StripSubnet && !r.cfg.EDNS.StripMAC {
+		// (strip-subnet and strip-mac give every query an OPT record.)
+		return cacheable
+	}
+	size, do := uint16(dns.MinMsgSize), false
+	if opt != nil {
+		size, do = min(max(opt.UDPSize(), dns.MinMsgSize), uint16(r.cfg.EDNSPacketMax)), opt.Do()
+	}
+	fq.SetEdns0(size, do)
+	fq.IsEdns0().Option = out
+	return cacheable
 }
 
 // doctor applies the alias= rules to the A records of a forwarded answer.

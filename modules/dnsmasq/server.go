@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -78,6 +79,14 @@ func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.A
 	m, p, _ := r.answerLocal(req, client, udp, local)
 	if p != nil {
 		m = r.answerForward(p)
+	}
+	if m != nil && !udp && r.auth != nil && r.auth.listen[local] {
+		// dnsmasq 2.90 puts extended DNS error 17 (Filtered) into every
+		// reply with EDNS0 to a TCP query on an auth-server address, whatever
+		// the answer (measured); so does Frontdesk, for identical answers.
+		if o := m.IsEdns0(); o != nil {
+			o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeFiltered})
+		}
 	}
 	return m
 }
@@ -184,6 +193,10 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 		// The DO bit is echoed (RFC 3225), as dnsmasq does.
 		do = opt.Do()
 		m.SetEdns0(uint16(r.cfg.EDNSPacketMax), do)
+		if len(a.opts) > 0 {
+			// A copy: the extended DNS error below is appended to it.
+			m.IsEdns0().Option = slices.Clone(a.opts)
+		}
 		size = max(dns.MinMsgSize, min(int(opt.UDPSize()), r.cfg.EDNSPacketMax))
 		if a.ede != 0 {
 			o := m.IsEdns0()

@@ -33,6 +33,7 @@ type ruleSet struct {
 	addrs    []netip.Addr
 	ips      []net.IP // addrs[i] as a net.IP, shared by the answers
 	null     bool
+	ignored  bool // a server= line for the domain whose @source or @interface cannot be used
 }
 
 func ipsOf(addrs []netip.Addr) []net.IP {
@@ -137,6 +138,7 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		rs.local = rs.local || r.Local
 		rs.nx = rs.nx || r.NX
 		rs.null = rs.null || r.Null
+		rs.ignored = rs.ignored || r.Ignored
 		rs.addrs = append(rs.addrs, r.Addrs...)
 	}
 	sort.SliceStable(s.wild, func(i, j int) bool { return len(s.wild[i].domain) > len(s.wild[j].domain) })

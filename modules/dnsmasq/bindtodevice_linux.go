@@ -1,0 +1,17 @@
+package dnsmasq
+
+import "syscall"
+
+// bindToDevice is a dialer Control that binds the socket to an interface
+// (SO_BINDTODEVICE; needs CAP_NET_RAW), as dnsmasq does for server=...@if.
+func bindToDevice(iface string) func(network, address string, c syscall.RawConn) error {
+	return func(network, address string, c syscall.RawConn) error {
+		var serr error
+		if err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptString(int(fd), syscall.SOL_SOCKET, syscall.SO_BINDTODEVICE, iface)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}
+}

@@ -1,0 +1,15 @@
+//go:build !linux
+
+package dnsmasq
+
+import (
+	"errors"
+	"syscall"
+)
+
+// bindToDevice fails: binding a socket to an interface needs Linux.
+func bindToDevice(iface string) func(network, address string, c syscall.RawConn) error {
+	return func(string, string, syscall.RawConn) error {
+		return errors.New("server=...@" + iface + ": binding to an interface is supported on Linux only")
+	}
+}

@@ -1,0 +1,63 @@
+package dnsmasq
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"go.uber.org/zap"
+)
+
+// checkSource reports why u cannot be used: its @source address is not
+// one of this machine's, or its @interface does not exist. dnsmasq logs
+// such a server and ignores it.
+func checkSource(u Upstream) error {
+	if u.Iface != "" {
+		if _, err := net.InterfaceByName(u.Iface); err != nil {
+			return fmt.Errorf("interface %s: %w", u.Iface, err)
+		}
+	}
+	if u.Source.IsValid() {
+		c, err := net.ListenPacket("udp", netip.AddrPortFrom(u.Source.Addr(), 0).String())
+		if err != nil {
+			return fmt.Errorf("failed to bind server socket to %s: %w", u.Source.Addr(), unwrapSyscall(err))
+		}
+		_ = c.Close()
+	}
+	return nil
+}
+
+func unwrapSyscall(err error) error {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	return err
+}
+
+// dropUnusableSources removes the servers whose @source address or
+// @interface cannot be used, logging each, as dnsmasq does.
+func (c *Config) dropUnusableSources(log *zap.Logger) {
+	keep := func(u Upstream) bool {
+		if err := checkSource(u); err != nil {
+			log.Error("ignoring upstream server", zap.String("server", u.Addr), zap.Error(err))
+			return false
+		}
+		return true
+	}
+	var servers []Upstream
+	for _, u := range c.Servers {
+		if keep(u) {
+			servers = append(servers, u)
+		}
+	}
+	c.Servers = servers
+	for i, r := range c.Rules {
+		if len(r.Servers) > 0 && !keep(r.Servers[0]) {
+			// The domain keeps its rule without a server: REFUSED.
+			c.Rules[i].Servers, c.Rules[i].Ignored = nil, true
+		}
+	}
+}
