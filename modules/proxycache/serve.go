@@ -227,39 +227,74 @@ func (c *call) withEntry(e *Entry, now time.Time) error {
 func (c *call) miss() error {
 	h := c.h
 	if h.Lock && c.storeOK {
-		id := h.zone + "\x00" + c.key
-		leader, done, release := lockFlights.join(id)
-		if leader {
+		release, done, err := c.lock()
+		if done {
+			return err
+		}
+		if release != nil {
 			defer release()
-		} else {
-			timer := time.NewTimer(time.Duration(h.LockTimeout))
-			defer timer.Stop()
-			select {
-			case <-done:
-				variants, err := h.storage.Get(c.key)
-				if err == nil {
-					if e, _ := pickVariant(variants, c.r); e != nil && !e.NoCache && e.ttl(time.Now()) > 0 &&
-						(c.r.Header.Get("Authorization") == "" || e.AuthOK) {
-						now := time.Now()
-						return c.serve(e, outcome{label: labelHit, hit: true, collapsed: true, ttl: e.ttl(now), hasTTL: true}, false)
-					}
-				}
-				c.out.collapsed = true
-			case <-timer.C:
-				// nginx: past the lock timeout the request goes to the
-				// origin and its response is not stored.
-				c.storeOK = false
-				c.out.detail = "lock-timeout"
-			case <-c.r.Context().Done():
-				// The client went away while waiting (reverse_proxy's 499).
-				return caddyhttp.Error(499, c.r.Context().Err())
-			}
 		}
 	}
 	if c.storeOK && h.MinUses > 1 && !useCounts.hit(h.zone+"\x00"+c.key, h.MinUses, time.Now()) {
 		c.storeOK = false
 	}
 	return c.fetch()
+}
+
+// lock is nginx's proxy_cache_lock for a miss. The first request for a key
+// takes the lock and goes on; the others wait for it and are answered from
+// the cache when it finishes. When a holder has had the lock for lock_age,
+// one waiter takes it over and goes on too. A waiter that runs out of
+// lock_timeout goes on without storing. done is true when the request was
+// answered (or abandoned) here; release, when set, must be called once the
+// origin exchange is over.
+func (c *call) lock() (release func(), done bool, err error) {
+	h := c.h
+	id := h.zone + "\x00" + c.key
+	age := time.Duration(h.LockAge)
+	ok, lw, release := locks.acquire(id, age, time.Now())
+	if ok {
+		return release, false, nil
+	}
+	timeout := time.NewTimer(time.Duration(h.LockTimeout))
+	defer timeout.Stop()
+	for {
+		ageTimer := time.NewTimer(time.Until(lw.until))
+		select {
+		case <-lw.wake:
+			ageTimer.Stop()
+			variants, err := h.storage.Get(c.key)
+			if err == nil {
+				now := time.Now()
+				if e, _ := pickVariant(variants, c.r); e != nil && !e.NoCache && e.ttl(now) > 0 &&
+					(c.r.Header.Get("Authorization") == "" || e.AuthOK) {
+					return nil, true, c.serve(e, outcome{label: labelHit, hit: true, collapsed: true, ttl: e.ttl(now), hasTTL: true}, false)
+				}
+			}
+			// The holder stored nothing usable: go on, unlocked.
+			c.out.collapsed = true
+			return nil, false, nil
+		case <-ageTimer.C:
+			// nginx's proxy_cache_lock_age: the holder is slow, one more
+			// request goes to the origin (and stores its answer).
+			if ok, lw, release = locks.acquire(id, age, time.Now()); ok {
+				c.out.collapsed = true
+				c.out.detail = "lock-age"
+				return release, false, nil
+			}
+		case <-timeout.C:
+			ageTimer.Stop()
+			// nginx: past the lock timeout the request goes to the origin
+			// and its response is not stored.
+			c.storeOK = false
+			c.out.detail = "lock-timeout"
+			return nil, false, nil
+		case <-c.r.Context().Done():
+			ageTimer.Stop()
+			// The client went away while waiting (reverse_proxy's 499).
+			return nil, true, caddyhttp.Error(499, c.r.Context().Err())
+		}
+	}
 }
 
 // fetch asks the next handler (the origin), streaming and storing its

@@ -88,6 +88,8 @@ func (f *fetchWriter) WriteHeader(status int) {
 	}
 	out := f.rw.Header()
 	copyHeader(out, f.hdr)
+	// nginx never passes X-Accel-Expires on (proxy_hide_header's default).
+	delete(out, accelExpires)
 	c.out.stored = f.mode == modeTee
 	c.out.fwdStatus = status
 	c.h.writeStatus(out, c.out, c.key)
@@ -160,7 +162,7 @@ func (f *fetchWriter) finishTrailers() {
 	}
 	out := f.rw.Header()
 	for k, v := range f.hdr {
-		if _, ok := out[k]; !ok {
+		if _, ok := out[k]; !ok && k != accelExpires {
 			out[k] = v
 		}
 	}
