@@ -73,11 +73,16 @@ type lockWait struct {
 // acquire takes the lock for id when nobody holds it, or when its latest
 // holder has had it for age (nginx's proxy_cache_lock_age): then ok is true
 // and release must be called when the origin exchange is over. Otherwise
-// it returns what to wait for.
-func (lt *lockTable) acquire(id string, age time.Duration, now time.Time) (ok bool, w lockWait, release func()) {
+// it returns what to wait for. A waiter passes the wake channel it waited
+// on as seen: when a holder has finished since, it gets that (closed)
+// channel back instead of the lock, so that it looks in the cache first.
+func (lt *lockTable) acquire(id string, age time.Duration, now time.Time, seen <-chan struct{}) (ok bool, w lockWait, release func()) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	l := lt.m[id]
+	if seen != nil && (l == nil || l.wake != seen) {
+		return false, lockWait{wake: seen, until: now.Add(age)}, nil
+	}
 	if l == nil {
 		l = &cacheLock{wake: make(chan struct{})}
 		lt.m[id] = l

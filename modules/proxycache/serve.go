@@ -252,9 +252,23 @@ func (c *call) lock() (release func(), done bool, err error) {
 	h := c.h
 	id := h.zone + "\x00" + c.key
 	age := time.Duration(h.LockAge)
-	ok, lw, release := locks.acquire(id, age, time.Now())
+	ok, lw, release := locks.acquire(id, age, time.Now(), nil)
 	if ok {
 		return release, false, nil
+	}
+	// woken answers from what a finished holder stored, if it can.
+	woken := func() (func(), bool, error) {
+		variants, err := h.storage.Get(c.key)
+		if err == nil {
+			now := time.Now()
+			if e, _ := pickVariant(variants, c.r); e != nil && !e.NoCache && e.ttl(now) > 0 &&
+				(c.r.Header.Get("Authorization") == "" || e.AuthOK) {
+				return nil, true, c.serve(e, outcome{label: labelHit, hit: true, collapsed: true, ttl: e.ttl(now), hasTTL: true}, false)
+			}
+		}
+		// The holder stored nothing usable: go on, unlocked.
+		c.out.collapsed = true
+		return nil, false, nil
 	}
 	timeout := time.NewTimer(time.Duration(h.LockTimeout))
 	defer timeout.Stop()
@@ -263,21 +277,11 @@ func (c *call) lock() (release func(), done bool, err error) {
 		select {
 		case <-lw.wake:
 			ageTimer.Stop()
-			variants, err := h.storage.Get(c.key)
-			if err == nil {
-				now := time.Now()
-				if e, _ := pickVariant(variants, c.r); e != nil && !e.NoCache && e.ttl(now) > 0 &&
-					(c.r.Header.Get("Authorization") == "" || e.AuthOK) {
-					return nil, true, c.serve(e, outcome{label: labelHit, hit: true, collapsed: true, ttl: e.ttl(now), hasTTL: true}, false)
-				}
-			}
-			// The holder stored nothing usable: go on, unlocked.
-			c.out.collapsed = true
-			return nil, false, nil
+			return woken()
 		case <-ageTimer.C:
 			// nginx's proxy_cache_lock_age: the holder is slow, one more
 			// request goes to the origin (and stores its answer).
-			if ok, lw, release = locks.acquire(id, age, time.Now()); ok {
+			if ok, lw, release = locks.acquire(id, age, time.Now(), lw.wake); ok {
 				c.out.collapsed = true
 				c.out.detail = "lock-age"
 				return release, false, nil
