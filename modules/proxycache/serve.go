@@ -66,11 +66,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return c.fetch()
 	}
 	storeOK := h.mayStore(r, reqCC)
-	if field(r.Header, "Range") != "" {
-		// Ranges are answered from a stored entry as the whole response
-		// (allowed by RFC 9110 §14.2); on a miss they go through unstored.
-		storeOK = false
-	}
 
 	now := time.Now()
 	var variants []*Entry
@@ -324,7 +319,9 @@ func (c *call) originRequest(ctx context.Context) *http.Request {
 	if r2.Method == http.MethodHead {
 		r2.Method = http.MethodGet
 	}
-	for _, f := range []string{"If-None-Match", "If-Modified-Since", "If-Range"} {
+	// As nginx does when caching: the whole response is fetched (and
+	// stored), and the cache answers the client's Range and conditionals.
+	for _, f := range []string{"If-None-Match", "If-Modified-Since", "If-Range", "Range"} {
 		r2.Header.Del(f)
 	}
 	if c.stale != nil && c.h.revalidate {
@@ -510,6 +507,13 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, o
 		delete(hdr, "Content-Length")
 		w.WriteHeader(e.Status)
 		return nil
+	}
+	if e.Status == http.StatusOK {
+		// A Range request (its header looked up without allocating, so
+		// plain hits pay nothing) is answered from the stored body.
+		if rv := r.Header["Range"]; len(rv) > 0 && serveRange(w, r, e, hdr, rv[0]) {
+			return nil
+		}
 	}
 	setField(hdr, "Content-Length", t.contentLength, &slots)
 	w.WriteHeader(e.Status)
