@@ -194,7 +194,9 @@ type cacheDiffCase struct {
 	steps []cacheDiffStep
 }
 
-func cacheGet(want string, hdr ...string) cacheDiffStep { return cacheDiffStep{method: "GET", hdr: hdr, want: want} }
+func cacheGet(want string, hdr ...string) cacheDiffStep {
+	return cacheDiffStep{method: "GET", hdr: hdr, want: want}
+}
 
 // cacheComparable is what is compared of an answer: status, Content-Range,
 // Content-Length and body, with a multipart/byteranges body reduced to
