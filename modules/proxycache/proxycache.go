@@ -1,8 +1,10 @@
 // Package proxycache implements the proxy_cache HTTP handler: an RFC 9111
 // shared cache in front of reverse_proxy with nginx proxy_cache_* parity
 // (key, valid, methods, min_uses, bypass, no_cache, ignore_headers,
-// use_stale, background_update, lock), RFC 5861 stale-while-revalidate and
-// stale-if-error, and RFC 9211 Cache-Status reporting.
+// use_stale, background_update, lock, lock_timeout, lock_age, and the
+// X-Accel-Expires response field), byte ranges answered from stored
+// responses, RFC 5861 stale-while-revalidate and stale-if-error, and
+// RFC 9211 Cache-Status reporting.
 package proxycache
 
 import (

@@ -276,3 +276,25 @@ func TestPlainHitAllocations(t *testing.T) {
 		t.Errorf("a plain hit allocates %v times, want 1", allocs)
 	}
 }
+
+// TestRangeThroughDisk: ranges on a miss and from a disk storage.
+func TestRangeThroughDisk(t *testing.T) {
+	h := newHandler(t, `{"storage":{"module":"disk","path":`+jsonString(t.TempDir())+`}}`)
+	o := rangeOrigin()
+	w := send(t, h, o, "GET", "/d", "Range: bytes=0-4")
+	if w.Code != 206 || w.Body.String() != "hello" {
+		t.Fatalf("miss: %d %q", w.Code, w.Body.String())
+	}
+	w = send(t, h, o, "GET", "/d", "Range: bytes=-3")
+	expectStatus(t, w, labelHit)
+	if w.Code != 206 || w.Body.String() != "n=1" || w.Header().Get("Content-Range") != "bytes 23-25/26" {
+		t.Fatalf("hit: %d %q %v", w.Code, w.Body.String(), w.Header())
+	}
+	w = send(t, h, o, "GET", "/d", "Range: bytes=0-1,6-10")
+	if parts := readMultipart(t, w.Header(), w.Body.Bytes()); len(parts) != 2 || parts[1][1] != "world" {
+		t.Fatalf("parts %q", parts)
+	}
+	if o.n.Load() != 1 {
+		t.Errorf("origin requests %d", o.n.Load())
+	}
+}
