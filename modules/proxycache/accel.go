@@ -25,24 +25,26 @@ const (
 // from respTime (nginx's valid_sec is absolute) and is never negative: a
 // time in the past gives an entry that is already stale.
 func parseAccelExpires(v string, respTime time.Time) (accelVerdict, time.Duration) {
-	abs := len(v) > 0 && v[0] == '@'
-	if abs {
-		v = v[1:]
-	}
-	d, ok := parseDelta(v)
-	if !ok {
-		return accelNone, 0
-	}
-	if !abs {
-		if d == 0 {
+	if len(v) == 0 || v[0] != '@' {
+		d, ok := parseDelta(v)
+		switch {
+		case !ok:
+			return accelNone, 0
+		case d == 0:
 			return accelNoStore, 0
 		}
 		return accelLifetime, d
 	}
-	// d is the Unix time in seconds (saturated at 2^31 s, past 2038).
-	lifetime := time.Unix(int64(d/time.Second), 0).Sub(respTime)
-	if lifetime < 0 {
-		lifetime = 0
+	unix, rest, ok := leadingInt(v[1:])
+	if !ok || rest != "" {
+		return accelNone, 0
+	}
+	lifetime := time.Duration(0)
+	if now := respTime.Unix(); unix > now {
+		lifetime = maxDelta
+		if unix-now < int64(maxDelta/time.Second) {
+			lifetime = time.Unix(unix, 0).Sub(respTime)
+		}
 	}
 	return accelLifetime, lifetime
 }

@@ -23,6 +23,9 @@ func TestParseAccelExpires(t *testing.T) {
 		{"@1000", accelLifetime, 0}, // in the past: already stale
 		{"@0", accelLifetime, 0},
 		{"@", accelNone, 0},
+		{"@99999999999", accelLifetime, maxDelta},
+		{"@99999999999999999999", accelNone, 0}, // overflows: nginx's ngx_atoi fails too
+		{"@1000060 ", accelNone, 0},
 		{"-5", accelNone, 0}, // nginx's ngx_atoi takes no sign
 		{"+5", accelNone, 0},
 		{" 5", accelNone, 0},
@@ -180,4 +183,24 @@ func TestLockAge(t *testing.T) {
 	}
 	close(release)
 	<-first
+}
+
+// TestAccelExpiresNotPassedOnUnsafe: the field is kept from the client on
+// the unsafe methods the cache passes on too (nginx hides it from every
+// proxied response).
+func TestAccelExpiresNotPassedOnUnsafe(t *testing.T) {
+	h := newHandler(t, "")
+	for _, o := range []*origin{
+		respond(200, "done", accelExpires, "10"),
+		{serve: func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set(accelExpires, "10")
+			w.Write([]byte("implicit 200"))
+			return nil
+		}},
+	} {
+		w := send(t, h, o, "POST", "/p")
+		if w.Header().Get(accelExpires) != "" || w.Code != 200 {
+			t.Errorf("POST: %d %v", w.Code, w.Header())
+		}
+	}
 }

@@ -569,7 +569,8 @@ func (h *Handler) purgeURL(u string) {
 	}
 }
 
-// statusWriter records the status code written.
+// statusWriter records the status code written, and keeps X-Accel-Expires
+// (meant for the cache) from the client, as nginx does.
 type statusWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
@@ -579,12 +580,13 @@ func (s *statusWriter) WriteHeader(code int) {
 	if s.status == 0 && code >= 200 {
 		s.status = code
 	}
+	delete(s.Header(), accelExpires)
 	s.ResponseWriterWrapper.WriteHeader(code)
 }
 
 func (s *statusWriter) Write(p []byte) (int, error) {
 	if s.status == 0 {
-		s.status = http.StatusOK
+		s.WriteHeader(http.StatusOK)
 	}
 	return s.ResponseWriterWrapper.Write(p)
 }
