@@ -41,6 +41,11 @@ server {
         proxy_cache diff;
         proxy_ignore_headers X-Accel-Expires;
     }
+    location /rv/ {
+        proxy_pass http://{{UPSTREAM}};
+        proxy_cache diff;
+        proxy_cache_revalidate on;
+    }
     location /lk/ {
         proxy_pass http://{{UPSTREAM}};
         proxy_cache diff;
@@ -72,6 +77,10 @@ http://:{$FRONTDESK_HTTP_PORT} {
 		}
 		reverse_proxy {$BACKEND_POOL}
 	}
+	handle /rv/* {
+		proxy_cache
+		reverse_proxy {$BACKEND_POOL}
+	}
 	handle /lk/* {
 		proxy_cache {
 			valid 200 10m
@@ -90,8 +99,9 @@ http://:{$FRONTDESK_HTTP_PORT} {
 
 // headerOrigin answers "hello world 0123456789 n=N" (N counting that
 // path's requests) with the response fields named by the query's h_Name=value
-// pairs, in their order, after sleep=seconds if given. It records the
-// Range fields it receives.
+// pairs, in their order, after sleep=seconds if given. To an If-None-Match
+// naming the h_ETag value it answers 304 with those fields and the
+// h304_Name=value ones. It records the Range fields it receives.
 type headerOrigin struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
@@ -109,21 +119,35 @@ func newHeaderOrigin(t *testing.T) *headerOrigin {
 		o.mu.Unlock()
 		// Written by hand: net/http would sort the fields, and nginx 1.22
 		// reads Cache-Control and X-Accel-Expires in order.
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		inm := r.Header.Get("If-None-Match")
+		notModified := inm != "" && inm == q.Get("h_ETag")
 		var head strings.Builder
-		head.WriteString("HTTP/1.1 200 OK\r\n")
+		if notModified {
+			head.WriteString("HTTP/1.1 304 Not Modified\r\n")
+		} else {
+			head.WriteString("HTTP/1.1 200 OK\r\n")
+		}
 		for _, kv := range strings.Split(r.URL.RawQuery, "&") {
 			k, v, _ := strings.Cut(kv, "=")
 			v, _ = url.QueryUnescape(v)
 			switch {
 			case strings.HasPrefix(k, "h_"):
 				head.WriteString(k[2:] + ": " + v + "\r\n")
+			case strings.HasPrefix(k, "h304_") && notModified:
+				head.WriteString(k[5:] + ": " + v + "\r\n")
 			case k == "sleep":
 				d, _ := strconv.ParseFloat(v, 64)
 				time.Sleep(time.Duration(d * float64(time.Second)))
 			}
 		}
 		body := "hello world 0123456789 n=" + strconv.Itoa(n)
-		head.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n")
+		if notModified {
+			body = ""
+			head.WriteString("Connection: close\r\n\r\n")
+		} else {
+			head.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n")
+		}
 		if r.Method != http.MethodHead {
 			head.WriteString(body)
 		}
@@ -257,6 +281,9 @@ func TestProxyCacheMatchesNginxAccelAndRanges(t *testing.T) {
 			[]cacheDiffStep{cacheGet("MISS"), cacheGet("MISS")}},
 		{"X-Accel-Expires 1 beats max-age=600", "/xa9?h_X-Accel-Expires=1&h_Cache-Control=max-age=600",
 			[]cacheDiffStep{cacheGet("MISS"), cacheGet("HIT"), {method: "GET", before: 2200 * time.Millisecond, want: "EXPIRED"}}},
+		{"X-Accel-Expires on a 304 sets the new lifetime", "/rv/xa13?h_ETag=%22v1%22&h_Cache-Control=max-age=1&h304_X-Accel-Expires=100",
+			[]cacheDiffStep{cacheGet("MISS"), {method: "GET", before: 2200 * time.Millisecond, want: "REVALIDATED"},
+				{method: "GET", before: 2200 * time.Millisecond, want: "HIT"}}},
 		{"ignore_headers X-Accel-Expires", "/ig/xa10?h_X-Accel-Expires=0&h_Cache-Control=max-age=60",
 			[]cacheDiffStep{cacheGet("MISS"), cacheGet("HIT")}},
 		// nginx 1.22 reads the fields in order: a no-store before
