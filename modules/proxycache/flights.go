@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// flights tracks origin requests in progress, per zone and key: the lock's
-// leaders and the background (or use_stale updating) refreshes. It is
-// process-wide, so it spans config reloads like the storage does.
+// flights tracks origin requests in progress, per zone and key: the
+// background (or use_stale updating) refreshes. It is process-wide, so it
+// spans config reloads like the storage does.
 type flights struct {
 	mu sync.Mutex
 	m  map[string]chan struct{}
