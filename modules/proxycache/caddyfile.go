@@ -47,11 +47,12 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    min_uses <n>
 //	    bypass <matcher>
 //	    no_cache <matcher>
-//	    ignore_headers Cache-Control|Expires|Set-Cookie|Vary...
+//	    ignore_headers Cache-Control|Expires|Set-Cookie|Vary|X-Accel-Expires...
 //	    use_stale error|timeout|updating|http_500|http_502|http_503|http_504|http_403|http_404|http_429...|off
 //	    background_update on|off
 //	    lock on|off
 //	    lock_timeout <duration>
+//	    lock_age <duration>
 //	    revalidate on|off
 //	    max_object_size <size>
 //	    cache_status on|off
@@ -239,16 +240,20 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 				pc.XCacheStatus = &b
 			}
 
-		case "lock_timeout":
+		case "lock_timeout", "lock_age":
 			v, err := one()
 			if err != nil {
 				return err
 			}
 			dur, perr := caddy.ParseDuration(v)
 			if perr != nil || dur <= 0 {
-				return fail("lock_timeout: %q is not a positive duration", v)
+				return fail("%s: %q is not a positive duration", opt, v)
 			}
-			pc.LockTimeout = caddy.Duration(dur)
+			if opt == "lock_age" {
+				pc.LockAge = caddy.Duration(dur)
+			} else {
+				pc.LockTimeout = caddy.Duration(dur)
+			}
 
 		case "max_object_size":
 			v, err := one()

@@ -86,11 +86,12 @@ func TestCaddyfileFull(t *testing.T) {
 		min_uses 2
 		bypass @bypass
 		no_cache @nocache
-		ignore_headers Cache-Control Expires
+		ignore_headers Cache-Control Expires X-Accel-Expires
 		use_stale error timeout updating http_500 http_502 http_503
 		background_update on
 		lock on
 		lock_timeout 3s
+		lock_age 2s
 		revalidate off
 		max_object_size 2m
 		cache_status on
@@ -108,9 +109,9 @@ func TestCaddyfileFull(t *testing.T) {
 		`"methods":["POST"]`, `"min_uses":2`,
 		`"bypass":[{"query":{"nocache":["1"]}}]`,
 		`"no_cache":[{"header":{"Cookie":["*"]}}]`,
-		`"ignore_headers":["Cache-Control","Expires"]`,
+		`"ignore_headers":["Cache-Control","Expires","X-Accel-Expires"]`,
 		`"use_stale":["error","timeout","updating","http_500","http_502","http_503"]`,
-		`"background_update":true`, `"lock":true`, `"lock_timeout":3000000000`, `"revalidate":false`,
+		`"background_update":true`, `"lock":true`, `"lock_timeout":3000000000`, `"lock_age":2000000000`, `"revalidate":false`,
 		`"max_object_size":2097152`, `"cache_status":true`, `"cache_status_key":true`, `"x_cache_status":false`,
 		`"path":["/api/*"]`,
 	} {
@@ -127,7 +128,9 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"valid ok 10m", `proxy_cache: valid: "ok" is not a status code`},
 		{"use_stale error http_999", `proxy_cache: use_stale: unknown condition "http_999"`},
 		{"use_stale off error", `use_stale: off stands alone`},
-		{"ignore_headers X-Accel-Expires", `ignore_headers: "X-Accel-Expires" cannot be ignored`},
+		{"ignore_headers X-Accel-Buffering", `ignore_headers: "X-Accel-Buffering" cannot be ignored`},
+		{"lock_age 0s", `lock_age: "0s" is not a positive duration`},
+		{"lock_age 1s 2s", `lock_age: want exactly one value`},
 		{"methods PUT", `methods: "PUT" cannot be cached`},
 		{"min_uses 0", `min_uses: "0" is not a number of at least 1`},
 		{"lock maybe", `lock: want on or off, got "maybe"`},

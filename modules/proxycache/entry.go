@@ -189,7 +189,8 @@ var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-A
 
 // storableHeader copies h without the fields a shared cache must not store:
 // hop-by-hop fields (and those listed in Connection), Set-Cookie, the
-// fields named by private="...", and our own status fields.
+// fields named by private="...", our own status fields and X-Accel-Expires
+// (meant for the cache only).
 func storableHeader(h http.Header, drop []string) http.Header {
 	out := make(http.Header, len(h))
 	for k, vv := range h {
@@ -213,6 +214,7 @@ func storableHeader(h http.Header, drop []string) http.Header {
 	delete(out, "Set-Cookie")
 	delete(out, "Set-Cookie2")
 	delete(out, "X-Cache-Status")
+	delete(out, accelExpires)
 	for _, f := range drop {
 		delete(out, f)
 	}

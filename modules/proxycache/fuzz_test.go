@@ -121,3 +121,46 @@ func FuzzResponseHeaders(f *testing.F) {
 		h.storage.Delete(h.cacheKey(reqFor("GET", "http://example.com/f")))
 	})
 }
+
+// FuzzParseRange: any Range value against any size gives ranges inside the
+// representation, in the order asked, never more bytes than it has in all.
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"bytes=0-4", "bytes=-3", "bytes=20-", "bytes=0-1,4-5", "bytes=5-1", "bytes=-0",
+		"bytes=abc", "items=0-1", "bytes= 1 - 2 ,", "bytes=99999999999999999999-", "BYTES=0-0,-1"} {
+		f.Add(s, int64(26))
+	}
+	f.Add("bytes=0-", int64(0))
+	f.Fuzz(func(t *testing.T, spec string, size int64) {
+		if size < 0 {
+			size = -size
+		}
+		if size < 0 {
+			size = 0
+		}
+		ranges, v := parseRange(spec, size)
+		var total int64
+		for _, r := range ranges {
+			if r.start < 0 || r.start >= r.end || r.end > size {
+				t.Fatalf("%q of %d: range %v out of bounds", spec, size, r)
+			}
+			total += r.end - r.start
+		}
+		if (v == rangePartial) != (len(ranges) > 0) || total > size {
+			t.Fatalf("%q of %d: %v %v", spec, size, v, ranges)
+		}
+	})
+}
+
+// FuzzAccelExpires: any X-Accel-Expires value gives a lifetime from 0 to
+// 2^31 s, and never a panic.
+func FuzzAccelExpires(f *testing.F) {
+	for _, s := range []string{"0", "10", "@1000", "@", "-5", "abc", "99999999999999999999", "@99999999999999999999"} {
+		f.Add(s)
+	}
+	now := time.Now()
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, d := parseAccelExpires(s, now); d < 0 || d > maxDelta {
+			t.Fatalf("%q: lifetime %v", s, d)
+		}
+	})
+}

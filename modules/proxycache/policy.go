@@ -21,6 +21,7 @@ const (
 	fromHeaders
 	fromValid
 	fromHeuristic
+	fromAccel // X-Accel-Expires
 )
 
 // evaluate decides whether a response may be stored and, if so, returns the
@@ -29,14 +30,21 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 	if status < 200 || status == http.StatusPartialContent || status == http.StatusNotModified || status > 599 {
 		return nil, "status"
 	}
+	// nginx's X-Accel-Expires: 0 forbids storing, and a lifetime overrides
+	// the caching meaning of Cache-Control and Expires (no-store, private
+	// and no-cache included, as in nginx 1.23+).
+	accel, accelTTL := h.accelFor(hdr, respTime)
+	if accel == accelNoStore {
+		return nil, "x-accel-expires"
+	}
 	var cc directives
 	if !h.ignoreCC {
 		cc = parseCacheControl(hdr.Values("Cache-Control"))
 	}
-	if cc.has("no-store") {
+	if cc.has("no-store") && accel != accelLifetime {
 		return nil, "no-store"
 	}
-	if cc.has("private") && cc["private"] == "" {
+	if cc.has("private") && cc["private"] == "" && accel != accelLifetime {
 		return nil, "private"
 	}
 	mustReval := cc.has("must-revalidate") || cc.has("proxy-revalidate") || cc.has("s-maxage")
@@ -65,7 +73,9 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 	// times, then the Last-Modified heuristic.
 	var lifetime time.Duration
 	src := fromNothing
-	if d, ok, valid := cc.delta("s-maxage"); ok {
+	if accel == accelLifetime {
+		src, lifetime = fromAccel, accelTTL
+	} else if d, ok, valid := cc.delta("s-maxage"); ok {
 		src, lifetime = fromHeaders, d
 		if !valid {
 			lifetime = 0
@@ -107,7 +117,7 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 		RequestTime:    reqTime,
 		ResponseTime:   respTime,
 		Lifetime:       lifetime,
-		NoCache:        cc.has("no-cache") && cc["no-cache"] == "",
+		NoCache:        cc.has("no-cache") && cc["no-cache"] == "" && src != fromAccel,
 		NoCacheFields:  cc.fields("no-cache"),
 		MustRevalidate: mustReval,
 		AuthOK:         authOK,
@@ -120,8 +130,9 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 	if d, ok, valid := cc.delta("stale-if-error"); ok && valid {
 		e.SIE = d
 	}
-	if src == fromValid {
-		// nginx's proxy_cache_valid counts from the moment of storage.
+	if src == fromValid || src == fromAccel {
+		// nginx's proxy_cache_valid and X-Accel-Expires count from the
+		// moment of storage.
 		e.InitialAge = 0
 	} else {
 		e.InitialAge = initialAge(hdr, date, reqTime, respTime)

@@ -1,8 +1,10 @@
 // Package proxycache implements the proxy_cache HTTP handler: an RFC 9111
 // shared cache in front of reverse_proxy with nginx proxy_cache_* parity
 // (key, valid, methods, min_uses, bypass, no_cache, ignore_headers,
-// use_stale, background_update, lock), RFC 5861 stale-while-revalidate and
-// stale-if-error, and RFC 9211 Cache-Status reporting.
+// use_stale, background_update, lock, lock_timeout, lock_age, and the
+// X-Accel-Expires response field), byte ranges answered from stored
+// responses, RFC 5861 stale-while-revalidate and stale-if-error, and
+// RFC 9211 Cache-Status reporting.
 package proxycache
 
 import (
@@ -26,6 +28,7 @@ func init() {
 // Defaults of the handler.
 const (
 	defaultLockTimeout   = 5 * time.Second
+	defaultLockAge       = 5 * time.Second
 	defaultMaxObjectSize = 8 << 20
 )
 
@@ -68,7 +71,8 @@ type Handler struct {
 	NoCacheRaw caddyhttp.RawMatcherSets `json:"no_cache,omitempty" caddy:"namespace=http.matchers"`
 
 	// IgnoreHeaders lists response fields whose caching meaning is ignored:
-	// Cache-Control, Expires, Set-Cookie, Vary (nginx's proxy_ignore_headers).
+	// Cache-Control, Expires, Set-Cookie, Vary, X-Accel-Expires (nginx's
+	// proxy_ignore_headers).
 	// An ignored Set-Cookie lets the response be stored; the cookie itself is
 	// still never stored.
 	IgnoreHeaders []string `json:"ignore_headers,omitempty"`
@@ -96,6 +100,12 @@ type Handler struct {
 	// LockTimeout is how long a collapsed request waits before going to the
 	// origin itself, without storing the response. Default: 5s.
 	LockTimeout caddy.Duration `json:"lock_timeout,omitempty"`
+
+	// LockAge is how long the request holding the lock may take: past it,
+	// one more request goes to the origin (and its response is stored),
+	// taking over the lock for another LockAge (nginx's
+	// proxy_cache_lock_age). Default: 5s.
+	LockAge caddy.Duration `json:"lock_age,omitempty"`
 
 	// Revalidate sends If-None-Match / If-Modified-Since to the origin when
 	// an expired entry has validators, and refreshes it from a 304
@@ -132,6 +142,7 @@ type Handler struct {
 	ignoreExpires   bool
 	ignoreSetCookie bool
 	ignoreVary      bool
+	ignoreXAE       bool
 	stale           staleSet
 	revalidate      bool
 	cacheStatus     bool
@@ -161,7 +172,7 @@ var staleStatuses = map[string]int{"http_500": 500, "http_502": 502, "http_503":
 	"http_403": 403, "http_404": 404, "http_429": 429}
 
 // ignorable are the fields ignore_headers accepts.
-var ignorable = []string{"Cache-Control", "Expires", "Set-Cookie", "Vary"}
+var ignorable = []string{"Cache-Control", "Expires", "Set-Cookie", "Vary", "X-Accel-Expires"}
 
 // Provision loads the storage and matchers and checks every option.
 func (h *Handler) Provision(ctx caddy.Context) error {
@@ -246,6 +257,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			h.ignoreSetCookie = true
 		case "Vary":
 			h.ignoreVary = true
+		case accelExpires:
+			h.ignoreXAE = true
 		default:
 			return fmt.Errorf("ignore_headers: %q cannot be ignored (want any of %s)", f, strings.Join(ignorable, ", "))
 		}
@@ -275,6 +288,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if h.LockTimeout == 0 {
 		h.LockTimeout = caddy.Duration(defaultLockTimeout)
+	}
+	if h.LockAge < 0 {
+		return fmt.Errorf("lock_age must not be negative")
+	}
+	if h.LockAge == 0 {
+		h.LockAge = caddy.Duration(defaultLockAge)
 	}
 	h.revalidate = boolOr(h.Revalidate, true)
 	h.cacheStatus = boolOr(h.CacheStatus, true)

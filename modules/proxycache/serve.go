@@ -66,11 +66,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return c.fetch()
 	}
 	storeOK := h.mayStore(r, reqCC)
-	if field(r.Header, "Range") != "" {
-		// Ranges are answered from a stored entry as the whole response
-		// (allowed by RFC 9110 §14.2); on a miss they go through unstored.
-		storeOK = false
-	}
 
 	now := time.Now()
 	var variants []*Entry
@@ -227,39 +222,78 @@ func (c *call) withEntry(e *Entry, now time.Time) error {
 func (c *call) miss() error {
 	h := c.h
 	if h.Lock && c.storeOK {
-		id := h.zone + "\x00" + c.key
-		leader, done, release := lockFlights.join(id)
-		if leader {
+		release, done, err := c.lock()
+		if done {
+			return err
+		}
+		if release != nil {
 			defer release()
-		} else {
-			timer := time.NewTimer(time.Duration(h.LockTimeout))
-			defer timer.Stop()
-			select {
-			case <-done:
-				variants, err := h.storage.Get(c.key)
-				if err == nil {
-					if e, _ := pickVariant(variants, c.r); e != nil && !e.NoCache && e.ttl(time.Now()) > 0 &&
-						(c.r.Header.Get("Authorization") == "" || e.AuthOK) {
-						now := time.Now()
-						return c.serve(e, outcome{label: labelHit, hit: true, collapsed: true, ttl: e.ttl(now), hasTTL: true}, false)
-					}
-				}
-				c.out.collapsed = true
-			case <-timer.C:
-				// nginx: past the lock timeout the request goes to the
-				// origin and its response is not stored.
-				c.storeOK = false
-				c.out.detail = "lock-timeout"
-			case <-c.r.Context().Done():
-				// The client went away while waiting (reverse_proxy's 499).
-				return caddyhttp.Error(499, c.r.Context().Err())
-			}
 		}
 	}
 	if c.storeOK && h.MinUses > 1 && !useCounts.hit(h.zone+"\x00"+c.key, h.MinUses, time.Now()) {
 		c.storeOK = false
 	}
 	return c.fetch()
+}
+
+// lock is nginx's proxy_cache_lock for a miss. The first request for a key
+// takes the lock and goes on; the others wait for it and are answered from
+// the cache when it finishes. When a holder has had the lock for lock_age,
+// one waiter takes it over and goes on too. A waiter that runs out of
+// lock_timeout goes on without storing. done is true when the request was
+// answered (or abandoned) here; release, when set, must be called once the
+// origin exchange is over.
+func (c *call) lock() (release func(), done bool, err error) {
+	h := c.h
+	id := h.zone + "\x00" + c.key
+	age := time.Duration(h.LockAge)
+	ok, lw, release := locks.acquire(id, age, time.Now(), nil)
+	if ok {
+		return release, false, nil
+	}
+	// woken answers from what a finished holder stored, if it can.
+	woken := func() (func(), bool, error) {
+		variants, err := h.storage.Get(c.key)
+		if err == nil {
+			now := time.Now()
+			if e, _ := pickVariant(variants, c.r); e != nil && !e.NoCache && e.ttl(now) > 0 &&
+				(c.r.Header.Get("Authorization") == "" || e.AuthOK) {
+				return nil, true, c.serve(e, outcome{label: labelHit, hit: true, collapsed: true, ttl: e.ttl(now), hasTTL: true}, false)
+			}
+		}
+		// The holder stored nothing usable: go on, unlocked.
+		c.out.collapsed = true
+		return nil, false, nil
+	}
+	timeout := time.NewTimer(time.Duration(h.LockTimeout))
+	defer timeout.Stop()
+	for {
+		ageTimer := time.NewTimer(time.Until(lw.until))
+		select {
+		case <-lw.wake:
+			ageTimer.Stop()
+			return woken()
+		case <-ageTimer.C:
+			// nginx's proxy_cache_lock_age: the holder is slow, one more
+			// request goes to the origin (and stores its answer).
+			if ok, lw, release = locks.acquire(id, age, time.Now(), lw.wake); ok {
+				c.out.collapsed = true
+				c.out.detail = "lock-age"
+				return release, false, nil
+			}
+		case <-timeout.C:
+			ageTimer.Stop()
+			// nginx: past the lock timeout the request goes to the origin
+			// and its response is not stored.
+			c.storeOK = false
+			c.out.detail = "lock-timeout"
+			return nil, false, nil
+		case <-c.r.Context().Done():
+			ageTimer.Stop()
+			// The client went away while waiting (reverse_proxy's 499).
+			return nil, true, caddyhttp.Error(499, c.r.Context().Err())
+		}
+	}
 }
 
 // fetch asks the next handler (the origin), streaming and storing its
@@ -285,7 +319,9 @@ func (c *call) originRequest(ctx context.Context) *http.Request {
 	if r2.Method == http.MethodHead {
 		r2.Method = http.MethodGet
 	}
-	for _, f := range []string{"If-None-Match", "If-Modified-Since", "If-Range"} {
+	// As nginx does when caching: the whole response is fetched (and
+	// stored), and the cache answers the client's Range and conditionals.
+	for _, f := range []string{"If-None-Match", "If-Modified-Since", "If-Range", "Range"} {
 		r2.Header.Del(f)
 	}
 	if c.stale != nil && c.h.revalidate {
@@ -472,6 +508,13 @@ func (h *Handler) serveEntry(w http.ResponseWriter, r *http.Request, e *Entry, o
 		w.WriteHeader(e.Status)
 		return nil
 	}
+	if e.Status == http.StatusOK {
+		// A Range request (its header looked up without allocating, so
+		// plain hits pay nothing) is answered from the stored body.
+		if rv := r.Header["Range"]; len(rv) > 0 && serveRange(w, r, e, hdr, rv[0]) {
+			return nil
+		}
+	}
 	setField(hdr, "Content-Length", t.contentLength, &slots)
 	w.WriteHeader(e.Status)
 	if r.Method == http.MethodHead {
@@ -526,7 +569,8 @@ func (h *Handler) purgeURL(u string) {
 	}
 }
 
-// statusWriter records the status code written.
+// statusWriter records the status code written, and keeps X-Accel-Expires
+// (meant for the cache) from the client, as nginx does.
 type statusWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
@@ -536,12 +580,13 @@ func (s *statusWriter) WriteHeader(code int) {
 	if s.status == 0 && code >= 200 {
 		s.status = code
 	}
+	delete(s.Header(), accelExpires)
 	s.ResponseWriterWrapper.WriteHeader(code)
 }
 
 func (s *statusWriter) Write(p []byte) (int, error) {
 	if s.status == 0 {
-		s.status = http.StatusOK
+		s.WriteHeader(http.StatusOK)
 	}
 	return s.ResponseWriterWrapper.Write(p)
 }

@@ -36,6 +36,11 @@ type fetchWriter struct {
 	limit       int64
 	overflow    bool
 	clientErr   error
+
+	// With a Range answered on a miss: the body bytes to drop before the
+	// range, and the range's bytes still to send.
+	ranged       bool
+	skip, remain int64
 }
 
 func (f *fetchWriter) Header() http.Header { return f.hdr }
@@ -88,6 +93,8 @@ func (f *fetchWriter) WriteHeader(status int) {
 	}
 	out := f.rw.Header()
 	copyHeader(out, f.hdr)
+	// nginx never passes X-Accel-Expires on (proxy_hide_header's default).
+	delete(out, accelExpires)
 	c.out.stored = f.mode == modeTee
 	c.out.fwdStatus = status
 	c.h.writeStatus(out, c.out, c.key)
@@ -98,6 +105,12 @@ func (f *fetchWriter) WriteHeader(status int) {
 		code = http.StatusNotModified
 		f.clientBody = false
 		strip304(out)
+	}
+	if code == http.StatusOK && c.storeOK {
+		// The Range was kept from the origin (originRequest): answer it here.
+		if rv := c.r.Header["Range"]; len(rv) > 0 {
+			code = f.rangeOnMiss(out, rv[0])
+		}
 	}
 	f.rw.WriteHeader(code)
 }
@@ -122,7 +135,7 @@ func (f *fetchWriter) Write(p []byte) (int, error) {
 		if f.clientErr != nil || !f.clientBody {
 			return len(p), nil
 		}
-		if _, err := f.rw.Write(p); err != nil {
+		if _, err := f.toClient(p); err != nil {
 			// Keep filling the cache even if the client went away.
 			f.clientErr = err
 		}
@@ -136,7 +149,63 @@ func (f *fetchWriter) clientWrite(p []byte) (int, error) {
 	if !f.clientBody {
 		return len(p), nil
 	}
-	return f.rw.Write(p)
+	return f.toClient(p)
+}
+
+// toClient writes p, the next bytes of the origin's body, to the client:
+// all of it, or with a Range answered on a miss, the part within the range.
+func (f *fetchWriter) toClient(p []byte) (int, error) {
+	if !f.ranged {
+		return f.rw.Write(p)
+	}
+	n := len(p)
+	if f.skip > 0 {
+		if int64(len(p)) <= f.skip {
+			f.skip -= int64(len(p))
+			return n, nil
+		}
+		p = p[f.skip:]
+		f.skip = 0
+	}
+	if int64(len(p)) > f.remain {
+		p = p[:f.remain]
+	}
+	f.remain -= int64(len(p))
+	if len(p) > 0 {
+		if _, err := f.rw.Write(p); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// rangeOnMiss answers the client's Range (spec) from a whole 200 on its
+// way from the origin, as nginx does on a cache miss: one range becomes a
+// 206 cut from the stream, an unsatisfiable one a 416, and several ranges
+// (or an unknown length, or a failed If-Range) the whole 200. out is the
+// client's header; it returns the status to send.
+func (f *fetchWriter) rangeOnMiss(out http.Header, spec string) int {
+	if !ifRangeHolds(f.c.r, f.hdr) {
+		return http.StatusOK
+	}
+	size, err := strconv.ParseInt(f.hdr.Get("Content-Length"), 10, 64)
+	if err != nil || size < 0 {
+		return http.StatusOK
+	}
+	ranges, verdict := parseRange(spec, size)
+	switch {
+	case verdict == rangeUnsatisfiable:
+		setUnsatisfiable(out, size)
+		f.clientBody = false
+		return http.StatusRequestedRangeNotSatisfiable
+	case verdict == rangePartial && len(ranges) == 1:
+		rg := ranges[0]
+		out["Content-Range"] = []string{contentRange(rg, size)}
+		out["Content-Length"] = []string{strconv.FormatInt(rg.end-rg.start, 10)}
+		f.ranged, f.skip, f.remain = true, rg.start, rg.end-rg.start
+		return http.StatusPartialContent
+	}
+	return http.StatusOK
 }
 
 // FlushError flushes what the client has been sent so far.
@@ -160,7 +229,7 @@ func (f *fetchWriter) finishTrailers() {
 	}
 	out := f.rw.Header()
 	for k, v := range f.hdr {
-		if _, ok := out[k]; !ok {
+		if _, ok := out[k]; !ok && k != accelExpires {
 			out[k] = v
 		}
 	}
