@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -286,6 +287,22 @@ func startFrontdeskDNSPort(t *testing.T, dir, confFile string, p2 int, extra ...
 
 // runDiff sends every query to both servers in the same order and reports
 // each difference. It returns the number of cases that matched.
+// dropSpuriousFiltered removes an extended DNS error 17 (Filtered) without
+// text from a dnsmasq reply over TCP: dnsmasq 2.90 adds one to some TCP
+// replies on an auth-server address and not to the same query asked again
+// (an uninitialised value; seen only over TCP), so it is not an answer
+// Frontdesk can match.
+func dropSpuriousFiltered(m *dns.Msg) {
+	o := m.IsEdns0()
+	if o == nil {
+		return
+	}
+	o.Option = slices.DeleteFunc(o.Option, func(e dns.EDNS0) bool {
+		ede, ok := e.(*dns.EDNS0_EDE)
+		return ok && ede.InfoCode == dns.ExtendedErrorCodeFiltered && ede.ExtraText == ""
+	})
+}
+
 func runDiff(t *testing.T, p dnsPair, queries []dnsQuery) int {
 	t.Helper()
 	ok := 0
@@ -297,6 +314,9 @@ func runDiff(t *testing.T, p dnsPair, queries []dnsQuery) int {
 		if err != nil {
 			t.Errorf("%s: dnsmasq: %v", q, err)
 			continue
+		}
+		if q.tcp {
+			dropSpuriousFiltered(want)
 		}
 		got, err := exchange(p.frontdesk, q)
 		if err != nil {

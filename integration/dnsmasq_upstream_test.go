@@ -63,8 +63,19 @@ func (u *fakeUpstream) forwardTo(addr string) {
 func startFakeUpstream(t *testing.T, id int) *fakeUpstream {
 	t.Helper()
 	u := &fakeUpstream{id: id}
+	u.Addr, u.servers = serveDNSLoopback(t, dns.HandlerFunc(u.serve))
+	t.Cleanup(u.Stop)
+	return u
+}
+
+// serveDNSLoopback serves h over UDP and TCP on one free 127.0.0.1 port and
+// returns the address and the two running servers (the caller shuts them
+// down).
+func serveDNSLoopback(t *testing.T, h dns.Handler) (string, []*dns.Server) {
+	t.Helper()
 	var pc net.PacketConn
 	var ln net.Listener
+	var addr string
 	var err error
 	for i := 0; i < 10; i++ {
 		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
@@ -74,7 +85,7 @@ func startFakeUpstream(t *testing.T, id int) *fakeUpstream {
 		port := pc.LocalAddr().(*net.UDPAddr).Port
 		ln, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if err == nil {
-			u.Addr = "127.0.0.1:" + strconv.Itoa(port)
+			addr = "127.0.0.1:" + strconv.Itoa(port)
 			break
 		}
 		pc.Close()
@@ -82,16 +93,15 @@ func startFakeUpstream(t *testing.T, id int) *fakeUpstream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := dns.HandlerFunc(u.serve)
+	var servers []*dns.Server
 	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
 		started := make(chan struct{})
 		s.NotifyStartedFunc = func() { close(started) }
-		u.servers = append(u.servers, s)
+		servers = append(servers, s)
 		go func() { _ = s.ActivateAndServe() }()
 		<-started
 	}
-	t.Cleanup(u.Stop)
-	return u
+	return addr, servers
 }
 
 // Stop ends the upstream's servers.

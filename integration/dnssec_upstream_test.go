@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -460,33 +459,7 @@ type signedUpstream struct {
 func startSignedUpstream(t *testing.T, tree *signedTree) *signedUpstream {
 	t.Helper()
 	u := &signedUpstream{tree: tree}
-	var pc net.PacketConn
-	var ln net.Listener
-	var err error
-	for i := 0; i < 10; i++ {
-		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		ln, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			u.Addr = "127.0.0.1:" + strconv.Itoa(port)
-			break
-		}
-		pc.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := dns.HandlerFunc(u.serve)
-	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		u.servers = append(u.servers, s)
-		go func() { _ = s.ActivateAndServe() }()
-		<-started
-	}
+	u.Addr, u.servers = serveDNSLoopback(t, dns.HandlerFunc(u.serve))
 	t.Cleanup(func() {
 		for _, s := range u.servers {
 			_ = s.Shutdown()

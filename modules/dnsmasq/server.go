@@ -80,14 +80,6 @@ func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.A
 	if p != nil {
 		m = r.answerForward(p)
 	}
-	if m != nil && !udp && r.auth != nil && r.auth.listen[local] {
-		// dnsmasq 2.90 puts extended DNS error 17 (Filtered) into every
-		// reply with EDNS0 to a TCP query on an auth-server address, whatever
-		// the answer (measured); so does Frontdesk, for identical answers.
-		if o := m.IsEdns0(); o != nil {
-			o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeFiltered})
-		}
-	}
 	return m
 }
 
