@@ -115,6 +115,7 @@ type Config struct {
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
+	SetRules []setRule // ipset= and nftset=: sets for the addresses of forwarded answers
 	Hosts    []hostEntry
 	CNAMEs   []cnameRec
 	Records  []dns.RR // txt, mx, srv, ptr, naptr, caa, dns-rr (TTL 0 = local-ttl)
@@ -702,6 +703,15 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		return p.server(name, val, hasVal)
 	case "address":
 		return p.address(val)
+	case "ipset", "nftset":
+		if err := needVal(); err != nil {
+			return err
+		}
+		rules, err := parseSetRule(name, val, name == "nftset")
+		if err != nil {
+			return err
+		}
+		c.SetRules = append(c.SetRules, rules...)
 	case "rev-server":
 		return p.revServer(val)
 	case "host-record":

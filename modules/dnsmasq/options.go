@@ -40,5 +40,4 @@ func isIgnored(option string) bool {
 // fail clearly instead of being silently ignored.
 var notYet = map[string]bool{
 	"conntrack": true, "connmark-allowlist": true, "connmark-allowlist-enable": true,
-	"ipset": true, "nftset": true,
 }

@@ -430,6 +430,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		r.log.Warn("possible DNS-rebind attack detected", zap.String("name", q.Name))
 		return answer{rcode: dns.RcodeSuccess, source: u.Addr}
 	}
+	if len(r.cfg.SetRules) > 0 && a.rcode == dns.RcodeSuccess {
+		r.addToSets(name, q.Name, a.answer)
+	}
 	filteredTTL := uint32(0)
 	if n := len(a.answer); n > 0 {
 		filteredTTL = minTTL(a.answer)

@@ -1,0 +1,129 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// requireNetfilter runs cmd (ipset or nft) with args to create a kernel
+// object; when the kernel or the tool refuses, the test fails under CI=true
+// and is skipped otherwise.
+func requireNetfilter(t *testing.T, cmd string, args ...string) {
+	t.Helper()
+	requirePeer(t, map[string]string{"ipset": "ipset", "nft": "nftables"}[cmd])
+	out, err := exec.Command(cmd, args...).CombinedOutput()
+	if err == nil {
+		return
+	}
+	msg := fmt.Sprintf("%s %s: %v: %s (needs root and the kernel's netfilter modules)", cmd, strings.Join(args, " "), err, out)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// netfilterRun runs a netfilter tool and returns its output.
+func netfilterRun(t *testing.T, cmd string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(cmd, args...).CombinedOutput()
+	if err != nil {
+		t.Errorf("%s %s: %v: %s", cmd, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// ipsetMembers lists the addresses in an ipset, sorted.
+func ipsetMembers(t *testing.T, set string) []string {
+	t.Helper()
+	var out []string
+	for _, l := range strings.Split(netfilterRun(t, "ipset", "list", "-o", "save", set), "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && f[0] == "add" {
+			out = append(out, f[2])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// makeIpsets creates, for each side ("dm", "fd"), the ipsets prefix+side+s
+// for each suffix s with its ipset create arguments, destroyed at cleanup.
+// It returns the prefix.
+func makeIpsets(t *testing.T, sets map[string][]string) string {
+	t.Helper()
+	prefix := fmt.Sprintf("fdt%d", os.Getpid()%100000)
+	for _, side := range []string{"dm", "fd"} {
+		for suffix, args := range sets {
+			name := prefix + side + suffix
+			requireNetfilter(t, "ipset", append([]string{"create", name}, args...)...)
+			t.Cleanup(func() { _ = exec.Command("ipset", "destroy", name).Run() })
+		}
+	}
+	return prefix
+}
+
+// compareIpsets checks that each side's copy of each set has the same
+// members, and that the members are want (sorted) for the sets in want.
+func compareIpsets(t *testing.T, prefix string, sets map[string][]string, want map[string][]string) {
+	t.Helper()
+	same := 0
+	for suffix := range sets {
+		dm, fd := ipsetMembers(t, prefix+"dm"+suffix), ipsetMembers(t, prefix+"fd"+suffix)
+		if !slices.Equal(dm, fd) {
+			t.Errorf("ipset %s: dnsmasq put %q, frontdesk %q", suffix, dm, fd)
+			continue
+		}
+		if w, ok := want[suffix]; ok && !slices.Equal(dm, w) {
+			t.Errorf("ipset %s: both put %q, the test expects %q (update the test)", suffix, dm, w)
+			continue
+		}
+		t.Logf("ipset %s: %q", suffix, dm)
+		same++
+	}
+	t.Logf("%d/%d ipsets identical", same, len(sets))
+}
+
+// TestDnsmasqDiffIpset: ipset= puts the A/AAAA addresses of forwarded
+// answers (CNAME chains included) for names under its domains into the sets
+// (IPv4 ones into inet sets, IPv6 ones into inet6 sets), the most specific
+// domain winning, /#/ matching every name and /*x/ no name; local answers
+// add nothing.
+func TestDnsmasqDiffIpset(t *testing.T) {
+	sets := map[string][]string{
+		"v4":   {"hash:ip"},
+		"v6":   {"hash:ip", "family", "inet6"},
+		"deep": {"hash:ip"},
+		"all":  {"hash:ip"},
+		"loc":  {"hash:ip"},
+		"star": {"hash:ip"},
+	}
+	p := makeIpsets(t, sets)
+	conf := fmt.Sprintf(`no-resolv
+server={UP1}
+server=/other.example/{UP2}
+ipset=/set.example/sub.other.example/%[1]s{SIDE}v4,%[1]s{SIDE}v6
+ipset=/deep.set.example/%[1]s{SIDE}deep
+ipset=/#/%[1]s{SIDE}all
+ipset=/*wild.example/%[1]s{SIDE}star
+address=/local.example/10.7.7.7
+ipset=/local.example/%[1]s{SIDE}loc
+`, p)
+	diffScenario(t, conf,
+		"a.set.example. A", "a.set.example. AAAA", "a.set.example. A",
+		"chain.set.example. A", "multi.set.example. A", "x.deep.set.example. A",
+		"sub.other.example. A", "sub.other.example. AAAA", "no.other.example. A",
+		"nx.set.example. A", "priv.set.example. A", "a.set.example. MX",
+		"xwild.example. A", "wild.example. AAAA", "a.wild.example. MX", "b.wild.example. TXT", "local.example. A", "ext.local.example. AAAA",
+	)
+	compareIpsets(t, p, sets, map[string][]string{
+		"v4":   {"10.0.0.1", "10.0.0.2", "10.1.1.1", "10.2.0.1", "10.2.0.2", "10.2.0.3", "192.168.1.1"},
+		"v6":   {"fd00::1", "fd00::2"},
+		"deep": {"10.0.0.1"},
+		"all":  {"10.0.0.1", "10.0.0.2"}, // xwild.example and no.other.example: /#/ is every name
+		"loc":  nil,                      // address= answers are not forwarded
+		"star": nil,                      // /*wild.example/ is taken literally
+	})
+}
