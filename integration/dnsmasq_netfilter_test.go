@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -126,4 +127,92 @@ ipset=/local.example/%[1]s{SIDE}loc
 		"loc":  nil,                      // address= answers are not forwarded
 		"star": nil,                      // /*wild.example/ is taken literally
 	})
+}
+
+// nftMembers lists the elements of an nftables set, sorted.
+func nftMembers(t *testing.T, family, table, set string) []string {
+	t.Helper()
+	var doc struct {
+		Nftables []struct {
+			Set *struct {
+				Elem []json.RawMessage `json:"elem"`
+			} `json:"set"`
+		} `json:"nftables"`
+	}
+	out := netfilterRun(t, "nft", "-j", "list", "set", family, table, set)
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Errorf("nft -j list set %s %s %s: %v: %s", family, table, set, err, out)
+		return nil
+	}
+	var elems []string
+	for _, o := range doc.Nftables {
+		if o.Set == nil {
+			continue
+		}
+		for _, e := range o.Set.Elem {
+			var s string
+			if json.Unmarshal(e, &s) != nil {
+				s = string(e) // an element with attributes: compared as JSON
+			}
+			elems = append(elems, s)
+		}
+	}
+	slices.Sort(elems)
+	return elems
+}
+
+// nftSpec is one nftables set of a test: family, table suffix, set, type.
+type nftSpec struct{ family, table, set, typ string }
+
+// makeNFTSets creates, for each side ("dm", "fd"), the tables prefix+side+
+// table and their sets, deleted at cleanup. It returns the prefix.
+func makeNFTSets(t *testing.T, specs []nftSpec) string {
+	t.Helper()
+	prefix := fmt.Sprintf("fdt%d", os.Getpid()%100000)
+	made := map[string]bool{}
+	for _, side := range []string{"dm", "fd"} {
+		for _, s := range specs {
+			table := prefix + side + s.table
+			if key := s.family + " " + table; !made[key] {
+				made[key] = true
+				requireNetfilter(t, "nft", "add", "table", s.family, table)
+				t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", s.family, table).Run() })
+			}
+			requireNetfilter(t, "nft", "add", "set", s.family, table, s.set, "{ type "+s.typ+"; }")
+		}
+	}
+	return prefix
+}
+
+// TestDnsmasqDiffNftset: nftset= puts the same addresses as ipset= into
+// nftables sets; 4# and 6# keep only A or AAAA records, and a set of the
+// other address type gets nothing.
+func TestDnsmasqDiffNftset(t *testing.T) {
+	specs := []nftSpec{
+		{"inet", "a", "s4", "ipv4_addr"}, {"inet", "a", "s6", "ipv6_addr"}, {"inet", "a", "mixed", "ipv4_addr"},
+		{"ip", "b", "d", "ipv4_addr"}, {"inet", "b", "d", "ipv4_addr"},
+	}
+	p := makeNFTSets(t, specs)
+	conf := fmt.Sprintf(`no-resolv
+server={UP1}
+server=/other.example/{UP2}
+nftset=/set.example/4#inet#%[1]s{SIDE}a#s4,6#inet#%[1]s{SIDE}a#s6
+nftset=/mixed.example/inet#%[1]s{SIDE}a#mixed
+nftset=/def.example/%[1]s{SIDE}b#d
+`, p)
+	diffScenario(t, conf,
+		"a.set.example. A", "a.set.example. AAAA", "chain.set.example. A", "multi.set.example. A",
+		"x.mixed.example. AAAA", "x.mixed.example. A", "x.def.example. A", "nx.set.example. A",
+	)
+	same := 0
+	for _, s := range specs {
+		dm, fd := nftMembers(t, s.family, p+"dm"+s.table, s.set), nftMembers(t, s.family, p+"fd"+s.table, s.set)
+		if !slices.Equal(dm, fd) {
+			t.Errorf("nft set %s %s %s: dnsmasq put %q, frontdesk %q", s.family, s.table, s.set, dm, fd)
+			continue
+		}
+		t.Logf("nft set %s %s %s: %q", s.family, s.table, s.set, dm)
+		same++
+	}
+	t.Logf("%d/%d nftables sets identical", same, len(specs))
 }

@@ -69,7 +69,7 @@ func parseSetRule(opt, val string, nft bool) ([]setRule, error) {
 }
 
 // parseNFTSet reads [(6|4)#][<family>#]<table>#<set>; the family defaults
-// to inet.
+// to ip, as with nft.
 func parseNFTSet(s string) (nftSet, error) {
 	var ns nftSet
 	if strings.HasPrefix(s, "4#") || strings.HasPrefix(s, "6#") {
@@ -79,7 +79,7 @@ func parseNFTSet(s string) (nftSet, error) {
 	f := strings.Split(s, "#")
 	switch len(f) {
 	case 2:
-		ns.Family, ns.Table, ns.Set = "inet", f[0], f[1]
+		ns.Family, ns.Table, ns.Set = "ip", f[0], f[1] // nft's default family (measured)
 	case 3:
 		ns.Family, ns.Table, ns.Set = f[0], f[1], f[2]
 	default:

@@ -20,7 +20,7 @@ func TestParseSetRules(t *testing.T) {
 		{Domain: "b.example", IPSets: []string{"s4", "s6"}},
 		{Domain: "", IPSets: []string{"all"}},
 		{Domain: "*w.example", IPSets: []string{"star"}},
-		{Domain: "n.example", NFTSets: []nftSet{{4, "inet", "t", "s"}, {6, "inet", "t", "s6"}, {0, "ip6", "t6", "x"}}},
+		{Domain: "n.example", NFTSets: []nftSet{{4, "inet", "t", "s"}, {6, "ip", "t", "s6"}, {0, "ip6", "t6", "x"}}},
 	}
 	if !reflect.DeepEqual(c.SetRules, want) {
 		t.Errorf("got %+v\nwant %+v", c.SetRules, want)
