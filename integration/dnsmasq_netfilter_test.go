@@ -191,6 +191,7 @@ func TestDnsmasqDiffNftset(t *testing.T) {
 	specs := []nftSpec{
 		{"inet", "a", "s4", "ipv4_addr"}, {"inet", "a", "s6", "ipv6_addr"}, {"inet", "a", "mixed", "ipv4_addr"},
 		{"ip", "b", "d", "ipv4_addr"}, {"inet", "b", "d", "ipv4_addr"},
+		{"inet", "a", "iv", "ipv4_addr; flags interval"},
 	}
 	p := makeNFTSets(t, specs)
 	conf := fmt.Sprintf(`no-resolv
@@ -199,10 +200,12 @@ server=/other.example/{UP2}
 nftset=/set.example/4#inet#%[1]s{SIDE}a#s4,6#inet#%[1]s{SIDE}a#s6
 nftset=/mixed.example/inet#%[1]s{SIDE}a#mixed
 nftset=/def.example/%[1]s{SIDE}b#d
+nftset=/interval.example/inet#%[1]s{SIDE}a#iv
 `, p)
 	diffScenario(t, conf,
 		"a.set.example. A", "a.set.example. AAAA", "chain.set.example. A", "multi.set.example. A",
 		"x.mixed.example. AAAA", "x.mixed.example. A", "x.def.example. A", "nx.set.example. A",
+		"multi.interval.example. A", "x.interval.example. A",
 	)
 	same := 0
 	for _, s := range specs {

@@ -166,7 +166,7 @@ func (r *Resolver) addToSets(name, qname string, answer []dns.RR) {
 	addrs := chainAddrs(qname, answer)
 	for _, a := range addrs {
 		for _, set := range rule.IPSets {
-			if err := nfnlSend(ipsetAddMsg(1, set, a), 1); err != nil {
+			if _, err := nfnlSend(ipsetAddMsg(1, set, a), 1); err != nil {
 				r.log.Warn("failed to update ipset", zap.String("set", set), zap.String("addr", a.String()), zap.Error(err))
 			}
 		}
@@ -174,10 +174,27 @@ func (r *Resolver) addToSets(name, qname string, answer []dns.RR) {
 			if s.IPv == 4 && !a.Is4() || s.IPv == 6 && a.Is4() {
 				continue
 			}
-			if err := nfnlSend(nftAddBatch(1, s, []netip.Addr{a}), 1); err != nil {
+			if err := addToNFTSet(s, a); err != nil {
 				r.log.Warn("failed to update nftset", zap.String("set", s.Family+" "+s.Table+" "+s.Set),
 					zap.String("addr", a.String()), zap.Error(err))
 			}
 		}
 	}
+}
+
+// addToNFTSet adds a to an nftables set, as a one-address range if the set
+// holds intervals.
+func addToNFTSet(s nftSet, a netip.Addr) error {
+	replies, err := nfnlSend(nftGetSetMsg(1, s), 1)
+	if err != nil {
+		return fmt.Errorf("reading the set: %w", err)
+	}
+	interval := false
+	for _, m := range replies {
+		if f, ok := nftSetFlags(m); ok {
+			interval = f&nftSetInterval != 0
+		}
+	}
+	_, err = nfnlSend(nftAddBatch(1, s, []netip.Addr{a}, interval), 1)
+	return err
 }

@@ -10,29 +10,31 @@ import (
 )
 
 // nfnlSend sends msg to the kernel's nfnetlink and waits for acks
-// acknowledgements, returning the first error the kernel reports.
-func nfnlSend(msg []byte, acks int) error {
+// acknowledgements, returning the other messages it got back and the first
+// error the kernel reports.
+func nfnlSend(msg []byte, acks int) ([][]byte, error) {
 	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, syscall.NETLINK_NETFILTER)
 	if err != nil {
-		return fmt.Errorf("netlink socket: %w", err)
+		return nil, fmt.Errorf("netlink socket: %w", err)
 	}
 	defer syscall.Close(fd)
 	if err := syscall.Bind(fd, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
-		return fmt.Errorf("netlink bind: %w", err)
+		return nil, fmt.Errorf("netlink bind: %w", err)
 	}
 	tv := syscall.NsecToTimeval(int64(time.Second))
 	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv); err != nil {
-		return fmt.Errorf("netlink timeout: %w", err)
+		return nil, fmt.Errorf("netlink timeout: %w", err)
 	}
 	if err := syscall.Sendto(fd, msg, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
-		return fmt.Errorf("netlink send: %w", err)
+		return nil, fmt.Errorf("netlink send: %w", err)
 	}
 	var first error
+	var replies [][]byte
 	buf := make([]byte, 8192)
 	for acks > 0 {
 		n, _, err := syscall.Recvfrom(fd, buf, 0)
 		if err != nil {
-			return fmt.Errorf("netlink receive: %w", err)
+			return nil, fmt.Errorf("netlink receive: %w", err)
 		}
 		for b := buf[:n]; len(b) >= 16 && acks > 0; {
 			l := int(binary.NativeEndian.Uint32(b))
@@ -44,6 +46,8 @@ func nfnlSend(msg []byte, acks int) error {
 				if code := int32(binary.NativeEndian.Uint32(b[16:])); code != 0 && first == nil {
 					first = syscall.Errno(-code)
 				}
+			} else {
+				replies = append(replies, append([]byte(nil), b[:l]...))
 			}
 			b = b[(l+3)&^3:]
 			if len(b) == 0 {
@@ -51,5 +55,5 @@ func nfnlSend(msg []byte, acks int) error {
 			}
 		}
 	}
-	return first
+	return replies, first
 }

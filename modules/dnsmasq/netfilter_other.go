@@ -8,4 +8,4 @@ import "errors"
 var errNetfilterUnsupported = errors.New("netfilter sets are supported on Linux only")
 
 // nfnlSend fails: nfnetlink is Linux's.
-func nfnlSend(msg []byte, acks int) error { return errNetfilterUnsupported }
+func nfnlSend(msg []byte, acks int) ([][]byte, error) { return nil, errNetfilterUnsupported }

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -90,7 +91,7 @@ func TestIpsetAddMsg(t *testing.T) {
 }
 
 func TestNFTAddBatch(t *testing.T) {
-	b := nftAddBatch(5, nftSet{Family: "ip", Table: "t", Set: "s"}, []netip.Addr{netip.MustParseAddr("10.1.2.3")})
+	b := nftAddBatch(5, nftSet{Family: "ip", Table: "t", Set: "s"}, []netip.Addr{netip.MustParseAddr("10.1.2.3")}, false)
 	got := hex.EncodeToString(b)
 	begin := "14000000" + "1000" + "0100" + "05000000" + "00000000" + "00" + "00" + "000a"
 	elem := "38000000" + "0c0a" + "0504" + "06000000" + "00000000" + "02" + "00" + "0000" +
@@ -100,5 +101,28 @@ func TestNFTAddBatch(t *testing.T) {
 	end := "14000000" + "1100" + "0100" + "07000000" + "00000000" + "00" + "00" + "000a"
 	if want := begin + elem + end; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestNFTAddBatchInterval(t *testing.T) {
+	b := nftAddBatch(5, nftSet{Family: "inet", Table: "t", Set: "s"}, []netip.Addr{netip.MustParseAddr("10.1.2.255")}, true)
+	end := "1800" + "0180" + "0800" + "0300" + "00000001" + "0c00" + "0180" + "0800" + "0100" + "0a010300" // ELEM{FLAGS=INTERVAL_END, KEY{10.1.3.0}}
+	if got := hex.EncodeToString(b); !strings.Contains(got, end) {
+		t.Errorf("no end element %s in %s", end, got)
+	}
+	last := nftAddBatch(5, nftSet{Family: "inet", Table: "t", Set: "s"}, []netip.Addr{netip.MustParseAddr("255.255.255.255")}, true)
+	if len(last) != len(b)-0x18 {
+		t.Errorf("255.255.255.255 got an end element: %x", last)
+	}
+}
+
+func TestNFTSetFlags(t *testing.T) {
+	attrs := nlAttrs(nil).str(nftaSetTable, "t").attr(nftaSetFlags, []byte{0, 0, 0, 3})
+	msg := nfnlMsg(nil, 0, 0, 0, 1, 0, attrs)
+	if f, ok := nftSetFlags(msg); !ok || f != 3 {
+		t.Errorf("flags %d %v", f, ok)
+	}
+	if _, ok := nftSetFlags(msg[:20]); ok {
+		t.Error("flags found in an empty message")
 	}
 }

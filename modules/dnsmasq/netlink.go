@@ -29,7 +29,14 @@ const (
 	ipsetAttrIPv4     = 1
 	ipsetAttrIPv6     = 2
 
+	nftMsgGetSet     = 10
 	nftMsgNewSetElem = 12
+	nftaSetTable     = 1
+	nftaSetName      = 2
+	nftaSetFlags     = 3
+	nftSetInterval   = 0x4
+	nftaSetElemFlags = 3
+	nftSetElemIntEnd = 0x1
 	nftaSetElemTable = 1
 	nftaSetElemSet   = 2
 	nftaSetElemElems = 3
@@ -87,15 +94,47 @@ func ipsetAddMsg(seq uint32, set string, a netip.Addr) []byte {
 
 // nftAddBatch is the nftables batch that adds addrs to set s: begin,
 // one NFT_MSG_NEWSETELEM, end. The message that needs an answer has
-// sequence number seq+1.
-func nftAddBatch(seq uint32, s nftSet, addrs []netip.Addr) []byte {
+// sequence number seq+1. In an interval set (interval true) an address is
+// the range [a, a+1), as nft writes it: a start element and an end one
+// (none after the family's last address).
+func nftAddBatch(seq uint32, s nftSet, addrs []netip.Addr, interval bool) []byte {
 	var elems nlAttrs
 	for _, a := range addrs {
 		key := nlAttrs(nil).attr(nftaDataValue, a.AsSlice())
 		elems = elems.nest(nftaListElem, nlAttrs(nil).nest(nftaSetElemKey, key))
+		if next := a.Next(); interval && next.IsValid() {
+			key := nlAttrs(nil).attr(nftaDataValue, next.AsSlice())
+			end := nlAttrs(nil).attr(nftaSetElemFlags, binary.BigEndian.AppendUint32(nil, nftSetElemIntEnd)).nest(nftaSetElemKey, key)
+			elems = elems.nest(nftaListElem, end)
+		}
 	}
 	attrs := nlAttrs(nil).str(nftaSetElemTable, s.Table).str(nftaSetElemSet, s.Set).nest(nftaSetElemElems, elems)
 	b := nfnlMsg(nil, nfnlMsgBatchBegin, nlmFRequest, seq, 0, nfnlSubsysNFTables, nil)
 	b = nfnlMsg(b, nfnlSubsysNFTables<<8|nftMsgNewSetElem, nlmFRequest|nlmFCreate|nlmFAck, seq+1, nftFamilies[s.Family], 0, attrs)
 	return nfnlMsg(b, nfnlMsgBatchEnd, nlmFRequest, seq+2, 0, nfnlSubsysNFTables, nil)
+}
+
+// nftGetSetMsg is the NFT_MSG_GETSET request for set s.
+func nftGetSetMsg(seq uint32, s nftSet) []byte {
+	attrs := nlAttrs(nil).str(nftaSetTable, s.Table).str(nftaSetName, s.Set)
+	return nfnlMsg(nil, nfnlSubsysNFTables<<8|nftMsgGetSet, nlmFRequest|nlmFAck, seq, nftFamilies[s.Family], 0, attrs)
+}
+
+// nftSetFlags reads NFTA_SET_FLAGS from a NFT_MSG_NEWSET message (header
+// included); ok is false when it has none.
+func nftSetFlags(msg []byte) (flags uint32, ok bool) {
+	if len(msg) < 20 {
+		return 0, false
+	}
+	for b := msg[20:]; len(b) >= 4; {
+		l := int(binary.NativeEndian.Uint16(b))
+		if l < 4 || l > len(b) {
+			return 0, false
+		}
+		if binary.NativeEndian.Uint16(b[2:])&^(nlaFNested|nlaFNetByte) == nftaSetFlags && l == 8 {
+			return binary.BigEndian.Uint32(b[4:]), true
+		}
+		b = b[min((l+3)&^3, len(b)):]
+	}
+	return 0, false
 }
