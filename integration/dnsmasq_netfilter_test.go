@@ -219,3 +219,75 @@ nftset=/interval.example/inet#%[1]s{SIDE}a#iv
 	}
 	t.Logf("%d/%d nftables sets identical", same, len(specs))
 }
+
+// connmarkScenario starts dnsmasq and Frontdesk with conf ({UP1} is a fake
+// upstream per side), gives the flows of queries to either (UDP and TCP) the
+// conntrack mark mark with an nftables output rule, and compares the answers.
+func connmarkScenario(t *testing.T, conf string, mark uint32, queries ...string) {
+	t.Helper()
+	var confs [2]string
+	var ups [2]*fakeUpstream
+	for i := range confs {
+		ups[i] = startFakeUpstream(t, 1)
+		confs[i] = strings.ReplaceAll(conf, "{UP1}", ups[i].Dnsmasq())
+	}
+	p := startDNSPair(t, confs[0], confs[1])
+	var ports []string
+	for _, a := range []string{p.dnsmasq, p.frontdesk} {
+		ports = append(ports, a[strings.LastIndexByte(a, ':')+1:])
+	}
+	table := fmt.Sprintf("fdtcm%d", os.Getpid()%100000)
+	requireNetfilter(t, "nft", "add", "table", "inet", table)
+	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "inet", table).Run() })
+	netfilterRun(t, "nft", "add", "chain", "inet", table, "out", "{ type filter hook output priority mangle; }")
+	set := "{ " + strings.Join(ports, ", ") + " }"
+	for _, proto := range []string{"udp", "tcp"} {
+		netfilterRun(t, "nft", "add", "rule", "inet", table, "out", "ip", "daddr", "127.0.0.1", proto, "dport", set,
+			"ct", "mark", "set", fmt.Sprint(mark))
+	}
+	qq := qs(queries...)
+	n := runDiff(t, p, qq)
+	t.Logf("%d/%d differential cases identical", n, len(qq))
+	if a, b := ups[0].queries.Load(), ups[1].queries.Load(); a != b {
+		t.Errorf("upstream received %d queries from dnsmasq, %d from frontdesk:\n  dnsmasq:   %q\n  frontdesk: %q",
+			a, b, ups[0].Log(), ups[1].Log())
+	}
+}
+
+// TestDnsmasqDiffConnmark: with connmark-allowlist-enable, a query whose
+// flow has a conntrack mark is answered only for names its allowlist's
+// patterns match ('*' within one label); the others, local names
+// included, get REFUSED with EDE 15 (Blocked).
+func TestDnsmasqDiffConnmark(t *testing.T) {
+	conf := `no-resolv
+server={UP1}
+connmark-allowlist-enable
+connmark-allowlist=5,*.allowed.example/a*b*.example.com
+connmark-allowlist=7,*
+address=/local.example/10.9.9.9
+address=/x.allowed.example/10.9.9.8
+`
+	connmarkScenario(t, conf, 5,
+		"x.allowed.example. A", "y.allowed.example. A", "a.b.allowed.example. A", "allowed.example. A",
+		"other.example. A", "local.example. A", "axxbyy.example.com. A", "ab.example.com. AAAA",
+		"a.example.com. A", "other.example. A tcp", "y.allowed.example. MX tcp", "other.example. A edns1232",
+		"x.allowed.example. A edns1232",
+	)
+}
+
+// TestDnsmasqDiffConnmarkMask: the connmark-allowlist-enable mask and a
+// list's mask apply before the comparison; a mark without a list is
+// refused everything, and a masked mark of 0 counts as no mark.
+func TestDnsmasqDiffConnmarkMask(t *testing.T) {
+	conf := `no-resolv
+server={UP1}
+connmark-allowlist-enable=12
+connmark-allowlist=4/4,*.four.example
+connmark-allowlist=8,*.eight.example
+address=/local.example/10.9.9.9
+`
+	qs := []string{"a.four.example. A", "a.eight.example. A", "local.example. A", "other.example. A"}
+	for _, mark := range []uint32{0x15, 0x1, 0x8} { // 0x15&12 = 4; 0x1&12 = 0; 0x8 = 8
+		t.Run(fmt.Sprintf("mark%d", mark), func(t *testing.T) { connmarkScenario(t, conf, mark, qs...) })
+	}
+}

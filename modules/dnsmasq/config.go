@@ -115,7 +115,8 @@ type Config struct {
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
-	SetRules []setRule // ipset= and nftset=: sets for the addresses of forwarded answers
+	SetRules []setRule      // ipset= and nftset=: sets for the addresses of forwarded answers
+	Connmark connmarkConfig // connmark-allowlist-enable, connmark-allowlist
 	Hosts    []hostEntry
 	CNAMEs   []cnameRec
 	Records  []dns.RR // txt, mx, srv, ptr, naptr, caa, dns-rr (TTL 0 = local-ttl)
@@ -703,6 +704,24 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		return p.server(name, val, hasVal)
 	case "address":
 		return p.address(val)
+	case "connmark-allowlist-enable":
+		c.Connmark.Enable, c.Connmark.Mask = true, ^uint32(0)
+		if hasVal {
+			m, ok := parseConnmarkMask(val)
+			if !ok {
+				return badArg(name)
+			}
+			c.Connmark.Mask = m
+		}
+	case "connmark-allowlist":
+		if err := needVal(); err != nil {
+			return err
+		}
+		l, err := parseConnmarkList(val)
+		if err != nil {
+			return err
+		}
+		c.Connmark.Lists = append(c.Connmark.Lists, l)
 	case "ipset", "nftset":
 		if err := needVal(); err != nil {
 			return err

@@ -122,7 +122,11 @@ func nftGetSetMsg(seq uint32, s nftSet) []byte {
 
 // nftSetFlags reads NFTA_SET_FLAGS from a NFT_MSG_NEWSET message (header
 // included); ok is false when it has none.
-func nftSetFlags(msg []byte) (flags uint32, ok bool) {
+func nftSetFlags(msg []byte) (flags uint32, ok bool) { return nlAttrU32(msg, nftaSetFlags) }
+
+// nlAttrU32 reads the big-endian 32-bit top-level attribute typ of an
+// nfnetlink message (header included); ok is false when it has none.
+func nlAttrU32(msg []byte, typ uint16) (uint32, bool) {
 	if len(msg) < 20 {
 		return 0, false
 	}
@@ -131,7 +135,7 @@ func nftSetFlags(msg []byte) (flags uint32, ok bool) {
 		if l < 4 || l > len(b) {
 			return 0, false
 		}
-		if binary.NativeEndian.Uint16(b[2:])&^(nlaFNested|nlaFNetByte) == nftaSetFlags && l == 8 {
+		if binary.NativeEndian.Uint16(b[2:])&^(nlaFNested|nlaFNetByte) == typ && l == 8 {
 			return binary.BigEndian.Uint32(b[4:]), true
 		}
 		b = b[min((l+3)&^3, len(b)):]

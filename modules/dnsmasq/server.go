@@ -131,6 +131,9 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 			return r.reply(req, a, client, udp), nil, true
 		}
 	}
+	if r.cfg.Connmark.Enable && !r.connmarkAllows(req, client, local, udp) {
+		return r.reply(req, answer{rcode: dns.RcodeRefused, ede: dns.ExtendedErrorCodeBlocked, source: "local"}, client, udp), nil, true
+	}
 	a, p := r.resolveLocal(req, !udp, local)
 	if p != nil {
 		p.client, p.udp = client, udp
