@@ -223,7 +223,9 @@ nftset=/interval.example/inet#%[1]s{SIDE}a#iv
 // connmarkScenario starts dnsmasq and Frontdesk with conf ({UP1} is a fake
 // upstream per side), gives the flows of queries to either (UDP and TCP) the
 // conntrack mark mark with an nftables output rule, and compares the answers.
-func connmarkScenario(t *testing.T, conf string, mark uint32, queries ...string) {
+// before, when not nil, runs before the queries with the nftables table
+// (inet family, with an output chain "out") and each side's upstream.
+func connmarkScenario(t *testing.T, conf string, mark uint32, before func(table string, ups [2]*fakeUpstream), queries ...string) {
 	t.Helper()
 	var confs [2]string
 	var ups [2]*fakeUpstream
@@ -244,6 +246,9 @@ func connmarkScenario(t *testing.T, conf string, mark uint32, queries ...string)
 	for _, proto := range []string{"udp", "tcp"} {
 		netfilterRun(t, "nft", "add", "rule", "inet", table, "out", "ip", "daddr", "127.0.0.1", proto, "dport", set,
 			"ct", "mark", "set", fmt.Sprint(mark))
+	}
+	if before != nil {
+		before(table, ups)
 	}
 	qq := qs(queries...)
 	n := runDiff(t, p, qq)
@@ -267,7 +272,7 @@ connmark-allowlist=7,*
 address=/local.example/10.9.9.9
 address=/x.allowed.example/10.9.9.8
 `
-	connmarkScenario(t, conf, 5,
+	connmarkScenario(t, conf, 5, nil,
 		"x.allowed.example. A", "y.allowed.example. A", "a.b.allowed.example. A", "allowed.example. A",
 		"other.example. A", "local.example. A", "axxbyy.example.com. A", "ab.example.com. AAAA",
 		"a.example.com. A", "other.example. A tcp", "y.allowed.example. MX tcp", "other.example. A edns1232",
@@ -288,6 +293,60 @@ address=/local.example/10.9.9.9
 `
 	qs := []string{"a.four.example. A", "a.eight.example. A", "local.example. A", "other.example. A"}
 	for _, mark := range []uint32{0x15, 0x1, 0x8} { // 0x15&12 = 4; 0x1&12 = 0; 0x8 = 8
-		t.Run(fmt.Sprintf("mark%d", mark), func(t *testing.T) { connmarkScenario(t, conf, mark, qs...) })
+		t.Run(fmt.Sprintf("mark%d", mark), func(t *testing.T) { connmarkScenario(t, conf, mark, nil, qs...) })
+	}
+}
+
+// TestDnsmasqDiffConntrack: with conntrack, the queries forwarded for a
+// client whose flow has a conntrack mark leave with that mark (SO_MARK), over
+// UDP and TCP; answers from the cache or local data send nothing.
+func TestDnsmasqDiffConntrack(t *testing.T) {
+	conf := `no-resolv
+server={UP1}
+conntrack
+address=/local.example/10.9.9.9
+`
+	var table string
+	var ups [2]*fakeUpstream
+	connmarkScenario(t, conf, 5, func(tb string, u [2]*fakeUpstream) {
+		table, ups = tb, u
+		for i, side := range []string{"dm", "fd"} {
+			port := u[i].Addr[strings.LastIndexByte(u[i].Addr, ':')+1:]
+			for _, proto := range []string{"udp", "tcp"} {
+				netfilterRun(t, "nft", "add", "counter", "inet", tb, side+proto)
+				netfilterRun(t, "nft", "add", "rule", "inet", tb, "out", proto, "dport", port,
+					"meta", "mark", "5", "counter", "name", side+proto)
+			}
+		}
+	}, "a.example. A", "a.example. A", "local.example. A", "b.example. AAAA tcp", "c.example. MX")
+	counter := func(name string) int {
+		var doc struct {
+			Nftables []struct {
+				Counter *struct {
+					Packets int `json:"packets"`
+				} `json:"counter"`
+			} `json:"nftables"`
+		}
+		out := netfilterRun(t, "nft", "-j", "list", "counter", "inet", table, name)
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("nft counter: %v: %s", err, out)
+		}
+		for _, o := range doc.Nftables {
+			if o.Counter != nil {
+				return o.Counter.Packets
+			}
+		}
+		return 0
+	}
+	// Each forwarded UDP query is one packet; TCP connections differ in
+	// their packets (acks, closing), so only their marking is compared.
+	du, fu, dt, ft := counter("dmudp"), counter("fdudp"), counter("dmtcp"), counter("fdtcp")
+	t.Logf("marked packets to the upstream: UDP dnsmasq %d, frontdesk %d; TCP dnsmasq %d, frontdesk %d (queries %d, %d)",
+		du, fu, dt, ft, ups[0].queries.Load(), ups[1].queries.Load())
+	if du != 2 || fu != du {
+		t.Errorf("marked UDP queries to the upstream: dnsmasq %d, frontdesk %d, want 2", du, fu)
+	}
+	if dt == 0 || ft == 0 {
+		t.Errorf("marked TCP packets to the upstream: dnsmasq %d, frontdesk %d, want some on both", dt, ft)
 	}
 }

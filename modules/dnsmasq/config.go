@@ -117,13 +117,16 @@ type Config struct {
 	Rules    []domainRule
 	SetRules []setRule      // ipset= and nftset=: sets for the addresses of forwarded answers
 	Connmark connmarkConfig // connmark-allowlist-enable, connmark-allowlist
-	Hosts    []hostEntry
-	CNAMEs   []cnameRec
-	Records  []dns.RR // txt, mx, srv, ptr, naptr, caa, dns-rr (TTL 0 = local-ttl)
-	MXHosts  []string // names with mx-host, for ANY
-	MXTarget string   // mx-target: default MX target (default: this machine's name)
-	SelfMX   bool     // selfmx: each hosts name gets an MX to itself
-	LocalMX  bool     // localmx: each hosts name gets an MX to the MX target
+	// Conntrack (conntrack): forwarded queries carry the client flow's
+	// conntrack mark as their socket mark (SO_MARK).
+	Conntrack bool
+	Hosts     []hostEntry
+	CNAMEs    []cnameRec
+	Records   []dns.RR // txt, mx, srv, ptr, naptr, caa, dns-rr (TTL 0 = local-ttl)
+	MXHosts   []string // names with mx-host, for ANY
+	MXTarget  string   // mx-target: default MX target (default: this machine's name)
+	SelfMX    bool     // selfmx: each hosts name gets an MX to itself
+	LocalMX   bool     // localmx: each hosts name gets an MX to the MX target
 
 	mxDefault []*dns.MX // mx-host lines without a target
 
@@ -518,6 +521,9 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		}
 	case "log-debug":
 		c.LogDebug = true
+		return noVal()
+	case "conntrack":
+		c.Conntrack = true
 		return noVal()
 	case "no-ident":
 		c.NoIdent = true

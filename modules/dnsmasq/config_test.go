@@ -130,7 +130,7 @@ func TestParseErrors(t *testing.T) {
 		"no-resolv=1":                   "takes no argument",
 		"cache-size":                    "missing argument",
 		"auth-zone=x":                   "auth-zone needs auth-server",
-		"conntrack":                     "does not implement yet",
+		"conntrack=1":                   "takes no argument",
 		"ipset=/x/":                     "bad set name in --ipset",
 		"ipset=s":                       "bad domain in --ipset",
 		"ipset=/x/a,,b":                 "bad set name in --ipset",

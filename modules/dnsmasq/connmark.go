@@ -1,6 +1,7 @@
 package dnsmasq
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -8,8 +9,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 
-	"github.com/miekg/dns"
 	"go.uber.org/zap"
 )
 
@@ -223,18 +224,44 @@ func addrPort(a net.Addr) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// connmarkAllows applies connmark-allowlist to a query from client that
-// arrived at local (on the configured port): a query whose flow conntrack
-// does not know, or cannot be asked about, is allowed, as with dnsmasq.
-func (r *Resolver) connmarkAllows(req *dns.Msg, client net.Addr, local netip.Addr, udp bool) bool {
+// clientMark is the conntrack mark of the flow of a query from client that
+// arrived at local (on the configured port), 0 when it has none or
+// conntrack does not know the flow or cannot be asked, as with dnsmasq.
+func (r *Resolver) clientMark(client net.Addr, local netip.Addr, udp bool) uint32 {
 	cp := addrPort(client)
 	if !cp.IsValid() || !local.IsValid() {
-		return true
+		return 0
 	}
-	mark, ok, err := flowMark(cp, netip.AddrPortFrom(local, uint16(r.cfg.Port)), udp)
-	if err != nil || !ok {
+	mark, _, err := flowMark(cp, netip.AddrPortFrom(local, uint16(r.cfg.Port)), udp)
+	if err != nil {
 		r.log.Debug("conntrack connection mark retrieval failed", zap.String("client", cp.String()), zap.Error(err))
-		return true
+		return 0
 	}
-	return r.cfg.Connmark.allowed(mark, canon(req.Question[0].Name))
+	return mark
+}
+
+type markKey struct{}
+
+// withMark gives the upstream sockets of a forwarded query a socket mark.
+func withMark(ctx context.Context, mark uint32) context.Context {
+	return context.WithValue(ctx, markKey{}, mark)
+}
+
+// markDialer makes d set the query's socket mark (conntrack), if it has one,
+// after d's own Control.
+func markDialer(ctx context.Context, d *net.Dialer) *net.Dialer {
+	mark, _ := ctx.Value(markKey{}).(uint32)
+	if mark == 0 {
+		return d
+	}
+	prev := d.Control
+	d.Control = func(network, address string, c syscall.RawConn) error {
+		if prev != nil {
+			if err := prev(network, address, c); err != nil {
+				return err
+			}
+		}
+		return setSocketMark(c, mark)
+	}
+	return d
 }

@@ -146,6 +146,7 @@ type pending struct {
 
 	client net.Addr // for answerForward
 	udp    bool
+	mark   uint32 // conntrack: the client flow's mark, for the upstream sockets
 }
 
 // defaultServers are the plain servers, less those dns-loop-detect took out.
@@ -370,6 +371,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// would add for this client (measured).
 		want, _ := r.cfg.EDNS.subnetOption(clientAddr(p.client))
 		ctx = withAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
+	}
+	if p.mark != 0 {
+		ctx = withMark(ctx, p.mark)
 	}
 	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
