@@ -9,7 +9,7 @@ lab:
 
 # Run the whole test suite, installing the Debian test peers when missing.
 test:
-	integration/peers.sh python3-flask nginx dnsmasq redis-server chromium
+	integration/peers.sh python3-flask nginx dnsmasq redis-server chromium ipset nftables conntrack
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
 

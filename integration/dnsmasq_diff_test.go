@@ -353,7 +353,9 @@ func diffScenarioFiles(t *testing.T, conf string, files map[string]string, queri
 
 // diffScenarioUpstreams is diffScenarioFiles that also returns each side's
 // upstreams (dnsmasq's first), for tests that look at what was sent to
-// them. {QPORT} in conf is a free UDP port, another one for each side.
+// them. {QPORT} in conf is a free UDP port, another one for each side;
+// {SIDE} is "dm" for dnsmasq's side and "fd" for Frontdesk's (for names of
+// kernel objects each side needs its own of, such as ipsets).
 func diffScenarioUpstreams(t *testing.T, conf string, files map[string]string, queries ...string) (sides [2][]*fakeUpstream) {
 	t.Helper()
 	dead := startFakeUpstream(t, 9)
@@ -368,7 +370,7 @@ func diffScenarioUpstreams(t *testing.T, conf string, files map[string]string, q
 			r = append(r, fmt.Sprintf("{UP%d}", id), u.Dnsmasq())
 		}
 		sideDir := t.TempDir()
-		r = append(r, "{DIR}", sideDir)
+		r = append(r, "{DIR}", sideDir, "{SIDE}", [2]string{"dm", "fd"}[i])
 		if strings.Contains(conf, "{QPORT}") {
 			qp, err := harness.FreeUDPTCPPort()
 			for err == nil && qp == qport {

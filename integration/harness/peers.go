@@ -25,7 +25,7 @@ func MissingPeer(pkg string) string {
 		}
 		return ""
 	default:
-		bin := map[string]string{"nginx": "nginx", "wrk": "wrk", "dnsmasq": "dnsmasq", "redis-server": "redis-server", "dnsperf": "dnsperf"}[pkg]
+		bin := map[string]string{"nginx": "nginx", "wrk": "wrk", "dnsmasq": "dnsmasq", "redis-server": "redis-server", "dnsperf": "dnsperf", "nftables": "nft"}[pkg]
 		if bin == "" {
 			bin = pkg
 		}

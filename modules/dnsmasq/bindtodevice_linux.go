@@ -2,6 +2,17 @@ package dnsmasq
 
 import "syscall"
 
+// setSocketMark sets SO_MARK (conntrack).
+func setSocketMark(c syscall.RawConn, mark uint32) error {
+	var serr error
+	if err := c.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_MARK, int(mark))
+	}); err != nil {
+		return err
+	}
+	return serr
+}
+
 // bindToDevice is a dialer Control that binds the socket to an interface
 // (SO_BINDTODEVICE; needs CAP_NET_RAW), as dnsmasq does for server=...@if.
 func bindToDevice(iface string) func(network, address string, c syscall.RawConn) error {

@@ -115,13 +115,18 @@ type Config struct {
 
 	Servers  []Upstream // plain server= lines, in order
 	Rules    []domainRule
-	Hosts    []hostEntry
-	CNAMEs   []cnameRec
-	Records  []dns.RR // txt, mx, srv, ptr, naptr, caa, dns-rr (TTL 0 = local-ttl)
-	MXHosts  []string // names with mx-host, for ANY
-	MXTarget string   // mx-target: default MX target (default: this machine's name)
-	SelfMX   bool     // selfmx: each hosts name gets an MX to itself
-	LocalMX  bool     // localmx: each hosts name gets an MX to the MX target
+	SetRules []setRule      // ipset= and nftset=: sets for the addresses of forwarded answers
+	Connmark connmarkConfig // connmark-allowlist-enable, connmark-allowlist
+	// Conntrack (conntrack): forwarded queries carry the client flow's
+	// conntrack mark as their socket mark (SO_MARK).
+	Conntrack bool
+	Hosts     []hostEntry
+	CNAMEs    []cnameRec
+	Records   []dns.RR // txt, mx, srv, ptr, naptr, caa, dns-rr (TTL 0 = local-ttl)
+	MXHosts   []string // names with mx-host, for ANY
+	MXTarget  string   // mx-target: default MX target (default: this machine's name)
+	SelfMX    bool     // selfmx: each hosts name gets an MX to itself
+	LocalMX   bool     // localmx: each hosts name gets an MX to the MX target
 
 	mxDefault []*dns.MX // mx-host lines without a target
 
@@ -517,6 +522,9 @@ func (p *parser) option(name, val string, hasVal bool) error {
 	case "log-debug":
 		c.LogDebug = true
 		return noVal()
+	case "conntrack":
+		c.Conntrack = true
+		return noVal()
 	case "no-ident":
 		c.NoIdent = true
 		return noVal()
@@ -702,6 +710,33 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		return p.server(name, val, hasVal)
 	case "address":
 		return p.address(val)
+	case "connmark-allowlist-enable":
+		c.Connmark.Enable, c.Connmark.Mask = true, ^uint32(0)
+		if hasVal {
+			m, ok := parseConnmarkMask(val)
+			if !ok {
+				return badArg(name)
+			}
+			c.Connmark.Mask = m
+		}
+	case "connmark-allowlist":
+		if err := needVal(); err != nil {
+			return err
+		}
+		l, err := parseConnmarkList(val)
+		if err != nil {
+			return err
+		}
+		c.Connmark.Lists = append(c.Connmark.Lists, l)
+	case "ipset", "nftset":
+		if err := needVal(); err != nil {
+			return err
+		}
+		rules, err := parseSetRule(name, val, name == "nftset")
+		if err != nil {
+			return err
+		}
+		c.SetRules = append(c.SetRules, rules...)
 	case "rev-server":
 		return p.revServer(val)
 	case "host-record":

@@ -82,7 +82,7 @@ func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp
 	var err error
 	if tcp {
 		m.Id = dns.Id()
-		c := &dns.Client{Net: "tcp", Timeout: f.timeout, Dialer: f.tcpDialer(u)}
+		c := &dns.Client{Net: "tcp", Timeout: f.timeout, Dialer: markDialer(ctx, f.tcpDialer(u))}
 		if len(f.ignore) > 0 {
 			r, err = f.exchangeIgnoring(ctx, c, m, u.Addr)
 		} else {

@@ -35,6 +35,10 @@ func FuzzParseLines(f *testing.F) {
 		"add-mac=base64", "strip-mac", "add-cpe-id=x", "umbrella=deviceid:0123456789abcdef,orgid:1,assetid:2",
 		"query-port=0", "port-limit=3", "fast-dns-retry=200,1000", "dns-loop-detect",
 		"server=127.0.0.1#53@127.0.0.2#5353", "server=/x/::1@lo@::1", "server=1.2.3.4@",
+		"ipset=/a/b/s4,s6", "ipset=/#/all", "ipset=//x", "ipset=/*w/s", "ipset=x", "ipset=/a/s,,t",
+		"nftset=/a/4#inet#t#s,6#t#s6", "nftset=/a/ip#t#s", "nftset=/a/7#t#s", "nftset=/a/x",
+		"connmark-allowlist-enable", "connmark-allowlist-enable=12", "connmark-allowlist=4/4,*.a.example/a*b*.x.com",
+		"connmark-allowlist=8,*", "connmark-allowlist=5,a.local",
 	} {
 		f.Add(s)
 	}

@@ -38,7 +38,4 @@ func isIgnored(option string) bool {
 
 // notYet are dnsmasq DNS options that Frontdesk does not implement yet: they
 // fail clearly instead of being silently ignored.
-var notYet = map[string]bool{
-	"conntrack": true, "connmark-allowlist": true, "connmark-allowlist-enable": true,
-	"ipset": true, "nftset": true,
-}
+var notYet = map[string]bool{}

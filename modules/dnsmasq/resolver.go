@@ -146,6 +146,7 @@ type pending struct {
 
 	client net.Addr // for answerForward
 	udp    bool
+	mark   uint32 // conntrack: the client flow's mark, for the upstream sockets
 }
 
 // defaultServers are the plain servers, less those dns-loop-detect took out.
@@ -371,6 +372,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		want, _ := r.cfg.EDNS.subnetOption(clientAddr(p.client))
 		ctx = withAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	}
+	if p.mark != 0 {
+		ctx = withMark(ctx, p.mark)
+	}
 	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
 		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
@@ -429,6 +433,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	if r.cfg.StopRebind && a.rcode == dns.RcodeSuccess && !r.rebindOK(name) && r.rebinding(a.answer) {
 		r.log.Warn("possible DNS-rebind attack detected", zap.String("name", q.Name))
 		return answer{rcode: dns.RcodeSuccess, source: u.Addr}
+	}
+	if len(r.cfg.SetRules) > 0 && a.rcode == dns.RcodeSuccess {
+		r.addToSets(name, q.Name, a.answer)
 	}
 	filteredTTL := uint32(0)
 	if n := len(a.answer); n > 0 {

@@ -131,9 +131,19 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 			return r.reply(req, a, client, udp), nil, true
 		}
 	}
+	var mark uint32
+	if r.cfg.Connmark.Enable || r.cfg.Conntrack {
+		mark = r.clientMark(client, local, udp)
+	}
+	if r.cfg.Connmark.Enable && !r.cfg.Connmark.allowed(mark, canon(req.Question[0].Name)) {
+		return r.reply(req, answer{rcode: dns.RcodeRefused, ede: dns.ExtendedErrorCodeBlocked, source: "local"}, client, udp), nil, true
+	}
 	a, p := r.resolveLocal(req, !udp, local)
 	if p != nil {
 		p.client, p.udp = client, udp
+		if r.cfg.Conntrack {
+			p.mark = mark
+		}
 		return nil, p, true
 	}
 	return r.reply(req, a, client, udp), nil, !a.quiet

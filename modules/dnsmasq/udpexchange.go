@@ -62,7 +62,7 @@ func (t *udpTransport) addConn(ctx context.Context) error {
 	var c net.Conn
 	var err error
 	for try := 0; try < 8; try++ {
-		c, err = t.f.udpDialer(t.u).DialContext(ctx, "udp", t.u.Addr)
+		c, err = markDialer(ctx, t.f.udpDialer(t.u)).DialContext(ctx, "udp", t.u.Addr)
 		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || t.u.Source.Port() != 0 {
 			break // else the random source port was taken: pick another
 		}

@@ -1,0 +1,267 @@
+package dnsmasq
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"go.uber.org/zap"
+)
+
+// connmarkConfig is connmark-allowlist-enable and its connmark-allowlist
+// lines.
+type connmarkConfig struct {
+	Enable bool
+	Mask   uint32 // connmark-allowlist-enable=<mask> (default all bits)
+	Lists  []connmarkList
+}
+
+// connmarkList is one connmark-allowlist=<mark>[/<mask>][,<pattern>[/...]].
+type connmarkList struct {
+	Mark, Mask uint32
+	All        bool       // pattern "*": every name
+	Patterns   [][]string // labels, lower case; "*" within a label matches 0+ characters
+}
+
+// parseConnmarkMask reads a decimal, non-zero 32-bit mark or mask, as
+// dnsmasq does (no hex).
+func parseConnmarkMask(s string) (uint32, bool) {
+	n, err := strconv.ParseUint(s, 10, 32)
+	return uint32(n), err == nil && n != 0
+}
+
+// parseConnmarkList reads connmark-allowlist=.
+func parseConnmarkList(val string) (connmarkList, error) {
+	bad := errors.New("bad argument to --connmark-allowlist")
+	markPart, pats, hasPats := strings.Cut(val, ",")
+	l := connmarkList{Mask: ^uint32(0)}
+	m, mask, hasMask := strings.Cut(markPart, "/")
+	var ok bool
+	if l.Mark, ok = parseConnmarkMask(m); !ok {
+		return l, bad
+	}
+	if hasMask {
+		if l.Mask, ok = parseConnmarkMask(mask); !ok {
+			return l, bad
+		}
+	}
+	if !hasPats {
+		return l, nil
+	}
+	for _, p := range strings.Split(pats, "/") {
+		if p == "*" {
+			l.All = true
+			continue
+		}
+		labels, err := parseConnmarkPattern(p)
+		if err != nil {
+			return l, fmt.Errorf("bad pattern %q in --connmark-allowlist: %w", p, err)
+		}
+		l.Patterns = append(l.Patterns, labels)
+	}
+	return l, nil
+}
+
+// parseConnmarkPattern checks a pattern as dnsmasq does: letters, digits,
+// '-' and at most two '*' per label, at least two labels, the last two
+// without '*', the last not all digits... and not "local".
+func parseConnmarkPattern(p string) ([]string, error) {
+	labels := strings.Split(strings.ToLower(p), ".")
+	if len(labels) < 2 {
+		return nil, errors.New("needs at least two labels")
+	}
+	for i, l := range labels {
+		if l == "" || len(l) > 63 || strings.Count(l, "*") > 2 {
+			return nil, errors.New("bad label")
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '*') {
+				return nil, errors.New("bad character")
+			}
+		}
+		if i >= len(labels)-2 && strings.Contains(l, "*") {
+			return nil, errors.New("must end with two literal labels")
+		}
+	}
+	last := labels[len(labels)-1]
+	if last == "local" || strings.Trim(last, "0123456789") == "" {
+		return nil, errors.New("bad last label")
+	}
+	return labels, nil
+}
+
+// labelMatch matches one label against a pattern label with '*'.
+func labelMatch(pat, s string) bool {
+	i := strings.IndexByte(pat, '*')
+	if i < 0 {
+		return pat == s
+	}
+	if !strings.HasPrefix(s, pat[:i]) {
+		return false
+	}
+	rest := pat[i+1:]
+	for j := i; j <= len(s); j++ {
+		if labelMatch(rest, s[j:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// allows says whether the list lets name (lower case, no trailing dot)
+// through.
+func (l connmarkList) allows(name string) bool {
+	if l.All {
+		return true
+	}
+	labels := strings.Split(name, ".")
+	for _, p := range l.Patterns {
+		if len(p) != len(labels) {
+			continue
+		}
+		ok := true
+		for i := range p {
+			if !labelMatch(p[i], labels[i]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// allowed says whether a query for name on a flow with conntrack mark mark
+// may be answered: marks (masked) without a matching list are refused.
+func (c *connmarkConfig) allowed(mark uint32, name string) bool {
+	mark &= c.Mask
+	if mark == 0 {
+		return true
+	}
+	for _, l := range c.Lists {
+		if mark&l.Mask == l.Mark && l.allows(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Conntrack netlink constants (linux/netfilter/nfnetlink_conntrack.h).
+const (
+	nfnlSubsysCTNetlink = 1
+	ipctnlMsgCTGet      = 1
+	ctaTupleOrig        = 1
+	ctaMark             = 8
+	ctaTupleIP          = 1
+	ctaTupleProto       = 2
+	ctaIPv4Src          = 1
+	ctaIPv4Dst          = 2
+	ctaIPv6Src          = 3
+	ctaIPv6Dst          = 4
+	ctaProtoNum         = 1
+	ctaProtoSrcPort     = 2
+	ctaProtoDstPort     = 3
+)
+
+// ctGetMsg is the IPCTNL_MSG_CT_GET request for the flow from client to
+// server (proto 17 UDP or 6 TCP).
+func ctGetMsg(seq uint32, client, server netip.AddrPort, proto uint8) []byte {
+	family, src, dst := uint8(afInet), uint16(ctaIPv4Src), uint16(ctaIPv4Dst)
+	if !client.Addr().Is4() {
+		family, src, dst = afInet6, ctaIPv6Src, ctaIPv6Dst
+	}
+	ip := nlAttrs(nil).attr(src, client.Addr().AsSlice()).attr(dst, server.Addr().AsSlice())
+	ports := nlAttrs(nil).attr(ctaProtoNum, []byte{proto}).
+		attr(ctaProtoSrcPort, binary.BigEndian.AppendUint16(nil, client.Port())).
+		attr(ctaProtoDstPort, binary.BigEndian.AppendUint16(nil, server.Port()))
+	tuple := nlAttrs(nil).nest(ctaTupleIP, ip).nest(ctaTupleProto, ports)
+	attrs := nlAttrs(nil).nest(ctaTupleOrig, tuple)
+	return nfnlMsg(nil, nfnlSubsysCTNetlink<<8|ipctnlMsgCTGet, nlmFRequest|nlmFAck, seq, family, 0, attrs)
+}
+
+// flowMark returns the conntrack mark of the flow from client to server;
+// ok is false when conntrack does not know the flow (or cannot be asked).
+func flowMark(client, server netip.AddrPort, udp bool) (mark uint32, ok bool, err error) {
+	proto := uint8(6)
+	if udp {
+		proto = 17
+	}
+	client = netip.AddrPortFrom(client.Addr().Unmap(), client.Port())
+	server = netip.AddrPortFrom(server.Addr().Unmap(), server.Port())
+	replies, err := nfnlSend(ctGetMsg(1, client, server, proto), 1)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, m := range replies {
+		if v, ok := nlAttrU32(m, ctaMark); ok {
+			return v, true, nil
+		}
+	}
+	return 0, true, nil // a flow without CTA_MARK has mark 0
+}
+
+// addrPort is the address and port of a net.Addr (UDP or TCP).
+func addrPort(a net.Addr) netip.AddrPort {
+	switch v := a.(type) {
+	case *net.UDPAddr:
+		return v.AddrPort()
+	case *net.TCPAddr:
+		return v.AddrPort()
+	}
+	if a != nil {
+		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+			return ap
+		}
+	}
+	return netip.AddrPort{}
+}
+
+// clientMark is the conntrack mark of the flow of a query from client that
+// arrived at local (on the configured port), 0 when it has none or
+// conntrack does not know the flow or cannot be asked, as with dnsmasq.
+func (r *Resolver) clientMark(client net.Addr, local netip.Addr, udp bool) uint32 {
+	cp := addrPort(client)
+	if !cp.IsValid() || !local.IsValid() {
+		return 0
+	}
+	mark, _, err := flowMark(cp, netip.AddrPortFrom(local, uint16(r.cfg.Port)), udp)
+	if err != nil {
+		r.log.Debug("conntrack connection mark retrieval failed", zap.String("client", cp.String()), zap.Error(err))
+		return 0
+	}
+	return mark
+}
+
+type markKey struct{}
+
+// withMark gives the upstream sockets of a forwarded query a socket mark.
+func withMark(ctx context.Context, mark uint32) context.Context {
+	return context.WithValue(ctx, markKey{}, mark)
+}
+
+// markDialer makes d set the query's socket mark (conntrack), if it has one,
+// after d's own Control.
+func markDialer(ctx context.Context, d *net.Dialer) *net.Dialer {
+	mark, _ := ctx.Value(markKey{}).(uint32)
+	if mark == 0 {
+		return d
+	}
+	prev := d.Control
+	d.Control = func(network, address string, c syscall.RawConn) error {
+		if prev != nil {
+			if err := prev(network, address, c); err != nil {
+				return err
+			}
+		}
+		return setSocketMark(c, mark)
+	}
+	return d
+}
