@@ -72,14 +72,8 @@ func (s *DiskStorage) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("disk storage: %v", err)
 	}
-	if s.MaxSize == 0 {
-		s.MaxSize = defaultDiskMaxSize
-	}
-	if s.Inactive == 0 {
-		s.Inactive = caddy.Duration(defaultDiskInactive)
-	}
-	if s.MaxSize < 0 || s.Inactive < 0 {
-		return errors.New("disk storage: max_size and inactive must be positive")
+	if err := applyLimits("disk", &s.MaxSize, &s.Inactive, defaultDiskMaxSize, defaultDiskInactive); err != nil {
+		return err
 	}
 	if err := checkWritableDir(abs); err != nil {
 		return fmt.Errorf("disk storage: %v", err)
@@ -143,20 +137,9 @@ func (s *DiskStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		if len(args) != 1 {
 			return d.Errf("proxy_cache: storage disk: %s: want exactly one value", opt)
 		}
-		switch opt {
-		case "max_size":
-			n, err := parseSize(args[0])
-			if err != nil || n <= 0 {
-				return d.Errf("proxy_cache: storage disk: max_size: %q is not a size (e.g. 512k, 100m, 1g)", args[0])
-			}
-			s.MaxSize = n
-		case "inactive":
-			dur, err := caddy.ParseDuration(args[0])
-			if err != nil || dur <= 0 {
-				return d.Errf("proxy_cache: storage disk: inactive: %q is not a positive duration", args[0])
-			}
-			s.Inactive = caddy.Duration(dur)
-		default:
+		if ok, err := parseLimit(d, "disk", opt, args[0], &s.MaxSize, &s.Inactive); err != nil {
+			return err
+		} else if !ok {
 			return d.Errf("proxy_cache: storage disk: unknown option %q", opt)
 		}
 	}

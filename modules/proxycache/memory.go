@@ -2,7 +2,6 @@ package proxycache
 
 import (
 	"container/list"
-	"fmt"
 	"sync"
 	"time"
 
@@ -62,14 +61,8 @@ func (m *MemoryStorage) Provision(caddy.Context) error {
 	if m.Zone == "" {
 		m.Zone = defaultZone
 	}
-	if m.MaxSize == 0 {
-		m.MaxSize = defaultMemoryMaxSize
-	}
-	if m.Inactive == 0 {
-		m.Inactive = caddy.Duration(defaultMemoryInactive)
-	}
-	if m.MaxSize < 0 || m.Inactive < 0 {
-		return fmt.Errorf("memory storage: max_size and inactive must be positive")
+	if err := applyLimits("memory", &m.MaxSize, &m.Inactive, defaultMemoryMaxSize, defaultMemoryInactive); err != nil {
+		return err
 	}
 	v, _, err := memoryPool.LoadOrNew(m.Zone, func() (caddy.Destructor, error) {
 		return newMemStore(m.MaxSize, time.Duration(m.Inactive)), nil
@@ -109,22 +102,11 @@ func (m *MemoryStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		if len(args) != 1 {
 			return d.Errf("proxy_cache: storage memory: %s: want exactly one value", opt)
 		}
-		switch opt {
-		case "zone":
+		if opt == "zone" {
 			m.Zone = args[0]
-		case "max_size":
-			n, err := parseSize(args[0])
-			if err != nil || n <= 0 {
-				return d.Errf("proxy_cache: storage memory: max_size: %q is not a size (e.g. 512k, 100m, 1g)", args[0])
-			}
-			m.MaxSize = n
-		case "inactive":
-			dur, err := caddy.ParseDuration(args[0])
-			if err != nil || dur <= 0 {
-				return d.Errf("proxy_cache: storage memory: inactive: %q is not a positive duration", args[0])
-			}
-			m.Inactive = caddy.Duration(dur)
-		default:
+		} else if ok, err := parseLimit(d, "memory", opt, args[0], &m.MaxSize, &m.Inactive); err != nil {
+			return err
+		} else if !ok {
 			return d.Errf("proxy_cache: storage memory: unknown option %q", opt)
 		}
 	}
