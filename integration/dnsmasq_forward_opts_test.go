@@ -116,7 +116,10 @@ func TestDnsmasqDiffMACAndIDs(t *testing.T) {
 	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-mac=base64\nstrip-mac\nadd-cpe-id=cpe-42\n",
 		"a.test. A", "a.test. A", "b.test. A opt=65001:aabbccddeeff opt=65073:0102 opt=65074:aa",
 	)
-	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-mac=text\numbrella=deviceid:0123456789abcdef,orgid:1234,assetid:5678\n",
+	// (No deviceid here: dnsmasq 2.90 sometimes sends other bytes than the
+	// configured hex, e.g. 1535557595b5d5f5 for 0123456789abcdef, one run
+	// in four; its encoding is pinned by TestForwardOptions instead.)
+	diffForwarded(t, "no-resolv\nno-hosts\nserver={UP1}\nadd-mac=text\numbrella=orgid:1234,assetid:5678\n",
 		"a.test. A", "a.test. A", "b.test. A opt=20292:aabb opt=65073:01", "c.test. AAAA edns1232",
 		"echo.a.test. A edns1232", "echo.a.test. A edns1232",
 	)
