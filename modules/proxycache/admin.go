@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 )
 
 func init() {
@@ -23,7 +24,10 @@ func init() {
 //	POST /proxy_cache/flush   {"zone": "..."} (or no body: every zone)
 //
 // "zone" is optional in both POSTs (default: every zone); zone names are
-// as /proxy_cache/stats shows them, e.g. "memory/api_cache".
+// as /proxy_cache/stats shows them, e.g. "memory/api_cache". A purge or
+// flush that a storage could not carry out in full answers 500 (entries it
+// could not remove, which stay stored) or 502 (a storage that did not
+// answer) with a purgeFailure body.
 type Admin struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -69,6 +73,9 @@ type ZoneStats struct {
 	// (redis).
 	Objects *int   `json:"objects,omitempty"`
 	Bytes   *int64 `json:"bytes,omitempty"`
+	// StorageErrors counts the storage operations that failed, by op
+	// ("get", "put", "purge", "evict"); absent when none did.
+	StorageErrors map[string]int64 `json:"storage_errors,omitempty"`
 }
 
 func (Admin) stats(w http.ResponseWriter, r *http.Request) error {
@@ -85,6 +92,11 @@ func (Admin) stats(w http.ResponseWriter, r *http.Request) error {
 		if s, ok := storages[i].(sizer); ok {
 			keys, bytes := s.Stats()
 			z.Objects, z.Bytes = &keys, &bytes
+		}
+		if f, ok := storages[i].(faultReporter); ok {
+			if errs := f.storageFaults().errorCounts(); len(errs) > 0 {
+				z.StorageErrors = errs
+			}
 		}
 		out[n] = z
 	}
@@ -117,39 +129,112 @@ func (Admin) purge(w http.ResponseWriter, r *http.Request) error {
 	if set != 1 {
 		return badRequest("give exactly one of key, url, prefix, tag")
 	}
-	zones, err := selectZones(req.Zone)
+	names, zones, err := selectZones(req.Zone)
 	if err != nil {
 		return err
 	}
-	total := 0
-	for _, s := range zones {
-		var n int
-		var err error
-		switch {
-		case req.Key != "":
-			var vs []*Entry
-			if vs, err = s.Get(req.Key); err == nil && vs != nil {
-				err, n = s.Delete(req.Key), 1
-			}
-		case req.URL != "":
-			n, err = s.PurgeURL(req.URL)
-		default:
-			p, ok := s.(Purger)
-			if !ok {
+	if req.Key == "" && req.URL == "" {
+		for _, s := range zones {
+			if _, ok := s.(Purger); !ok {
 				return badRequest("a storage cannot purge by prefix or tag")
 			}
-			if req.Prefix != "" {
-				n, err = p.PurgePrefix(req.Prefix)
-			} else {
-				n, err = p.PurgeTag(req.Tag)
-			}
 		}
-		if err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusBadGateway, Err: err}
-		}
+	}
+	var fail purgeFailure
+	total := 0
+	for i, s := range zones {
+		n, err := purgeZone(s, req)
 		total += n
+		fail.add(names[i], n, err)
+	}
+	if fail.Zones != nil {
+		return fail.write(w, "purge", total)
 	}
 	return writeJSON(w, map[string]int{"purged": total})
+}
+
+// purgeZone carries out a purge request on one zone's storage.
+func purgeZone(s Storage, req purgeRequest) (int, error) {
+	switch {
+	case req.Key != "":
+		vs, err := s.Get(req.Key)
+		if err != nil || vs == nil {
+			return 0, err
+		}
+		if err := s.Delete(req.Key); err != nil {
+			return 0, err
+		}
+		return 1, nil
+	case req.URL != "":
+		return s.PurgeURL(req.URL)
+	case req.Prefix != "":
+		return s.(Purger).PurgePrefix(req.Prefix)
+	default:
+		return s.(Purger).PurgeTag(req.Tag)
+	}
+}
+
+// purgeFailure is the body of a purge or flush that did not happen in full:
+//
+//	{"error": "purge incomplete: disk//var/cache/fd: 3 of 5 entries could not be removed: ...",
+//	 "purged": 2, "failed": 3,
+//	 "zones": {"disk//var/cache/fd": {"purged": 2, "failed": 3, "error": "..."}}}
+//
+// "purged" and "failed" count entries; "failed" is absent where a storage
+// did not answer at all (it cannot tell). A flush also lists the zones it
+// did flush.
+type purgeFailure struct {
+	Error   string                 `json:"error"`
+	Purged  int                    `json:"purged"`
+	Failed  int                    `json:"failed,omitempty"`
+	Flushed []string               `json:"flushed,omitempty"`
+	Zones   map[string]zoneFailure `json:"zones"`
+
+	status int
+}
+
+// zoneFailure is one zone in a purgeFailure.
+type zoneFailure struct {
+	Purged int    `json:"purged"`
+	Failed int    `json:"failed,omitempty"`
+	Error  string `json:"error"`
+}
+
+// add records a zone's outcome: nothing when err is nil.
+func (f *purgeFailure) add(zone string, purged int, err error) {
+	if err == nil {
+		return
+	}
+	if f.Zones == nil {
+		f.Zones = map[string]zoneFailure{}
+	}
+	zf := zoneFailure{Purged: purged, Error: err.Error()}
+	status := http.StatusBadGateway // the storage did not answer
+	var pe *PurgeError
+	if errors.As(err, &pe) {
+		zf.Failed, zf.Purged = pe.Failed, pe.Removed
+		status = http.StatusInternalServerError // it answered: the entries are still there
+	}
+	f.Zones[zone] = zf
+	f.Failed += zf.Failed
+	f.status = max(f.status, status)
+	if f.Error == "" {
+		f.Error = zone + ": " + err.Error()
+	} else {
+		f.Error += "; " + zone + ": " + err.Error()
+	}
+}
+
+// write answers with the failure and logs it as Caddy's admin API logs its
+// errors.
+func (f *purgeFailure) write(w http.ResponseWriter, what string, purged int) error {
+	f.Purged = purged
+	f.Error = what + " incomplete: " + f.Error
+	caddy.Log().Named("admin.api").Error("request error", zap.String("error", f.Error),
+		zap.Int("purged", f.Purged), zap.Int("failed", f.Failed), zap.Int("status_code", f.status))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(f.status)
+	return json.NewEncoder(w).Encode(f)
 }
 
 func (Admin) flush(w http.ResponseWriter, r *http.Request) error {
@@ -160,37 +245,50 @@ func (Admin) flush(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	names, _, _ := liveZones()
-	zones, err := selectZones(req.Zone)
+	names, zones, err := selectZones(req.Zone)
 	if err != nil {
 		return err
 	}
 	for _, s := range zones {
-		p, ok := s.(Purger)
-		if !ok {
+		if _, ok := s.(Purger); !ok {
 			return badRequest("a storage cannot be flushed")
 		}
-		if err := p.Flush(); err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusBadGateway, Err: err}
+	}
+	var fail purgeFailure
+	flushed := []string{}
+	purged := 0
+	for i, s := range zones {
+		err := s.(Purger).Flush()
+		if err == nil {
+			flushed = append(flushed, names[i])
+			continue
 		}
+		var pe *PurgeError
+		if errors.As(err, &pe) {
+			purged += pe.Removed
+		}
+		fail.add(names[i], 0, err)
 	}
-	if req.Zone != "" {
-		names = []string{req.Zone}
+	if fail.Zones != nil {
+		fail.Flushed = flushed
+		return fail.write(w, "flush", purged)
 	}
-	return writeJSON(w, map[string][]string{"flushed": names})
+	return writeJSON(w, map[string][]string{"flushed": flushed})
 }
 
-func selectZones(name string) ([]Storage, error) {
+// selectZones returns the live zone called name, or every live zone when
+// name is empty.
+func selectZones(name string) ([]string, []Storage, error) {
 	names, storages, _ := liveZones()
 	if name == "" {
-		return storages, nil
+		return names, storages, nil
 	}
 	for i, n := range names {
 		if n == name {
-			return []Storage{storages[i]}, nil
+			return names[i : i+1], storages[i : i+1], nil
 		}
 	}
-	return nil, caddy.APIError{HTTPStatus: http.StatusNotFound,
+	return nil, nil, caddy.APIError{HTTPStatus: http.StatusNotFound,
 		Err: fmt.Errorf("no live zone %q (zones: %s)", name, strings.Join(names, ", "))}
 }
 

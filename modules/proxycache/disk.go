@@ -1,6 +1,7 @@
 package proxycache
 
 import (
+	"cmp"
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
@@ -78,14 +79,14 @@ func (s *DiskStorage) Provision(ctx caddy.Context) error {
 	if err := checkWritableDir(abs); err != nil {
 		return fmt.Errorf("disk storage: %v", err)
 	}
-	logger := ctx.Logger()
+	s.key = abs
+	faults := faultLog{z: faultsFor(s.zoneID()), logger: ctx.Logger()}
 	v, _, err := diskPool.LoadOrNew(abs, func() (caddy.Destructor, error) {
-		return newDiskStore(abs, s.MaxSize, time.Duration(s.Inactive), logger), nil
+		return newDiskStore(abs, s.MaxSize, time.Duration(s.Inactive), faults, osFiles{}), nil
 	})
 	if err != nil {
 		return err
 	}
-	s.key = abs
 	s.store = v.(*diskStore)
 	s.store.configure(s.MaxSize, time.Duration(s.Inactive))
 	return nil
@@ -188,21 +189,31 @@ func (s *DiskStorage) Get(key string) ([]*Entry, error) { return s.store.get(key
 func (s *DiskStorage) Put(e *Entry) error { return s.store.put(e, time.Now()) }
 
 // Delete implements Storage.
-func (s *DiskStorage) Delete(key string) error { return s.store.delete(key) }
+func (s *DiskStorage) Delete(key string) error {
+	_, err := s.store.purge(func() []string { return []string{key} })
+	return err
+}
 
 // PurgeURL implements Storage.
-func (s *DiskStorage) PurgeURL(url string) (int, error) { return s.store.purgeURL(url), nil }
+func (s *DiskStorage) PurgeURL(url string) (int, error) {
+	return s.store.purge(func() []string { return s.store.ix.keysOf(s.store.ix.urls, url) })
+}
 
 // PurgePrefix implements Purger.
 func (s *DiskStorage) PurgePrefix(prefix string) (int, error) {
-	return s.store.purgePrefix(prefix), nil
+	return s.store.purge(func() []string { return s.store.ix.keysWithPrefix(prefix) })
 }
 
 // PurgeTag implements Purger.
-func (s *DiskStorage) PurgeTag(tag string) (int, error) { return s.store.purgeTag(tag), nil }
+func (s *DiskStorage) PurgeTag(tag string) (int, error) {
+	return s.store.purge(func() []string { return s.store.ix.keysOf(s.store.ix.tags, tag) })
+}
 
 // Flush implements Purger.
-func (s *DiskStorage) Flush() error { s.store.flush(); return nil }
+func (s *DiskStorage) Flush() error {
+	_, err := s.store.purge(s.store.allKeysLocked)
+	return err
+}
 
 // MaxObjectSize implements Storage.
 func (s *DiskStorage) MaxObjectSize() int64 { return s.store.maxSize() }
@@ -210,12 +221,24 @@ func (s *DiskStorage) MaxObjectSize() int64 { return s.store.maxSize() }
 // Stats returns the number of keys and bytes held.
 func (s *DiskStorage) Stats() (int, int64) { return s.store.stats() }
 
+func (s *DiskStorage) storageFaults() *zoneFaults { return s.store.faults.z }
+
 // diskStore is one directory's index.
+//
+// Files are only ever written, renamed and removed with writeMu held, so
+// an index entry and its file change together. An entry leaves the index
+// only once its file is gone: when a file cannot be removed (a read-only
+// or failing disk), the entry stays stored, counted and served, the purge
+// that wanted it gone fails, and nothing comes back after a restart that
+// was reported removed.
 type diskStore struct {
 	dir    string
-	logger *zap.Logger
+	files  fileOps
+	faults faultLog
 
-	mu       sync.Mutex
+	writeMu sync.Mutex // held by whoever writes, renames or removes files
+
+	mu       sync.Mutex // guards the index below
 	ll       *list.List // of *diskItem, most recently used first
 	items    map[string]*list.Element
 	ix       index
@@ -224,7 +247,6 @@ type diskStore struct {
 	inactive time.Duration
 	stop     chan struct{}
 	once     sync.Once
-	writeMu  sync.Mutex // serialises writers of one variant list (read-modify-write)
 }
 
 type diskItem struct {
@@ -233,7 +255,12 @@ type diskItem struct {
 	file       string
 	size       int64
 	lastUse    time.Time
+	retryAt    time.Time // after a failed removal: not chosen for eviction before
 }
+
+// removeRetryEvery spaces out the eviction attempts of an entry whose file
+// could not be removed, so that other entries are evicted in its place.
+const removeRetryEvery = 10 * time.Second
 
 func newDiskItem(file string, variants []*Entry, size int64, lastUse time.Time) *diskItem {
 	it := &diskItem{key: variants[0].Key, file: file, size: size, lastUse: lastUse}
@@ -244,8 +271,21 @@ func newDiskItem(file string, variants []*Entry, size int64, lastUse time.Time) 
 	return it
 }
 
-func newDiskStore(dir string, max int64, inactive time.Duration, logger *zap.Logger) *diskStore {
-	s := &diskStore{dir: dir, logger: logger, ll: list.New(), items: map[string]*list.Element{},
+// fileOps are the file operations of the disk storage that a sick disk
+// makes fail and that change what is stored: tests put failing ones in.
+type fileOps interface {
+	Remove(name string) error
+	Rename(oldpath, newpath string) error
+}
+
+// osFiles is fileOps on the real file system.
+type osFiles struct{}
+
+func (osFiles) Remove(name string) error             { return os.Remove(name) }
+func (osFiles) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+func newDiskStore(dir string, max int64, inactive time.Duration, faults faultLog, files fileOps) *diskStore {
+	s := &diskStore{dir: dir, files: files, faults: faults, ll: list.New(), items: map[string]*list.Element{},
 		ix: newIndex(), max: max, inactive: inactive, stop: make(chan struct{})}
 	s.load()
 	go s.janitor()
@@ -259,11 +299,14 @@ func (s *diskStore) Destruct() error {
 }
 
 func (s *diskStore) configure(max int64, inactive time.Duration) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	now := time.Now()
 	s.mu.Lock()
 	s.max, s.inactive = max, inactive
-	victims := s.evictLocked()
+	victims := s.overLocked(now)
 	s.mu.Unlock()
-	removeFiles(victims)
+	s.drop(victims, opEvict, now)
 }
 
 func (s *diskStore) maxSize() int64 {
@@ -288,7 +331,9 @@ func (s *diskStore) fileFor(key string) string {
 // load indexes the files already in the directory (entries from before a
 // restart). Files that do not decode are removed.
 func (s *diskStore) load() {
-	var victims []string
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var corrupt []string
 	_ = filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -307,7 +352,7 @@ func (s *diskStore) load() {
 		}
 		variants, err := decodeVariants(blob)
 		if err != nil || len(variants) == 0 || s.fileFor(variants[0].Key) != path {
-			victims = append(victims, path)
+			corrupt = append(corrupt, path)
 			return nil
 		}
 		info, err := d.Info()
@@ -321,59 +366,98 @@ func (s *diskStore) load() {
 		s.mu.Unlock()
 		return nil
 	})
+	now := time.Now()
+	failed, first := 0, error(nil)
+	for _, f := range corrupt {
+		if err := s.removeFile(f); err != nil {
+			failed++
+			first = cmp.Or(first, err)
+		}
+	}
+	if failed > 0 {
+		s.faults.failed(faultRemove, opEvict, failed, now, first)
+	}
 	s.mu.Lock()
-	victims = append(victims, s.evictLocked()...)
+	victims := s.overLocked(now)
 	s.mu.Unlock()
-	removeFiles(victims)
+	s.drop(victims, opEvict, now)
 }
 
 func (s *diskStore) get(key string, now time.Time) ([]*Entry, error) {
-	file := s.fileFor(key)
+	variants, corrupt, err := s.read(key, now)
+	if corrupt != nil {
+		s.writeMu.Lock()
+		s.drop([]*diskItem{corrupt}, opEvict, now)
+		s.writeMu.Unlock()
+	}
+	return variants, err
+}
+
+// read returns key's variants. An entry unused for longer than inactive is
+// not returned (the janitor removes it); a corrupt one is returned as
+// corrupt, for the caller to remove.
+func (s *diskStore) read(key string, now time.Time) (variants []*Entry, corrupt *diskItem, err error) {
 	s.mu.Lock()
 	el, ok := s.items[key]
-	if ok {
-		it := el.Value.(*diskItem)
-		if now.Sub(it.lastUse) > s.inactive {
-			s.removeLocked(el)
-			s.mu.Unlock()
-			os.Remove(file)
-			return nil, nil
-		}
-		it.lastUse = now
-		s.ll.MoveToFront(el)
-	}
-	s.mu.Unlock()
 	if !ok {
-		return nil, nil
+		s.mu.Unlock()
+		return nil, nil, nil
 	}
-	blob, err := os.ReadFile(file)
+	it := el.Value.(*diskItem)
+	if now.Sub(it.lastUse) > s.inactive {
+		s.mu.Unlock()
+		return nil, nil, nil
+	}
+	it.lastUse = now
+	s.ll.MoveToFront(el)
+	s.mu.Unlock()
+
+	blob, err := os.ReadFile(it.file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			s.forget(key)
-			return nil, nil
+			s.unindex([]*diskItem{it}) // removed behind our back
+			return nil, nil, nil
 		}
-		return nil, err
+		s.faults.failed(faultRead, opGet, 1, now, err)
+		return nil, nil, err
 	}
-	variants, err := decodeVariants(blob)
+	s.faults.succeeded(faultRead, now)
+	variants, err = decodeVariants(blob)
 	if err != nil || len(variants) == 0 || variants[0].Key != key {
-		s.logger.Warn("removing a corrupt cache file", zap.String("file", file), zap.Error(err))
-		s.forget(key)
-		os.Remove(file)
-		return nil, nil
+		s.faults.logger.Warn("removing a corrupt cache file", zap.String("file", it.file), zap.Error(err))
+		return nil, it, nil
 	}
-	return variants, nil
+	return variants, nil, nil
 }
 
 func (s *diskStore) put(e *Entry, now time.Time) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	current, _ := s.get(e.Key, now)
+	current, _, _ := s.read(e.Key, now) // a corrupt file is replaced below
 	variants := putVariant(current, e)
 	blob := encodeVariants(variants)
 	if int64(len(blob)) > s.maxSize() {
 		return ErrTooLarge
 	}
 	file := s.fileFor(e.Key)
+	if err := s.writeFile(file, blob); err != nil {
+		s.faults.failed(faultStore, opPut, 1, now, err)
+		return err
+	}
+	s.faults.succeeded(faultStore, now)
+	s.mu.Lock()
+	if el, ok := s.items[e.Key]; ok {
+		s.removeLocked(el)
+	}
+	s.indexLocked(newDiskItem(file, variants, int64(len(blob)), now))
+	victims := s.overLocked(now)
+	s.mu.Unlock()
+	s.drop(victims, opEvict, now)
+	return nil
+}
+
+// writeFile writes blob to a temporary file and renames it to file.
+func (s *diskStore) writeFile(file string, blob []byte) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return err
 	}
@@ -381,85 +465,104 @@ func (s *diskStore) put(e *Entry, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(blob); err != nil {
-		tmp.Close()
+	_, err = tmp.Write(blob)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.files.Rename(tmp.Name(), file)
+	}
+	if err != nil {
 		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	s.mu.Lock()
-	if el, ok := s.items[e.Key]; ok {
-		s.removeLocked(el)
-	}
-	s.indexLocked(newDiskItem(file, variants, int64(len(blob)), now))
-	victims := s.evictLocked()
-	s.mu.Unlock()
-	removeFiles(victims)
-	return nil
-}
-
-func (s *diskStore) delete(key string) error {
-	s.forget(key)
-	err := os.Remove(s.fileFor(key))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
 	}
 	return err
 }
 
-func (s *diskStore) forget(key string) {
-	s.mu.Lock()
-	if el, ok := s.items[key]; ok {
-		s.removeLocked(el)
+// allKeysLocked returns every key held (for Flush).
+func (s *diskStore) allKeysLocked() []string {
+	keys := make([]string, 0, len(s.items))
+	for k := range s.items {
+		keys = append(keys, k)
 	}
-	s.mu.Unlock()
+	return keys
 }
 
-func (s *diskStore) purgeURL(url string) int {
-	return s.removeKeys(func() []string { return s.ix.keysOf(s.ix.urls, url) })
-}
-
-func (s *diskStore) purgePrefix(prefix string) int {
-	return s.removeKeys(func() []string { return s.ix.keysWithPrefix(prefix) })
-}
-
-func (s *diskStore) purgeTag(tag string) int {
-	return s.removeKeys(func() []string { return s.ix.keysOf(s.ix.tags, tag) })
-}
-
-func (s *diskStore) flush() {
-	s.removeKeys(func() []string {
-		keys := make([]string, 0, len(s.items))
-		for k := range s.items {
-			keys = append(keys, k)
-		}
-		return keys
-	})
-}
-
-// removeKeys unindexes the keys chosen under the lock and removes their
-// files.
-func (s *diskStore) removeKeys(choose func() []string) int {
+// purge removes the entries of the keys choose returns (called with the
+// index locked) and reports how many went; when some could not be removed,
+// a *PurgeError says how many.
+func (s *diskStore) purge(choose func() []string) (int, error) {
+	now := time.Now()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()
-	var files []string
+	var items []*diskItem
 	for _, k := range choose() {
 		if el, ok := s.items[k]; ok {
-			files = append(files, el.Value.(*diskItem).file)
+			items = append(items, el.Value.(*diskItem))
+		}
+	}
+	s.mu.Unlock()
+	removed, failed, err := s.drop(items, opPurge, now)
+	if failed > 0 {
+		return removed, &PurgeError{Removed: removed, Failed: failed, Err: err}
+	}
+	return removed, nil
+}
+
+// drop removes the files of items, which are indexed, and unindexes those
+// whose file is gone. The others stay indexed, counted and served; they are
+// not chosen for eviction again before removeRetryEvery. The caller holds
+// writeMu. It returns how many were removed and failed, and the first
+// failure.
+func (s *diskStore) drop(items []*diskItem, op storageOp, start time.Time) (removed, failed int, first error) {
+	if len(items) == 0 {
+		return 0, 0, nil
+	}
+	gone := items[:0:0]
+	var stuck []*diskItem
+	for _, it := range items {
+		if err := s.removeFile(it.file); err != nil {
+			stuck = append(stuck, it)
+			first = cmp.Or(first, err)
+			continue
+		}
+		gone = append(gone, it)
+	}
+	s.unindex(gone)
+	if len(stuck) == 0 {
+		s.faults.succeeded(faultRemove, start)
+		return len(gone), 0, nil
+	}
+	retry := time.Now().Add(removeRetryEvery)
+	s.mu.Lock()
+	for _, it := range stuck {
+		it.retryAt = retry
+	}
+	s.mu.Unlock()
+	s.faults.failed(faultRemove, op, len(stuck), start, first)
+	return len(gone), len(stuck), first
+}
+
+// removeFile removes a file; one already gone is no failure.
+func (s *diskStore) removeFile(file string) error {
+	if err := s.files.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// unindex drops items from the index, unless a newer item replaced them.
+func (s *diskStore) unindex(items []*diskItem) {
+	if len(items) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, it := range items {
+		if el, ok := s.items[it.key]; ok && el.Value.(*diskItem) == it {
 			s.removeLocked(el)
 		}
 	}
 	s.mu.Unlock()
-	removeFiles(files)
-	return len(files)
 }
 
 func (s *diskStore) indexLocked(it *diskItem) {
@@ -486,34 +589,40 @@ func (s *diskStore) removeLocked(el *list.Element) {
 	s.size -= it.size
 }
 
-// evictLocked unindexes least recently used items until the store fits and
-// returns their files, to be removed outside the lock.
-func (s *diskStore) evictLocked() []string {
-	var files []string
-	for s.size > s.max {
-		el := s.ll.Back()
-		if el == nil {
-			break
+// overLocked returns the least recently used items that must go for the
+// store to fit, leaving them indexed: they leave the index when their files
+// are gone. Items whose removal failed lately are passed over.
+func (s *diskStore) overLocked(now time.Time) []*diskItem {
+	var victims []*diskItem
+	excess := s.size - s.max
+	for el := s.ll.Back(); el != nil && excess > 0; el = el.Prev() {
+		it := el.Value.(*diskItem)
+		if now.Before(it.retryAt) {
+			continue
 		}
-		files = append(files, el.Value.(*diskItem).file)
-		s.removeLocked(el)
+		victims = append(victims, it)
+		excess -= it.size
 	}
-	return files
+	return victims
 }
 
+// expire removes the items unused for longer than inactive.
 func (s *diskStore) expire(now time.Time) {
-	var files []string
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var victims []*diskItem
 	s.mu.Lock()
-	for {
-		el := s.ll.Back()
-		if el == nil || now.Sub(el.Value.(*diskItem).lastUse) <= s.inactive {
+	for el := s.ll.Back(); el != nil; el = el.Prev() {
+		it := el.Value.(*diskItem)
+		if now.Sub(it.lastUse) <= s.inactive {
 			break
 		}
-		files = append(files, el.Value.(*diskItem).file)
-		s.removeLocked(el)
+		if !now.Before(it.retryAt) {
+			victims = append(victims, it)
+		}
 	}
 	s.mu.Unlock()
-	removeFiles(files)
+	s.drop(victims, opEvict, now)
 }
 
 func (s *diskStore) janitor() {
@@ -530,8 +639,10 @@ func (s *diskStore) janitor() {
 	}
 }
 
-func removeFiles(files []string) {
-	for _, f := range files {
-		os.Remove(f)
-	}
-}
+// Interface guards.
+var (
+	_ caddy.Provisioner     = (*DiskStorage)(nil)
+	_ caddy.CleanerUpper    = (*DiskStorage)(nil)
+	_ caddyfile.Unmarshaler = (*DiskStorage)(nil)
+	_ faultReporter         = (*DiskStorage)(nil)
+)

@@ -55,6 +55,7 @@ type RedisStorage struct {
 	PoolSize int `json:"pool_size,omitempty"`
 
 	client *redis.Client
+	faults *faultLog // shared with the dialer
 }
 
 // CaddyModule returns the Caddy module information.
@@ -67,7 +68,7 @@ func (RedisStorage) CaddyModule() caddy.ModuleInfo {
 
 // Provision builds the connection pool. It does not connect: Redis being
 // down at start is the same as Redis going down later.
-func (s *RedisStorage) Provision(caddy.Context) error {
+func (s *RedisStorage) Provision(ctx caddy.Context) error {
 	opts, err := parseRedisURL(s.URL)
 	if err != nil {
 		return err
@@ -87,11 +88,15 @@ func (s *RedisStorage) Provision(caddy.Context) error {
 	t := time.Duration(s.Timeout)
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = t, t, t, t
 	opts.MaxRetries = -1
+	opts.DialerRetries = 1 // a refused dial fails the command at once, not after 5 tries 100 ms apart
 	opts.DisableIdentity = true
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	if s.PoolSize > 0 {
 		opts.PoolSize = s.PoolSize
 	}
+	s.faults = &faultLog{z: faultsFor(s.zoneID()), logger: ctx.Logger()}
+	opts.Dialer = taggedDialer(opts, s.faults)
+	installRedisLogger.Do(func() { redis.SetLogger(redisLibLogger{}) })
 	s.client = redis.NewClient(opts)
 	return nil
 }
@@ -196,16 +201,28 @@ func (s *RedisStorage) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 4*time.Duration(s.Timeout))
 }
 
+// result records how a command begun at start went, for the log and the
+// error counts, and returns its error (nil for redis.Nil, a successful
+// answer).
+func (s *RedisStorage) result(op storageOp, start time.Time, err error) error {
+	if err == nil || errors.Is(err, redis.Nil) {
+		s.faults.succeeded(faultUnreachable, start)
+		return nil
+	}
+	s.faults.failed(faultUnreachable, op, 1, start, err)
+	return fmt.Errorf("redis: %w", err)
+}
+
+func (s *RedisStorage) storageFaults() *zoneFaults { return s.faults.z }
+
 // Get implements Storage.
 func (s *RedisStorage) Get(key string) ([]*Entry, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
+	start := time.Now()
 	blob, err := s.client.GetEx(ctx, s.entryKey(key), time.Duration(s.Inactive)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
+	if err := s.result(opGet, start, err); err != nil || blob == nil {
+		return nil, err
 	}
 	variants, err := decodeVariants(blob)
 	if err != nil || len(variants) == 0 || variants[0].Key != key {
@@ -229,6 +246,7 @@ func (s *RedisStorage) Put(e *Entry) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	inactive := time.Duration(s.Inactive)
+	start := time.Now()
 	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, s.entryKey(e.Key), blob, inactive)
 		if e.URL != "" {
@@ -241,17 +259,15 @@ func (s *RedisStorage) Put(e *Entry) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("redis: %w", err)
-	}
-	return nil
+	return s.result(opPut, start, err)
 }
 
 // Delete implements Storage.
 func (s *RedisStorage) Delete(key string) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
-	return s.client.Del(ctx, s.entryKey(key)).Err()
+	start := time.Now()
+	return s.result(opPurge, start, s.client.Del(ctx, s.entryKey(key)).Err())
 }
 
 // PurgeURL implements Storage.
@@ -264,16 +280,17 @@ func (s *RedisStorage) PurgeTag(tag string) (int, error) { return s.purgeSet(s.t
 func (s *RedisStorage) purgeSet(set string) (int, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
+	start := time.Now()
 	keys, err := s.client.SMembers(ctx, set).Result()
-	if err != nil {
-		return 0, fmt.Errorf("redis: %w", err)
+	if err := s.result(opPurge, start, err); err != nil {
+		return 0, err
 	}
 	del := []string{set}
 	for _, k := range keys {
 		del = append(del, s.entryKey(k))
 	}
-	if err := s.client.Del(ctx, del...).Err(); err != nil {
-		return 0, fmt.Errorf("redis: %w", err)
+	if err := s.result(opPurge, start, s.client.Del(ctx, del...).Err()); err != nil {
+		return 0, err
 	}
 	return len(keys), nil
 }
@@ -295,7 +312,8 @@ func (s *RedisStorage) Flush() error {
 	return s.scan(globEscape(s.Prefix)+"*", func(k string) error {
 		ctx, cancel := s.ctx()
 		defer cancel()
-		return s.client.Del(ctx, k).Err()
+		start := time.Now()
+		return s.result(opPurge, start, s.client.Del(ctx, k).Err())
 	})
 }
 
@@ -303,10 +321,11 @@ func (s *RedisStorage) scan(match string, each func(string) error) error {
 	var cursor uint64
 	for {
 		ctx, cancel := s.ctx()
+		start := time.Now()
 		keys, next, err := s.client.Scan(ctx, cursor, match, 500).Result()
 		cancel()
-		if err != nil {
-			return fmt.Errorf("redis: %w", err)
+		if err := s.result(opPurge, start, err); err != nil {
+			return err
 		}
 		for _, k := range keys {
 			if err := each(k); err != nil {
@@ -334,3 +353,11 @@ func globEscape(s string) string {
 
 // MaxObjectSize implements Storage.
 func (s *RedisStorage) MaxObjectSize() int64 { return redisMaxObject }
+
+// Interface guards.
+var (
+	_ caddy.Provisioner     = (*RedisStorage)(nil)
+	_ caddy.CleanerUpper    = (*RedisStorage)(nil)
+	_ caddyfile.Unmarshaler = (*RedisStorage)(nil)
+	_ faultReporter         = (*RedisStorage)(nil)
+)

@@ -1,11 +1,14 @@
 package proxycache
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+	"go.uber.org/zap/zapcore"
 )
 
 // startRedis runs a real redis-server on a free port for the test.
@@ -72,5 +75,52 @@ func TestRedisZoneHidesPassword(t *testing.T) {
 	s := &RedisStorage{URL: "redis://user:secret@127.0.0.1:6379/0", Prefix: "p:"}
 	if z := s.zoneID(); strings.Contains(z, "secret") || z != "redis/redis://127.0.0.1:6379/0/p:" {
 		t.Errorf("zone %q", z)
+	}
+}
+
+// TestRedisOutageLogsOneEpisode: killing Redis under requests logs one
+// warning, and its return one info; every request meanwhile gets the
+// origin's answer, and hits resume.
+func TestRedisOutageLogsOneEpisode(t *testing.T) {
+	r := startRedis(t)
+	h := newHandler(t, `{"storage":{"module":"redis","url":"`+r.URL()+`","prefix":`+jsonString(t.Name()+":")+`}}`)
+	f, logs := observedFaults(t)
+	h.storage.(*RedisStorage).faults.logger = f.logger
+	o := respond(200, "origin", "Cache-Control", "max-age=600")
+	send(t, h, o, "GET", "/o")
+	expectStatus(t, send(t, h, o, "GET", "/o"), labelHit)
+
+	r.Kill()
+	for i := range 40 {
+		w := send(t, h, o, "GET", fmt.Sprint("/o", i%4))
+		if w.Code != 200 || w.Body.String() != "origin" || xcs(w) != labelMiss {
+			t.Fatalf("with Redis down: %d %q %q", w.Code, xcs(w), w.Body.String())
+		}
+	}
+	r2, err := harness.StartRedisOn(t.TempDir(), r.Port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r2.Stop)
+	deadline := time.Now().Add(20 * time.Second)
+	for xcs(send(t, h, o, "GET", "/o")) != labelHit {
+		if time.Now().After(deadline) {
+			t.Fatal("no HIT within 20 s of Redis's return")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var got []string
+	for _, e := range logs.FilterLevelExact(zapcore.WarnLevel).All() {
+		got = append(got, "warn: "+e.Message)
+	}
+	for _, e := range logs.FilterLevelExact(zapcore.InfoLevel).All() {
+		got = append(got, "info: "+e.Message)
+	}
+	want := []string{"warn: " + faultMessages[faultUnreachable][0], "info: " + faultMessages[faultUnreachable][1]}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("log:\n%s\nwant one warning and one info", strings.Join(got, "\n"))
+	}
+	if n := h.storage.(*RedisStorage).faults.z.errors[opGet].Load(); n < 40 {
+		t.Errorf("%d failed gets counted, want at least 40", n)
 	}
 }

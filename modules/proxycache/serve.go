@@ -407,13 +407,18 @@ func (c *call) put(e *Entry) {
 const storageWarnEvery = 10 * time.Second
 
 // warnStorage logs a storage failure, at most once per storageWarnEvery.
-func (h *Handler) warnStorage(msg string, err error) {
+// Storages that log their own failures once per episode (disk, redis) get
+// no second line here.
+func (h *Handler) warnStorage(msg string, err error, fields ...zap.Field) {
+	if _, ok := h.storage.(faultReporter); ok {
+		return
+	}
 	now := time.Now().UnixNano()
 	last := h.lastWarn.Load()
 	if now-last < int64(storageWarnEvery) || !h.lastWarn.CompareAndSwap(last, now) {
 		return
 	}
-	h.logger.Warn(msg, zap.String("zone", h.zone), zap.Error(err))
+	h.logger.Warn(msg, append(fields, zap.String("zone", h.zone), zap.Error(err))...)
 }
 
 // startBackground refreshes the stale entry e in a goroutine, with a copy of
@@ -565,7 +570,7 @@ func (h *Handler) serveUnsafe(w http.ResponseWriter, r *http.Request, next caddy
 
 func (h *Handler) purgeURL(u string) {
 	if _, err := h.storage.PurgeURL(u); err != nil {
-		h.logger.Warn("invalidating a stored response failed", zap.String("url", u), zap.Error(err))
+		h.warnStorage("invalidating a stored response failed", err, zap.String("url", u))
 	}
 }
 

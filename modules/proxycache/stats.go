@@ -149,6 +149,8 @@ var (
 		"Keys held, by zone (memory and disk storages).", []string{"zone"}, nil)
 	bytesDesc = prometheus.NewDesc("frontdesk_proxy_cache_bytes",
 		"Bytes held, by zone (memory and disk storages).", []string{"zone"}, nil)
+	storageErrorsDesc = prometheus.NewDesc("frontdesk_proxy_cache_storage_errors_total",
+		"Storage operations that failed, by zone and op (get, put, purge, evict; disk and redis storages).", []string{"zone", "op"}, nil)
 	theCollector = collector{}
 )
 
@@ -157,6 +159,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- storedDesc
 	ch <- objectsDesc
 	ch <- bytesDesc
+	ch <- storageErrorsDesc
 }
 
 func (collector) Collect(ch chan<- prometheus.Metric) {
@@ -170,6 +173,12 @@ func (collector) Collect(ch chan<- prometheus.Metric) {
 			keys, bytes := s.Stats()
 			ch <- prometheus.MustNewConstMetric(objectsDesc, prometheus.GaugeValue, float64(keys), n)
 			ch <- prometheus.MustNewConstMetric(bytesDesc, prometheus.GaugeValue, float64(bytes), n)
+		}
+		if f, ok := storages[i].(faultReporter); ok {
+			z := f.storageFaults()
+			for op := range numStorageOps {
+				ch <- prometheus.MustNewConstMetric(storageErrorsDesc, prometheus.CounterValue, float64(z.errors[op].Load()), n, op.String())
+			}
 		}
 	}
 }

@@ -23,10 +23,12 @@ type Storage interface {
 	// the same requests (or every variant when e has no Vary). It returns
 	// ErrTooLarge when e can never fit.
 	Put(e *Entry) error
-	// Delete removes every variant stored under key.
+	// Delete removes every variant stored under key. When it cannot, the
+	// entry stays stored and counted, and Delete returns a *PurgeError.
 	Delete(key string) error
 	// PurgeURL removes every entry stored for url (scheme://host/request-URI)
-	// and returns how many keys it removed.
+	// and returns how many keys it removed. Keys it could not remove stay
+	// stored and counted, and it returns a *PurgeError saying how many.
 	PurgeURL(url string) (int, error)
 	// MaxObjectSize is the largest body the storage can hold.
 	MaxObjectSize() int64
@@ -34,6 +36,26 @@ type Storage interface {
 
 // ErrTooLarge is returned by Put for an entry bigger than the storage.
 var ErrTooLarge = errors.New("proxy_cache: entry larger than the storage")
+
+// PurgeError reports a purge, flush or delete that could not remove every
+// entry it chose. The entries it could not remove are still stored, still
+// counted and still answered from; none of those it removed comes back, even
+// after a restart.
+type PurgeError struct {
+	// Removed is how many entries were removed.
+	Removed int
+	// Failed is how many entries could not be removed.
+	Failed int
+	// Err is the first failure.
+	Err error
+}
+
+func (e *PurgeError) Error() string {
+	return fmt.Sprintf("%d of %d entries could not be removed: %v", e.Failed, e.Removed+e.Failed, e.Err)
+}
+
+// Unwrap returns the first failure.
+func (e *PurgeError) Unwrap() error { return e.Err }
 
 // maxVariants bounds how many Vary variants one key keeps.
 const maxVariants = 16
@@ -66,6 +88,9 @@ type Purger interface {
 	// Surrogate-Key or Cache-Tag field.
 	PurgeTag(tag string) (int, error)
 	// Flush removes every entry.
+	//
+	// Like PurgeURL, the three return a *PurgeError when some entries could
+	// not be removed; those stay stored and counted.
 	Flush() error
 }
 
