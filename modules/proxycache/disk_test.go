@@ -151,14 +151,7 @@ func TestDiskBounded(t *testing.T) {
 	if size > 20<<10 || keys == 0 {
 		t.Errorf("%d keys, %d bytes (max %d)", keys, size, 20<<10)
 	}
-	var onDisk int64
-	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
-			onDisk += fi.Size()
-		}
-		return nil
-	})
-	if onDisk != size {
+	if onDisk := bytesIn(t, dir); onDisk != size {
 		t.Errorf("files hold %d bytes, index says %d", onDisk, size)
 	}
 	if vs, _ := s.Get("k0"); vs != nil {

@@ -79,22 +79,47 @@ func TestRedisZoneHidesPassword(t *testing.T) {
 }
 
 // TestRedisOutageLogsOneEpisode: killing Redis under requests logs one
-// warning, and its return one info; every request meanwhile gets the
-// origin's answer, and hits resume.
+// warning, and its return one info, even across a reload in the middle of
+// the outage (a new storage on the same zone); another Redis zone that
+// stays up logs nothing. Every request meanwhile gets the origin's answer,
+// go-redis's own messages reach the zone's logger (at debug level, inside
+// the episode) and hits resume.
 func TestRedisOutageLogsOneEpisode(t *testing.T) {
-	r := startRedis(t)
-	h := newHandler(t, `{"storage":{"module":"redis","url":"`+r.URL()+`","prefix":`+jsonString(t.Name()+":")+`}}`)
+	r, other := startRedis(t), startRedis(t)
+	cfg := `{"storage":{"module":"redis","url":"` + r.URL() + `","prefix":` + jsonString(t.Name()+":") + `}}`
+	h := newHandler(t, cfg)
+	hOther := newHandler(t, `{"storage":{"module":"redis","url":"`+other.URL()+`"}}`)
 	f, logs := observedFaults(t)
 	h.storage.(*RedisStorage).faults.logger = f.logger
+	hOther.storage.(*RedisStorage).faults.logger = f.logger
 	o := respond(200, "origin", "Cache-Control", "max-age=600")
-	send(t, h, o, "GET", "/o")
-	expectStatus(t, send(t, h, o, "GET", "/o"), labelHit)
+	for _, h := range []*Handler{h, hOther} {
+		send(t, h, o, "GET", "/o")
+		expectStatus(t, send(t, h, o, "GET", "/o"), labelHit)
+	}
 
 	r.Kill()
+	reloaded := newHandler(t, cfg) // a config loaded during the outage
+	reloaded.storage.(*RedisStorage).faults.logger = f.logger
 	for i := range 40 {
-		w := send(t, h, o, "GET", fmt.Sprint("/o", i%4))
-		if w.Code != 200 || w.Body.String() != "origin" || xcs(w) != labelMiss {
-			t.Fatalf("with Redis down: %d %q %q", w.Code, xcs(w), w.Body.String())
+		for _, h := range []*Handler{h, reloaded} {
+			w := send(t, h, o, "GET", fmt.Sprint("/o", i%4))
+			if w.Code != 200 || w.Body.String() != "origin" || xcs(w) != labelMiss {
+				t.Fatalf("with Redis down: %d %q %q", w.Code, xcs(w), w.Body.String())
+			}
+		}
+		expectStatus(t, send(t, hOther, o, "GET", "/o"), labelHit)
+	}
+	// An admin purge or flush Redis cannot answer says so: 502, naming the zone.
+	zone := h.storage.(*RedisStorage).zoneID()
+	for _, c := range []struct{ route, body string }{
+		{"/proxy_cache/flush", `{"zone":` + jsonString(zone) + `}`},
+		{"/proxy_cache/purge", `{"zone":` + jsonString(zone) + `,"url":"http://example.com/o"}`},
+	} {
+		code, v := adminCall(t, c.route, "POST", c.body)
+		zf, _ := v["zones"].(map[string]any)[zone].(map[string]any)
+		if code != 502 || zf == nil || !strings.Contains(v["error"].(string), zone) || !strings.Contains(zf["error"].(string), "redis: ") {
+			t.Errorf("%s with Redis down: %d %v", c.route, code, v)
 		}
 	}
 	r2, err := harness.StartRedisOn(t.TempDir(), r.Port)
@@ -111,16 +136,19 @@ func TestRedisOutageLogsOneEpisode(t *testing.T) {
 	}
 	var got []string
 	for _, e := range logs.FilterLevelExact(zapcore.WarnLevel).All() {
-		got = append(got, "warn: "+e.Message)
+		got = append(got, "warn: "+e.Message+" "+e.ContextMap()["zone"].(string))
 	}
 	for _, e := range logs.FilterLevelExact(zapcore.InfoLevel).All() {
-		got = append(got, "info: "+e.Message)
+		got = append(got, "info: "+e.Message+" "+e.ContextMap()["zone"].(string))
 	}
-	want := []string{"warn: " + faultMessages[faultUnreachable][0], "info: " + faultMessages[faultUnreachable][1]}
+	want := []string{"warn: " + faultMessages[faultUnreachable][0] + " " + zone, "info: " + faultMessages[faultUnreachable][1] + " " + zone}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("log:\n%s\nwant one warning and one info", strings.Join(got, "\n"))
 	}
-	if n := h.storage.(*RedisStorage).faults.z.errors[opGet].Load(); n < 40 {
-		t.Errorf("%d failed gets counted, want at least 40", n)
+	if logs.FilterMessageSnippet("go-redis: redis: connection pool: failed to dial").Len() == 0 {
+		t.Error("go-redis's own messages did not reach the zone's logger")
+	}
+	if n := h.storage.(*RedisStorage).faults.z.errors[opGet].Load(); n < 80 {
+		t.Errorf("%d failed gets counted, want at least 80", n)
 	}
 }
