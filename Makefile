@@ -1,11 +1,17 @@
 # The two commands of the README, and a few helpers.
 GO ?= go
 
-.PHONY: lab test bench build
+SCENARIOS := static-api upstream-flask tls paths timeouts loadbalance hostrouting cache
+
+.PHONY: lab test bench build $(addprefix run-,$(SCENARIOS))
 
 # Run the seed lab stack: the Flask API on :8080 and frontdesk on :8000.
 lab:
 	integration/lab.sh
+
+# Run one scenario of caddyfile/ with its demo backends: make run-cache, ...
+$(addprefix run-,$(SCENARIOS)):
+	integration/scenario.sh $(@:run-%=%)
 
 # Run the whole test suite, installing the Debian test peers when missing.
 test:

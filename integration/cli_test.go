@@ -17,6 +17,7 @@ var frontdeskModules = []string{
 	"admin.api.healthgate",
 	"admin.api.proxy_cache",
 	"dnsmasq",
+	"http.handlers.error_page",
 	"http.handlers.header_policy",
 	"http.handlers.health_status",
 	"http.handlers.healthz",
@@ -31,8 +32,11 @@ var frontdeskModules = []string{
 // list-modules, adapt and validate.
 func TestBinaryCommands(t *testing.T) {
 	out := run(t, frontdeskBin, "version")
-	if !regexp.MustCompile(`^v2\.11\.\d+ `).MatchString(out) {
-		t.Errorf("version: %q, want Caddy v2.11.x", out)
+	if !regexp.MustCompile(`^Frontdesk \S+.* \(.*http\.handlers\.header_policy.*\) on Caddy v2\.11\.\d+ `).MatchString(out) {
+		t.Errorf("version: %q, want Frontdesk <revision> (<its modules>) on Caddy v2.11.x", out)
+	}
+	if help := run(t, frontdeskBin, "--help"); !strings.Contains(help, "Frontdesk is") || !strings.Contains(help, "frontdesk run --config") {
+		t.Errorf("--help does not introduce Frontdesk:\n%s", help)
 	}
 	// Exactly the suite beyond Caddy's standard modules.
 	ours := strings.Fields(strings.Split(run(t, frontdeskBin, "list-modules", "--skip-standard"), "Non-standard modules")[0])

@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 integration/peers.sh python3-flask
 mkdir -p bin "${FRONTDESK_LOG_DIR:=./log}"
 export FRONTDESK_LOG_DIR
+echo "lab.sh: building bin/frontdesk (the first build downloads Caddy's modules and takes a few minutes) ..." >&2
 go build -o bin/frontdesk ./cmd/frontdesk
 
 APP_PORT="${APP_PORT:-8080}"

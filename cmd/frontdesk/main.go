@@ -1,10 +1,14 @@
 // Command frontdesk is Caddy with its standard modules and the Frontdesk suite.
 // It accepts every Caddy subcommand: run, start, stop, reload, adapt, validate,
-// list-modules, version, and so on.
+// list-modules, version, and so on; it names itself frontdesk in their help,
+// and `frontdesk version` names Frontdesk, its modules and the Caddy it is
+// built on.
 package main
 
 import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
+	"github.com/caddyserver/caddy/v2"
 
 	// Caddy's standard modules.
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
@@ -14,5 +18,8 @@ import (
 )
 
 func main() {
+	caddy.CustomBinaryName = "frontdesk"
+	caddy.CustomVersion = versionPrefix()
+	caddy.CustomLongDescription = longDescription()
 	caddycmd.Main()
 }
