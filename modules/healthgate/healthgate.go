@@ -337,10 +337,11 @@ func verdictWait(h *reverseproxy.Handler, cfg *checkConfig) time.Duration {
 // Cleanup releases the upstream states; those no loaded config uses any
 // more stop being checked.
 func (s *Source) Cleanup() error {
+	// s.members stays set, like s.responder: requests still finishing on
+	// this config (or waiting for a first verdict) read it without a lock.
 	for _, m := range s.members {
 		release(s.Pool, m.st.dial)
 	}
-	s.members = nil
 	if s.responder != nil {
 		// s.responder stays set: a request still finishing on this
 		// config reads it without a lock.
