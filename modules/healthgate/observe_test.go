@@ -11,7 +11,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 )
@@ -153,5 +155,52 @@ func TestLiveErrorsTakeOutUntilRise(t *testing.T) {
 	st.record(cfg, result{ok: true})
 	if !st.serving.Load() || st.status().DownBy != "" {
 		t.Fatalf("not back after rise passes: %+v", st.status())
+	}
+}
+
+// roundTripFunc is a transport that is not reverse_proxy's http one.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestWatchTrafficWrapsHTTPTransport: healthgate wraps the parent's http
+// transport (keeping it: every method is the transport's own), makes the
+// retry after a failed attempt wait 5 ms when lb_try_duration is set
+// without lb_try_interval, keeps an interval the user wrote, and leaves
+// other transports and `observe off` alone.
+func TestWatchTrafficWrapsHTTPTransport(t *testing.T) {
+	b := newBackend(t, true)
+	handler := func(tryInterval time.Duration, tr http.RoundTripper) *reverseproxy.Handler {
+		return &reverseproxy.Handler{Transport: tr, LoadBalancing: &reverseproxy.LoadBalancing{
+			TryDuration: caddy.Duration(5 * time.Second), TryInterval: caddy.Duration(tryInterval)}}
+	}
+	cases := []struct {
+		name        string
+		observe     *Observe
+		h           *reverseproxy.Handler
+		wrapped     bool
+		tryInterval time.Duration
+	}{
+		{"default", nil, handler(0, &reverseproxy.HTTPTransport{}), true, fastRetryInterval},
+		{"user's lb_try_interval", nil, handler(50*time.Millisecond, &reverseproxy.HTTPTransport{}), true, 50 * time.Millisecond},
+		{"other transport", nil, handler(0, roundTripFunc(nil)), false, 0},
+		{"observe off", &Observe{Off: true}, handler(0, &reverseproxy.HTTPTransport{}), false, 0},
+	}
+	for _, c := range cases {
+		src := hourly(t.Name(), 1, Member{Dial: b.addr()})
+		src.Observe = c.observe
+		s := provision(t, src)
+		inner := c.h.Transport
+		if err := s.watchTraffic(caddy.Context{}, c.h); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		w, wrapped := c.h.Transport.(*watchedTransport)
+		if wrapped != c.wrapped || wrapped && w.HTTPTransport != inner {
+			t.Errorf("%s: transport %T, wrapped=%v want %v", c.name, c.h.Transport, wrapped, c.wrapped)
+		}
+		if got := time.Duration(c.h.LoadBalancing.TryInterval); got != c.tryInterval {
+			t.Errorf("%s: lb_try_interval %s, want %s", c.name, got, c.tryInterval)
+		}
+		s.Cleanup()
 	}
 }
