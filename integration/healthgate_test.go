@@ -29,6 +29,7 @@ type hgBackend struct {
 	served  atomic.Int64 // non-health requests
 	checks  atomic.Int64 // /healthz requests
 	delay   atomic.Int64 // ns added to non-health requests
+	slowHC  atomic.Int64 // ns added to /healthz answers
 }
 
 func newHGBackend(t *testing.T, name string, healthy bool) *hgBackend {
@@ -38,6 +39,9 @@ func newHGBackend(t *testing.T, name string, healthy bool) *hgBackend {
 	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			b.checks.Add(1)
+			if d := b.slowHC.Load(); d > 0 {
+				time.Sleep(time.Duration(d))
+			}
 			if !b.healthy.Load() {
 				w.WriteHeader(http.StatusServiceUnavailable)
 				_, _ = w.Write([]byte(`{"status":"unhealthy"}`))
@@ -115,6 +119,9 @@ type hgStatus struct {
 	Fails     int    `json:"consecutive_fails"`
 	LastError string `json:"last_error"`
 	Checks    uint64 `json:"checks"`
+	DownBy    string `json:"down_by"`
+	LiveErrs  uint64 `json:"live_errors"`
+	LastLive  string `json:"last_live_error"`
 }
 
 // states reads GET /healthgate/ from the admin API, keyed by upstream.

@@ -102,11 +102,11 @@ func (s *upstreamState) adminAction(action string) error {
 	}
 	switch {
 	case action == "drain":
-		s.fire("healthgate.drained", "drained through the admin API")
+		s.fire(eventDrained, "drained through the admin API", "")
 	case wasServing && !nowServing:
-		s.fire("healthgate.down", action+" through the admin API")
+		s.fire(eventDown, action+" through the admin API", "")
 	case !wasServing && nowServing:
-		s.fire("healthgate.up", "")
+		s.fire(eventUp, "", "")
 	}
 	return nil
 }

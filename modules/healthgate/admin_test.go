@@ -15,6 +15,8 @@ func TestAdminAndHealthz(t *testing.T) {
 	s := provision(t, source(pool, Member{Dial: a.addr()}, Member{Dial: b.addr(), Backup: true}))
 	defer s.Cleanup()
 	waitFor(t, "up", s.members[0].st.serving.Load)
+	// a's first checks run back to back: b's first check may still be on.
+	waitFor(t, "b checked", func() bool { return s.members[1].st.status().LastError != "" })
 
 	// GET /healthgate/ lists the pool with both upstreams.
 	rec := httptest.NewRecorder()

@@ -40,6 +40,7 @@ func init() {
 //	    fall <n>
 //	    initially healthy|gated
 //	    unavailable 502|503 [retry_after <duration>]
+//	    observe off | [connect] [reset] [timeout] [5xx] [limit <n>]
 //	}
 //
 // Every value is checked here, so a mistake fails `adapt`/`validate` with
@@ -186,6 +187,12 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return fail("%v", err)
 			}
 			s.Unavailable = u
+		case "observe":
+			o, err := parseObserve(args)
+			if err != nil {
+				return fail("%v", err)
+			}
+			s.Observe = o
 		default:
 			return fail("unknown option %q (known: %s)", opt, strings.Join(sourceOptions, ", "))
 		}
@@ -206,6 +213,41 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 var sourceOptions = []string{
 	"to", "backup", "down", "uri", "method", "host", "interval", "timeout", "expect_status",
 	"expect_body", "expect_json", "max_body", "follow_redirects", "rise", "fall", "initially", "unavailable",
+	"observe",
+}
+
+// parseObserve reads `observe off | [<class>...] [limit <n>]`.
+func parseObserve(args []string) (*Observe, error) {
+	if len(args) == 0 {
+		return nil, fmt.Errorf("observe: want off, or error classes (connect reset timeout 5xx) and/or limit <n>")
+	}
+	o := &Observe{}
+	if args[0] == "off" {
+		if len(args) > 1 {
+			return nil, fmt.Errorf("observe: off takes nothing after it, got %q", args[1])
+		}
+		o.Off = true
+		return o, nil
+	}
+	for i := 0; i < len(args); i++ {
+		if args[i] != "limit" {
+			if _, err := parseLiveKind(args[i]); err != nil {
+				return nil, err
+			}
+			o.Errors = append(o.Errors, args[i])
+			continue
+		}
+		if i+2 != len(args) {
+			return nil, fmt.Errorf("observe: limit wants one count, last on the line")
+		}
+		n, err := strconv.Atoi(args[i+1])
+		if err != nil || n < 1 || n > maxErrorLimit {
+			return nil, fmt.Errorf("observe: limit must be a whole number from 1 to %d, got %q", maxErrorLimit, args[i+1])
+		}
+		o.Limit = n
+		break
+	}
+	return o, o.validate()
 }
 
 // parseUnavailable reads `unavailable 502|503 [retry_after <duration>]`.

@@ -59,6 +59,9 @@ func TestCheckHostHeaderAndMethod(t *testing.T) {
 func TestCheckFailures(t *testing.T) {
 	never := make(chan struct{})
 	defer close(never)
+	// Made once, before any check: building 10 MB inside the handler took
+	// longer than the 300 ms timeout on a loaded machine (or with -race).
+	huge := []byte(strings.Repeat("x", 10<<20))
 	cases := []struct {
 		name      string
 		setup     func(c *checkConfig)
@@ -94,7 +97,7 @@ func TestCheckFailures(t *testing.T) {
 			}
 		}, "timeout", "reading body: timeout after 300ms", time.Second},
 		{"10 MB body", func(c *checkConfig) { c.bodyRe = regexp.MustCompile("ok") }, func(w http.ResponseWriter, r *http.Request) {
-			w.Write([]byte(strings.Repeat("x", 10<<20)))
+			w.Write(huge)
 		}, "body", "body mismatch: body larger than max_body (65536 bytes)", time.Second},
 		{"body mismatch", func(c *checkConfig) { c.bodyRe = regexp.MustCompile(`^OK$`) }, func(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte("DEGRADED"))

@@ -114,11 +114,20 @@ type Source struct {
 	// unhealthy_status matching 503 (checked at provisioning).
 	Unavailable *Unavailable `json:"unavailable,omitempty"`
 
-	members  []member
-	cfg      *checkConfig
-	logger   *zap.Logger
-	lastLog  *atomic.Int64
-	sentinel string
+	// Observe chooses which failures of live proxied requests take an
+	// upstream out of rotation at once, for every handler of the pool,
+	// until the active checker brings it back after rise passes. Default:
+	// on, for connection errors (refused, dial timeout, reset) on the
+	// first error.
+	Observe *Observe `json:"observe,omitempty"`
+
+	members     []member
+	cfg         *checkConfig
+	logger      *zap.Logger
+	lastLog     *atomic.Int64
+	sentinel    string
+	verdictWait time.Duration // how long a request waits for a first verdict
+	watch       *trafficWatch // nil when live traffic is not observed
 
 	proxy     *reverseproxy.Handler // the parent handler, if known
 	responder *responder            // with unavailable 503
@@ -215,6 +224,9 @@ func (s *Source) compile() (*checkConfig, error) {
 	if err := s.Unavailable.validate(); err != nil {
 		return nil, err
 	}
+	if err := s.Observe.validate(); err != nil {
+		return nil, err
+	}
 	if len(s.Upstreams) == 0 {
 		return nil, fmt.Errorf("no upstreams: give at least one with to")
 	}
@@ -260,8 +272,15 @@ func (s *Source) Provision(ctx caddy.Context) error {
 	if app, err := ctx.App("events"); err == nil {
 		em.events, _ = app.(*caddyevents.App)
 	}
-	s.proxy = parentProxy(ctx)
-	return s.provision(em, ctx.Logger())
+	h := parentProxy(ctx)
+	s.proxy = h
+	if err := s.provision(em, ctx.Logger()); err != nil {
+		return err
+	}
+	if err := s.watchTraffic(ctx, h); err != nil {
+		return fmt.Errorf("healthgate pool %s: %v", s.Pool, err)
+	}
+	return nil
 }
 
 // provision is Provision without the caddy.Context, for tests.
@@ -277,6 +296,7 @@ func (s *Source) provision(em *emitter, logger *zap.Logger) error {
 	s.cfg = cfg
 	s.sentinel = sentinelDial(s.Pool)
 	s.lastLog = new(atomic.Int64)
+	s.verdictWait = verdictWait(s.proxy, cfg)
 	if s.Unavailable.wants503() {
 		err := checkProxy(s.proxy)
 		s.proxy = nil // only needed for the check; do not keep the handler alive
@@ -300,16 +320,28 @@ func (s *Source) provision(em *emitter, logger *zap.Logger) error {
 		st.setRole(m.Backup, m.Down, w)
 		s.members = append(s.members, member{st: st, weight: w, backup: m.Backup, down: m.Down})
 	}
+	s.watch = newTrafficWatch(s.Observe, s.members)
 	return nil
+}
+
+// verdictWait bounds how long a request waits for a pool's first verdict:
+// reverse_proxy's lb_try_duration if set, else the longest the first rise
+// checks can take (rise × timeout).
+func verdictWait(h *reverseproxy.Handler, cfg *checkConfig) time.Duration {
+	if h != nil && h.LoadBalancing != nil && h.LoadBalancing.TryDuration > 0 {
+		return time.Duration(h.LoadBalancing.TryDuration)
+	}
+	return time.Duration(cfg.rise) * cfg.timeout
 }
 
 // Cleanup releases the upstream states; those no loaded config uses any
 // more stop being checked.
 func (s *Source) Cleanup() error {
+	// s.members stays set, like s.responder: requests still finishing on
+	// this config (or waiting for a first verdict) read it without a lock.
 	for _, m := range s.members {
 		release(s.Pool, m.st.dial)
 	}
-	s.members = nil
 	if s.responder != nil {
 		// s.responder stays set: a request still finishing on this
 		// config reads it without a lock.
@@ -323,29 +355,16 @@ func (s *Source) Cleanup() error {
 // sentinel upstream: by default an address that cannot be dialed, which
 // makes reverse_proxy fail the request at once with 502 instead of
 // retrying; with unavailable 503, the pool's loopback responder, which
-// answers 503.
+// answers 503. While nothing serves because upstreams have no verdict yet
+// (just after start or after they were added), it first waits for one.
 func (s *Source) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error) {
-	n := 0
-	for _, m := range s.members {
-		if !m.backup && !m.down && m.st.serving.Load() {
-			n += m.weight
-		}
-	}
-	backup := false
+	n, backup := s.servingWeight()
 	if n == 0 {
-		backup = true
-		for _, m := range s.members {
-			if m.backup && !m.down && m.st.serving.Load() {
-				n += m.weight
-			}
-		}
+		s.awaitVerdict(r)
+		n, backup = s.servingWeight()
 	}
 	if n == 0 {
-		s.logNoneServing()
-		if s.responder != nil {
-			return []*reverseproxy.Upstream{s.responder.upstream()}, nil
-		}
-		return []*reverseproxy.Upstream{{Dial: s.sentinel}}, nil
+		return s.noneServing(), nil
 	}
 	// Fresh Upstream values on every call: reverse_proxy writes to them
 	// (Host, circuit breaker) while provisioning them per request. Their Host
@@ -366,7 +385,39 @@ func (s *Source) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error)
 			out = append(out, u)
 		}
 	}
+	if len(out) == 0 { // every one of them left rotation meanwhile
+		return s.noneServing(), nil
+	}
 	return out[:len(out):len(out)], nil
+}
+
+// noneServing is the answer when nothing serves: the sentinel upstream
+// (502) or the pool's responder (503). It logs the upstreams' states.
+func (s *Source) noneServing() []*reverseproxy.Upstream {
+	s.logNoneServing()
+	if s.responder != nil {
+		return []*reverseproxy.Upstream{s.responder.upstream()}
+	}
+	return []*reverseproxy.Upstream{{Dial: s.sentinel}}
+}
+
+// servingWeight is the summed weight of the serving primaries, or, when
+// none serves, of the serving backups (then backup is true).
+func (s *Source) servingWeight() (n int, backup bool) {
+	for _, m := range s.members {
+		if !m.backup && !m.down && m.st.serving.Load() {
+			n += m.weight
+		}
+	}
+	if n > 0 {
+		return n, false
+	}
+	for _, m := range s.members {
+		if m.backup && !m.down && m.st.serving.Load() {
+			n += m.weight
+		}
+	}
+	return n, true
 }
 
 // sentinelDial is an address that reverse_proxy refuses to dial (a port
@@ -394,8 +445,8 @@ func (s *Source) logNoneServing() {
 	for _, m := range s.members {
 		st := m.st.status()
 		d := st.Upstream + " " + st.State
-		if st.LastError != "" {
-			d += " (" + st.LastError + ")"
+		if c := st.cause(); c != "" {
+			d += " (" + c + ")"
 		}
 		down = append(down, d)
 	}

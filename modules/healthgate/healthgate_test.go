@@ -82,16 +82,13 @@ func TestGatedUntilRise(t *testing.T) {
 	b := newBackend(t, true)
 	s := provision(t, source(t.Name(), Member{Dial: b.addr()}))
 	defer s.Cleanup()
-	// Before rise (2) checks have passed, nothing is handed out.
-	if got := dials(t, s); len(got) != 1 || !strings.HasPrefix(got[0], "no-healthy-upstream-in-pool-") {
-		t.Fatalf("before rise: got %v, want the no-healthy sentinel", got)
-	}
-	waitFor(t, "upstream up", func() bool { return s.members[0].st.serving.Load() })
-	if st := s.members[0].st.status(); st.Passes < 2 {
-		t.Errorf("up after %d passes, want rise=2", st.Passes)
-	}
+	// A request before any verdict waits for rise (2) checks to pass, and
+	// is then handed the upstream.
 	if got := dials(t, s); len(got) != 1 || got[0] != b.addr() {
-		t.Fatalf("after rise: got %v", got)
+		t.Fatalf("first request: got %v, want %s after the first verdict", got, b.addr())
+	}
+	if st := s.members[0].st.status(); st.Passes < 2 || st.State != stateUp {
+		t.Errorf("handed out after %d passes (%s), want rise=2", st.Passes, st.State)
 	}
 }
 

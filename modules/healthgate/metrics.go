@@ -13,6 +13,8 @@ type gateMetrics struct {
 	checks   *prometheus.CounterVec
 	failures *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	downs    *prometheus.CounterVec
+	live     *prometheus.CounterVec
 }
 
 // metrics are created once per process and registered into each config's
@@ -35,10 +37,19 @@ var metrics = &gateMetrics{
 		Help:    "Duration of active health checks, by pool and upstream.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"pool", "upstream"}),
+	downs: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "frontdesk", Subsystem: "healthgate", Name: "down_total",
+		Help: "Times a healthy upstream was taken out of rotation, by pool, upstream, by (check or traffic) and reason " +
+			"(check: refused, timeout, status, body, json, error; traffic: connect, reset, timeout, 5xx).",
+	}, []string{"pool", "upstream", "by", "reason"}),
+	live: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "frontdesk", Subsystem: "healthgate", Name: "live_errors_total",
+		Help: "Live proxied requests that failed on an upstream, by pool, upstream and kind (connect, reset, timeout, 5xx), observed or not.",
+	}, []string{"pool", "upstream", "kind"}),
 }
 
 func (m *gateMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.state, m.checks, m.failures, m.latency}
+	return []prometheus.Collector{m.state, m.checks, m.failures, m.latency, m.downs, m.live}
 }
 
 // registerMetrics adds the collectors to a config's registry, tolerating a
@@ -65,6 +76,8 @@ func deleteSeries(pool, dial string) {
 	metrics.checks.Delete(labels)
 	metrics.latency.Delete(labels)
 	metrics.failures.DeletePartialMatch(labels)
+	metrics.downs.DeletePartialMatch(labels)
+	metrics.live.DeletePartialMatch(labels)
 }
 
 func sortStatuses(s []Status) {

@@ -33,6 +33,20 @@ const (
 	stateConfigOff = "config_down" // marked down in the config
 )
 
+// Events emitted through caddyevents.
+const (
+	eventUp      = "healthgate.up"
+	eventDown    = "healthgate.down"
+	eventDrained = "healthgate.drained"
+)
+
+// What took a healthy upstream out of rotation (Status.DownBy, the
+// events' "by" and the down_total metric's "by" label).
+const (
+	downByCheck   = "check"   // fall consecutive failed active checks
+	downByTraffic = "traffic" // live proxied requests failed (see Observe)
+)
+
 // emitter sends caddyevents events in the context of the newest config
 // that provisioned the state.
 type emitter struct {
@@ -47,10 +61,19 @@ type upstreamState struct {
 
 	serving atomic.Bool // healthy && !drained && !forced && !configDown
 
+	// pending is true until the upstream's first verdict: it became
+	// healthy or failed a check (see verdict.go).
+	pending atomic.Bool
+	// liveStreak counts consecutive observed errors of live requests.
+	liveStreak atomic.Int64
+	// stopped is set once no loaded config uses the state.
+	stopped atomic.Bool
+
 	mu          sync.Mutex
 	cfg         *checkConfig
 	healthy     bool
 	everUp      bool
+	downBy      string // downByCheck or downByTraffic while down
 	passes      int
 	fails       int
 	drained     bool
@@ -63,6 +86,8 @@ type upstreamState struct {
 	lastErr     string
 	checks      uint64
 	failures    uint64
+	liveErrors  uint64
+	lastLiveErr string
 
 	emit   atomic.Pointer[emitter]
 	logger atomic.Pointer[zap.Logger]
@@ -79,6 +104,7 @@ func acquire(pool, dial string, cfg *checkConfig, initiallyHealthy bool, em *emi
 		s := &upstreamState{pool: pool, dial: dial, cfg: cfg, healthy: initiallyHealthy, everUp: initiallyHealthy}
 		s.emit.Store(em)
 		s.logger.Store(logger)
+		s.pending.Store(!initiallyHealthy)
 		s.client = newCheckClient(s.followRedirects)
 		s.updateServing()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -108,8 +134,10 @@ func release(pool, dial string) {
 // Destruct stops the checker and waits for it, and removes the metric
 // series of the upstream. It implements caddy.Destructor.
 func (s *upstreamState) Destruct() error {
+	s.stopped.Store(true)
 	s.cancel()
 	<-s.done
+	s.settleVerdict() // wake requests still waiting for it
 	deleteSeries(s.pool, s.dial)
 	return nil
 }
@@ -144,8 +172,26 @@ func (s *upstreamState) run(ctx context.Context) {
 			return // stopped mid-check: not the upstream's fault
 		}
 		s.record(cfg, res)
-		t.Reset(jitter(cfg.interval))
+		t.Reset(s.nextCheck(cfg, res))
 	}
+}
+
+// nextCheck is the wait before the next check: none while a new upstream
+// is passing its first rise checks (see verdict.go), else the interval.
+func (s *upstreamState) nextCheck(cfg *checkConfig, res result) time.Duration {
+	if s.pending.Load() {
+		if res.ok && !s.isHealthy() {
+			return 0
+		}
+		s.settleVerdict()
+	}
+	return jitter(cfg.interval)
+}
+
+func (s *upstreamState) isHealthy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.healthy
 }
 
 // jitter spreads checks of many upstreams: d ± 10 %.
@@ -162,24 +208,23 @@ func (s *upstreamState) record(cfg *checkConfig, res result) {
 	s.checks++
 	s.lastCheck = time.Now()
 	s.lastLatency = res.latency
-	var event, cause string
+	var event string
 	if res.ok {
 		s.fails = 0
 		s.passes++
 		s.lastErr = ""
 		if !s.healthy && s.passes >= cfg.rise {
-			s.healthy, s.everUp = true, true
-			event = "healthgate.up"
+			s.healthy, s.everUp, s.downBy = true, true, ""
+			event = eventUp
 		}
 	} else {
 		s.failures++
 		s.passes = 0
 		s.fails++
 		s.lastErr = res.cause
-		cause = res.cause
 		if s.healthy && s.fails >= cfg.fall {
-			s.healthy = false
-			event = "healthgate.down"
+			s.healthy, s.downBy = false, downByCheck
+			event = eventDown
 		}
 	}
 	passes, fails := s.passes, s.fails
@@ -194,21 +239,32 @@ func (s *upstreamState) record(cfg *checkConfig, res result) {
 
 	log := s.logger.Load()
 	switch event {
-	case "healthgate.up":
+	case eventUp:
+		s.liveStreak.Store(0)
 		log.Info("upstream up", zap.String("pool", s.pool), zap.String("upstream", s.dial), zap.Int("passes", passes))
-		s.fire(event, "")
-	case "healthgate.down":
-		log.Warn("upstream down", zap.String("pool", s.pool), zap.String("upstream", s.dial), zap.String("cause", cause), zap.Int("fails", fails))
-		s.fire(event, cause)
+		s.fire(event, "", "")
+	case eventDown:
+		s.wentDown(downByCheck, res.kind, res.cause, zap.Int("fails", fails))
 	default:
 		if !res.ok {
-			log.Debug("check failed", zap.String("pool", s.pool), zap.String("upstream", s.dial), zap.String("cause", cause), zap.Int("fails", fails))
+			log.Debug("check failed", zap.String("pool", s.pool), zap.String("upstream", s.dial), zap.String("cause", res.cause), zap.Int("fails", fails))
 		}
 	}
 }
 
-// fire emits a caddyevents event about this upstream.
-func (s *upstreamState) fire(name, cause string) {
+// wentDown reports that a healthy upstream left rotation: metric, log
+// line and event, each naming what took it out (by) and why.
+func (s *upstreamState) wentDown(by, reason, cause string, fields ...zap.Field) {
+	metrics.downs.WithLabelValues(s.pool, s.dial, by, reason).Inc()
+	fields = append([]zap.Field{zap.String("pool", s.pool), zap.String("upstream", s.dial),
+		zap.String("by", by), zap.String("cause", cause)}, fields...)
+	s.logger.Load().Warn("upstream down", fields...)
+	s.fire(eventDown, cause, by)
+}
+
+// fire emits a caddyevents event about this upstream; cause and by are
+// left out when empty.
+func (s *upstreamState) fire(name, cause, by string) {
 	em := s.emit.Load()
 	if em == nil || em.events == nil {
 		return
@@ -216,6 +272,9 @@ func (s *upstreamState) fire(name, cause string) {
 	data := map[string]any{"pool": s.pool, "upstream": s.dial}
 	if cause != "" {
 		data["cause"] = cause
+	}
+	if by != "" {
+		data["by"] = by
 	}
 	em.events.Emit(em.ctx, name, data)
 }
@@ -270,6 +329,23 @@ type Status struct {
 	LastError string    `json:"last_error,omitempty"`
 	Checks    uint64    `json:"checks"`
 	Failures  uint64    `json:"failures"`
+	// DownBy says what took the upstream out while its state is down:
+	// "check" (fall failed checks) or "traffic" (live requests failed).
+	DownBy string `json:"down_by,omitempty"`
+	// LiveErrors counts live proxied requests that failed on this upstream
+	// (refused, reset, timed out, or 5xx), observed or not.
+	LiveErrors uint64 `json:"live_errors"`
+	// LastLiveError is the cause of the last of them.
+	LastLiveError string `json:"last_live_error,omitempty"`
+}
+
+// cause is why the upstream is not serving, for log lines: the last check
+// error, or the live error that took it out.
+func (st Status) cause() string {
+	if st.DownBy == downByTraffic && st.LastLiveError != "" {
+		return "traffic: " + st.LastLiveError
+	}
+	return st.LastError
 }
 
 func (s *upstreamState) status() Status {
@@ -285,7 +361,16 @@ func (s *upstreamState) status() Status {
 		Healthy: s.healthy, Passes: s.passes, Fails: s.fails, LastCheck: s.lastCheck,
 		LatencyMS: float64(s.lastLatency.Microseconds()) / 1000, LastError: s.lastErr,
 		Checks: s.checks, Failures: s.failures,
+		LiveErrors: s.liveErrors, LastLiveError: s.lastLiveErr,
+		DownBy: downByIf(s.stateNameLocked() == stateDown, s.downBy),
 	}
+}
+
+func downByIf(down bool, by string) string {
+	if down {
+		return by
+	}
+	return ""
 }
 
 // snapshot returns the status of every upstream of every loaded pool.

@@ -91,9 +91,9 @@ footer{margin-top:1em;color:#777;font-size:.85em}
 {{range .Pools}}<section class="pool" data-pool="{{.Name}}">
 <h2>Pool {{.Name}}: {{.Serving}} of {{len .Rows}} serving</h2>
 <div class="wrap"><table>
-<thead><tr><th>Upstream</th><th>Role</th><th>Weight</th><th>State</th><th>Passes</th><th>Fails</th><th>Last check</th><th>Latency</th><th>Checks</th><th>Failures</th><th>Last error</th></tr></thead>
+<thead><tr><th>Upstream</th><th>Role</th><th>Weight</th><th>State</th><th>Passes</th><th>Fails</th><th>Last check</th><th>Latency</th><th>Checks</th><th>Failures</th><th>Last error</th><th>Live errors</th><th>Last live error</th></tr></thead>
 <tbody>
-{{range .Rows}}<tr data-upstream="{{.Upstream}}"><td>{{.Upstream}}</td><td>{{.Role}}</td><td>{{.Weight}}</td><td><span class="state {{.State}}">{{.State}}</span></td><td>{{.Passes}}</td><td>{{.Fails}}</td><td>{{.Ago}}</td><td>{{printf "%.1f" .LatencyMS}} ms</td><td>{{.Checks}}</td><td>{{.Failures}}</td><td class="err">{{.LastError}}</td></tr>
+{{range .Rows}}<tr data-upstream="{{.Upstream}}"><td>{{.Upstream}}</td><td>{{.Role}}</td><td>{{.Weight}}</td><td><span class="state {{.State}}">{{.State}}</span>{{with .DownBy}} <small class="by">by {{.}}</small>{{end}}</td><td>{{.Passes}}</td><td>{{.Fails}}</td><td>{{.Ago}}</td><td>{{printf "%.1f" .LatencyMS}} ms</td><td>{{.Checks}}</td><td>{{.Failures}}</td><td class="err">{{.LastError}}</td><td>{{.LiveErrors}}</td><td class="err">{{.LastLiveError}}</td></tr>
 {{end}}</tbody>
 </table></div>
 </section>

@@ -223,7 +223,6 @@ func TestResponderServesOnlyWhileAllDown(t *testing.T) {
 	src.Unavailable = &Unavailable{Status: 503}
 	s := provision(t, src)
 	defer s.Cleanup()
-	sentinelOf(t, s) // gated
 	waitFor(t, "up", s.members[0].st.serving.Load)
 	if d := dials(t, s); len(d) != 1 || d[0] != b.addr() {
 		t.Fatalf("got %v, want %s", d, b.addr())
