@@ -89,13 +89,15 @@ type Handler struct {
 	// upstream request, applied after the policy; placeholders are allowed.
 	Request *headers.HeaderOps `json:"request,omitempty"`
 
-	trusted  []netip.Prefix
-	hide     []string
-	hostName bool
-	realIP   bool
-	fwdHost  bool
-	metrics  *policyMetrics
-	logger   *zap.Logger
+	trusted        []netip.Prefix
+	hide           []string
+	hostName       bool
+	realIP         bool
+	fwdHost        bool
+	owned          []string // fields a Connection header may not take away
+	ownedTemplated []string // the same, with placeholders in their names
+	metrics        *policyMetrics
+	logger         *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -141,6 +143,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.Request.Provision(ctx); err != nil {
 		return fmt.Errorf("request header operations: %w", err)
 	}
+	h.owned, h.ownedTemplated = h.ownedFields()
 	h.metrics, err = registerMetrics(ctx.GetMetricsRegistry())
 	if err != nil {
 		return err
@@ -173,6 +176,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if !trusted {
 		h.countSpoofed(r.Header)
 	}
+	h.claimNominated(r)
 
 	// reverse_proxy reads this to decide whether the incoming X-Forwarded-*
 	// values are kept; header_policy is the authority on that for the request.
