@@ -89,13 +89,15 @@ type Handler struct {
 	// upstream request, applied after the policy; placeholders are allowed.
 	Request *headers.HeaderOps `json:"request,omitempty"`
 
-	trusted  []netip.Prefix
-	hide     []string
-	hostName bool
-	realIP   bool
-	fwdHost  bool
-	metrics  *policyMetrics
-	logger   *zap.Logger
+	trusted        []netip.Prefix
+	hide           []string
+	hostName       bool
+	realIP         bool
+	fwdHost        bool
+	owned          []string // fields a Connection header may not take away
+	ownedTemplated []string // the same, with placeholders in their names
+	metrics        *policyMetrics
+	logger         *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -141,6 +143,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.Request.Provision(ctx); err != nil {
 		return fmt.Errorf("request header operations: %w", err)
 	}
+	h.owned, h.ownedTemplated = h.ownedFields()
 	h.metrics, err = registerMetrics(ctx.GetMetricsRegistry())
 	if err != nil {
 		return err
@@ -172,7 +175,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	if !trusted {
 		h.countSpoofed(r.Header)
+		dropProxyFields(r.Header)
 	}
+	h.claimNominated(r)
 
 	// reverse_proxy reads this to decide whether the incoming X-Forwarded-*
 	// values are kept; header_policy is the authority on that for the request.
@@ -305,6 +310,29 @@ func (h *Handler) countSpoofed(hdr http.Header) {
 		if _, ok := hdr[name]; ok {
 			h.metrics.replaced.WithLabelValues(name).Inc()
 		}
+	}
+}
+
+// proxyFields are request fields only a proxy in front may send, which the
+// policy does not set: other X-Forwarded-* fields (Port, Prefix, Server,
+// Scheme, Ssl ...) that frameworks read as the client's view, and the
+// request-target overrides of URL-rewriting front ends. From anyone but a
+// trusted proxy they are a spoof, and, when the backend reflects them, a
+// way to poison a cache that does not key on them.
+const proxyFieldPrefix = "X-Forwarded-"
+
+var proxyFields = []string{"X-Original-Url", "X-Rewrite-Url"}
+
+// dropProxyFields removes an untrusted client's proxyFields and every
+// X-Forwarded-* field other than the three the policy sets itself.
+func dropProxyFields(hdr http.Header) {
+	for name := range hdr {
+		if strings.HasPrefix(name, proxyFieldPrefix) && name != hdrForwardedFor && name != hdrForwardedProto && name != hdrForwardedHost {
+			delete(hdr, name)
+		}
+	}
+	for _, name := range proxyFields {
+		delete(hdr, name)
 	}
 }
 

@@ -39,6 +39,7 @@ func TestCompiledKeyMatchesReplacer(t *testing.T) {
 		"{http.request.host}{http.request.uri.path}",
 		"k:{http.request.hostport}|{http.request.uri.query}|{http.request.method}",
 		"literal only",
+		"{http.request.method}{http.request.scheme}{http.request.host}:{http.request.local.port}{http.request.orig_uri}",
 	}
 	for _, tmpl := range templates {
 		parts, ok := compileKey(tmpl)
@@ -50,6 +51,7 @@ func TestCompiledKeyMatchesReplacer(t *testing.T) {
 				r := httptest.NewRequest(method, target, nil)
 				ctx := context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{})
 				ctx = context.WithValue(ctx, caddyhttp.OriginalRequestCtxKey, *r)
+				ctx = context.WithValue(ctx, http.LocalAddrContextKey, net.Addr(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8443}))
 				r = r.WithContext(ctx)
 				caddyhttp.NewTestReplacer(r)
 				h := &Handler{Key: tmpl}

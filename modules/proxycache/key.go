@@ -1,8 +1,10 @@
 package proxycache
 
 import (
+	"bytes"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -19,24 +21,26 @@ import (
 type keyPartKind uint8
 
 const (
-	keyLiteral  keyPartKind = iota
-	keyMethod               // {http.request.method} (HEAD keyed as GET)
-	keyScheme               // {http.request.scheme}
-	keyHost                 // {http.request.host}: Host without the port, as Caddy's replacer
-	keyHostport             // {http.request.hostport}
-	keyOrigURI              // {http.request.orig_uri}
-	keyURIPath              // {http.request.uri.path}
-	keyURIQuery             // {http.request.uri.query}
+	keyLiteral   keyPartKind = iota
+	keyMethod                // {http.request.method} (HEAD keyed as GET)
+	keyScheme                // {http.request.scheme}
+	keyHost                  // {http.request.host}: Host without the port, as Caddy's replacer
+	keyHostport              // {http.request.hostport}
+	keyOrigURI               // {http.request.orig_uri}
+	keyURIPath               // {http.request.uri.path}
+	keyURIQuery              // {http.request.uri.query}
+	keyLocalPort             // {http.request.local.port}: the port the request came in on
 )
 
 var keyPlaceholders = map[string]keyPartKind{
-	"http.request.method":    keyMethod,
-	"http.request.scheme":    keyScheme,
-	"http.request.host":      keyHost,
-	"http.request.hostport":  keyHostport,
-	"http.request.orig_uri":  keyOrigURI,
-	"http.request.uri.path":  keyURIPath,
-	"http.request.uri.query": keyURIQuery,
+	"http.request.method":     keyMethod,
+	"http.request.scheme":     keyScheme,
+	"http.request.host":       keyHost,
+	"http.request.hostport":   keyHostport,
+	"http.request.orig_uri":   keyOrigURI,
+	"http.request.uri.path":   keyURIPath,
+	"http.request.uri.query":  keyURIQuery,
+	"http.request.local.port": keyLocalPort,
 }
 
 type keyPart struct {
@@ -99,10 +103,56 @@ func (h *Handler) buildKey(r *http.Request, dst []byte) (b []byte, s string, isS
 			return h.appendCompiledKey(dst, r, method), "", false
 		}
 	}
+	return h.appendDefaultKey(dst, r, method), "", false
+}
+
+// appendDefaultKey appends the default key: method, scheme, the lower-cased
+// host without its port, ':' and the port of the listener the request came
+// in on, and the request URI. The listener's port, not the Host's, keeps
+// two sites with one host name on different ports apart: Caddy routes by
+// the listener, and a Host port is whatever the client wrote.
+func (h *Handler) appendDefaultKey(dst []byte, r *http.Request, method string) []byte {
 	dst = append(dst, method...)
 	dst = append(dst, scheme(r)...)
+	host := len(dst)
 	dst = appendHostname(dst, r.Host)
-	return append(dst, r.RequestURI...), "", false
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if bytes.IndexByte(dst[host:], ':') >= 0 { // an IPv6 literal: bracket it again
+			dst = append(dst[:host], append([]byte{'['}, append(dst[host:], ']')...)...)
+		}
+		dst = append(dst, ':')
+		if port, isIP := ipPort(a); isIP {
+			dst = strconv.AppendInt(dst, int64(port), 10)
+		} else {
+			dst = append(dst, a.String()...) // a Unix socket: its path
+		}
+	}
+	return append(dst, r.RequestURI...)
+}
+
+// ipPort is the port of a TCP (HTTP/1, HTTP/2) or UDP (HTTP/3) listener.
+func ipPort(a net.Addr) (int, bool) {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.Port, true
+	case *net.UDPAddr:
+		return a.Port, true
+	}
+	return 0, false
+}
+
+// appendLocalPort appends {http.request.local.port} as Caddy's replacer
+// gives it: the listener's port, or nothing for a Unix socket.
+func appendLocalPort(dst []byte, r *http.Request) []byte {
+	a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return dst
+	}
+	if port, isIP := ipPort(a); isIP {
+		return strconv.AppendInt(dst, int64(port), 10)
+	}
+	_, port, _ := net.SplitHostPort(a.String())
+	return append(dst, port...)
 }
 
 // replaceKey evaluates the key template with the replacer.
@@ -143,6 +193,8 @@ func (h *Handler) appendCompiledKey(dst []byte, r *http.Request, method string) 
 			dst = append(dst, r.URL.Path...)
 		case keyURIQuery:
 			dst = append(dst, r.URL.RawQuery...)
+		case keyLocalPort:
+			dst = appendLocalPort(dst, r)
 		}
 	}
 	return dst

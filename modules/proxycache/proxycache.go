@@ -43,9 +43,14 @@ type Handler struct {
 
 	// Key is the cache key, a template of placeholders (nginx's
 	// proxy_cache_key). A HEAD request is keyed as the GET it is answered
-	// from. Default: method, scheme, lower-cased host and request URI
-	// ("$request_method$scheme$host$request_uri"), i.e.
-	// "{http.request.method}{http.request.scheme}{http.request.host}{http.request.orig_uri}".
+	// from. Default: the method, the scheme, the lower-cased host without
+	// its port, ':' and the port of the listener the request came in on,
+	// and the request URI as sent (after any rewrite), e.g.
+	// "GEThttpsexample.com:443/a?b=1". Close to the template
+	// "{http.request.method}{http.request.scheme}{http.request.host}:{http.request.local.port}{http.request.orig_uri}".
+	// The listener's port keeps sites with one host name on different ports
+	// apart; a template without it lets such sites share entries when they
+	// share a zone.
 	Key string `json:"key,omitempty"`
 
 	// Valid maps status codes ("200", or "any") to a freshness lifetime
