@@ -168,3 +168,33 @@ func containsLine(s, line string) bool {
 	}
 	return false
 }
+
+// TestValidateRejectsUnknownPool: healthz and health_status lines that name
+// a pool no `dynamic healthgate` block defines fail adapt and validate with
+// the file, the line and the pools that exist; a pool defined further down,
+// in another site, is found.
+func TestValidateRejectsUnknownPool(t *testing.T) {
+	pool := "\treverse_proxy {\n\t\tdynamic healthgate app_pool {\n\t\t\tto 127.0.0.1:9061\n\t\t}\n\t}\n"
+	cases := []struct {
+		name, directive, block string
+		line                   int
+		want                   string
+	}{
+		{"healthz typo", "healthz", "\thealthz /hz app_pol\n" + pool, 2, `healthz: pool "app_pol" is not defined by any ` + "`dynamic healthgate`" + ` block (defined: app_pool)`},
+		{"health_status pools line", "health_status", "\thealth_status /status {\n\t\tpools app_pool web\n\t}\n" + pool, 2, `health_status: pool "web" is not defined`},
+		{"no pool at all", "healthz", "\thealthz /hz app_pool\n", 2, `(defined: none`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { assertSiteRejected(t, c.directive, c.block, c.line, c.want) })
+	}
+	// Defined in a later site: valid.
+	path := filepath.Join(t.TempDir(), "ok.Caddyfile")
+	body := "{\n\tadmin off\n}\nhttp://a.test:8000 {\n\thealthz /hz later_pool\n}\nhttp://b.test:8000 {\n" +
+		"\treverse_proxy {\n\t\tdynamic healthgate later_pool {\n\t\t\tto 127.0.0.1:9061\n\t\t}\n\t}\n}\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(frontdeskBin, "validate", "--config", path).CombinedOutput(); err != nil {
+		t.Errorf("a pool defined in a later site was not found: %v\n%s", err, logMessages(out))
+	}
+}

@@ -35,9 +35,11 @@ func parseHandlerDirective[T any, P interface {
 //
 // Pool names, inline or on `pools` lines, are appended to *pools. Every other
 // option is handed to its parser in options; an error from the parser, or an
-// unknown option, fails with "<directive>: <option>: ..." and the line.
+// unknown option, fails with "<directive>: <option>: ..." and the line; so
+// does a pool no `dynamic healthgate` block of the Caddyfile defines.
 func unmarshalPoolHandler(d *caddyfile.Dispenser, directive string, pools *[]string, options map[string]func(args []string) error) error {
 	d.Next() // directive name
+	at := d.Token()
 	*pools = append(*pools, d.RemainingArgs()...)
 	for d.NextBlock(0) {
 		opt := d.Val()
@@ -58,7 +60,7 @@ func unmarshalPoolHandler(d *caddyfile.Dispenser, directive string, pools *[]str
 			return d.Errf("%s: %s: %v", directive, opt, err)
 		}
 	}
-	return nil
+	return checkPoolsDefined(at, *pools)
 }
 
 // poolFilter reports whether a pool is one of names; with no names, every
