@@ -219,5 +219,5 @@ func (s *Store) addIfaceNames(ans []ifaceAnswer) {
 		}
 	}
 	s.ifacePTR = ifacePTRs(ans)
-	s.indexParents()
+	s.indexKnown()
 }
