@@ -316,7 +316,10 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			// never clears it for the CNAMEs of its cache.
 			a.aa = qtype == dns.TypeCNAME && rcode == dns.RcodeSuccess && len(ans) > 0
 			echoCase(a.answer, q.Name, false)
-			echoCase(a.ns, q.Name, true)
+			if chainEnd(name, ans) == name {
+				// The SOA of a chain's target keeps the target's spelling.
+				echoCase(a.ns, q.Name, true)
+			}
 			r.capAll(a.answer)
 			r.capAll(a.ns)
 			return r.negToNodata(a, name), nil
@@ -702,7 +705,11 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		return out
 	}
 	a.answer, a.ns = clamp(a.answer), clamp(a.ns)
-	negative := a.rcode == dns.RcodeNameError || len(a.answer) == 0
+	// Negative: NXDOMAIN, or no record of the type (a CNAME chain may
+	// lead to NODATA).
+	negative := a.rcode == dns.RcodeNameError || !slices.ContainsFunc(a.answer, func(rr dns.RR) bool {
+		return rr.Header().Rrtype == qtype || qtype == dns.TypeCNAME && rr.Header().Rrtype == dns.TypeCNAME
+	})
 	if negative && r.cfg.NoNegcache {
 		return
 	}
@@ -725,7 +732,22 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	}
 	if ttl == 0 {
 		if negative {
-			ttl = negativeTTL(chainEnd(name, a.answer), a.ns, r.cfg.NegTTL)
+			var soa dns.RR
+			ttl, soa = negativeTTL(chainEnd(name, a.answer), a.ns, r.cfg.NegTTL)
+			if soa == nil && ttl == 0 {
+				// Without the zone's SOA, the CNAMEs' TTL (rfc1035.c).
+				for _, rr := range a.answer {
+					if rr.Header().Rrtype == dns.TypeCNAME && (ttl == 0 || rr.Header().Ttl < ttl) {
+						ttl = rr.Header().Ttl
+					}
+				}
+			}
+			// A cached negative answer keeps only the SOA that ends its
+			// name (none: answered without one).
+			a.ns = nil
+			if soa != nil {
+				a.ns = []dns.RR{soa}
+			}
 		} else {
 			ttl = minTTL(a.answer)
 		}
@@ -821,7 +843,7 @@ func chainEnd(name string, rrs []dns.RR) string {
 // trailing dot) is cached: the smaller of the TTL and the minimum of the
 // first SOA in the authority section whose owner ends the name, else
 // neg-ttl (rfc1035.c find_soa; an SOA of another zone does not count).
-func negativeTTL(name string, ns []dns.RR, negTTL uint32) uint32 {
+func negativeTTL(name string, ns []dns.RR, negTTL uint32) (uint32, dns.RR) {
 	fqdn := dns.Fqdn(name)
 	for _, rr := range ns {
 		soa, ok := rr.(*dns.SOA)
@@ -829,10 +851,10 @@ func negativeTTL(name string, ns []dns.RR, negTTL uint32) uint32 {
 			continue
 		}
 		if strings.HasSuffix(fqdn, strings.ToLower(soa.Hdr.Name)) {
-			return min(soa.Hdr.Ttl, soa.Minttl)
+			return min(soa.Hdr.Ttl, soa.Minttl), soa
 		}
 	}
-	return negTTL
+	return negTTL, nil
 }
 
 var cacheable = map[uint16]bool{dns.TypeA: true, dns.TypeAAAA: true, dns.TypeCNAME: true, dns.TypeSRV: true, dns.TypePTR: true}
