@@ -20,6 +20,9 @@ type node struct {
 	// autoMX is the MX among rrs that selfmx or localmx made: not zone
 	// data for auth-zone (measured).
 	autoMX dns.RR
+	// iface: the name of an interface-name or dynamic-host line (it
+	// exists even while the interface has no address).
+	iface bool
 }
 
 // ruleSet gathers the rules for one domain pattern.
@@ -227,11 +230,11 @@ func (s *Store) indexKnown() {
 }
 
 // makesName reports whether the node's data makes its name exist for
-// dnsmasq: addresses, a CNAME, or a record of a type dnsmasq keeps in its
+// dnsmasq: addresses, a CNAME, an interface-name line, or a record of a type dnsmasq keeps in its
 // own lists (TXT, MX, SRV, NAPTR, PTR). dns-rr and caa-record data does
 // not (rfc1035.c check_for_local_domain skips daemon->rr).
 func (nd *node) makesName() bool {
-	if len(nd.addrs) > 0 || nd.cname != nil {
+	if len(nd.addrs) > 0 || nd.cname != nil || nd.iface {
 		return true
 	}
 	for _, rr := range nd.rrs {
