@@ -387,7 +387,7 @@ func TestHostileDNSTCPMalformed(t *testing.T) {
 // closed by the server.
 func TestHostileDNSTCPStall(t *testing.T) {
 	_, fdAddr, fd := hostileDNSPair(t)
-	n := hostileRounds(t, 30) // more than max-tcp-connections (20 by default)
+	n := hostileRounds(t, 30) // more than dnsmasq's 20 TCP connections
 	var conns []net.Conn
 	defer func() {
 		for _, c := range conns {
