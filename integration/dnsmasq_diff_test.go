@@ -24,6 +24,7 @@ type dnsQuery struct {
 	qtype uint16
 	tcp   bool   // over TCP instead of UDP
 	edns  uint16 // EDNS0 buffer size, 0 = no OPT record
+	do    bool   // the DNSSEC OK bit (implies an OPT record)
 	sleep time.Duration
 	chaos bool        // class CHAOS instead of IN
 	opts  []dns.EDNS0 // EDNS0 options (ecs=<prefix>, opt=<code>:<hex>); they imply an OPT record
@@ -37,6 +38,9 @@ func (q dnsQuery) String() string {
 	}
 	if q.edns > 0 {
 		s += fmt.Sprintf(" edns%d", q.edns)
+	}
+	if q.do {
+		s += " do"
 	}
 	if q.chaos {
 		s += " ch"
@@ -69,6 +73,8 @@ func qs(spec ...string) []dnsQuery {
 				q.chaos = true
 			case opt == "v6":
 				q.v6 = true
+			case opt == "do":
+				q.do = true
 			case strings.HasPrefix(opt, "edns"):
 				n, _ := strconv.Atoi(opt[4:])
 				q.edns = uint16(n)
@@ -110,12 +116,12 @@ func exchange(addr string, q dnsQuery) (*dns.Msg, error) {
 		m.Question[0].Qclass = dns.ClassCHAOS
 	}
 	m.RecursionDesired = true
-	if q.edns > 0 || len(q.opts) > 0 {
+	if q.edns > 0 || q.do || len(q.opts) > 0 {
 		size := q.edns
 		if size == 0 {
 			size = 1232
 		}
-		m.SetEdns0(size, false)
+		m.SetEdns0(size, q.do)
 		m.IsEdns0().Option = q.opts
 	}
 	if q.tcp {
@@ -358,6 +364,18 @@ func diffScenarioFiles(t *testing.T, conf string, files map[string]string, queri
 // kernel objects each side needs its own of, such as ipsets).
 func diffScenarioUpstreams(t *testing.T, conf string, files map[string]string, queries ...string) (sides [2][]*fakeUpstream) {
 	t.Helper()
+	return diffScenarioZone(t, conf, "", files, queries...)
+}
+
+// diffScenarioZone is diffScenarioUpstreams with a third upstream per side,
+// {ZONE}, that answers from zone as a resolver would (see zoneData): names
+// it does not hold do not exist.
+func diffScenarioZone(t *testing.T, conf, zone string, files map[string]string, queries ...string) (sides [2][]*fakeUpstream) {
+	t.Helper()
+	var zd *zoneData
+	if zone != "" {
+		zd = parseZone(t, zone)
+	}
 	dead := startFakeUpstream(t, 9)
 	dead.Stop()
 	var confs [2]string
@@ -368,6 +386,11 @@ func diffScenarioUpstreams(t *testing.T, conf string, files map[string]string, q
 			u := startFakeUpstream(t, id)
 			sides[i] = append(sides[i], u)
 			r = append(r, fmt.Sprintf("{UP%d}", id), u.Dnsmasq())
+		}
+		if zd != nil {
+			u := startZoneUpstream(t, 3, zd)
+			sides[i] = append(sides[i], u)
+			r = append(r, "{ZONE}", u.Dnsmasq())
 		}
 		sideDir := t.TempDir()
 		r = append(r, "{DIR}", sideDir, "{SIDE}", [2]string{"dm", "fd"}[i])

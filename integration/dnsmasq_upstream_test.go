@@ -51,6 +51,7 @@ type fakeUpstream struct {
 	froms   []string       // source address (ip:port, "tcp ..." over TCP) of each query
 	seen    map[string]int // queries received per name
 	fwdTo   string         // see forwardTo
+	zone    *zoneData      // answers from this zone instead (startZoneUpstream)
 }
 
 // forwardTo makes the upstream relay every query to addr.
@@ -166,6 +167,11 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 	}
 	q := r.Question[0]
 	name := strings.ToLower(q.Name)
+	if u.zone != nil {
+		u.zone.answer(m, q)
+		u.reply(w, r, m, name)
+		return
+	}
 	soa := mustRR("test. 300 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 60")
 	add := func(s string) { m.Answer = append(m.Answer, mustRR(q.Name+" "+s)) }
 	switch {
@@ -215,8 +221,13 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 			m.Ns = append(m.Ns, soa)
 		}
 	}
-	// Truncate like a real server: to 512 bytes without EDNS0, else to the
-	// requester's buffer size, over UDP only.
+	u.reply(w, r, m, name)
+}
+
+// reply sends m, the reply to r (whose question is name, lower case): with
+// an OPT record when r has one, truncated like a real server's (to 512
+// bytes without EDNS0, else to the requester's buffer size, over UDP only).
+func (u *fakeUpstream) reply(w dns.ResponseWriter, r, m *dns.Msg, name string) {
 	size := dns.MinMsgSize
 	if o := r.IsEdns0(); o != nil {
 		m.SetEdns0(4096, false)

@@ -114,6 +114,17 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	hosts = append(hosts, sites...)
 	cfg.dropUnusableSources(a.log)
+	// Never forward to ourselves: a server= or resolv-file nameserver
+	// that is one of our own listening addresses is dropped.
+	var self selfAddrs
+	if cfg.Port != 0 {
+		listen, err := cfg.listenAddresses()
+		if err != nil {
+			return fmt.Errorf("dnsmasq: %w", err)
+		}
+		self = newSelfAddrs(listen, cfg.Port)
+		cfg.dropSelfServers(self, a.log)
+	}
 	defaults := append([]Upstream{}, cfg.Servers...)
 	if !cfg.NoResolv {
 		files := cfg.ResolvFiles
@@ -130,7 +141,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 				a.log.Warn("cannot read resolv-file", zap.String("file", f), zap.Error(err))
 				continue
 			}
-			defaults = append(defaults, ups...)
+			defaults = append(defaults, self.dropSelf(ups, "resolv-file "+f, a.log)...)
 		}
 	}
 	timeout := time.Duration(a.UpstreamTimeout)

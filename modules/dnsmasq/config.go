@@ -1019,49 +1019,61 @@ func reverseZones(pfx netip.Prefix) ([]string, error) {
 	return []string{strings.Join(append(labels, "ip6", "arpa"), ".")}, nil
 }
 
+// hostRecord reads host-record=<name>[,<name>...],[<IPv4>],[<IPv6>][,<TTL>]
+// as dnsmasq 2.90 does (option.c): the line needs a comma; each field is a
+// TTL when it is all digits (an empty field too: TTL 0), else an IPv4 or
+// IPv6 address (a later one of a family replaces an earlier one), else a
+// name, wherever it stands. A line without names or addresses is accepted
+// and defines nothing.
 func (p *parser) hostRecord(val string) error {
-	parts := fields(val)
+	bad := errors.New("bad argument to --host-record")
+	if !strings.Contains(val, ",") {
+		return bad
+	}
 	var names []string
-	var addrs []netip.Addr
 	var v4, v6 netip.Addr
 	ttl := -1
-	for i, f := range parts {
-		if a, err := netip.ParseAddr(f); err == nil {
-			// One address of each family: a later one replaces an earlier
-			// one (measured on 2.90).
+	for _, f := range fields(val) {
+		if allDigits(f) {
+			n, err := strconv.ParseUint("0"+f, 10, 31)
+			if err != nil {
+				return bad
+			}
+			ttl = int(n)
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil && a.Zone() == "" {
 			if a = a.Unmap(); a.Is4() {
 				v4 = a
 			} else {
 				v6 = a
 			}
-			addrs = append(addrs, a)
 			continue
 		}
-		if n, err := strconv.Atoi(f); err == nil && i == len(parts)-1 && len(addrs) > 0 {
-			ttl = n
-			continue
-		}
-		if len(addrs) > 0 || !validName(f) {
-			return errors.New("bad argument to --host-record")
+		if !validName(f) {
+			return bad
 		}
 		names = append(names, canon(f))
 	}
-	if len(names) == 0 || len(addrs) == 0 {
-		return errors.New("bad argument to --host-record")
-	}
-	addrs = addrs[:0]
-	for _, a := range []netip.Addr{v4, v6} {
-		if a.IsValid() {
-			addrs = append(addrs, a)
-		}
-	}
 	for i, n := range names {
-		for _, a := range addrs {
-			// Only the first name answers the reverse (PTR) query.
-			p.c.Hosts = append(p.c.Hosts, hostEntry{Name: n, Addr: a, TTL: ttl, Reverse: i == 0})
+		for _, a := range []netip.Addr{v4, v6} {
+			if a.IsValid() {
+				// Only the first name answers the reverse (PTR) query.
+				p.c.Hosts = append(p.c.Hosts, hostEntry{Name: n, Addr: a, TTL: ttl, Reverse: i == 0})
+			}
 		}
 	}
 	return nil
+}
+
+// allDigits reports whether s is empty or only decimal digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *parser) cname(val string) error {

@@ -2,6 +2,7 @@ package dnsmasq
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -269,6 +270,41 @@ func TestParseMoreOptions(t *testing.T) {
 	for _, bad := range []string{"alias=1.2.3.4", "alias=1.2.3.9-1.2.3.1,5.5.5.5", "filter-rr=NOPE", "dns-forward-max=0", "min-port=70000", "local-service=all", "interface="} {
 		if _, err := parse(t, bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestHostRecordForms: every host-record line dnsmasq 2.90 accepts loads,
+// with dnsmasq's meaning of each field (option.c): digits or nothing is the
+// TTL, names may follow addresses, a later address of a family wins.
+func TestHostRecordForms(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want string // "name addr ttl" of each entry, space-separated entries
+	}{
+		{"host-record=v6only.test,,fd00::99", "v6only.test fd00::99 0"},
+		{"host-record=trail.test,10.0.0.2,", "trail.test 10.0.0.2 0"},
+		{"host-record=10.0.0.3,after.test", "after.test 10.0.0.3 -1"},
+		{"host-record=ttl.test,42,10.0.0.4", "ttl.test 10.0.0.4 42"},
+		{"host-record=two.test,10.0.0.5,10.0.0.6", "two.test 10.0.0.6 -1"},
+		{"host-record=noaddr.test,77", ""},
+	} {
+		c, err := parse(t, tc.line)
+		if err != nil {
+			t.Errorf("%s: %v", tc.line, err)
+			continue
+		}
+		var got []string
+		for _, h := range c.Hosts {
+			got = append(got, fmt.Sprintf("%s %s %d", h.Name, h.Addr, h.TTL))
+		}
+		if g := strings.Join(got, " "); g != tc.want {
+			t.Errorf("%s: %q, want %q", tc.line, g, tc.want)
+		}
+	}
+	for _, bad := range []string{"host-record=nocomma.test", "host-record=bad name!,1.2.3.4"} {
+		if _, err := parse(t, bad); err == nil {
+			t.Errorf("%s accepted", bad)
 		}
 	}
 }

@@ -17,7 +17,7 @@ func FuzzParseLines(f *testing.F) {
 	for _, s := range []string{
 		"address=/myapp.local/127.0.0.1", "server=127.0.0.1#5399", "server=/a/b/#", "local=/x/", "server=//1.2.3.4",
 		"address=/#/1.2.3.4", "address=/*.x/#", "rev-server=10.0.0.0/8,127.0.0.1", "rev-server=fd00::/12",
-		"host-record=a,b,1.2.3.4,::1,5", "cname=a,b,c,10", `txt-record=a,"b, c",d`, "mx-host=m,,5", "srv-host=_a._b.c",
+		"host-record=a,b,1.2.3.4,::1,5", "host-record=v6,,fd00::99", "host-record=1.2.3.4,after", "host-record=a,42,1.2.3.4", "host-record=n,", "cname=a,b,c,10", `txt-record=a,"b, c",d`, "mx-host=m,,5", "srv-host=_a._b.c",
 		"ptr-record=a,\"b c\"", "naptr-record=n,1,2,U,E2U,!x!", "caa-record=c,0,issue,x", "dns-rr=r,1,0a:0b",
 		"port=53", "listen-address=127.0.0.1,::1", "bogus-nxdomain=1.2.3.0/24", "rebind-domain-ok=/a/b/",
 		"domain=lan", "cache-size=10", "log-queries=extra", "dhcp-range=1,2", "# comment", `a="unterminated`,

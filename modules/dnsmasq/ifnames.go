@@ -203,6 +203,7 @@ func (s *Store) addIfaceNames(ans []ifaceAnswer) {
 			nd = &node{}
 			s.names[a.Name] = nd
 		}
+		nd.iface = true
 		if !fresh[a.Name] {
 			fresh[a.Name] = true
 			nd.addrs, nd.ips = nil, nil
@@ -219,5 +220,5 @@ func (s *Store) addIfaceNames(ans []ifaceAnswer) {
 		}
 	}
 	s.ifacePTR = ifacePTRs(ans)
-	s.indexParents()
+	s.indexKnown()
 }

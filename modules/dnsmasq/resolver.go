@@ -54,6 +54,9 @@ type answer struct {
 	// server (measured).
 	quiet bool
 	opts  []dns.EDNS0 // the upstream reply's EDNS0 options, relayed to EDNS clients (never cached)
+	// relayDO: the reply's DO bit is do, the upstream's (dnsmasq relays
+	// the upstream's OPT record; a fresh forwarded answer only).
+	relayDO, do bool
 }
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
@@ -140,7 +143,6 @@ type pending struct {
 	req      *dns.Msg
 	name     string // lower case, no trailing dot
 	servers  []Upstream
-	hasOther bool
 	tcp      bool
 	validate bool // dnssec: validate the answer (not for server=/domain/ without a trust anchor)
 
@@ -215,7 +217,6 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	}
 
 	// 2. The domain table: address=, local=, server=.
-	hasOther := false
 	var servers []Upstream
 	matched := false
 	validate := r.validator != nil // dnssec for this query
@@ -252,14 +253,12 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			if len(recs) > 0 {
 				return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, nil
 			}
-			if len(rs.addrs) > 0 || rs.null {
-				hasOther = true
-			}
 		}
 		if rs.nx || rs.local {
-			// Never forwarded: NXDOMAIN, or NODATA when the name has local
-			// data of another type (measured on 2.90).
-			if hasOther || r.store.names[name] != nil || len(r.store.ptr[name]) > 0 || r.store.parents[name] {
+			// Never forwarded: NODATA when the same domain has addresses
+			// of another type or the name exists locally, else NXDOMAIN
+			// (domain-match.c is_local_answer).
+			if len(rs.addrs) > 0 && !chaos || rs.null && !chaos || r.store.isKnown(name) {
 				return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
 			}
 			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
@@ -280,33 +279,55 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	}
 	if !matched {
 		servers = r.defaultServers()
-		// domain-needed: plain names are never forwarded for A/AAAA.
-		if r.cfg.DomainNeeded && !strings.Contains(name, ".") && (qtype == dns.TypeA || qtype == dns.TypeAAAA) {
-			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
-		}
-		// bogus-priv: reverse lookups of private ranges stay local.
-		if r.cfg.BogusPriv && qtype == dns.TypePTR && privateReverse(name) {
+		// bogus-priv: reverse lookups (PTR and ANY) of private ranges
+		// stay local.
+		if r.cfg.BogusPriv && (qtype == dns.TypePTR || qtype == dns.TypeANY) && privateReverse(name) {
 			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
 		}
 	}
+	if r.cfg.DomainNeeded && q.Qclass == dns.ClassINET && isPlainName(name) && (qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
+		// domain-needed: plain names are never forwarded for A, AAAA and
+		// ANY, whatever server= says: NODATA when the name exists
+		// locally, else NXDOMAIN (forward.c).
+		if r.store.isKnown(name) {
+			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
+		}
+		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
+	}
 
-	// 3. The cache (never for ANY, nor for class CHAOS: measured).
-	if qtype != dns.TypeANY && q.Qclass != dns.ClassCHAOS {
+	// 3. The cache (not for class CHAOS: measured; for ANY only a cached
+	// NXDOMAIN, rfc1035.c answer_request).
+	if q.Qclass != dns.ClassCHAOS {
+		ctype := qtype
+		if qtype == dns.TypeANY {
+			ctype = 0 // the key of NXDOMAIN answers
+		}
 		stale := time.Duration(-1)
 		if r.cfg.UseStale {
 			stale = time.Duration(r.cfg.StaleMax) * time.Second
 		}
-		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, qtype, !r.cfg.NoRoundRobin, stale); ok && r.cacheUsable(req, st, validate) {
+		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, ctype, !r.cfg.NoRoundRobin, stale); ok && r.cacheUsable(req, st, validate) {
 			if isStale && len(servers) > 0 {
 				// use-stale-cache: answered at once, refreshed after.
-				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, hasOther: hasOther, tcp: tcp, validate: validate})
+				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, tcp: tcp, validate: validate})
 			}
 			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache", secure: st == cacheSecure}
-			echoCase(a.answer, q.Name)
-			echoCase(a.ns, q.Name)
+			// A cached CNAME asked for as such is answered with aa: dnsmasq
+			// never clears it for the CNAMEs of its cache.
+			a.aa = qtype == dns.TypeCNAME && rcode == dns.RcodeSuccess && len(ans) > 0
+			echoCase(a.answer, q.Name, false)
+			if chainEnd(name, ans) == name {
+				// The SOA of a chain's target keeps the target's spelling.
+				echoCase(a.ns, q.Name, true)
+			}
 			r.capAll(a.answer)
 			r.capAll(a.ns)
-			return r.negToNodata(a, hasOther), nil
+			return r.negToNodata(a, name), nil
+		}
+		if qtype != dns.TypeANY && qtype != dns.TypeCNAME {
+			if a, ok := r.cachedChain(req, validate); ok {
+				return a, nil
+			}
 		}
 	}
 	if r.cfg.FilterWin2k && (qtype == dns.TypeSOA || qtype == dns.TypeSRV || qtype == dns.TypeANY && strings.Contains(name, "_")) {
@@ -322,7 +343,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true}, nil
 	}
 
-	return answer{}, &pending{req: req, name: name, servers: servers, hasOther: hasOther, tcp: tcp, validate: validate}
+	return answer{}, &pending{req: req, name: name, servers: servers, tcp: tcp, validate: validate}
 }
 
 // refreshing holds the queries being refreshed for use-stale-cache.
@@ -346,7 +367,7 @@ func (r *Resolver) refresh(p *pending) {
 // forward asks the upstream servers for a pending query; the context bounds
 // the exchange.
 func (r *Resolver) forward(ctx context.Context, p *pending) answer {
-	req, name, servers, hasOther, tcp := p.req, p.name, p.servers, p.hasOther, p.tcp
+	req, name, servers, tcp := p.req, p.name, p.servers, p.tcp
 	q := req.Question[0]
 	qtype := q.Qtype
 	fq := new(dns.Msg)
@@ -422,17 +443,26 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 			a.ede = reason
 		}
 	}
-	r.doctor(a.answer)
+	// An NXDOMAIN for a name that exists locally (for another type) is
+	// NODATA, authoritative (forward.c process_reply), and is cached as
+	// such; before bogus-nxdomain, which may turn the answer into
+	// NXDOMAIN after all.
+	a = r.negToNodata(a, name)
+	if r.doctor(a.answer) {
+		a.aa = false // changed data is no longer the server's (rfc1035.c do_doctor)
+	}
 	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
-		a = answer{rcode: dns.RcodeNameError, source: u.Addr}
+		a = answer{rcode: dns.RcodeNameError, source: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
 		if cacheable {
 			r.cacheReply(name, qtype, a, minTTL(reply.Answer))
 		}
-		return r.negToNodata(a, hasOther)
+		return a
 	}
-	if r.cfg.StopRebind && a.rcode == dns.RcodeSuccess && !r.rebindOK(name) && r.rebinding(a.answer) {
+	if r.cfg.StopRebind && a.rcode == dns.RcodeSuccess && (qtype == dns.TypeA || qtype == dns.TypeAAAA) && !r.rebindOK(name) && r.rebinding(a.answer, qtype) {
+		// The sections are emptied; rcode and aa stay the server's, and
+		// an EDNS client learns why (rfc1035.c extract_addresses, forward.c).
 		r.log.Warn("possible DNS-rebind attack detected", zap.String("name", q.Name))
-		return answer{rcode: dns.RcodeSuccess, source: u.Addr}
+		return answer{rcode: dns.RcodeSuccess, aa: a.aa, source: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
 	}
 	if len(r.cfg.SetRules) > 0 && a.rcode == dns.RcodeSuccess {
 		r.addToSets(name, q.Name, a.answer)
@@ -452,12 +482,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// removed records would have lived, as dnsmasq does.
 		r.cacheReply(name, qtype, a, filteredTTL)
 	} else if qtype != dns.TypeANY {
-		c := a
-		if hasOther && c.rcode == dns.RcodeNameError {
-			// The name exists locally: remember NODATA for this type only.
-			c.rcode = dns.RcodeSuccess
-		}
-		r.cacheReply(name, qtype, c, 0)
+		r.cacheReply(name, qtype, a, 0)
 	}
 	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
 	// the real ones).
@@ -467,8 +492,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// dnsmasq relays the upstream's options (an echoed subnet, a
 		// cookie...) with a fresh answer; not with a cached one.
 		a.opts = o.Option
+		a.relayDO, a.do = true, o.Do() && (req.IsEdns0() != nil && req.IsEdns0().Do() || r.validator == nil)
 	}
-	return r.negToNodata(a, hasOther)
+	return a
 }
 
 // forwardEDNS gives fq, the query forwarded for req, its OPT record: the
@@ -497,11 +523,13 @@ func (r *Resolver) forwardEDNS(fq, req *dns.Msg, client net.Addr) bool {
 	return cacheable
 }
 
-// doctor applies the alias= rules to the A records of a forwarded answer.
-func (r *Resolver) doctor(rrs []dns.RR) {
+// doctor applies the alias= rules to the A records of a forwarded answer;
+// it reports whether it changed one.
+func (r *Resolver) doctor(rrs []dns.RR) bool {
 	if len(r.cfg.Aliases) == 0 {
-		return
+		return false
 	}
+	changed := false
 	for _, rr := range rrs {
 		a, ok := rr.(*dns.A)
 		if !ok || a.A.To4() == nil {
@@ -512,10 +540,12 @@ func (r *Resolver) doctor(rrs []dns.RR) {
 		for _, al := range r.cfg.Aliases {
 			if nv, ok := al.apply(v); ok {
 				a.A = net.IPv4(byte(nv>>24), byte(nv>>16), byte(nv>>8), byte(nv)).To4()
+				changed = true
 				break
 			}
 		}
 	}
+	return changed
 }
 
 // filter removes the filter-A, filter-AAAA and filter-rr types from a
@@ -539,15 +569,29 @@ func (r *Resolver) filter(qtype uint16, rrs []dns.RR) []dns.RR {
 	return out
 }
 
-// negToNodata turns NXDOMAIN into NODATA (authoritative) for a name that has
-// address= data of another type, as dnsmasq does.
-func (r *Resolver) negToNodata(a answer, hasOther bool) answer {
-	if hasOther && a.rcode == dns.RcodeNameError {
+// negToNodata turns NXDOMAIN into NODATA (authoritative) for a name that
+// exists locally, as dnsmasq does.
+func (r *Resolver) negToNodata(a answer, name string) answer {
+	if a.rcode == dns.RcodeNameError && r.exists(name) {
 		a.rcode = dns.RcodeSuccess
 		a.aa = true
 		a.secure = false // no longer the validated answer: no AD (measured)
 	}
 	return a
+}
+
+// exists reports whether name (lower case, no trailing dot) exists
+// locally: a local name or one above it (Store.known), or covered by an
+// address= with addresses at any level (forward.c: check_for_local_domain
+// or lookup_domain with F_CONFIG).
+func (r *Resolver) exists(name string) bool {
+	return r.store.isKnown(name) || r.store.hasConfigAddress(name)
+}
+
+// isPlainName reports whether name is a single label, the names
+// domain-needed keeps local (the root, "", is not one).
+func isPlainName(name string) bool {
+	return name != "" && !strings.Contains(name, ".")
 }
 
 func (r *Resolver) capAll(rrs []dns.RR) {
@@ -559,13 +603,16 @@ func (r *Resolver) capAll(rrs []dns.RR) {
 // local answers from hosts, host-record, cname and record options.
 func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix) (answer, bool) {
 	nd := r.store.names[name]
-	if qtype == dns.TypePTR && (nd == nil || len(nd.rrs) == 0) {
+	// PTR answers of interface names and hosts entries, for PTR and ANY
+	// (rfc1035.c answer_request).
+	ptrQuery := qtype == dns.TypePTR || qtype == dns.TypeANY
+	if ptrQuery && (nd == nil || len(nd.rrs) == 0) {
 		if target, ok := r.store.ifacePTR[name]; ok {
 			return answer{rcode: dns.RcodeSuccess, aa: true, source: "local",
 				answer: []dns.RR{&dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(-1)}, Ptr: dns.Fqdn(target)}}}, true
 		}
 	}
-	if qtype == dns.TypePTR {
+	if ptrQuery {
 		if hs := r.store.ptr[name]; len(hs) > 0 && (nd == nil || len(nd.rrs) == 0) {
 			var out []dns.RR
 			seen := map[string]bool{}
@@ -589,7 +636,7 @@ func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix) (a
 		return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{r.cnameRR(owner, nd.cname)}, source: "local"}, true
 	}
 	if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
-		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, true
+		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, extra: r.additional(nd, recs), source: "local"}, true
 	}
 	return answer{}, false
 }
@@ -612,6 +659,21 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 			a.answer = append(a.answer, recs...)
 			return a
 		}
+	}
+	// The target's CNAMEs cached from upstream answers are followed too
+	// (rfc1035.c answer_request); they keep aa.
+	for i := 0; i < maxChain && qtype != dns.TypeCNAME; i++ {
+		rcode, ans, _, ok := r.cache.get(owner, dns.TypeCNAME, false)
+		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 {
+			break
+		}
+		c, isC := ans[0].(*dns.CNAME)
+		if !isC {
+			break
+		}
+		r.capAll(ans[:1])
+		a.answer = append(a.answer, c)
+		owner = c.Target
 	}
 	if rcode, ans, _, ok := r.cache.get(owner, qtype, !r.cfg.NoRoundRobin); ok && rcode == dns.RcodeSuccess {
 		r.capAll(ans)
@@ -643,7 +705,11 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		return out
 	}
 	a.answer, a.ns = clamp(a.answer), clamp(a.ns)
-	negative := a.rcode == dns.RcodeNameError || len(a.answer) == 0
+	// Negative: NXDOMAIN, or no record of the type (a CNAME chain may
+	// lead to NODATA).
+	negative := a.rcode == dns.RcodeNameError || !slices.ContainsFunc(a.answer, func(rr dns.RR) bool {
+		return rr.Header().Rrtype == qtype || qtype == dns.TypeCNAME && rr.Header().Rrtype == dns.TypeCNAME
+	})
 	if negative && r.cfg.NoNegcache {
 		return
 	}
@@ -653,13 +719,34 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if a.rcode != dns.RcodeNameError && !cacheable[qtype] && !slices.Contains(r.cfg.CacheRR, qtype) {
 		return
 	}
+	if a.rcode != dns.RcodeNameError && qtype == dns.TypeCNAME {
+		// The answers to CNAME queries are not cached; the CNAMEs of the
+		// chains in other answers are (rfc1035.c extract_addresses).
+		return
+	}
+	if a.rcode != dns.RcodeNameError && qtype == dns.TypePTR {
+		// dnsmasq caches PTR answers by address: only for reverse names.
+		if _, ok := reversePrefix(name); !ok {
+			return
+		}
+	}
 	if ttl == 0 {
 		if negative {
-			ttl = r.cfg.NegTTL
-			for _, rr := range a.ns {
-				if soa, ok := rr.(*dns.SOA); ok {
-					ttl = soa.Hdr.Ttl
+			var soa dns.RR
+			ttl, soa = negativeTTL(chainEnd(name, a.answer), a.ns, r.cfg.NegTTL)
+			if soa == nil && ttl == 0 {
+				// Without the zone's SOA, the CNAMEs' TTL (rfc1035.c).
+				for _, rr := range a.answer {
+					if rr.Header().Rrtype == dns.TypeCNAME && (ttl == 0 || rr.Header().Ttl < ttl) {
+						ttl = rr.Header().Ttl
+					}
 				}
+			}
+			// A cached negative answer keeps only the SOA that ends its
+			// name (none: answered without one).
+			a.ns = nil
+			if soa != nil {
+				a.ns = []dns.RR{soa}
 			}
 		} else {
 			ttl = minTTL(a.answer)
@@ -687,14 +774,16 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	}
 	r.cache.putStatus(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), ttl, st)
 	if negative {
+		r.cacheNegativeParts(name, qtype, a, ttl, st)
 		return
 	}
 	// Like dnsmasq, also cache the address records of the other names in
-	// the answer (the targets of a CNAME chain) under their own names.
+	// the answer (the targets of a CNAME chain) under their own names, and
+	// every CNAME of the chain under its owner (they answer CNAME queries).
 	byOwner := map[cacheKey][]dns.RR{}
 	for _, rr := range a.answer {
 		h := rr.Header()
-		if !strings.EqualFold(h.Name, dns.Fqdn(name)) && (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA) {
+		if h.Rrtype == dns.TypeCNAME || !strings.EqualFold(h.Name, dns.Fqdn(name)) && (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA) {
 			k := cacheKey{strings.ToLower(h.Name), h.Rrtype}
 			byOwner[k] = append(byOwner[k], rr)
 		}
@@ -702,6 +791,70 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	for k, rrs := range byOwner {
 		r.cache.putStatus(k, dns.RcodeSuccess, stripDNSSEC(rrs, k.qtype), nil, minTTL(rrs), st)
 	}
+}
+
+// cacheNegativeParts caches what else a negative answer tells, as dnsmasq
+// does: the answer is also the one of the last name of its CNAME chain
+// (the chain's CNAMEs cached under their owners), and the zone's SOA (the
+// one that set the TTL) answers SOA queries for its owner
+// (rfc1035.c extract_addresses and find_soa).
+func (r *Resolver) cacheNegativeParts(name string, qtype uint16, a answer, ttl uint32, st cacheDNSSEC) {
+	for _, rr := range a.answer {
+		if c, ok := rr.(*dns.CNAME); ok {
+			r.cache.putStatus(cacheKey{strings.ToLower(c.Hdr.Name), dns.TypeCNAME}, dns.RcodeSuccess, []dns.RR{c}, nil, c.Hdr.Ttl, st)
+		}
+	}
+	target := dns.Fqdn(chainEnd(name, a.answer))
+	if target != dns.Fqdn(name) {
+		k := cacheKey{target, qtype}
+		if a.rcode == dns.RcodeNameError {
+			k.qtype = 0
+		}
+		r.cache.putStatus(k, a.rcode, nil, stripDNSSEC(a.ns, qtype), ttl, st)
+	}
+	for _, rr := range a.ns {
+		if soa, ok := rr.(*dns.SOA); ok && strings.HasSuffix(target, strings.ToLower(soa.Hdr.Name)) {
+			r.cache.putStatus(cacheKey{strings.ToLower(soa.Hdr.Name), dns.TypeSOA}, dns.RcodeSuccess, []dns.RR{soa}, nil, soa.Hdr.Ttl, st)
+			break
+		}
+	}
+}
+
+// chainEnd is the last name of the CNAME chain from name (lower case, no
+// trailing dot) in rrs, lower case without the trailing dot; name when
+// there is none.
+func chainEnd(name string, rrs []dns.RR) string {
+	for i := 0; i < maxChain; i++ {
+		next := ""
+		for _, rr := range rrs {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(strings.TrimSuffix(c.Hdr.Name, "."), name) {
+				next = canon(c.Target)
+			}
+		}
+		if next == "" {
+			break
+		}
+		name = next
+	}
+	return name
+}
+
+// negativeTTL is how long a negative answer for name (lower case, no
+// trailing dot) is cached: the smaller of the TTL and the minimum of the
+// first SOA in the authority section whose owner ends the name, else
+// neg-ttl (rfc1035.c find_soa; an SOA of another zone does not count).
+func negativeTTL(name string, ns []dns.RR, negTTL uint32) (uint32, dns.RR) {
+	fqdn := dns.Fqdn(name)
+	for _, rr := range ns {
+		soa, ok := rr.(*dns.SOA)
+		if !ok {
+			continue
+		}
+		if strings.HasSuffix(fqdn, strings.ToLower(soa.Hdr.Name)) {
+			return min(soa.Hdr.Ttl, soa.Minttl), soa
+		}
+	}
+	return negTTL, nil
 }
 
 var cacheable = map[uint16]bool{dns.TypeA: true, dns.TypeAAAA: true, dns.TypeCNAME: true, dns.TypeSRV: true, dns.TypePTR: true}
@@ -716,13 +869,15 @@ func minTTL(rrs []dns.RR) uint32 {
 	return m
 }
 
-// echoCase gives owner names that are the query name or a suffix of it the
-// query's spelling, as dnsmasq's answers from its cache have (their owners
-// are compression pointers into the question).
-func echoCase(rrs []dns.RR, qname string) {
+// echoCase gives owner names that are the query name (or, with suffixes, a
+// suffix of it) the query's spelling, as dnsmasq's answers from its cache
+// have: their owners are pointers into the question. The records of the
+// targets of a CNAME chain keep the spelling of the CNAME's target, so in
+// the answer section only the query name itself is echoed.
+func echoCase(rrs []dns.RR, qname string, suffixes bool) {
 	for _, rr := range rrs {
 		h := rr.Header()
-		if len(h.Name) <= len(qname) && strings.EqualFold(h.Name, qname[len(qname)-len(h.Name):]) {
+		if len(h.Name) <= len(qname) && (suffixes || len(h.Name) == len(qname)) && strings.EqualFold(h.Name, qname[len(qname)-len(h.Name):]) {
 			if k := len(qname) - len(h.Name); k == 0 || qname[k-1] == '.' {
 				h.Name = qname[k:]
 			}
@@ -777,8 +932,14 @@ func (r *Resolver) rebindOK(name string) bool {
 var rebindNets = mustPrefixes("0.0.0.0/8", "10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "::/128", "fc00::/7", "fe80::/10")
 var loopbackNets = mustPrefixes("127.0.0.0/8", "::1/128")
 
-func (r *Resolver) rebinding(rrs []dns.RR) bool {
+// rebinding reports whether an answer to qtype (A or AAAA) holds an
+// address of that type in a private range; records of other types (the
+// targets of a CNAME chain are of the same type) are not looked at.
+func (r *Resolver) rebinding(rrs []dns.RR, qtype uint16) bool {
 	for _, rr := range rrs {
+		if rr.Header().Rrtype != qtype {
+			continue
+		}
 		a, ok := rrAddr(rr)
 		if !ok {
 			continue

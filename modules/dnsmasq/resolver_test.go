@@ -73,11 +73,21 @@ func TestReversePrefix(t *testing.T) {
 
 func TestEchoCase(t *testing.T) {
 	rrs := []dns.RR{mustRR("example.com. 1 IN SOA a. b. 1 2 3 4 5"), mustRR("www.example.com. 1 IN A 1.2.3.4"), mustRR("other.net. 1 IN A 1.2.3.4")}
-	echoCase(rrs, "WWW.Example.COM.")
+	echoCase(rrs, "WWW.Example.COM.", true)
 	want := []string{"Example.COM.", "WWW.Example.COM.", "other.net."}
 	for i, rr := range rrs {
 		if rr.Header().Name != want[i] {
 			t.Errorf("%d: %s, want %s", i, rr.Header().Name, want[i])
+		}
+	}
+	// In the answer section, the target of a CNAME chain keeps its own
+	// spelling even when it is a suffix of the question.
+	rrs = []dns.RR{mustRR("www.example.com. 1 IN CNAME example.com."), mustRR("example.com. 1 IN A 1.2.3.4")}
+	echoCase(rrs, "WWW.Example.COM.", false)
+	want = []string{"WWW.Example.COM.", "example.com."}
+	for i, rr := range rrs {
+		if rr.Header().Name != want[i] {
+			t.Errorf("answer %d: %s, want %s", i, rr.Header().Name, want[i])
 		}
 	}
 }

@@ -195,6 +195,10 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 		// The DO bit is echoed (RFC 3225), as dnsmasq does.
 		do = opt.Do()
 		m.SetEdns0(uint16(r.cfg.EDNSPacketMax), do)
+		if a.relayDO {
+			// A fresh forwarded answer carries the server's DO bit.
+			m.IsEdns0().SetDo(a.do)
+		}
 		if len(a.opts) > 0 {
 			// A copy: the extended DNS error below is appended to it.
 			m.IsEdns0().Option = slices.Clone(a.opts)

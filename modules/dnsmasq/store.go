@@ -20,6 +20,9 @@ type node struct {
 	// autoMX is the MX among rrs that selfmx or localmx made: not zone
 	// data for auth-zone (measured).
 	autoMX dns.RR
+	// iface: the name of an interface-name or dynamic-host line (it
+	// exists even while the interface has no address).
+	iface bool
 }
 
 // ruleSet gathers the rules for one domain pattern.
@@ -54,10 +57,15 @@ type Store struct {
 	// ifacePTR answers PTR queries for interface-name and dynamic-host
 	// addresses (reverse name -> name), before the hosts entries.
 	ifacePTR map[string]string
-	// parents are the names that have local names below them (for
-	// "a.b.c": "b.c" and "c"); under local= and address= they answer
-	// NODATA instead of NXDOMAIN (measured on 2.90).
-	parents map[string]bool
+	// known are the names dnsmasq counts as existing locally (its
+	// check_for_local_domain): the names of hosts entries, host-record,
+	// cname, txt-record, mx-host, srv-host, naptr-record, ptr-record and
+	// interface-name, and every name above them (empty non-terminals).
+	// Names that only have dns-rr or caa-record records are not among
+	// them. A known name is NODATA, never NXDOMAIN, for the types it does
+	// not have: under local= and address=, with domain-needed, and when an
+	// upstream server says NXDOMAIN.
+	known map[string]bool
 }
 
 func newStore(c *Config, hosts []hostEntry) *Store {
@@ -151,7 +159,7 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 	for _, rs := range s.exact {
 		rs.ips = ipsOf(rs.addrs)
 	}
-	s.indexParents()
+	s.indexKnown()
 	for _, rs := range s.wild {
 		rs.ips = ipsOf(rs.addrs)
 	}
@@ -206,13 +214,55 @@ func (s *Store) matches(name string, out []*ruleSet) []*ruleSet {
 	return out
 }
 
-// indexParents fills s.parents from the local names.
-func (s *Store) indexParents() {
-	s.parents = map[string]bool{}
-	for n := range s.names {
+// indexKnown fills s.known from the local names.
+func (s *Store) indexKnown() {
+	s.known = map[string]bool{}
+	for n, nd := range s.names {
+		if !nd.makesName() {
+			continue
+		}
+		s.known[n] = true
 		for i := strings.IndexByte(n, '.'); i >= 0; i = strings.IndexByte(n, '.') {
 			n = n[i+1:]
-			s.parents[n] = true
+			s.known[n] = true
 		}
 	}
+}
+
+// makesName reports whether the node's data makes its name exist for
+// dnsmasq: addresses, a CNAME, an interface-name line, or a record of a type dnsmasq keeps in its
+// own lists (TXT, MX, SRV, NAPTR, PTR). dns-rr and caa-record data does
+// not (rfc1035.c check_for_local_domain skips daemon->rr).
+func (nd *node) makesName() bool {
+	if len(nd.addrs) > 0 || nd.cname != nil || nd.iface {
+		return true
+	}
+	for _, rr := range nd.rrs {
+		switch rr.Header().Rrtype {
+		case dns.TypeTXT, dns.TypeMX, dns.TypeSRV, dns.TypeNAPTR, dns.TypePTR:
+			return true
+		}
+	}
+	return false
+}
+
+// isKnown reports whether name (lower case, no trailing dot) exists
+// locally for dnsmasq (see Store.known). The reverse names of hosts
+// entries do not: they answer PTR queries only.
+func (s *Store) isKnown(name string) bool {
+	return s.known[name]
+}
+
+// hasConfigAddress reports whether an address= line with an address (or
+// #, the null addresses) covers name, at any level: dnsmasq's
+// lookup_domain(name, F_CONFIG). Such a name exists, whatever a more
+// specific server= says.
+func (s *Store) hasConfigAddress(name string) bool {
+	var buf [8]*ruleSet
+	for _, rs := range s.matches(name, buf[:0]) {
+		if len(rs.addrs) > 0 || rs.null {
+			return true
+		}
+	}
+	return false
 }
