@@ -27,7 +27,7 @@ type Answer struct {
 }
 
 // Normalize reduces m (nil: a timeout). Over TCP, dnsmasq's spurious
-// Filtered extended error is dropped first (see dropSpuriousFiltered).
+// Filtered extended error is dropped first (see DropSpuriousFiltered).
 func Normalize(m *dns.Msg, upstream int64, side Side, tcp bool) Answer {
 	a := Answer{Upstream: upstream}
 	if m == nil {
@@ -35,7 +35,7 @@ func Normalize(m *dns.Msg, upstream int64, side Side, tcp bool) Answer {
 		return a
 	}
 	if side == Dnsmasq && tcp {
-		dropSpuriousFiltered(m)
+		DropSpuriousFiltered(m)
 	}
 	a.Rcode = dns.RcodeToString[m.Rcode]
 	var flags []string
@@ -106,11 +106,11 @@ func (a Answer) Key() []string {
 	return out
 }
 
-// dropSpuriousFiltered removes an extended DNS error 17 (Filtered) without
+// DropSpuriousFiltered removes an extended DNS error 17 (Filtered) without
 // text from a dnsmasq reply over TCP: dnsmasq 2.90 adds one to some TCP
 // replies and not to the same query asked again (an uninitialised value; seen
 // only over TCP), so it is not an answer Frontdesk can match.
-func dropSpuriousFiltered(m *dns.Msg) {
+func DropSpuriousFiltered(m *dns.Msg) {
 	o := m.IsEdns0()
 	if o == nil {
 		return

@@ -250,7 +250,9 @@ var options = []option{
 	})},
 	{"filter-A", 1, true, line("filter-A")},
 	{"filter-AAAA", 2, true, line("filter-AAAA")},
-	{"filter-rr", 2, true, lines(func(g *Generator) string { return "filter-rr=" + g.pick([]string{"MX", "TXT,MX", "HTTPS", "ANY", "SRV"}) })},
+	{"filter-rr", 2, true, lines(func(g *Generator) string {
+		return "filter-rr=" + g.pick([]string{"MX", "TXT,MX", "HTTPS", "ANY", "SRV"})
+	})},
 	{"local-ttl", 2, true, lines(func(g *Generator) string { return "local-ttl=" + g.pick(poolTTLs) })},
 	{"neg-ttl", 2, true, lines(func(g *Generator) string { return "neg-ttl=" + g.pick(poolTTLs) })},
 	{"max-ttl", 2, true, lines(func(g *Generator) string { return "max-ttl=" + g.pick(poolTTLs) })},

@@ -247,7 +247,7 @@ func exchange(addr string, q Query) (*dns.Msg, error) {
 		c := &dns.Client{Net: "tcp", Timeout: queryTimeout}
 		r, _, err = c.Exchange(m, addr)
 	} else {
-		r, err = exchangeUDP(m, addr)
+		r, err = ExchangeUDP(m, addr, queryTimeout)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -256,10 +256,10 @@ func exchange(addr string, q Query) (*dns.Msg, error) {
 	return r, err
 }
 
-// exchangeUDP is a plain UDP exchange that also accepts a truncated reply
+// ExchangeUDP is a plain UDP exchange that also accepts a truncated reply
 // whose records were cut off mid-section (dnsmasq keeps the counts of the
 // untruncated message): the header and what could be decoded are returned.
-func exchangeUDP(m *dns.Msg, addr string) (*dns.Msg, error) {
+func ExchangeUDP(m *dns.Msg, addr string, timeout time.Duration) (*dns.Msg, error) {
 	b, err := m.Pack()
 	if err != nil {
 		return nil, err
@@ -269,7 +269,7 @@ func exchangeUDP(m *dns.Msg, addr string) (*dns.Msg, error) {
 		return nil, err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(queryTimeout))
+	_ = c.SetDeadline(time.Now().Add(timeout))
 	if _, err := c.Write(b); err != nil {
 		return nil, err
 	}
