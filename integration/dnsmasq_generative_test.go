@@ -30,7 +30,7 @@ const (
 	dnsdiffPairsEnv     = "FRONTDESK_DNSDIFF_PAIRS"
 	dnsdiffLinesEnv     = "FRONTDESK_DNSDIFF_LINES"
 	dnsdiffPairsDefault = 3000
-	dnsdiffLinesDefault = 300
+	dnsdiffLinesDefault = 200
 	dnsdiffRegressDir   = "integration/testdata/dnsdiff/regress"
 )
 

@@ -1,7 +1,9 @@
 package dnsdiff
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,7 +18,7 @@ var sectionNames = [3]string{"answer", "authority", "additional"}
 // Answer is a reply reduced to what is compared: nothing nondeterministic is
 // left in it but the TTLs, which are compared apart (±1 s).
 type Answer struct {
-	Timeout  bool
+	Failure  string // "timeout" or "error" when no answer came; "" otherwise
 	Rcode    string
 	Flags    string // "aa ra rd ..." set bits of aa, tc, ra, rd, ad, cd
 	OPT      string // "no-opt" or the OPT record: UDP size, DO, extended rcode, options
@@ -26,12 +28,17 @@ type Answer struct {
 	Upstream int64       // queries the side's upstream received for it
 }
 
-// Normalize reduces m (nil: a timeout). Over TCP, dnsmasq's spurious
-// Filtered extended error is dropped first (see DropSpuriousFiltered).
-func Normalize(m *dns.Msg, upstream int64, side Side, tcp bool) Answer {
+// Normalize reduces m, or the exchange's error (a timeout or another
+// failure: no answer). Over TCP, dnsmasq's spurious Filtered extended error is
+// dropped first (see DropSpuriousFiltered).
+func Normalize(m *dns.Msg, exchangeErr error, upstream int64, side Side, tcp bool) Answer {
 	a := Answer{Upstream: upstream}
-	if m == nil {
-		a.Timeout = true
+	if exchangeErr != nil || m == nil {
+		a.Failure = "error"
+		var ne net.Error
+		if m == nil && exchangeErr == nil || errors.As(exchangeErr, &ne) && ne.Timeout() {
+			a.Failure = "timeout"
+		}
 		return a
 	}
 	if side == Dnsmasq && tcp {
@@ -94,8 +101,8 @@ func Normalize(m *dns.Msg, upstream int64, side Side, tcp bool) Answer {
 // Key is the answer without TTLs and upstream count, one line per item: what a
 // regression case records as dnsmasq's answer.
 func (a Answer) Key() []string {
-	if a.Timeout {
-		return []string{"timeout"}
+	if a.Failure != "" {
+		return []string{"no answer: " + a.Failure}
 	}
 	out := []string{"rcode=" + a.Rcode + " flags=[" + a.Flags + "] " + a.OPT}
 	for i, name := range sectionNames {
@@ -140,10 +147,10 @@ func Compare(want, got Answer) *Difference {
 		sig = append(sig, s)
 		detail = append(detail, d)
 	}
-	if want.Timeout || got.Timeout {
-		if want.Timeout != got.Timeout {
-			add(fmt.Sprintf("timeout dm=%v fd=%v", want.Timeout, got.Timeout),
-				fmt.Sprintf("timeout: dnsmasq %v, frontdesk %v", want.Timeout, got.Timeout))
+	if want.Failure != "" || got.Failure != "" {
+		if want.Failure != got.Failure {
+			add(fmt.Sprintf("no answer [%s]/[%s]", want.Failure, got.Failure),
+				fmt.Sprintf("no answer: dnsmasq [%s], frontdesk [%s]", want.Failure, got.Failure))
 		}
 		return finish(sig, detail)
 	}

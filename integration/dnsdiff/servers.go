@@ -225,15 +225,16 @@ func (s *Servers) post(path, ctype, body string) error {
 	return nil
 }
 
-// Ask sends q to a side and returns its answer (nil after a timeout) and how
-// many queries its upstream received meanwhile.
-func (s *Servers) Ask(side Side, q Query) (*dns.Msg, int64, error) {
+// Ask sends q to a side and returns its answer, reduced, with how many
+// queries its upstream received meanwhile. No answer (a timeout, a closed
+// connection) is an answer too.
+func (s *Servers) Ask(side Side, q Query) Answer {
 	before := s.ups[side].Queries()
 	m, err := exchange(s.addr[side], q)
-	return m, s.ups[side].Queries() - before, err
+	return Normalize(m, err, s.ups[side].Queries()-before, side, q.TCP)
 }
 
-// exchange asks q of addr; a timeout is a nil answer, not an error.
+// exchange asks q of addr.
 func exchange(addr string, q Query) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(q.Name, q.Type)
@@ -241,19 +242,12 @@ func exchange(addr string, q Query) (*dns.Msg, error) {
 	if q.EDNS > 0 {
 		m.SetEdns0(q.EDNS, q.DO)
 	}
-	var r *dns.Msg
-	var err error
 	if q.TCP {
 		c := &dns.Client{Net: "tcp", Timeout: queryTimeout}
-		r, _, err = c.Exchange(m, addr)
-	} else {
-		r, err = ExchangeUDP(m, addr, queryTimeout)
+		r, _, err := c.Exchange(m, addr)
+		return r, err
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return nil, nil
-	}
-	return r, err
+	return ExchangeUDP(m, addr, queryTimeout)
 }
 
 // ExchangeUDP is a plain UDP exchange that also accepts a truncated reply

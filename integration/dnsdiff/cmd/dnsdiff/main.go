@@ -66,6 +66,9 @@ func run(seed uint64, pairs, perConfig int, shrink bool, budget int, regress str
 		rep, err := dnsdiff.Run(s, dnsdiff.Options{Seed: seed, Pairs: pairs, PerConfig: perConfig, Shrink: shrink,
 			ShrinkBudget: budget, RegressDir: regress, Log: os.Stderr})
 		s.Close()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dnsdiff:", err)
+		}
 		if rep != nil {
 			rep.Print(os.Stdout)
 			unexplained += rep.Unexplained()
