@@ -7,13 +7,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 	"github.com/miekg/dns"
 )
@@ -129,42 +129,7 @@ func exchange(addr string, q dnsQuery) (*dns.Msg, error) {
 		r, _, err := c.Exchange(m, addr)
 		return r, err
 	}
-	return exchangeUDP(m, addr)
-}
-
-// exchangeUDP is a plain UDP exchange that also accepts a truncated reply
-// whose records were cut off mid-section (dnsmasq keeps the counts of the
-// untruncated message): the header and what could be decoded are returned.
-func exchangeUDP(m *dns.Msg, addr string) (*dns.Msg, error) {
-	b, err := m.Pack()
-	if err != nil {
-		return nil, err
-	}
-	c, err := net.Dial("udp", addr)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Write(b); err != nil {
-		return nil, err
-	}
-	buf := make([]byte, 65535)
-	for {
-		n, err := c.Read(buf)
-		if err != nil {
-			return nil, err
-		}
-		r := new(dns.Msg)
-		err = r.Unpack(buf[:n])
-		if r.Id != m.Id {
-			continue
-		}
-		if err != nil && !r.Truncated {
-			return nil, err
-		}
-		return r, nil
-	}
+	return dnsdiff.ExchangeUDP(m, addr, 5*time.Second)
 }
 
 // normalized is what the differential tests compare: rcode, the aa/tc/ra
@@ -293,22 +258,6 @@ func startFrontdeskDNSPort(t *testing.T, dir, confFile string, p2 int, extra ...
 
 // runDiff sends every query to both servers in the same order and reports
 // each difference. It returns the number of cases that matched.
-// dropSpuriousFiltered removes an extended DNS error 17 (Filtered) without
-// text from a dnsmasq reply over TCP: dnsmasq 2.90 adds one to some TCP
-// replies on an auth-server address and not to the same query asked again
-// (an uninitialised value; seen only over TCP), so it is not an answer
-// Frontdesk can match.
-func dropSpuriousFiltered(m *dns.Msg) {
-	o := m.IsEdns0()
-	if o == nil {
-		return
-	}
-	o.Option = slices.DeleteFunc(o.Option, func(e dns.EDNS0) bool {
-		ede, ok := e.(*dns.EDNS0_EDE)
-		return ok && ede.InfoCode == dns.ExtendedErrorCodeFiltered && ede.ExtraText == ""
-	})
-}
-
 func runDiff(t *testing.T, p dnsPair, queries []dnsQuery) int {
 	t.Helper()
 	ok := 0
@@ -322,7 +271,7 @@ func runDiff(t *testing.T, p dnsPair, queries []dnsQuery) int {
 			continue
 		}
 		if q.tcp {
-			dropSpuriousFiltered(want)
+			dnsdiff.DropSpuriousFiltered(want)
 		}
 		got, err := exchange(p.frontdesk, q)
 		if err != nil {

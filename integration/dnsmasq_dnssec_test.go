@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
 	"github.com/miekg/dns"
 )
 
@@ -68,7 +69,7 @@ func (q dnssecQuery) exchange(addr string) (*dns.Msg, error) {
 		r, _, err := c.Exchange(m, addr)
 		return r, err
 	}
-	return exchangeUDP(m, addr)
+	return dnsdiff.ExchangeUDP(m, addr, 5*time.Second)
 }
 
 // edeCodes lists the extended DNS error codes (RFC 8914) of a reply.

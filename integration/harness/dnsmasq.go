@@ -36,16 +36,10 @@ func StartDnsmasq(dir, conf string, port int) (*Dnsmasq, error) {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
-	bin := DnsmasqBin()
-	if out, err := exec.Command(bin, "--test", "-C", path).CombinedOutput(); err != nil {
+	if out, err := exec.Command(DnsmasqBin(), "--test", "-C", path).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("dnsmasq --test: %v\n%s", err, out)
 	}
-	args := []string{bin, "-k", "-C", path, "--port", strconv.Itoa(port), "--listen-address", "127.0.0.1",
-		"--bind-interfaces", "--pid-file=" + filepath.Join(dir, "dnsmasq.pid"), "--log-facility=-"}
-	if os.Geteuid() == 0 {
-		args = append(args, "--user=root", "--group=root")
-	}
-	p, err := Start(dir, "dnsmasq-"+strconv.Itoa(port), nil, dir, args...)
+	p, err := Start(dir, "dnsmasq-"+strconv.Itoa(port), nil, dir, DnsmasqArgv(dir, path, port)...)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +49,18 @@ func StartDnsmasq(dir, conf string, port int) (*Dnsmasq, error) {
 		return nil, err
 	}
 	return &Dnsmasq{Process: p, Addr: addr}, nil
+}
+
+// DnsmasqArgv is the command line that runs dnsmasq in the foreground with
+// the configuration file conf on 127.0.0.1:port only, its pid file in dir and
+// its log on stderr.
+func DnsmasqArgv(dir, conf string, port int) []string {
+	args := []string{DnsmasqBin(), "-k", "-C", conf, "--port", strconv.Itoa(port), "--listen-address", "127.0.0.1",
+		"--bind-interfaces", "--pid-file=" + filepath.Join(dir, "dnsmasq.pid"), "--log-facility=-"}
+	if os.Geteuid() == 0 {
+		args = append(args, "--user=root", "--group=root")
+	}
+	return args
 }
 
 // FreeUDPTCPPort returns a port free for both UDP and TCP on 127.0.0.1 a

@@ -148,6 +148,11 @@ func (p *Process) Log() string {
 
 // WaitTCP waits until addr accepts connections or p exits.
 func (p *Process) WaitTCP(addr string, timeout time.Duration) error {
+	return p.WaitTCPEvery(addr, timeout, 50*time.Millisecond)
+}
+
+// WaitTCPEvery is WaitTCP trying every interval.
+func (p *Process) WaitTCPEvery(addr string, timeout, interval time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		if p.Exited() {
@@ -158,7 +163,7 @@ func (p *Process) WaitTCP(addr string, timeout time.Duration) error {
 			c.Close()
 			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(interval)
 	}
 	return fmt.Errorf("%s did not listen on %s within %s:\n%s", p.Name, addr, timeout, tail(p.Log(), 40))
 }

@@ -1,0 +1,274 @@
+package dnsdiff
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Placeholders in a case's configuration, files and zone, replaced for each
+// side by its own values.
+const (
+	// PlaceUpstream is the side's loopback upstream, as a server= address
+	// (127.0.0.1#port).
+	PlaceUpstream = "{UPSTREAM}"
+	// PlaceDir is the side's directory holding the case's files.
+	PlaceDir = "{DIR}"
+)
+
+// Query is one question of a case.
+type Query struct {
+	Name string
+	Type uint16
+	TCP  bool   // over TCP instead of UDP
+	EDNS uint16 // EDNS0 buffer size; 0 = no OPT record
+	DO   bool   // the DNSSEC OK bit (with an OPT record)
+}
+
+// String is the query as a case file writes it: `name TYPE [tcp] [edns=N] [do]`.
+func (q Query) String() string {
+	s := q.Name + " " + typeString(q.Type)
+	if q.TCP {
+		s += " tcp"
+	}
+	if q.EDNS > 0 {
+		s += " edns=" + strconv.Itoa(int(q.EDNS))
+	}
+	if q.DO {
+		s += " do"
+	}
+	return s
+}
+
+func typeString(t uint16) string {
+	if s, ok := dns.TypeToString[t]; ok {
+		return s
+	}
+	return "TYPE" + strconv.Itoa(int(t))
+}
+
+// ParseQuery reads a query written by Query.String.
+func ParseQuery(s string) (Query, error) {
+	f := strings.Fields(s)
+	if len(f) < 2 {
+		return Query{}, fmt.Errorf("query %q: want name and type", s)
+	}
+	q := Query{Name: f[0], Type: dns.StringToType[f[1]]}
+	if n, ok := strings.CutPrefix(f[1], "TYPE"); ok {
+		v, err := strconv.ParseUint(n, 10, 16)
+		if err != nil {
+			return Query{}, fmt.Errorf("query %q: bad type", s)
+		}
+		q.Type = uint16(v)
+	}
+	if q.Type == 0 {
+		return Query{}, fmt.Errorf("query %q: unknown type %s", s, f[1])
+	}
+	for _, o := range f[2:] {
+		switch {
+		case o == "tcp":
+			q.TCP = true
+		case o == "do":
+			q.DO = true
+		case strings.HasPrefix(o, "edns="):
+			v, err := strconv.ParseUint(o[5:], 10, 16)
+			if err != nil {
+				return Query{}, fmt.Errorf("query %q: bad %s", s, o)
+			}
+			q.EDNS = uint16(v)
+		default:
+			return Query{}, fmt.Errorf("query %q: unknown flag %s", s, o)
+		}
+	}
+	return q, nil
+}
+
+// File is a file a configuration names through {DIR}/Name (a hosts file).
+type File struct {
+	Name  string
+	Lines []string
+}
+
+// Case is one configuration with the questions asked of it: a generated one
+// (many questions) or a shrunk regression case (the last question differs).
+type Case struct {
+	// Signature is the difference the case shows; empty for a generated case.
+	Signature string
+	// Config is the dnsmasq.conf lines, with PlaceUpstream and PlaceDir.
+	Config []string
+	// Files are written into the side's directory.
+	Files []File
+	// Zone is what the loopback upstream serves: resource records in
+	// presentation format.
+	Zone []string
+	// Queries are asked in order of both servers.
+	Queries []Query
+	// Expect is dnsmasq's answer to the last query, normalised (see Answer.Key),
+	// as recorded when the case was shrunk.
+	Expect []string
+	// Note is free text kept as comments (where the case came from).
+	Note []string
+}
+
+// Clone is a deep copy.
+func (c *Case) Clone() *Case {
+	n := *c
+	n.Config = slices.Clone(c.Config)
+	n.Zone = slices.Clone(c.Zone)
+	n.Queries = slices.Clone(c.Queries)
+	n.Expect = slices.Clone(c.Expect)
+	n.Note = slices.Clone(c.Note)
+	n.Files = make([]File, len(c.Files))
+	for i, f := range c.Files {
+		n.Files[i] = File{f.Name, slices.Clone(f.Lines)}
+	}
+	return &n
+}
+
+// OptionNames is the sorted set of option names of the configuration (what
+// kind of case it is).
+func (c *Case) OptionNames() []string {
+	set := map[string]bool{}
+	for _, l := range c.Config {
+		name, _, _ := strings.Cut(strings.TrimSpace(l), "=")
+		if name = strings.TrimSpace(name); name != "" && !strings.HasPrefix(name, "#") {
+			set[name] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ID names a regression case: a hash of its signature and option names, so a
+// difference seen with other options is kept as a case of its own.
+func (c *Case) ID() string {
+	h := sha256.Sum256([]byte(c.Signature + "|" + strings.Join(c.OptionNames(), ",")))
+	return hex.EncodeToString(h[:6])
+}
+
+// indent prefixes the lines of a section in a case file.
+const indent = "  "
+
+// Marshal is the case file's text.
+func (c *Case) Marshal() string {
+	var b strings.Builder
+	for _, n := range c.Note {
+		b.WriteString("# " + n + "\n")
+	}
+	if c.Signature != "" {
+		b.WriteString("signature: " + c.Signature + "\n")
+	}
+	section := func(head string, lines []string) {
+		b.WriteString(head + ":\n")
+		for _, l := range lines {
+			b.WriteString(indent + l + "\n")
+		}
+	}
+	section("config", c.Config)
+	for _, f := range c.Files {
+		section("file "+f.Name, f.Lines)
+	}
+	section("zone", c.Zone)
+	qs := make([]string, len(c.Queries))
+	for i, q := range c.Queries {
+		qs[i] = q.String()
+	}
+	section("queries", qs)
+	if len(c.Expect) > 0 {
+		section("dnsmasq", c.Expect)
+	}
+	return b.String()
+}
+
+// ParseCase reads a case file's text.
+func ParseCase(text string) (*Case, error) {
+	c := &Case{}
+	var cur *[]string
+	var queries []string
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		l := sc.Text()
+		switch {
+		case strings.HasPrefix(l, indent):
+			if cur == nil {
+				return nil, fmt.Errorf("line %d: indented line outside a section", n)
+			}
+			*cur = append(*cur, l[len(indent):])
+		case strings.HasPrefix(l, "#"):
+			c.Note = append(c.Note, strings.TrimSpace(strings.TrimPrefix(l, "#")))
+		case strings.HasPrefix(l, "signature: "):
+			c.Signature = strings.TrimPrefix(l, "signature: ")
+		case l == "config:":
+			cur = &c.Config
+		case l == "zone:":
+			cur = &c.Zone
+		case l == "queries:":
+			cur = &queries
+		case l == "dnsmasq:":
+			cur = &c.Expect
+		case strings.HasPrefix(l, "file ") && strings.HasSuffix(l, ":"):
+			c.Files = append(c.Files, File{Name: strings.TrimSuffix(strings.TrimPrefix(l, "file "), ":")})
+			cur = &c.Files[len(c.Files)-1].Lines
+		case l == "":
+		default:
+			return nil, fmt.Errorf("line %d: unexpected %q", n, l)
+		}
+	}
+	for _, s := range queries {
+		q, err := ParseQuery(s)
+		if err != nil {
+			return nil, err
+		}
+		c.Queries = append(c.Queries, q)
+	}
+	if len(c.Queries) == 0 && !strings.HasPrefix(c.Signature, "load ") && !strings.HasPrefix(c.Signature, "accept ") {
+		return nil, fmt.Errorf("no queries")
+	}
+	return c, sc.Err()
+}
+
+// LoadCases reads every *.txt case file in dir, by file name.
+func LoadCases(dir string) (map[string]*Case, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.txt"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*Case{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		c, err := ParseCase(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		out[filepath.Base(p)] = c
+	}
+	return out, nil
+}
+
+// WriteCase writes c into dir as <ID>.txt and returns the path.
+func WriteCase(dir string, c *Case) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, c.ID()+".txt")
+	return p, os.WriteFile(p, []byte(c.Marshal()), 0o644)
+}

@@ -1,0 +1,156 @@
+package integration
+
+// The generative differential tests of the dnsmasq app (integration/dnsdiff):
+// a fixed-seed slice of generated (configuration, query) pairs and of
+// generated configuration lines, asked of real dnsmasq 2.90 and Frontdesk,
+// and the replay of every shrunk regression case in
+// integration/testdata/dnsdiff/regress. The long form is the program:
+//
+//	go run ./integration/dnsdiff/cmd/dnsdiff -seed 1 -pairs 200000 -lines 20000
+//
+// which also shrinks what it finds into new regression cases.
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
+)
+
+// The slice CI runs: the seed is fixed so that a failure reproduces with the
+// program; the sizes keep the test within about a minute on a loaded 2-core
+// machine (about 200 pairs/s).
+const (
+	dnsdiffSeed         = 1
+	dnsdiffPairsEnv     = "FRONTDESK_DNSDIFF_PAIRS"
+	dnsdiffLinesEnv     = "FRONTDESK_DNSDIFF_LINES"
+	dnsdiffPairsDefault = 3000
+	dnsdiffLinesDefault = 200
+	dnsdiffRegressDir   = "integration/testdata/dnsdiff/regress"
+)
+
+// envCount is the positive number in the environment variable name, or def.
+func envCount(t *testing.T, name string, def int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		t.Fatalf("%s=%q: want a number", name, s)
+	}
+	return n
+}
+
+// startDiffServers runs dnsmasq's and Frontdesk's sides of the tester.
+func startDiffServers(t *testing.T) *dnsdiff.Servers {
+	t.Helper()
+	requirePeer(t, "dnsmasq")
+	s, err := dnsdiff.NewServers(t.TempDir(), frontdeskBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("frontdesk log:\n%s", s.FrontdeskLog())
+		}
+		s.Close()
+	})
+	return s
+}
+
+// TestDnsmasqGenerativeDiff: for a fixed seed, every generated question gets
+// the same answer (rcode, flags, sections, OPT record, upstream queries)
+// from Frontdesk as from dnsmasq 2.90, unless a documented entry explains the
+// difference; and both accept and refuse the same generated lines.
+func TestDnsmasqGenerativeDiff(t *testing.T) {
+	pairs := envCount(t, dnsdiffPairsEnv, dnsdiffPairsDefault)
+	lines := envCount(t, dnsdiffLinesEnv, dnsdiffLinesDefault)
+	t.Run("answers", func(t *testing.T) {
+		s := startDiffServers(t)
+		rep, err := dnsdiff.Run(s, dnsdiff.Options{Seed: dnsdiffSeed, Pairs: pairs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		rep.Print(&b)
+		t.Log(b.String())
+		if rep.Pairs < pairs || rep.Identical == 0 {
+			t.Fatalf("asked %d pairs (%d identical), want %d", rep.Pairs, rep.Identical, pairs)
+		}
+		if n := rep.Unexplained(); n > 0 {
+			t.Errorf("%d unexplained differences in %d classes (report above); shrink them into regression cases with:\n"+
+				"  go run ./integration/dnsdiff/cmd/dnsdiff -seed %d -pairs %d", n, len(rep.Classes), dnsdiffSeed, pairs)
+		}
+	})
+	t.Run("acceptance", func(t *testing.T) {
+		requirePeer(t, "dnsmasq")
+		rep, err := dnsdiff.RunAcceptance(t.TempDir(), frontdeskBin, dnsdiffSeed, lines, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		rep.Print(&b)
+		t.Log(b.String())
+		if rep.Agree == 0 {
+			t.Fatalf("no line judged alike: %+v", rep)
+		}
+		if n := rep.Unexplained(); n > 0 {
+			t.Errorf("%d lines judged differently (report above); record them with:\n"+
+				"  go run ./integration/dnsdiff/cmd/dnsdiff -seed %d -pairs 0 -lines %d", n, dnsdiffSeed, lines)
+		}
+	})
+}
+
+// TestDnsmasqDiffRegressions replays every shrunk case the tester wrote:
+// each configuration and its queries against real dnsmasq and Frontdesk
+// (identical answers, and dnsmasq's last answer still the recorded one), each
+// acceptance case through dnsmasq --test and frontdesk validate.
+func TestDnsmasqDiffRegressions(t *testing.T) {
+	requirePeer(t, "dnsmasq")
+	cases, err := dnsdiff.LoadCases(repoFile(t, dnsdiffRegressDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatalf("no regression cases in %s", dnsdiffRegressDir)
+	}
+	names := make([]string, 0, len(cases))
+	for n := range cases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	s := startDiffServers(t)
+	acc, err := dnsdiff.NewAcceptor(t.TempDir(), frontdeskBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		c := cases[name]
+		t.Run(strings.TrimSuffix(name, filepath.Ext(name)), func(t *testing.T) {
+			if strings.HasPrefix(c.Signature, "accept ") {
+				if msg := acc.Replay(c); msg != "" {
+					t.Errorf("%s\nline: %q\n(%s)", msg, c.Config[0], c.Signature)
+				}
+				return
+			}
+			o, last, err := dnsdiff.Replay(s, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Signature != "" {
+				t.Errorf("differs: %s\n%s\n--- case %s:\n%s", o.Signature, o.Detail, name, c.Marshal())
+			}
+			if len(c.Expect) > 0 && !slices.Equal(last.Key(), c.Expect) {
+				t.Errorf("dnsmasq's answer is not the recorded one:\n  now:      %s\n  recorded: %s",
+					strings.Join(last.Key(), "\n            "), strings.Join(c.Expect, "\n            "))
+			}
+		})
+	}
+}
