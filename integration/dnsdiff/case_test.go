@@ -13,6 +13,9 @@ func TestCaseRoundTrip(t *testing.T) {
 		c := g.Case(20)
 		c.Config = append(c.Config, "  txt-record=a.lan,\"x  y\"  ", "")
 		c.Signature = "rcode NOERROR/NXDOMAIN"
+		if i%2 == 0 {
+			c.Open = "issue 10: filter-rr on names that do not exist"
+		}
 		c.Expect = []string{"rcode=NOERROR flags=[aa ra rd] no-opt"}
 		back, err := ParseCase(c.Marshal())
 		if err != nil {
@@ -43,6 +46,7 @@ func FuzzParseCase(f *testing.F) {
 	f.Add(NewGenerator(1).Case(3).Marshal())
 	f.Add("signature: load frontdesk refused\nconfig:\n  host-record=a,,fd00::1\nzone:\nqueries:\n")
 	f.Add("queries:\n  a.lan. TYPE65280 tcp edns=1232 do\n")
+	f.Add("signature: answer ttl\nopen: issue 10\nconfig:\n  max-ttl=5\nzone:\nqueries:\n  a.lan. A\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		c, err := ParseCase(text)
 		if err != nil {
@@ -56,4 +60,16 @@ func FuzzParseCase(f *testing.F) {
 			t.Fatalf("not stable:\n%q\n%q", c.Marshal(), again.Marshal())
 		}
 	})
+}
+
+// TestOpenSignatures: only open cases with a signature count as known.
+func TestOpenSignatures(t *testing.T) {
+	got := OpenSignatures(map[string]*Case{
+		"a.txt": {Signature: "answer ttl", Open: "issue 10"},
+		"b.txt": {Signature: "rcode REFUSED/NOERROR"},
+		"c.txt": {Open: "no signature"},
+	})
+	if len(got) != 1 || got["answer ttl"] != "a.txt" {
+		t.Fatalf("OpenSignatures = %v, want only answer ttl -> a.txt", got)
+	}
 }

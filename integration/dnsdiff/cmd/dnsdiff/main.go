@@ -57,6 +57,13 @@ func run(seed uint64, pairs, perConfig int, shrink bool, budget int, regress str
 			return err
 		}
 	}
+	// Known, not yet fixed differences: the open cases of the checkout's
+	// regression directory.
+	known, err := dnsdiff.LoadCases(filepath.Join(root, "integration", "testdata", "dnsdiff", "regress"))
+	if err != nil {
+		return err
+	}
+	open := dnsdiff.OpenSignatures(known)
 	unexplained := 0
 	if pairs > 0 {
 		s, err := dnsdiff.NewServers(filepath.Join(dir, "servers"), bin)
@@ -64,7 +71,7 @@ func run(seed uint64, pairs, perConfig int, shrink bool, budget int, regress str
 			return err
 		}
 		rep, err := dnsdiff.Run(s, dnsdiff.Options{Seed: seed, Pairs: pairs, PerConfig: perConfig, Shrink: shrink,
-			ShrinkBudget: budget, RegressDir: regress, Log: os.Stderr})
+			ShrinkBudget: budget, RegressDir: regress, Log: os.Stderr, Open: open})
 		s.Close()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "dnsdiff:", err)
@@ -78,7 +85,7 @@ func run(seed uint64, pairs, perConfig int, shrink bool, budget int, regress str
 		}
 	}
 	if lines > 0 {
-		rep, err := dnsdiff.RunAcceptance(filepath.Join(dir, "accept"), bin, seed, lines, regress)
+		rep, err := dnsdiff.RunAcceptance(filepath.Join(dir, "accept"), bin, seed, lines, regress, open)
 		if rep != nil {
 			rep.Print(os.Stdout)
 			unexplained += rep.Unexplained()
