@@ -112,3 +112,89 @@ func TestDnsmasqSiteRecords(t *testing.T) {
 		t.Errorf("wildcard site names are not answered: %v", r)
 	}
 }
+
+// TestLabPart3PointsAtItself is the lab's Part 3 as the lab writes it: the
+// system's resolver (here the resolv-file) points at 127.0.0.1, where the
+// lab's DNS listens on port 53. Names the lab does not hold must not loop
+// back into Frontdesk: they are refused at once, the log says once why, and
+// http://myapp.local/ resolves and answers through the lab.
+func TestLabPart3PointsAtItself(t *testing.T) {
+	requirePeer(t, "python3-flask")
+	if os.Geteuid() != 0 {
+		t.Skip("the lab's port 53 needs root")
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		if !portFree(network, "127.0.0.1:53") {
+			t.Skipf("127.0.0.1:53/%s is taken by another server on this machine", network)
+		}
+	}
+	dir := t.TempDir()
+	resolv := filepath.Join(dir, "resolv.conf")
+	if err := os.WriteFile(resolv, []byte("# Part 3: the machine asks dnsmasq\nnameserver 127.0.0.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flask, err := harness.StartFlask(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopOnCleanup(t, flask.Process)
+	fd, proxy := startCaddyfile(t, repoFile(t, "caddyfile/lab.Caddyfile"), dir,
+		"FRONTDESK_DNS_PORT=53", "FRONTDESK_DNS_RESOLV="+resolv, "LAB_API="+flask.Addr)
+	const dnsAddr = "127.0.0.1:53"
+
+	if r := query(t, dnsAddr, "myapp.local.", dns.TypeA); len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "127.0.0.1" {
+		t.Fatalf("myapp.local: %v", r)
+	}
+	start := time.Now()
+	r := query(t, dnsAddr, "www.example.org.", dns.TypeA)
+	if took := time.Since(start); r.Rcode != dns.RcodeRefused || took > time.Second {
+		t.Errorf("www.example.org: %s after %v, want REFUSED at once (the only nameserver is the lab itself)", dns.RcodeToString[r.Rcode], took)
+	}
+	if n := strings.Count(fd.Log(), selfLoopLog); n != 1 {
+		t.Errorf("%d log lines about the self nameserver, want 1:\n%s", n, lastLines(fd.Log(), 20))
+	}
+	if strings.Contains(fd.Log(), "maximum number of concurrent DNS queries") {
+		t.Errorf("queries looped:\n%s", lastLines(fd.Log(), 20))
+	}
+	// curl http://myapp.local:<port>/ with the system resolver pointing at
+	// the lab.
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, dnsAddr)
+	}}
+	ips, err := resolver.LookupIP(context.Background(), "ip4", "myapp.local")
+	if err != nil || len(ips) != 1 {
+		t.Fatalf("resolving myapp.local through the lab: %v %v", ips, err)
+	}
+	_, port, _ := net.SplitHostPort(proxy)
+	req, err := http.NewRequest("GET", "http://"+net.JoinHostPort(ips[0].String(), port)+"/healthz", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "myapp.local"
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, resp); resp.StatusCode != 200 || body != `{"status":"healthy"}`+"\n" {
+		t.Errorf("GET http://myapp.local:%s/healthz: %d %q", port, resp.StatusCode, body)
+	}
+}
+
+// portFree reports whether addr can be bound on network right now.
+func portFree(network, addr string) bool {
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
