@@ -920,46 +920,6 @@ func rrAddr(rr dns.RR) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-func (r *Resolver) rebindOK(name string) bool {
-	for _, d := range r.cfg.RebindOK {
-		if name == d || strings.HasSuffix(name, "."+d) {
-			return true
-		}
-	}
-	return false
-}
-
-var rebindNets = mustPrefixes("0.0.0.0/8", "10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "::/128", "fc00::/7", "fe80::/10")
-var loopbackNets = mustPrefixes("127.0.0.0/8", "::1/128")
-
-// rebinding reports whether an answer to qtype (A or AAAA) holds an
-// address of that type in a private range; records of other types (the
-// targets of a CNAME chain are of the same type) are not looked at.
-func (r *Resolver) rebinding(rrs []dns.RR, qtype uint16) bool {
-	for _, rr := range rrs {
-		if rr.Header().Rrtype != qtype {
-			continue
-		}
-		a, ok := rrAddr(rr)
-		if !ok {
-			continue
-		}
-		for _, p := range rebindNets {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		if !r.cfg.RebindLocalOK {
-			for _, p := range loopbackNets {
-				if p.Contains(a) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
 func mustPrefixes(ss ...string) []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range ss {
