@@ -1,6 +1,7 @@
 package dnsmasq
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -53,19 +54,28 @@ func (r *Resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answ
 		chain = append(chain, c)
 		owner = strings.ToLower(dns.Fqdn(c.Target))
 	}
+	if nd := r.store.names[strings.TrimSuffix(owner, ".")]; len(chain) > 0 && nd != nil && len(r.localData(nd, owner, qtype, netip.Prefix{})) > 0 {
+		return answer{}, false // local data at the end of the chain: never filtered
+	}
 	a := answer{rcode: dns.RcodeSuccess, answer: chain, source: "cache", ede: dns.ExtendedErrorCodeFiltered}
-	rcode, ans, _, _, _, cached := r.cache.lookup(owner, qtype, false, -1)
+	rcode, ans, _, _, st, cached := r.cache.lookup(owner, qtype, false, -1)
+	usable := cached && r.cacheUsable(req, st, validate)
 	switch {
-	case cached && (rcode != dns.RcodeSuccess || !slices.ContainsFunc(ans, isType(qtype))):
+	case cached && rcode != dns.RcodeSuccess:
+		// NXDOMAIN: the cache's answer, or (DO) the question goes upstream.
 		return answer{}, false
-	case cached:
+	case usable && !slices.ContainsFunc(ans, isType(qtype)):
+		return answer{}, false // NODATA: the cache's answer, with its SOA
+	case usable:
 		// Filtered on the way out of the cache; the chain stays. Only the
 		// address types say so (the other types are "config" NODATA).
 		a.answer = append(a.answer, slices.DeleteFunc(ans, func(rr dns.RR) bool { return r.filters(rr.Header().Rrtype) })...)
 		if qtype != dns.TypeA && qtype != dns.TypeAAAA {
 			a.ede = 0
 		}
-	case r.hasAddrs(owner) || r.cache.hasName(owner, r.cfg.CacheRR):
+	case cached || r.hasAddrs(owner) || r.cache.hasName(owner, r.cfg.CacheRR):
+		// (An answer the client cannot be given from the cache, DO set,
+		// still tells that the name has data.)
 	default:
 		return answer{}, false
 	}

@@ -352,6 +352,9 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}, nil
 	}
 	if len(servers) == 0 {
+		if tcp && unusable {
+			return answer{source: sourceClose}, nil // the connection to the server failed
+		}
 		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true, ede: noServerEDE(servers, unusable)}, nil
 	}
 
@@ -515,7 +518,11 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// dnsmasq relays the upstream's options (an echoed subnet, a
 		// cookie...) with a fresh answer; not with a cached one.
 		a.opts = o.Option
-		a.relayDO, a.do = true, o.Do() && (req.IsEdns0() != nil && req.IsEdns0().Do() || r.validator == nil)
+		clientDO := req.IsEdns0() != nil && req.IsEdns0().Do()
+		a.relayDO, a.do = true, o.Do() && (clientDO || r.validator == nil)
+		// Adding an extended DNS error to it sets the client's DO bit
+		// there too (edns0.c add_pseudoheader).
+		a.do = a.do || a.ede != 0 && clientDO
 	}
 	return a
 }
