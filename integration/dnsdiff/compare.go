@@ -29,8 +29,10 @@ type Answer struct {
 }
 
 // Normalize reduces m, or the exchange's error (a timeout or another
-// failure: no answer). Over TCP, dnsmasq's spurious Filtered extended error is
-// dropped first (see DropSpuriousFiltered).
+// failure: no answer). Over TCP, the Filtered extended error is dropped
+// first, from both sides (see DropSpuriousFiltered): dnsmasq's is not
+// reliable there, so Frontdesk's, sent where dnsmasq sends one over UDP,
+// cannot be compared either.
 func Normalize(m *dns.Msg, exchangeErr error, upstream int64, side Side, tcp bool) Answer {
 	a := Answer{Upstream: upstream}
 	if exchangeErr != nil || m == nil {
@@ -41,7 +43,7 @@ func Normalize(m *dns.Msg, exchangeErr error, upstream int64, side Side, tcp boo
 		}
 		return a
 	}
-	if side == Dnsmasq && tcp {
+	if tcp {
 		DropSpuriousFiltered(m)
 	}
 	a.Rcode = dns.RcodeToString[m.Rcode]

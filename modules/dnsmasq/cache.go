@@ -2,6 +2,7 @@ package dnsmasq
 
 import (
 	"container/list"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -159,6 +160,46 @@ func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Durati
 	c.misses++
 	metrics.cacheMiss.Inc()
 	return 0, nil, nil, false, cacheUnvalidated, false
+}
+
+// namedTypes are the types cached under a name whatever the
+// configuration: the answers to A, AAAA and SRV questions, the CNAMEs of
+// chains and the SOA of negative answers. (PTR answers are cached by
+// address in dnsmasq; NXDOMAIN, type 0, is not data of the name.)
+var namedTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeSRV, dns.TypeSOA}
+
+// hasName reports whether a live entry holds data for name (fully
+// qualified, lower case): records or NODATA of one of namedTypes or of
+// the cache-rr types extra (with ANY among them, of any type but PTR).
+// It neither reorders the entries nor counts a hit: dnsmasq's
+// cache_find_by_name for any forward record.
+func (c *Cache) hasName(name string, extra []uint16) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	live := func(k cacheKey) bool {
+		el, ok := c.items[k]
+		return ok && now.Before(el.Value.(*cacheEntry).expires)
+	}
+	if slices.Contains(extra, dns.TypeANY) {
+		for k := range c.items {
+			if k.name == name && k.qtype != 0 && k.qtype != dns.TypePTR && live(k) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, types := range [][]uint16{namedTypes, extra} {
+		for _, t := range types {
+			if live(cacheKey{name, t}) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func copyRRs(rrs []dns.RR) []dns.RR {

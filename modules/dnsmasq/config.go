@@ -130,6 +130,11 @@ type Config struct {
 
 	mxDefault []*dns.MX // mx-host lines without a target
 
+	// unusableDefaults: dropUnusableSources took out plain servers whose
+	// @source or @interface cannot be used (dnsmasq keeps them and fails
+	// to send: REFUSED with EDE 23, not EDE 14).
+	unusableDefaults bool
+
 	// Ignored lists the DHCP/TFTP/RA lines that were skipped.
 	Ignored []Line
 	// ControlPlane lists the enable-dbus and enable-ubus lines: accepted,

@@ -132,6 +132,9 @@ func (r *Resolver) localData(nd *node, owner string, qtype uint16, lnet netip.Pr
 			c := dns.Copy(rr)
 			c.Header().Name = owner
 			c.Header().Ttl = r.ttl(-1)
+			if mx, ok := c.(*dns.MX); ok && rr == nd.autoMX && r.cfg.SelfMX {
+				mx.Mx = owner // the name as asked (rfc1035.c answer_request)
+			}
 			out = append(out, c)
 		}
 	}
@@ -214,11 +217,19 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		if qtype == dns.TypeMAILB {
 			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
 		}
+
+		// filter-A, filter-AAAA, filter-rr: NODATA from what is known
+		// of the name, before address= and server= (answer_request
+		// comes before forward_query).
+		if a, ok := r.filteredAnswer(req, fqdn, qtype); ok {
+			return a, nil
+		}
 	}
 
 	// 2. The domain table: address=, local=, server=.
 	var servers []Upstream
 	matched := false
+	unusable := false              // the servers for the name were dropped as unusable
 	validate := r.validator != nil // dnssec for this query
 	var buf [8]*ruleSet
 	for _, rs := range r.store.matches(name, buf[:0]) {
@@ -269,16 +280,16 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			break
 		}
 		if rs.standard {
-			servers, matched = r.defaultServers(), true
+			servers, matched, unusable = r.defaultServers(), true, r.cfg.unusableDefaults
 			break
 		}
 		if rs.ignored {
-			servers, matched = nil, true // dnsmasq answers REFUSED (measured)
+			servers, matched, unusable = nil, true, true // dnsmasq answers REFUSED (measured)
 			break
 		}
 	}
 	if !matched {
-		servers = r.defaultServers()
+		servers, unusable = r.defaultServers(), r.cfg.unusableDefaults
 		// bogus-priv: reverse lookups (PTR and ANY) of private ranges
 		// stay local.
 		if r.cfg.BogusPriv && (qtype == dns.TypePTR || qtype == dns.TypeANY) && privateReverse(name) {
@@ -289,10 +300,16 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		// domain-needed: plain names are never forwarded for A, AAAA and
 		// ANY, whatever server= says: NODATA when the name exists
 		// locally, else NXDOMAIN (forward.c).
-		if r.store.isKnown(name) {
-			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
+		// With no server for the name, the answer says so as well (an
+		// unusable one is not tried: no extended error).
+		ede := noServerEDE(servers, unusable)
+		if ede != dns.ExtendedErrorCodeNotReady {
+			ede = 0
 		}
-		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
+		if r.store.isKnown(name) {
+			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true, ede: ede}, nil
+		}
+		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true, ede: ede}, nil
 	}
 
 	// 3. The cache (not for class CHAOS: measured; for ANY only a cached
@@ -334,16 +351,28 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		// filterwin2k: NODATA with aa, never forwarded (measured on 2.90).
 		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}, nil
 	}
-	if qtype != dns.TypeA && qtype != dns.TypeAAAA && slices.Contains(r.cfg.FilterRR, qtype) {
-		// filter-rr of a type other than A/AAAA: NODATA, never forwarded
-		// (measured on 2.90).
-		return answer{rcode: dns.RcodeSuccess, source: "local"}, nil
-	}
 	if len(servers) == 0 {
-		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true}, nil
+		if tcp && unusable {
+			return answer{source: sourceClose}, nil // the connection to the server failed
+		}
+		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true, ede: noServerEDE(servers, unusable)}, nil
 	}
 
 	return answer{}, &pending{req: req, name: name, servers: servers, tcp: tcp, validate: validate}
+}
+
+// noServerEDE is the extended DNS error of an answer made for want of a
+// usable server (forward.c forward_query): 14 (Not Ready) when no server
+// is configured for the name, 23 (Network Error) when its servers cannot
+// be used (dnsmasq fails to send); 0 when there are servers.
+func noServerEDE(servers []Upstream, unusable bool) uint16 {
+	switch {
+	case len(servers) > 0:
+		return 0
+	case unusable:
+		return dns.ExtendedErrorCodeNetworkError
+	}
+	return dns.ExtendedErrorCodeNotReady
 }
 
 // refreshing holds the queries being refreshed for use-stale-cache.
@@ -467,22 +496,19 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	if len(r.cfg.SetRules) > 0 && a.rcode == dns.RcodeSuccess {
 		r.addToSets(name, q.Name, a.answer)
 	}
-	filteredTTL := uint32(0)
-	if n := len(a.answer); n > 0 {
-		filteredTTL = minTTL(a.answer)
-	}
-	a.answer, a.ns, a.extra = r.filter(qtype, a.answer), r.filter(qtype, a.ns), r.filter(qtype, a.extra)
+	// The cache keeps what filter-rr removes, as dnsmasq's does: it is
+	// filtered again on the way out (filteredAnswer).
+	unfiltered := a
+	a = r.filterReply(qtype, a)
 	if q.Qclass == dns.ClassCHAOS || !cacheable || r.validator != nil && req.CheckingDisabled || a.bogus {
 		// Unvalidated (CD with dnssec) and bogus answers are not cached.
 		// dnsmasq neither caches CHAOS answers nor answers them from the
 		// cache (measured), nor caches replies to queries that carry the
 		// client's address or MAC (add-subnet, umbrella, add-mac).
-	} else if qtype != dns.TypeANY && filteredTTL > 0 && len(a.answer) == 0 && len(reply.Answer) > 0 {
-		// Everything was filtered out: remember NODATA for as long as the
-		// removed records would have lived, as dnsmasq does.
-		r.cacheReply(name, qtype, a, filteredTTL)
-	} else if qtype != dns.TypeANY {
-		r.cacheReply(name, qtype, a, 0)
+	} else if qtype != dns.TypeANY || a.rcode == dns.RcodeNameError {
+		// Of the answers to ANY, only NXDOMAIN is cached: it holds for
+		// every type (rfc1035.c extract_addresses).
+		r.cacheReply(name, qtype, unfiltered, 0)
 	}
 	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
 	// the real ones).
@@ -492,7 +518,11 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// dnsmasq relays the upstream's options (an echoed subnet, a
 		// cookie...) with a fresh answer; not with a cached one.
 		a.opts = o.Option
-		a.relayDO, a.do = true, o.Do() && (req.IsEdns0() != nil && req.IsEdns0().Do() || r.validator == nil)
+		clientDO := req.IsEdns0() != nil && req.IsEdns0().Do()
+		a.relayDO, a.do = true, o.Do() && (clientDO || r.validator == nil)
+		// Adding an extended DNS error to it sets the client's DO bit
+		// there too (edns0.c add_pseudoheader).
+		a.do = a.do || a.ede != 0 && clientDO
 	}
 	return a
 }
@@ -546,27 +576,6 @@ func (r *Resolver) doctor(rrs []dns.RR) bool {
 		}
 	}
 	return changed
-}
-
-// filter removes the filter-A, filter-AAAA and filter-rr types from a
-// forwarded section; with filter-rr=ANY, an answer to ANY keeps only A,
-// AAAA, MX and CNAME records.
-func (r *Resolver) filter(qtype uint16, rrs []dns.RR) []dns.RR {
-	if len(r.cfg.FilterRR) == 0 && !(r.cfg.FilterANY && qtype == dns.TypeANY) {
-		return rrs
-	}
-	var out []dns.RR
-	for _, rr := range rrs {
-		t := rr.Header().Rrtype
-		if slices.Contains(r.cfg.FilterRR, t) {
-			continue
-		}
-		if r.cfg.FilterANY && qtype == dns.TypeANY && t != dns.TypeA && t != dns.TypeAAAA && t != dns.TypeMX && t != dns.TypeCNAME {
-			continue
-		}
-		out = append(out, rr)
-	}
-	return out
 }
 
 // negToNodata turns NXDOMAIN into NODATA (authoritative) for a name that
@@ -918,46 +927,6 @@ func rrAddr(rr dns.RR) (netip.Addr, bool) {
 		return a.Unmap(), ok
 	}
 	return netip.Addr{}, false
-}
-
-func (r *Resolver) rebindOK(name string) bool {
-	for _, d := range r.cfg.RebindOK {
-		if name == d || strings.HasSuffix(name, "."+d) {
-			return true
-		}
-	}
-	return false
-}
-
-var rebindNets = mustPrefixes("0.0.0.0/8", "10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "::/128", "fc00::/7", "fe80::/10")
-var loopbackNets = mustPrefixes("127.0.0.0/8", "::1/128")
-
-// rebinding reports whether an answer to qtype (A or AAAA) holds an
-// address of that type in a private range; records of other types (the
-// targets of a CNAME chain are of the same type) are not looked at.
-func (r *Resolver) rebinding(rrs []dns.RR, qtype uint16) bool {
-	for _, rr := range rrs {
-		if rr.Header().Rrtype != qtype {
-			continue
-		}
-		a, ok := rrAddr(rr)
-		if !ok {
-			continue
-		}
-		for _, p := range rebindNets {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		if !r.cfg.RebindLocalOK {
-			for _, p := range loopbackNets {
-				if p.Contains(a) {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 func mustPrefixes(ss ...string) []netip.Prefix {

@@ -38,6 +38,10 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	}()
 	m := r.Answer(req, w.RemoteAddr(), isUDP(w), addrOf(w.LocalAddr()))
+	if m == closeConnection {
+		_ = w.Close()
+		return
+	}
 	if m == nil {
 		return
 	}
@@ -71,6 +75,15 @@ func isUDP(w dns.ResponseWriter) bool {
 
 // axfrChunk is how many records one message of a zone transfer holds.
 const axfrChunk = 100
+
+// sourceClose is the source of an answer that is no answer over TCP: the
+// connection is closed, as dnsmasq closes it when it cannot reach the
+// upstream server (forward.c tcp_request).
+const sourceClose = "close"
+
+// closeConnection is the reply that tells ServeDNS to close the
+// connection instead (an answer of sourceClose).
+var closeConnection = new(dns.Msg)
 
 // Answer builds the reply to req; udp selects the UDP size limit, local is
 // the address the query arrived at (invalid when unknown; auth-server and
@@ -164,6 +177,8 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	switch src {
 	case "drop":
 		return nil
+	case sourceClose:
+		return closeConnection
 	case "local":
 		st.local.Add(1)
 	case "cache":

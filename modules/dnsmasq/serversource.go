@@ -51,6 +51,8 @@ func (c *Config) dropUnusableSources(log *zap.Logger) {
 	for _, u := range c.Servers {
 		if keep(u) {
 			servers = append(servers, u)
+		} else {
+			c.unusableDefaults = true
 		}
 	}
 	c.Servers = servers

@@ -105,23 +105,7 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 	}
 	// selfmx / localmx: an MX for every hosts name without one.
 	if c.SelfMX || c.LocalMX {
-		target := c.mxTarget()
-		for _, h := range append(append([]hostEntry{}, c.Hosts...), hosts...) {
-			nd := s.names[h.Name]
-			has := false
-			for _, rr := range nd.rrs {
-				has = has || rr.Header().Rrtype == dns.TypeMX
-			}
-			if has {
-				continue
-			}
-			t := h.Name
-			if !c.SelfMX {
-				t = target
-			}
-			nd.autoMX = &dns.MX{Hdr: hdr(h.Name, dns.TypeMX), Mx: presentation(t), Preference: 1}
-			nd.rrs = append(nd.rrs, nd.autoMX)
-		}
+		s.addAutoMX(c, append(append([]hostEntry{}, c.Hosts...), hosts...))
 	}
 	wild := map[string]*ruleSet{}
 	for _, r := range c.Rules {
@@ -212,6 +196,56 @@ func (s *Store) matches(name string, out []*ruleSet) []*ruleSet {
 		out = append(out, rs)
 	}
 	return out
+}
+
+// addAutoMX gives the names selfmx and localmx answer for an MX record:
+// the names of hosts entries and host-record lines and the names above
+// them, unless they have an mx-host record (rfc1035.c answer_request:
+// cache_find_by_name with F_HOSTS finds the entries and the empty
+// non-terminals made for them, cache.c make_non_terminals). A name above
+// a cname alias already has the alias's non-terminal, loaded first (a
+// configuration entry, not a hosts one): it gets none. With selfmx the
+// MX names its owner (localData gives it the question's spelling), with
+// localmx the mx-target.
+func (s *Store) addAutoMX(c *Config, hosts []hostEntry) {
+	aliases := map[string]bool{}
+	for _, cn := range c.CNAMEs {
+		for n := cn.Name; ; {
+			aliases[n] = true
+			i := strings.IndexByte(n, '.')
+			if i < 0 {
+				break
+			}
+			n = n[i+1:]
+		}
+	}
+	target := c.mxTarget()
+	add := func(name string) {
+		nd := s.names[name]
+		if nd == nil {
+			nd = &node{}
+			s.names[name] = nd
+		}
+		if nd.autoMX != nil || slices.ContainsFunc(nd.rrs, isType(dns.TypeMX)) {
+			return
+		}
+		t := name
+		if !c.SelfMX {
+			t = target
+		}
+		nd.autoMX = &dns.MX{Hdr: hdr(name, dns.TypeMX), Mx: presentation(t), Preference: 1}
+		nd.rrs = append(nd.rrs, nd.autoMX)
+	}
+	for _, h := range hosts {
+		add(h.Name)
+		for n, i := h.Name, strings.IndexByte(h.Name, '.'); i >= 0; i = strings.IndexByte(n, '.') {
+			n = n[i+1:]
+			if aliases[n] {
+				break // and the names above it have the alias's too
+			}
+			add(n)
+		}
+	}
 }
 
 // indexKnown fills s.known from the local names.
