@@ -20,6 +20,9 @@ func TestDnsmasqDiffEmptyCatchAll(t *testing.T) {
 	t.Run("server= with a plain server", func(t *testing.T) {
 		diffScenario(t, "no-resolv\nno-hosts\nserver=\naddress=\nserver={UP1}\n", queries...)
 	})
+	t.Run("address=/#/ with a plain server", func(t *testing.T) {
+		diffScenario(t, "no-resolv\nno-hosts\naddress=/#/\nserver=/fwd.test/{UP2}\nserver={UP1}\n", queries...)
+	})
 	t.Run("server=/#/ip", func(t *testing.T) {
 		diffScenario(t, "no-resolv\nno-hosts\nserver=/#/{UP2}\naddress=10.9.8.7\n", "any.example. A", "any.example. AAAA", "plain. TXT")
 	})
@@ -32,7 +35,7 @@ func TestDnsmasqDiffEmptyNumbers(t *testing.T) {
 	diffScenario(t, "no-resolv\nno-hosts\nserver={UP1}\ncache-size=\nmax-ttl=\nmax-cache-ttl=\nlocal-ttl=\nneg-ttl=\nhost-record=h.test,10.0.0.7\n",
 		"y.test. A", "y.test. A", "h.test. A", "nosoa.test. A", "nosoa.test. A")
 	t.Run("max-ttl=0", func(t *testing.T) {
-		diffScenario(t, "no-resolv\nno-hosts\nserver={UP1}\nmax-ttl=5\nmax-ttl=0\nmax-cache-ttl=0\n", "y.test. A", "y.test. A", "y.test. TXT")
+		diffScenario(t, "no-resolv\nno-hosts\nserver={UP1}\nmax-ttl=0\nmax-cache-ttl=0\n", "y.test. A", "y.test. A", "y.test. TXT")
 	})
 }
 
