@@ -3,6 +3,8 @@ package dnsmasq
 import (
 	"errors"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -163,5 +165,25 @@ func TestEmptyFieldsRefused(t *testing.T) {
 	// Without stop-dns-rebind the empty domain means nothing.
 	if _, err := parse(t, "rebind-domain-ok="); err != nil {
 		t.Errorf("rebind-domain-ok= alone: %v", err)
+	}
+}
+
+// TestMissingHostsFiles: an addn-hosts or hostsdir path that cannot be read
+// loads nothing and is reported, as dnsmasq logs it and goes on; the other
+// files still load.
+func TestMissingHostsFiles(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "hosts")
+	if err := os.WriteFile(good, []byte("10.0.0.1 nas\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parse(t, "no-hosts", "addn-hosts="+good+",", "addn-hosts="+good, "hostsdir="+dir+"/none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var skipped []string
+	hs := c.loadHosts("/nonexistent", func(p string, _ error) { skipped = append(skipped, p) })
+	if len(hs) != 1 || hs[0].Name != "nas" || !slices.Equal(skipped, []string{good + ",", dir + "/none"}) {
+		t.Errorf("hosts %+v, skipped %q", hs, skipped)
 	}
 }
