@@ -1,6 +1,10 @@
 package dnsdiff
 
-import "strings"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Allowed is a documented difference: Frontdesk answers otherwise on purpose,
 // and the README says why. Every difference not matched by an entry counts as
@@ -37,6 +41,41 @@ var AllowedAcceptance = []Allowed{
 		README: "modules/dnsmasq/README.md, Differences: add-subnet",
 		Match:  optionIs("add-subnet"),
 	},
+	{
+		Name: "dns-rr-type-out-of-range",
+		Reason: "dns-rr with a type number above 65535 fails the configuration; dnsmasq keeps the C int " +
+			"of the number and answers the record only to ANY queries, with the low 16 bits as its type",
+		README: "modules/dnsmasq/README.md, Differences: dns-rr",
+		Match: func(c *Case, _ string) bool {
+			return optionIs("dns-rr")(c, "") && slices.ContainsFunc(c.Config, dnsRRTypeOutOfRange)
+		},
+	},
+	{
+		Name: "rebind-domain-ok-dotless",
+		Reason: "an empty rebind-domain-ok domain (rebind-domain-ok=, =/, the last of =/lan//), which dnsmasq " +
+			"matches to every dotless name, fails the configuration together with stop-dns-rebind " +
+			"(without it the domain means nothing and is accepted)",
+		README: "modules/dnsmasq/README.md, Differences: rebind-domain-ok",
+		Match: func(c *Case, _ string) bool {
+			return optionIs("rebind-domain-ok")(c, "") && optionIs("stop-dns-rebind")(c, "")
+		},
+	},
+}
+
+// dnsRRTypeOutOfRange reports whether a dns-rr line's type is a number
+// above 65535.
+func dnsRRTypeOutOfRange(line string) bool {
+	_, val, _ := strings.Cut(line, "=")
+	f := strings.Split(val, ",")
+	if len(f) < 2 {
+		return false
+	}
+	t := strings.TrimSpace(f[1])
+	if t == "" || strings.Trim(t, "0123456789") != "" {
+		return false
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	return err != nil || n > 65535 // err: too many digits for any type
 }
 
 // optionIs matches a case whose (single) configuration line is of option name.

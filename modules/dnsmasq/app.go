@@ -104,10 +104,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if etcHosts == "" {
 		etcHosts = "/etc/hosts"
 	}
-	hosts, err := cfg.loadHosts(etcHosts)
-	if err != nil {
-		return fmt.Errorf("dnsmasq: %w", err)
-	}
+	hosts := cfg.loadHosts(etcHosts, func(path string, err error) {
+		a.log.Error("failed to load names from hosts file", zap.String("file", path), zap.Error(unwrapPathErr(err)))
+	})
 	sites, err := a.siteHostEntries(ctx)
 	if err != nil {
 		return fmt.Errorf("dnsmasq: %w", err)

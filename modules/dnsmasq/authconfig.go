@@ -39,7 +39,7 @@ func defaultAuth() AuthConfig {
 // authOption parses one auth-* option into c.Auth.
 func (p *parser) authOption(name, val string) error {
 	a := &p.c.Auth
-	if val == "" {
+	if val == "" && name != "auth-ttl" {
 		return fmt.Errorf("missing argument to --%s", name)
 	}
 	f := strings.Split(val, ",")
@@ -119,8 +119,8 @@ func (p *parser) authOption(name, val string) error {
 			a.Peers = append(a.Peers, ip.Unmap())
 		}
 	case "auth-ttl":
-		n, err := strconv.ParseUint(val, 10, 32)
-		if err != nil {
+		n, ok := atoiCheck(val) // dnsmasq: the empty value is 0
+		if !ok {
 			return badArg(name)
 		}
 		a.TTL = uint32(n)

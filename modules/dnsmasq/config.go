@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,6 +159,10 @@ func ParseLines(lines []Line) (*Config, error) {
 	if err := p.lines(lines, 0); err != nil {
 		return nil, err
 	}
+	c.dropShadowedCatchAll()
+	if err := p.checkRebindDotless(); err != nil {
+		return nil, err
+	}
 	if len(c.Auth.Zones) > 0 && c.Auth.Server == "" {
 		return nil, &LineError{p.first["auth-zone"], errors.New("auth-zone needs auth-server (the name of this server, for the SOA and NS records)")}
 	}
@@ -268,6 +273,9 @@ func (p *parser) lines(lines []Line, depth int) error {
 		if _, ok := p.first[name]; !ok {
 			p.first[name] = l
 		}
+		if _, ok := p.first[rebindDotlessKey]; !ok && name == "rebind-domain-ok" && slices.Contains(p.c.RebindOK, "") {
+			p.first[rebindDotlessKey] = l
+		}
 	}
 	return nil
 }
@@ -300,6 +308,17 @@ func unwrapPathErr(err error) error {
 
 func badArg(opt string) error { return fmt.Errorf("bad argument to --%s", opt) }
 
+// splitsQuoted lists the options whose fields are split before quotes are
+// undone, as dnsmasq does: a quoted comma is not a field separator.
+var splitsQuoted = map[string]bool{
+	"txt-record": true, "naptr-record": true, "caa-record": true, "ptr-record": true, "mx-host": true,
+	"srv-host": true, "dns-rr": true, "cname": true, "host-record": true,
+}
+
+// maxCacheSize is the largest cache-size dnsmasq keeps; larger values are
+// cut to it.
+const maxCacheSize = 5000000
+
 func (p *parser) option(name, val string, hasVal bool) error {
 	c := p.c
 	needVal := func() error {
@@ -314,18 +333,20 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		}
 		return nil
 	}
+	// u32 reads a TTL like dnsmasq's atoi_check: digits only, the empty
+	// value is 0, and the C int is kept as the 32 bits sent on the wire.
 	u32 := func(dst *uint32) error {
-		if err := needVal(); err != nil {
-			return err
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
 		}
-		n, err := strconv.ParseUint(val, 10, 32)
-		if err != nil {
+		n, ok := atoiCheck(val)
+		if !ok {
 			return badArg(name)
 		}
 		*dst = uint32(n)
 		return nil
 	}
-	if name != "txt-record" && name != "naptr-record" && name != "caa-record" {
+	if !splitsQuoted[name] {
 		val = unquoter.Replace(val)
 	}
 	if handled, err := p.dnssecOption(name, val, hasVal); handled {
@@ -376,13 +397,16 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		c.LocalMX = true
 		return noVal()
 	case "mx-target":
-		if err := needVal(); err != nil {
-			return err
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
 		}
-		if !validName(val) {
-			return badArg(name)
+		if !dataName(val) {
+			return errors.New("bad MX target")
 		}
 		c.MXTarget = val
+		if val == "" {
+			c.MXTarget = "." // dnsmasq: an empty target is the root
+		}
 	case "no-round-robin":
 		c.NoRoundRobin = true
 		return noVal()
@@ -393,11 +417,19 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		c.FilterRR = append(c.FilterRR, dns.TypeAAAA)
 		return noVal()
 	case "filter-rr", "cache-rr":
-		if err := needVal(); err != nil {
-			return err
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
 		}
-		for _, f := range strings.Split(val, ",") {
+		for _, f := range splitArgs(val, -1) {
 			t, ok := parseType(f)
+			if n, num := atoiCheck(f); num {
+				// A number, the empty field too (type 0); one above
+				// 65535 names no type and matches nothing.
+				if n < 0 || n > 65535 {
+					continue
+				}
+				t, ok = uint16(n), true
+			}
 			if !ok {
 				return fmt.Errorf("bad RR type in --%s: %q", name, f)
 			}
@@ -556,11 +588,14 @@ func (p *parser) option(name, val string, hasVal bool) error {
 	case "neg-ttl":
 		return u32(&c.NegTTL)
 	case "max-ttl":
-		c.HasMaxTTL = true
-		return u32(&c.MaxTTL)
+		// 0 (or an empty value) is no limit, as when the option is absent.
+		err := u32(&c.MaxTTL)
+		c.HasMaxTTL = c.MaxTTL != 0
+		return err
 	case "max-cache-ttl":
-		c.HasMaxCacheTTL = true
-		return u32(&c.MaxCacheTTL)
+		err := u32(&c.MaxCacheTTL)
+		c.HasMaxCacheTTL = c.MaxCacheTTL != 0
+		return err
 	case "min-cache-ttl":
 		if err := u32(&c.MinCacheTTL); err != nil {
 			return err
@@ -570,14 +605,14 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		}
 		return nil
 	case "cache-size":
-		if err := needVal(); err != nil {
-			return err
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
 		}
-		n, err := strconv.Atoi(val)
-		if err != nil || n < 0 {
+		n, ok := atoiCheck(val) // the empty value is 0: no cache
+		if !ok {
 			return badArg(name)
 		}
-		c.CacheSize = n
+		c.CacheSize = min(max(int(n), 0), maxCacheSize)
 	case "port":
 		if err := needVal(); err != nil {
 			return err
@@ -630,10 +665,12 @@ func (p *parser) option(name, val string, hasVal bool) error {
 			c.LocalService = val
 		}
 	case "addn-hosts":
-		if err := needVal(); err != nil {
-			return err
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
 		}
-		c.AddnHosts = append(c.AddnHosts, val)
+		if val != "" { // dnsmasq: an empty name loads nothing
+			c.AddnHosts = append(c.AddnHosts, val)
+		}
 	case "hostsdir":
 		if err := needVal(); err != nil {
 			return err
@@ -646,17 +683,18 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		}
 		c.ResolvFiles = append(c.ResolvFiles, val)
 	case "domain":
-		if err := needVal(); err != nil {
-			return err
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
 		}
-		d, rng, more := strings.Cut(val, ",")
-		if !validName(d) {
+		f := splitArgs(val, 2)
+		d, ok := ownerName(f[0])
+		if !ok {
 			return badArg(name)
 		}
-		if more {
-			return p.domainRange(canon(d), rng)
+		if len(f) == 2 {
+			return p.domainRange(d, f[1])
 		}
-		c.Domain = canon(d)
+		c.Domain = d // the empty domain is no domain
 	case "interface-name", "dynamic-host":
 		if err := needVal(); err != nil {
 			return err
@@ -688,18 +726,10 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		}
 		c.DumpMask = uint32(n)
 	case "rebind-domain-ok":
-		if err := needVal(); err != nil {
-			return err
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
 		}
-		if strings.HasPrefix(val, "/") {
-			for _, d := range strings.Split(strings.Trim(val, "/"), "/") {
-				if d != "" {
-					c.RebindOK = append(c.RebindOK, canon(d))
-				}
-			}
-		} else {
-			c.RebindOK = append(c.RebindOK, canon(val))
-		}
+		c.RebindOK = append(c.RebindOK, rebindDomains(val)...)
 	case "bogus-nxdomain":
 		if err := needVal(); err != nil {
 			return err
@@ -710,6 +740,9 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		}
 		c.BogusNX = append(c.BogusNX, pfx)
 	case "auth-server", "auth-zone", "auth-soa", "auth-sec-servers", "auth-peer", "auth-ttl":
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
+		}
 		return p.authOption(name, val)
 	case "server", "local":
 		return p.server(name, val, hasVal)
@@ -749,8 +782,8 @@ func (p *parser) option(name, val string, hasVal bool) error {
 	case "cname":
 		return p.cname(val)
 	case "txt-record", "srv-host", "mx-host", "ptr-record", "naptr-record", "caa-record", "dns-rr":
-		if err := needVal(); err != nil {
-			return err
+		if !hasVal {
+			return fmt.Errorf("missing argument to --%s", name)
 		}
 		return p.record(name, val)
 	default:
@@ -758,6 +791,57 @@ func (p *parser) option(name, val string, hasVal bool) error {
 	}
 	return nil
 }
+
+// catchAll is the domain of rules for every name: address=/#/, server=/#/.
+const catchAll = "#"
+
+// dropShadowedCatchAll removes the local catch-all rules (address=/#/ or
+// server=/#/ without an address, address=, server=, local=) when the
+// configuration has a plain server=: dnsmasq keeps both under the empty
+// domain, and there a server wins over a local rule (domain-match.c,
+// filter_servers; measured on 2.90), so such a rule never answers.
+func (c *Config) dropShadowedCatchAll() {
+	if len(c.Servers) == 0 {
+		return
+	}
+	c.Rules = slices.DeleteFunc(c.Rules, func(r domainRule) bool {
+		return r.Domain == catchAll && (r.NX || r.Local)
+	})
+}
+
+// rebindDomains reads rebind-domain-ok=[/]<domain>[/<domain>...] as
+// dnsmasq does (option.c, --rebind-domain-ok): one leading '/' is dropped,
+// every '/' ends a domain, and the list ends at the end of the value or
+// after a '/' that ends it. An empty domain ("", "/", the last of
+// "/lan//") is kept: dnsmasq matches it to every dotless name.
+func rebindDomains(val string) []string {
+	val = strings.TrimPrefix(val, "/")
+	var out []string
+	for {
+		d, rest, more := strings.Cut(val, "/")
+		out = append(out, canon(strings.Trim(d, " ")))
+		val = strings.TrimLeft(rest, " ")
+		if !more || val == "" {
+			return out
+		}
+	}
+}
+
+// checkRebindDotless refuses an empty rebind-domain-ok domain together with
+// stop-dns-rebind: dnsmasq exempts every dotless name from the rebind check
+// then, which Frontdesk does not implement (a documented difference).
+// Without stop-dns-rebind the domain means nothing and is accepted.
+func (p *parser) checkRebindDotless() error {
+	l, ok := p.first[rebindDotlessKey]
+	if !ok || !p.c.StopRebind {
+		return nil
+	}
+	return &LineError{l, errors.New("an empty domain in --rebind-domain-ok (every dotless name) is not implemented by Frontdesk together with --stop-dns-rebind")}
+}
+
+// rebindDotlessKey records in parser.first the first rebind-domain-ok line
+// with an empty domain.
+const rebindDotlessKey = "rebind-domain-ok (empty domain)"
 
 // canon lower-cases a domain and strips dots at its ends.
 func canon(s string) string { return strings.ToLower(strings.Trim(s, ".")) }
@@ -870,7 +954,10 @@ func parseServerAddr(s string) (Upstream, error) {
 	host, _, _ = strings.Cut(host, "%") // zone ids are accepted and dropped
 	a, err := netip.ParseAddr(host)
 	if err != nil {
-		return Upstream{}, errors.New("bad address")
+		var ok bool
+		if a, ok = inetAton(host); !ok {
+			return Upstream{}, errors.New("bad address")
+		}
 	}
 	return Upstream{Addr: net.JoinHostPort(a.Unmap().String(), port)}, nil
 }
@@ -895,8 +982,14 @@ func ruleDomain(d string) (string, bool, error) {
 }
 
 func (p *parser) server(opt, val string, hasVal bool) error {
-	if !hasVal || val == "" {
+	if !hasVal {
 		return fmt.Errorf("missing argument to --%s", opt)
+	}
+	if val == "" {
+		// No domain and no address: dnsmasq makes the local rule for
+		// every name, as server=/#/ (option.c, --server).
+		p.c.Rules = append(p.c.Rules, domainRule{Domain: catchAll, Local: true})
+		return nil
 	}
 	doms, rest, ok := splitDomains(val)
 	if !ok {
@@ -912,6 +1005,19 @@ func (p *parser) server(opt, val string, hasVal bool) error {
 	}
 	for _, d := range doms {
 		name, wild, err := ruleDomain(d)
+		if d == catchAll {
+			// server=/#/ip is a plain server (dnsmasq gives both the
+			// domain ""); /#/ and /#/# are rules for every name.
+			if rest != "" && rest != "#" {
+				u, err := parseUpstream(rest)
+				if err != nil {
+					return fmt.Errorf("bad address in --%s: %v", opt, err)
+				}
+				p.c.Servers = append(p.c.Servers, u)
+				continue
+			}
+			name, err = catchAll, nil
+		}
 		if err != nil {
 			return fmt.Errorf("bad domain in --%s", opt)
 		}
@@ -935,8 +1041,13 @@ func (p *parser) server(opt, val string, hasVal bool) error {
 
 func (p *parser) address(val string) error {
 	doms, rest, ok := splitDomains(val)
-	if !ok || len(doms) == 0 {
+	if !ok {
 		return errors.New("bad address in --address")
+	}
+	if doms == nil {
+		// No domain (address=, address=1.2.3.4): dnsmasq gives the rule
+		// to every name, as address=/#/ (option.c, --address).
+		doms = []string{catchAll}
 	}
 	var r domainRule
 	switch rest {
@@ -953,8 +1064,8 @@ func (p *parser) address(val string) error {
 	}
 	for _, d := range doms {
 		rr := r
-		if d == "#" {
-			rr.Domain = "#"
+		if d == catchAll {
+			rr.Domain = catchAll
 		} else {
 			name, wild, err := ruleDomain(d)
 			if err != nil || name == "" && !wild {
@@ -1031,84 +1142,90 @@ func reverseZones(pfx netip.Prefix) ([]string, error) {
 // name, wherever it stands. A line without names or addresses is accepted
 // and defines nothing.
 func (p *parser) hostRecord(val string) error {
-	bad := errors.New("bad argument to --host-record")
-	if !strings.Contains(val, ",") {
-		return bad
+	names, v4, v6, ttl, err := readHostRecord(val)
+	if err != nil {
+		return err
 	}
-	var names []string
-	var v4, v6 netip.Addr
-	ttl := -1
-	for _, f := range fields(val) {
-		if allDigits(f) {
-			n, err := strconv.ParseUint("0"+f, 10, 31)
-			if err != nil {
-				return bad
-			}
-			ttl = int(n)
-			continue
+	var addrs []netip.Addr
+	for _, a := range []netip.Addr{v4, v6} {
+		if a.IsValid() {
+			addrs = append(addrs, a)
 		}
-		if a, err := netip.ParseAddr(f); err == nil && a.Zone() == "" {
-			if a = a.Unmap(); a.Is4() {
-				v4 = a
-			} else {
-				v6 = a
-			}
-			continue
-		}
-		if !validName(f) {
-			return bad
-		}
-		names = append(names, canon(f))
 	}
 	for i, n := range names {
-		for _, a := range []netip.Addr{v4, v6} {
-			if a.IsValid() {
-				// Only the first name answers the reverse (PTR) query.
-				p.c.Hosts = append(p.c.Hosts, hostEntry{Name: n, Addr: a, TTL: ttl, Reverse: i == 0})
-			}
+		for _, a := range addrs {
+			// Only the first name answers the reverse (PTR) query.
+			p.c.Hosts = append(p.c.Hosts, hostEntry{Name: n, Addr: a, TTL: ttl, Reverse: i == 0})
 		}
 	}
 	return nil
 }
 
-// allDigits reports whether s is empty or only decimal digits.
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
+// cname reads cname=<alias>[,<alias>...],<target>[,<ttl>] as dnsmasq
+// does (option.c, --cname): with three fields or more, a last field of
+// digits (or empty: 0) is the TTL; an empty alias or target is the root.
 func (p *parser) cname(val string) error {
 	parts := fields(val)
 	ttl := -1
 	if len(parts) >= 3 {
-		if n, err := strconv.Atoi(parts[len(parts)-1]); err == nil {
-			ttl = n
+		if n, ok := atoiCheck(parts[len(parts)-1]); ok {
+			ttl = wireTTL(n)
 			parts = parts[:len(parts)-1]
 		}
 	}
 	if len(parts) < 2 {
 		return errors.New("bad CNAME")
 	}
-	target := parts[len(parts)-1]
-	if !validName(target) {
-		return errors.New("bad CNAME target")
+	target, ok := ownerName(parts[len(parts)-1])
+	if !ok {
+		return errors.New("bad CNAME")
 	}
 	for _, n := range parts[:len(parts)-1] {
-		if !validName(n) {
+		alias, ok := ownerName(n)
+		if !ok {
 			return errors.New("bad CNAME")
 		}
 		for _, existing := range p.c.CNAMEs {
-			if existing.Name == canon(n) {
+			if existing.Name == alias {
 				return errors.New("duplicate CNAME")
 			}
 		}
-		p.c.CNAMEs = append(p.c.CNAMEs, cnameRec{Name: canon(n), Target: canon(target), TTL: ttl})
+		p.c.CNAMEs = append(p.c.CNAMEs, cnameRec{Name: alias, Target: target, TTL: ttl})
+		if cnameLoop(p.c.CNAMEs, alias) {
+			return fmt.Errorf("CNAME loop involving %s", alias)
+		}
 	}
 	return nil
+}
+
+// cnameLoop reports whether following the cname chain from alias comes
+// back to it. dnsmasq refuses a configuration with a loop (option.c, read_opts).
+func cnameLoop(cnames []cnameRec, alias string) bool {
+	next := make(map[string]string, len(cnames))
+	for _, c := range cnames {
+		next[c.Name] = c.Target
+	}
+	cur := alias
+	for range cnames {
+		t, ok := next[cur]
+		if !ok {
+			return false
+		}
+		if t == alias {
+			return true
+		}
+		cur = t
+	}
+	return false
+}
+
+// wireTTL is the TTL a record with the C int ttl from dnsmasq's atoi has on
+// the wire; -1 stays -1, dnsmasq's "local-ttl".
+func wireTTL(n int32) int {
+	if n < -1 {
+		return int(uint32(n))
+	}
+	return int(n)
 }
 
 // parseType reads an RR type by name (MX) or number (15, TYPE15).

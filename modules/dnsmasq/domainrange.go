@@ -36,6 +36,12 @@ func (p *parser) domainRange(name, val string) error {
 	}
 	r := domainRange{Domain: name}
 	switch {
+	case len(f) == 1 && f[0] == "":
+		// domain=<name>, (a trailing comma): dnsmasq reads an interface
+		// with no name, whose zeroed range is the one address 0.0.0.0
+		// (option.c, --domain; measured on 2.90).
+		r.Start, r.End = netip.IPv4Unspecified(), netip.IPv4Unspecified()
+		local = false
 	case len(f) == 1 && strings.Contains(f[0], "/"):
 		pfx, err := netip.ParsePrefix(f[0])
 		if err != nil || pfx.Addr().Zone() != "" {

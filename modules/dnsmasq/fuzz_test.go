@@ -16,6 +16,11 @@ import (
 func FuzzParseLines(f *testing.F) {
 	for _, s := range []string{
 		"address=/myapp.local/127.0.0.1", "server=127.0.0.1#5399", "server=/a/b/#", "local=/x/", "server=//1.2.3.4",
+		// dnsmasq's empty values, empty fields and doubled commas (emptyfields_test.go).
+		"address=", "server=", "server=/#/", "server=/#/1.2.3.4", "address=1.2.3.4", "server=010.0.0.1", "cache-size=",
+		"max-ttl=", "txt-record=", "ptr-record=a,,b", "cname=a,,b", "cname=a,b,5,", "cname=x,x", "host-record=a,,::1,",
+		`caa-record=d,,0,,issue,,"ca"`, `naptr-record=n,,1,,U,,E,,!x!,,`, "dns-rr=r,99999999999,a:bc-d", "domain=lan,",
+		"rebind-domain-ok=/lan//\nstop-dns-rebind", "filter-rr=MX,,", "mx-target=", "srv-host=s,t,,,",
 		"address=/#/1.2.3.4", "address=/*.x/#", "rev-server=10.0.0.0/8,127.0.0.1", "rev-server=fd00::/12",
 		"host-record=a,b,1.2.3.4,::1,5", "host-record=v6,,fd00::99", "host-record=1.2.3.4,after", "host-record=a,42,1.2.3.4", "host-record=n,", "cname=a,b,c,10", `txt-record=a,"b, c",d`, "mx-host=m,,5", "srv-host=_a._b.c",
 		"ptr-record=a,\"b c\"", "naptr-record=n,1,2,U,E2U,!x!", "caa-record=c,0,issue,x", "dns-rr=r,1,0a:0b",

@@ -2,7 +2,6 @@ package dnsmasq
 
 import (
 	"bufio"
-	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -44,13 +43,15 @@ func readHostsFile(path string) ([]hostEntry, error) {
 }
 
 // hostsFiles expands addn-hosts and hostsdir arguments into files: a
-// directory stands for every file in it.
-func hostsFiles(paths []string) ([]string, error) {
+// directory stands for every file in it. A path that cannot be read is
+// passed to skip and left out, as dnsmasq logs it and goes on.
+func hostsFiles(paths []string, skip func(path string, err error)) []string {
 	var out []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathErr(err))
+			skip(p, err)
+			continue
 		}
 		if !st.IsDir() {
 			out = append(out, p)
@@ -58,7 +59,8 @@ func hostsFiles(paths []string) ([]string, error) {
 		}
 		ents, err := os.ReadDir(p)
 		if err != nil {
-			return nil, err
+			skip(p, err)
+			continue
 		}
 		for _, e := range ents {
 			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") && !strings.HasSuffix(e.Name(), "~") {
@@ -66,27 +68,27 @@ func hostsFiles(paths []string) ([]string, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // loadHosts reads /etc/hosts (unless no-hosts), addn-hosts and hostsdir.
-func (c *Config) loadHosts(etcHosts string) ([]hostEntry, error) {
+// An addn-hosts or hostsdir path that cannot be read is passed to skip and
+// loads nothing: dnsmasq 2.90 logs "failed to load names from" (or "bad
+// dynamic directory") and goes on (measured).
+func (c *Config) loadHosts(etcHosts string, skip func(path string, err error)) []hostEntry {
 	var paths []string
 	if !c.NoHosts {
 		paths = append(paths, etcHosts)
 	}
-	more, err := hostsFiles(append(append([]string{}, c.AddnHosts...), c.HostsDirs...))
-	if err != nil {
-		return nil, err
-	}
+	more := hostsFiles(append(append([]string{}, c.AddnHosts...), c.HostsDirs...), skip)
 	var out []hostEntry
 	for _, p := range append(paths, more...) {
 		hs, err := readHostsFile(p)
 		if err != nil {
-			if p == etcHosts && os.IsNotExist(err) {
-				continue
+			if p != etcHosts || !os.IsNotExist(err) {
+				skip(p, err)
 			}
-			return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathErr(err))
+			continue
 		}
 		if c.ExpandHosts {
 			// expand-hosts adds the domain (of the address's domain= range,
@@ -104,5 +106,5 @@ func (c *Config) loadHosts(etcHosts string) ([]hostEntry, error) {
 		}
 		out = append(out, hs...)
 	}
-	return out, nil
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -14,97 +13,109 @@ func hdr(name string, t uint16) dns.RR_Header {
 	return dns.RR_Header{Name: dns.Fqdn(canon(name)), Rrtype: t, Class: dns.ClassINET}
 }
 
-// record parses the options that define one local resource record. TTLs are
-// left 0 and replaced by local-ttl when answering.
+// recordFields is how many fields each record option reads (the last one
+// holding the rest of the line), as dnsmasq 2.90's option.c splits them.
+var recordFields = map[string]int{
+	"txt-record": 2, "mx-host": 3, "srv-host": 5, "ptr-record": 2, "naptr-record": 7, "caa-record": 4, "dns-rr": 3,
+}
+
+// recordError is dnsmasq's message for a record option it refuses.
+var recordError = map[string]string{
+	"txt-record": "bad TXT record", "mx-host": "bad MX name", "srv-host": "bad SRV record", "ptr-record": "bad PTR record",
+	"naptr-record": "bad NAPTR record", "caa-record": "bad CAA record", "dns-rr": "bad RR record",
+}
+
+// record parses the options that define one local resource record, field
+// by field as dnsmasq 2.90 does (option.c): an empty value is a record of
+// the root, an empty number is 0, an empty target is the root, and the last
+// field holds the rest of the line. TTLs are left 0 and replaced by
+// local-ttl when answering.
 func (p *parser) record(opt, val string) error {
-	f := fields(val)
-	bad := errors.New("bad argument to --" + opt)
-	if !validName(f[0]) {
+	f := splitArgs(val, recordFields[opt])
+	bad := errors.New(recordError[opt])
+	name, ok := ownerName(f[0])
+	if !ok {
 		return bad
-	}
-	name := f[0]
-	u16 := func(s string) (uint16, bool) {
-		n, err := strconv.ParseUint(s, 10, 16)
-		return uint16(n), err == nil
 	}
 	var rr dns.RR
 	switch opt {
 	case "txt-record":
-		t := &dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: []string{}}
-		for _, s := range f[1:] {
-			for len(s) > 255 {
-				t.Txt = append(t.Txt, s[:255])
-				s = s[255:]
+		t := &dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: []string{""}}
+		if _, rest, ok := strings.Cut(val, ","); ok {
+			// Every unquoted comma starts a new string; the spaces around
+			// it are kept.
+			t.Txt = t.Txt[:0]
+			for _, s := range strings.Split(strings.TrimLeft(rest, " "), ",") {
+				s = unquoter.Replace(s)
+				for len(s) > 255 {
+					t.Txt = append(t.Txt, s[:255])
+					s = s[255:]
+				}
+				t.Txt = append(t.Txt, s)
 			}
-			t.Txt = append(t.Txt, s)
-		}
-		if len(f) == 1 {
-			t.Txt = []string{""}
 		}
 		rr = t
 	case "mx-host":
-		target, pref := "", uint16(1)
-		if len(f) > 3 {
-			return bad
-		}
-		defaultTarget := len(f) == 1
-		if len(f) >= 2 {
-			target = f[1]
-		}
+		mx := &dns.MX{Hdr: hdr(name, dns.TypeMX), Preference: 1}
 		if len(f) == 3 {
 			var ok bool
-			if pref, ok = u16(f[2]); !ok {
-				return bad
+			if mx.Preference, ok = atoiCheck16(f[2]); !ok {
+				return errors.New("bad MX preference")
 			}
 		}
-		if target != "" && !validName(target) {
-			return bad
-		}
-		mx := &dns.MX{Hdr: hdr(name, dns.TypeMX), Mx: presentation(target), Preference: pref}
-		if defaultTarget {
+		if len(f) == 1 {
 			// mx-target, or this machine's name: known once every line is read.
 			p.c.mxDefault = append(p.c.mxDefault, mx)
+		} else if !dataName(f[1]) {
+			return bad
+		} else {
+			mx.Mx = presentation(f[1])
 		}
 		rr = mx
-		p.c.MXHosts = append(p.c.MXHosts, canon(name))
+		p.c.MXHosts = append(p.c.MXHosts, name)
 	case "srv-host":
-		// dnsmasq's defaults: port 1, priority 0, weight 0, target "."
+		// dnsmasq's defaults: target ".", port 1, priority 0, weight 0.
 		s := &dns.SRV{Hdr: hdr(name, dns.TypeSRV), Target: ".", Port: 1}
-		if len(f) > 5 {
-			return bad
-		}
 		if len(f) >= 2 {
-			if !validName(f[1]) {
-				return bad
+			if !dataName(f[1]) {
+				return errors.New("bad SRV target")
 			}
 			s.Target = presentation(f[1])
 		}
 		for i, dst := range []*uint16{&s.Port, &s.Priority, &s.Weight} {
 			if len(f) > i+2 {
-				n, ok := u16(f[i+2])
+				n, ok := atoiCheck16(f[i+2])
 				if !ok {
-					return bad
+					return errors.New([]string{"invalid port number", "invalid priority", "invalid weight"}[i])
 				}
 				*dst = n
 			}
 		}
 		rr = s
 	case "ptr-record":
-		if len(f) != 2 || strings.Trim(f[1], ".") == "" {
-			return bad
+		// Without a target the record points to the root.
+		ptr := &dns.PTR{Hdr: hdr(name, dns.TypePTR), Ptr: "."}
+		if len(f) == 2 {
+			if !dataName(f[1]) {
+				return bad
+			}
+			ptr.Ptr = presentation(f[1])
 		}
-		rr = &dns.PTR{Hdr: hdr(name, dns.TypePTR), Ptr: presentation(f[1])}
+		rr = ptr
 	case "naptr-record":
-		if len(f) < 6 || len(f) > 7 {
+		if len(f) < 6 {
 			return bad
 		}
-		order, ok1 := u16(f[1])
-		pref, ok2 := u16(f[2])
+		order, ok1 := atoiCheck16(f[1])
+		pref, ok2 := atoiCheck16(f[2])
 		if !ok1 || !ok2 {
 			return bad
 		}
 		n := &dns.NAPTR{Hdr: hdr(name, dns.TypeNAPTR), Order: order, Preference: pref, Flags: f[3], Service: f[4], Regexp: f[5], Replacement: "."}
-		if len(f) == 7 && f[6] != "" {
+		if len(f) == 7 {
+			if !dataName(f[6]) {
+				return bad
+			}
 			n.Replacement = presentation(f[6])
 		}
 		rr = n
@@ -112,28 +123,33 @@ func (p *parser) record(opt, val string) error {
 		if len(f) != 4 {
 			return bad
 		}
-		fl, err := strconv.ParseUint(f[1], 10, 8)
-		if err != nil {
-			return bad
-		}
-		rr = &dns.CAA{Hdr: hdr(name, dns.TypeCAA), Flag: uint8(fl), Tag: f[2], Value: f[3]}
-	case "dns-rr":
-		if len(f) < 2 || len(f) > 3 {
-			return bad
-		}
-		t, ok := u16(f[1])
+		fl, ok := atoiCheck(f[1])
 		if !ok {
 			return bad
 		}
+		// dnsmasq stores the flags in one byte.
+		rr = &dns.CAA{Hdr: hdr(name, dns.TypeCAA), Flag: uint8(fl), Tag: f[2], Value: f[3]}
+	case "dns-rr":
+		if len(f) < 2 {
+			return bad
+		}
+		t, ok := atoiCheck(f[1])
+		if !ok {
+			return bad
+		}
+		if t < 0 || t > 65535 {
+			// dnsmasq keeps the number and answers it only to ANY, with
+			// its low 16 bits as the type: a documented difference.
+			return errors.New("bad RR record: the type must be 0 to 65535")
+		}
 		var data []byte
 		if len(f) == 3 {
-			h := strings.NewReplacer(":", "", " ", "").Replace(f[2])
 			var err error
-			if data, err = hex.DecodeString(h); err != nil {
+			if data, err = parseHex(f[2]); err != nil {
 				return bad
 			}
 		}
-		rr = &dns.RFC3597{Hdr: hdr(name, t), Rdata: hex.EncodeToString(data)}
+		rr = &dns.RFC3597{Hdr: hdr(name, uint16(t)), Rdata: hex.EncodeToString(data)}
 	}
 	p.c.Records = append(p.c.Records, rr)
 	return nil
