@@ -613,7 +613,7 @@ func TestHealthgateUnavailable503(t *testing.T) {
 	t.Logf("all down, lb_try_duration 5s: 503 in at most %s (GET and POST of 1 MiB)", slowest)
 
 	line := lastLineContaining(h.fd.Log(), "no healthy upstream: answering 503")
-	if line == "" || !strings.Contains(line, b.addr()+" gated (status 503)") || !strings.Contains(line, `"pool":"u"`) {
+	if line == "" || !strings.Contains(line, b.addr()+" gated: rise 0/1, status 503") || !strings.Contains(line, `"pool":"u"`) {
 		t.Errorf("log line naming the down upstreams missing or incomplete: %q", line)
 	}
 
