@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -122,5 +123,76 @@ func TestHeadersMatchNginx(t *testing.T) {
 			}
 			assertHeaders(t, "frontdesk vs nginx", backendHeaders(t, viaFrontdesk.body), want)
 		})
+	}
+}
+
+// bareNginxSite is `header_policy nginx` with a reverse_proxy that has
+// neither `header_up -Via` nor `transport http { compression off }`.
+const bareNginxSite = `{
+	admin {$FRONTDESK_ADMIN:localhost:2019}
+	auto_https off
+}
+
+http://myapp.local:{$FRONTDESK_HTTP_PORT:8000} {
+	bind 127.0.0.1
+	header_policy nginx
+	reverse_proxy {$LAB_API:127.0.0.1:8080}
+}
+`
+
+// proxyGapWarning is the start of the warning header_policy nginx gives
+// about a reverse_proxy that lacks the two lines.
+const proxyGapWarning = "header_policy nginx ("
+
+// TestNginxPresetWarnsAboutProxyGaps: reverse_proxy adds Via and Go's
+// transport adds Accept-Encoding after header_policy has run, so a bare
+// reverse_proxy next to `header_policy nginx` sends exactly nginx's header
+// set plus those two (checked against real nginx), and validate says so
+// with the file, the lines and what to add; the repository's Caddyfiles,
+// which have the lines, get no such warning.
+func TestNginxPresetWarnsAboutProxyGaps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bare.Caddyfile")
+	if err := os.WriteFile(path, []byte(bareNginxSite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(frontdeskBin, "validate", "--config", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("validate: %v\n%s", err, logMessages(out))
+	}
+	msg := logMessages(out)
+	for _, want := range []string{
+		proxyGapWarning + path + ":8): the reverse_proxy at " + path + ":9",
+		"Via: 1.1 Caddy", "Accept-Encoding: gzip",
+		"add `header_up -Via` to its block and `transport http { compression off }` to its block",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, msg)
+		}
+	}
+
+	// What the warning is about, against real nginx.
+	l := startLab(t, repoFile(t, "caddyfile/lab.Caddyfile"))
+	nginx := startSeedNginx(t, l.flask.Addr)
+	_, bare := startFrontdesk(t, path, t.TempDir(), l.flask.Addr)
+	want := backendHeaders(t, do(t, "GET", "http://"+nginx+"/api/headers", "").body)
+	delete(want, "Connection") // nginx's HTTP/1.0 upstream requests
+	want["Via"] = "1.1 Caddy"
+	want["Accept-Encoding"] = "gzip"
+	assertHeaders(t, "bare reverse_proxy vs nginx + Via + Accept-Encoding",
+		backendHeaders(t, do(t, "GET", "http://"+bare+"/api/headers", "").body), want)
+
+	files, err := filepath.Glob(repoFile(t, "caddyfile") + "/*.Caddyfile")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Caddyfiles in caddyfile/: %v", err)
+	}
+	for _, f := range files {
+		out, err := exec.Command(frontdeskBin, "adapt", "--config", f).CombinedOutput()
+		if err != nil {
+			t.Errorf("adapt %s: %v\n%s", f, err, lastLines(string(out), 5))
+			continue
+		}
+		if strings.Contains(string(out), proxyGapWarning) {
+			t.Errorf("%s: header_policy nginx warns:\n%s", filepath.Base(f), lastLines(string(out), 5))
+		}
 	}
 }

@@ -315,10 +315,14 @@ func TestHealthgateAllDown(t *testing.T) {
 			t.Errorf("request %d with all down took %s, want < 100ms", i, took)
 		}
 	}
-	line := lastLineContaining(h.fd.Log(), "no healthy upstream")
-	if line == "" || !strings.Contains(line, f.Addr+" down (connection refused)") ||
-		!strings.Contains(line, sick.addr()+" down (status 503)") || !strings.Contains(line, `"pool":"api"`) {
+	line := lastLineContaining(h.fd.Log(), "no healthy upstream: answering 502")
+	if line == "" || !strings.Contains(line, f.Addr+" down: connection refused") ||
+		!strings.Contains(line, sick.addr()+" down: status 503") || !strings.Contains(line, `"pool":"api"`) {
 		t.Errorf("log line naming the down upstreams missing or incomplete: %q", line)
+	}
+	want := "no healthy upstream in pool api (" + f.Addr + " down: connection refused, " + sick.addr() + " down: status 503)"
+	if line := lastLineContaining(h.fd.Log(), `"logger":"http.log.error"`); !strings.Contains(line, want) {
+		t.Errorf("the request's error log line %q does not say %q", line, want)
 	}
 
 	sick.healthy.Store(true)
@@ -609,7 +613,7 @@ func TestHealthgateUnavailable503(t *testing.T) {
 	t.Logf("all down, lb_try_duration 5s: 503 in at most %s (GET and POST of 1 MiB)", slowest)
 
 	line := lastLineContaining(h.fd.Log(), "no healthy upstream: answering 503")
-	if line == "" || !strings.Contains(line, b.addr()+" gated (status 503)") || !strings.Contains(line, `"pool":"u"`) {
+	if line == "" || !strings.Contains(line, b.addr()+" gated: rise 0/1, status 503") || !strings.Contains(line, `"pool":"u"`) {
 		t.Errorf("log line naming the down upstreams missing or incomplete: %q", line)
 	}
 

@@ -17,8 +17,15 @@ func init() {
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	hp := new(Handler)
-	err := hp.UnmarshalCaddyfile(h.Dispenser)
-	return hp, err
+	if err := hp.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	if hp.Preset == presetNginx {
+		h.Dispenser.Reset()
+		h.Next()
+		warnProxyGaps(h.Token())
+	}
+	return hp, nil
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:

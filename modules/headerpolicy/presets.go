@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// presetNginx is the seed lab's nginx proxy block.
+const presetNginx = "nginx"
+
 // Values of Handler.HostHeader.
 const (
 	hostClient   = "client"
@@ -32,7 +35,7 @@ var presets = map[string]preset{
 	//   proxy_set_header X-Forwarded-For   $proxy_add_x_forwarded_for;
 	//   proxy_set_header X-Forwarded-Proto $scheme;
 	// with the upstream's Server and X-Powered-By hidden from clients.
-	"nginx": {
+	presetNginx: {
 		hostName:      true,
 		forwardedHost: false,
 		hide:          []string{"Server", "X-Powered-By"},

@@ -42,10 +42,10 @@ const (
 // serving: passed `rise` consecutive checks since they were last down, not
 // drained or forced down through the admin API, not marked down in the
 // config. Backup upstreams are returned only while no primary is serving.
-// When nothing is serving, the request fails at once with 502 Bad Gateway,
-// or 503 with an optional Retry-After (see Unavailable), without the
-// lb_try_duration retry loop, and the error log names the upstreams that
-// are down and why.
+// When nothing is serving, the request fails at once with 502 Bad Gateway
+// (its error "no healthy upstream in pool <pool> (...)" names every
+// upstream's state, see noneserving.go), or 503 with an optional
+// Retry-After (see Unavailable), without the lb_try_duration retry loop.
 type Source struct {
 	// Pool names this set of upstreams in the admin API, metrics, events and
 	// the healthz handler. Health state is kept per pool and upstream address
@@ -277,7 +277,7 @@ func (s *Source) Provision(ctx caddy.Context) error {
 	if err := s.provision(em, ctx.Logger()); err != nil {
 		return err
 	}
-	if err := s.watchTraffic(ctx, h); err != nil {
+	if err := s.wrapTransport(ctx, h); err != nil {
 		return fmt.Errorf("healthgate pool %s: %v", s.Pool, err)
 	}
 	return nil
@@ -352,9 +352,8 @@ func (s *Source) Cleanup() error {
 
 // GetUpstreams returns the serving primaries (each repeated by its
 // weight), or the serving backups if no primary serves, or else one
-// sentinel upstream: by default an address that cannot be dialed, which
-// makes reverse_proxy fail the request at once with 502 instead of
-// retrying; with unavailable 503, the pool's loopback responder, which
+// sentinel upstream that makes reverse_proxy fail the request at once
+// with 502 instead of retrying (see noneserving.go); with unavailable 503, the pool's loopback responder, which
 // answers 503. While nothing serves because upstreams have no verdict yet
 // (just after start or after they were added), it first waits for one.
 func (s *Source) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error) {
@@ -392,7 +391,8 @@ func (s *Source) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error)
 }
 
 // noneServing is the answer when nothing serves: the sentinel upstream
-// (502) or the pool's responder (503). It logs the upstreams' states.
+// (502, see noneserving.go) or the pool's responder (503). It logs the
+// upstreams' states.
 func (s *Source) noneServing() []*reverseproxy.Upstream {
 	s.logNoneServing()
 	if s.responder != nil {
@@ -418,45 +418,6 @@ func (s *Source) servingWeight() (n int, backup bool) {
 		}
 	}
 	return n, true
-}
-
-// sentinelDial is an address that reverse_proxy refuses to dial (a port
-// range), so a request with nothing serving ends with 502 without any
-// retry. It names the pool so the access and error logs say which one.
-func sentinelDial(pool string) string {
-	clean := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_' {
-			return r
-		}
-		return '-'
-	}, pool)
-	return "no-healthy-upstream-in-pool-" + clean + ":0-1"
-}
-
-// logNoneServing logs, at most once a second per pool, that nothing is
-// serving, naming every upstream with its state and last error.
-func (s *Source) logNoneServing() {
-	now := time.Now().UnixNano()
-	last := s.lastLog.Load()
-	if now-last < int64(time.Second) || !s.lastLog.CompareAndSwap(last, now) {
-		return
-	}
-	down := make([]string, 0, len(s.members))
-	for _, m := range s.members {
-		st := m.st.status()
-		d := st.Upstream + " " + st.State
-		if c := st.cause(); c != "" {
-			d += " (" + c + ")"
-		}
-		down = append(down, d)
-	}
-	msg := "no healthy upstream: answering 502"
-	if s.responder != nil {
-		msg = "no healthy upstream: answering 503"
-	}
-	s.logger.Error(msg,
-		zap.String("pool", s.Pool),
-		zap.Strings("upstreams", down))
 }
 
 // Interface guards

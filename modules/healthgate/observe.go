@@ -145,13 +145,15 @@ func newTrafficWatch(o *Observe, members []member) *trafficWatch {
 	return w
 }
 
-// watchTraffic makes the parent reverse_proxy's transport report every
-// round trip to w: reverse_proxy tells an upstream source nothing about
-// failed requests, and its transport is the one place that sees each one
-// with the upstream it was for. With no transport configured, it loads
-// the default http transport itself. Only the http transport is wrapped.
-func (s *Source) watchTraffic(ctx caddy.Context, h *reverseproxy.Handler) error {
-	if s.watch == nil || h == nil {
+// wrapTransport wraps the parent reverse_proxy's http transport so that it
+// reports every round trip to s.watch (reverse_proxy tells an upstream
+// source nothing about failed requests, and its transport is the one place
+// that sees each one with the upstream it was for), and fails requests for
+// the named sentinel with the pool's state (see noneserving.go). With no
+// transport configured, it loads the default http transport itself. Only
+// the http transport is wrapped; otherwise the port-range sentinel stays.
+func (s *Source) wrapTransport(ctx caddy.Context, h *reverseproxy.Handler) error {
+	if h == nil || s.watch == nil && s.responder != nil {
 		return nil
 	}
 	if h.Transport == nil {
@@ -163,28 +165,44 @@ func (s *Source) watchTraffic(ctx caddy.Context, h *reverseproxy.Handler) error 
 	}
 	ht, ok := h.Transport.(*reverseproxy.HTTPTransport)
 	if !ok {
-		s.logger.Warn("live traffic is not observed: only reverse_proxy's http transport can be",
-			zapPool(s.Pool), zap.String("transport", fmt.Sprintf("%T", h.Transport)))
+		if s.watch != nil {
+			s.logger.Warn("live traffic is not observed: only reverse_proxy's http transport can be",
+				zapPool(s.Pool), zap.String("transport", fmt.Sprintf("%T", h.Transport)))
+		}
 		return nil
 	}
-	h.Transport = &watchedTransport{HTTPTransport: ht, watch: s.watch}
-	if lb := h.LoadBalancing; lb != nil && lb.TryDuration > 0 && lb.TryInterval == 0 {
+	wt := &watchedTransport{HTTPTransport: ht, watch: s.watch}
+	if s.responder == nil && namedSentinelSound(h) {
+		s.sentinel = namedSentinelDial(s.Pool)
+		wt.none = s
+	}
+	h.Transport = wt
+	if lb := h.LoadBalancing; s.watch != nil && lb != nil && lb.TryDuration > 0 && lb.TryInterval == 0 {
 		lb.TryInterval = caddy.Duration(fastRetryInterval)
 	}
 	return nil
 }
 
 // watchedTransport is reverse_proxy's http transport, unchanged (every
-// method and option is its own), that reports each round trip's outcome.
+// method and option is its own), that reports each round trip's outcome
+// and fails the named sentinel's requests.
 type watchedTransport struct {
 	*reverseproxy.HTTPTransport
-	watch *trafficWatch
+	watch *trafficWatch // nil when live traffic is not observed
+	none  *Source       // the pool whose named sentinel this fails, or nil
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.none != nil {
+		if di, ok := reverseproxy.GetDialInfo(req.Context()); ok && di.Upstream != nil && di.Upstream.Dial == t.none.sentinel {
+			return nil, t.none.noneServingErr(req)
+		}
+	}
 	res, err := t.HTTPTransport.RoundTrip(req)
-	t.watch.saw(req, res, err)
+	if t.watch != nil {
+		t.watch.saw(req, res, err)
+	}
 	return res, err
 }
 

@@ -167,7 +167,8 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // transport (keeping it: every method is the transport's own), makes the
 // retry after a failed attempt wait 5 ms when lb_try_duration is set
 // without lb_try_interval, keeps an interval the user wrote, and leaves
-// other transports and `observe off` alone.
+// other transports alone; with `observe off` it still wraps (for the named
+// sentinel) but observes nothing and leaves the interval alone.
 func TestWatchTrafficWrapsHTTPTransport(t *testing.T) {
 	b := newBackend(t, true)
 	handler := func(tryInterval time.Duration, tr http.RoundTripper) *reverseproxy.Handler {
@@ -184,18 +185,18 @@ func TestWatchTrafficWrapsHTTPTransport(t *testing.T) {
 		{"default", nil, handler(0, &reverseproxy.HTTPTransport{}), true, fastRetryInterval},
 		{"user's lb_try_interval", nil, handler(50*time.Millisecond, &reverseproxy.HTTPTransport{}), true, 50 * time.Millisecond},
 		{"other transport", nil, handler(0, roundTripFunc(nil)), false, 0},
-		{"observe off", &Observe{Off: true}, handler(0, &reverseproxy.HTTPTransport{}), false, 0},
+		{"observe off", &Observe{Off: true}, handler(0, &reverseproxy.HTTPTransport{}), true, 0},
 	}
 	for _, c := range cases {
 		src := hourly(t.Name(), 1, Member{Dial: b.addr()})
 		src.Observe = c.observe
 		s := provision(t, src)
 		inner := c.h.Transport
-		if err := s.watchTraffic(caddy.Context{}, c.h); err != nil {
+		if err := s.wrapTransport(caddy.Context{}, c.h); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		w, wrapped := c.h.Transport.(*watchedTransport)
-		if wrapped != c.wrapped || wrapped && w.HTTPTransport != inner {
+		if wrapped != c.wrapped || wrapped && (w.HTTPTransport != inner || (w.watch == nil) != (c.observe != nil)) {
 			t.Errorf("%s: transport %T, wrapped=%v want %v", c.name, c.h.Transport, wrapped, c.wrapped)
 		}
 		if got := time.Duration(c.h.LoadBalancing.TryInterval); got != c.tryInterval {
