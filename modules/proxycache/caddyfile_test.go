@@ -181,6 +181,10 @@ func TestCaddyfileStorages(t *testing.T) {
 		{"storage redis redis://127.0.0.1:6379/2 {\n\t\t\tprefix fd:\n\t\t\tinactive 30m\n\t\t\ttimeout 100ms\n\t\t\tpool_size 4\n\t\t}",
 			`"storage":{"inactive":1800000000000,"module":"redis","pool_size":4,"prefix":"fd:","timeout":100000000,"url":"redis://127.0.0.1:6379/2"}`},
 		{"storage memory", `"storage":{"module":"memory"}`},
+		{"storage redis {\n\t\t\tcluster 10.0.0.1:7000 10.0.0.2:7000\n\t\t\tpassword {env.REDIS_PASSWORD}\n\t\t\ttls {\n\t\t\t\tca /etc/redis/ca.pem\n\t\t\t\tserver_name redis.internal\n\t\t\t}\n\t\t}",
+			`"storage":{"cluster":["10.0.0.1:7000","10.0.0.2:7000"],"module":"redis","password":"{env.REDIS_PASSWORD}","tls":{"ca":"/etc/redis/ca.pem","server_name":"redis.internal"}}`},
+		{"storage redis {\n\t\t\tsentinel mymaster 10.0.0.1:26379 10.0.0.2:26379\n\t\t\tsentinel_password s3\n\t\t\tdb 1\n\t\t}",
+			`"storage":{"db":1,"module":"redis","sentinel":{"addresses":["10.0.0.1:26379","10.0.0.2:26379"],"master":"mymaster","password":"s3"}}`},
 	} {
 		js, err := adapt(t, ":8080 {\n\tproxy_cache {\n\t\t"+c.block+"\n\t}\n}")
 		if err != nil || !strings.Contains(js, c.want) {
@@ -188,9 +192,16 @@ func TestCaddyfileStorages(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ block, want string }{
-		{"storage redis redis://x {\n\t\t\tpool_size 0\n\t\t}", `pool_size: "0" is not a positive number`},
+		{"storage redis redis://x {\n\t\t\tpool_size 0\n\t\t}", `pool_size: "0" is not a number of at least 1`},
 		{"storage redis redis://x {\n\t\t\ttimeout never\n\t\t}", `timeout: "never" is not a positive duration`},
-		{"storage redis", `want a redis:// URL`},
+		{"storage redis", `give exactly one of a URL (one server), cluster <addresses> or sentinel <master> <addresses>`},
+		{"storage redis redis://x {\n\t\t\tcluster 127.0.0.1:7000\n\t\t}", `give exactly one of a URL`},
+		{"storage redis {\n\t\t\tcluster 127.0.0.1\n\t\t}", `cluster: "127.0.0.1" is not a host:port address`},
+		{"storage redis {\n\t\t\tcluster 127.0.0.1:7000\n\t\t\tdb 2\n\t\t}", `a cluster has only database 0`},
+		{"storage redis {\n\t\t\tsentinel 127.0.0.1:26379\n\t\t}", `sentinel: want the master name, then the sentinels' addresses`},
+		{"storage redis {\n\t\t\tsentinel mymaster 127.0.0.1:0\n\t\t}", `sentinel: "127.0.0.1:0" has no valid port`},
+		{"storage redis {\n\t\t\tcluster 127.0.0.1:7000\n\t\t\tsentinel_password x\n\t\t}", `sentinel_username and sentinel_password need sentinel`},
+		{"storage redis {\n\t\t\tcluster 127.0.0.1:7000\n\t\t\ttls {\n\t\t\t\tclient_cert a.pem\n\t\t\t}\n\t\t}", `tls: client_cert: want 2 value(s)`},
 		{"storage disk /tmp/a /tmp/b", `storage disk: unexpected argument "/tmp/b"`},
 		{"storage memory extra", `storage memory: unexpected argument "extra"`},
 	} {
