@@ -48,7 +48,7 @@ func startRedisServer(dir string, port int, password string, extra ...string) (*
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	args := []string{bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
 		"--save", "", "--appendonly", "no", "--protected-mode", "yes",
-		"--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"}
+		"--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru", "--repl-diskless-sync-delay", "0"}
 	if password != "" {
 		args = append(args, "--requirepass", password, "--masterauth", password)
 	}
@@ -152,7 +152,29 @@ func StartRedisCluster(dir, password string) (*RedisCluster, error) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	for _, n := range c.Nodes {
+		if err := n.waitReplicaSynced(deadline); err != nil {
+			c.Stop()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// waitReplicaSynced waits until r, if it is a replica, has finished its
+// first sync with its primary (a replica that never synced is never
+// promoted).
+func (r *Redis) waitReplicaSynced(deadline time.Time) error {
+	for {
+		info, err := r.Cli("INFO", "replication")
+		if err == nil && (strings.Contains(info, "role:master") || strings.Contains(info, "master_link_status:up")) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: replica not synced: %s %v", r.Addr, info, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // clusterNode is a line of CLUSTER NODES.
@@ -305,6 +327,10 @@ func StartRedisSentinels(dir, password string) (*RedisSentinels, error) {
 		return nil, err
 	}
 	if s.Replica, err = start("replica", "--replicaof", "127.0.0.1", strconv.Itoa(s.Primary.Port)); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	if err := s.Replica.waitReplicaSynced(time.Now().Add(30 * time.Second)); err != nil {
 		s.Stop()
 		return nil, err
 	}
