@@ -114,22 +114,25 @@ func expectFleet(t *testing.T, fi *fleetInstance, path, want string) response {
 const fleetPropagation = 5 * time.Second
 
 // waitGone polls path on fi until its answer is no longer old (the body a
-// purge removed), within fleetPropagation.
-func waitGone(t *testing.T, fi *fleetInstance, path, old, what string) {
+// purge removed), within fleetPropagation, and returns how long after its
+// call the first request without old began.
+func waitGone(t *testing.T, fi *fleetInstance, path, old, what string) time.Duration {
 	t.Helper()
-	deadline := time.Now().Add(fleetPropagation)
+	start := time.Now()
+	deadline := start.Add(fleetPropagation)
 	for {
+		sent := time.Since(start)
 		r := fi.get(t, path)
 		if r.status != 200 {
 			t.Errorf("GET %s on %s after %s: %d", path, fi.name, what, r.status)
-			return
+			return sent
 		}
 		if r.body != old {
-			return
+			return sent
 		}
 		if time.Now().After(deadline) {
 			t.Errorf("%s on %s still serves %q %s after %s", fi.name, path, old, fleetPropagation, what)
-			return
+			return sent
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -137,7 +140,8 @@ func waitGone(t *testing.T, fi *fleetInstance, path, old, what string) {
 
 // checkFleet runs the fleet scenario: MISS on A then HIT on B and C (on
 // paths spread over many hash slots); purges by key, prefix and tag on B
-// and a POST on C, each seen by the other instances.
+// and a POST on C, each seen by the other instances (their local tiers
+// included) within fleetPropagation.
 func checkFleet(t *testing.T, fleet []*fleetInstance) {
 	a, b, c := fleet[0], fleet[1], fleet[2]
 	stored := map[string]string{}
@@ -162,11 +166,13 @@ func checkFleet(t *testing.T, fleet []*fleetInstance) {
 		if code != 200 || !strings.Contains(resp, fmt.Sprintf(`"purged":%d`, len(paths))) {
 			t.Errorf("%s on B: %d %s, want %d purged", what, code, resp, len(paths))
 		}
+		var worst time.Duration
 		for _, p := range paths {
 			for _, fi := range others {
-				waitGone(t, fi, p, stored[p], what)
+				worst = max(worst, waitGone(t, fi, p, stored[p], what))
 			}
 		}
+		t.Logf("%s on B: A and C stopped serving the %d entries within %s", what, len(paths), worst)
 	}
 	purge(`{"key":"GEThttpapi.example.com/k/3"}`, "purge by key", []string{"/k/3"})
 	var prefixed, tagged []string
@@ -189,7 +195,8 @@ func checkFleet(t *testing.T, fleet []*fleetInstance) {
 }
 
 // TestProxyCacheFleetCluster: three instances share a Redis Cluster of
-// three primaries and three replicas, with a password.
+// three primaries and three replicas, with a password; with and without
+// local tiers.
 func TestProxyCacheFleetCluster(t *testing.T) {
 	requirePeer(t, "redis-server")
 	cluster, err := harness.StartRedisCluster(t.TempDir(), fleetPassword)
@@ -197,13 +204,26 @@ func TestProxyCacheFleetCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(cluster.Stop)
-	storage := fmt.Sprintf("redis {\n\t\t\tcluster %s\n\t\t\tpassword %s\n\t\t}", strings.Join(cluster.Seeds(), " "), fleetPassword)
-	checkFleet(t, startFleet(t, storage, newFleetOrigin(t)))
+	checkFleetVariants(t, fmt.Sprintf("cluster %s\n\t\t\tpassword %s", strings.Join(cluster.Seeds(), " "), fleetPassword))
+}
+
+// checkFleetVariants runs checkFleet on the topology given by the storage
+// options, without and with a local tier (each under its own prefix).
+func checkFleetVariants(t *testing.T, topology string) {
+	for _, v := range []struct{ name, opts string }{
+		{"shared", ""},
+		{"local", "\n\t\t\tlocal 16m {\n\t\t\t\theartbeat 100ms\n\t\t\t}"},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			storage := "redis {\n\t\t\t" + topology + "\n\t\t\tprefix fleet-" + v.name + ":" + v.opts + "\n\t\t}"
+			checkFleet(t, startFleet(t, storage, newFleetOrigin(t)))
+		})
+	}
 }
 
 // TestProxyCacheFleetSentinel: three instances share a Sentinel-managed
 // primary (one replica, three sentinels), with passwords on the data
-// nodes and the sentinels.
+// nodes and the sentinels; with and without local tiers.
 func TestProxyCacheFleetSentinel(t *testing.T) {
 	requirePeer(t, "redis-server", "redis-sentinel")
 	s, err := harness.StartRedisSentinels(t.TempDir(), fleetPassword)
@@ -211,7 +231,6 @@ func TestProxyCacheFleetSentinel(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Stop)
-	storage := fmt.Sprintf("redis {\n\t\t\tsentinel %s %s\n\t\t\tsentinel_password %s\n\t\t\tpassword %s\n\t\t}",
-		s.Master, strings.Join(s.Addrs, " "), fleetPassword, fleetPassword)
-	checkFleet(t, startFleet(t, storage, newFleetOrigin(t)))
+	checkFleetVariants(t, fmt.Sprintf("sentinel %s %s\n\t\t\tsentinel_password %s\n\t\t\tpassword %s",
+		s.Master, strings.Join(s.Addrs, " "), fleetPassword, fleetPassword))
 }

@@ -181,6 +181,8 @@ func TestCaddyfileStorages(t *testing.T) {
 		{"storage redis redis://127.0.0.1:6379/2 {\n\t\t\tprefix fd:\n\t\t\tinactive 30m\n\t\t\ttimeout 100ms\n\t\t\tpool_size 4\n\t\t}",
 			`"storage":{"inactive":1800000000000,"module":"redis","pool_size":4,"prefix":"fd:","timeout":100000000,"url":"redis://127.0.0.1:6379/2"}`},
 		{"storage memory", `"storage":{"module":"memory"}`},
+		{"storage redis {\n\t\t\tcluster 10.0.0.1:7000\n\t\t\tlocal 64m {\n\t\t\t\theartbeat 100ms\n\t\t\t}\n\t\t}",
+			`"storage":{"cluster":["10.0.0.1:7000"],"local":{"heartbeat":100000000,"max_size":67108864},"module":"redis"}`},
 		{"storage redis {\n\t\t\tcluster 10.0.0.1:7000 10.0.0.2:7000\n\t\t\tpassword {env.REDIS_PASSWORD}\n\t\t\ttls {\n\t\t\t\tca /etc/redis/ca.pem\n\t\t\t\tserver_name redis.internal\n\t\t\t}\n\t\t}",
 			`"storage":{"cluster":["10.0.0.1:7000","10.0.0.2:7000"],"module":"redis","password":"{env.REDIS_PASSWORD}","tls":{"ca":"/etc/redis/ca.pem","server_name":"redis.internal"}}`},
 		{"storage redis {\n\t\t\tsentinel mymaster 10.0.0.1:26379 10.0.0.2:26379\n\t\t\tsentinel_password s3\n\t\t\tdb 1\n\t\t}",
@@ -202,6 +204,9 @@ func TestCaddyfileStorages(t *testing.T) {
 		{"storage redis {\n\t\t\tsentinel mymaster 127.0.0.1:0\n\t\t}", `sentinel: "127.0.0.1:0" has no valid port`},
 		{"storage redis {\n\t\t\tcluster 127.0.0.1:7000\n\t\t\tsentinel_password x\n\t\t}", `sentinel_username and sentinel_password need sentinel`},
 		{"storage redis {\n\t\t\tcluster 127.0.0.1:7000\n\t\t\ttls {\n\t\t\t\tclient_cert a.pem\n\t\t\t}\n\t\t}", `tls: client_cert: want 2 value(s)`},
+		{"storage redis redis://x {\n\t\t\tlocal\n\t\t}", `local: want the local tier's size`},
+		{"storage redis redis://x {\n\t\t\tlocal lots\n\t\t}", `local: "lots" is not a size`},
+		{"storage redis redis://x {\n\t\t\tlocal 1m {\n\t\t\t\theartbeat 0s\n\t\t\t}\n\t\t}", `heartbeat: "0s" is not a positive duration`},
 		{"storage disk /tmp/a /tmp/b", `storage disk: unexpected argument "/tmp/b"`},
 		{"storage memory extra", `storage memory: unexpected argument "extra"`},
 	} {

@@ -82,9 +82,15 @@ type RedisStorage struct {
 	// cluster). Default: go-redis's (10 per CPU).
 	PoolSize int `json:"pool_size,omitempty"`
 
+	// Local, when present, keeps a memory tier in this process in front
+	// of Redis, kept coherent with the other instances' through Redis
+	// pub/sub (see RedisLocal for the staleness bound).
+	Local *RedisLocal `json:"local,omitempty"`
+
 	client  redis.UniversalClient
 	cluster *redis.ClusterClient // client, when it is one
 	faults  *faultLog            // shared with the dialer
+	local   *localTier           // Local, running
 }
 
 // CaddyModule returns the Caddy module information.
@@ -133,11 +139,23 @@ func (s *RedisStorage) Provision(ctx caddy.Context) error {
 	installRedisLogger.Do(func() { redis.SetLogger(redisLibLogger{}) })
 	s.client = redis.NewUniversalClient(opts)
 	s.cluster, _ = s.client.(*redis.ClusterClient)
+	if s.Local != nil {
+		if s.Local.MaxSize <= 0 || s.Local.Heartbeat < 0 {
+			return errors.New("redis storage: local: max_size is required and heartbeat must be positive")
+		}
+		if s.Local.Heartbeat == 0 {
+			s.Local.Heartbeat = caddy.Duration(defaultLocalHeartbeat)
+		}
+		s.local = newLocalTier(s.Local, time.Duration(s.Inactive), s.client, s.Prefix+"invalidations", ctx.Logger())
+	}
 	return nil
 }
 
-// Cleanup closes the connection pool.
+// Cleanup stops the local tier and closes the connection pool.
 func (s *RedisStorage) Cleanup() error {
+	if s.local != nil {
+		s.local.stop()
+	}
 	if s.client == nil {
 		return nil
 	}
@@ -181,8 +199,25 @@ func (s *RedisStorage) result(op storageOp, start time.Time, err error) error {
 
 func (s *RedisStorage) storageFaults() *zoneFaults { return s.faults.z }
 
-// Get implements Storage.
+// Get implements Storage: from the local tier when it holds key, else
+// from Redis (and then kept in the local tier).
 func (s *RedisStorage) Get(key string) ([]*Entry, error) {
+	if s.local == nil {
+		return s.getShared(key)
+	}
+	if v := s.local.get(key, time.Now()); v != nil {
+		return v, nil
+	}
+	gen := s.local.gen.Load()
+	variants, err := s.getShared(key)
+	if err == nil && variants != nil {
+		s.local.fill(key, variants, gen)
+	}
+	return variants, err
+}
+
+// getShared reads key's variants from Redis.
+func (s *RedisStorage) getShared(key string) ([]*Entry, error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	start := time.Now()
@@ -201,11 +236,16 @@ func (s *RedisStorage) Get(key string) ([]*Entry, error) {
 // Put implements Storage. Concurrent writers of one key from several
 // instances may drop each other's Vary variants; never a torn entry.
 func (s *RedisStorage) Put(e *Entry) error {
-	current, err := s.Get(e.Key)
+	var gen uint64
+	if s.local != nil {
+		gen = s.local.gen.Load()
+	}
+	current, err := s.getShared(e.Key)
 	if err != nil {
 		return err
 	}
-	blob := encodeVariants(putVariant(current, e))
+	variants := putVariant(current, e)
+	blob := encodeVariants(variants)
 	if len(blob) > redisMaxObject {
 		return ErrTooLarge
 	}
@@ -233,7 +273,30 @@ func (s *RedisStorage) Put(e *Entry) error {
 			return err
 		}
 	}
-	return s.result(opPut, start, s.client.Set(ctx, s.entryKey(e.Key), blob, inactive).Err())
+	if err := s.result(opPut, start, s.client.Set(ctx, s.entryKey(e.Key), blob, inactive).Err()); err != nil {
+		return err
+	}
+	if s.local == nil {
+		return nil
+	}
+	// The others drop the copy this replaces; this instance keeps the new
+	// one, unless an invalidation came in meanwhile.
+	err = s.result(opPut, start, s.local.announce(ctx, s.client, invKey, e.Key))
+	s.local.fill(e.Key, variants, gen)
+	return err
+}
+
+// invalidate applies a purge to the local tier, then to the other
+// instances' (Redis was changed first).
+func (s *RedisStorage) invalidate(kind byte, arg string) error {
+	if s.local == nil {
+		return nil
+	}
+	s.local.apply(kind, arg)
+	ctx, cancel := s.ctx()
+	defer cancel()
+	start := time.Now()
+	return s.result(opPurge, start, s.local.announce(ctx, s.client, kind, arg))
 }
 
 // Delete implements Storage.
@@ -241,14 +304,30 @@ func (s *RedisStorage) Delete(key string) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	start := time.Now()
-	return s.result(opPurge, start, s.client.Del(ctx, s.entryKey(key)).Err())
+	if err := s.result(opPurge, start, s.client.Del(ctx, s.entryKey(key)).Err()); err != nil {
+		return err
+	}
+	return s.invalidate(invKey, key)
 }
 
 // PurgeURL implements Storage.
-func (s *RedisStorage) PurgeURL(url string) (int, error) { return s.purgeSet(s.urlKey(url)) }
+func (s *RedisStorage) PurgeURL(url string) (int, error) {
+	return s.purgeAndInvalidate(s.urlKey(url), invURL, url)
+}
 
 // PurgeTag implements Purger.
-func (s *RedisStorage) PurgeTag(tag string) (int, error) { return s.purgeSet(s.tagKey(tag)) }
+func (s *RedisStorage) PurgeTag(tag string) (int, error) {
+	return s.purgeAndInvalidate(s.tagKey(tag), invTag, tag)
+}
+
+// purgeAndInvalidate is purgeSet, then the invalidation of the local tiers.
+func (s *RedisStorage) purgeAndInvalidate(set string, kind byte, arg string) (int, error) {
+	n, err := s.purgeSet(set)
+	if err != nil {
+		return n, err
+	}
+	return n, s.invalidate(kind, arg)
+}
 
 // purgeSet deletes the entries whose keys a URL or tag set holds, and the set.
 func (s *RedisStorage) purgeSet(set string) (int, error) {
@@ -298,18 +377,25 @@ func (s *RedisStorage) PurgePrefix(prefix string) (int, error) {
 		}
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	return n, s.invalidate(invPrefix, prefix)
 }
 
 // Flush implements Purger: it deletes every Redis key under Prefix (on
 // every primary of a cluster).
 func (s *RedisStorage) Flush() error {
-	return s.scan(globEscape(s.Prefix)+"*", func(keys []string) error {
+	err := s.scan(globEscape(s.Prefix)+"*", func(keys []string) error {
 		ctx, cancel := s.ctx()
 		defer cancel()
 		start := time.Now()
 		return s.result(opPurge, start, s.del(ctx, keys))
 	})
+	if err != nil {
+		return err
+	}
+	return s.invalidate(invFlush, "")
 }
 
 // scan calls each with every page of keys matching match: SCAN on the one

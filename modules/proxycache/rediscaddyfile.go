@@ -27,6 +27,9 @@ import (
 //	    inactive <duration>
 //	    timeout <duration>
 //	    pool_size <n>
+//	    local <size> [{
+//	        heartbeat <duration>
+//	    }]
 //	}
 //
 // One server is given by its URL; a cluster or a Sentinel-managed primary
@@ -42,8 +45,14 @@ func (s *RedisStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	var sentinelUser, sentinelPass string
 	for d.NextBlock(0) {
 		opt := d.Val()
-		if opt == "tls" {
+		switch opt {
+		case "tls":
 			if err := s.unmarshalTLS(d); err != nil {
+				return err
+			}
+			continue
+		case "local":
+			if err := s.unmarshalLocal(d); err != nil {
 				return err
 			}
 			continue
@@ -148,6 +157,36 @@ func (s *RedisStorage) unmarshalTLS(d *caddyfile.Dispenser) error {
 		case "insecure_skip_verify":
 			s.TLS.InsecureSkipVerify = true
 		}
+	}
+	return nil
+}
+
+// unmarshalLocal reads the local option: local <size> [{ heartbeat <d> }].
+func (s *RedisStorage) unmarshalLocal(d *caddyfile.Dispenser) error {
+	if !d.NextArg() {
+		return d.Errf("proxy_cache: storage redis: local: want the local tier's size (e.g. 64m)")
+	}
+	n, err := parseSize(d.Val())
+	if err != nil || n <= 0 {
+		return d.Errf("proxy_cache: storage redis: local: %q is not a size (e.g. 64m)", d.Val())
+	}
+	s.Local = &RedisLocal{MaxSize: n}
+	if d.NextArg() {
+		return d.Errf("proxy_cache: storage redis: local: unexpected argument %q", d.Val())
+	}
+	for d.NextBlock(1) {
+		if d.Val() != "heartbeat" {
+			return d.Errf("proxy_cache: storage redis: local: unknown option %q", d.Val())
+		}
+		args := d.RemainingArgs()
+		if len(args) != 1 {
+			return d.Errf("proxy_cache: storage redis: local: heartbeat: want exactly one value")
+		}
+		dur, err := caddy.ParseDuration(args[0])
+		if err != nil || dur <= 0 {
+			return d.Errf("proxy_cache: storage redis: local: heartbeat: %q is not a positive duration", args[0])
+		}
+		s.Local.Heartbeat = caddy.Duration(dur)
 	}
 	return nil
 }
