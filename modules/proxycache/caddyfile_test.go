@@ -147,6 +147,10 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"bypass @missing", `bypass:`},
 		{"cache_key x", `proxy_cache: unknown option "cache_key", at Caddyfile:3`},
 		{"key", `key: want exactly one value`},
+		{"targeted_fields", `targeted_fields: want field names`},
+		{"targeted_fields CDN-Cache-Control bad(name)", `targeted_fields: "bad(name)" is not a field name, at Caddyfile:3`},
+		{"targeted_fields Cache-Control", `targeted_fields: Cache-Control is not a targeted field`},
+		{"forward_targeted maybe", `forward_targeted: want on or off, got "maybe"`},
 	}
 	for _, c := range cases {
 		_, err := adapt(t, ":8080 {\n\tproxy_cache {\n\t\t"+c.block+"\n\t}\n\treverse_proxy 127.0.0.1:9\n}")
@@ -213,6 +217,18 @@ func TestCaddyfileStorages(t *testing.T) {
 		_, err := adapt(t, ":8080 {\n\tproxy_cache {\n\t\t"+c.block+"\n\t}\n}")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.block, err, c.want)
+		}
+	}
+}
+
+func TestCaddyfileTargeted(t *testing.T) {
+	for block, want := range map[string]string{
+		"targeted_fields Frontdesk-Cache-Control CDN-Cache-Control\n\t\tforward_targeted off": `"forward_targeted":false,"handler":"proxy_cache","targeted_fields":["Frontdesk-Cache-Control","CDN-Cache-Control"]`,
+		"targeted_fields off": `"handler":"proxy_cache","targeted_fields":[]`,
+	} {
+		js, err := adapt(t, ":8080 {\n\tproxy_cache {\n\t\t"+block+"\n\t}\n}")
+		if err != nil || !strings.Contains(js, want) {
+			t.Errorf("%q: %v\n%s\nwant %s", block, err, js, want)
 		}
 	}
 }
