@@ -131,6 +131,17 @@ func (l *localTier) get(key string, now time.Time) []*Entry {
 	return l.store.get(key, now)
 }
 
+// localHit answers the hit path from a redis storage's local tier, as
+// the memory storage's getAt does: the key is looked up in its byte
+// buffer, without allocating. nil means ask the storage.
+func (h *Handler) localHit(key []byte, isStr bool, now time.Time) []*Entry {
+	rs, ok := h.storage.(*RedisStorage)
+	if !ok || rs.local == nil || isStr || !rs.local.usable(now) {
+		return nil
+	}
+	return rs.local.store.getBytes(key, now)
+}
+
 // fill keeps variants read from Redis (or just stored there) under key,
 // unless an invalidation was applied since gen was read.
 func (l *localTier) fill(key string, variants []*Entry, gen uint64) {

@@ -72,7 +72,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	var err error
 	if h.mem != nil && !isStr {
 		variants = h.mem.getAt(kbytes, now)
-	} else {
+	} else if variants = h.localHit(kbytes, isStr, now); variants == nil {
 		variants, err = h.storage.Get(keyString(kbytes, kstr, isStr))
 	}
 	if err != nil {
