@@ -79,15 +79,35 @@ func fleetUnderLoad(t *testing.T, fleet []*fleetInstance, kill func() time.Time)
 }
 
 // TestHostileStorageClusterPrimaryKilled: the cluster primary holding the
-// hot key's entry is killed; its replica takes over.
+// hot key's entry is killed; its replica takes over. With and without
+// local tiers.
 func TestHostileStorageClusterPrimaryKilled(t *testing.T) {
 	requirePeer(t, "redis-server")
+	forFleetVariants(t, clusterPrimaryKilled)
+}
+
+// fleetVariants are the storage options the fault tests run with: Redis
+// alone, and with local tiers (whose subscriptions the fault cuts too).
+var fleetVariants = []struct{ name, opts string }{
+	{"shared", ""},
+	{"local", "\n\t\t\tlocal 16m {\n\t\t\t\theartbeat 100ms\n\t\t\t}"},
+}
+
+// forFleetVariants runs test once per variant, each on a topology of its
+// own (a failover uses one up).
+func forFleetVariants(t *testing.T, test func(t *testing.T, opts string)) {
+	for _, v := range fleetVariants {
+		t.Run(v.name, func(t *testing.T) { test(t, v.opts) })
+	}
+}
+
+func clusterPrimaryKilled(t *testing.T, opts string) {
 	cluster, err := harness.StartRedisCluster(t.TempDir(), fleetPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cluster.Stop)
-	storage := "redis {\n\t\t\tcluster " + strings.Join(cluster.Seeds(), " ") + "\n\t\t\tpassword " + fleetPassword + "\n\t\t}"
+	storage := "redis {\n\t\t\tcluster " + strings.Join(cluster.Seeds(), " ") + "\n\t\t\tpassword " + fleetPassword + opts + "\n\t\t}"
 	fleet := startFleet(t, storage, newFleetOrigin(t))
 	hot := redisEntryKey("GEThttpapi.example.com" + fleetHotPath)
 	fleetUnderLoad(t, fleet, func() time.Time {
@@ -110,16 +130,22 @@ func TestHostileStorageClusterPrimaryKilled(t *testing.T) {
 }
 
 // TestHostileStorageSentinelPrimaryKilled: the Sentinel-managed primary is
-// killed; the sentinels promote the replica.
+// killed; the sentinels promote the replica. With local tiers, the
+// subscriptions die with the primary: the tiers are emptied and unused
+// until they are back.
 func TestHostileStorageSentinelPrimaryKilled(t *testing.T) {
 	requirePeer(t, "redis-server", "redis-sentinel")
+	forFleetVariants(t, sentinelPrimaryKilled)
+}
+
+func sentinelPrimaryKilled(t *testing.T, opts string) {
 	s, err := harness.StartRedisSentinels(t.TempDir(), fleetPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Stop)
 	storage := "redis {\n\t\t\tsentinel " + s.Master + " " + strings.Join(s.Addrs, " ") +
-		"\n\t\t\tsentinel_password " + fleetPassword + "\n\t\t\tpassword " + fleetPassword + "\n\t\t}"
+		"\n\t\t\tsentinel_password " + fleetPassword + "\n\t\t\tpassword " + fleetPassword + opts + "\n\t\t}"
 	fleet := startFleet(t, storage, newFleetOrigin(t))
 	fleetUnderLoad(t, fleet, func() time.Time {
 		killed := time.Now()
