@@ -118,13 +118,20 @@ func StartRedisCluster(dir, password string) (*RedisCluster, error) {
 			c.Stop()
 			return nil, err
 		}
+		// The cluster bus's port is its own free port: port+10000 (Redis's
+		// default) is past 65535 for a quarter of the ephemeral range.
+		busPort, err := FreePort()
+		if err != nil {
+			c.Stop()
+			return nil, err
+		}
 		nd := filepath.Join(dir, "node"+strconv.Itoa(i))
 		if err := os.MkdirAll(nd, 0o755); err != nil {
 			c.Stop()
 			return nil, err
 		}
 		n, err := startRedisServer(nd, port, password, "--cluster-enabled", "yes",
-			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
+			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000", "--cluster-port", strconv.Itoa(busPort),
 			"--cluster-require-full-coverage", "no", "--maxmemory-policy", "noeviction")
 		if err != nil {
 			c.Stop()
