@@ -102,7 +102,7 @@ func forFleetVariants(t *testing.T, test func(t *testing.T, opts string)) {
 }
 
 func clusterPrimaryKilled(t *testing.T, opts string) {
-	cluster, err := harness.StartRedisCluster(t.TempDir(), fleetPassword)
+	cluster, err := harness.StartRedisCluster(t.TempDir(), harness.RedisSecurity{Password: fleetPassword})
 	if err != nil {
 		t.Fatal(err)
 	}

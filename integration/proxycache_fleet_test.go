@@ -199,7 +199,7 @@ func checkFleet(t *testing.T, fleet []*fleetInstance) {
 // local tiers.
 func TestProxyCacheFleetCluster(t *testing.T) {
 	requirePeer(t, "redis-server")
-	cluster, err := harness.StartRedisCluster(t.TempDir(), fleetPassword)
+	cluster, err := harness.StartRedisCluster(t.TempDir(), harness.RedisSecurity{Password: fleetPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,4 +233,24 @@ func TestProxyCacheFleetSentinel(t *testing.T) {
 	t.Cleanup(s.Stop)
 	checkFleetVariants(t, fmt.Sprintf("sentinel %s %s\n\t\t\tsentinel_password %s\n\t\t\tpassword %s",
 		s.Master, strings.Join(s.Addrs, " "), fleetPassword, fleetPassword))
+}
+
+// TestProxyCacheFleetClusterTLS: the same over TLS — the cluster speaks
+// TLS only (clients, bus and replication), with a password; the instances
+// trust the test CA.
+func TestProxyCacheFleetClusterTLS(t *testing.T) {
+	requirePeer(t, "redis-server")
+	dir := t.TempDir()
+	files, err := harness.WriteTLSFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := harness.StartRedisCluster(dir, harness.RedisSecurity{Password: fleetPassword, TLS: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Stop)
+	storage := fmt.Sprintf("redis {\n\t\t\tcluster %s\n\t\t\tpassword %s\n\t\t\ttls {\n\t\t\t\tca %s\n\t\t\t}\n\t\t}",
+		strings.Join(cluster.Seeds(), " "), fleetPassword, files.CA)
+	checkFleet(t, startFleet(t, storage, newFleetOrigin(t)))
 }

@@ -14,13 +14,30 @@ import (
 // Redis is a running redis-server.
 type Redis struct {
 	*Process
-	Addr     string // host:port
-	Port     int
-	Password string // requirepass, if any
+	Addr string // host:port
+	Port int
+	RedisSecurity
 }
 
-// URL is the redis:// URL of the server.
-func (r *Redis) URL() string { return "redis://" + r.Addr + "/0" }
+// RedisSecurity is how a test server is protected.
+type RedisSecurity struct {
+	// Password is the requirepass (and masterauth), if any.
+	Password string
+	// TLS, when set, makes the server speak TLS only (its port is the
+	// tls-port), on the cluster bus and for replication too.
+	TLS *TLSFiles
+	// RequireClientCert makes a TLS server refuse clients without a
+	// certificate from the CA (tls-auth-clients yes).
+	RequireClientCert bool
+}
+
+// URL is the redis:// (rediss:// with TLS) URL of the server.
+func (r *Redis) URL() string {
+	if r.TLS != nil {
+		return "rediss://" + r.Addr + "/0"
+	}
+	return "redis://" + r.Addr + "/0"
+}
 
 // StartRedis runs redis-server on a free loopback port with no persistence,
 // its files and log in dir, and waits until it listens.
@@ -35,22 +52,43 @@ func StartRedis(dir string) (*Redis, error) {
 // StartRedisOn runs redis-server on 127.0.0.1:port (for restarts on the
 // same address).
 func StartRedisOn(dir string, port int) (*Redis, error) {
-	return startRedisServer(dir, port, "")
+	return startRedisServer(dir, port, RedisSecurity{})
+}
+
+// StartRedisSecured runs redis-server on a free loopback port with a
+// password and/or TLS.
+func StartRedisSecured(dir string, sec RedisSecurity) (*Redis, error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	return startRedisServer(dir, port, sec)
 }
 
 // startRedisServer runs redis-server on 127.0.0.1:port with the extra
-// arguments, requiring password when it is not empty.
-func startRedisServer(dir string, port int, password string, extra ...string) (*Redis, error) {
+// arguments, protected as sec says.
+func startRedisServer(dir string, port int, sec RedisSecurity, extra ...string) (*Redis, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		bin = "/usr/bin/redis-server"
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := []string{bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
+	portArgs := []string{"--port", strconv.Itoa(port)}
+	clientAuth := "optional"
+	if sec.RequireClientCert {
+		clientAuth = "yes"
+	}
+	if sec.TLS != nil {
+		portArgs = []string{"--port", "0", "--tls-port", strconv.Itoa(port), "--tls-cert-file", sec.TLS.Cert,
+			"--tls-key-file", sec.TLS.Key, "--tls-ca-cert-file", sec.TLS.CA, "--tls-auth-clients", clientAuth,
+			"--tls-replication", "yes", "--tls-cluster", "yes"}
+	}
+	args := append([]string{bin, "--bind", "127.0.0.1"}, portArgs...)
+	args = append(args, "--dir", dir,
 		"--save", "", "--appendonly", "no", "--protected-mode", "yes",
-		"--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru", "--repl-diskless-sync-delay", "0"}
-	if password != "" {
-		args = append(args, "--requirepass", password, "--masterauth", password)
+		"--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru", "--repl-diskless-sync-delay", "0")
+	if sec.Password != "" {
+		args = append(args, "--requirepass", sec.Password, "--masterauth", sec.Password)
 	}
 	p, err := Start(dir, "redis-"+strconv.Itoa(port), nil, dir, append(args, extra...)...)
 	if err != nil {
@@ -60,19 +98,22 @@ func startRedisServer(dir string, port int, password string, extra ...string) (*
 		p.Stop()
 		return nil, err
 	}
-	return &Redis{Process: p, Addr: addr, Port: port, Password: password}, nil
+	return &Redis{Process: p, Addr: addr, Port: port, RedisSecurity: sec}, nil
 }
 
 // Cli runs redis-cli against r and returns its output.
 func (r *Redis) Cli(args ...string) (string, error) {
-	return redisCli(r.Addr, r.Password, args...)
+	return redisCli(r.Addr, r.RedisSecurity, args...)
 }
 
-func redisCli(addr, password string, args ...string) (string, error) {
+func redisCli(addr string, sec RedisSecurity, args ...string) (string, error) {
 	host, port, _ := strings.Cut(addr, ":")
 	argv := []string{"-h", host, "-p", port}
-	if password != "" {
-		argv = append(argv, "-a", password, "--no-auth-warning")
+	if sec.Password != "" {
+		argv = append(argv, "-a", sec.Password, "--no-auth-warning")
+	}
+	if sec.TLS != nil {
+		argv = append(argv, "--tls", "--cacert", sec.TLS.CA)
 	}
 	out, err := exec.Command("redis-cli", append(argv, args...)...).CombinedOutput()
 	if err != nil {
@@ -84,8 +125,8 @@ func redisCli(addr, password string, args ...string) (string, error) {
 // RedisCluster is a running Redis Cluster: three primaries, each with one
 // replica, on free loopback ports.
 type RedisCluster struct {
-	Nodes    []*Redis
-	Password string
+	Nodes []*Redis
+	RedisSecurity
 }
 
 // Seeds are the addresses of every node, for a client's seed list.
@@ -110,8 +151,8 @@ func (c *RedisCluster) Stop() {
 // waits until every node reports cluster_state:ok. A node's failure is
 // detected after 1 s (cluster-node-timeout), and the slots of the other
 // primaries keep being served meanwhile (cluster-require-full-coverage no).
-func StartRedisCluster(dir, password string) (*RedisCluster, error) {
-	c := &RedisCluster{Password: password}
+func StartRedisCluster(dir string, sec RedisSecurity) (*RedisCluster, error) {
+	c := &RedisCluster{RedisSecurity: sec}
 	for i := range 6 {
 		port, err := FreePort()
 		if err != nil {
@@ -130,7 +171,7 @@ func StartRedisCluster(dir, password string) (*RedisCluster, error) {
 			c.Stop()
 			return nil, err
 		}
-		n, err := startRedisServer(nd, port, password, "--cluster-enabled", "yes",
+		n, err := startRedisServer(nd, port, sec, "--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000", "--cluster-port", strconv.Itoa(busPort),
 			"--cluster-require-full-coverage", "no", "--maxmemory-policy", "noeviction")
 		if err != nil {
@@ -141,7 +182,7 @@ func StartRedisCluster(dir, password string) (*RedisCluster, error) {
 	}
 	args := append([]string{"--cluster", "create"}, c.Seeds()...)
 	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
-	if _, err := redisCli(c.Nodes[0].Addr, password, args...); err != nil {
+	if _, err := redisCli(c.Nodes[0].Addr, sec, args...); err != nil {
 		c.Stop()
 		return nil, err
 	}
@@ -328,7 +369,7 @@ func StartRedisSentinels(dir, password string) (*RedisSentinels, error) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
 		}
-		return startRedisServer(d, port, password, extra...)
+		return startRedisServer(d, port, RedisSecurity{Password: password}, extra...)
 	}
 	if s.Primary, err = start("primary"); err != nil {
 		return nil, err
@@ -385,7 +426,7 @@ func StartRedisSentinels(dir, password string) (*RedisSentinels, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for _, addr := range s.Addrs {
 		for {
-			out, err := redisCli(addr, password, "SENTINEL", "MASTER", s.Master)
+			out, err := redisCli(addr, RedisSecurity{Password: password}, "SENTINEL", "MASTER", s.Master)
 			if err == nil && sentinelField(out, "num-slaves") == "1" && sentinelField(out, "num-other-sentinels") == "2" {
 				break
 			}
@@ -416,7 +457,7 @@ func sentinelField(out, name string) string {
 func (s *RedisSentinels) PrimaryAddr() (string, error) {
 	var lastErr error
 	for _, addr := range s.Addrs {
-		out, err := redisCli(addr, s.Password, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.Master)
+		out, err := redisCli(addr, RedisSecurity{Password: s.Password}, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.Master)
 		if err != nil {
 			lastErr = err
 			continue
@@ -437,7 +478,7 @@ func (s *RedisSentinels) WaitFailover(old string, timeout time.Duration) (string
 	for {
 		agreed, addr := true, ""
 		for _, a := range s.Addrs {
-			out, err := redisCli(a, s.Password, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.Master)
+			out, err := redisCli(a, RedisSecurity{Password: s.Password}, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.Master)
 			f := strings.Fields(out)
 			if err != nil || len(f) != 2 || f[0]+":"+f[1] == old {
 				agreed = false
@@ -446,7 +487,7 @@ func (s *RedisSentinels) WaitFailover(old string, timeout time.Duration) (string
 			addr = f[0] + ":" + f[1]
 		}
 		if agreed {
-			if role, err := redisCli(addr, s.Password, "ROLE"); err == nil && strings.HasPrefix(role, "master") {
+			if role, err := redisCli(addr, RedisSecurity{Password: s.Password}, "ROLE"); err == nil && strings.HasPrefix(role, "master") {
 				return addr, nil
 			}
 		}
