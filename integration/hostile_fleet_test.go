@@ -139,7 +139,7 @@ func TestHostileStorageSentinelPrimaryKilled(t *testing.T) {
 }
 
 func sentinelPrimaryKilled(t *testing.T, opts string) {
-	s, err := harness.StartRedisSentinels(t.TempDir(), fleetPassword)
+	s, err := harness.StartRedisSentinels(t.TempDir(), harness.RedisSecurity{Password: fleetPassword})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,7 +226,7 @@ func checkFleetVariants(t *testing.T, topology string) {
 // nodes and the sentinels; with and without local tiers.
 func TestProxyCacheFleetSentinel(t *testing.T) {
 	requirePeer(t, "redis-server", "redis-sentinel")
-	s, err := harness.StartRedisSentinels(t.TempDir(), fleetPassword)
+	s, err := harness.StartRedisSentinels(t.TempDir(), harness.RedisSecurity{Password: fleetPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,5 +252,25 @@ func TestProxyCacheFleetClusterTLS(t *testing.T) {
 	t.Cleanup(cluster.Stop)
 	storage := fmt.Sprintf("redis {\n\t\t\tcluster %s\n\t\t\tpassword %s\n\t\t\ttls {\n\t\t\t\tca %s\n\t\t\t}\n\t\t}",
 		strings.Join(cluster.Seeds(), " "), fleetPassword, files.CA)
+	checkFleet(t, startFleet(t, storage, newFleetOrigin(t)))
+}
+
+// TestProxyCacheFleetSentinelTLS: the same over TLS — the primary, the
+// replica and the sentinels speak TLS only; the instances trust the test
+// CA for the sentinels and the primary alike.
+func TestProxyCacheFleetSentinelTLS(t *testing.T) {
+	requirePeer(t, "redis-server", "redis-sentinel")
+	dir := t.TempDir()
+	files, err := harness.WriteTLSFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := harness.StartRedisSentinels(dir, harness.RedisSecurity{Password: fleetPassword, TLS: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	storage := fmt.Sprintf("redis {\n\t\t\tsentinel %s %s\n\t\t\tsentinel_password %s\n\t\t\tpassword %s\n\t\t\ttls {\n\t\t\t\tca %s\n\t\t\t}\n\t\t}",
+		s.Master, strings.Join(s.Addrs, " "), fleetPassword, fleetPassword, files.CA)
 	checkFleet(t, startFleet(t, storage, newFleetOrigin(t)))
 }

@@ -338,7 +338,9 @@ type RedisSentinels struct {
 	Sentinels        []*Process
 	Addrs            []string // the sentinels' addresses
 	Master           string
-	Password         string // the data nodes' and the sentinels' requirepass, if any
+	// RedisSecurity protects the data nodes and the sentinels alike (the
+	// same requirepass; TLS everywhere, replication included).
+	RedisSecurity
 }
 
 // Stop stops every process.
@@ -357,8 +359,8 @@ func (s *RedisSentinels) Stop() {
 // redis-sentinel processes (Debian's redis-sentinel package) with a quorum
 // of 2 that declare the primary down after 1 s, and waits until every
 // sentinel knows the replica and the two other sentinels.
-func StartRedisSentinels(dir, password string) (*RedisSentinels, error) {
-	s := &RedisSentinels{Master: "frontdesk", Password: password}
+func StartRedisSentinels(dir string, sec RedisSecurity) (*RedisSentinels, error) {
+	s := &RedisSentinels{Master: "frontdesk", RedisSecurity: sec}
 	var err error
 	start := func(name string, extra ...string) (*Redis, error) {
 		port, err := FreePort()
@@ -369,7 +371,7 @@ func StartRedisSentinels(dir, password string) (*RedisSentinels, error) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
 		}
-		return startRedisServer(d, port, RedisSecurity{Password: password}, extra...)
+		return startRedisServer(d, port, sec, extra...)
 	}
 	if s.Primary, err = start("primary"); err != nil {
 		return nil, err
@@ -397,13 +399,18 @@ func StartRedisSentinels(dir, password string) (*RedisSentinels, error) {
 			s.Stop()
 			return nil, err
 		}
-		conf := fmt.Sprintf("port %d\nbind 127.0.0.1\nprotected-mode no\ndir %s\n"+
+		listen := fmt.Sprintf("port %d\n", port)
+		if sec.TLS != nil {
+			listen = fmt.Sprintf("port 0\ntls-port %d\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\n"+
+				"tls-auth-clients optional\ntls-replication yes\n", port, sec.TLS.Cert, sec.TLS.Key, sec.TLS.CA)
+		}
+		conf := listen + fmt.Sprintf("bind 127.0.0.1\nprotected-mode no\ndir %s\n"+
 			"sentinel monitor %s 127.0.0.1 %d 2\n"+
-			"sentinel down-after-milliseconds %[3]s 1000\n"+
-			"sentinel failover-timeout %[3]s 10000\n"+
-			"sentinel parallel-syncs %[3]s 1\n", port, d, s.Master, s.Primary.Port)
-		if password != "" {
-			conf += fmt.Sprintf("sentinel auth-pass %s %s\nrequirepass %s\nsentinel sentinel-pass %[2]s\n", s.Master, password, password)
+			"sentinel down-after-milliseconds %[2]s 1000\n"+
+			"sentinel failover-timeout %[2]s 10000\n"+
+			"sentinel parallel-syncs %[2]s 1\n", d, s.Master, s.Primary.Port)
+		if sec.Password != "" {
+			conf += fmt.Sprintf("sentinel auth-pass %s %s\nrequirepass %s\nsentinel sentinel-pass %[2]s\n", s.Master, sec.Password, sec.Password)
 		}
 		cf := filepath.Join(d, "sentinel.conf")
 		if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
@@ -426,7 +433,7 @@ func StartRedisSentinels(dir, password string) (*RedisSentinels, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for _, addr := range s.Addrs {
 		for {
-			out, err := redisCli(addr, RedisSecurity{Password: password}, "SENTINEL", "MASTER", s.Master)
+			out, err := redisCli(addr, sec, "SENTINEL", "MASTER", s.Master)
 			if err == nil && sentinelField(out, "num-slaves") == "1" && sentinelField(out, "num-other-sentinels") == "2" {
 				break
 			}
@@ -457,7 +464,7 @@ func sentinelField(out, name string) string {
 func (s *RedisSentinels) PrimaryAddr() (string, error) {
 	var lastErr error
 	for _, addr := range s.Addrs {
-		out, err := redisCli(addr, RedisSecurity{Password: s.Password}, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.Master)
+		out, err := redisCli(addr, s.RedisSecurity, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.Master)
 		if err != nil {
 			lastErr = err
 			continue
@@ -478,7 +485,7 @@ func (s *RedisSentinels) WaitFailover(old string, timeout time.Duration) (string
 	for {
 		agreed, addr := true, ""
 		for _, a := range s.Addrs {
-			out, err := redisCli(a, RedisSecurity{Password: s.Password}, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.Master)
+			out, err := redisCli(a, s.RedisSecurity, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.Master)
 			f := strings.Fields(out)
 			if err != nil || len(f) != 2 || f[0]+":"+f[1] == old {
 				agreed = false
@@ -487,7 +494,7 @@ func (s *RedisSentinels) WaitFailover(old string, timeout time.Duration) (string
 			addr = f[0] + ":" + f[1]
 		}
 		if agreed {
-			if role, err := redisCli(addr, RedisSecurity{Password: s.Password}, "ROLE"); err == nil && strings.HasPrefix(role, "master") {
+			if role, err := redisCli(addr, s.RedisSecurity, "ROLE"); err == nil && strings.HasPrefix(role, "master") {
 				return addr, nil
 			}
 		}
