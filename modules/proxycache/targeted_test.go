@@ -101,6 +101,11 @@ func TestTargetedForwarding(t *testing.T) {
 				t.Errorf("%s %s: a field not on the target list was not passed on", c.cfg, want)
 			}
 		}
+		// An unsafe method's response too.
+		w := send(t, h, o, "POST", "/f"+strconv.Itoa(i))
+		if got := w.Header().Get("CDN-Cache-Control") != ""; got != c.forward {
+			t.Errorf("%s POST: CDN-Cache-Control forwarded %v, want %v", c.cfg, got, c.forward)
+		}
 	}
 }
 
