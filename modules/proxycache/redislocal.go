@@ -123,6 +123,12 @@ func (l *localTier) usable(now time.Time) bool {
 	return l.up.Load() && now.UnixNano()-l.lastHeard.Load() <= int64(localSilentFor*l.heartbeat)
 }
 
+// stats reports what the tier holds and whether it answers.
+func (l *localTier) stats() *LocalTierStats {
+	keys, bytes := l.store.stats()
+	return &LocalTierStats{Objects: keys, Bytes: bytes, Usable: l.usable(time.Now())}
+}
+
 // get returns the local variants of key, if the tier may answer.
 func (l *localTier) get(key string, now time.Time) []*Entry {
 	if !l.usable(now) {

@@ -101,6 +101,14 @@ func TestRedisLocalTier(t *testing.T) {
 		t.Fatalf("local hit: %s %q", xcs(w), w.Body.String())
 	}
 
+	// The admin stats show b's local tier.
+	zone := b.storage.(*RedisStorage).zoneID()
+	if code, v := adminCall(t, "/proxy_cache/stats", "GET", ""); code != 200 {
+		t.Fatalf("stats: %d", code)
+	} else if lt, _ := v["zones"].(map[string]any)[zone].(map[string]any)["local_tier"].(map[string]any); lt == nil || lt["usable"] != true || lt["objects"].(float64) < 1 {
+		t.Errorf("stats of %s: local_tier %v", zone, lt)
+	}
+
 	sa := a.storage.(*RedisStorage)
 	bound := 2 * time.Second // one pub/sub delivery, with room for a loaded machine
 	check := func(what string, paths ...string) {
