@@ -26,7 +26,15 @@ const (
 	cacheFrontdesk = "frontdesk proxy_cache"
 	cacheVarnish   = "varnish"
 	cacheNginx     = "nginx proxy_cache"
+	// The fleet rows: proxy_cache on a redis-server, with and without the
+	// local tier (measured when redis-server is installed).
+	cacheRedisLocal  = "frontdesk redis + local tier"
+	cacheRedisShared = "frontdesk redis, no local tier"
 )
+
+// cacheTargetLocalVsMemory is the target of a HIT from the local tier over
+// Redis against storage memory.
+const cacheTargetLocalVsMemory = 0.95
 
 // The ratios the cache report leads with: Frontdesk against the ceiling and
 // against Varnish.
@@ -87,6 +95,17 @@ const frontdeskCacheSite = `	proxy_cache {
 	}
 	reverse_proxy {$BENCH_BACKEND}%s
 `
+
+// frontdeskRedisSite is the site of a fleet row: proxy_cache on Redis at
+// $BENCH_REDIS, with a local tier as big as the memory storage when local
+// is set.
+func frontdeskRedisSite(local bool, transport string) string {
+	tier := ""
+	if local {
+		tier = "\n\t\t\tlocal " + cacheStorage
+	}
+	return "\tproxy_cache {\n\t\tstorage redis {$BENCH_REDIS} {" + tier + "\n\t\t}\n\t}\n\treverse_proxy {$BENCH_BACKEND}" + transport + "\n"
+}
 
 // respondSite returns the site of the ceiling: the same headers the backend
 // sends and each object's body, from respond.
@@ -165,6 +184,11 @@ func cacheBench(ctx context.Context, c config, ps *procs, dir, bin string, t too
 		}
 		servers = append(servers, cacheServer{Name: f.name, Addr: addr, PGrp: fd.PID(), Cache: f.cache, Age: f.cache})
 	}
+	redisServers, redisURL, redisNote, err := startRedisCacheServers(ps, bin, dir, backend, proxyTransport(c.idle))
+	if err != nil {
+		return "", err
+	}
+	servers = append(servers, redisServers...)
 
 	addr, err := loopback()
 	if err != nil {
@@ -216,7 +240,53 @@ func cacheBench(ctx context.Context, c config, ps *procs, dir, bin string, t too
 			sums = append(sums, summarizeCache(o.Name, s.Name, results[cacheKey{o.Name, s.Name}]))
 		}
 	}
-	return cacheReport(c, sums, append(m.notes, cacheVarianceNotes(sums, c.retryBusy)...)), nil
+	notes := append(m.notes, cacheVarianceNotes(sums, c.retryBusy)...)
+	if redisNote != "" {
+		notes = append(notes, redisNote)
+	}
+	report := cacheReport(c, sums, notes)
+	if redisURL != "" {
+		step("purge propagation across three instances")
+		purge, err := fleetPurgeBench(ps, bin, dir, backend, redisURL, fleetPurgeRounds)
+		if err != nil {
+			return "", fmt.Errorf("purge propagation: %w", err)
+		}
+		report += purge
+	}
+	return report, nil
+}
+
+// fleetPurgeRounds is how many entries the purge propagation measurement
+// purges (two samples each).
+const fleetPurgeRounds = 200
+
+// startRedisCacheServers runs a redis-server and the two fleet rows on it
+// (with and without the local tier). Without redis-server it returns a
+// note saying the rows were left out.
+func startRedisCacheServers(ps *procs, bin, dir, backend, transport string) (servers []cacheServer, redisURL, note string, err error) {
+	if msg := harness.MissingPeer("redis-server"); msg != "" {
+		return nil, "", "the fleet rows and the purge propagation were not measured: " + msg, nil
+	}
+	r, err := harness.StartRedis(filepath.Join(dir, "redis"))
+	if r != nil {
+		ps.add(r.Process)
+	}
+	if err != nil {
+		return nil, "", "", fmt.Errorf("redis-server: %w", err)
+	}
+	step("redis-server on %s", r.Addr)
+	for _, f := range []struct {
+		name, file string
+		local      bool
+	}{{cacheRedisLocal, "frontdesk-redis-local", true}, {cacheRedisShared, "frontdesk-redis", false}} {
+		env := []string{"BENCH_BACKEND=" + backend, "BENCH_REDIS=" + r.URL()}
+		fd, addr, err := startFrontdeskSite(ps, bin, dir, f.file, frontdeskRedisSite(f.local, transport), env)
+		if err != nil {
+			return nil, "", "", fmt.Errorf("%s: %w", f.name, err)
+		}
+		servers = append(servers, cacheServer{Name: f.name, Addr: addr, PGrp: fd.PID(), Cache: true, Age: true})
+	}
+	return servers, r.URL(), "", nil
 }
 
 // proxyTransport is reverse_proxy's block for keepalive_idle_conns_per_host
@@ -424,6 +494,8 @@ func cacheReport(c config, sums []cacheSummary, notes []string) string {
 		}
 	}
 
+	writeFleetRatios(&b, sums, &rows)
+
 	var table []roundsRow
 	for _, s := range sums {
 		row := roundsRow{label: s.Object + ", " + s.Server}
@@ -447,3 +519,35 @@ func cacheVarianceNotes(sums []cacheSummary, retryBusy float64) []string {
 }
 
 func (r cacheRun) figures() wrkResult { return r.wrkResult }
+
+// writeFleetRatios writes the fleet rows' ratios against storage memory:
+// the local tier with its target, and Redis without it (reported: the
+// price the local tier removes).
+func writeFleetRatios(b *strings.Builder, sums []cacheSummary, rows *[]ratioRow) {
+	for _, o := range cacheObjects {
+		for _, k := range []struct {
+			server string
+			target float64 // 0: reported only
+		}{{cacheRedisLocal, cacheTargetLocalVsMemory}, {cacheRedisShared, 0}} {
+			s := findPair(sums, o.Name, k.server)
+			if s == nil {
+				continue
+			}
+			_, rs := cacheRatio(sums, s, cacheFrontdesk)
+			if len(rs) == 0 {
+				continue
+			}
+			label := fmt.Sprintf("%s: %s / %s", o.Name, k.server, cacheFrontdesk)
+			*rows = append(*rows, ratioRow{label, rs})
+			if k.target == 0 {
+				fmt.Fprintf(b, "**%s = %.3f**, median of the per-round ratios (reported: a Redis round trip per hit)\n\n", label, median(rs))
+				continue
+			}
+			verdict := "meets"
+			if median(rs) < k.target {
+				verdict = "BELOW"
+			}
+			fmt.Fprintf(b, "**%s = %.3f**, median of the per-round ratios (target ≥ %.2f: %s)\n\n", label, median(rs), k.target, verdict)
+		}
+	}
+}

@@ -83,3 +83,32 @@ func TestCacheReport(t *testing.T) {
 		"- a note",
 	)
 }
+
+// TestCacheReportFleetRows: the local tier's ratio to storage memory gets
+// its verdict, and Redis without it is reported.
+func TestCacheReportFleetRows(t *testing.T) {
+	run := func(rps float64) cacheRun {
+		return cacheRun{wrkResult: wrkResult{RequestsPerSec: rps, P99: time.Millisecond, Requests: 1000}, CPUPerReq: 20, PeakRSS: 65 * 1024}
+	}
+	var sums []cacheSummary
+	for _, s := range []struct {
+		server string
+		rps    float64
+	}{{cacheRespond, 30000}, {cacheFrontdesk, 28000}, {cacheRedisLocal, 27000}, {cacheRedisShared, 7000}} {
+		sums = append(sums, summarizeCache("1 KiB", s.server, []cacheRun{run(s.rps), run(s.rps)}))
+	}
+	c := config{wrk: wrkOptions{Threads: 1, Connections: 64, Duration: 2 * time.Second}, rounds: 2}
+	out := cacheReport(c, sums, nil)
+	reportHas(t, out,
+		"**1 KiB: frontdesk redis + local tier / frontdesk proxy_cache = 0.964**, median of the per-round ratios (target ≥ 0.95: meets)",
+		"**1 KiB: frontdesk redis, no local tier / frontdesk proxy_cache = 0.250**, median of the per-round ratios (reported: a Redis round trip per hit)")
+}
+
+func TestFleetPurgeReport(t *testing.T) {
+	ms := make([]float64, 100)
+	for i := range ms {
+		ms[i] = float64(i + 1)
+	}
+	reportHas(t, fleetPurgeReport(ms), "100 samples): p50 50.00 ms, p99 99.00 ms, max 100.00 ms**", "(target p99 ≤ 100ms: meets)")
+	reportHas(t, fleetPurgeReport(append(ms, 150, 150)), "(target p99 ≤ 100ms: ABOVE)")
+}

@@ -76,6 +76,18 @@ type ZoneStats struct {
 	// StorageErrors counts the storage operations that failed, by op
 	// ("get", "put", "purge", "evict"); absent when none did.
 	StorageErrors map[string]int64 `json:"storage_errors,omitempty"`
+	// LocalTier describes a redis storage's local tier; absent without one.
+	LocalTier *LocalTierStats `json:"local_tier,omitempty"`
+}
+
+// LocalTierStats is the state of a redis storage's local memory tier.
+type LocalTierStats struct {
+	// Objects and Bytes are what the tier holds now.
+	Objects int   `json:"objects"`
+	Bytes   int64 `json:"bytes"`
+	// Usable says whether the tier answers: subscribed, and Redis heard
+	// from within the staleness bound.
+	Usable bool `json:"usable"`
 }
 
 func (Admin) stats(w http.ResponseWriter, r *http.Request) error {
@@ -97,6 +109,9 @@ func (Admin) stats(w http.ResponseWriter, r *http.Request) error {
 			if errs := f.storageFaults().errorCounts(); len(errs) > 0 {
 				z.StorageErrors = errs
 			}
+		}
+		if rs, ok := storages[i].(*RedisStorage); ok && rs.local != nil {
+			z.LocalTier = rs.local.stats()
 		}
 		out[n] = z
 	}

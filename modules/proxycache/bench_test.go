@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // BenchmarkHit measures the hit path (lookup, header copy, status fields,
@@ -50,3 +52,56 @@ type discardResponse struct{ header http.Header }
 func (d *discardResponse) Header() http.Header         { return d.header }
 func (d *discardResponse) WriteHeader(int)             {}
 func (d *discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkHitRedis measures the hit path through the redis storage on a
+// real redis-server: with the local tier (answered from process memory)
+// and without (a Redis round trip and a decode per hit: the price the
+// local tier removes).
+func BenchmarkHitRedis(b *testing.B) {
+	r := startRedisB(b)
+	for _, v := range []struct{ name, local string }{
+		{"local", `,"local":{"max_size":16777216}`},
+		{"shared", ""},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			h := newHandler(b, `{"storage":{"module":"redis","url":"`+r.URL()+`","prefix":"bench-`+v.name+`:"`+v.local+`}}`)
+			if v.local != "" {
+				for !h.storage.(*RedisStorage).local.usable(time.Now()) {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			o := respond(200, string(bytes.Repeat([]byte("x"), 1<<10)), "Cache-Control", "max-age=3600", "Content-Type", "application/json")
+			r := httptest.NewRequest("GET", "/bench", nil)
+			r.Host = "example.com"
+			r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+			h.ServeHTTP(httptest.NewRecorder(), r, o)
+			h.ServeHTTP(httptest.NewRecorder(), r, o) // fills the local tier
+			w := &discardResponse{header: http.Header{}}
+			b.ReportAllocs()
+			b.SetBytes(1 << 10)
+			b.ResetTimer()
+			for range b.N {
+				clear(w.header)
+				if err := h.ServeHTTP(w, r, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if o.n.Load() != 1 {
+				b.Fatalf("origin requests %d", o.n.Load())
+			}
+		})
+	}
+}
+
+// startRedisB runs a real redis-server for a benchmark.
+func startRedisB(b *testing.B) *harness.Redis {
+	if msg := harness.MissingPeer("redis-server"); msg != "" {
+		b.Skip(msg)
+	}
+	r, err := harness.StartRedis(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(r.Stop)
+	return r
+}

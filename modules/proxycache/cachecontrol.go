@@ -155,20 +155,6 @@ func parseAge(values []string) (time.Duration, bool) {
 	return parseDelta(strings.TrimSpace(v))
 }
 
-// parseHTTPDate parses an HTTP-date in any of the three formats RFC 9110
-// §5.6.7 allows (IMF-fixdate, RFC 850, asctime).
-func parseHTTPDate(v string) (time.Time, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return time.Time{}, false
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
 // parseVary returns the canonical field names listed in the Vary field
 // lines, and whether one of them is "*".
 func parseVary(values []string) (names []string, star bool) {

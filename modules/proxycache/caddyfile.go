@@ -58,6 +58,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    cache_status on|off
 //	    cache_status_key on|off
 //	    x_cache_status on|off
+//	    targeted_fields <field>...|off
+//	    forward_targeted on|off
 //	}
 //
 // Every value is checked here, so a mistake fails `adapt`/`validate` with the
@@ -220,7 +222,20 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 			}
 			pc.UseStale = append(pc.UseStale, args...)
 
-		case "background_update", "lock", "revalidate", "cache_status", "cache_status_key", "x_cache_status":
+		case "targeted_fields":
+			if len(args) == 0 {
+				return fail("targeted_fields: want field names (e.g. Frontdesk-Cache-Control CDN-Cache-Control) or off")
+			}
+			fields := []string{}
+			if len(args) != 1 || args[0] != "off" {
+				fields = args
+			}
+			pc.TargetedFields = &fields
+			if err := (&TargetedCacheControl{TargetedFields: &fields}).provision(); err != nil {
+				return fail("%v", err)
+			}
+
+		case "background_update", "lock", "revalidate", "cache_status", "cache_status_key", "x_cache_status", "forward_targeted":
 			b, err := parseSwitch(args)
 			if err != nil {
 				return fail("%s: %v", opt, err)
@@ -238,6 +253,8 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 				pc.CacheStatusKey = b
 			case "x_cache_status":
 				pc.XCacheStatus = &b
+			case "forward_targeted":
+				pc.ForwardTargeted = &b
 			}
 
 		case "lock_timeout", "lock_age":

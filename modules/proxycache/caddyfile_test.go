@@ -147,6 +147,10 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"bypass @missing", `bypass:`},
 		{"cache_key x", `proxy_cache: unknown option "cache_key", at Caddyfile:3`},
 		{"key", `key: want exactly one value`},
+		{"targeted_fields", `targeted_fields: want field names`},
+		{"targeted_fields CDN-Cache-Control bad(name)", `targeted_fields: "bad(name)" is not a field name, at Caddyfile:3`},
+		{"targeted_fields Cache-Control", `targeted_fields: Cache-Control is not a targeted field`},
+		{"forward_targeted maybe", `forward_targeted: want on or off, got "maybe"`},
 	}
 	for _, c := range cases {
 		_, err := adapt(t, ":8080 {\n\tproxy_cache {\n\t\t"+c.block+"\n\t}\n\treverse_proxy 127.0.0.1:9\n}")
@@ -181,6 +185,12 @@ func TestCaddyfileStorages(t *testing.T) {
 		{"storage redis redis://127.0.0.1:6379/2 {\n\t\t\tprefix fd:\n\t\t\tinactive 30m\n\t\t\ttimeout 100ms\n\t\t\tpool_size 4\n\t\t}",
 			`"storage":{"inactive":1800000000000,"module":"redis","pool_size":4,"prefix":"fd:","timeout":100000000,"url":"redis://127.0.0.1:6379/2"}`},
 		{"storage memory", `"storage":{"module":"memory"}`},
+		{"storage redis {\n\t\t\tcluster 10.0.0.1:7000\n\t\t\tlocal 64m {\n\t\t\t\theartbeat 100ms\n\t\t\t}\n\t\t}",
+			`"storage":{"cluster":["10.0.0.1:7000"],"local":{"heartbeat":100000000,"max_size":67108864},"module":"redis"}`},
+		{"storage redis {\n\t\t\tcluster 10.0.0.1:7000 10.0.0.2:7000\n\t\t\tpassword {env.REDIS_PASSWORD}\n\t\t\ttls {\n\t\t\t\tca /etc/redis/ca.pem\n\t\t\t\tserver_name redis.internal\n\t\t\t}\n\t\t}",
+			`"storage":{"cluster":["10.0.0.1:7000","10.0.0.2:7000"],"module":"redis","password":"{env.REDIS_PASSWORD}","tls":{"ca":"/etc/redis/ca.pem","server_name":"redis.internal"}}`},
+		{"storage redis {\n\t\t\tsentinel mymaster 10.0.0.1:26379 10.0.0.2:26379\n\t\t\tsentinel_password s3\n\t\t\tdb 1\n\t\t}",
+			`"storage":{"db":1,"module":"redis","sentinel":{"addresses":["10.0.0.1:26379","10.0.0.2:26379"],"master":"mymaster","password":"s3"}}`},
 	} {
 		js, err := adapt(t, ":8080 {\n\tproxy_cache {\n\t\t"+c.block+"\n\t}\n}")
 		if err != nil || !strings.Contains(js, c.want) {
@@ -188,15 +198,37 @@ func TestCaddyfileStorages(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ block, want string }{
-		{"storage redis redis://x {\n\t\t\tpool_size 0\n\t\t}", `pool_size: "0" is not a positive number`},
+		{"storage redis redis://x {\n\t\t\tpool_size 0\n\t\t}", `pool_size: "0" is not a number of at least 1`},
 		{"storage redis redis://x {\n\t\t\ttimeout never\n\t\t}", `timeout: "never" is not a positive duration`},
-		{"storage redis", `want a redis:// URL`},
+		{"storage redis", `give exactly one of a URL (one server), cluster <addresses> or sentinel <master> <addresses>`},
+		{"storage redis redis://x {\n\t\t\tcluster 127.0.0.1:7000\n\t\t}", `give exactly one of a URL`},
+		{"storage redis {\n\t\t\tcluster 127.0.0.1\n\t\t}", `cluster: "127.0.0.1" is not a host:port address`},
+		{"storage redis {\n\t\t\tcluster 127.0.0.1:7000\n\t\t\tdb 2\n\t\t}", `a cluster has only database 0`},
+		{"storage redis {\n\t\t\tsentinel 127.0.0.1:26379\n\t\t}", `sentinel: want the master name, then the sentinels' addresses`},
+		{"storage redis {\n\t\t\tsentinel mymaster 127.0.0.1:0\n\t\t}", `sentinel: "127.0.0.1:0" has no valid port`},
+		{"storage redis {\n\t\t\tcluster 127.0.0.1:7000\n\t\t\tsentinel_password x\n\t\t}", `sentinel_username and sentinel_password need sentinel`},
+		{"storage redis {\n\t\t\tcluster 127.0.0.1:7000\n\t\t\ttls {\n\t\t\t\tclient_cert a.pem\n\t\t\t}\n\t\t}", `tls: client_cert: want 2 value(s)`},
+		{"storage redis redis://x {\n\t\t\tlocal\n\t\t}", `local: want the local tier's size`},
+		{"storage redis redis://x {\n\t\t\tlocal lots\n\t\t}", `local: "lots" is not a size`},
+		{"storage redis redis://x {\n\t\t\tlocal 1m {\n\t\t\t\theartbeat 0s\n\t\t\t}\n\t\t}", `heartbeat: "0s" is not a positive duration`},
 		{"storage disk /tmp/a /tmp/b", `storage disk: unexpected argument "/tmp/b"`},
 		{"storage memory extra", `storage memory: unexpected argument "extra"`},
 	} {
 		_, err := adapt(t, ":8080 {\n\tproxy_cache {\n\t\t"+c.block+"\n\t}\n}")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.block, err, c.want)
+		}
+	}
+}
+
+func TestCaddyfileTargeted(t *testing.T) {
+	for block, want := range map[string]string{
+		"targeted_fields Frontdesk-Cache-Control CDN-Cache-Control\n\t\tforward_targeted off": `"forward_targeted":false,"handler":"proxy_cache","targeted_fields":["Frontdesk-Cache-Control","CDN-Cache-Control"]`,
+		"targeted_fields off": `"handler":"proxy_cache","targeted_fields":[]`,
+	} {
+		js, err := adapt(t, ":8080 {\n\tproxy_cache {\n\t\t"+block+"\n\t}\n}")
+		if err != nil || !strings.Contains(js, want) {
+			t.Errorf("%q: %v\n%s\nwant %s", block, err, js, want)
 		}
 	}
 }

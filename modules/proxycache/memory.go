@@ -271,6 +271,30 @@ func (s *memStore) put(e *Entry, now time.Time) error {
 	return nil
 }
 
+// replace sets key's variants to exactly variants (a copy read from a
+// shared storage).
+func (s *memStore) replace(key string, variants []*Entry, now time.Time) {
+	var size int64
+	for _, v := range variants {
+		size += v.Size()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el, ok := s.items[key]; ok {
+		s.removeLocked(el)
+	}
+	if size > s.max || len(variants) == 0 {
+		return
+	}
+	b := &memBucket{key: key, variants: variants, size: size, lastUse: now}
+	s.items[key] = s.ll.PushFront(b)
+	s.size += size
+	for _, v := range variants {
+		s.indexLocked(v)
+	}
+	s.evictLocked()
+}
+
 func (s *memStore) delete(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

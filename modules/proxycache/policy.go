@@ -37,10 +37,7 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 	if accel == accelNoStore {
 		return nil, "x-accel-expires"
 	}
-	var cc directives
-	if !h.ignoreCC {
-		cc = parseCacheControl(hdr.Values("Cache-Control"))
-	}
+	cc, targeted := h.responseDirectives(hdr)
 	if cc.has("no-store") && accel != accelLifetime {
 		return nil, "no-store"
 	}
@@ -85,9 +82,11 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 		if !valid {
 			lifetime = 0
 		}
-	} else if exp := hdr.Values("Expires"); !h.ignoreExpires && len(exp) > 0 {
+	} else if exp := hdr.Values("Expires"); !h.ignoreExpires && !targeted && len(exp) > 0 {
+		// One field line holding one HTTP-date; anything else (repeated
+		// lines included) means already stale (RFC 9111 §5.3).
 		src = fromHeaders
-		if t, ok := parseHTTPDate(exp[0]); ok && t.After(date) {
+		if t, ok := parseHTTPDate(exp[0]); ok && len(exp) == 1 && t.After(date) {
 			lifetime = t.Sub(date)
 		}
 	} else if ttl, ok := h.validFor(status); ok {
@@ -137,7 +136,7 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 	} else {
 		e.InitialAge = initialAge(hdr, date, reqTime, respTime)
 	}
-	e.Header = storableHeader(hdr, cc.fields("private"))
+	e.Header = storableHeader(hdr, append(cc.fields("private"), h.hiddenTargeted()...))
 	for _, n := range varyNames {
 		e.VaryNames = append(e.VaryNames, n)
 		e.VaryValues = append(e.VaryValues, normalizeFieldValue(req.Header.Values(n)))

@@ -134,6 +134,10 @@ type Handler struct {
 	// HIT, MISS, EXPIRED, STALE, UPDATING, REVALIDATED, BYPASS). Default: true.
 	XCacheStatus *bool `json:"x_cache_status,omitempty"`
 
+	// RFC 9213 targeted cache control (CDN-Cache-Control): its fields are
+	// the handler's own JSON fields.
+	TargetedCacheControl
+
 	storage         Storage
 	mem             *MemoryStorage // storage, when it is a memory one
 	keyParts        []keyPart      // Key compiled, or nil for the replacer
@@ -299,6 +303,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if h.LockAge == 0 {
 		h.LockAge = caddy.Duration(defaultLockAge)
+	}
+	if err := h.TargetedCacheControl.provision(); err != nil {
+		return err
 	}
 	h.revalidate = boolOr(h.Revalidate, true)
 	h.cacheStatus = boolOr(h.CacheStatus, true)

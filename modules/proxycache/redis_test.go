@@ -152,3 +152,40 @@ func TestRedisOutageLogsOneEpisode(t *testing.T) {
 		t.Errorf("%d failed gets counted, want at least 80", n)
 	}
 }
+
+// TestRedisStorageTLS: a redis-server speaking TLS only, requiring a
+// client certificate. With the test CA and the client certificate the
+// storage shares entries; without the CA (the system's roots do not know
+// it) or without the client certificate it cannot connect, and requests
+// pass through uncached, never an error.
+func TestRedisStorageTLS(t *testing.T) {
+	if msg := harness.MissingPeer("redis-server"); msg != "" {
+		t.Skip(msg)
+	}
+	dir := t.TempDir()
+	files, err := harness.WriteTLSFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := harness.StartRedisSecured(dir, harness.RedisSecurity{Password: "tls-secret", TLS: files, RequireClientCert: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	storage := func(tls string) string {
+		return `{"storage":{"module":"redis","url":"` + r.URL() + `","password":"tls-secret","prefix":` + jsonString(t.Name()+":") + `,"tls":` + tls + `}}`
+	}
+	good := storage(`{"ca":` + jsonString(files.CA) + `,"client_cert":` + jsonString(files.Cert) + `,"client_key":` + jsonString(files.Key) + `}`)
+	o := respond(200, "over tls", "Cache-Control", "max-age=60")
+	expectStatus(t, send(t, newHandler(t, good), o, "GET", "/t"), labelMiss)
+	expectStatus(t, send(t, newHandler(t, good), o, "GET", "/t"), labelHit)
+	for name, tls := range map[string]string{
+		"unknown CA":     `{"client_cert":` + jsonString(files.Cert) + `,"client_key":` + jsonString(files.Key) + `}`,
+		"no client cert": `{"ca":` + jsonString(files.CA) + `}`,
+	} {
+		w := send(t, newHandler(t, storage(tls)), o, "GET", "/t")
+		if w.Code != 200 || xcs(w) != labelMiss || !strings.Contains(w.Header().Get("Cache-Status"), "detail=storage-unavailable") {
+			t.Errorf("%s: %d %s %q", name, w.Code, xcs(w), w.Header().Get("Cache-Status"))
+		}
+	}
+}

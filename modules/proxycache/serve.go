@@ -72,7 +72,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	var err error
 	if h.mem != nil && !isStr {
 		variants = h.mem.getAt(kbytes, now)
-	} else {
+	} else if variants = h.localHit(kbytes, isStr, now); variants == nil {
 		variants, err = h.storage.Get(keyString(kbytes, kstr, isStr))
 	}
 	if err != nil {
@@ -539,7 +539,7 @@ func bodyAllowed(status int) bool {
 // the stored responses for its URI and for same-origin Location and
 // Content-Location (RFC 9111 §4.4).
 func (h *Handler) serveUnsafe(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+	sw := &statusWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, tc: &h.TargetedCacheControl}
 	err := next.ServeHTTP(sw, r)
 	status := sw.status
 	if status == 0 && err == nil {
@@ -575,10 +575,12 @@ func (h *Handler) purgeURL(u string) {
 }
 
 // statusWriter records the status code written, and keeps X-Accel-Expires
-// (meant for the cache) from the client, as nginx does.
+// (meant for the cache) from the client, as nginx does, and the targeted
+// fields when they are not forwarded.
 type statusWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 	status int
+	tc     *TargetedCacheControl
 }
 
 func (s *statusWriter) WriteHeader(code int) {
@@ -586,6 +588,7 @@ func (s *statusWriter) WriteHeader(code int) {
 		s.status = code
 	}
 	delete(s.Header(), accelExpires)
+	s.tc.hideTargeted(s.Header())
 	s.ResponseWriterWrapper.WriteHeader(code)
 }
 

@@ -95,6 +95,7 @@ func (f *fetchWriter) WriteHeader(status int) {
 	copyHeader(out, f.hdr)
 	// nginx never passes X-Accel-Expires on (proxy_hide_header's default).
 	delete(out, accelExpires)
+	c.h.hideTargeted(out)
 	c.out.stored = f.mode == modeTee
 	c.out.fwdStatus = status
 	c.h.writeStatus(out, c.out, c.key)
@@ -229,7 +230,7 @@ func (f *fetchWriter) finishTrailers() {
 	}
 	out := f.rw.Header()
 	for k, v := range f.hdr {
-		if _, ok := out[k]; !ok && k != accelExpires {
+		if _, ok := out[k]; !ok && k != accelExpires && !f.c.h.hidesTargeted(k) {
 			out[k] = v
 		}
 	}
