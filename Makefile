@@ -15,7 +15,7 @@ $(addprefix run-,$(SCENARIOS)):
 
 # Run the whole test suite, installing the Debian test peers when missing.
 test:
-	integration/peers.sh python3-flask nginx dnsmasq redis-server chromium ipset nftables conntrack
+	integration/peers.sh python3-flask nginx dnsmasq redis-server redis-sentinel chromium ipset nftables conntrack
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
 
