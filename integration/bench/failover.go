@@ -410,8 +410,9 @@ func (f *failover) startProxy(proxy string) (string, *harness.Process, error) {
 }
 
 // frontdeskFailoverProxy is reverse_proxy's block for the scenario: HAProxy's
-// check inter 1s fall 3 rise 2 in healthgate, round robin like the other two,
-// and retries on the other upstreams for up to 2 s; with passive, also
+// check inter 1s fall 3 rise 2 in healthgate (its default live observation
+// included), round robin like the other two, and retries on the other
+// upstreams for up to 2 s; with passive, also
 // reverse_proxy's passive health (fail_duration 1s).
 func frontdeskFailoverProxy(backends []string, passive bool) string {
 	extra := ""
@@ -427,7 +428,6 @@ func frontdeskFailoverProxy(backends []string, passive bool) string {
 		}
 		lb_policy round_robin
 		lb_try_duration 2s
-		lb_try_interval 50ms
 %s%s	}`, strings.Join(backends, " "), extra, transportBlock(64))
 }
 
@@ -542,7 +542,7 @@ func failoverReport(results []failoverResult, workers int) string {
 			formatRecovery(r.Recovery, r.Elapsed-r.Restart))
 	}
 	b.WriteString("\nSettings:\n\n")
-	fmt.Fprintf(&b, "- %s: `dynamic healthgate { interval 1s fall 3 rise 2 }` (checks GET /healthz), `lb_policy round_robin`, `lb_try_duration 2s`, `lb_try_interval 50ms`, keepalive_idle_conns_per_host 64; no passive health options.\n", failoverFrontdesk)
+	fmt.Fprintf(&b, "- %s: `dynamic healthgate { interval 1s fall 3 rise 2 }` (checks GET /healthz), `lb_policy round_robin`, `lb_try_duration 2s` (no `lb_try_interval`: healthgate makes the retry wait 5 ms), keepalive_idle_conns_per_host 64; no passive health options: live traffic is observed by default (`observe connect reset limit 1`).\n", failoverFrontdesk)
 	fmt.Fprintf(&b, "- %s: the same plus reverse_proxy's passive health `fail_duration 1s` (as in healthgate's README): an upstream whose request failed is skipped for 1 s.\n", failoverFrontdeskPassive)
 	fmt.Fprintf(&b, "- %s: `server ... max_fails=3 fail_timeout=30s` (passive only, as in the seed), round robin, `proxy_next_upstream error timeout` (the default), upstream keepalive 64, worker_processes %s.\n", failoverNginx, nginxWorkers)
 	fmt.Fprintf(&b, "- %s: `balance roundrobin`, `option httpchk GET /healthz`, `server ... check inter 1s fall 3 rise 2`, `option redispatch`, `retries 3`, nbthread 1.\n", failoverHAProxy)
