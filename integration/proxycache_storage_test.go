@@ -13,7 +13,9 @@ import (
 )
 
 // storageCaddyfile is a minimal cache in front of $BACKEND_POOL with the
-// given storage block.
+// given storage block. A restarted or second instance listens on another
+// free port, so the key leaves the port out, as the README's fleet
+// examples do (the default key holds the listener's port).
 func storageCaddyfile(t *testing.T, storage string) string {
 	t.Helper()
 	body := `{
@@ -26,6 +28,7 @@ http://api.example.com:{$FRONTDESK_HTTP_PORT} {
 	proxy_cache {
 		storage ` + storage + `
 		valid 200 10m
+		key {http.request.method}{http.request.scheme}{http.request.host}{http.request.orig_uri}
 	}
 	reverse_proxy {$BACKEND_POOL}
 }

@@ -358,7 +358,7 @@ func (s *Source) Cleanup() error {
 // (just after start or after they were added), it first waits for one.
 func (s *Source) GetUpstreams(r *http.Request) ([]*reverseproxy.Upstream, error) {
 	n, backup := s.servingWeight()
-	if n == 0 {
+	if n == 0 || backup {
 		s.awaitVerdict(r)
 		n, backup = s.servingWeight()
 	}

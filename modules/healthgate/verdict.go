@@ -11,8 +11,9 @@ import (
 // healthy upstream is proven within a few milliseconds instead of rise ×
 // interval. The first verdict is the check that brings it up or the first
 // check that fails; after it, checks follow the interval. A request that
-// finds nothing serving while some upstream of its pool is still pending
-// waits for a verdict instead of failing at once (see awaitVerdict).
+// finds nothing serving, or only backups, while some upstream of its pool
+// that would come first is still pending waits for a verdict instead of
+// failing at once or going to a backup (see awaitVerdict).
 // States kept across a reload are not pending again.
 
 // verdicts wakes the requests waiting for a first verdict: each verdict
@@ -41,29 +42,46 @@ func (s *upstreamState) settleVerdict() {
 	verdicts.mu.Unlock()
 }
 
-// anyPending reports whether an upstream that could serve has no verdict
-// yet.
-func (s *Source) anyPending() bool {
+// anyPending reports whether an upstream that could serve (only a
+// primary, with primaries) has no verdict yet.
+func (s *Source) anyPending(primaries bool) bool {
 	for _, m := range s.members {
-		if !m.down && m.st.pending.Load() {
+		if !m.down && (!primaries || !m.backup) && m.st.pending.Load() {
 			return true
 		}
 	}
 	return false
 }
 
-// awaitVerdict blocks, while nothing serves and some upstream is pending,
-// until an upstream serves, every upstream has a verdict, the wait bound
-// (lb_try_duration, or rise × timeout) passes or the client goes away.
+// mustWait reports whether a request is to wait for a first verdict: no
+// primary serves and one may still come up (backups stand in only for
+// primaries proven down, not for primaries not checked yet), or nothing
+// serves and something may.
+func (s *Source) mustWait() bool {
+	n, backup := s.servingWeight()
+	switch {
+	case n > 0 && !backup:
+		return false
+	case s.anyPending(true):
+		return true
+	case n > 0:
+		return false
+	}
+	return s.anyPending(false)
+}
+
+// awaitVerdict blocks while mustWait, until a verdict changes that, the
+// wait bound (lb_try_duration, or rise × timeout) passes or the client
+// goes away.
 func (s *Source) awaitVerdict(r *http.Request) {
-	if !s.anyPending() {
+	if !s.mustWait() {
 		return
 	}
 	timer := time.NewTimer(s.verdictWait)
 	defer timer.Stop()
 	for {
 		signal := verdictSignal() // taken before the check: no missed wake-up
-		if n, _ := s.servingWeight(); n > 0 || !s.anyPending() {
+		if !s.mustWait() {
 			return
 		}
 		select {

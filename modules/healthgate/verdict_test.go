@@ -152,3 +152,27 @@ func TestVerdictWakesOnCleanup(t *testing.T) {
 		t.Fatal("request still waiting 5 s after the pool went away")
 	}
 }
+
+// TestBackupWaitsForPendingPrimary: at start, a backup proven healthy
+// before the primaries does not take their requests: a request waits for
+// the pending primary's verdict (found by make run-loadbalance, whose
+// backup answered the first request).
+func TestBackupWaitsForPendingPrimary(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(150 * time.Millisecond) // the primary's checks answer late
+		w.Write([]byte(`{"status":"healthy"}`))
+	}))
+	defer slow.Close()
+	backup := newBackend(t, true)
+	s := hourly(t.Name(), 2, Member{Dial: strings.TrimPrefix(slow.URL, "http://")}, Member{Dial: backup.addr(), Backup: true})
+	s.Timeout = caddy.Duration(time.Second)
+	s = provision(t, s)
+	defer s.Cleanup()
+	// Let the backup's verdict come first.
+	for deadline := time.Now().Add(2 * time.Second); backup.checks.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := dials(t, s); len(got) != 1 || got[0] != strings.TrimPrefix(slow.URL, "http://") {
+		t.Fatalf("first request went to %v, want the primary once its first checks pass", got)
+	}
+}
