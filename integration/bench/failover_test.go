@@ -92,10 +92,13 @@ func TestFailoverConfigs(t *testing.T) {
 	}
 	fd := frontdeskFailoverProxy(backends, false)
 	for _, want := range []string{"to 127.0.0.1:18081 127.0.0.1:18082 127.0.0.1:18083", "interval 1s", "fall 3", "rise 2",
-		"lb_try_duration 2s", "lb_try_interval 50ms", "keepalive_idle_conns_per_host 64"} {
+		"lb_try_duration 2s", "keepalive_idle_conns_per_host 64"} {
 		if !strings.Contains(fd, want) {
 			t.Errorf("frontdesk config lacks %q:\n%s", want, fd)
 		}
+	}
+	if strings.Contains(fd, "lb_try_interval") {
+		t.Errorf("the recommended configuration sets no lb_try_interval (healthgate's is 5 ms):\n%s", fd)
 	}
 	ng := nginxFailoverConf(backends, "127.0.0.1:18080")
 	if strings.Count(ng, "max_fails=3 fail_timeout=30s;") != 3 || !strings.Contains(ng, "proxy_next_upstream error timeout;") {
