@@ -223,36 +223,26 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	var buf [8]*ruleSet
 	for _, rs := range r.store.matches(name, buf[:0]) {
 		if !chaos { // address= answers only class IN (and ANY)
-			var recs []dns.RR
-			want := qtype
-			if qtype == dns.TypeANY {
-				// dnsmasq answers ANY with the IPv6 addresses when the domain
-				// has any, else with the IPv4 ones (measured on 2.90).
-				want = dns.TypeA
-				for _, a := range rs.addrs {
-					if a.Is6() {
-						want = dns.TypeAAAA
-					}
-				}
-			}
-			if len(rs.addrs) == 1 && want == typeOf(rs.addrs[0]) && !rs.null {
-				// The common case, address=/domain/ip: one allocation.
-				return answer{rcode: dns.RcodeSuccess, aa: true, answer: oneRR(q.Name, rs.addrs[0], rs.ips[0], r.ttl(-1)), source: "local", quiet: true}, nil
-			}
-			for i, a := range rs.addrs {
-				if want == typeOf(a) {
-					recs = append(recs, ipRR(q.Name, a, rs.ips[i], r.ttl(-1)))
-				}
-			}
-			if rs.null && (qtype == dns.TypeA || qtype == dns.TypeANY) {
-				recs = append(recs, ipRR(q.Name, netip.IPv4Unspecified(), ipv4Unspecified, r.ttl(-1)))
-			}
-			if rs.null && (qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
-				recs = append(recs, ipRR(q.Name, netip.IPv6Unspecified(), ipv6Unspecified, r.ttl(-1)))
-			}
-			if len(recs) > 0 {
+			if recs := rs.addressAnswer(q.Name, qtype, r.ttl(-1)); recs != nil {
 				return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, nil
 			}
+		}
+		// Then, in dnsmasq's order for one domain (domain-match.c
+		// filter_servers): server=/d/#, upstream servers, and last the
+		// lines without an address, so that server=/d/ip wins over
+		// address=/d/ and local=/d/ for the same domain.
+		if rs.standard {
+			servers, matched = r.defaultServers(), true
+			break
+		}
+		if len(rs.servers) > 0 {
+			servers, matched = rs.servers, true
+			validate = validate && r.dnssecDomain(rs.domain)
+			break
+		}
+		if rs.ignored {
+			servers, matched = nil, true // dnsmasq answers REFUSED (measured)
+			break
 		}
 		if rs.nx || rs.local {
 			// Never forwarded: NODATA when the same domain has addresses
@@ -262,19 +252,6 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 				return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
 			}
 			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
-		}
-		if len(rs.servers) > 0 {
-			servers, matched = rs.servers, true
-			validate = validate && r.dnssecDomain(rs.domain)
-			break
-		}
-		if rs.standard {
-			servers, matched = r.defaultServers(), true
-			break
-		}
-		if rs.ignored {
-			servers, matched = nil, true // dnsmasq answers REFUSED (measured)
-			break
 		}
 	}
 	if !matched {
