@@ -68,6 +68,7 @@ func (r *Resolver) ttl(t int) uint32 {
 	return r.cfg.LocalTTL
 }
 
+// capTTL applies max-ttl to a TTL handed out.
 func (r *Resolver) capTTL(v uint32) uint32 {
 	if r.cfg.HasMaxTTL && v > r.cfg.MaxTTL {
 		return r.cfg.MaxTTL
@@ -462,9 +463,13 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		r.cacheReply(name, qtype, a, 0)
 	}
 	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
-	// the real ones).
-	r.capAll(a.answer)
-	r.capAll(a.ns)
+	// the real ones): those of the answer section of a class IN reply
+	// only, not the SOA of a negative answer (rfc1035.c
+	// extract_addresses); from the cache, every record is capped
+	// (crec_ttl).
+	if q.Qclass == dns.ClassINET {
+		r.capAll(a.answer)
+	}
 	if o := reply.IsEdns0(); o != nil {
 		// dnsmasq relays the upstream's options (an echoed subnet, a
 		// cookie...) with a fresh answer; not with a cached one.
