@@ -215,6 +215,11 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		if qtype == dns.TypeMAILB {
 			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
 		}
+
+		// bogus-priv: reverse lookups of private ranges stay local.
+		if a, ok := r.bogusPriv(q, name, fqdn); ok {
+			return a, nil
+		}
 	}
 
 	// 2. The domain table: address=, local=, server=.
@@ -257,11 +262,6 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	}
 	if !matched {
 		servers = r.defaultServers()
-		// bogus-priv: reverse lookups (PTR and ANY) of private ranges
-		// stay local.
-		if r.cfg.BogusPriv && (qtype == dns.TypePTR || qtype == dns.TypeANY) && privateReverse(name) {
-			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
-		}
 	}
 	if r.cfg.DomainNeeded && q.Qclass == dns.ClassINET && isPlainName(name) && (qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
 		// domain-needed: plain names are never forwarded for A, AAAA and
@@ -459,7 +459,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// Everything was filtered out: remember NODATA for as long as the
 		// removed records would have lived, as dnsmasq does.
 		r.cacheReply(name, qtype, a, filteredTTL)
-	} else if qtype != dns.TypeANY {
+	} else if qtype != dns.TypeANY || a.rcode == dns.RcodeNameError {
+		// Of the answers to ANY, only NXDOMAIN is cached; it answers
+		// every type (rfc1035.c extract_addresses).
 		r.cacheReply(name, qtype, a, 0)
 	}
 	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
@@ -706,8 +708,9 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		// chains in other answers are (rfc1035.c extract_addresses).
 		return
 	}
-	if a.rcode != dns.RcodeNameError && qtype == dns.TypePTR {
-		// dnsmasq caches PTR answers by address: only for reverse names.
+	if qtype == dns.TypePTR {
+		// dnsmasq caches PTR answers, NXDOMAIN included, by address: only
+		// for reverse names (rfc1035.c extract_addresses, in_arpa_name_2_addr).
 		if _, ok := reversePrefix(name); !ok {
 			return
 		}
@@ -950,18 +953,21 @@ func mustPrefixes(ss ...string) []netip.Prefix {
 	return out
 }
 
-// privateNets are the RFC 6303 ranges whose reverse lookups bogus-priv keeps
-// local.
+// privateNets are the ranges whose reverse lookups bogus-priv keeps local:
+// dnsmasq 2.90's private_net and private_net6 with localhost banned
+// (rfc1035.c); IPv4-mapped IPv6 addresses count as their IPv4 address.
 var privateNets = mustPrefixes("0.0.0.0/8", "10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
-	"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "255.255.255.255/32", "100.64.0.0/10",
-	"::/127", "fd00::/8", "fc00::/7", "fe80::/10", "2001:db8::/32")
+	"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "255.255.255.255/32",
+	"::/127", "fd00::/8", "fe80::/10", "fec0::/10", "2001:db8::/32")
 
 // privateReverse reports whether a reverse name (lower case, no trailing
-// dot) is inside a private range.
+// dot) names a private address; a name with fewer labels names the
+// address with the missing ones zero (rfc1035.c in_arpa_name_2_addr).
 func privateReverse(name string) bool {
 	if p, ok := reversePrefix(name); ok {
+		a := p.Addr().Unmap()
 		for _, n := range privateNets {
-			if n.Bits() <= p.Bits() && n.Contains(p.Addr()) {
+			if n.Contains(a) {
 				return true
 			}
 		}
