@@ -79,6 +79,9 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		return nd
 	}
 	// host-record entries come first, like dnsmasq's cache load order.
+	// Only the first of them with an address answers its PTR query (cache.c
+	// add_hosts_entry: "only one address -> name mapping, first one trumps").
+	reversed := map[netip.Addr]bool{}
 	for _, h := range append(append([]hostEntry{}, c.Hosts...), hosts...) {
 		nd := get(h.Name)
 		dup := false
@@ -90,7 +93,8 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		if !dup {
 			nd.addrs = append(nd.addrs, h)
 		}
-		if h.Reverse {
+		if h.Reverse && !reversed[h.Addr] {
+			reversed[h.Addr] = true
 			r, _ := dns.ReverseAddr(h.Addr.String())
 			r = canon(r)
 			s.ptr[r] = append(s.ptr[r], h)
