@@ -215,3 +215,24 @@ func rotatable(rrs []dns.RR) bool {
 	}
 	return true
 }
+
+// nxSOA returns the authority section of an unexpired NXDOMAIN cached for
+// name (lower case, fully qualified), aged, or nil. It counts as neither a
+// hit nor a miss: it only completes a local answer.
+func (c *Cache) nxSOA(name string) []dns.RR {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[cacheKey{name, 0}]
+	if !ok {
+		return nil
+	}
+	e := el.Value.(*cacheEntry)
+	now := c.now()
+	if !now.Before(e.expires) || e.rcode != dns.RcodeNameError || len(e.ns) == 0 {
+		return nil
+	}
+	return aged(e.ns, uint32(now.Sub(e.stored)/time.Second))
+}

@@ -51,3 +51,27 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	r.capAll(a.ns)
 	return a, true
 }
+
+// withNXSOA gives a local answer the SOA of an NXDOMAIN the cache holds for
+// the end of its CNAME chain (the name itself without one): a name with
+// only PTR or dns-rr data, or the target of a cname, that a query of
+// another type found missing upstream. dnsmasq's answer_request looks for
+// cached CNAMEs and NXDOMAINs first and puts the SOA of the NXDOMAIN it
+// met into the authority section of whatever it then answers, the rcode
+// unchanged (rfc1035.c answer_request, soa_lookup).
+func (r *Resolver) withNXSOA(a answer, qname, name string) answer {
+	if a.rcode != dns.RcodeSuccess || len(a.ns) > 0 {
+		return a
+	}
+	end := chainEnd(name, a.answer)
+	ns := r.cache.nxSOA(dns.Fqdn(end))
+	if len(ns) == 0 {
+		return a
+	}
+	if end == name {
+		echoCase(ns, qname, true) // its owner is a suffix of the question
+	}
+	r.capAll(ns)
+	a.ns = ns
+	return a
+}

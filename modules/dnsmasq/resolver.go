@@ -199,14 +199,14 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 
 		// 1. Local data: hosts, host-record, cname and the record options.
 		if a, ok := r.local(q.Name, name, qtype, r.localNet(local)); ok {
-			return a, nil
+			return r.withNXSOA(a, q.Name, name), nil
 		}
 
 		// synth-domain: after the local data, before address= and server=
 		// (measured on 2.90).
 		if len(r.cfg.Synth) > 0 {
 			if a, ok := r.synth(q.Name, name, qtype); ok {
-				return a, nil
+				return r.withNXSOA(a, q.Name, name), nil
 			}
 		}
 
