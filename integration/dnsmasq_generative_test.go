@@ -145,7 +145,12 @@ func TestDnsmasqDiffRegressions(t *testing.T) {
 				t.Fatal(err)
 			}
 			if o.Signature != "" {
-				t.Errorf("differs: %s\n%s\n--- case %s:\n%s", o.Signature, o.Detail, name, c.Marshal())
+				at := "loading"
+				if o.Query >= 0 {
+					at = "query " + strconv.Itoa(o.Query+1) + " (" + c.Queries[o.Query].String() + "), dnsmasq:\n  " +
+						strings.Join(o.Want.Key(), "\n  ")
+				}
+				t.Errorf("differs: %s at %s\n%s\n--- case %s:\n%s", o.Signature, at, o.Detail, name, c.Marshal())
 			}
 			if len(c.Expect) > 0 && !slices.Equal(last.Key(), c.Expect) {
 				t.Errorf("dnsmasq's answer is not the recorded one:\n  now:      %s\n  recorded: %s",

@@ -64,8 +64,8 @@ func (r *Resolver) withNXSOA(a answer, qname, name string) answer {
 		return a
 	}
 	end := chainEnd(name, a.answer)
-	ns := r.cache.nxSOA(dns.Fqdn(end))
-	if len(ns) == 0 {
+	rcode, _, ns, ok := r.cache.peek(cacheKey{dns.Fqdn(end), 0})
+	if !ok || rcode != dns.RcodeNameError || len(ns) == 0 {
 		return a
 	}
 	if end == name {
@@ -74,4 +74,25 @@ func (r *Resolver) withNXSOA(a answer, qname, name string) answer {
 	r.capAll(ns)
 	a.ns = ns
 	return a
+}
+
+// cachedCNAMEEnd is the end of the chain of CNAMEs the cache holds from
+// name (lower case, no trailing dot), lower case without the trailing dot;
+// name when it holds none. Over TCP, dnsmasq 2.90 looks the domain table
+// up for that name rather than the question's: answer_request leaves the
+// chain's end in the name buffer that tcp_request then uses
+// (forward.c tcp_request; receive_query extracts the name again).
+func (r *Resolver) cachedCNAMEEnd(name string) string {
+	for i := 0; i < maxChain; i++ {
+		rcode, ans, _, ok := r.cache.peek(cacheKey{dns.Fqdn(name), dns.TypeCNAME})
+		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 {
+			break
+		}
+		c, isC := ans[0].(*dns.CNAME)
+		if !isC {
+			break
+		}
+		name = canon(c.Target)
+	}
+	return name
 }

@@ -222,15 +222,24 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		}
 	}
 
-	// 2. The domain table: address=, local=, server=.
+	// 2. The domain table: address=, local=, server=. Its answers (table)
+	// come after the cache, as dnsmasq's forward.c comes after
+	// answer_request: the cache may hold the target of a CNAME under an
+	// address= domain.
 	var servers []Upstream
+	var table *answer
 	matched := false
 	validate := r.validator != nil // dnssec for this query
+	tname := name
+	if tcp && q.Qclass == dns.ClassINET {
+		tname = r.cachedCNAMEEnd(name)
+	}
 	var buf [8]*ruleSet
-	for _, rs := range r.store.matches(name, buf[:0]) {
+	for _, rs := range r.store.matches(tname, buf[:0]) {
 		if !chaos { // address= answers only class IN (and ANY)
 			if recs := rs.addressAnswer(q.Name, qtype, r.ttl(-1)); recs != nil {
-				return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, nil
+				table, matched = &answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, true
+				break
 			}
 		}
 		// Then, in dnsmasq's order for one domain (domain-match.c
@@ -254,23 +263,16 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			// Never forwarded: NODATA when the same domain has addresses
 			// of another type or the name exists locally, else NXDOMAIN
 			// (domain-match.c is_local_answer).
-			if len(rs.addrs) > 0 && !chaos || rs.null && !chaos || r.store.isKnown(name) {
-				return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
+			rcode := dns.RcodeNameError
+			if len(rs.addrs) > 0 && !chaos || rs.null && !chaos || r.localDomain(tname) {
+				rcode = dns.RcodeSuccess
 			}
-			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
+			table, matched = &answer{rcode: rcode, source: "local", quiet: true}, true
+			break
 		}
 	}
 	if !matched {
 		servers = r.defaultServers()
-	}
-	if r.cfg.DomainNeeded && q.Qclass == dns.ClassINET && isPlainName(name) && (qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
-		// domain-needed: plain names are never forwarded for A, AAAA and
-		// ANY, whatever server= says: NODATA when the name exists
-		// locally, else NXDOMAIN (forward.c).
-		if r.store.isKnown(name) {
-			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
-		}
-		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
 	}
 
 	// 3. The cache (not for class CHAOS: measured; for ANY only a cached
@@ -311,6 +313,18 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	if r.cfg.FilterWin2k && (qtype == dns.TypeSOA || qtype == dns.TypeSRV || qtype == dns.TypeANY && strings.Contains(name, "_")) {
 		// filterwin2k: NODATA with aa, never forwarded (measured on 2.90).
 		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}, nil
+	}
+	if table != nil {
+		return *table, nil
+	}
+	if r.cfg.DomainNeeded && q.Qclass == dns.ClassINET && isPlainName(tname) && (qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
+		// domain-needed: plain names are never forwarded for A, AAAA and
+		// ANY, whatever server= says: NODATA when the name exists
+		// locally, else NXDOMAIN (forward.c).
+		if r.localDomain(tname) {
+			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
+		}
+		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
 	}
 	if qtype != dns.TypeA && qtype != dns.TypeAAAA && slices.Contains(r.cfg.FilterRR, qtype) {
 		// filter-rr of a type other than A/AAAA: NODATA, never forwarded
@@ -565,11 +579,19 @@ func (r *Resolver) negToNodata(a answer, name string) answer {
 }
 
 // exists reports whether name (lower case, no trailing dot) exists
-// locally: a local name or one above it (Store.known), or covered by an
-// address= with addresses at any level (forward.c: check_for_local_domain
-// or lookup_domain with F_CONFIG).
+// locally: see localDomain, or covered by an address= with addresses at
+// any level (forward.c: check_for_local_domain or lookup_domain with
+// F_CONFIG).
 func (r *Resolver) exists(name string) bool {
-	return r.store.isKnown(name) || r.store.hasConfigAddress(name)
+	return r.localDomain(name) || r.store.hasConfigAddress(name)
+}
+
+// localDomain is dnsmasq's check_for_local_domain (rfc1035.c): name (lower
+// case, no trailing dot) is a local name or one above it (Store.known), or
+// the cache holds an answer for it other than NXDOMAIN, from upstream too
+// (a NODATA counts).
+func (r *Resolver) localDomain(name string) bool {
+	return r.store.isKnown(name) || r.cache.holdsName(dns.Fqdn(name), r.cfg.CacheRR)
 }
 
 // isPlainName reports whether name is a single label, the names
