@@ -96,3 +96,23 @@ func (r *Resolver) cachedCNAMEEnd(name string) string {
 	}
 	return name
 }
+
+// chainTooLong reports whether the CNAME chain from name (lower case, no
+// trailing dot) in rrs has more than maxChain links: a loop, or a chain
+// dnsmasq does not follow (CNAME_CHAIN in config.h).
+func chainTooLong(name string, rrs []dns.RR) bool {
+	for i := 0; i <= maxChain; i++ {
+		next := ""
+		for _, rr := range rrs {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(strings.TrimSuffix(c.Hdr.Name, "."), name) {
+				next = canon(c.Target)
+				break
+			}
+		}
+		if next == "" {
+			return false
+		}
+		name = next
+	}
+	return true
+}

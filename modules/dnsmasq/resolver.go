@@ -695,6 +695,11 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError {
 		return
 	}
+	if chainTooLong(name, a.answer) {
+		// "looped CNAMES, we can't cache": nothing of the reply is
+		// (rfc1035.c extract_addresses, CNAME_CHAIN).
+		return
+	}
 	// Cached records carry their TTL clamped to [min-cache-ttl,
 	// max-cache-ttl] and count down from there.
 	clamp := func(rrs []dns.RR) []dns.RR {
