@@ -116,3 +116,18 @@ func chainTooLong(name string, rrs []dns.RR) bool {
 	}
 	return true
 }
+
+// cnameOverLocal reports whether rrs hold a CNAME owned by a name with
+// hosts or host-record addresses or a cname line: dnsmasq cannot cache it
+// over those entries, and the failed insertion drops the whole reply from
+// the cache (cache.c cache_scan_free, cache_insert: insert_error).
+func (r *Resolver) cnameOverLocal(rrs []dns.RR) bool {
+	for _, rr := range rrs {
+		if c, ok := rr.(*dns.CNAME); ok {
+			if nd := r.store.names[canon(c.Hdr.Name)]; nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) {
+				return true
+			}
+		}
+	}
+	return false
+}
