@@ -1107,8 +1107,35 @@ func (p *parser) cname(val string) error {
 			}
 		}
 		p.c.CNAMEs = append(p.c.CNAMEs, cnameRec{Name: canon(n), Target: canon(target), TTL: ttl})
+		if cnameLoops(p.c.CNAMEs, canon(n)) {
+			// dnsmasq refuses to start (option.c: "CNAME loop involving").
+			return fmt.Errorf("CNAME loop involving %s", canon(n))
+		}
 	}
 	return nil
+}
+
+// cnameLoops reports whether following the cname lines from alias leads
+// back to it (cname=x,x included).
+func cnameLoops(cs []cnameRec, alias string) bool {
+	name := alias
+	for range len(cs) {
+		next := ""
+		for _, c := range cs {
+			if c.Name == name {
+				next = c.Target
+				break
+			}
+		}
+		if next == "" {
+			return false
+		}
+		if next == alias {
+			return true
+		}
+		name = next
+	}
+	return false
 }
 
 // parseType reads an RR type by name (MX) or number (15, TYPE15).

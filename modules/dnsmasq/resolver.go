@@ -443,10 +443,10 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	if r.doctor(a.answer) {
 		a.aa = false // changed data is no longer the server's (rfc1035.c do_doctor)
 	}
-	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
+	if bad := r.bogusNX(a.answer); a.rcode == dns.RcodeSuccess && bad != nil {
 		a = answer{rcode: dns.RcodeNameError, source: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
 		if cacheable {
-			r.cacheReply(name, qtype, a, minTTL(reply.Answer))
+			r.cacheBogusNX(bad)
 		}
 		return a
 	}
@@ -908,17 +908,19 @@ func stripOPT(rrs []dns.RR) []dns.RR {
 	return out
 }
 
-func (r *Resolver) bogusNX(rrs []dns.RR) bool {
+// bogusNX returns the first record of rrs with a bogus-nxdomain address,
+// or nil.
+func (r *Resolver) bogusNX(rrs []dns.RR) dns.RR {
 	for _, rr := range rrs {
 		if a, ok := rrAddr(rr); ok {
 			for _, p := range r.cfg.BogusNX {
 				if p.Contains(a) {
-					return true
+					return rr
 				}
 			}
 		}
 	}
-	return false
+	return nil
 }
 
 func rrAddr(rr dns.RR) (netip.Addr, bool) {
