@@ -1,6 +1,8 @@
 package dnsmasq
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -17,6 +19,7 @@ const maxChain = 10
 func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	q := req.Question[0]
 	owner := strings.ToLower(dns.Fqdn(q.Name))
+	spelled := q.Name // the target as the last CNAME spells it
 	var chain []dns.RR
 	for i := 0; i < maxChain; i++ {
 		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
@@ -30,7 +33,7 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 					c.Hdr.Name = q.Name // the question's spelling
 				}
 				chain = append(chain, c)
-				next = strings.ToLower(c.Target)
+				next, spelled = strings.ToLower(c.Target), c.Target
 				break
 			}
 		}
@@ -42,13 +45,21 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	if len(chain) == 0 {
 		return answer{}, false
 	}
+	r.capAll(chain)
+	// The target's local data (hosts, host-record, the record options)
+	// answers as it would the target itself, aa included: the CNAMEs of
+	// the cache do not clear it (rfc1035.c answer_request).
+	if a, ok := r.local(spelled, strings.TrimSuffix(owner, "."), q.Qtype, netip.Prefix{}); ok && a.rcode == dns.RcodeSuccess && len(a.answer) > 0 {
+		a.answer = append(chain, a.answer...)
+		return a, true
+	}
 	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, q.Qtype, !r.cfg.NoRoundRobin, -1)
 	if !ok || rcode != dns.RcodeSuccess || !r.cacheUsable(req, st, validate) {
 		return answer{}, false
 	}
+	r.capAll(ans)
+	r.capAll(ns)
 	a := answer{rcode: dns.RcodeSuccess, answer: append(chain, ans...), ns: ns, source: "cache"}
-	r.capAll(a.answer)
-	r.capAll(a.ns)
 	return a, true
 }
 
@@ -117,17 +128,55 @@ func chainTooLong(name string, rrs []dns.RR) bool {
 	return true
 }
 
-// cnameOverLocal reports whether rrs hold a CNAME owned by a name with
-// hosts or host-record addresses or a cname line: dnsmasq cannot cache it
-// over those entries, and the failed insertion drops the whole reply from
-// the cache (cache.c cache_scan_free, cache_insert: insert_error).
-func (r *Resolver) cnameOverLocal(rrs []dns.RR) bool {
-	for _, rr := range rrs {
-		if c, ok := rr.(*dns.CNAME); ok {
-			if nd := r.store.names[canon(c.Hdr.Name)]; nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) {
-				return true
+// overLocal reports whether caching the reply a to (name, qtype) would
+// put a record over a local entry of dnsmasq's cache: a CNAME of the chain
+// owned by a name with hosts or host-record addresses or a cname line, or
+// an address (or NODATA) of type qtype for the end of the chain where that
+// name has hosts addresses of that type other than the answered ones. The
+// failed insertion drops the whole reply from the cache (cache.c
+// cache_scan_free, cache_insert: insert_error).
+func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
+	for i := 0; i <= maxChain; i++ {
+		nd := r.store.names[name]
+		next := ""
+		for _, rr := range a.answer {
+			h := rr.Header()
+			if !strings.EqualFold(strings.TrimSuffix(h.Name, "."), name) {
+				continue
+			}
+			if c, ok := rr.(*dns.CNAME); ok {
+				if nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) {
+					return true
+				}
+				next = canon(c.Target)
+				break
 			}
 		}
+		if next == "" {
+			return a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
+		}
+		name = next
 	}
 	return false
+}
+
+// addrsOverridden reports whether nd has hosts addresses of type qtype (A
+// or AAAA) and the answer records of that type owned by name are not all
+// among them (none at all: a NODATA).
+func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
+	if qtype != dns.TypeA && qtype != dns.TypeAAAA || !slices.ContainsFunc(nd.addrs, func(h hostEntry) bool { return typeOf(h.Addr) == qtype }) {
+		return false
+	}
+	found := false
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != qtype || !strings.EqualFold(strings.TrimSuffix(rr.Header().Name, "."), name) {
+			continue
+		}
+		found = true
+		a, _ := rrAddr(rr)
+		if !slices.ContainsFunc(nd.addrs, func(h hostEntry) bool { return h.Addr == a }) {
+			return true
+		}
+	}
+	return !found
 }

@@ -695,8 +695,8 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError {
 		return
 	}
-	if chainTooLong(name, a.answer) || r.cnameOverLocal(a.answer) {
-		// "looped CNAMES, we can't cache", or a CNAME over a local name:
+	if chainTooLong(name, a.answer) || r.overLocal(name, qtype, a) {
+		// "looped CNAMES, we can't cache", or a record over a local one:
 		// nothing of the reply is (rfc1035.c extract_addresses,
 		// CNAME_CHAIN; cache.c cache_insert's insert_error).
 		return
