@@ -49,7 +49,7 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	// The target's local data (hosts, host-record, the record options)
 	// answers as it would the target itself, aa included: the CNAMEs of
 	// the cache do not clear it (rfc1035.c answer_request).
-	if a, ok := r.local(spelled, strings.TrimSuffix(owner, "."), q.Qtype, netip.Prefix{}); ok && a.rcode == dns.RcodeSuccess && len(a.answer) > 0 {
+	if a, ok := r.local(spelled, strings.TrimSuffix(owner, "."), q.Qtype, netip.Prefix{}, req); ok && a.rcode == dns.RcodeSuccess && len(a.answer) > 0 {
 		a.answer = append(chain, a.answer...)
 		return a, true
 	}
@@ -131,6 +131,7 @@ func chainTooLong(name string, rrs []dns.RR) bool {
 // overLocal reports whether caching the reply a to (name, qtype) would
 // put a record over a local entry of dnsmasq's cache: a CNAME of the chain
 // owned by a name with hosts or host-record addresses or a cname line, or
+// by a name above a local name (a non-terminal), or
 // an address (or NODATA) of type qtype for the end of the chain where that
 // name has hosts addresses of that type other than the answered ones. The
 // failed insertion drops the whole reply from the cache (cache.c
@@ -145,7 +146,7 @@ func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
 				continue
 			}
 			if c, ok := rr.(*dns.CNAME); ok {
-				if nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) {
+				if nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) || r.store.parents[name] {
 					return true
 				}
 				next = canon(c.Target)

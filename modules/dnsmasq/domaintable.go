@@ -32,11 +32,15 @@ func (rs *ruleSet) addressAnswer(owner string, qtype uint16, ttl uint32) []dns.R
 		return nil
 	}
 	var out []dns.RR
-	if want4 {
-		out = append(out, ipRR(owner, netip.IPv4Unspecified(), ipv4Unspecified, ttl))
+	for range rs.nulls { // one answer per line, repeats included
+		if want4 {
+			out = append(out, ipRR(owner, netip.IPv4Unspecified(), ipv4Unspecified, ttl))
+		}
 	}
-	if want6 {
-		out = append(out, ipRR(owner, netip.IPv6Unspecified(), ipv6Unspecified, ttl))
+	for range rs.nulls {
+		if want6 {
+			out = append(out, ipRR(owner, netip.IPv6Unspecified(), ipv6Unspecified, ttl))
+		}
 	}
 	return out
 }

@@ -23,6 +23,7 @@ func TestAddressAnswerOrder(t *testing.T) {
 		{[]string{"address=/lan/198.51.100.7", "address=/lan/fd00::1"}, dns.TypeANY, []string{"fd00::1"}},
 		{[]string{"address=/lan/#"}, dns.TypeANY, []string{"0.0.0.0", "::"}},
 		{[]string{"address=/lan/#"}, dns.TypeMX, nil},
+		{[]string{"address=/lan/#", "address=/lan/#"}, dns.TypeANY, []string{"0.0.0.0", "0.0.0.0", "::", "::"}},
 		{[]string{"address=/lan/198.51.100.7"}, dns.TypeAAAA, nil},
 		{[]string{"address=/lan/"}, dns.TypeA, nil},
 	} {

@@ -198,7 +198,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		}
 
 		// 1. Local data: hosts, host-record, cname and the record options.
-		if a, ok := r.local(q.Name, name, qtype, r.localNet(local)); ok {
+		if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok {
 			return r.withNXSOA(a, q.Name, name), nil
 		}
 
@@ -286,7 +286,10 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		if r.cfg.UseStale {
 			stale = time.Duration(r.cfg.StaleMax) * time.Second
 		}
-		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, ctype, !r.cfg.NoRoundRobin, stale); ok && r.cacheUsable(req, st, validate) {
+		// A cached NXDOMAIN answers a CNAME query whatever DO says: dnsmasq
+		// checks it before the DNSSEC conditions (rfc1035.c answer_request).
+		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, ctype, !r.cfg.NoRoundRobin, stale); ok &&
+			(r.cacheUsable(req, st, validate) || qtype == dns.TypeCNAME && rcode == dns.RcodeNameError) {
 			if isStale && len(servers) > 0 {
 				// use-stale-cache: answered at once, refreshed after.
 				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, tcp: tcp, validate: validate})
@@ -607,7 +610,8 @@ func (r *Resolver) capAll(rrs []dns.RR) {
 }
 
 // local answers from hosts, host-record, cname and record options.
-func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix) (answer, bool) {
+// req is the query, for the cached data a CNAME chain may end in.
+func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix, req *dns.Msg) (answer, bool) {
 	nd := r.store.names[name]
 	// PTR answers of interface names and hosts entries, for PTR and ANY
 	// (rfc1035.c answer_request).
@@ -636,7 +640,7 @@ func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix) (a
 		return answer{}, false
 	}
 	if nd.cname != nil && qtype != dns.TypeCNAME {
-		return r.chase(owner, nd, qtype, lnet), true
+		return r.chase(owner, nd, qtype, lnet, req)
 	}
 	if nd.cname != nil {
 		return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{r.cnameRR(owner, nd.cname)}, source: "local"}, true
@@ -652,8 +656,11 @@ func (r *Resolver) cnameRR(owner string, c *cnameRec) dns.RR {
 }
 
 // chase follows local CNAMEs: each step is answered, and the final target's
-// local data (or cached answer) of qtype is appended.
-func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix) answer {
+// local data (or cached answer) of qtype is appended. Cached data the
+// query may not use (DO without validation) is left out, and a cached
+// CNAME it may not use gives up: the query is forwarded (rfc1035.c
+// answer_request).
+func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix, req *dns.Msg) (answer, bool) {
 	a := answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
 	for i := 0; i < 10 && nd != nil && nd.cname != nil; i++ {
 		a.answer = append(a.answer, r.cnameRR(owner, nd.cname))
@@ -663,15 +670,19 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 	if nd != nil && nd.cname == nil {
 		if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
 			a.answer = append(a.answer, recs...)
-			return a
+			return a, true
 		}
 	}
+	validate := r.validator != nil
 	// The target's CNAMEs cached from upstream answers are followed too
 	// (rfc1035.c answer_request); they keep aa.
 	for i := 0; i < maxChain && qtype != dns.TypeCNAME; i++ {
-		rcode, ans, _, ok := r.cache.get(owner, dns.TypeCNAME, false)
+		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
 		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 {
 			break
+		}
+		if !r.cacheUsable(req, st, validate) {
+			return answer{}, false
 		}
 		c, isC := ans[0].(*dns.CNAME)
 		if !isC {
@@ -681,12 +692,17 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		a.answer = append(a.answer, c)
 		owner = c.Target
 	}
-	if rcode, ans, _, ok := r.cache.get(owner, qtype, !r.cfg.NoRoundRobin); ok && rcode == dns.RcodeSuccess {
+	if rcode, ans, ns, _, st, ok := r.cache.lookup(owner, qtype, !r.cfg.NoRoundRobin, -1); ok && rcode == dns.RcodeSuccess && r.cacheUsable(req, st, validate) {
 		r.capAll(ans)
 		a.answer = append(a.answer, ans...)
 		a.aa = false
+		if len(ans) == 0 {
+			// A cached NODATA brings its SOA (soa_lookup).
+			r.capAll(ns)
+			a.ns = ns
+		}
 	}
-	return a
+	return a, true
 }
 
 // cacheReply stores a forwarded reply. ttl overrides the computed TTL when
