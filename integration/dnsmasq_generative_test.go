@@ -164,6 +164,11 @@ func TestDnsmasqDiffRegressions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			at := "loading"
+			if o.Query >= 0 {
+				at = "query " + strconv.Itoa(o.Query+1) + " (" + c.Queries[o.Query].String() + "), dnsmasq:\n  " +
+					strings.Join(o.Want.Key(), "\n  ")
+			}
 			switch {
 			case c.Open != "" && o.Signature == "":
 				t.Errorf("open case %s: Frontdesk now answers as dnsmasq does; it is fixed: delete its open: line", name)
@@ -172,7 +177,7 @@ func TestDnsmasqDiffRegressions(t *testing.T) {
 				// vary with timing; it still differs, so it is still open.
 				t.Logf("open case %s differs otherwise now: %s (recorded: %s)", name, o.Signature, c.Signature)
 			case c.Open == "" && o.Signature != "":
-				t.Errorf("differs: %s\n%s\n--- case %s:\n%s", o.Signature, o.Detail, name, c.Marshal())
+				t.Errorf("differs: %s at %s\n%s\n--- case %s:\n%s", o.Signature, at, o.Detail, name, c.Marshal())
 			}
 			if len(c.Expect) > 0 && !slices.Equal(last.Key(), c.Expect) {
 				t.Errorf("dnsmasq's answer is not the recorded one:\n  now:      %s\n  recorded: %s",

@@ -203,7 +203,17 @@ func (s *Servers) reloadFrontdesk(conf string) error {
 	if err := s.post("/load", "text/caddyfile", s.caddyfile()); err != nil {
 		return &LoadError{Frontdesk, err.Error()}
 	}
-	return s.post("/dnsmasq/cache/flush", "application/json", "")
+	// A load may replace the admin server, closing the kept-alive
+	// connection under the next request (EOF, reset); the flush is
+	// idempotent, so it is sent again.
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = s.post("/dnsmasq/cache/flush", "application/json", ""); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
 }
 
 func (s *Servers) post(path, ctype, body string) error {

@@ -256,3 +256,58 @@ func rotatable(rrs []dns.RR) bool {
 	}
 	return true
 }
+
+// peek returns the unexpired entry k, aged, without counting a hit or a
+// miss or refreshing its place: it completes or steers an answer that does
+// not come from the cache.
+func (c *Cache) peek(k cacheKey) (rcode int, answer, ns []dns.RR, ok bool) {
+	if c == nil {
+		return 0, nil, nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, found := c.items[k]
+	if !found {
+		return 0, nil, nil, false
+	}
+	e := el.Value.(*cacheEntry)
+	now := c.now()
+	if !now.Before(e.expires) {
+		return 0, nil, nil, false
+	}
+	age := uint32(now.Sub(e.stored) / time.Second)
+	return e.rcode, aged(e.answer, age), aged(e.ns, age), true
+}
+
+// holdsName reports whether the cache holds an unexpired answer other
+// than NXDOMAIN (records or NODATA) for name (lower case, fully qualified)
+// of one of the types dnsmasq caches by name: A, AAAA, CNAME, SRV, SOA and
+// the cache-rr types (more). For dnsmasq such a name exists
+// (cache.c cache_find_non_terminal). It counts as neither a hit nor a miss.
+func (c *Cache) holdsName(name string, more []uint16) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	holds := func(t uint16) bool {
+		el, ok := c.items[cacheKey{name, t}]
+		if !ok {
+			return false
+		}
+		e := el.Value.(*cacheEntry)
+		return now.Before(e.expires) && e.rcode != dns.RcodeNameError
+	}
+	for _, t := range [...]uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeSRV, dns.TypeSOA} {
+		if holds(t) {
+			return true
+		}
+	}
+	for _, t := range more {
+		if holds(t) {
+			return true
+		}
+	}
+	return false
+}

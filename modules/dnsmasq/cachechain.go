@@ -1,6 +1,8 @@
 package dnsmasq
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -17,6 +19,7 @@ const maxChain = 10
 func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	q := req.Question[0]
 	owner := strings.ToLower(dns.Fqdn(q.Name))
+	spelled := q.Name // the target as the last CNAME spells it
 	var chain []dns.RR
 	for i := 0; i < maxChain; i++ {
 		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
@@ -30,7 +33,7 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 					c.Hdr.Name = q.Name // the question's spelling
 				}
 				chain = append(chain, c)
-				next = strings.ToLower(c.Target)
+				next, spelled = strings.ToLower(c.Target), c.Target
 				break
 			}
 		}
@@ -42,12 +45,139 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	if len(chain) == 0 {
 		return answer{}, false
 	}
+	r.capAll(chain)
+	// The target's local data (hosts, host-record, the record options)
+	// answers as it would the target itself, aa included: the CNAMEs of
+	// the cache do not clear it (rfc1035.c answer_request).
+	if a, ok := r.local(spelled, strings.TrimSuffix(owner, "."), q.Qtype, netip.Prefix{}, req); ok && a.rcode == dns.RcodeSuccess && len(a.answer) > 0 {
+		a.answer = append(chain, a.answer...)
+		return a, true
+	}
 	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, q.Qtype, !r.cfg.NoRoundRobin, -1)
 	if !ok || rcode != dns.RcodeSuccess || !r.cacheUsable(req, st, validate) {
 		return answer{}, false
 	}
+	r.capAll(ans)
+	r.capAll(ns)
 	a := answer{rcode: dns.RcodeSuccess, answer: append(chain, ans...), ns: ns, source: "cache"}
-	r.capAll(a.answer)
-	r.capAll(a.ns)
 	return a, true
+}
+
+// withNXSOA gives a local answer the SOA of an NXDOMAIN the cache holds for
+// the end of its CNAME chain (the name itself without one): a name with
+// only PTR or dns-rr data, or the target of a cname, that a query of
+// another type found missing upstream. dnsmasq's answer_request looks for
+// cached CNAMEs and NXDOMAINs first and puts the SOA of the NXDOMAIN it
+// met into the authority section of whatever it then answers, the rcode
+// unchanged (rfc1035.c answer_request, soa_lookup).
+func (r *Resolver) withNXSOA(a answer, qname, name string) answer {
+	if a.rcode != dns.RcodeSuccess || len(a.ns) > 0 {
+		return a
+	}
+	end := chainEnd(name, a.answer)
+	rcode, _, ns, ok := r.cache.peek(cacheKey{dns.Fqdn(end), 0})
+	if !ok || rcode != dns.RcodeNameError || len(ns) == 0 {
+		return a
+	}
+	if end == name {
+		echoCase(ns, qname, true) // its owner is a suffix of the question
+	}
+	r.capAll(ns)
+	a.ns = ns
+	return a
+}
+
+// cachedCNAMEEnd is the end of the chain of CNAMEs the cache holds from
+// name (lower case, no trailing dot), lower case without the trailing dot;
+// name when it holds none. Over TCP, dnsmasq 2.90 looks the domain table
+// up for that name rather than the question's: answer_request leaves the
+// chain's end in the name buffer that tcp_request then uses
+// (forward.c tcp_request; receive_query extracts the name again).
+func (r *Resolver) cachedCNAMEEnd(name string) string {
+	for i := 0; i < maxChain; i++ {
+		rcode, ans, _, ok := r.cache.peek(cacheKey{dns.Fqdn(name), dns.TypeCNAME})
+		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 {
+			break
+		}
+		c, isC := ans[0].(*dns.CNAME)
+		if !isC {
+			break
+		}
+		name = canon(c.Target)
+	}
+	return name
+}
+
+// chainTooLong reports whether the CNAME chain from name (lower case, no
+// trailing dot) in rrs has more than maxChain links: a loop, or a chain
+// dnsmasq does not follow (CNAME_CHAIN in config.h).
+func chainTooLong(name string, rrs []dns.RR) bool {
+	for i := 0; i <= maxChain; i++ {
+		next := ""
+		for _, rr := range rrs {
+			if c, ok := rr.(*dns.CNAME); ok && strings.EqualFold(strings.TrimSuffix(c.Hdr.Name, "."), name) {
+				next = canon(c.Target)
+				break
+			}
+		}
+		if next == "" {
+			return false
+		}
+		name = next
+	}
+	return true
+}
+
+// overLocal reports whether caching the reply a to (name, qtype) would
+// put a record over a local entry of dnsmasq's cache: a CNAME of the chain
+// owned by a name with hosts or host-record addresses or a cname line, or
+// by a name above a local name (a non-terminal), or
+// an address (or NODATA) of type qtype for the end of the chain where that
+// name has hosts addresses of that type other than the answered ones. The
+// failed insertion drops the whole reply from the cache (cache.c
+// cache_scan_free, cache_insert: insert_error).
+func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
+	for i := 0; i <= maxChain; i++ {
+		nd := r.store.names[name]
+		next := ""
+		for _, rr := range a.answer {
+			h := rr.Header()
+			if !strings.EqualFold(strings.TrimSuffix(h.Name, "."), name) {
+				continue
+			}
+			if c, ok := rr.(*dns.CNAME); ok {
+				if nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) || r.store.parents[name] {
+					return true
+				}
+				next = canon(c.Target)
+				break
+			}
+		}
+		if next == "" {
+			return a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
+		}
+		name = next
+	}
+	return false
+}
+
+// addrsOverridden reports whether nd has hosts addresses of type qtype (A
+// or AAAA) and the answer records of that type owned by name are not all
+// among them (none at all: a NODATA).
+func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
+	if qtype != dns.TypeA && qtype != dns.TypeAAAA || !slices.ContainsFunc(nd.addrs, func(h hostEntry) bool { return typeOf(h.Addr) == qtype }) {
+		return false
+	}
+	found := false
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != qtype || !strings.EqualFold(strings.TrimSuffix(rr.Header().Name, "."), name) {
+			continue
+		}
+		found = true
+		a, _ := rrAddr(rr)
+		if !slices.ContainsFunc(nd.addrs, func(h hostEntry) bool { return h.Addr == a }) {
+			return true
+		}
+	}
+	return !found
 }

@@ -588,11 +588,13 @@ func (p *parser) option(name, val string, hasVal bool) error {
 	case "neg-ttl":
 		return u32(&c.NegTTL)
 	case "max-ttl":
-		// 0 (or an empty value) is no limit, as when the option is absent.
+		// 0 is no limit, dnsmasq's default (rfc1035.c crec_ttl and
+		// extract_addresses test daemon->max_ttl != 0).
 		err := u32(&c.MaxTTL)
 		c.HasMaxTTL = c.MaxTTL != 0
 		return err
 	case "max-cache-ttl":
+		// 0 is no limit (cache.c cache_insert).
 		err := u32(&c.MaxCacheTTL)
 		c.HasMaxCacheTTL = c.MaxCacheTTL != 0
 		return err

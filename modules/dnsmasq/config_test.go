@@ -308,3 +308,25 @@ func TestHostRecordForms(t *testing.T) {
 		}
 	}
 }
+
+// TestCNAMELoopRefused: cname lines that loop are refused, as dnsmasq
+// refuses to start with them; a chain that ends is accepted.
+func TestCNAMELoopRefused(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		ok    bool
+	}{
+		{[]string{"cname=mail.ex.test,mail.ex.test"}, false},
+		{[]string{"cname=a.lan,b.lan", "cname=b.lan,c.lan", "cname=c.lan,A.lan"}, false},
+		{[]string{"cname=a.lan,b.lan", "cname=b.lan,c.lan"}, true},
+		{[]string{"cname=a.lan,b.lan,c.lan"}, true},
+	} {
+		_, err := parse(t, tc.lines...)
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: err %v, want ok=%v", tc.lines, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "CNAME loop involving") {
+			t.Errorf("%q: %v, want a CNAME loop error", tc.lines, err)
+		}
+	}
+}

@@ -243,13 +243,13 @@ func (r *Resolver) cacheUsable(req *dns.Msg, st cacheDNSSEC, validate bool) bool
 func (r *Resolver) serversFor(name string) []Upstream {
 	var buf [8]*ruleSet
 	for _, rs := range r.store.matches(strings.TrimSuffix(strings.ToLower(name), "."), buf[:0]) {
-		switch {
-		case rs.nx || rs.local:
-			return nil
-		case len(rs.servers) > 0:
-			return rs.servers
+		switch { // dnsmasq's order for one domain (see addressAnswer)
 		case rs.standard:
 			return r.defaults
+		case len(rs.servers) > 0:
+			return rs.servers
+		case rs.nx || rs.local:
+			return nil
 		}
 	}
 	return r.defaults

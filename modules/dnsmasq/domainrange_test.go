@@ -70,7 +70,7 @@ func TestDomainRange(t *testing.T) {
 	for _, h := range hs {
 		names = append(names, h.Name)
 	}
-	if strings.Join(names, " ") != "inr outr inr.lan.test outr.def.test" {
+	if strings.Join(names, " ") != "inr.lan.test inr outr.def.test outr" { // dnsmasq's order: the expanded name first
 		t.Errorf("expanded names: %q", names)
 	}
 }

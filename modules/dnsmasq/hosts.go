@@ -92,17 +92,20 @@ func (c *Config) loadHosts(etcHosts string, skip func(path string, err error)) [
 		}
 		if c.ExpandHosts {
 			// expand-hosts adds the domain (of the address's domain= range,
-			// else the plain domain=) to plain names in hosts files.
-			n := len(hs)
-			for i, h := range hs[:n] {
-				d := c.domainFor(h.Addr)
-				if d != "" && !strings.Contains(h.Name, ".") {
-					// The expanded name answers the reverse query.
-					hs[i].Reverse = false
-					h.Name = h.Name + "." + d
-					hs = append(hs, h)
+			// else the plain domain=) to plain names in hosts files, just
+			// before the plain name, as dnsmasq reads them (cache.c
+			// read_hostsfile): the expanded name answers the reverse query.
+			var ex []hostEntry
+			for _, h := range hs {
+				if d := c.domainFor(h.Addr); d != "" && !strings.Contains(h.Name, ".") {
+					e := h
+					e.Name = h.Name + "." + d
+					ex = append(ex, e)
+					h.Reverse = false
 				}
+				ex = append(ex, h)
 			}
+			hs = ex
 		}
 		out = append(out, hs...)
 	}

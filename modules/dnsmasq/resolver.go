@@ -68,6 +68,7 @@ func (r *Resolver) ttl(t int) uint32 {
 	return r.cfg.LocalTTL
 }
 
+// capTTL applies max-ttl to a TTL handed out.
 func (r *Resolver) capTTL(v uint32) uint32 {
 	if r.cfg.HasMaxTTL && v > r.cfg.MaxTTL {
 		return r.cfg.MaxTTL
@@ -200,15 +201,15 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		}
 
 		// 1. Local data: hosts, host-record, cname and the record options.
-		if a, ok := r.local(q.Name, name, qtype, r.localNet(local)); ok {
-			return a, nil
+		if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok {
+			return r.withNXSOA(a, q.Name, name), nil
 		}
 
 		// synth-domain: after the local data, before address= and server=
 		// (measured on 2.90).
 		if len(r.cfg.Synth) > 0 {
 			if a, ok := r.synth(q.Name, name, qtype); ok {
-				return a, nil
+				return r.withNXSOA(a, q.Name, name), nil
 			}
 		}
 
@@ -224,92 +225,64 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		if a, ok := r.filteredAnswer(req, fqdn, qtype); ok {
 			return a, nil
 		}
+		// bogus-priv: reverse lookups of private ranges stay local.
+		if a, ok := r.bogusPriv(q, name, fqdn); ok {
+			return a, nil
+		}
 	}
 
-	// 2. The domain table: address=, local=, server=.
+	// 2. The domain table: address=, local=, server=. Its answers (table)
+	// come after the cache, as dnsmasq's forward.c comes after
+	// answer_request: the cache may hold the target of a CNAME under an
+	// address= domain.
 	var servers []Upstream
+	var table *answer
 	matched := false
 	unusable := false              // the servers for the name were dropped as unusable
 	validate := r.validator != nil // dnssec for this query
+	tname := name
+	if tcp && q.Qclass == dns.ClassINET {
+		tname = r.cachedCNAMEEnd(name)
+	}
 	var buf [8]*ruleSet
-	for _, rs := range r.store.matches(name, buf[:0]) {
+	for _, rs := range r.store.matches(tname, buf[:0]) {
 		if !chaos { // address= answers only class IN (and ANY)
-			var recs []dns.RR
-			want := qtype
-			if qtype == dns.TypeANY {
-				// dnsmasq answers ANY with the IPv6 addresses when the domain
-				// has any, else with the IPv4 ones (measured on 2.90).
-				want = dns.TypeA
-				for _, a := range rs.addrs {
-					if a.Is6() {
-						want = dns.TypeAAAA
-					}
-				}
-			}
-			if len(rs.addrs) == 1 && want == typeOf(rs.addrs[0]) && !rs.null {
-				// The common case, address=/domain/ip: one allocation.
-				return answer{rcode: dns.RcodeSuccess, aa: true, answer: oneRR(q.Name, rs.addrs[0], rs.ips[0], r.ttl(-1)), source: "local", quiet: true}, nil
-			}
-			for i, a := range rs.addrs {
-				if want == typeOf(a) {
-					recs = append(recs, ipRR(q.Name, a, rs.ips[i], r.ttl(-1)))
-				}
-			}
-			if rs.null && (qtype == dns.TypeA || qtype == dns.TypeANY) {
-				recs = append(recs, ipRR(q.Name, netip.IPv4Unspecified(), ipv4Unspecified, r.ttl(-1)))
-			}
-			if rs.null && (qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
-				recs = append(recs, ipRR(q.Name, netip.IPv6Unspecified(), ipv6Unspecified, r.ttl(-1)))
-			}
-			if len(recs) > 0 {
-				return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, nil
+			if recs := rs.addressAnswer(q.Name, qtype, r.ttl(-1)); recs != nil {
+				table, matched = &answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, true
+				break
 			}
 		}
-		if rs.nx || rs.local {
-			// Never forwarded: NODATA when the same domain has addresses
-			// of another type or the name exists locally, else NXDOMAIN
-			// (domain-match.c is_local_answer).
-			if len(rs.addrs) > 0 && !chaos || rs.null && !chaos || r.store.isKnown(name) {
-				return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true}, nil
-			}
-			return answer{rcode: dns.RcodeNameError, source: "local", quiet: true}, nil
+		// Then, in dnsmasq's order for one domain (domain-match.c
+		// filter_servers): server=/d/#, upstream servers, and last the
+		// lines without an address, so that server=/d/ip wins over
+		// address=/d/ and local=/d/ for the same domain.
+		if rs.standard {
+			servers, matched, unusable = r.defaultServers(), true, r.cfg.unusableDefaults
+			break
 		}
 		if len(rs.servers) > 0 {
 			servers, matched = rs.servers, true
 			validate = validate && r.dnssecDomain(rs.domain)
 			break
 		}
-		if rs.standard {
-			servers, matched, unusable = r.defaultServers(), true, r.cfg.unusableDefaults
-			break
-		}
 		if rs.ignored {
 			servers, matched, unusable = nil, true, true // dnsmasq answers REFUSED (measured)
+			break
+		}
+		if rs.nx || rs.local {
+			// Never forwarded: NODATA when the same domain has addresses
+			// of another type or the name exists locally, else NXDOMAIN
+			// (domain-match.c is_local_answer).
+			rcode := dns.RcodeNameError
+			if len(rs.addrs) > 0 && !chaos || rs.null && !chaos || r.localDomain(tname) {
+				rcode = dns.RcodeSuccess
+			}
+			table, matched = &answer{rcode: rcode, source: "local", quiet: true}, true
 			break
 		}
 	}
 	if !matched {
 		servers, unusable = r.defaultServers(), r.cfg.unusableDefaults
-		// bogus-priv: reverse lookups (PTR and ANY) of private ranges
-		// stay local.
-		if r.cfg.BogusPriv && (qtype == dns.TypePTR || qtype == dns.TypeANY) && privateReverse(name) {
-			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
-		}
-	}
-	if r.cfg.DomainNeeded && q.Qclass == dns.ClassINET && isPlainName(name) && (qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
-		// domain-needed: plain names are never forwarded for A, AAAA and
-		// ANY, whatever server= says: NODATA when the name exists
-		// locally, else NXDOMAIN (forward.c).
-		// With no server for the name, the answer says so as well (an
-		// unusable one is not tried: no extended error).
-		ede := noServerEDE(servers, unusable)
-		if ede != dns.ExtendedErrorCodeNotReady {
-			ede = 0
-		}
-		if r.store.isKnown(name) {
-			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true, ede: ede}, nil
-		}
-		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true, ede: ede}, nil
 	}
 
 	// 3. The cache (not for class CHAOS: measured; for ANY only a cached
@@ -323,7 +296,10 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		if r.cfg.UseStale {
 			stale = time.Duration(r.cfg.StaleMax) * time.Second
 		}
-		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, ctype, !r.cfg.NoRoundRobin, stale); ok && r.cacheUsable(req, st, validate) {
+		// A cached NXDOMAIN answers a CNAME query whatever DO says: dnsmasq
+		// checks it before the DNSSEC conditions (rfc1035.c answer_request).
+		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, ctype, !r.cfg.NoRoundRobin, stale); ok &&
+			(r.cacheUsable(req, st, validate) || qtype == dns.TypeCNAME && rcode == dns.RcodeNameError) {
 			if isStale && len(servers) > 0 {
 				// use-stale-cache: answered at once, refreshed after.
 				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, tcp: tcp, validate: validate})
@@ -350,6 +326,24 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	if r.cfg.FilterWin2k && (qtype == dns.TypeSOA || qtype == dns.TypeSRV || qtype == dns.TypeANY && strings.Contains(name, "_")) {
 		// filterwin2k: NODATA with aa, never forwarded (measured on 2.90).
 		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}, nil
+	}
+	if table != nil {
+		return *table, nil
+	}
+	if r.cfg.DomainNeeded && q.Qclass == dns.ClassINET && isPlainName(tname) && (qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
+		// domain-needed: plain names are never forwarded for A, AAAA and
+		// ANY, whatever server= says: NODATA when the name exists
+		// locally, else NXDOMAIN (forward.c).
+		// With no server for the name, the answer says so as well (an
+		// unusable one is not tried: no extended error).
+		ede := noServerEDE(servers, unusable)
+		if ede != dns.ExtendedErrorCodeNotReady {
+			ede = 0
+		}
+		if r.localDomain(tname) {
+			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true, ede: ede}, nil
+		}
+		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true, ede: ede}, nil
 	}
 	if len(servers) == 0 {
 		if tcp && unusable {
@@ -480,10 +474,10 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	if r.doctor(a.answer) {
 		a.aa = false // changed data is no longer the server's (rfc1035.c do_doctor)
 	}
-	if a.rcode == dns.RcodeSuccess && r.bogusNX(a.answer) {
+	if bad := r.bogusNX(a.answer); a.rcode == dns.RcodeSuccess && bad != nil {
 		a = answer{rcode: dns.RcodeNameError, source: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
 		if cacheable {
-			r.cacheReply(name, qtype, a, minTTL(reply.Answer))
+			r.cacheBogusNX(bad)
 		}
 		return a
 	}
@@ -511,9 +505,13 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		r.cacheReply(name, qtype, unfiltered, 0)
 	}
 	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
-	// the real ones).
-	r.capAll(a.answer)
-	r.capAll(a.ns)
+	// the real ones): those of the answer section of a class IN reply
+	// only, not the SOA of a negative answer (rfc1035.c
+	// extract_addresses); from the cache, every record is capped
+	// (crec_ttl).
+	if q.Qclass == dns.ClassINET {
+		r.capAll(a.answer)
+	}
 	if o := reply.IsEdns0(); o != nil {
 		// dnsmasq relays the upstream's options (an echoed subnet, a
 		// cookie...) with a fresh answer; not with a cached one.
@@ -590,11 +588,19 @@ func (r *Resolver) negToNodata(a answer, name string) answer {
 }
 
 // exists reports whether name (lower case, no trailing dot) exists
-// locally: a local name or one above it (Store.known), or covered by an
-// address= with addresses at any level (forward.c: check_for_local_domain
-// or lookup_domain with F_CONFIG).
+// locally: see localDomain, or covered by an address= with addresses at
+// any level (forward.c: check_for_local_domain or lookup_domain with
+// F_CONFIG).
 func (r *Resolver) exists(name string) bool {
-	return r.store.isKnown(name) || r.store.hasConfigAddress(name)
+	return r.localDomain(name) || r.store.hasConfigAddress(name)
+}
+
+// localDomain is dnsmasq's check_for_local_domain (rfc1035.c): name (lower
+// case, no trailing dot) is a local name or one above it (Store.known), or
+// the cache holds an answer for it other than NXDOMAIN, from upstream too
+// (a NODATA counts).
+func (r *Resolver) localDomain(name string) bool {
+	return r.store.isKnown(name) || r.cache.holdsName(dns.Fqdn(name), r.cfg.CacheRR)
 }
 
 // isPlainName reports whether name is a single label, the names
@@ -610,7 +616,8 @@ func (r *Resolver) capAll(rrs []dns.RR) {
 }
 
 // local answers from hosts, host-record, cname and record options.
-func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix) (answer, bool) {
+// req is the query, for the cached data a CNAME chain may end in.
+func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix, req *dns.Msg) (answer, bool) {
 	nd := r.store.names[name]
 	// PTR answers of interface names and hosts entries, for PTR and ANY
 	// (rfc1035.c answer_request).
@@ -639,7 +646,7 @@ func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix) (a
 		return answer{}, false
 	}
 	if nd.cname != nil && qtype != dns.TypeCNAME {
-		return r.chase(owner, nd, qtype, lnet), true
+		return r.chase(owner, nd, qtype, lnet, req)
 	}
 	if nd.cname != nil {
 		return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{r.cnameRR(owner, nd.cname)}, source: "local"}, true
@@ -655,8 +662,11 @@ func (r *Resolver) cnameRR(owner string, c *cnameRec) dns.RR {
 }
 
 // chase follows local CNAMEs: each step is answered, and the final target's
-// local data (or cached answer) of qtype is appended.
-func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix) answer {
+// local data (or cached answer) of qtype is appended. Cached data the
+// query may not use (DO without validation) is left out, and a cached
+// CNAME it may not use gives up: the query is forwarded (rfc1035.c
+// answer_request).
+func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix, req *dns.Msg) (answer, bool) {
 	a := answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
 	for i := 0; i < 10 && nd != nil && nd.cname != nil; i++ {
 		a.answer = append(a.answer, r.cnameRR(owner, nd.cname))
@@ -666,15 +676,19 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 	if nd != nil && nd.cname == nil {
 		if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
 			a.answer = append(a.answer, recs...)
-			return a
+			return a, true
 		}
 	}
+	validate := r.validator != nil
 	// The target's CNAMEs cached from upstream answers are followed too
 	// (rfc1035.c answer_request); they keep aa.
 	for i := 0; i < maxChain && qtype != dns.TypeCNAME; i++ {
-		rcode, ans, _, ok := r.cache.get(owner, dns.TypeCNAME, false)
+		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
 		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 {
 			break
+		}
+		if !r.cacheUsable(req, st, validate) {
+			return answer{}, false
 		}
 		c, isC := ans[0].(*dns.CNAME)
 		if !isC {
@@ -684,18 +698,29 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		a.answer = append(a.answer, c)
 		owner = c.Target
 	}
-	if rcode, ans, _, ok := r.cache.get(owner, qtype, !r.cfg.NoRoundRobin); ok && rcode == dns.RcodeSuccess {
+	if rcode, ans, ns, _, st, ok := r.cache.lookup(owner, qtype, !r.cfg.NoRoundRobin, -1); ok && rcode == dns.RcodeSuccess && r.cacheUsable(req, st, validate) {
 		r.capAll(ans)
 		a.answer = append(a.answer, ans...)
 		a.aa = false
+		if len(ans) == 0 {
+			// A cached NODATA brings its SOA (soa_lookup).
+			r.capAll(ns)
+			a.ns = ns
+		}
 	}
-	return a
+	return a, true
 }
 
 // cacheReply stores a forwarded reply. ttl overrides the computed TTL when
 // not 0.
 func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError {
+		return
+	}
+	if chainTooLong(name, a.answer) || r.overLocal(name, qtype, a) {
+		// "looped CNAMES, we can't cache", or a record over a local one:
+		// nothing of the reply is (rfc1035.c extract_addresses,
+		// CNAME_CHAIN; cache.c cache_insert's insert_error).
 		return
 	}
 	// Cached records carry their TTL clamped to [min-cache-ttl,
@@ -733,8 +758,9 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		// chains in other answers are (rfc1035.c extract_addresses).
 		return
 	}
-	if a.rcode != dns.RcodeNameError && qtype == dns.TypePTR {
-		// dnsmasq caches PTR answers by address: only for reverse names.
+	if qtype == dns.TypePTR {
+		// dnsmasq caches PTR answers, NXDOMAIN included, by address: only
+		// for reverse names (rfc1035.c extract_addresses, in_arpa_name_2_addr).
 		if _, ok := reversePrefix(name); !ok {
 			return
 		}
@@ -904,17 +930,19 @@ func stripOPT(rrs []dns.RR) []dns.RR {
 	return out
 }
 
-func (r *Resolver) bogusNX(rrs []dns.RR) bool {
+// bogusNX returns the first record of rrs with a bogus-nxdomain address,
+// or nil.
+func (r *Resolver) bogusNX(rrs []dns.RR) dns.RR {
 	for _, rr := range rrs {
 		if a, ok := rrAddr(rr); ok {
 			for _, p := range r.cfg.BogusNX {
 				if p.Contains(a) {
-					return true
+					return rr
 				}
 			}
 		}
 	}
-	return false
+	return nil
 }
 
 func rrAddr(rr dns.RR) (netip.Addr, bool) {
@@ -937,18 +965,21 @@ func mustPrefixes(ss ...string) []netip.Prefix {
 	return out
 }
 
-// privateNets are the RFC 6303 ranges whose reverse lookups bogus-priv keeps
-// local.
+// privateNets are the ranges whose reverse lookups bogus-priv keeps local:
+// dnsmasq 2.90's private_net and private_net6 with localhost banned
+// (rfc1035.c); IPv4-mapped IPv6 addresses count as their IPv4 address.
 var privateNets = mustPrefixes("0.0.0.0/8", "10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
-	"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "255.255.255.255/32", "100.64.0.0/10",
-	"::/127", "fd00::/8", "fc00::/7", "fe80::/10", "2001:db8::/32")
+	"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "255.255.255.255/32",
+	"::/127", "fd00::/8", "fe80::/10", "fec0::/10", "2001:db8::/32")
 
 // privateReverse reports whether a reverse name (lower case, no trailing
-// dot) is inside a private range.
+// dot) names a private address; a name with fewer labels names the
+// address with the missing ones zero (rfc1035.c in_arpa_name_2_addr).
 func privateReverse(name string) bool {
 	if p, ok := reversePrefix(name); ok {
+		a := p.Addr().Unmap()
 		for _, n := range privateNets {
-			if n.Bits() <= p.Bits() && n.Contains(p.Addr()) {
+			if n.Contains(a) {
 				return true
 			}
 		}

@@ -36,6 +36,7 @@ type ruleSet struct {
 	addrs    []netip.Addr
 	ips      []net.IP // addrs[i] as a net.IP, shared by the answers
 	null     bool
+	nulls    int  // the address=/d/# lines: each gives its null addresses
 	ignored  bool // a server= line for the domain whose @source or @interface cannot be used
 }
 
@@ -66,6 +67,10 @@ type Store struct {
 	// not have: under local= and address=, with domain-needed, and when an
 	// upstream server says NXDOMAIN.
 	known map[string]bool
+	// parents are the names strictly above a local name (dnsmasq's
+	// non-terminal cache entries, cache.c make_non_terminals): no CNAME
+	// from upstream is cached for them.
+	parents map[string]bool
 }
 
 func newStore(c *Config, hosts []hostEntry) *Store {
@@ -79,6 +84,9 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		return nd
 	}
 	// host-record entries come first, like dnsmasq's cache load order.
+	// Only the first of them with an address answers its PTR query (cache.c
+	// add_hosts_entry: "only one address -> name mapping, first one trumps").
+	reversed := map[netip.Addr]bool{}
 	for _, h := range append(append([]hostEntry{}, c.Hosts...), hosts...) {
 		nd := get(h.Name)
 		dup := false
@@ -90,7 +98,8 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		if !dup {
 			nd.addrs = append(nd.addrs, h)
 		}
-		if h.Reverse {
+		if h.Reverse && !reversed[h.Addr] {
+			reversed[h.Addr] = true
 			r, _ := dns.ReverseAddr(h.Addr.String())
 			r = canon(r)
 			s.ptr[r] = append(s.ptr[r], h)
@@ -130,6 +139,9 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		rs.local = rs.local || r.Local
 		rs.nx = rs.nx || r.NX
 		rs.null = rs.null || r.Null
+		if r.Null {
+			rs.nulls++
+		}
 		rs.ignored = rs.ignored || r.Ignored
 		rs.addrs = append(rs.addrs, r.Addrs...)
 	}
@@ -250,7 +262,7 @@ func (s *Store) addAutoMX(c *Config, hosts []hostEntry) {
 
 // indexKnown fills s.known from the local names.
 func (s *Store) indexKnown() {
-	s.known = map[string]bool{}
+	s.known, s.parents = map[string]bool{}, map[string]bool{}
 	for n, nd := range s.names {
 		if !nd.makesName() {
 			continue
@@ -259,6 +271,7 @@ func (s *Store) indexKnown() {
 		for i := strings.IndexByte(n, '.'); i >= 0; i = strings.IndexByte(n, '.') {
 			n = n[i+1:]
 			s.known[n] = true
+			s.parents[n] = true
 		}
 	}
 }
