@@ -1,8 +1,9 @@
 package headerpolicy
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
@@ -79,14 +80,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.HostHeader = args[0]
 
 		case "real_ip":
-			b, err := parseSwitch(args)
+			b, err := caddyopt.Switch(args)
 			if err != nil {
 				return fail("real_ip: %v", err)
 			}
 			h.RealIP = &b
 
 		case "x_forwarded_host":
-			b, err := parseSwitch(args)
+			b, err := caddyopt.Switch(args)
 			if err != nil {
 				return fail("x_forwarded_host: %v", err)
 			}
@@ -154,19 +155,6 @@ func (h *Handler) requestOps() *headers.HeaderOps {
 		h.Request.Set = make(map[string][]string)
 	}
 	return h.Request
-}
-
-func parseSwitch(args []string) (bool, error) {
-	if len(args) != 1 {
-		return false, fmt.Errorf("want on or off")
-	}
-	switch args[0] {
-	case "on":
-		return true, nil
-	case "off":
-		return false, nil
-	}
-	return false, fmt.Errorf("want on or off, got %q", args[0])
 }
 
 // Interface guard

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/httpsyntax"
 )
 
 // ForwardedPair is one name=value pair of an RFC 7239 Forwarded element. Name
@@ -127,7 +129,7 @@ func (p *forwardedParser) element() (ForwardedElement, error) {
 
 func (p *forwardedParser) token() string {
 	start := p.i
-	for !p.eof() && isTokenChar(p.peek()) {
+	for !p.eof() && httpsyntax.IsTokenChar(p.peek()) {
 		p.i++
 	}
 	return p.s[start:p.i]
@@ -171,7 +173,7 @@ func forwardedNode(ip netip.Addr) string {
 }
 
 func writeValue(sb *strings.Builder, v string) {
-	if v != "" && isToken(v) {
+	if httpsyntax.IsToken(v) {
 		sb.WriteString(v)
 		return
 	}
@@ -183,24 +185,6 @@ func writeValue(sb *strings.Builder, v string) {
 		sb.WriteByte(v[i])
 	}
 	sb.WriteByte('"')
-}
-
-func isToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// isTokenChar reports whether c is an RFC 9110 tchar.
-func isTokenChar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // isQdText reports whether c may appear unescaped in a quoted-string.

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/httpsyntax"
 )
 
 // el builds a ForwardedElement from name, value, name, value, ...
@@ -207,7 +209,7 @@ func FuzzParseForwarded(f *testing.F) {
 			}
 			seen := map[string]bool{}
 			for _, p := range e {
-				if p.Name == "" || p.Name != strings.ToLower(p.Name) || !isToken(p.Name) {
+				if p.Name == "" || p.Name != strings.ToLower(p.Name) || !httpsyntax.IsToken(p.Name) {
 					t.Fatalf("ParseForwarded(%q): bad parameter name %q", s, p.Name)
 				}
 				if seen[p.Name] {

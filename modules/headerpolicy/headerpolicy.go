@@ -12,6 +12,9 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/httpsyntax"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
@@ -126,8 +129,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	default:
 		return fmt.Errorf("host_header: unknown value %q (want %q or %q)", h.HostHeader, hostClient, hostHostname)
 	}
-	h.realIP = boolOr(h.RealIP, true)
-	h.fwdHost = boolOr(h.ForwardedHost, p.forwardedHost)
+	h.realIP = caddyopt.BoolOr(h.RealIP, true)
+	h.fwdHost = caddyopt.BoolOr(h.ForwardedHost, p.forwardedHost)
 	h.hide = canonicalNames(p.hide)
 	if h.Hide != nil {
 		h.hide = canonicalNames(h.Hide)
@@ -394,7 +397,7 @@ func validFieldName(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
+		if !httpsyntax.IsTokenChar(s[i]) {
 			return false
 		}
 	}
@@ -407,13 +410,6 @@ func canonicalNames(names []string) []string {
 		out = append(out, http.CanonicalHeaderKey(n))
 	}
 	return out
-}
-
-func boolOr(b *bool, def bool) bool {
-	if b == nil {
-		return def
-	}
-	return *b
 }
 
 // Interface guards

@@ -2,11 +2,12 @@ package healthgate
 
 import (
 	"encoding/json"
-	"github.com/caddyserver/caddy/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2"
 )
 
 func TestAdminAndHealthz(t *testing.T) {

@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/httpsyntax"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/dustin/go-humanize"
 )
 
 func init() {
@@ -103,7 +105,7 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			s.URI = args[0]
 		case "method":
-			if len(args) != 1 || !validToken(args[0]) {
+			if len(args) != 1 || !httpsyntax.IsToken(args[0]) {
 				return fail("method: want exactly one HTTP method")
 			}
 			s.Method = strings.ToUpper(args[0])
@@ -153,11 +155,11 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if len(args) != 1 {
 				return fail("max_body: want exactly one size (e.g. 64KiB)")
 			}
-			n, err := humanize.ParseBytes(args[0])
-			if err != nil || n == 0 || n > 1<<30 {
+			n, err := caddyopt.ParseSize(args[0])
+			if err != nil || n == 0 || n > caddyopt.GiB {
 				return fail("max_body: bad size %q (want e.g. 64KiB, at most 1GiB)", args[0])
 			}
-			s.MaxBody = int64(n)
+			s.MaxBody = n
 		case "follow_redirects":
 			if len(args) != 0 {
 				return fail("follow_redirects: takes no arguments")
@@ -287,19 +289,6 @@ func parseUnavailable(args []string) (*Unavailable, error) {
 	}
 	u.RetryAfter = caddy.Duration(dur)
 	return u, nil
-}
-
-// validToken reports whether s is an RFC 9110 token (a method name).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
-			return false
-		}
-	}
-	return true
 }
 
 // UnmarshalCaddyfile sets up the healthz handler. Syntax:

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/httpsyntax"
 )
 
 // maxDelta is what RFC 9111 §1.2.2 says a delta-seconds value too large to
@@ -113,7 +115,7 @@ func (d directives) fields(name string) []string {
 	var out []string
 	for _, f := range strings.Split(v, ",") {
 		f = strings.TrimSpace(f)
-		if f != "" && validToken(f) {
+		if httpsyntax.IsToken(f) {
 			out = append(out, http.CanonicalHeaderKey(f))
 		}
 	}
@@ -165,7 +167,7 @@ func parseVary(values []string) (names []string, star bool) {
 			case f == "":
 			case f == "*":
 				star = true
-			case validToken(f):
+			case httpsyntax.IsToken(f):
 				c := http.CanonicalHeaderKey(f)
 				dup := false
 				for _, n := range names {
@@ -200,21 +202,4 @@ func normalizeFieldValue(values []string) string {
 		}
 	}
 	return b.String()
-}
-
-// validToken reports whether s is an RFC 9110 token (a valid field name).
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
-			return false
-		}
-	}
-	return true
 }

@@ -2,7 +2,6 @@ package proxycache
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
 )
 
 func init() {
@@ -236,7 +237,7 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 			}
 
 		case "background_update", "lock", "revalidate", "cache_status", "cache_status_key", "x_cache_status", "forward_targeted":
-			b, err := parseSwitch(args)
+			b, err := caddyopt.Switch(args)
 			if err != nil {
 				return fail("%s: %v", opt, err)
 			}
@@ -277,7 +278,7 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 			if err != nil {
 				return err
 			}
-			n, perr := parseSize(v)
+			n, perr := caddyopt.ParseSize(v)
 			if perr != nil || n <= 0 {
 				return fail("max_object_size: %q is not a size (e.g. 512k, 100m, 1g)", v)
 			}
@@ -292,48 +293,3 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 
 // storageNames lists the storage modules for error messages.
 const storageNames = "memory, disk, redis"
-
-func parseSwitch(args []string) (bool, error) {
-	if len(args) != 1 {
-		return false, fmt.Errorf("want on or off")
-	}
-	switch args[0] {
-	case "on":
-		return true, nil
-	case "off":
-		return false, nil
-	}
-	return false, fmt.Errorf("want on or off, got %q", args[0])
-}
-
-// parseSize reads a byte size as nginx writes it: a number with an optional
-// k, m, g or t suffix (powers of 1024; "kb", "KiB" and so on also work).
-func parseSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(t, "b")
-	t = strings.TrimSuffix(t, "i")
-	mult := int64(1)
-	if t != "" {
-		switch t[len(t)-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		case 't':
-			mult = 1 << 40
-		}
-		if mult > 1 {
-			t = t[:len(t)-1]
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a size", s)
-	}
-	if n > (1<<62)/mult {
-		return 0, fmt.Errorf("%q is too large", s)
-	}
-	return n * mult, nil
-}

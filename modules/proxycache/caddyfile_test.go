@@ -5,11 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
 	// header_policy's ordering relative to proxy_cache is checked below.
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
 	_ "github.com/frontdesk-proxy/frontdesk/modules/headerpolicy"
 )
 
@@ -166,12 +169,12 @@ func TestCaddyfileErrors(t *testing.T) {
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"512": 512, "10k": 10 << 10, "10K": 10 << 10, "100m": 100 << 20, "1g": 1 << 30,
 		"1G": 1 << 30, "2MB": 2 << 20, "2MiB": 2 << 20, "1t": 1 << 40} {
-		if got, err := parseSize(in); err != nil || got != want {
+		if got, err := caddyopt.ParseSize(in); err != nil || got != want {
 			t.Errorf("%q: %d %v, want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "k", "-1", "1x", "1.5m", "99999999999999999999g"} {
-		if _, err := parseSize(bad); err == nil {
+		if _, err := caddyopt.ParseSize(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

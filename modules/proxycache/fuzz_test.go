@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/httpsyntax"
 )
 
 func TestParseCacheControl(t *testing.T) {
@@ -70,7 +72,7 @@ func FuzzParseVary(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		names, _ := parseVary([]string{s})
 		for _, n := range names {
-			if !validToken(n) {
+			if !httpsyntax.IsToken(n) {
 				t.Fatalf("invalid name %q", n)
 			}
 		}

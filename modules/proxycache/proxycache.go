@@ -19,6 +19,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
 )
 
 func init() {
@@ -307,9 +309,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.TargetedCacheControl.provision(); err != nil {
 		return err
 	}
-	h.revalidate = boolOr(h.Revalidate, true)
-	h.cacheStatus = boolOr(h.CacheStatus, true)
-	h.xCacheStatus = boolOr(h.XCacheStatus, true)
+	h.revalidate = caddyopt.BoolOr(h.Revalidate, true)
+	h.cacheStatus = caddyopt.BoolOr(h.CacheStatus, true)
+	h.xCacheStatus = caddyopt.BoolOr(h.XCacheStatus, true)
 
 	if h.MaxObjectSize < 0 {
 		return fmt.Errorf("max_object_size must not be negative")
@@ -343,13 +345,6 @@ func (h *Handler) Cleanup() error {
 		unregister(h)
 	}
 	return nil
-}
-
-func boolOr(b *bool, def bool) bool {
-	if b == nil {
-		return def
-	}
-	return *b
 }
 
 // Interface guards.

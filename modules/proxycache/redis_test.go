@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // startRedis runs a real redis-server on a free port for the test.

@@ -3,6 +3,8 @@ package proxycache
 import (
 	"strconv"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
@@ -166,7 +168,7 @@ func (s *RedisStorage) unmarshalLocal(d *caddyfile.Dispenser) error {
 	if !d.NextArg() {
 		return d.Errf("proxy_cache: storage redis: local: want the local tier's size (e.g. 64m)")
 	}
-	n, err := parseSize(d.Val())
+	n, err := caddyopt.ParseSize(d.Val())
 	if err != nil || n <= 0 {
 		return d.Errf("proxy_cache: storage redis: local: %q is not a size (e.g. 64m)", d.Val())
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
@@ -198,7 +200,7 @@ func applyLimits(kind string, maxSize *int64, inactive *caddy.Duration, defMax i
 func parseLimit(d *caddyfile.Dispenser, kind, opt, arg string, maxSize *int64, inactive *caddy.Duration) (bool, error) {
 	switch opt {
 	case "max_size":
-		n, err := parseSize(arg)
+		n, err := caddyopt.ParseSize(arg)
 		if err != nil || n <= 0 {
 			return true, d.Errf("proxy_cache: storage %s: max_size: %q is not a size (e.g. 512k, 100m, 1g)", kind, arg)
 		}

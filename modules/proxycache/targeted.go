@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/httpsyntax"
 )
 
 // defaultTargetedFields is the target list when none is configured: the
@@ -45,7 +48,7 @@ func (tc *TargetedCacheControl) provision() error {
 	}
 	tc.targeted = nil
 	for _, f := range fields {
-		if !validToken(f) {
+		if !httpsyntax.IsToken(f) {
 			return fmt.Errorf("targeted_fields: %q is not a field name", f)
 		}
 		c := http.CanonicalHeaderKey(f)
@@ -54,7 +57,7 @@ func (tc *TargetedCacheControl) provision() error {
 		}
 		tc.targeted = append(tc.targeted, c)
 	}
-	tc.forwardTargeted = boolOr(tc.ForwardTargeted, true)
+	tc.forwardTargeted = caddyopt.BoolOr(tc.ForwardTargeted, true)
 	return nil
 }
 
@@ -316,7 +319,7 @@ func (p *sfParser) str() string {
 // token reads a Token: ( ALPHA / "*" ) *( tchar / ":" / "/" ).
 func (p *sfParser) token() string {
 	i := 1
-	for i < len(p.s) && (validToken(p.s[i:i+1]) || p.s[i] == ':' || p.s[i] == '/') {
+	for i < len(p.s) && (httpsyntax.IsTokenChar(p.s[i]) || p.s[i] == ':' || p.s[i] == '/') {
 		i++
 	}
 	v := p.s[:i]
