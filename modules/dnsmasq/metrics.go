@@ -1,9 +1,10 @@
 package dnsmasq
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/promreg"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
@@ -97,16 +98,5 @@ func init() {
 }
 
 func registerMetrics(reg *prometheus.Registry) error {
-	if reg == nil {
-		return nil
-	}
-	for _, c := range []prometheus.Collector{metrics.queries, metrics.cache, metrics.upstreamDuration, metrics.upstreamFailures} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return err
-			}
-		}
-	}
-	return nil
+	return promreg.Register(reg, metrics.queries, metrics.cache, metrics.upstreamDuration, metrics.upstreamFailures)
 }

@@ -1,7 +1,7 @@
 package headerpolicy
 
 import (
-	"errors"
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -23,14 +23,8 @@ var metrics = &policyMetrics{
 }
 
 func registerMetrics(reg *prometheus.Registry) (*policyMetrics, error) {
-	if reg == nil {
-		return metrics, nil
-	}
-	if err := reg.Register(metrics.replaced); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if !errors.As(err, &are) {
-			return nil, err
-		}
+	if err := promreg.Register(reg, metrics.replaced); err != nil {
+		return nil, err
 	}
 	return metrics, nil
 }

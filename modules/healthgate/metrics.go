@@ -1,8 +1,9 @@
 package healthgate
 
 import (
-	"errors"
 	"sort"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -55,18 +56,7 @@ func (m *gateMetrics) collectors() []prometheus.Collector {
 // registerMetrics adds the collectors to a config's registry, tolerating a
 // registry that has them already.
 func registerMetrics(reg *prometheus.Registry) error {
-	if reg == nil {
-		return nil
-	}
-	for _, c := range metrics.collectors() {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return err
-			}
-		}
-	}
-	return nil
+	return promreg.Register(reg, metrics.collectors()...)
 }
 
 // deleteSeries drops the series of an upstream no config uses any more.

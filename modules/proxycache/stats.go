@@ -1,10 +1,11 @@
 package proxycache
 
 import (
-	"errors"
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -186,14 +187,5 @@ func (collector) Collect(ch chan<- prometheus.Metric) {
 // registerMetrics adds the collector to a config's registry, tolerating an
 // earlier registration.
 func registerMetrics(reg *prometheus.Registry) error {
-	if reg == nil {
-		return nil
-	}
-	if err := reg.Register(theCollector); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if !errors.As(err, &are) {
-			return err
-		}
-	}
-	return nil
+	return promreg.Register(reg, theCollector)
 }
