@@ -2,7 +2,6 @@ package proxycache
 
 import (
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -134,8 +133,8 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 			if err != nil {
 				return err
 			}
-			if strings.TrimSpace(v) == "" {
-				return fail("key: must not be empty")
+			if err := checkKey(v); err != nil {
+				return fail("%v", err)
 			}
 			pc.Key = v
 
@@ -155,11 +154,8 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 				pc.Valid = map[string]caddy.Duration{}
 			}
 			for _, c := range codes {
-				if c != "any" {
-					n, err := strconv.Atoi(c)
-					if err != nil || n < 200 || n > 599 {
-						return fail("valid: %q is not a status code from 200 to 599 or \"any\"", c)
-					}
+				if _, err := parseValidCode(c); err != nil {
+					return fail("%v", err)
 				}
 				pc.Valid[c] = caddy.Duration(dur)
 			}
@@ -169,12 +165,11 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 				return fail("methods: want at least one method")
 			}
 			for _, m := range args {
-				switch strings.ToUpper(m) {
-				case http.MethodGet, http.MethodHead, http.MethodPost:
-					pc.Methods = append(pc.Methods, strings.ToUpper(m))
-				default:
-					return fail("methods: %q cannot be cached (GET and HEAD always are; POST may be added)", m)
+				u, err := cacheableMethod(m)
+				if err != nil {
+					return fail("%v", err)
 				}
+				pc.Methods = append(pc.Methods, u)
 			}
 
 		case "min_uses":
@@ -193,35 +188,21 @@ func (pc *Handler) unmarshal(h httpcaddyfile.Helper) error {
 				return fail("ignore_headers: want at least one of %s", strings.Join(ignorable, ", "))
 			}
 			for _, f := range args {
-				ok := false
-				for _, i := range ignorable {
-					if strings.EqualFold(f, i) {
-						ok = true
-						pc.IgnoreHeaders = append(pc.IgnoreHeaders, i)
-					}
+				name, err := ignorableField(f)
+				if err != nil {
+					return fail("%v", err)
 				}
-				if !ok {
-					return fail("ignore_headers: %q cannot be ignored (want any of %s)", f, strings.Join(ignorable, ", "))
-				}
+				pc.IgnoreHeaders = append(pc.IgnoreHeaders, name)
 			}
 
 		case "use_stale":
 			if len(args) == 0 {
 				return fail("use_stale: want conditions (error timeout updating http_500 ...) or off")
 			}
-			for _, s := range args {
-				switch s {
-				case "error", "timeout", "updating", "off":
-				default:
-					if _, ok := staleStatuses[s]; !ok {
-						return fail("use_stale: unknown condition %q (want error, timeout, updating, http_500, http_502, http_503, http_504, http_403, http_404, http_429 or off)", s)
-					}
-				}
-				if s == "off" && len(args) > 1 {
-					return fail("use_stale: off stands alone")
-				}
-			}
 			pc.UseStale = append(pc.UseStale, args...)
+			if _, err := parseUseStale(pc.UseStale); err != nil {
+				return fail("%v", err)
+			}
 
 		case "targeted_fields":
 			if len(args) == 0 {

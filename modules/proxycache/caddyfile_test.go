@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
-
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
@@ -163,20 +161,6 @@ func TestCaddyfileErrors(t *testing.T) {
 	}
 	if _, err := adapt(t, ":8080 {\n\tproxy_cache api_cache\n}"); err == nil || !strings.Contains(err.Error(), `unexpected argument "api_cache"`) {
 		t.Errorf("argument: %v", err)
-	}
-}
-
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"512": 512, "10k": 10 << 10, "10K": 10 << 10, "100m": 100 << 20, "1g": 1 << 30,
-		"1G": 1 << 30, "2MB": 2 << 20, "2MiB": 2 << 20, "1t": 1 << 40} {
-		if got, err := caddyopt.ParseSize(in); err != nil || got != want {
-			t.Errorf("%q: %d %v, want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "k", "-1", "1x", "1.5m", "99999999999999999999g"} {
-		if _, err := caddyopt.ParseSize(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
 	}
 }
 

@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -178,13 +176,6 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// staleStatuses are the use_stale http_NNN keywords.
-var staleStatuses = map[string]int{"http_500": 500, "http_502": 502, "http_503": 503, "http_504": 504,
-	"http_403": 403, "http_404": 404, "http_429": 429}
-
-// ignorable are the fields ignore_headers accepts.
-var ignorable = []string{"Cache-Control", "Expires", "Set-Cookie", "Vary", "X-Accel-Expires"}
-
 // Provision loads the storage and matchers and checks every option.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
@@ -215,25 +206,24 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if d < 0 {
 			return fmt.Errorf("valid %s: negative time", code)
 		}
-		if code == "any" {
+		n, err := parseValidCode(code)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
 			h.validAny = time.Duration(d)
 			continue
-		}
-		n, err := strconv.Atoi(code)
-		if err != nil || n < 200 || n > 599 {
-			return fmt.Errorf("valid: %q is not a status code from 200 to 599 or \"any\"", code)
 		}
 		h.valid[n] = time.Duration(d)
 	}
 
 	h.methods = map[string]bool{http.MethodGet: true, http.MethodHead: true}
 	for _, m := range h.Methods {
-		switch strings.ToUpper(m) {
-		case http.MethodGet, http.MethodHead, http.MethodPost:
-			h.methods[strings.ToUpper(m)] = true
-		default:
-			return fmt.Errorf("methods: %q cannot be cached (GET and HEAD always are; POST may be added)", m)
+		u, err := cacheableMethod(m)
+		if err != nil {
+			return err
 		}
+		h.methods[u] = true
 	}
 	if h.MinUses < 0 {
 		return fmt.Errorf("min_uses must be at least 1")
@@ -259,7 +249,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 
 	for _, f := range h.IgnoreHeaders {
-		switch http.CanonicalHeaderKey(f) {
+		name, err := ignorableField(f)
+		if err != nil {
+			return err
+		}
+		switch name {
 		case "Cache-Control":
 			h.ignoreCC = true
 		case "Expires":
@@ -270,28 +264,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			h.ignoreVary = true
 		case accelExpires:
 			h.ignoreXAE = true
-		default:
-			return fmt.Errorf("ignore_headers: %q cannot be ignored (want any of %s)", f, strings.Join(ignorable, ", "))
 		}
 	}
 
-	h.stale.status = map[int]bool{}
-	for _, s := range h.UseStale {
-		switch s {
-		case "error":
-			h.stale.error = true
-		case "timeout":
-			h.stale.timeout = true
-		case "updating":
-			h.stale.updating = true
-		case "off":
-		default:
-			code, ok := staleStatuses[s]
-			if !ok {
-				return fmt.Errorf("use_stale: unknown condition %q", s)
-			}
-			h.stale.status[code] = true
-		}
+	if h.stale, err = parseUseStale(h.UseStale); err != nil {
+		return err
 	}
 
 	if h.LockTimeout < 0 {
@@ -323,8 +300,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if sm := h.storage.MaxObjectSize(); sm > 0 && h.maxObject > sm {
 		h.maxObject = sm
 	}
-	if h.Key != "" && strings.TrimSpace(h.Key) == "" {
-		return fmt.Errorf("key must not be blank")
+	if err := checkKey(h.Key); err != nil {
+		return err
 	}
 	h.keyParts = nil
 	if h.Key != "" {
