@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
-	"github.com/frontdesk-proxy/frontdesk/modules/internal/httpsyntax"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -79,8 +78,11 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 						return fail("%s: weight of %s needs a number", opt, m.Dial)
 					}
 					w, err := strconv.Atoi(args[i+2])
-					if err != nil || w < 1 || w > 100 {
-						return fail("%s: weight of %s must be a whole number from 1 to 100, got %q", opt, m.Dial, args[i+2])
+					if err != nil {
+						return fail("%s: weight of %s must be a whole number, got %q", opt, m.Dial, args[i+2])
+					}
+					if err := checkWeight(m.Dial, w); err != nil {
+						return fail("%s: %v", opt, err)
 					}
 					m.Weight = w
 					i += 2
@@ -100,13 +102,19 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			downs = append(downs, args...)
 		case "uri":
-			if len(args) != 1 || !strings.HasPrefix(args[0], "/") {
+			if len(args) != 1 {
 				return fail("uri: want exactly one path starting with /")
+			}
+			if err := checkURI(args[0]); err != nil {
+				return fail("%v", err)
 			}
 			s.URI = args[0]
 		case "method":
-			if len(args) != 1 || !httpsyntax.IsToken(args[0]) {
+			if len(args) != 1 {
 				return fail("method: want exactly one HTTP method")
+			}
+			if err := checkMethod(args[0]); err != nil {
+				return fail("%v", err)
 			}
 			s.Method = strings.ToUpper(args[0])
 		case "host":
@@ -156,8 +164,11 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return fail("max_body: want exactly one size (e.g. 64KiB)")
 			}
 			n, err := caddyopt.ParseSize(args[0])
-			if err != nil || n == 0 || n > caddyopt.GiB {
+			if err != nil {
 				return fail("max_body: bad size %q (want e.g. 64KiB, at most 1GiB)", args[0])
+			}
+			if err := checkMaxBody(n); err != nil {
+				return fail("%v", err)
 			}
 			s.MaxBody = n
 		case "follow_redirects":
@@ -170,8 +181,11 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return fail("%s: want exactly one count", opt)
 			}
 			n, err := strconv.Atoi(args[0])
-			if err != nil || n < 1 || n > 1000 {
-				return fail("%s: must be a whole number from 1 to 1000, got %q", opt, args[0])
+			if err != nil {
+				return fail("%s: must be a whole number from 1 to %d, got %q", opt, maxCount, args[0])
+			}
+			if err := checkCount(opt, n); err != nil {
+				return fail("%v", err)
 			}
 			if opt == "rise" {
 				s.Rise = n

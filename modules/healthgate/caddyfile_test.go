@@ -97,3 +97,32 @@ func TestUnmarshalHealthz(t *testing.T) {
 		t.Error("min_healthy 0 accepted")
 	}
 }
+
+// TestJSONAndCaddyfileAgree feeds the same bad values to the Caddyfile and to
+// JSON (compile): both must refuse them with the same words.
+func TestJSONAndCaddyfileAgree(t *testing.T) {
+	ok := Member{Dial: "127.0.0.1:80"}
+	for _, c := range []struct {
+		block string
+		src   Source
+		want  string
+	}{
+		{"rise 1001", Source{Rise: 1001}, "rise: must be a whole number from 1 to 1000, got 1001"},
+		{"fall 2000", Source{Fall: 2000}, "fall: must be a whole number from 1 to 1000, got 2000"},
+		{"uri healthz", Source{URI: "healthz"}, `uri: want exactly one path starting with /, got "healthz"`},
+		{"method GE(T", Source{Method: "GE(T"}, `method: want one HTTP method, got "GE(T"`},
+		{"max_body 2g", Source{MaxBody: 2 << 30}, "max_body: want a size from 1 byte to 1GiB"},
+		{"to 127.0.0.1:81 weight 101", Source{Upstreams: []Member{{Dial: "127.0.0.1:81", Weight: 101}}}, "weight of 127.0.0.1:81 must be a whole number from 1 to 100, got 101"},
+	} {
+		d := caddyfile.NewTestDispenser("healthgate web {\nto 127.0.0.1:80\n" + c.block + "\n}")
+		var s Source
+		if err := s.UnmarshalCaddyfile(d); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Caddyfile %q: error %v, want it to contain %q", c.block, err, c.want)
+		}
+		src := c.src
+		src.Upstreams = append([]Member{ok}, src.Upstreams...)
+		if _, err := src.compile(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("JSON for %q: error %v, want it to contain %q", c.block, err, c.want)
+		}
+	}
+}

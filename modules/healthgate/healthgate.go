@@ -192,17 +192,23 @@ func (s *Source) compile() (*checkConfig, error) {
 		follow:   s.FollowRedirects,
 		maxBody:  cmp.Or(s.MaxBody, defaultMaxBody),
 	}
-	if !strings.HasPrefix(c.uri, "/") {
-		return nil, fmt.Errorf("uri %q must start with /", c.uri)
+	if err := checkURI(c.uri); err != nil {
+		return nil, err
+	}
+	if err := checkMethod(c.method); err != nil {
+		return nil, err
 	}
 	if c.interval < 0 || c.timeout < 0 {
 		return nil, fmt.Errorf("interval and timeout must be positive")
 	}
-	if c.rise < 0 || c.fall < 0 {
-		return nil, fmt.Errorf("rise and fall must be at least 1")
+	if err := checkCount("rise", c.rise); err != nil {
+		return nil, err
 	}
-	if c.maxBody < 0 {
-		return nil, fmt.Errorf("max_body must be positive")
+	if err := checkCount("fall", c.fall); err != nil {
+		return nil, err
+	}
+	if err := checkMaxBody(c.maxBody); err != nil {
+		return nil, err
 	}
 	var err error
 	if len(s.ExpectStatus) > 0 {
@@ -239,8 +245,10 @@ func (s *Source) compile() (*checkConfig, error) {
 			return nil, fmt.Errorf("upstream %s listed twice", m.Dial)
 		}
 		seen[m.Dial] = true
-		if m.Weight < 0 || m.Weight > 100 {
-			return nil, fmt.Errorf("upstream %s: weight %d out of range 1..100", m.Dial, m.Weight)
+		if m.Weight != 0 {
+			if err := checkWeight(m.Dial, m.Weight); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return c, nil
