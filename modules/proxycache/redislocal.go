@@ -140,9 +140,9 @@ func (l *localTier) get(key string, now time.Time) []*Entry {
 // localHit answers the hit path from a redis storage's local tier, as
 // the memory storage's getAt does: the key is looked up in its byte
 // buffer, without allocating. nil means ask the storage.
-func (h *Handler) localHit(key []byte, isStr bool, now time.Time) []*Entry {
+func (h *Handler) localHit(key []byte, now time.Time) []*Entry {
 	rs, ok := h.storage.(*RedisStorage)
-	if !ok || rs.local == nil || isStr || !rs.local.usable(now) {
+	if !ok || rs.local == nil || !rs.local.usable(now) {
 		return nil
 	}
 	return rs.local.store.getBytes(key, now)

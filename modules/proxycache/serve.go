@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 )
@@ -60,61 +61,73 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if m, err := h.bypass.AnyMatchWithError(r); err != nil {
 		return err
 	} else if m && len(h.bypass) > 0 {
-		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
+		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC, h.mayStore(r, reqCC))
 		c.out = outcome{label: labelBypass, fwd: "bypass"}
-		c.storeOK = h.mayStore(r, reqCC)
 		return c.fetch()
 	}
 	storeOK := h.mayStore(r, reqCC)
 
 	now := time.Now()
-	var variants []*Entry
-	var err error
-	if h.mem != nil && !isStr {
-		variants = h.mem.getAt(kbytes, now)
-	} else if variants = h.localHit(kbytes, isStr, now); variants == nil {
-		variants, err = h.storage.Get(keyString(kbytes, kstr, isStr))
-	}
+	variants, err := h.lookup(kbytes, kstr, isStr, now)
 	if err != nil {
 		// Never an error for the client: the origin answers, uncached.
 		h.warnStorage("storage unavailable; passing requests through uncached", err)
-		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
-		c.storeOK = false
+		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC, false)
 		c.out = outcome{label: labelMiss, fwd: "miss", detail: "storage-unavailable"}
 		return c.fetch()
 	}
 	e, varyMiss := pickVariant(variants, r)
-	authz := field(r.Header, "Authorization") != ""
-	if e != nil && authz && !e.AuthOK {
+	if e != nil && len(reqCC) == 0 && !e.NoCache && (e.AuthOK || field(r.Header, "Authorization") == "") {
+		// withEntry's first case, without the call: no request directives,
+		// no forced validation, no authorization to check, and fresh.
+		if ttl := e.ttl(now); ttl > 0 {
+			k := ""
+			if h.CacheStatusKey {
+				k = keyString(kbytes, kstr, isStr)
+			}
+			return h.serveEntry(w, r, e, outcome{label: labelHit, hit: true, ttl: ttl, hasTTL: true}, false, now, k)
+		}
+	}
+	c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC, storeOK)
+	if e == nil {
+		return c.withoutEntry(varyMiss)
+	}
+	if field(r.Header, "Authorization") != "" && !e.AuthOK {
 		// RFC 9111 §3.5: a stored response answers an authenticated request
 		// only if it says it may.
-		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
-		c.storeOK = storeOK
 		c.out = outcome{label: labelBypass, fwd: "request", detail: "authorization"}
 		return c.fetch()
 	}
-	if e != nil {
-		if len(reqCC) == 0 && !e.NoCache {
-			// withEntry's first case, without the call: no request
-			// directives, no forced validation, and fresh.
-			if ttl := e.ttl(now); ttl > 0 {
-				k := ""
-				if h.CacheStatusKey {
-					k = keyString(kbytes, kstr, isStr)
-				}
-				return h.serveEntry(w, r, e, outcome{label: labelHit, hit: true, ttl: ttl, hasTTL: true}, false, now, k)
-			}
-		}
-		c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
-		c.storeOK = storeOK
-		return c.withEntry(e, now)
+	return c.withEntry(e, now)
+}
+
+// lookup reads the stored variants of a key: from the memory storage or the
+// redis storage's local tier without allocating, else from the storage.
+func (h *Handler) lookup(kbytes []byte, kstr string, isStr bool, now time.Time) ([]*Entry, error) {
+	if isStr {
+		return h.storage.Get(kstr)
 	}
-	c := h.newCall(w, r, next, keyString(kbytes, kstr, isStr), reqCC)
-	c.storeOK = storeOK
+	if h.mem != nil {
+		return h.mem.getAt(kbytes, now), nil
+	}
+	if variants := h.localHit(kbytes, now); variants != nil {
+		return variants, nil
+	}
+	return h.storage.Get(string(kbytes))
+}
+
+// newCall starts the trip of a request that is not a plain fresh hit;
+// storeOK says whether the request allows its response to be stored.
+func (h *Handler) newCall(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, key string, reqCC directives, storeOK bool) *call {
+	return &call{h: h, w: w, r: r, next: next, key: key, url: requestURL(r), reqCC: reqCC, storeOK: storeOK}
+}
+
+// withoutEntry handles a request for which no stored variant matches.
+func (c *call) withoutEntry(varyMiss bool) error {
 	if c.reqCC.has("only-if-cached") {
 		c.out = outcome{label: labelMiss, fwd: "miss", detail: "only-if-cached"}
-		h.writeStatus(w.Header(), c.out, c.key)
-		w.WriteHeader(http.StatusGatewayTimeout)
+		c.h.writeStatus(c.w.Header(), c.out, c.key)
+		c.w.WriteHeader(http.StatusGatewayTimeout)
 		return nil
 	}
 	c.out = outcome{label: labelMiss, fwd: "uri-miss"}
@@ -122,11 +135,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		c.out.fwd = "vary-miss"
 	}
 	return c.miss()
-}
-
-// newCall starts the trip of a request that is not a plain fresh hit.
-func (h *Handler) newCall(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, key string, reqCC directives) *call {
-	return &call{h: h, w: w, r: r, next: next, key: key, url: requestURL(r), reqCC: reqCC, storeOK: true}
 }
 
 // field is the first value of a request or response field given by its
@@ -421,22 +429,35 @@ func (h *Handler) warnStorage(msg string, err error, fields ...zap.Field) {
 	h.logger.Warn(msg, append(fields, zap.String("zone", h.zone), zap.Error(err))...)
 }
 
+// detachedRequest is a copy of the client's request for a background update:
+// not cancelled with the client's, with a replacer and variables of its own
+// (so the client's request goes on being logged while this one runs),
+// prepared as Caddy's server prepares a request. The copy keeps the client's
+// variables and original request, and the request as it is now.
+func detachedRequest(r *http.Request) *http.Request {
+	ctx := context.WithoutCancel(r.Context())
+	srv, _ := ctx.Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
+	cur := r.Clone(ctx)
+	base := *cur
+	if orig, ok := ctx.Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok {
+		// PrepareRequest records its argument as the original request.
+		base.Method, base.URL, base.RequestURI, base.RemoteAddr = orig.Method, orig.URL, orig.RequestURI, orig.RemoteAddr
+	}
+	r2 := caddyhttp.PrepareRequest(&base, caddy.NewReplacer(), nil, srv)
+	r2.Method, r2.URL, r2.RequestURI, r2.RemoteAddr = cur.Method, cur.URL, cur.RequestURI, cur.RemoteAddr
+	vars, _ := r2.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+	if client, ok := ctx.Value(caddyhttp.VarsCtxKey).(map[string]any); ok && vars != nil {
+		maps.Copy(vars, client)
+	}
+	return r2
+}
+
 // startBackground refreshes the stale entry e in a goroutine, with a copy of
 // the request detached from the client's connection, then calls release.
 func (c *call) startBackground(e *Entry, release func()) {
 	bg := &call{h: c.h, r: c.r, next: c.next, key: c.key, url: c.url, reqCC: nil,
 		stale: e, storeOK: true, background: true}
-	ctx := context.WithoutCancel(c.r.Context())
-	// Fresh request variables and replacer: the client's request goes on
-	// being logged while this one runs.
-	vars := map[string]any{}
-	if v, ok := ctx.Value(caddyhttp.VarsCtxKey).(map[string]any); ok {
-		vars = maps.Clone(v)
-	}
-	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, vars)
-	r2 := c.r.Clone(ctx)
-	repl := caddyhttp.NewTestReplacer(r2)
-	_ = repl
+	r2 := detachedRequest(c.r)
 	bg.r = r2
 	go func() {
 		defer release()
