@@ -79,7 +79,7 @@ func (a Admin) serve(w http.ResponseWriter, r *http.Request) error {
 // emits the matching event.
 func (s *upstreamState) adminAction(action string) error {
 	s.mu.Lock()
-	wasServing := s.healthy && !s.drained && !s.forced && !s.configDown
+	wasServing := s.servingLocked()
 	switch action {
 	case "drain":
 		s.drained = true
@@ -93,7 +93,7 @@ func (s *upstreamState) adminAction(action string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("unknown action %q (known: drain, undrain, force_down, ready)", action)
 	}
-	nowServing := s.healthy && !s.drained && !s.forced && !s.configDown
+	nowServing := s.servingLocked()
 	s.mu.Unlock()
 	s.updateServing()
 

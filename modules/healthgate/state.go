@@ -59,7 +59,7 @@ type emitter struct {
 type upstreamState struct {
 	pool, dial string
 
-	serving atomic.Bool // healthy && !drained && !forced && !configDown
+	serving atomic.Bool // servingLocked, kept for the request path
 
 	// pending is true until the upstream's first verdict: it became
 	// healthy or failed a check (see verdict.go).
@@ -279,10 +279,16 @@ func (s *upstreamState) fire(name, cause, by string) {
 	em.events.Emit(em.ctx, name, data)
 }
 
+// servingLocked reports whether the upstream takes new requests: healthy,
+// not drained, not forced down and not down in the config. s.mu is held.
+func (s *upstreamState) servingLocked() bool {
+	return s.healthy && !s.drained && !s.forced && !s.configDown
+}
+
 // updateServing recomputes whether the upstream takes new requests.
 func (s *upstreamState) updateServing() {
 	s.mu.Lock()
-	on := s.healthy && !s.drained && !s.forced && !s.configDown
+	on := s.servingLocked()
 	s.mu.Unlock()
 	s.serving.Store(on)
 	metrics.state.WithLabelValues(s.pool, s.dial).Set(boolFloat(on))
@@ -357,7 +363,7 @@ func (s *upstreamState) status() Status {
 	}
 	return Status{
 		Pool: s.pool, Upstream: s.dial, Role: role, Weight: s.weight,
-		State: s.stateNameLocked(), Serving: s.healthy && !s.drained && !s.forced && !s.configDown,
+		State: s.stateNameLocked(), Serving: s.servingLocked(),
 		Healthy: s.healthy, Passes: s.passes, Fails: s.fails, LastCheck: s.lastCheck,
 		LatencyMS: float64(s.lastLatency.Microseconds()) / 1000, LastError: s.lastErr,
 		Checks: s.checks, Failures: s.failures,
