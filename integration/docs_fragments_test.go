@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,4 +169,50 @@ func TestDocsTableFragmentsAreLiteral(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDocsJSONFragmentsValidate: every json block of the README files that
+// is one whole object — a handler (`"handler"`) or a whole config
+// (`"apps"`) — passes `frontdesk validate`, so a JSON example cannot name a
+// field the module does not have (Caddy refuses unknown fields) or a value
+// it refuses. A handler is validated inside one route of a server.
+func TestDocsJSONFragmentsValidate(t *testing.T) {
+	dir := t.TempDir()
+	n := 0
+	for _, file := range docFiles(t) {
+		rel, _ := filepath.Rel(repoFile(t, "."), file)
+		for _, b := range fencedBlocks(t, file) {
+			if b.info != "json" {
+				continue
+			}
+			where := rel + ":" + strconv.Itoa(b.line)
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(b.text), &obj); err != nil {
+				continue // several objects, or a fragment of one
+			}
+			var config []byte
+			switch {
+			case obj["apps"] != nil:
+				config = []byte(b.text)
+			case obj["handler"] != nil:
+				config = []byte(`{"apps": {"http": {"servers": {"docs": {"listen": ["127.0.0.1:0"], "routes": [{"handle": [` + b.text + `]}]}}}}}`)
+			default:
+				continue
+			}
+			n++
+			cf := filepath.Join(dir, "fragment"+strconv.Itoa(n)+".json")
+			if err := os.WriteFile(cf, config, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(frontdeskBin, "validate", "--config", cf)
+			cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s: the json block does not validate: %v\n%s", where, err, logMessages(out))
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d JSON blocks found in the documentation; the extraction is broken", n)
+	}
+	t.Logf("%d JSON blocks validated", n)
 }
