@@ -1,147 +1,14 @@
 package integration
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
-
-// lab is the seed lab running on free loopback ports: the Flask API and
-// frontdesk with caddyfile/lab.Caddyfile in front of it.
-type lab struct {
-	flask     *harness.Flask
-	flaskPort int
-	fd        *harness.Frontdesk
-	proxy     string // frontdesk's HTTP address
-	logDir    string
-}
-
-// startLab starts the Flask API and frontdesk with the given Caddyfile (the
-// lab's unless another is given) proxying to it.
-func startLab(t *testing.T, caddyfile string) *lab {
-	t.Helper()
-	requirePeer(t, "python3-flask")
-	l := &lab{logDir: t.TempDir()}
-	var err error
-	if l.flaskPort, err = harness.FreePort(); err != nil {
-		t.Fatal(err)
-	}
-	l.startFlask(t)
-	l.fd, l.proxy = startFrontdesk(t, caddyfile, l.logDir, l.flask.Addr)
-	return l
-}
-
-func (l *lab) startFlask(t *testing.T) {
-	t.Helper()
-	f, err := harness.StartFlaskOn(l.logDir, l.flaskPort)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, f.Process)
-	l.flask = f
-}
-
-// startFrontdesk runs a Caddyfile that follows lab.Caddyfile's environment
-// conventions with upstream as $LAB_API, and returns its HTTP address.
-func startFrontdesk(t *testing.T, caddyfile, logDir, upstream string) (*harness.Frontdesk, string) {
-	t.Helper()
-	return startCaddyfile(t, caddyfile, logDir, append(labDNSEnv(t), "LAB_API="+upstream)...)
-}
-
-// labDNSEnv gives lab.Caddyfile's DNS server a free port and an empty
-// resolv-file: names other than the lab's are refused, never forwarded off
-// the machine.
-func labDNSEnv(t *testing.T) []string {
-	t.Helper()
-	port, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	resolv := filepath.Join(t.TempDir(), "resolv.conf")
-	if err := os.WriteFile(resolv, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return []string{"FRONTDESK_DNS_PORT=" + strconv.Itoa(port), "FRONTDESK_DNS_RESOLV=" + resolv}
-}
-
-// startCaddyfile runs one of the repository's Caddyfiles on a free port
-// ($FRONTDESK_HTTP_PORT) with logs in logDir ($FRONTDESK_LOG_DIR) and the
-// given extra environment, and returns its HTTP address.
-func startCaddyfile(t *testing.T, caddyfile, logDir string, env ...string) (*harness.Frontdesk, string) {
-	t.Helper()
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	env = append([]string{"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port), "FRONTDESK_LOG_DIR=" + logDir}, env...)
-	fd, err := harness.StartFrontdesk(frontdeskBin, logDir, "frontdesk-"+filepath.Base(caddyfile), caddyfile, env, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
-	return fd, addr
-}
-
-// client sends exactly the headers a test sets (plus Host): no automatic
-// Accept-Encoding, no connection reuse between tests.
-var client = &http.Client{
-	Timeout:   10 * time.Second,
-	Transport: &http.Transport{DisableCompression: true, DisableKeepAlives: true},
-	CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	},
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   string
-}
-
-// do sends a request like the lab's curl commands: Host myapp.local,
-// User-Agent curl, Accept */*, plus extra headers ("Name: value").
-func do(t *testing.T, method, url, body string, extra ...string) response {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = "myapp.local"
-	req.Header.Set("User-Agent", "curl/7.88.1")
-	req.Header.Set("Accept", "*/*")
-	for _, h := range extra {
-		name, value, _ := strings.Cut(h, ": ")
-		if name == "Host" {
-			req.Host = value
-			continue
-		}
-		req.Header.Add(name, value)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, url, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
-}
 
 // seedAnswers are the lab's endpoints and the exact bodies the seed shows
 // (compact JSON, keys in the seed's order, newline-terminated like Flask).
@@ -311,32 +178,6 @@ func TestLabBackendDown(t *testing.T) {
 	access, _ := os.ReadFile(filepath.Join(l.logDir, "myapi.access.log"))
 	if n := strings.Count(string(access), `"uri": "/healthz"`); n != 3 {
 		t.Errorf("access log has %d /healthz entries, want 3:\n%s", n, access)
-	}
-}
-
-// backendHeaders decodes the Flask app's /api/headers answer.
-func backendHeaders(t *testing.T, body string) map[string]string {
-	t.Helper()
-	var v struct {
-		Headers map[string]string `json:"headers"`
-	}
-	if err := json.Unmarshal([]byte(body), &v); err != nil {
-		t.Fatalf("decoding /api/headers %q: %v", body, err)
-	}
-	return v.Headers
-}
-
-func assertHeaders(t *testing.T, what string, got, want map[string]string) {
-	t.Helper()
-	for k, w := range want {
-		if g, ok := got[k]; !ok || g != w {
-			t.Errorf("%s: %s = %q (present %v), want %q", what, k, g, ok, w)
-		}
-	}
-	for k, g := range got {
-		if _, ok := want[k]; !ok {
-			t.Errorf("%s: unexpected header %s: %q", what, k, g)
-		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 )
 
+// Test backends: a recording Go backend and small response helpers.
+
 // seenRequest is what a recording backend received.
 type seenRequest struct {
 	Method, URI, Host string

@@ -18,6 +18,10 @@ import (
 	"github.com/miekg/dns"
 )
 
+// The hand-written differential framework: the same questions to real
+// dnsmasq and to Frontdesk given one configuration, answers normalised and
+// compared (the generated tester is integration/dnsdiff).
+
 // dnsQuery is one question of a differential case.
 type dnsQuery struct {
 	name  string
