@@ -38,19 +38,8 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 		return nil, "x-accel-expires"
 	}
 	cc, targeted := h.responseDirectives(hdr)
-	if cc.has("no-store") && accel != accelLifetime {
-		return nil, "no-store"
-	}
-	if cc.has("private") && cc["private"] == "" && accel != accelLifetime {
-		return nil, "private"
-	}
-	mustReval := cc.has("must-revalidate") || cc.has("proxy-revalidate") || cc.has("s-maxage")
-	authOK := cc.has("public") || cc.has("must-revalidate") || cc.has("s-maxage")
-	if req.Header.Get("Authorization") != "" && !authOK {
-		return nil, "authorization"
-	}
-	if !h.ignoreSetCookie && len(hdr.Values("Set-Cookie")) > 0 {
-		return nil, "set-cookie"
+	if why := h.refusal(req, hdr, cc, accel == accelLifetime); why != "" {
+		return nil, why
 	}
 	var varyNames []string
 	if !h.ignoreVary {
@@ -60,57 +49,88 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 		}
 		varyNames = names
 	}
-
 	date, dateOK := parseHTTPDate(hdr.Get("Date"))
 	if !dateOK {
 		date = respTime
 	}
-
-	// Freshness lifetime: s-maxage, max-age, Expires, the configured valid
-	// times, then the Last-Modified heuristic.
+	var src freshnessSource
 	var lifetime time.Duration
-	src := fromNothing
 	if accel == accelLifetime {
 		src, lifetime = fromAccel, accelTTL
-	} else if d, ok, valid := cc.delta("s-maxage"); ok {
-		src, lifetime = fromHeaders, d
-		if !valid {
-			lifetime = 0
+	} else if src, lifetime = h.lifetime(status, hdr, cc, targeted, date); src == fromValid && lifetime <= 0 {
+		return nil, "valid 0"
+	}
+	// A no-cache response with a validator is still worth storing without a
+	// lifetime: every use revalidates it, usually with a cheap 304. (With
+	// ignore_headers Cache-Control Expires, as in nginx, only valid counts.)
+	if src == fromNothing && !(cc.has("no-cache") && cc["no-cache"] == "" && (hdr.Get("Etag") != "" || hdr.Get("Last-Modified") != "")) {
+		return nil, "no freshness"
+	}
+	e := h.newEntry(req, status, hdr, cc, varyNames, src, lifetime, date, reqTime, respTime)
+	if lifetime <= 0 && !e.NoCache {
+		if _, _, ok := e.validators(); !ok && e.SIE <= 0 {
+			return nil, "already stale"
 		}
-	} else if d, ok, valid := cc.delta("max-age"); ok {
-		src, lifetime = fromHeaders, d
-		if !valid {
-			lifetime = 0
+	}
+	return e, ""
+}
+
+// refusal gives the reason a response's own fields forbid storing it, or ""
+// (an X-Accel-Expires lifetime overrides no-store and private).
+func (h *Handler) refusal(req *http.Request, hdr http.Header, cc directives, accelLifetime bool) string {
+	switch {
+	case cc.has("no-store") && !accelLifetime:
+		return "no-store"
+	case cc.has("private") && cc["private"] == "" && !accelLifetime:
+		return "private"
+	case req.Header.Get("Authorization") != "" && !authorizedStore(cc):
+		return "authorization"
+	case !h.ignoreSetCookie && len(hdr.Values("Set-Cookie")) > 0:
+		return "set-cookie"
+	}
+	return ""
+}
+
+// authorizedStore reports whether a response to an authenticated request may
+// be stored and reused for others (RFC 9111 §3.5).
+func authorizedStore(cc directives) bool {
+	return cc.has("public") || cc.has("must-revalidate") || cc.has("s-maxage")
+}
+
+// lifetime is the freshness lifetime and where it came from: s-maxage,
+// max-age, Expires, the configured valid times, then the Last-Modified
+// heuristic. An invalid delta or date means already stale.
+func (h *Handler) lifetime(status int, hdr http.Header, cc directives, targeted bool, date time.Time) (freshnessSource, time.Duration) {
+	for _, name := range []string{"s-maxage", "max-age"} {
+		if d, ok, valid := cc.delta(name); ok {
+			if !valid {
+				d = 0
+			}
+			return fromHeaders, d
 		}
-	} else if exp := hdr.Values("Expires"); !h.ignoreExpires && !targeted && len(exp) > 0 {
+	}
+	if exp := hdr.Values("Expires"); !h.ignoreExpires && !targeted && len(exp) > 0 {
 		// One field line holding one HTTP-date; anything else (repeated
 		// lines included) means already stale (RFC 9111 §5.3).
-		src = fromHeaders
 		if t, ok := parseHTTPDate(exp[0]); ok && len(exp) == 1 && t.After(date) {
-			lifetime = t.Sub(date)
+			return fromHeaders, t.Sub(date)
 		}
-	} else if ttl, ok := h.validFor(status); ok {
-		if ttl <= 0 {
-			return nil, "valid 0"
-		}
-		src, lifetime = fromValid, ttl
-	} else if heuristicStatuses[status] || cc.has("public") {
+		return fromHeaders, 0
+	}
+	if ttl, ok := h.validFor(status); ok {
+		return fromValid, ttl
+	}
+	if heuristicStatuses[status] || cc.has("public") {
 		if lm, ok := parseHTTPDate(hdr.Get("Last-Modified")); ok && lm.Before(date) {
-			src, lifetime = fromHeuristic, date.Sub(lm)/10
-			if lifetime > maxHeuristic {
-				lifetime = maxHeuristic
-			}
+			return fromHeuristic, min(date.Sub(lm)/10, maxHeuristic)
 		}
 	}
-	// With ignore_headers Cache-Control Expires (nginx), only valid counts.
-	if src == fromNothing {
-		// A no-cache response with a validator is still worth storing: every
-		// use revalidates it, usually with a cheap 304.
-		if !(cc.has("no-cache") && cc["no-cache"] == "" && (hdr.Get("Etag") != "" || hdr.Get("Last-Modified") != "")) {
-			return nil, "no freshness"
-		}
-	}
+	return fromNothing, 0
+}
 
+// newEntry describes a storable response (without its body).
+func (h *Handler) newEntry(req *http.Request, status int, hdr http.Header, cc directives, varyNames []string,
+	src freshnessSource, lifetime time.Duration, date, reqTime, respTime time.Time) *Entry {
 	e := &Entry{
 		Status:         status,
 		RequestTime:    reqTime,
@@ -118,8 +138,8 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 		Lifetime:       lifetime,
 		NoCache:        cc.has("no-cache") && cc["no-cache"] == "" && src != fromAccel,
 		NoCacheFields:  cc.fields("no-cache"),
-		MustRevalidate: mustReval,
-		AuthOK:         authOK,
+		MustRevalidate: cc.has("must-revalidate") || cc.has("proxy-revalidate") || cc.has("s-maxage"),
+		AuthOK:         authorizedStore(cc),
 		SWR:            -1,
 		SIE:            -1,
 	}
@@ -129,11 +149,9 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 	if d, ok, valid := cc.delta("stale-if-error"); ok && valid {
 		e.SIE = d
 	}
-	if src == fromValid || src == fromAccel {
+	if src != fromValid && src != fromAccel {
 		// nginx's proxy_cache_valid and X-Accel-Expires count from the
-		// moment of storage.
-		e.InitialAge = 0
-	} else {
+		// moment of storage; the others from the response's age.
 		e.InitialAge = initialAge(hdr, date, reqTime, respTime)
 	}
 	e.Header = storableHeader(hdr, append(cc.fields("private"), h.hiddenTargeted()...))
@@ -141,12 +159,7 @@ func (h *Handler) evaluate(req *http.Request, status int, hdr http.Header, reqTi
 		e.VaryNames = append(e.VaryNames, n)
 		e.VaryValues = append(e.VaryValues, normalizeFieldValue(req.Header.Values(n)))
 	}
-	if lifetime <= 0 && !e.NoCache {
-		if _, _, ok := e.validators(); !ok && e.SIE <= 0 {
-			return nil, "already stale"
-		}
-	}
-	return e, ""
+	return e
 }
 
 // initialAge is RFC 9111 §4.2.3's corrected_initial_age.
