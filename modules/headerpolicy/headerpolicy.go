@@ -167,15 +167,7 @@ func (h *Handler) Validate() error {
 // ServeHTTP applies the policy to r and, if anything is to be hidden or echoed,
 // to the response.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	peer, peerOK := peerAddr(r.RemoteAddr)
-	var trusted bool
-	if peerOK {
-		trusted = h.isTrusted(peer)
-	} else {
-		// A peer without an IP (a Unix socket) is trusted only if the server's
-		// trusted_proxies_unix said so.
-		trusted, _ = caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
-	}
+	peer, peerOK, trusted := h.trust(r)
 	if !trusted {
 		h.countSpoofed(r.Header)
 		dropProxyFields(r.Header)
@@ -186,13 +178,45 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// values are kept; header_policy is the authority on that for the request.
 	caddyhttp.SetVar(r.Context(), caddyhttp.TrustedProxyVarKey, trusted)
 
+	h.setForwardingFields(r, trusted, peer, peerOK)
+	requestID := h.setRequestID(r, trusted)
+	if h.Request != nil {
+		h.Request.ApplyToRequest(r)
+	}
+
+	if len(h.hide) > 0 || requestID != "" {
+		w = &responseFilter{
+			ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+			hide:                  h.hide,
+			idField:               h.RequestID,
+			id:                    requestID,
+		}
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// trust reads the peer's address and whether it is a trusted proxy. A peer
+// without an IP (a Unix socket) is trusted only if the server's
+// trusted_proxies_unix said so.
+func (h *Handler) trust(r *http.Request) (peer netip.Addr, peerOK, trusted bool) {
+	peer, peerOK = peerAddr(r.RemoteAddr)
+	if peerOK {
+		return peer, true, h.isTrusted(peer)
+	}
+	trusted, _ = caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
+	return peer, false, trusted
+}
+
+// setForwardingFields sets X-Real-IP, X-Forwarded-For/-Proto/-Host,
+// Forwarded and Host as the policy says, from the peer and, where the peer
+// is trusted, from what it sent.
+func (h *Handler) setForwardingFields(r *http.Request, trusted bool, peer netip.Addr, peerOK bool) {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
 	clientHost := r.Host
 
-	// X-Real-IP
 	switch {
 	case trusted && validIP(lastValue(r.Header, hdrRealIP)):
 		r.Header[hdrRealIP] = []string{lastValue(r.Header, hdrRealIP)}
@@ -228,39 +252,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		r.Header[hdrForwardedHost] = []string{lastValue(r.Header, hdrForwardedHost)}
 	}
 
-	// Forwarded (RFC 7239).
 	h.applyForwarded(r, trusted, peer, peerOK, scheme, clientHost)
 
-	// Host.
 	if h.hostName {
 		r.Host = hostnameOnly(r.Host)
 	}
+}
 
-	// Request ID.
-	var requestID string
-	if h.RequestID != "" {
-		requestID = r.Header.Get(h.RequestID)
-		if !trusted || !validRequestID(requestID) {
-			repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-			requestID = repl.ReplaceAll("{http.request.uuid}", "")
-		}
-		r.Header[h.RequestID] = []string{requestID}
-		caddyhttp.SetVar(r.Context(), "request_id", requestID)
+// setRequestID sets the request ID field, keeping a trusted peer's valid ID
+// and making one otherwise, and returns it ("" without the option).
+func (h *Handler) setRequestID(r *http.Request, trusted bool) string {
+	if h.RequestID == "" {
+		return ""
 	}
-
-	if h.Request != nil {
-		h.Request.ApplyToRequest(r)
+	requestID := r.Header.Get(h.RequestID)
+	if !trusted || !validRequestID(requestID) {
+		repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		requestID = repl.ReplaceAll("{http.request.uuid}", "")
 	}
-
-	if len(h.hide) > 0 || requestID != "" {
-		w = &responseFilter{
-			ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
-			hide:                  h.hide,
-			idField:               h.RequestID,
-			id:                    requestID,
-		}
-	}
-	return next.ServeHTTP(w, r)
+	r.Header[h.RequestID] = []string{requestID}
+	caddyhttp.SetVar(r.Context(), "request_id", requestID)
+	return requestID
 }
 
 // applyForwarded sets or extends the RFC 7239 Forwarded header. Without the
