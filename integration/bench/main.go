@@ -63,13 +63,19 @@
 // Then the failover scenario (-failover=false skips it; each of
 // -throughput, -cache, -failover and -dns can be turned off alone): three backends (the same Go backend on three ports, each
 // naming itself in X-Backend), and in front of them in turn Frontdesk with
-// healthgate (interval 1s fall 3 rise 2, lb_try_duration 2s), nginx with the
-// seed's passive max_fails=3 fail_timeout=30s, and HAProxy with check inter
-// 1s fall 3 rise 2. A Go load generator (-failover-workers concurrent
-// keep-alive clients) runs for 10 s; the middle backend is killed with
-// SIGKILL at 2 s and restarted on its port at 5 s. The second table gives,
-// per proxy, the requests, those that failed (non-2xx or transport error)
-// and the time from the restart until the restarted backend served again.
+// healthgate's recommended configuration (interval 1s fall 3 rise 2,
+// lb_try_duration 5s, no passive or observe option), the same without
+// lb_try_duration, with observe off, and with reverse_proxy's fail_duration
+// 1s, nginx with the seed's passive max_fails=3 fail_timeout=30s, and
+// HAProxy with check inter 1s fall 3 rise 2. A Go load generator
+// (-failover-workers concurrent keep-alive clients) runs for 10 s; the
+// middle backend is killed with SIGKILL at 2 s and restarted on its port at
+// 5 s. The failover table gives, per proxy and phase (before the kill,
+// during the outage, after the restart), req/s, p50, p99 and max latency
+// and failed requests (non-2xx or transport error), and the time from the
+// restart until the restarted backend served again; then PASS or FAIL for
+// each of issue 16's targets: req/s during ≥ 0.9× before, p99 during ≤ 2×
+// before, no failed request, and back within rise × interval + 0.5 s.
 //
 // Last the DNS rounds (-dns=false skips them): dnsperf (-dns-clients,
 // -dns-threads, -dns-outstanding; -l is -duration) against Frontdesk with
