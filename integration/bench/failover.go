@@ -113,6 +113,8 @@ type failoverResult struct {
 	// Kill, Restart and Ready are when the victim was killed, restarted and
 	// listening again, and Elapsed is the length of the whole load.
 	Kill, Restart, Ready, Elapsed time.Duration
+	// Load is the machine's load averages when the load began.
+	Load string
 }
 
 // The phases of a failover run, indexes of failoverResult.Phases.
@@ -360,6 +362,7 @@ func (f *failover) scenario(proxy string) (failoverResult, error) {
 	victim := f.backends[failoverVictim]
 	var kill, restart, ready time.Duration
 	var restartErr error
+	load := loadAverage()
 	start := time.Now()
 	done := make(chan struct{})
 	go func() {
@@ -397,7 +400,9 @@ func (f *failover) scenario(proxy string) (failoverResult, error) {
 	if restartErr != nil {
 		return failoverResult{}, fmt.Errorf("restarting backend %s: %w", victim.addr, restartErr)
 	}
-	return aggregate(proxy, samples, len(f.backends), failoverVictim, kill, restart, ready, elapsed), nil
+	r := aggregate(proxy, samples, len(f.backends), failoverVictim, kill, restart, ready, elapsed)
+	r.Load = load
+	return r, nil
 }
 
 // waitAll sends requests until every backend has answered one through the

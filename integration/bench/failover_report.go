@@ -159,6 +159,9 @@ func failoverReport(results []failoverResult, workers int) string {
 			fmt.Fprintf(&b, ", %d without %s", r.Unknown, backendHeader)
 		}
 		fmt.Fprintf(&b, "; killed at %.2f s, restarted at %.2f s, listening at %.2f s", r.Kill.Seconds(), r.Restart.Seconds(), r.Ready.Seconds())
+		if r.Load != "" {
+			fmt.Fprintf(&b, "; load average %s when the load began", r.Load)
+		}
 		if r.Failed > 0 {
 			fmt.Fprintf(&b, "; failures from %.2f s to %.2f s", r.FirstFail.Seconds(), r.LastFail.Seconds())
 		}

@@ -389,8 +389,8 @@ func formatLatency(d time.Duration) string {
 
 // environment describes the machine and the software measured, on one line.
 func environment(c config, t tools, frontdesk string) string {
-	s := fmt.Sprintf("%s; nproc %s; CPU %s; %s; frontdesk (Caddy) %s",
-		time.Now().Format("2006-01-02 15:04:05 MST"), nproc(), cpuModel(), runtime.Version(),
+	s := fmt.Sprintf("%s; nproc %s; CPU %s; load average %s at the start; %s; frontdesk (Caddy) %s",
+		time.Now().Format("2006-01-02 15:04:05 MST"), nproc(), cpuModel(), loadAverage(), runtime.Version(),
 		firstWord(frontdesk, "version"))
 	if c.throughput || c.cache {
 		s += "; wrk " + wrkVersion(t.wrk)
@@ -411,6 +411,16 @@ func environment(c config, t tools, frontdesk string) string {
 		}
 	}
 	return s
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages from
+// /proc/loadavg ("0.52 0.61 0.70"), or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 // haproxyVersion reads "HAProxy version 2.6.12-1+deb12u4 2026/10/17 - ..."
