@@ -115,6 +115,16 @@ type failoverResult struct {
 	Kill, Restart, Ready, Elapsed time.Duration
 	// Load is the machine's load averages when the load began.
 	Load string
+	// Round is the run's round with -failover-rounds above 1, else 0.
+	Round int
+}
+
+// label names the run in the report: the proxy, and its round if any.
+func (r failoverResult) label() string {
+	if r.Round == 0 {
+		return r.Proxy
+	}
+	return fmt.Sprintf("%s, round %d", r.Proxy, r.Round)
 }
 
 // The phases of a failover run, indexes of failoverResult.Phases.
@@ -298,8 +308,10 @@ type failover struct {
 	restarts int
 }
 
-// runFailover starts the backends and runs the scenario through each proxy.
-func runFailover(ctx context.Context, ps *procs, dir, bin string, workers int) ([]failoverResult, error) {
+// runFailover starts the backends and runs the scenario through each proxy,
+// rounds times, interleaved like the wrk rounds (the order reversed every
+// other round).
+func runFailover(ctx context.Context, ps *procs, dir, bin string, workers, rounds int) ([]failoverResult, error) {
 	f := &failover{ctx: ctx, ps: ps, dir: dir, bin: bin, workers: workers}
 	for i := range failoverBackends {
 		addr, err := loopback()
@@ -315,18 +327,29 @@ func runFailover(ctx context.Context, ps *procs, dir, bin string, workers int) (
 	}
 	step("failover backends on %s, %s, %s", f.backends[0].addr, f.backends[1].addr, f.backends[2].addr)
 	var results []failoverResult
-	for _, proxy := range failoverProxies {
+	err := interleave(rounds, failoverProxies, func(round int, proxy string) error {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		r, err := f.scenario(proxy)
 		if err != nil {
-			return nil, fmt.Errorf("failover through %s: %w", proxy, err)
+			return fmt.Errorf("failover through %s: %w", proxy, err)
+		}
+		if rounds > 1 {
+			r.Round = round
 		}
 		step("failover %-40s %d requests, %d failed, time to serve again after the restart: %s; %s",
-			proxy, r.Requests, r.Failed, formatRecovery(r.Recovery, r.Elapsed-r.Restart), verdictLine(r))
+			r.label(), r.Requests, r.Failed, formatRecovery(r.Recovery, r.Elapsed-r.Restart), verdictLine(r))
 		results = append(results, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	// The report lists each proxy's runs together, in round order.
+	slices.SortStableFunc(results, func(a, b failoverResult) int {
+		return slices.Index(failoverProxies, a.Proxy) - slices.Index(failoverProxies, b.Proxy)
+	})
 	return results, nil
 }
 

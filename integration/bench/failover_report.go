@@ -65,6 +65,44 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
+// roundsSummary says, for each proxy run in several rounds, in how many of
+// them it met each target; "" when every proxy ran once.
+func roundsSummary(results []failoverResult) string {
+	var b strings.Builder
+	for _, proxy := range failoverProxies {
+		var runs, all int
+		met := make([]int, len(targetHeaders))
+		for _, r := range results {
+			if r.Proxy != proxy || r.Round == 0 {
+				continue
+			}
+			runs++
+			ok := true
+			for i, c := range targetChecks(r) {
+				if c.Pass {
+					met[i]++
+				}
+				ok = ok && c.Pass
+			}
+			if ok {
+				all++
+			}
+		}
+		if runs == 0 {
+			continue
+		}
+		var parts []string
+		for i, n := range met {
+			parts = append(parts, fmt.Sprintf("%s %d", targetHeaders[i], n))
+		}
+		fmt.Fprintf(&b, "- %s: every target met in %d of %d rounds (%s)\n", proxy, all, runs, strings.Join(parts, ", "))
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return "\nRounds that met each target:\n\n" + b.String()
+}
+
 // verdictLine is a proxy's verdicts on one line, for progress output.
 func verdictLine(r failoverResult) string {
 	var parts []string
@@ -124,7 +162,7 @@ func failoverReport(results []failoverResult, workers int) string {
 			if i == phaseAfter {
 				recovery = formatRecovery(r.Recovery, r.Elapsed-r.Restart)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Proxy, phaseNames[i], formatThousands(p.Rate),
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.label(), phaseNames[i], formatThousands(p.Rate),
 				formatLatency(p.P50), formatLatency(p.P99), formatLatency(p.Max), formatThousands(float64(p.Failed)), recovery)
 		}
 	}
@@ -137,8 +175,9 @@ func failoverReport(results []failoverResult, workers int) string {
 		for _, c := range targetChecks(r) {
 			cells = append(cells, c.String())
 		}
-		fmt.Fprintf(&b, "| %s | %s |\n", r.Proxy, strings.Join(cells, " | "))
+		fmt.Fprintf(&b, "| %s | %s |\n", r.label(), strings.Join(cells, " | "))
 	}
+	b.WriteString(roundsSummary(results))
 	b.WriteString("\nSettings:\n\n")
 	fmt.Fprintf(&b, "- %s (the recommended configuration): `dynamic healthgate { interval 1s fall 3 rise 2 }` (checks GET /healthz), `lb_policy round_robin`, `lb_try_duration 5s` (no `lb_try_interval`: healthgate makes the retry wait 5 ms), keepalive_idle_conns_per_host 64; no passive or observe option: live traffic is observed by default (`observe connect reset limit 1`).\n", failoverFrontdesk)
 	fmt.Fprintf(&b, "- %s: the same without `lb_try_duration`: reverse_proxy does not retry, so the requests in flight on the killed backend fail.\n", failoverFrontdeskNoRetry)
@@ -153,7 +192,7 @@ func failoverReport(results []failoverResult, workers int) string {
 			per = append(per, fmt.Sprintf("%d: %s", i+1, formatThousands(float64(n))))
 		}
 		fmt.Fprintf(&b, "- %s: %s req/s over the whole run; latency p99 %s, slowest %s; successful responses per backend %s",
-			r.Proxy, formatThousands(float64(r.Requests)/r.Elapsed.Seconds()),
+			r.label(), formatThousands(float64(r.Requests)/r.Elapsed.Seconds()),
 			formatLatency(r.P99), formatLatency(r.Slowest), strings.Join(per, ", "))
 		if r.Unknown > 0 {
 			fmt.Fprintf(&b, ", %d without %s", r.Unknown, backendHeader)

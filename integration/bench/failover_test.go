@@ -181,3 +181,28 @@ func TestTargetChecks(t *testing.T) {
 		t.Errorf("verdictLine = %q", line)
 	}
 }
+
+// TestRoundsSummary: with several rounds, each run is labelled with its
+// round and the summary counts the rounds that met each target.
+func TestRoundsSummary(t *testing.T) {
+	run := func(round int, failed int) failoverResult {
+		r := failoverResult{Proxy: failoverFrontdesk, Round: round, Recovery: time.Second, Failed: failed}
+		r.Phases[phaseBefore] = phaseStats{Rate: 100, P99: 10 * ms}
+		r.Phases[phaseDown] = phaseStats{Rate: 100, P99: 10 * ms}
+		return r
+	}
+	results := []failoverResult{run(1, 0), run(2, 3)}
+	if got := results[1].label(); got != "frontdesk healthgate, round 2" {
+		t.Errorf("label = %q", got)
+	}
+	want := "- frontdesk healthgate: every target met in 1 of 2 rounds (req/s during ≥ 0.9× before 2, p99 during ≤ 2× before 2, failed = 0 1, back within 2.5 s 2)"
+	if got := roundsSummary(results); !strings.Contains(got, want) {
+		t.Errorf("roundsSummary =\n%s\nwant %s", got, want)
+	}
+	if got := roundsSummary([]failoverResult{run(0, 0)}); got != "" {
+		t.Errorf("one round: %q", got)
+	}
+	if got := run(0, 0).label(); got != failoverFrontdesk {
+		t.Errorf("label without rounds = %q", got)
+	}
+}
