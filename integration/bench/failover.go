@@ -40,13 +40,42 @@ const (
 
 // Proxy names in the failover table, in the order they are run.
 const (
+	// failoverFrontdesk is healthgate's recommended configuration (its
+	// README): healthgate's defaults with HAProxy's check timing, and
+	// lb_try_duration; no passive or observe option.
 	failoverFrontdesk = "frontdesk healthgate"
-	// failoverFrontdeskPassive adds reverse_proxy's passive health, as in
-	// healthgate's README: an upstream whose dial fails is skipped for 1 s.
+	// failoverFrontdeskNoRetry leaves out lb_try_duration: healthgate's
+	// defaults and nothing else.
+	failoverFrontdeskNoRetry = "frontdesk healthgate, no lb_try_duration"
+	// failoverFrontdeskObserveOff turns live observation off: the active
+	// checker alone takes the dead backend out (issue 16's first row).
+	failoverFrontdeskObserveOff = "frontdesk healthgate, observe off"
+	// failoverFrontdeskPassive adds reverse_proxy's passive health: an
+	// upstream whose dial fails is skipped for 1 s by this handler.
 	failoverFrontdeskPassive = "frontdesk healthgate + fail_duration 1s"
 	failoverNginx            = "nginx"
 	failoverHAProxy          = "haproxy"
 )
+
+// failoverProxies is the order the proxies are run in.
+var failoverProxies = []string{failoverFrontdesk, failoverFrontdeskNoRetry, failoverFrontdeskObserveOff,
+	failoverFrontdeskPassive, failoverNginx, failoverHAProxy}
+
+// frontdeskVariants are the Frontdesk rows: what each adds to or takes
+// from the recommended configuration.
+var frontdeskVariants = map[string]frontdeskVariant{
+	failoverFrontdesk:           {retries: true},
+	failoverFrontdeskNoRetry:    {},
+	failoverFrontdeskObserveOff: {retries: true, observeOff: true},
+	failoverFrontdeskPassive:    {retries: true, passive: true},
+}
+
+// frontdeskVariant is one Frontdesk configuration of the scenario.
+type frontdeskVariant struct {
+	retries    bool // lb_try_duration
+	observeOff bool // observe off
+	passive    bool // fail_duration 1s
+}
 
 // sample is one request of the load generator.
 type sample struct {
@@ -76,27 +105,69 @@ type failoverResult struct {
 	// (plus failoverGrace) and the restart: anything but 0 means the
 	// scenario is broken.
 	During int
-	// Phases counts the requests completed before the kill, between the
+	// Phases are the requests completed before the kill, between the
 	// kill and the restart, and after the restart.
-	Phases [3]int
+	Phases [3]phaseStats
 	// P99 and Slowest are the latency of all requests.
 	P99, Slowest time.Duration
 	// Kill, Restart and Ready are when the victim was killed, restarted and
 	// listening again, and Elapsed is the length of the whole load.
 	Kill, Restart, Ready, Elapsed time.Duration
+	// Load is the machine's load averages when the load began.
+	Load string
+	// Round is the run's round with -failover-rounds above 1, else 0.
+	Round int
 }
 
-// phaseRates returns the req/s before the kill, while the victim was down
-// and after the restart.
-func (r failoverResult) phaseRates() [3]float64 {
-	spans := [3]time.Duration{r.Kill, r.Restart - r.Kill, r.Elapsed - r.Restart}
-	var rates [3]float64
-	for i, d := range spans {
-		if d > 0 {
-			rates[i] = float64(r.Phases[i]) / d.Seconds()
-		}
+// label names the run in the report: the proxy, and its round if any.
+func (r failoverResult) label() string {
+	if r.Round == 0 {
+		return r.Proxy
 	}
-	return rates
+	return fmt.Sprintf("%s, round %d", r.Proxy, r.Round)
+}
+
+// The phases of a failover run, indexes of failoverResult.Phases.
+const (
+	phaseBefore = iota // before the kill
+	phaseDown          // from the kill to the restart
+	phaseAfter         // from the restart to the end
+)
+
+// phaseNames name the phases in the report.
+var phaseNames = [3]string{"before", "during", "after"}
+
+// phaseStats are the requests that completed in one phase.
+type phaseStats struct {
+	Requests, Failed int
+	Rate             float64 // completed requests per second
+	P50, P99, Max    time.Duration
+}
+
+// phaseOf says in which phase a request completed at at.
+func phaseOf(at, kill, restart time.Duration) int {
+	switch {
+	case at < kill:
+		return phaseBefore
+	case at < restart:
+		return phaseDown
+	}
+	return phaseAfter
+}
+
+// fillPhases computes each phase's rate and latency percentiles from the
+// latencies of its requests.
+func (r *failoverResult) fillPhases(latencies [3][]float64) {
+	spans := [3]time.Duration{r.Kill, r.Restart - r.Kill, r.Elapsed - r.Restart}
+	for i := range r.Phases {
+		p := &r.Phases[i]
+		if spans[i] > 0 {
+			p.Rate = float64(p.Requests) / spans[i].Seconds()
+		}
+		p.P50 = time.Duration(percentile(latencies[i], 50))
+		p.P99 = time.Duration(percentile(latencies[i], 99))
+		p.Max = time.Duration(percentile(latencies[i], 100))
+	}
 }
 
 // aggregate builds a proxy's failover row from its samples.
@@ -104,19 +175,16 @@ func aggregate(proxy string, samples []sample, backends, victim int, kill, resta
 	r := failoverResult{Proxy: proxy, Requests: len(samples), Statuses: map[int]int{}, PerBackend: make([]int, backends),
 		Recovery: -1, Kill: kill, Restart: restart, Ready: ready, Elapsed: elapsed}
 	latencies := make([]float64, 0, len(samples))
+	var phased [3][]float64
 	for _, s := range samples {
 		latencies = append(latencies, float64(s.Latency))
 		r.Slowest = max(r.Slowest, s.Latency)
-		switch {
-		case s.At < kill:
-			r.Phases[0]++
-		case s.At < restart:
-			r.Phases[1]++
-		default:
-			r.Phases[2]++
-		}
+		ph := phaseOf(s.At, kill, restart)
+		r.Phases[ph].Requests++
+		phased[ph] = append(phased[ph], float64(s.Latency))
 		if s.failed() {
 			r.Failed++
+			r.Phases[ph].Failed++
 			if s.Status == 0 {
 				r.Transport++
 			} else {
@@ -146,6 +214,7 @@ func aggregate(proxy string, samples []sample, backends, victim int, kill, resta
 		}
 	}
 	r.P99 = time.Duration(percentile(latencies, 99))
+	r.fillPhases(phased)
 	return r
 }
 
@@ -239,8 +308,10 @@ type failover struct {
 	restarts int
 }
 
-// runFailover starts the backends and runs the scenario through each proxy.
-func runFailover(ctx context.Context, ps *procs, dir, bin string, workers int) ([]failoverResult, error) {
+// runFailover starts the backends and runs the scenario through each proxy,
+// rounds times, interleaved like the wrk rounds (the order reversed every
+// other round).
+func runFailover(ctx context.Context, ps *procs, dir, bin string, workers, rounds int) ([]failoverResult, error) {
 	f := &failover{ctx: ctx, ps: ps, dir: dir, bin: bin, workers: workers}
 	for i := range failoverBackends {
 		addr, err := loopback()
@@ -256,18 +327,29 @@ func runFailover(ctx context.Context, ps *procs, dir, bin string, workers int) (
 	}
 	step("failover backends on %s, %s, %s", f.backends[0].addr, f.backends[1].addr, f.backends[2].addr)
 	var results []failoverResult
-	for _, proxy := range []string{failoverFrontdesk, failoverFrontdeskPassive, failoverNginx, failoverHAProxy} {
+	err := interleave(rounds, failoverProxies, func(round int, proxy string) error {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 		r, err := f.scenario(proxy)
 		if err != nil {
-			return nil, fmt.Errorf("failover through %s: %w", proxy, err)
+			return fmt.Errorf("failover through %s: %w", proxy, err)
 		}
-		step("failover %-22s %d requests, %d failed, time to serve again after the restart: %s",
-			proxy, r.Requests, r.Failed, formatRecovery(r.Recovery, r.Elapsed-r.Restart))
+		if rounds > 1 {
+			r.Round = round
+		}
+		step("failover %-40s %d requests, %d failed, time to serve again after the restart: %s; %s",
+			r.label(), r.Requests, r.Failed, formatRecovery(r.Recovery, r.Elapsed-r.Restart), verdictLine(r))
 		results = append(results, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	// The report lists each proxy's runs together, in round order.
+	slices.SortStableFunc(results, func(a, b failoverResult) int {
+		return slices.Index(failoverProxies, a.Proxy) - slices.Index(failoverProxies, b.Proxy)
+	})
 	return results, nil
 }
 
@@ -303,6 +385,7 @@ func (f *failover) scenario(proxy string) (failoverResult, error) {
 	victim := f.backends[failoverVictim]
 	var kill, restart, ready time.Duration
 	var restartErr error
+	load := loadAverage()
 	start := time.Now()
 	done := make(chan struct{})
 	go func() {
@@ -340,7 +423,9 @@ func (f *failover) scenario(proxy string) (failoverResult, error) {
 	if restartErr != nil {
 		return failoverResult{}, fmt.Errorf("restarting backend %s: %w", victim.addr, restartErr)
 	}
-	return aggregate(proxy, samples, len(f.backends), failoverVictim, kill, restart, ready, elapsed), nil
+	r := aggregate(proxy, samples, len(f.backends), failoverVictim, kill, restart, ready, elapsed)
+	r.Load = load
+	return r, nil
 }
 
 // waitAll sends requests until every backend has answered one through the
@@ -371,13 +456,9 @@ func (g *loadGenerator) waitAll(timeout time.Duration) error {
 
 // startProxy starts one of the proxies in front of the backends.
 func (f *failover) startProxy(proxy string) (string, *harness.Process, error) {
-	if proxy == failoverFrontdesk || proxy == failoverFrontdeskPassive {
-		passive := proxy == failoverFrontdeskPassive
-		name := "failover-frontdesk"
-		if passive {
-			name += "-passive"
-		}
-		fd, addr, err := startFrontdeskSite(f.ps, f.bin, f.dir, name, proxySite(false, frontdeskFailoverProxy(f.addrs(), passive)), nil)
+	if v, ok := frontdeskVariants[proxy]; ok {
+		name := "failover-" + harness.FileName(proxy)
+		fd, addr, err := startFrontdeskSite(f.ps, f.bin, f.dir, name, proxySite(false, frontdeskFailoverProxy(f.addrs(), v)), nil)
 		if fd == nil {
 			return "", nil, err
 		}
@@ -409,26 +490,40 @@ func (f *failover) startProxy(proxy string) (string, *harness.Process, error) {
 	return addr, p, err
 }
 
+// Healthgate's check timing in the scenario, HAProxy's check inter 1s
+// fall 3 rise 2; the recovery target is rise × interval + recoverySlack.
+const (
+	failoverInterval = time.Second
+	failoverFall     = 3
+	failoverRise     = 2
+)
+
 // frontdeskFailoverProxy is reverse_proxy's block for the scenario: HAProxy's
 // check inter 1s fall 3 rise 2 in healthgate (its default live observation
-// included), round robin like the other two, and retries on the other
-// upstreams for up to 2 s; with passive, also
-// reverse_proxy's passive health (fail_duration 1s).
-func frontdeskFailoverProxy(backends []string, passive bool) string {
-	extra := ""
-	if passive {
-		extra = "\t\tfail_duration 1s\n"
+// included unless v turns it off), round robin like the other two, retries
+// on the other upstreams for up to 5 s with v.retries (the recommended
+// configuration), and reverse_proxy's passive health (fail_duration 1s)
+// with v.passive.
+func frontdeskFailoverProxy(backends []string, v frontdeskVariant) string {
+	gate, extra := "", ""
+	if v.observeOff {
+		gate = "\t\t\tobserve off\n"
+	}
+	if v.retries {
+		extra += "\t\tlb_try_duration 5s\n"
+	}
+	if v.passive {
+		extra += "\t\tfail_duration 1s\n"
 	}
 	return fmt.Sprintf(` {
 		dynamic healthgate failover {
 			to %s
-			interval 1s
-			fall 3
-			rise 2
-		}
+			interval %s
+			fall %d
+			rise %d
+%s		}
 		lb_policy round_robin
-		lb_try_duration 2s
-%s%s	}`, strings.Join(backends, " "), extra, transportBlock(64))
+%s%s	}`, strings.Join(backends, " "), failoverInterval, failoverFall, failoverRise, gate, extra, transportBlock(64))
 }
 
 // nginxFailoverConf is the seed's passive health (max_fails=3
@@ -491,87 +586,4 @@ func selfExe() string {
 
 func writeFile(path, text string) error {
 	return os.WriteFile(path, []byte(text), 0o644)
-}
-
-// formatRecovery writes a recovery time, or says that none came within the
-// rest of the run (left).
-func formatRecovery(d, left time.Duration) string {
-	if d < 0 {
-		return fmt.Sprintf("not within the %.1f s left", left.Seconds())
-	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
-}
-
-// formatFailed writes the failures and what they were: "0", "12 (502 ×10,
-// transport ×2)".
-func formatFailed(r failoverResult) string {
-	if r.Failed == 0 {
-		return "0"
-	}
-	var parts []string
-	codes := make([]int, 0, len(r.Statuses))
-	for c := range r.Statuses {
-		codes = append(codes, c)
-	}
-	slices.Sort(codes)
-	for _, c := range codes {
-		parts = append(parts, fmt.Sprintf("%d ×%d", c, r.Statuses[c]))
-	}
-	if r.Transport > 0 {
-		parts = append(parts, fmt.Sprintf("transport ×%d", r.Transport))
-	}
-	return fmt.Sprintf("%d (%s)", r.Failed, strings.Join(parts, ", "))
-}
-
-// failoverReport renders the failover table, the load profile, the proxies'
-// settings and per-proxy details.
-func failoverReport(results []failoverResult, workers int) string {
-	var b strings.Builder
-	b.WriteString("### Failover: one of three backends killed at 2 s, restarted at 5 s\n\n")
-	fmt.Fprintf(&b, "Load: a Go client in the bench program, %d workers each sending GET / back to back over keep-alive connections "+
-		"(closed loop, no pacing) for %s; a request fails when it gets no complete 2xx response within %s (a non-2xx status or a transport error). "+
-		"The backends are this program's Go backend on three ports; each names itself in %s. "+
-		"The middle one is killed with SIGKILL at %s and started again on the same port at %s. "+
-		"\"Time to serve again\" runs from that restart to the first successful response from the restarted backend.\n\n",
-		workers, durationSeconds(failoverEnd), durationSeconds(failoverTimeout), backendHeader,
-		durationSeconds(failoverKillAt), durationSeconds(failoverRestartAt))
-	b.WriteString("| proxy | requests | failed | time to serve again after restart |\n")
-	b.WriteString("|---|---:|---:|---:|\n")
-	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Proxy, formatThousands(float64(r.Requests)), formatFailed(r),
-			formatRecovery(r.Recovery, r.Elapsed-r.Restart))
-	}
-	b.WriteString("\nSettings:\n\n")
-	fmt.Fprintf(&b, "- %s: `dynamic healthgate { interval 1s fall 3 rise 2 }` (checks GET /healthz), `lb_policy round_robin`, `lb_try_duration 2s` (no `lb_try_interval`: healthgate makes the retry wait 5 ms), keepalive_idle_conns_per_host 64; no passive health options: live traffic is observed by default (`observe connect reset limit 1`).\n", failoverFrontdesk)
-	fmt.Fprintf(&b, "- %s: the same plus reverse_proxy's passive health `fail_duration 1s` (as in healthgate's README): an upstream whose request failed is skipped for 1 s.\n", failoverFrontdeskPassive)
-	fmt.Fprintf(&b, "- %s: `server ... max_fails=3 fail_timeout=30s` (passive only, as in the seed), round robin, `proxy_next_upstream error timeout` (the default), upstream keepalive 64, worker_processes %s.\n", failoverNginx, nginxWorkers)
-	fmt.Fprintf(&b, "- %s: `balance roundrobin`, `option httpchk GET /healthz`, `server ... check inter 1s fall 3 rise 2`, `option redispatch`, `retries 3`, nbthread 1.\n", failoverHAProxy)
-	b.WriteString("\nDetails (times since the load began):\n\n")
-	for _, r := range results {
-		var per []string
-		for i, n := range r.PerBackend {
-			per = append(per, fmt.Sprintf("%d: %s", i+1, formatThousands(float64(n))))
-		}
-		rates := r.phaseRates()
-		fmt.Fprintf(&b, "- %s: %s req/s (%s before the kill, %s while down, %s after the restart); latency p99 %s, slowest %s; successful responses per backend %s",
-			r.Proxy, formatThousands(float64(r.Requests)/r.Elapsed.Seconds()), formatThousands(rates[0]), formatThousands(rates[1]), formatThousands(rates[2]),
-			formatLatency(r.P99), formatLatency(r.Slowest), strings.Join(per, ", "))
-		if r.Unknown > 0 {
-			fmt.Fprintf(&b, ", %d without %s", r.Unknown, backendHeader)
-		}
-		fmt.Fprintf(&b, "; killed at %.2f s, restarted at %.2f s, listening at %.2f s", r.Kill.Seconds(), r.Restart.Seconds(), r.Ready.Seconds())
-		if r.Failed > 0 {
-			fmt.Fprintf(&b, "; failures from %.2f s to %.2f s", r.FirstFail.Seconds(), r.LastFail.Seconds())
-		}
-		if r.During > 0 {
-			fmt.Fprintf(&b, "; WARNING: %d successful responses named the killed backend while it was down (more than %s after the kill)", r.During, failoverGrace)
-		}
-		b.WriteString(".\n")
-	}
-	return b.String()
-}
-
-// durationSeconds writes a whole or fractional number of seconds: "2 s".
-func durationSeconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }

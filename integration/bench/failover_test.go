@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -73,9 +74,13 @@ func TestFailoverReport(t *testing.T) {
 	reportHas(t, out,
 		"### Failover: one of three backends killed at 2 s, restarted at 5 s",
 		"16 workers",
-		"| proxy | requests | failed | time to serve again after restart |",
-		"| frontdesk healthgate | 1 | 0 | 1.00 s |",
-		"| nginx | 2 | 1 (502 ×1) | not within the 5.0 s left |",
+		"| proxy | phase | req/s | p50 | p99 | max | failed | time to serve again after restart |",
+		"| frontdesk healthgate | after | 0 | 0.00us | 0.00us | 0.00us | 0 | 1.00 s |",
+		"| nginx | before | 0 | 0.00us | 0.00us | 0.00us | 0 |  |",
+		"| nginx | during | 1 | 0.00us | 0.00us | 0.00us | 1 |  |",
+		"| nginx | after | 0 | 0.00us | 0.00us | 0.00us | 0 | not within the 5.0 s left |",
+		"| proxy | req/s during ≥ 0.9× before | p99 during ≤ 2× before | failed = 0 | back within 2.5 s |",
+		"| nginx | FAIL 0.00× | FAIL 0.00× | FAIL 1 | FAIL not within the 5.0 s left |",
 		"failures from 2.00 s to 2.00 s",
 		"max_fails=3 fail_timeout=30s",
 		"check inter 1s fall 3 rise 2",
@@ -86,13 +91,17 @@ func TestFailoverReport(t *testing.T) {
 // report states; HAProxy's passes `haproxy -c` when haproxy is installed.
 func TestFailoverConfigs(t *testing.T) {
 	backends := []string{"127.0.0.1:18081", "127.0.0.1:18082", "127.0.0.1:18083"}
-	if strings.Contains(frontdeskFailoverProxy(backends, false), "fail_duration") ||
-		!strings.Contains(frontdeskFailoverProxy(backends, true), "fail_duration 1s") {
-		t.Error("fail_duration only in the passive variant")
+	for name, v := range frontdeskVariants {
+		block := frontdeskFailoverProxy(backends, v)
+		if strings.Contains(block, "fail_duration") != (name == failoverFrontdeskPassive) ||
+			strings.Contains(block, "observe off") != (name == failoverFrontdeskObserveOff) ||
+			strings.Contains(block, "lb_try_duration") != (name != failoverFrontdeskNoRetry) {
+			t.Errorf("%s:\n%s", name, block)
+		}
 	}
-	fd := frontdeskFailoverProxy(backends, false)
+	fd := frontdeskFailoverProxy(backends, frontdeskVariants[failoverFrontdesk])
 	for _, want := range []string{"to 127.0.0.1:18081 127.0.0.1:18082 127.0.0.1:18083", "interval 1s", "fall 3", "rise 2",
-		"lb_try_duration 2s", "keepalive_idle_conns_per_host 64"} {
+		"lb_try_duration 5s", "keepalive_idle_conns_per_host 64"} {
 		if !strings.Contains(fd, want) {
 			t.Errorf("frontdesk config lacks %q:\n%s", want, fd)
 		}
@@ -137,16 +146,63 @@ func TestPhasesAndLatency(t *testing.T) {
 		samples = append(samples, sample{At: time.Duration(i) * 100 * ms, Latency: time.Duration(i+1) * ms, Backend: 0, Status: 200})
 	}
 	r := aggregate("p", samples, 3, 1, 2*time.Second, 5*time.Second, 5*time.Second, 10*time.Second)
-	if r.Phases != [3]int{20, 30, 50} || r.P99 != 99*ms || r.Slowest != 100*ms {
-		t.Errorf("phases %v, p99 %s, slowest %s", r.Phases, r.P99, r.Slowest)
+	want := [3]phaseStats{
+		{Requests: 20, Rate: 10, P50: 10 * ms, P99: 20 * ms, Max: 20 * ms},
+		{Requests: 30, Rate: 10, P50: 35 * ms, P99: 50 * ms, Max: 50 * ms},
+		{Requests: 50, Rate: 10, P50: 75 * ms, P99: 100 * ms, Max: 100 * ms},
 	}
-	if got := r.phaseRates(); got != [3]float64{10, 10, 10} {
-		t.Errorf("phaseRates = %v", got)
+	if r.Phases != want || r.P99 != 99*ms || r.Slowest != 100*ms {
+		t.Errorf("phases %+v, p99 %s, slowest %s", r.Phases, r.P99, r.Slowest)
 	}
 	if got := percentile([]float64{5, 1, 3}, 50); got != 3 {
 		t.Errorf("percentile = %v", got)
 	}
 	if got := percentile(nil, 99); got != 0 {
 		t.Errorf("percentile(nil) = %v", got)
+	}
+}
+
+// TestTargetChecks: issue 16's four targets, each on its boundary.
+func TestTargetChecks(t *testing.T) {
+	r := failoverResult{Recovery: recoveryTarget, Elapsed: 10 * time.Second, Restart: 5 * time.Second}
+	r.Phases[phaseBefore] = phaseStats{Rate: 1000, P99: 10 * ms}
+	r.Phases[phaseDown] = phaseStats{Rate: 900, P99: 20 * ms}
+	got := fmt.Sprint(targetChecks(r))
+	if want := "[PASS 0.90× PASS 2.00× PASS 0 PASS 2.50 s]"; got != want {
+		t.Errorf("on the boundary: %s, want %s", got, want)
+	}
+	r.Phases[phaseDown] = phaseStats{Rate: 899, P99: 21 * ms, Failed: 1}
+	r.Failed, r.Recovery = 1, recoveryTarget+ms
+	got = fmt.Sprint(targetChecks(r))
+	if want := "[FAIL 0.90× FAIL 2.10× FAIL 1 FAIL 2.50 s]"; got != want {
+		t.Errorf("past it: %s, want %s", got, want)
+	}
+	if line := verdictLine(r); !strings.Contains(line, "back within 2.5 s: FAIL") {
+		t.Errorf("verdictLine = %q", line)
+	}
+}
+
+// TestRoundsSummary: with several rounds, each run is labelled with its
+// round and the summary counts the rounds that met each target.
+func TestRoundsSummary(t *testing.T) {
+	run := func(round int, failed int) failoverResult {
+		r := failoverResult{Proxy: failoverFrontdesk, Round: round, Recovery: time.Second, Failed: failed}
+		r.Phases[phaseBefore] = phaseStats{Rate: 100, P99: 10 * ms}
+		r.Phases[phaseDown] = phaseStats{Rate: 100, P99: 10 * ms}
+		return r
+	}
+	results := []failoverResult{run(1, 0), run(2, 3)}
+	if got := results[1].label(); got != "frontdesk healthgate, round 2" {
+		t.Errorf("label = %q", got)
+	}
+	want := "- frontdesk healthgate: every target met in 1 of 2 rounds (req/s during ≥ 0.9× before 2, p99 during ≤ 2× before 2, failed = 0 1, back within 2.5 s 2)"
+	if got := roundsSummary(results); !strings.Contains(got, want) {
+		t.Errorf("roundsSummary =\n%s\nwant %s", got, want)
+	}
+	if got := roundsSummary([]failoverResult{run(0, 0)}); got != "" {
+		t.Errorf("one round: %q", got)
+	}
+	if got := run(0, 0).label(); got != failoverFrontdesk {
+		t.Errorf("label without rounds = %q", got)
 	}
 }

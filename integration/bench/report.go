@@ -29,6 +29,53 @@ var keyRatios = []keyRatio{
 		Detail: "`" + targetHealthgate + "` / `" + targetHeaderPolicy + "`: the same binary and header_policy, a healthgate upstream against a static one"},
 }
 
+// tailRatio is the steady-state tail target of issue 16: healthgate's p99
+// at most Target times a static upstream's, in every round (the two run
+// back to back in each round).
+var tailRatio = struct {
+	Label    string
+	Num, Den string
+	Target   float64
+}{"healthgate p99 / static p99", targetHealthgate, targetHeaderPolicy, 1.2}
+
+// p99PerRound returns num's p99 divided by den's, round by round, leaving
+// out rounds where den's is 0.
+func p99PerRound(num, den []wrkResult) []float64 {
+	var rs []float64
+	for i := range min(len(num), len(den)) {
+		if d := den[i].P99; d > 0 {
+			rs = append(rs, float64(num[i].P99)/float64(d))
+		}
+	}
+	return rs
+}
+
+// tailVerdict writes the tail target's line and returns its per-round
+// row, or nothing when either target is missing.
+func tailVerdict(b *strings.Builder, sums []summary) []ratioRow {
+	num, den := find(sums, tailRatio.Num), find(sums, tailRatio.Den)
+	if num == nil || den == nil {
+		return nil
+	}
+	rounds := p99PerRound(num.Rounds, den.Rounds)
+	if len(rounds) == 0 {
+		return nil
+	}
+	var over []string
+	for i, r := range rounds {
+		if r > tailRatio.Target {
+			over = append(over, strconv.Itoa(i+1))
+		}
+	}
+	verdict := "meets"
+	if len(over) > 0 {
+		verdict = "ABOVE in round " + strings.Join(over, ", ")
+	}
+	fmt.Fprintf(b, "**%s ≤ %.1f in every round: %s** (worst %.3f, median %.3f; `%s` / `%s`, run back to back)\n\n",
+		tailRatio.Label, tailRatio.Target, verdict, slices.Max(rounds), median(rounds), tailRatio.Num, tailRatio.Den)
+	return []ratioRow{{tailRatio.Label, rounds}}
+}
+
 // roundRun is one run of the throughput, cache or DNS rounds.
 type roundRun interface {
 	figures() wrkResult // its rate (req/s or q/s) and interference
@@ -162,6 +209,7 @@ func report(c config, sums []summary, notes []string) string {
 		fmt.Fprintf(&b, "**%s = %.3f**, median of the per-round ratios (target ≥ %.2f: %s; ratio of the medians: %.3f%s)\n\n",
 			k.Label, r, k.Target, verdict, num.RPS/den.RPS, detail)
 	}
+	ratioRows = append(ratioRows, tailVerdict(&b, sums)...)
 
 	var rows []roundsRow
 	for _, s := range sums {
@@ -341,8 +389,8 @@ func formatLatency(d time.Duration) string {
 
 // environment describes the machine and the software measured, on one line.
 func environment(c config, t tools, frontdesk string) string {
-	s := fmt.Sprintf("%s; nproc %s; CPU %s; %s; frontdesk (Caddy) %s",
-		time.Now().Format("2006-01-02 15:04:05 MST"), nproc(), cpuModel(), runtime.Version(),
+	s := fmt.Sprintf("%s; nproc %s; CPU %s; load average %s at the start; %s; frontdesk (Caddy) %s",
+		time.Now().Format("2006-01-02 15:04:05 MST"), nproc(), cpuModel(), loadAverage(), runtime.Version(),
 		firstWord(frontdesk, "version"))
 	if c.throughput || c.cache {
 		s += "; wrk " + wrkVersion(t.wrk)
@@ -363,6 +411,16 @@ func environment(c config, t tools, frontdesk string) string {
 		}
 	}
 	return s
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages from
+// /proc/loadavg ("0.52 0.61 0.70"), or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 // haproxyVersion reads "HAProxy version 2.6.12-1+deb12u4 2026/10/17 - ..."

@@ -63,6 +63,8 @@ func TestReport(t *testing.T) {
 		"| frontdesk healthgate | 9,604 | 2.00ms | 0.960 |",
 		"**healthgate / static = 0.980**, median of the per-round ratios (target ≥ 0.97: meets; ratio of the medians: 0.980; `frontdesk healthgate` / `frontdesk header_policy`",
 		"| healthgate / static | 0.980 | 0.960 | 0.980 | |",
+		"**healthgate p99 / static p99 ≤ 1.2 in every round: meets** (worst 1.000, median 1.000;",
+		"| healthgate p99 / static p99 | 1.000 | 1.000 | 1.000 | |",
 		"3 runs were repeated",
 		"1 of the kept runs were still disturbed",
 	)
@@ -83,6 +85,27 @@ func TestReportRatioBelowTarget(t *testing.T) {
 	}
 	if strings.Contains(out, "header_policy / reverse_proxy") {
 		t.Errorf("ratio against a target that did not run:\n%s", out)
+	}
+}
+
+// TestTailVerdict: a round where healthgate's p99 is more than 1.2 times
+// the static upstream's is named.
+func TestTailVerdict(t *testing.T) {
+	run := func(p99 time.Duration) wrkResult { return wrkResult{RequestsPerSec: 1, P99: p99, Requests: 1} }
+	sums := []summary{
+		summarize(targetHealthgate, []wrkResult{run(24 * ms), run(62 * ms), run(20 * ms)}),
+		summarize(targetHeaderPolicy, []wrkResult{run(20 * ms), run(20 * ms), run(20 * ms)}),
+	}
+	var b strings.Builder
+	rows := tailVerdict(&b, sums)
+	if want := "**healthgate p99 / static p99 ≤ 1.2 in every round: ABOVE in round 2** (worst 3.100, median 1.200;"; !strings.Contains(b.String(), want) {
+		t.Errorf("tailVerdict = %q, want %q", b.String(), want)
+	}
+	if len(rows) != 1 || len(rows[0].rounds) != 3 {
+		t.Errorf("rows = %v", rows)
+	}
+	if rows := tailVerdict(&b, sums[:1]); rows != nil {
+		t.Errorf("without the static target: %v", rows)
 	}
 }
 

@@ -1,6 +1,7 @@
 package healthgate
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -9,12 +10,54 @@ import (
 	"go.uber.org/zap"
 )
 
-// BenchmarkGetUpstreams is healthgate's share of every proxied request: a
-// pool of three serving upstreams (weights 3, 3, 1), its first checks fail
-// (nothing listens) but fall is out of reach. Run it with -benchmem; it allocates two slices per call.
+// BenchmarkGetUpstreams is healthgate's share of every proxied request:
+// GetUpstreams for a pool of serving upstreams. "one" is the throughput
+// bench's pool (one upstream), "weighted" three upstreams of weights 3, 3
+// and 1 (seven entries). Their first checks fail (nothing listens) but
+// fall is out of reach. Run it with -benchmem: each call allocates the
+// Upstream values and the slice of pointers to them, two allocations.
 func BenchmarkGetUpstreams(b *testing.B) {
-	src := source(b.Name(), Member{Dial: "127.0.0.1:3001", Weight: 3}, Member{Dial: "127.0.0.1:3002", Weight: 3},
-		Member{Dial: "127.0.0.1:3003"})
+	for _, bc := range []struct {
+		name    string
+		members []Member
+		want    int
+	}{
+		{"one", []Member{{Dial: "127.0.0.1:3001"}}, 1},
+		{"weighted", []Member{{Dial: "127.0.0.1:3001", Weight: 3}, {Dial: "127.0.0.1:3002", Weight: 3}, {Dial: "127.0.0.1:3003"}}, 7},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			src := servingSource(b, bc.members...)
+			req := httptest.NewRequest("GET", "/", nil)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if ups, _ := src.GetUpstreams(req); len(ups) != bc.want {
+						b.Fatalf("%d upstreams, want %d", len(ups), bc.want)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkTrafficWatchSuccess is live observation's share of a proxied
+// request that succeeds: the watched transport's look at its outcome.
+func BenchmarkTrafficWatchSuccess(b *testing.B) {
+	src := servingSource(b, Member{Dial: "127.0.0.1:3001"})
+	req := httptest.NewRequest("GET", "/", nil)
+	res := &http.Response{StatusCode: http.StatusOK}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			src.watch.saw(req, res, nil)
+		}
+	})
+}
+
+// servingSource provisions a pool whose upstreams serve from the start and
+// stay in: initially healthy, checked once an hour, fall out of reach.
+func servingSource(b *testing.B, members ...Member) *Source {
+	src := source(b.Name(), members...)
 	src.InitiallyHealthy = true
 	src.Interval = caddy.Duration(time.Hour)
 	src.Timeout = caddy.Duration(time.Millisecond)
@@ -22,14 +65,6 @@ func BenchmarkGetUpstreams(b *testing.B) {
 	if err := src.provision(&emitter{}, zap.NewNop()); err != nil {
 		b.Fatal(err)
 	}
-	defer src.Cleanup()
-	req := httptest.NewRequest("GET", "/", nil)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if ups, _ := src.GetUpstreams(req); len(ups) != 7 {
-				b.Fatalf("%d upstreams", len(ups))
-			}
-		}
-	})
+	b.Cleanup(func() { src.Cleanup() })
+	return src
 }
