@@ -1,4 +1,4 @@
-package dnsmasq
+package conf
 
 import (
 	"errors"
@@ -22,8 +22,8 @@ type Upstream struct {
 	Iface  string         // server=...@interface: queries leave through it (SO_BINDTODEVICE)
 }
 
-// domainRule is what server=, local= and address= say about one domain.
-type domainRule struct {
+// DomainRule is what server=, local= and address= say about one domain.
+type DomainRule struct {
 	Domain   string // lower case, no trailing dot; "" = unqualified names (//), "#" = every name (address=/#/)
 	Wildcard bool   // written as *domain: matches any name ending in Domain (".x" for *.x)
 	// one of:
@@ -36,8 +36,8 @@ type domainRule struct {
 	Ignored  bool         // server=/d/ip@source whose source cannot be used: no server (REFUSED)
 }
 
-// hostEntry is an address from a hosts file or host-record.
-type hostEntry struct {
+// HostEntry is an address from a hosts file or host-record.
+type HostEntry struct {
 	Name string
 	Addr netip.Addr
 	TTL  int // -1 = local-ttl
@@ -88,11 +88,11 @@ type Config struct {
 	FilterANY      bool     // filter-rr=ANY
 	NoRoundRobin   bool
 	ForwardMax     int            // dns-forward-max: concurrent forwarded queries (default 150)
-	Aliases        []aliasRule    // alias=: IPv4 rewriting of forwarded answers
+	Aliases        []AliasRule    // alias=: IPv4 rewriting of forwarded answers
 	FilterWin2k    bool           // filterwin2k
 	MinPort        int            // min-port: lowest source port of forwarded queries (0 = the system's choice)
 	MaxPort        int            // max-port: highest source port of forwarded queries
-	Synth          []synthDomain  // synth-domain=
+	Synth          []SynthDomain  // synth-domain=
 	IgnoreAddrs    []netip.Prefix // ignore-address=
 	NoIdent        bool           // no-ident: no CHAOS answers
 	LogDebug       bool           // log-debug: zap debug entries for forwarding and answers
@@ -100,13 +100,13 @@ type Config struct {
 	UseStale       bool           // use-stale-cache: expired cached answers are still given
 	StaleMax       uint32         // use-stale-cache=n: at most n seconds after expiry (0 = no limit)
 	Auth           AuthConfig     // auth-server, auth-zone, auth-soa, auth-sec-servers, auth-peer, auth-ttl
-	IfaceNames     []ifaceName    // interface-name= and dynamic-host=, in order
-	DomainRanges   []domainRange  // domain=<name>,<range>: the domain of hosts in the range
+	IfaceNames     []IfaceName    // interface-name= and dynamic-host=, in order
+	DomainRanges   []DomainRange  // domain=<name>,<range>: the domain of hosts in the range
 	Localise       bool           // localise-queries
 	DumpFile       string         // dumpfile=: pcap file of DNS packets
 	DumpMask       uint32         // dumpmask=: which packets (default: dumpDefaultMask)
 	DNSSEC         DNSSECConfig   // dnssec, proxy-dnssec, trust-anchor, dnssec-*
-	EDNS           ednsConfig     // add-subnet, strip-subnet, add-mac, strip-mac, add-cpe-id, umbrella
+	EDNS           EDNSConfig     // add-subnet, strip-subnet, add-mac, strip-mac, add-cpe-id, umbrella
 	QueryPort      int            // query-port: fixed source port of UDP queries (0 = one port the system picks)
 	HasQueryPort   bool
 	PortLimit      int           // port-limit: source ports one query may use over its retries (default 1)
@@ -115,14 +115,14 @@ type Config struct {
 	LoopDetect     bool          // dns-loop-detect
 
 	Servers  []Upstream // plain server= lines, in order
-	Rules    []domainRule
-	SetRules []setRule      // ipset= and nftset=: sets for the addresses of forwarded answers
-	Connmark connmarkConfig // connmark-allowlist-enable, connmark-allowlist
+	Rules    []DomainRule
+	SetRules []SetRule      // ipset= and nftset=: sets for the addresses of forwarded answers
+	Connmark ConnmarkConfig // connmark-allowlist-enable, connmark-allowlist
 	// Conntrack (conntrack): forwarded queries carry the client flow's
 	// conntrack mark as their socket mark (SO_MARK).
 	Conntrack bool
-	Hosts     []hostEntry
-	CNAMEs    []cnameRec
+	Hosts     []HostEntry
+	CNAMEs    []CNAMERec
 	Records   []dns.RR // txt, mx, srv, ptr, naptr, caa, dns-rr (TTL 0 = local-ttl)
 	MXHosts   []string // names with mx-host, for ANY
 	MXTarget  string   // mx-target: default MX target (default: this machine's name)
@@ -131,10 +131,10 @@ type Config struct {
 
 	mxDefault []*dns.MX // mx-host lines without a target
 
-	// unusableDefaults: dropUnusableSources took out plain servers whose
+	// UnusableDefaults: dropUnusableSources took out plain servers whose
 	// @source or @interface cannot be used (dnsmasq keeps them and fails
 	// to send: REFUSED with EDE 23, not EDE 14).
-	unusableDefaults bool
+	UnusableDefaults bool
 
 	// Ignored lists the DHCP/TFTP/RA lines that were skipped.
 	Ignored []Line
@@ -143,7 +143,7 @@ type Config struct {
 	ControlPlane []Line
 }
 
-type cnameRec struct {
+type CNAMERec struct {
 	Name, Target string
 	TTL          int // -1 = local-ttl
 }
@@ -166,16 +166,16 @@ func ParseLines(lines []Line) (*Config, error) {
 	if len(c.Auth.Zones) > 0 && c.Auth.Server == "" {
 		return nil, &LineError{p.first["auth-zone"], errors.New("auth-zone needs auth-server (the name of this server, for the SOA and NS records)")}
 	}
-	target := c.mxTarget()
+	target := c.DefaultMXTarget()
 	for _, mx := range c.mxDefault {
-		mx.Mx = presentation(target)
+		mx.Mx = Presentation(target)
 	}
 	if c.MXTarget != "" && len(c.MXHosts) == 0 {
 		// mx-target without mx-host: an MX for this machine's own name.
-		if h, err := os.Hostname(); err == nil && validName(h) {
+		if h, err := os.Hostname(); err == nil && ValidName(h) {
 			// Preference 0 here, unlike mx-host's default 1 (measured).
-			c.Records = append(c.Records, &dns.MX{Hdr: hdr(h, dns.TypeMX), Mx: presentation(c.MXTarget), Preference: 0})
-			c.MXHosts = append(c.MXHosts, canon(h))
+			c.Records = append(c.Records, &dns.MX{Hdr: Hdr(h, dns.TypeMX), Mx: Presentation(c.MXTarget), Preference: 0})
+			c.MXHosts = append(c.MXHosts, Canon(h))
 		}
 	}
 	if err := c.DNSSEC.check(c.CacheSize); err != nil {
@@ -223,7 +223,7 @@ func (p *parser) lines(lines []Line, depth int) error {
 			}
 			ls, err := readConfFile(val)
 			if err != nil {
-				return &LineError{l, fmt.Errorf("cannot read %s: %w", val, unwrapPathErr(err))}
+				return &LineError{l, fmt.Errorf("cannot read %s: %w", val, UnwrapPathErr(err))}
 			}
 			for _, sl := range ls {
 				t, _ := cleanLine(sl.Text)
@@ -289,7 +289,7 @@ func (p *parser) include(l Line, files []string, depth int) error {
 		p.seen[abs] = true
 		ls, err := readConfFile(f)
 		if err != nil {
-			return &LineError{l, fmt.Errorf("cannot read %s: %w", f, unwrapPathErr(err))}
+			return &LineError{l, fmt.Errorf("cannot read %s: %w", f, UnwrapPathErr(err))}
 		}
 		if err := p.lines(ls, depth+1); err != nil {
 			return err
@@ -298,7 +298,9 @@ func (p *parser) include(l Line, files []string, depth int) error {
 	return nil
 }
 
-func unwrapPathErr(err error) error {
+// UnwrapPathErr is the error inside an *os.PathError (the file name is said
+// elsewhere in the message), or err itself.
+func UnwrapPathErr(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
@@ -315,9 +317,9 @@ var splitsQuoted = map[string]bool{
 	"srv-host": true, "dns-rr": true, "cname": true, "host-record": true,
 }
 
-// maxCacheSize is the largest cache-size dnsmasq keeps; larger values are
+// MaxCacheSize is the largest cache-size dnsmasq keeps; larger values are
 // cut to it.
-const maxCacheSize = 5000000
+const MaxCacheSize = 5000000
 
 func (p *parser) option(name, val string, hasVal bool) error {
 	c := p.c
@@ -614,7 +616,7 @@ func (p *parser) option(name, val string, hasVal bool) error {
 		if !ok {
 			return badArg(name)
 		}
-		c.CacheSize = min(max(int(n), 0), maxCacheSize)
+		c.CacheSize = min(max(int(n), 0), MaxCacheSize)
 	case "port":
 		if err := needVal(); err != nil {
 			return err
@@ -694,7 +696,7 @@ func (p *parser) option(name, val string, hasVal bool) error {
 			return badArg(name)
 		}
 		if len(f) == 2 {
-			return p.domainRange(d, f[1])
+			return p.parseDomainRange(d, f[1])
 		}
 		c.Domain = d // the empty domain is no domain
 	case "interface-name", "dynamic-host":
@@ -794,8 +796,8 @@ func (p *parser) option(name, val string, hasVal bool) error {
 	return nil
 }
 
-// catchAll is the domain of rules for every name: address=/#/, server=/#/.
-const catchAll = "#"
+// CatchAll is the domain of rules for every name: address=/#/, server=/#/.
+const CatchAll = "#"
 
 // dropShadowedCatchAll removes the local catch-all rules (address=/#/ or
 // server=/#/ without an address, address=, server=, local=) when the
@@ -806,8 +808,8 @@ func (c *Config) dropShadowedCatchAll() {
 	if len(c.Servers) == 0 {
 		return
 	}
-	c.Rules = slices.DeleteFunc(c.Rules, func(r domainRule) bool {
-		return r.Domain == catchAll && (r.NX || r.Local)
+	c.Rules = slices.DeleteFunc(c.Rules, func(r DomainRule) bool {
+		return r.Domain == CatchAll && (r.NX || r.Local)
 	})
 }
 
@@ -821,7 +823,7 @@ func rebindDomains(val string) []string {
 	var out []string
 	for {
 		d, rest, more := strings.Cut(val, "/")
-		out = append(out, canon(strings.Trim(d, " ")))
+		out = append(out, Canon(strings.Trim(d, " ")))
 		val = strings.TrimLeft(rest, " ")
 		if !more || val == "" {
 			return out
@@ -845,10 +847,12 @@ func (p *parser) checkRebindDotless() error {
 // with an empty domain.
 const rebindDotlessKey = "rebind-domain-ok (empty domain)"
 
-// canon lower-cases a domain and strips dots at its ends.
-func canon(s string) string { return strings.ToLower(strings.Trim(s, ".")) }
+// Canon lower-cases a domain and strips dots at its ends.
+func Canon(s string) string { return strings.ToLower(strings.Trim(s, ".")) }
 
-func validName(s string) bool {
+// ValidName reports whether s is a domain name dnsmasq accepts in a rule or
+// record: not empty, valid in DNS, without spaces, slashes, commas or hashes.
+func ValidName(s string) bool {
 	s = strings.Trim(s, ".")
 	if s == "" {
 		return false
@@ -898,8 +902,8 @@ func parseFastRetry(val string) (delay, total time.Duration, err error) {
 	return time.Duration(ms[0]) * time.Millisecond, time.Duration(ms[1]) * time.Millisecond, nil
 }
 
-// parseUpstream parses ip[#port][@interface][@source-ip[#port]].
-func parseUpstream(s string) (Upstream, error) {
+// ParseUpstream parses ip[#port][@interface][@source-ip[#port]].
+func ParseUpstream(s string) (Upstream, error) {
 	s, at, hasAt := strings.Cut(s, "@")
 	u, err := parseServerAddr(s)
 	if err != nil || !hasAt {
@@ -970,17 +974,17 @@ func ruleDomain(d string) (string, bool, error) {
 		wild = true
 		d = d[1:]
 		if strings.HasPrefix(d, ".") { // *.example.com: subdomains only
-			if !validName(d) {
+			if !ValidName(d) {
 				return "", false, errors.New("bad domain")
 			}
-			return "." + canon(d), true, nil
+			return "." + Canon(d), true, nil
 		}
 	}
 	d = strings.TrimPrefix(d, ".") // historical /.example.com/ == /example.com/
-	if d != "" && !validName(d) {
+	if d != "" && !ValidName(d) {
 		return "", false, errors.New("bad domain")
 	}
-	return canon(d), wild, nil
+	return Canon(d), wild, nil
 }
 
 func (p *parser) server(opt, val string, hasVal bool) error {
@@ -990,7 +994,7 @@ func (p *parser) server(opt, val string, hasVal bool) error {
 	if val == "" {
 		// No domain and no address: dnsmasq makes the local rule for
 		// every name, as server=/#/ (option.c, --server).
-		p.c.Rules = append(p.c.Rules, domainRule{Domain: catchAll, Local: true})
+		p.c.Rules = append(p.c.Rules, DomainRule{Domain: CatchAll, Local: true})
 		return nil
 	}
 	doms, rest, ok := splitDomains(val)
@@ -998,7 +1002,7 @@ func (p *parser) server(opt, val string, hasVal bool) error {
 		return fmt.Errorf("bad domain in --%s", opt)
 	}
 	if doms == nil { // plain upstream
-		u, err := parseUpstream(rest)
+		u, err := ParseUpstream(rest)
 		if err != nil {
 			return fmt.Errorf("bad address in --%s: %v", opt, err)
 		}
@@ -1007,30 +1011,30 @@ func (p *parser) server(opt, val string, hasVal bool) error {
 	}
 	for _, d := range doms {
 		name, wild, err := ruleDomain(d)
-		if d == catchAll {
+		if d == CatchAll {
 			// server=/#/ip is a plain server (dnsmasq gives both the
 			// domain ""); /#/ and /#/# are rules for every name.
 			if rest != "" && rest != "#" {
-				u, err := parseUpstream(rest)
+				u, err := ParseUpstream(rest)
 				if err != nil {
 					return fmt.Errorf("bad address in --%s: %v", opt, err)
 				}
 				p.c.Servers = append(p.c.Servers, u)
 				continue
 			}
-			name, err = catchAll, nil
+			name, err = CatchAll, nil
 		}
 		if err != nil {
 			return fmt.Errorf("bad domain in --%s", opt)
 		}
-		r := domainRule{Domain: name, Wildcard: wild}
+		r := DomainRule{Domain: name, Wildcard: wild}
 		switch rest {
 		case "":
 			r.Local = true
 		case "#":
 			r.Standard = true
 		default:
-			u, err := parseUpstream(rest)
+			u, err := ParseUpstream(rest)
 			if err != nil {
 				return fmt.Errorf("bad address in --%s: %v", opt, err)
 			}
@@ -1049,9 +1053,9 @@ func (p *parser) address(val string) error {
 	if doms == nil {
 		// No domain (address=, address=1.2.3.4): dnsmasq gives the rule
 		// to every name, as address=/#/ (option.c, --address).
-		doms = []string{catchAll}
+		doms = []string{CatchAll}
 	}
-	var r domainRule
+	var r DomainRule
 	switch rest {
 	case "":
 		r.NX = true
@@ -1066,8 +1070,8 @@ func (p *parser) address(val string) error {
 	}
 	for _, d := range doms {
 		rr := r
-		if d == catchAll {
-			rr.Domain = catchAll
+		if d == CatchAll {
+			rr.Domain = CatchAll
 		} else {
 			name, wild, err := ruleDomain(d)
 			if err != nil || name == "" && !wild {
@@ -1086,13 +1090,13 @@ func (p *parser) revServer(val string) error {
 	if err != nil {
 		return errors.New("bad prefix in --rev-server")
 	}
-	domains, err := reverseZones(pfx)
+	domains, err := ReverseZones(pfx)
 	if err != nil {
 		return err
 	}
-	r := domainRule{Local: server == ""}
+	r := DomainRule{Local: server == ""}
 	if server != "" {
-		u, err := parseUpstream(server)
+		u, err := ParseUpstream(server)
 		if err != nil {
 			return fmt.Errorf("bad address in --rev-server: %v", err)
 		}
@@ -1106,9 +1110,9 @@ func (p *parser) revServer(val string) error {
 	return nil
 }
 
-// reverseZones is the in-addr.arpa/ip6.arpa domain of a prefix; dnsmasq
+// ReverseZones is the in-addr.arpa/ip6.arpa domain of a prefix; dnsmasq
 // rounds the prefix down to a whole label (8 bits for IPv4, 4 for IPv6).
-func reverseZones(pfx netip.Prefix) ([]string, error) {
+func ReverseZones(pfx netip.Prefix) ([]string, error) {
 	a := pfx.Addr().Unmap()
 	bits := pfx.Bits()
 	if a.Is4() {
@@ -1157,7 +1161,7 @@ func (p *parser) hostRecord(val string) error {
 	for i, n := range names {
 		for _, a := range addrs {
 			// Only the first name answers the reverse (PTR) query.
-			p.c.Hosts = append(p.c.Hosts, hostEntry{Name: n, Addr: a, TTL: ttl, Reverse: i == 0})
+			p.c.Hosts = append(p.c.Hosts, HostEntry{Name: n, Addr: a, TTL: ttl, Reverse: i == 0})
 		}
 	}
 	return nil
@@ -1192,7 +1196,7 @@ func (p *parser) cname(val string) error {
 				return errors.New("duplicate CNAME")
 			}
 		}
-		p.c.CNAMEs = append(p.c.CNAMEs, cnameRec{Name: alias, Target: target, TTL: ttl})
+		p.c.CNAMEs = append(p.c.CNAMEs, CNAMERec{Name: alias, Target: target, TTL: ttl})
 		if cnameLoop(p.c.CNAMEs, alias) {
 			return fmt.Errorf("CNAME loop involving %s", alias)
 		}
@@ -1202,7 +1206,7 @@ func (p *parser) cname(val string) error {
 
 // cnameLoop reports whether following the cname chain from alias comes
 // back to it. dnsmasq refuses a configuration with a loop (option.c, read_opts).
-func cnameLoop(cnames []cnameRec, alias string) bool {
+func cnameLoop(cnames []CNAMERec, alias string) bool {
 	next := make(map[string]string, len(cnames))
 	for _, c := range cnames {
 		next[c.Name] = c.Target
@@ -1240,8 +1244,8 @@ func parseType(s string) (uint16, bool) {
 	return uint16(n), err == nil && n > 0
 }
 
-// mxTarget is the default MX target: mx-target, else this machine's name.
-func (c *Config) mxTarget() string {
+// DefaultMXTarget is the default MX target: mx-target, else this machine's name.
+func (c *Config) DefaultMXTarget() string {
 	if c.MXTarget != "" {
 		return c.MXTarget
 	}
@@ -1249,10 +1253,10 @@ func (c *Config) mxTarget() string {
 	return h
 }
 
-// aliasRule is one alias= line: IPv4 addresses from start to end (or
+// AliasRule is one alias= line: IPv4 addresses from start to end (or
 // matching start under mask) are rewritten into to, keeping the host bits
 // outside mask.
-type aliasRule struct {
+type AliasRule struct {
 	start, end, to, mask uint32
 	isRange              bool
 }
@@ -1266,38 +1270,38 @@ func ip4(s string) (uint32, bool) {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]), true
 }
 
-func parseAlias(val string) (aliasRule, error) {
+func parseAlias(val string) (AliasRule, error) {
 	bad := errors.New("bad argument to --alias")
 	f := strings.Split(val, ",")
 	if len(f) < 2 || len(f) > 3 {
-		return aliasRule{}, bad
+		return AliasRule{}, bad
 	}
-	r := aliasRule{mask: 0xffffffff}
+	r := AliasRule{mask: 0xffffffff}
 	var ok bool
 	if lo, hi, isRange := strings.Cut(f[0], "-"); isRange {
 		var ok2 bool
 		r.start, ok = ip4(lo)
 		r.end, ok2 = ip4(hi)
 		if !ok || !ok2 || r.end < r.start {
-			return aliasRule{}, bad
+			return AliasRule{}, bad
 		}
 		r.isRange = true
 	} else if r.start, ok = ip4(f[0]); !ok {
-		return aliasRule{}, bad
+		return AliasRule{}, bad
 	}
 	if r.to, ok = ip4(f[1]); !ok {
-		return aliasRule{}, bad
+		return AliasRule{}, bad
 	}
 	if len(f) == 3 {
 		if r.mask, ok = ip4(f[2]); !ok {
-			return aliasRule{}, bad
+			return AliasRule{}, bad
 		}
 	}
 	return r, nil
 }
 
-// apply rewrites a, reporting whether the rule matched.
-func (r aliasRule) apply(a uint32) (uint32, bool) {
+// Apply rewrites a, reporting whether the rule matched.
+func (r AliasRule) Apply(a uint32) (uint32, bool) {
 	if r.isRange {
 		if a < r.start || a > r.end {
 			return a, false

@@ -1,4 +1,4 @@
-package dnsmasq
+package conf
 
 import (
 	"errors"
@@ -63,7 +63,7 @@ func ownerName(s string) (string, bool) {
 	if s == "" {
 		return "", true
 	}
-	return canon(s), validName(s)
+	return Canon(s), ValidName(s)
 }
 
 // dataName checks a name carried in record data (a target or replacement)

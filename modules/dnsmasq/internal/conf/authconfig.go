@@ -1,4 +1,4 @@
-package dnsmasq
+package conf
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ type AuthConfig struct {
 	Server     string       // auth-server=<domain>: the SOA primary and the NS of the zones
 	Addrs      []netip.Addr // auth-server addresses: queries arriving there are answered authoritatively
 	Ifaces     []string     // auth-server interfaces, each optionally with /4 or /6
-	Zones      []authZone   // auth-zone=
+	Zones      []AuthZone   // auth-zone=
 	Serial     uint32       // auth-soa= serial (HasSerial); default: the time of the config load
 	HasSerial  bool
 	Hostmaster string       // auth-soa hostmaster (default hostmaster.<auth-server>)
@@ -25,8 +25,8 @@ type AuthConfig struct {
 	TTL        uint32       // auth-ttl= (default 600)
 }
 
-// authZone is one auth-zone= line.
-type authZone struct {
+// AuthZone is one auth-zone= line.
+type AuthZone struct {
 	Domain  string         // lower case, no dots at the ends
 	Subnets []netip.Prefix // A/AAAA records must be in one of them (none: any address)
 	Exclude []netip.Prefix // exclude: subnets
@@ -45,10 +45,10 @@ func (p *parser) authOption(name, val string) error {
 	f := strings.Split(val, ",")
 	switch name {
 	case "auth-server":
-		if !validName(f[0]) {
+		if !ValidName(f[0]) {
 			return errors.New("bad domain in --auth-server")
 		}
-		a.Server = canon(f[0])
+		a.Server = Canon(f[0])
 		for _, s := range f[1:] {
 			if s == "" {
 				continue
@@ -64,10 +64,10 @@ func (p *parser) authOption(name, val string) error {
 			a.Ifaces = append(a.Ifaces, s)
 		}
 	case "auth-zone":
-		if !validName(f[0]) {
+		if !ValidName(f[0]) {
 			return errors.New("bad domain in --auth-zone")
 		}
-		z := authZone{Domain: canon(f[0])}
+		z := AuthZone{Domain: Canon(f[0])}
 		for _, s := range f[1:] {
 			spec, exclude := strings.CutPrefix(s, "exclude:")
 			pfx, err := authSubnet(spec)
@@ -90,10 +90,10 @@ func (p *parser) authOption(name, val string) error {
 			if i == 1 {
 				// dnsmasq reads an e-mail address: admin@example.com.
 				h := strings.ReplaceAll(s, "@", ".")
-				if !validName(h) {
+				if !ValidName(h) {
 					return errors.New("bad hostmaster in --auth-soa")
 				}
-				a.Hostmaster = canon(h)
+				a.Hostmaster = Canon(h)
 				continue
 			}
 			n, err := strconv.ParseUint(s, 10, 32)
@@ -105,10 +105,10 @@ func (p *parser) authOption(name, val string) error {
 		a.HasSerial = true
 	case "auth-sec-servers":
 		for _, s := range f {
-			if !validName(s) {
+			if !ValidName(s) {
 				return errors.New("bad domain in --auth-sec-servers")
 			}
-			a.Secondary = append(a.Secondary, canon(s))
+			a.Secondary = append(a.Secondary, Canon(s))
 		}
 	case "auth-peer":
 		for _, s := range f {

@@ -1,4 +1,4 @@
-package dnsmasq
+package conf
 
 import (
 	"errors"
@@ -31,10 +31,10 @@ func readHostRecord(val string) (names []string, v4, v6 netip.Addr, ttl int, err
 			}
 			continue
 		}
-		if !validName(f) {
+		if !ValidName(f) {
 			return nil, v4, v6, 0, errors.New("bad name in --host-record")
 		}
-		names = append(names, canon(f))
+		names = append(names, Canon(f))
 	}
 	return names, v4, v6, ttl, nil
 }
