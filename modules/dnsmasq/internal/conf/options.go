@@ -15,14 +15,6 @@ var ignoredOptions = map[string]bool{
 	"shared-network": true, "no-ping": true, "dhcp": true, "tag-if": true, "script-user": true,
 }
 
-// processOptions concern how the dnsmasq daemon runs, not what it answers;
-// Frontdesk accepts and ignores them so existing files load unchanged.
-var processOptions = map[string]bool{
-	"bind-interfaces": true, "bind-dynamic": true, "keep-in-foreground": true, "no-daemon": true,
-	"user": true, "group": true, "pid-file": true, "log-facility": true, "log-async": true,
-	"no-poll": true, "clear-on-reload": true,
-}
-
 // isIgnored reports whether option is a DHCP, TFTP or RA option.
 func isIgnored(option string) bool {
 	if ignoredOptions[option] {
