@@ -45,3 +45,13 @@ func canon(s string) string                   { return conf.Canon(s) }
 func validName(s string) bool                 { return conf.ValidName(s) }
 func hdr(name string, t uint16) dns.RR_Header { return conf.Hdr(name, t) }
 func presentation(s string) string            { return conf.Presentation(s) }
+
+// OptionSpec is one entry of the option table: the option's name, its
+// arity and value fields, whether lines repeat, and a short doc. The
+// differential tester's generator walks the same table.
+type OptionSpec = conf.Spec
+
+// Options is the option table, sorted by name: every option the
+// configuration parser knows besides the skipped DHCP, TFTP and
+// router-advertisement ones.
+func Options() []OptionSpec { return conf.Options() }
