@@ -149,3 +149,11 @@ func authSubnet(s string) (netip.Prefix, error) {
 	}
 	return netip.PrefixFrom(a, bits).Masked(), nil
 }
+
+// optAuth parses auth-server, auth-zone, auth-soa, auth-sec-servers, auth-peer, auth-ttl.
+func optAuth(p *parser, o arg) error {
+	if !o.has {
+		return fmt.Errorf("missing argument to --%s", o.name)
+	}
+	return p.authOption(o.name, o.val)
+}

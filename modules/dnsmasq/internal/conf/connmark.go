@@ -88,3 +88,31 @@ func parseConnmarkPattern(p string) ([]string, error) {
 	}
 	return labels, nil
 }
+
+// optConnmarkAllowlistEnable parses connmark-allowlist-enable.
+func optConnmarkAllowlistEnable(p *parser, o arg) error {
+	c := p.c
+	c.Connmark.Enable, c.Connmark.Mask = true, ^uint32(0)
+	if o.has {
+		m, ok := parseConnmarkMask(o.val)
+		if !ok {
+			return badArg(o.name)
+		}
+		c.Connmark.Mask = m
+	}
+	return nil
+}
+
+// optConnmarkAllowlist parses connmark-allowlist.
+func optConnmarkAllowlist(p *parser, o arg) error {
+	c := p.c
+	if err := o.needVal(); err != nil {
+		return err
+	}
+	l, err := parseConnmarkList(o.val)
+	if err != nil {
+		return err
+	}
+	c.Connmark.Lists = append(c.Connmark.Lists, l)
+	return nil
+}

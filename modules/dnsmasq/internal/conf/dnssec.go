@@ -139,3 +139,9 @@ func (d *DNSSECConfig) check(cacheSize int) error {
 	}
 	return nil
 }
+
+// optDNSSEC parses the DNSSEC options (dnssec.go).
+func optDNSSEC(p *parser, o arg) error {
+	_, err := p.dnssecOption(o.name, o.val, o.has)
+	return err
+}

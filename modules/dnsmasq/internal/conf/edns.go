@@ -3,6 +3,7 @@ package conf
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -104,4 +105,49 @@ func (e *EDNSConfig) parseUmbrella(val string, hasVal bool) error {
 		}
 	}
 	return nil
+}
+
+// optAddSubnet parses add-subnet.
+func optAddSubnet(p *parser, o arg) error {
+	c := p.c
+	c.EDNS.AddSubnet = true
+	s4, s6, err := parseSubnet(o.val)
+	if err != nil {
+		return err
+	}
+	c.EDNS.Subnet4, c.EDNS.Subnet6 = s4, s6
+	return nil
+}
+
+// optAddMAC parses add-mac.
+func optAddMAC(p *parser, o arg) error {
+	c := p.c
+	switch {
+	case !o.has:
+		c.EDNS.AddMAC = "binary"
+	case o.val == "base64" || o.val == "text":
+		c.EDNS.AddMAC = o.val
+	default:
+		return badArg(o.name)
+	}
+	return nil
+}
+
+// optAddCPEID parses add-cpe-id.
+func optAddCPEID(p *parser, o arg) error {
+	c := p.c
+	if !o.has {
+		return fmt.Errorf("missing argument to --%s", o.name)
+	}
+	if len(o.val) > 255 {
+		return badArg(o.name)
+	}
+	c.EDNS.CPEID, c.EDNS.HasCPEID = o.val, true
+	return nil
+}
+
+// optUmbrella parses umbrella.
+func optUmbrella(p *parser, o arg) error {
+	c := p.c
+	return c.EDNS.parseUmbrella(o.val, o.has)
 }

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
 )
@@ -75,12 +74,6 @@ func intIn(lo, hi int, set func(c *Config, n int)) parseFunc {
 // accept is the parse function of an option accepted and ignored.
 func accept(*parser, arg) error { return nil }
 
-// optDNSSEC parses the DNSSEC options (dnssec.go).
-func optDNSSEC(p *parser, o arg) error {
-	_, err := p.dnssecOption(o.name, o.val, o.has)
-	return err
-}
-
 // optLogQueries parses log-queries.
 func optLogQueries(p *parser, o arg) error {
 	c := p.c
@@ -89,22 +82,6 @@ func optLogQueries(p *parser, o arg) error {
 		return badArg(o.name)
 	}
 	c.LogQueries = true
-	return nil
-}
-
-// optMXTarget parses mx-target.
-func optMXTarget(p *parser, o arg) error {
-	c := p.c
-	if !o.has {
-		return fmt.Errorf("missing argument to --%s", o.name)
-	}
-	if !dataName(o.val) {
-		return errors.New("bad MX target")
-	}
-	c.MXTarget = o.val
-	if o.val == "" {
-		c.MXTarget = "." // dnsmasq: an empty target is the root
-	}
 	return nil
 }
 
@@ -153,79 +130,6 @@ func optRRTypes(p *parser, o arg) error {
 	return nil
 }
 
-// optAlias parses alias.
-func optAlias(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	a, err := parseAlias(o.val)
-	if err != nil {
-		return err
-	}
-	c.Aliases = append(c.Aliases, a)
-	return nil
-}
-
-// optAddSubnet parses add-subnet.
-func optAddSubnet(p *parser, o arg) error {
-	c := p.c
-	c.EDNS.AddSubnet = true
-	s4, s6, err := parseSubnet(o.val)
-	if err != nil {
-		return err
-	}
-	c.EDNS.Subnet4, c.EDNS.Subnet6 = s4, s6
-	return nil
-}
-
-// optAddMAC parses add-mac.
-func optAddMAC(p *parser, o arg) error {
-	c := p.c
-	switch {
-	case !o.has:
-		c.EDNS.AddMAC = "binary"
-	case o.val == "base64" || o.val == "text":
-		c.EDNS.AddMAC = o.val
-	default:
-		return badArg(o.name)
-	}
-	return nil
-}
-
-// optAddCPEID parses add-cpe-id.
-func optAddCPEID(p *parser, o arg) error {
-	c := p.c
-	if !o.has {
-		return fmt.Errorf("missing argument to --%s", o.name)
-	}
-	if len(o.val) > 255 {
-		return badArg(o.name)
-	}
-	c.EDNS.CPEID, c.EDNS.HasCPEID = o.val, true
-	return nil
-}
-
-// optUmbrella parses umbrella.
-func optUmbrella(p *parser, o arg) error {
-	c := p.c
-	return c.EDNS.parseUmbrella(o.val, o.has)
-}
-
-// optFastDNSRetry parses fast-dns-retry.
-func optFastDNSRetry(p *parser, o arg) error {
-	c := p.c
-	c.FastRetry, c.FastRetryFor = time.Second, 10*time.Second // dnsmasq's defaults
-	if o.has {
-		d, total, err := parseFastRetry(o.val)
-		if err != nil {
-			return err
-		}
-		c.FastRetry, c.FastRetryFor = d, total
-	}
-	return nil
-}
-
 // optUseStaleCache parses use-stale-cache.
 func optUseStaleCache(p *parser, o arg) error {
 	c := p.c
@@ -251,20 +155,6 @@ func optIgnoreAddress(p *parser, o arg) error {
 		return errors.New("bad address in --ignore-address")
 	}
 	c.IgnoreAddrs = append(c.IgnoreAddrs, pfx)
-	return nil
-}
-
-// optSynthDomain parses synth-domain.
-func optSynthDomain(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	sd, err := parseSynth(o.val)
-	if err != nil {
-		return err
-	}
-	c.Synth = append(c.Synth, sd)
 	return nil
 }
 
@@ -424,24 +314,6 @@ func optDomain(p *parser, o arg) error {
 	return nil
 }
 
-// optInterfaceName parses interface-name, dynamic-host.
-func optInterfaceName(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	parse := parseInterfaceName
-	if o.name == "dynamic-host" {
-		parse = parseDynamicHost
-	}
-	n, err := parse(o.val)
-	if err != nil {
-		return err
-	}
-	c.IfaceNames = append(c.IfaceNames, n)
-	return nil
-}
-
 // optDumpFile parses dumpfile.
 func optDumpFile(p *parser, o arg) error {
 	c := p.c
@@ -466,16 +338,6 @@ func optDumpMask(p *parser, o arg) error {
 	return nil
 }
 
-// optRebindDomainOK parses rebind-domain-ok.
-func optRebindDomainOK(p *parser, o arg) error {
-	c := p.c
-	if !o.has {
-		return fmt.Errorf("missing argument to --%s", o.name)
-	}
-	c.RebindOK = append(c.RebindOK, rebindDomains(o.val)...)
-	return nil
-}
-
 // optBogusNXDomain parses bogus-nxdomain.
 func optBogusNXDomain(p *parser, o arg) error {
 	c := p.c
@@ -488,87 +350,4 @@ func optBogusNXDomain(p *parser, o arg) error {
 	}
 	c.BogusNX = append(c.BogusNX, pfx)
 	return nil
-}
-
-// optAuth parses auth-server, auth-zone, auth-soa, auth-sec-servers, auth-peer, auth-ttl.
-func optAuth(p *parser, o arg) error {
-	if !o.has {
-		return fmt.Errorf("missing argument to --%s", o.name)
-	}
-	return p.authOption(o.name, o.val)
-}
-
-// optServer parses server, local.
-func optServer(p *parser, o arg) error {
-	return p.server(o.name, o.val, o.has)
-}
-
-// optAddress parses address.
-func optAddress(p *parser, o arg) error {
-	return p.address(o.val)
-}
-
-// optConnmarkAllowlistEnable parses connmark-allowlist-enable.
-func optConnmarkAllowlistEnable(p *parser, o arg) error {
-	c := p.c
-	c.Connmark.Enable, c.Connmark.Mask = true, ^uint32(0)
-	if o.has {
-		m, ok := parseConnmarkMask(o.val)
-		if !ok {
-			return badArg(o.name)
-		}
-		c.Connmark.Mask = m
-	}
-	return nil
-}
-
-// optConnmarkAllowlist parses connmark-allowlist.
-func optConnmarkAllowlist(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	l, err := parseConnmarkList(o.val)
-	if err != nil {
-		return err
-	}
-	c.Connmark.Lists = append(c.Connmark.Lists, l)
-	return nil
-}
-
-// optSet parses ipset, nftset.
-func optSet(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	rules, err := parseSetRule(o.name, o.val, o.name == "nftset")
-	if err != nil {
-		return err
-	}
-	c.SetRules = append(c.SetRules, rules...)
-	return nil
-}
-
-// optRevServer parses rev-server.
-func optRevServer(p *parser, o arg) error {
-	return p.revServer(o.val)
-}
-
-// optHostRecord parses host-record.
-func optHostRecord(p *parser, o arg) error {
-	return p.hostRecord(o.val)
-}
-
-// optCNAME parses cname.
-func optCNAME(p *parser, o arg) error {
-	return p.cname(o.val)
-}
-
-// optRecord parses txt-record, srv-host, mx-host, ptr-record, naptr-record, caa-record, dns-rr.
-func optRecord(p *parser, o arg) error {
-	if !o.has {
-		return fmt.Errorf("missing argument to --%s", o.name)
-	}
-	return p.record(o.name, o.val)
 }

@@ -176,3 +176,27 @@ func Presentation(s string) string {
 	}
 	return b.String() + "."
 }
+
+// optMXTarget parses mx-target.
+func optMXTarget(p *parser, o arg) error {
+	c := p.c
+	if !o.has {
+		return fmt.Errorf("missing argument to --%s", o.name)
+	}
+	if !dataName(o.val) {
+		return errors.New("bad MX target")
+	}
+	c.MXTarget = o.val
+	if o.val == "" {
+		c.MXTarget = "." // dnsmasq: an empty target is the root
+	}
+	return nil
+}
+
+// optRecord parses txt-record, srv-host, mx-host, ptr-record, naptr-record, caa-record, dns-rr.
+func optRecord(p *parser, o arg) error {
+	if !o.has {
+		return fmt.Errorf("missing argument to --%s", o.name)
+	}
+	return p.record(o.name, o.val)
+}

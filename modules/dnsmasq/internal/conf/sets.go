@@ -92,3 +92,17 @@ func parseNFTSet(s string) (NFTSet, error) {
 
 // NFTFamilies are the nftables address families by name (NFPROTO_*).
 var NFTFamilies = map[string]uint8{"inet": 1, "ip": 2, "arp": 3, "netdev": 5, "bridge": 7, "ip6": 10}
+
+// optSet parses ipset, nftset.
+func optSet(p *parser, o arg) error {
+	c := p.c
+	if err := o.needVal(); err != nil {
+		return err
+	}
+	rules, err := parseSetRule(o.name, o.val, o.name == "nftset")
+	if err != nil {
+		return err
+	}
+	c.SetRules = append(c.SetRules, rules...)
+	return nil
+}

@@ -96,3 +96,17 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	return netip.AddrFrom16(b)
 }
+
+// optSynthDomain parses synth-domain.
+func optSynthDomain(p *parser, o arg) error {
+	c := p.c
+	if err := o.needVal(); err != nil {
+		return err
+	}
+	sd, err := parseSynth(o.val)
+	if err != nil {
+		return err
+	}
+	c.Synth = append(c.Synth, sd)
+	return nil
+}
