@@ -1,6 +1,12 @@
 // Package dnsmasq is the Frontdesk `dnsmasq` app: a DNS server on
 // github.com/miekg/dns that reads dnsmasq's own configuration language and
 // answers like dnsmasq 2.90 for the same configuration.
+//
+// The layers, in the order a configuration goes through them: internal/conf
+// parses the lines into a Config (its option table names every option and
+// its parse function); the Store and the Resolver answer questions from it
+// (resolver.go, store.go, cache.go, forward.go); server.go and udp.go read
+// and write the wire. internal/conf imports nothing of this package.
 package dnsmasq
 
 import (
