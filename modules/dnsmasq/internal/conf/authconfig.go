@@ -36,95 +36,107 @@ func defaultAuth() AuthConfig {
 	return AuthConfig{Refresh: 1200, Retry: 180, Expiry: 1209600, TTL: 600}
 }
 
-// authOption parses one auth-* option into c.Auth.
-func (p *parser) authOption(name, val string) error {
-	a := &p.c.Auth
-	if val == "" && name != "auth-ttl" {
-		return fmt.Errorf("missing argument to --%s", name)
+// authServer parses auth-server.
+func authServer(a *AuthConfig, _ arg, f []string) error {
+	if !ValidName(f[0]) {
+		return errors.New("bad domain in --auth-server")
 	}
-	f := strings.Split(val, ",")
-	switch name {
-	case "auth-server":
-		if !ValidName(f[0]) {
-			return errors.New("bad domain in --auth-server")
+	a.Server = Canon(f[0])
+	for _, s := range f[1:] {
+		if s == "" {
+			continue
 		}
-		a.Server = Canon(f[0])
-		for _, s := range f[1:] {
-			if s == "" {
-				continue
-			}
-			if ip, err := netip.ParseAddr(s); err == nil {
-				a.Addrs = append(a.Addrs, ip.Unmap())
-				continue
-			}
-			iface, fam, _ := strings.Cut(s, "/")
-			if iface == "" || fam != "" && fam != "4" && fam != "6" {
-				return errors.New("bad interface in --auth-server")
-			}
-			a.Ifaces = append(a.Ifaces, s)
+		if ip, err := netip.ParseAddr(s); err == nil {
+			a.Addrs = append(a.Addrs, ip.Unmap())
+			continue
 		}
-	case "auth-zone":
-		if !ValidName(f[0]) {
-			return errors.New("bad domain in --auth-zone")
+		iface, fam, _ := strings.Cut(s, "/")
+		if iface == "" || fam != "" && fam != "4" && fam != "6" {
+			return errors.New("bad interface in --auth-server")
 		}
-		z := AuthZone{Domain: Canon(f[0])}
-		for _, s := range f[1:] {
-			spec, exclude := strings.CutPrefix(s, "exclude:")
-			pfx, err := authSubnet(spec)
-			if err != nil {
-				return fmt.Errorf("bad subnet in --auth-zone: %q (an interface name is not supported yet)", s)
-			}
-			if exclude {
-				z.Exclude = append(z.Exclude, pfx)
-			} else {
-				z.Subnets = append(z.Subnets, pfx)
-			}
-		}
-		a.Zones = append(a.Zones, z)
-	case "auth-soa":
-		if len(f) > 5 {
-			f = f[:5] // dnsmasq ignores more fields
-		}
-		nums := []*uint32{&a.Serial, nil, &a.Refresh, &a.Retry, &a.Expiry}
-		for i, s := range f {
-			if i == 1 {
-				// dnsmasq reads an e-mail address: admin@example.com.
-				h := strings.ReplaceAll(s, "@", ".")
-				if !ValidName(h) {
-					return errors.New("bad hostmaster in --auth-soa")
-				}
-				a.Hostmaster = Canon(h)
-				continue
-			}
-			n, err := strconv.ParseUint(s, 10, 32)
-			if err != nil {
-				return badArg(name)
-			}
-			*nums[i] = uint32(n)
-		}
-		a.HasSerial = true
-	case "auth-sec-servers":
-		for _, s := range f {
-			if !ValidName(s) {
-				return errors.New("bad domain in --auth-sec-servers")
-			}
-			a.Secondary = append(a.Secondary, Canon(s))
-		}
-	case "auth-peer":
-		for _, s := range f {
-			ip, err := netip.ParseAddr(s)
-			if err != nil {
-				return errors.New("bad address in --auth-peer")
-			}
-			a.Peers = append(a.Peers, ip.Unmap())
-		}
-	case "auth-ttl":
-		n, ok := atoiCheck(val) // dnsmasq: the empty value is 0
-		if !ok {
-			return badArg(name)
-		}
-		a.TTL = uint32(n)
+		a.Ifaces = append(a.Ifaces, s)
 	}
+	return nil
+}
+
+// authZone parses auth-zone.
+func authZone(a *AuthConfig, o arg, f []string) error {
+	if !ValidName(f[0]) {
+		return errors.New("bad domain in --auth-zone")
+	}
+	z := AuthZone{Domain: Canon(f[0])}
+	for _, s := range f[1:] {
+		spec, exclude := strings.CutPrefix(s, "exclude:")
+		pfx, err := authSubnet(spec)
+		if err != nil {
+			return fmt.Errorf("bad subnet in --auth-zone: %q (an interface o.name is not supported yet)", s)
+		}
+		if exclude {
+			z.Exclude = append(z.Exclude, pfx)
+		} else {
+			z.Subnets = append(z.Subnets, pfx)
+		}
+	}
+	a.Zones = append(a.Zones, z)
+	return nil
+}
+
+// authSOA parses auth-soa.
+func authSOA(a *AuthConfig, o arg, f []string) error {
+	if len(f) > 5 {
+		f = f[:5] // dnsmasq ignores more fields
+	}
+	nums := []*uint32{&a.Serial, nil, &a.Refresh, &a.Retry, &a.Expiry}
+	for i, s := range f {
+		if i == 1 {
+			// dnsmasq reads an e-mail address: admin@example.com.
+			h := strings.ReplaceAll(s, "@", ".")
+			if !ValidName(h) {
+				return errors.New("bad hostmaster in --auth-soa")
+			}
+			a.Hostmaster = Canon(h)
+			continue
+		}
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return badArg(o.name)
+		}
+		*nums[i] = uint32(n)
+	}
+	a.HasSerial = true
+	return nil
+}
+
+// authSecServers parses auth-sec-servers.
+func authSecServers(a *AuthConfig, _ arg, f []string) error {
+	for _, s := range f {
+		if !ValidName(s) {
+			return errors.New("bad domain in --auth-sec-servers")
+		}
+		a.Secondary = append(a.Secondary, Canon(s))
+	}
+	return nil
+}
+
+// authPeer parses auth-peer.
+func authPeer(a *AuthConfig, _ arg, f []string) error {
+	for _, s := range f {
+		ip, err := netip.ParseAddr(s)
+		if err != nil {
+			return errors.New("bad address in --auth-peer")
+		}
+		a.Peers = append(a.Peers, ip.Unmap())
+	}
+	return nil
+}
+
+// authTTL parses auth-ttl.
+func authTTL(a *AuthConfig, o arg, _ []string) error {
+	n, ok := atoiCheck(o.val) // dnsmasq: the empty value is 0
+	if !ok {
+		return badArg(o.name)
+	}
+	a.TTL = uint32(n)
 	return nil
 }
 
@@ -150,10 +162,17 @@ func authSubnet(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, bits).Masked(), nil
 }
 
-// optAuth parses auth-server, auth-zone, auth-soa, auth-sec-servers, auth-peer, auth-ttl.
-func optAuth(p *parser, o arg) error {
-	if !o.has {
-		return fmt.Errorf("missing argument to --%s", o.name)
+// authValue is the parse function of an auth-* option: a value is
+// required, and may be empty only for auth-ttl; set reads its
+// comma-separated fields into c.Auth.
+func authValue(set func(a *AuthConfig, o arg, f []string) error) parseFunc {
+	return func(p *parser, o arg) error {
+		if !o.has {
+			return fmt.Errorf("missing argument to --%s", o.name)
+		}
+		if o.val == "" && o.name != "auth-ttl" {
+			return fmt.Errorf("missing argument to --%s", o.name)
+		}
+		return set(&p.c.Auth, o, strings.Split(o.val, ","))
 	}
-	return p.authOption(o.name, o.val)
 }

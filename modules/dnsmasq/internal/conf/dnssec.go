@@ -24,70 +24,57 @@ type DNSSECConfig struct {
 // DefaultDNSSECLimits are dnsmasq 2.90's dnssec-limits defaults.
 var DefaultDNSSECLimits = [4]int{20, 200, 40, 150}
 
-// dnssecOption parses the DNSSEC options; handled is false for any other
-// option.
-func (p *parser) dnssecOption(name, val string, hasVal bool) (handled bool, err error) {
+// optDNSSECCheckUnsigned parses dnssec-check-unsigned.
+func optDNSSECCheckUnsigned(p *parser, o arg) error {
 	d := &p.c.DNSSEC
-	noVal := func() error {
-		if hasVal {
-			return fmt.Errorf("--%s takes no argument", name)
-		}
-		return nil
+	switch {
+	case !o.has:
+		d.NoCheckUnsigned = false
+	case o.val == "no":
+		d.NoCheckUnsigned = true
+	default:
+		return errors.New("bad value for dnssec-check-unsigned")
 	}
-	switch name {
-	case "dnssec":
-		d.Validate = true
-		return true, noVal()
-	case "proxy-dnssec":
-		d.Proxy = true
-		return true, noVal()
-	case "dnssec-no-timecheck":
-		d.NoTimecheck = true
-		return true, noVal()
-	case "dnssec-debug":
-		d.Debug = true
-		return true, noVal()
-	case "dnssec-check-unsigned":
-		switch {
-		case !hasVal:
-			d.NoCheckUnsigned = false
-		case val == "no":
-			d.NoCheckUnsigned = true
-		default:
-			return true, errors.New("bad value for dnssec-check-unsigned")
-		}
-		return true, nil
-	case "dnssec-timestamp":
-		if !hasVal || val == "" {
-			return true, fmt.Errorf("missing argument to --%s", name)
-		}
-		d.Timestamp = val
-		return true, nil
-	case "dnssec-limits":
-		// Up to four numbers; empty fields keep the default, more fields are
-		// ignored (as dnsmasq 2.90 does).
-		for i, f := range strings.Split(val, ",") {
-			if f == "" || !hasVal {
-				continue
-			}
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 0 {
-				return true, fmt.Errorf("bad number in --dnssec-limits: %q", f)
-			}
-			if i < len(d.Limits) {
-				d.Limits[i] = n
-			}
-		}
-		return true, nil
-	case "trust-anchor":
-		ds, err := parseTrustAnchor(val)
-		if err != nil {
-			return true, err
-		}
-		d.Anchors = append(d.Anchors, ds)
-		return true, nil
+	return nil
+}
+
+// optDNSSECTimestamp parses dnssec-timestamp.
+func optDNSSECTimestamp(p *parser, o arg) error {
+	if !o.has || o.val == "" {
+		return fmt.Errorf("missing argument to --%s", o.name)
 	}
-	return false, nil
+	p.c.DNSSEC.Timestamp = o.val
+	return nil
+}
+
+// optDNSSECLimits parses dnssec-limits.
+func optDNSSECLimits(p *parser, o arg) error {
+	d := &p.c.DNSSEC
+	// Up to four numbers; empty fields keep the default, more fields are
+	// ignored (as dnsmasq 2.90 does).
+	for i, f := range strings.Split(o.val, ",") {
+		if f == "" || !o.has {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return fmt.Errorf("bad number in --dnssec-limits: %q", f)
+		}
+		if i < len(d.Limits) {
+			d.Limits[i] = n
+		}
+	}
+	return nil
+}
+
+// optTrustAnchor parses trust-anchor.
+func optTrustAnchor(p *parser, o arg) error {
+	ds, err := parseTrustAnchor(o.val)
+	if err != nil {
+		return err
+	}
+	p.c.DNSSEC.Anchors = append(p.c.DNSSEC.Anchors, ds)
+	return nil
 }
 
 // parseTrustAnchor reads <domain>,<key-tag>,<algorithm>,<digest-type>,<digest>.
@@ -138,10 +125,4 @@ func (d *DNSSECConfig) check(cacheSize int) error {
 		return errors.New("cannot reduce cache size from default when DNSSEC enabled")
 	}
 	return nil
-}
-
-// optDNSSEC parses the DNSSEC options (dnssec.go).
-func optDNSSEC(p *parser, o arg) error {
-	_, err := p.dnssecOption(o.name, o.val, o.has)
-	return err
 }

@@ -194,22 +194,22 @@ var table = []Spec{
 	{Name: "umbrella", Arity: Optional, Fields: []Kind{KindKeyword}, Variadic: true, Doc: "add Cisco Umbrella data", parse: optUmbrella},
 
 	// DNSSEC (dnssec.go).
-	{Name: "dnssec", Arity: Flag, Doc: "validate forwarded answers", parse: optDNSSEC},
-	{Name: "proxy-dnssec", Arity: Flag, Doc: "pass on the upstream's AD bit", parse: optDNSSEC},
-	{Name: "trust-anchor", Arity: Required, Fields: []Kind{KindName, KindNumber, KindNumber, KindNumber, KindHex}, Repeat: true, Doc: "a DS trust anchor", parse: optDNSSEC},
-	{Name: "dnssec-check-unsigned", Arity: Optional, Fields: []Kind{KindKeyword}, Doc: "check that unsigned answers should be", parse: optDNSSEC},
-	{Name: "dnssec-no-timecheck", Arity: Flag, Doc: "do not check signature times", parse: optDNSSEC},
-	{Name: "dnssec-timestamp", Arity: Required, Fields: []Kind{KindFile}, Doc: "check times once the clock passes this file's time", parse: optDNSSEC},
-	{Name: "dnssec-debug", Arity: Flag, Doc: "set CD upstream and pass bogus answers", parse: optDNSSEC},
-	{Name: "dnssec-limits", Arity: Optional, Fields: []Kind{KindNumber, KindNumber, KindNumber, KindNumber}, Doc: "validation work limits", parse: optDNSSEC},
+	{Name: "dnssec", Arity: Flag, Doc: "validate forwarded answers", parse: flag(func(c *Config) { c.DNSSEC.Validate = true })},
+	{Name: "proxy-dnssec", Arity: Flag, Doc: "pass on the upstream's AD bit", parse: flag(func(c *Config) { c.DNSSEC.Proxy = true })},
+	{Name: "trust-anchor", Arity: Required, Fields: []Kind{KindName, KindNumber, KindNumber, KindNumber, KindHex}, Repeat: true, Doc: "a DS trust anchor", parse: optTrustAnchor},
+	{Name: "dnssec-check-unsigned", Arity: Optional, Fields: []Kind{KindKeyword}, Doc: "check that unsigned answers should be", parse: optDNSSECCheckUnsigned},
+	{Name: "dnssec-no-timecheck", Arity: Flag, Doc: "do not check signature times", parse: flag(func(c *Config) { c.DNSSEC.NoTimecheck = true })},
+	{Name: "dnssec-timestamp", Arity: Required, Fields: []Kind{KindFile}, Doc: "check times once the clock passes this file's time", parse: optDNSSECTimestamp},
+	{Name: "dnssec-debug", Arity: Flag, Doc: "set CD upstream and pass bogus answers", parse: flag(func(c *Config) { c.DNSSEC.Debug = true })},
+	{Name: "dnssec-limits", Arity: Optional, Fields: []Kind{KindNumber, KindNumber, KindNumber, KindNumber}, Doc: "validation work limits", parse: optDNSSECLimits},
 
 	// Authoritative mode (authconfig.go).
-	{Name: "auth-server", Arity: Required, Fields: []Kind{KindName, KindIface}, Variadic: true, Doc: "this server's name, and where it answers authoritatively", parse: optAuth},
-	{Name: "auth-zone", Arity: Required, Fields: []Kind{KindName, KindPrefix}, Variadic: true, Repeat: true, Doc: "a zone answered authoritatively", parse: optAuth},
-	{Name: "auth-soa", Arity: Required, Fields: []Kind{KindNumber, KindName, KindNumber, KindNumber, KindNumber}, Doc: "SOA fields of the zones", parse: optAuth},
-	{Name: "auth-sec-servers", Arity: Required, Fields: []Kind{KindName}, Variadic: true, Repeat: true, Doc: "secondary servers of the zones", parse: optAuth},
-	{Name: "auth-peer", Arity: Required, Fields: []Kind{KindAddr}, Variadic: true, Repeat: true, Doc: "addresses allowed zone transfers", parse: optAuth},
-	{Name: "auth-ttl", Arity: Required, Fields: []Kind{KindTTL}, Doc: "TTL of authoritative answers", parse: optAuth},
+	{Name: "auth-server", Arity: Required, Fields: []Kind{KindName, KindIface}, Variadic: true, Doc: "this server's name, and where it answers authoritatively", parse: authValue(authServer)},
+	{Name: "auth-zone", Arity: Required, Fields: []Kind{KindName, KindPrefix}, Variadic: true, Repeat: true, Doc: "a zone answered authoritatively", parse: authValue(authZone)},
+	{Name: "auth-soa", Arity: Required, Fields: []Kind{KindNumber, KindName, KindNumber, KindNumber, KindNumber}, Doc: "SOA fields of the zones", parse: authValue(authSOA)},
+	{Name: "auth-sec-servers", Arity: Required, Fields: []Kind{KindName}, Variadic: true, Repeat: true, Doc: "secondary servers of the zones", parse: authValue(authSecServers)},
+	{Name: "auth-peer", Arity: Required, Fields: []Kind{KindAddr}, Variadic: true, Repeat: true, Doc: "addresses allowed zone transfers", parse: authValue(authPeer)},
+	{Name: "auth-ttl", Arity: Required, Fields: []Kind{KindTTL}, Doc: "TTL of authoritative answers", parse: authValue(authTTL)},
 
 	// Logging and diagnostics.
 	{Name: "log-queries", Arity: Optional, Fields: []Kind{KindKeyword}, Doc: "log each query (extra, proto: more detail)", parse: optLogQueries},
