@@ -9,6 +9,7 @@
 // The files, by the path a case takes:
 //
 //	generate.go   the configuration and question grammar (pools of names and addresses)
+//	coverage.go   the parser's option table walked: each option generated or excluded with a reason
 //	upstream.go   the loopback upstream serving a generated zone
 //	servers.go    real dnsmasq (a process per configuration) and Frontdesk (one process, reloaded)
 //	compare.go    normalising two answers and naming their difference (the signature)

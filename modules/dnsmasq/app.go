@@ -1,6 +1,12 @@
 // Package dnsmasq is the Frontdesk `dnsmasq` app: a DNS server on
 // github.com/miekg/dns that reads dnsmasq's own configuration language and
 // answers like dnsmasq 2.90 for the same configuration.
+//
+// The layers, in the order a configuration goes through them: internal/conf
+// parses the lines into a Config (its option table names every option and
+// its parse function); the Store and the Resolver answer questions from it
+// (resolver.go, store.go, cache.go, forward.go); server.go and udp.go read
+// and write the wire. internal/conf imports nothing of this package.
 package dnsmasq
 
 import (
@@ -17,6 +23,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"go.uber.org/zap"
 )
 
@@ -104,25 +111,25 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if etcHosts == "" {
 		etcHosts = "/etc/hosts"
 	}
-	hosts := cfg.loadHosts(etcHosts, func(path string, err error) {
-		a.log.Error("failed to load names from hosts file", zap.String("file", path), zap.Error(unwrapPathErr(err)))
+	hosts := loadHosts(cfg, etcHosts, func(path string, err error) {
+		a.log.Error("failed to load names from hosts file", zap.String("file", path), zap.Error(conf.UnwrapPathErr(err)))
 	})
 	sites, err := a.siteHostEntries(ctx)
 	if err != nil {
 		return fmt.Errorf("dnsmasq: %w", err)
 	}
 	hosts = append(hosts, sites...)
-	cfg.dropUnusableSources(a.log)
+	dropUnusableSources(cfg, a.log)
 	// Never forward to ourselves: a server= or resolv-file nameserver
 	// that is one of our own listening addresses is dropped.
 	var self selfAddrs
 	if cfg.Port != 0 {
-		listen, err := cfg.listenAddresses()
+		listen, err := listenAddresses(cfg)
 		if err != nil {
 			return fmt.Errorf("dnsmasq: %w", err)
 		}
 		self = newSelfAddrs(listen, cfg.Port)
-		cfg.dropSelfServers(self, a.log)
+		dropSelfServers(cfg, self, a.log)
 	}
 	defaults := append([]Upstream{}, cfg.Servers...)
 	if !cfg.NoResolv {
@@ -193,14 +200,14 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if cfg.LoopDetect {
 		a.resolver.loop = newLoopDetector(defaults)
 	}
-	listen, err := cfg.listenAddresses()
+	listen, err := listenAddresses(cfg)
 	if err != nil {
 		return fmt.Errorf("dnsmasq: %w", err)
 	}
 	if a.resolver.auth != nil {
 		// auth-server addresses are served even when listen-address and
 		// interface do not name them, as dnsmasq does.
-		for _, ad := range cfg.Auth.authListen(ifs) {
+		for _, ad := range authListen(&cfg.Auth, ifs) {
 			if s := ad.String(); !slices.Contains(listen, s) {
 				listen = append(listen, s)
 			}
@@ -233,7 +240,7 @@ func readResolvFile(path string) ([]Upstream, error) {
 	for sc.Scan() {
 		fs := strings.Fields(sc.Text())
 		if len(fs) >= 2 && fs[0] == "nameserver" {
-			if u, err := parseUpstream(fs[1]); err == nil {
+			if u, err := conf.ParseUpstream(fs[1]); err == nil {
 				out = append(out, u)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/miekg/dns"
 )
 
@@ -43,7 +44,7 @@ func newAuthData(c *Config, s *Store, ifs []systemIface) *authData {
 	if !ac.HasSerial {
 		ad.serial = uint32(time.Now().Unix()) // dnsmasq's default: its start time
 	}
-	for _, a := range ac.authListen(ifs) {
+	for _, a := range authListen(ac, ifs) {
 		ad.listen[a] = true
 	}
 	// dnsmasq looks zones up from the last one given (measured: of nested
@@ -61,7 +62,7 @@ func newAuthData(c *Config, s *Store, ifs []systemIface) *authData {
 				bits = (sn.Bits() + 3) / 4 * 4
 			}
 			pfx := netip.PrefixFrom(sn.Addr(), bits).Masked()
-			names, err := reverseZones(pfx)
+			names, err := conf.ReverseZones(pfx)
 			if err != nil || pfx.Bits() == 0 {
 				continue
 			}
@@ -109,7 +110,7 @@ func zoneRR(nd *node, rr dns.RR) bool {
 
 // authListen is the auth-server addresses: the addresses given, and those
 // of the interfaces given (/4 or /6: only that family).
-func (ac *AuthConfig) authListen(ifs []systemIface) []netip.Addr {
+func authListen(ac *AuthConfig, ifs []systemIface) []netip.Addr {
 	out := append([]netip.Addr{}, ac.Addrs...)
 	for _, spec := range ac.Ifaces {
 		name, fam, _ := strings.Cut(spec, "/")
@@ -134,9 +135,9 @@ func inDomain(name, domain string) bool {
 	return name == domain || strings.HasSuffix(name, "."+domain)
 }
 
-// allows reports whether an address may appear in the zone: inside one of
+// zoneAllows reports whether an address may appear in the zone: inside one of
 // its subnets (any, without subnets) and in none of the excluded ones.
-func (z *authZone) allows(a netip.Addr) bool {
+func zoneAllows(z *authZone, a netip.Addr) bool {
 	for _, p := range z.Exclude {
 		if p.Contains(a) {
 			return false
@@ -314,7 +315,7 @@ func (ad *authData) records(r *Resolver, owner, name string, qtype uint16, z *au
 	var out []dns.RR
 	if nd := r.store.names[name]; nd != nil {
 		for _, h := range nd.addrs {
-			if typeOf(h.Addr) == qtype && (local || z.allows(h.Addr)) {
+			if typeOf(h.Addr) == qtype && (local || zoneAllows(z, h.Addr)) {
 				out = append(out, addrRR(owner, h.Addr, ad.cfg.TTL))
 			}
 		}
@@ -431,7 +432,7 @@ func (ad *authData) axfr(r *Resolver, z *authZone, client net.Addr, local bool) 
 			a.answer = append(a.answer, &dns.CNAME{Hdr: ad.rrHdr(owner, dns.TypeCNAME), Target: dns.Fqdn(target)})
 		}
 		for _, h := range nd.addrs {
-			if local || z.allows(h.Addr) {
+			if local || zoneAllows(z, h.Addr) {
 				a.answer = append(a.answer, addrRR(owner, h.Addr, ad.cfg.TTL))
 			}
 		}

@@ -10,30 +10,6 @@ import (
 	"testing"
 )
 
-func TestCleanLine(t *testing.T) {
-	cases := map[string]string{
-		"server=1.2.3.4#53 # comment": "server=1.2.3.4#53",
-		`txt-record=a,"x #y"`:         "txt-record=a,x\x01#y",
-		"  port = 53  ":               "port=53",
-		"# whole line":                "",
-		`txt-record=a,"q\"uote\\d"`:   `txt-record=a,q"uote\d`,
-		"address=/x/1.2.3.4\t#c":      "address=/x/1.2.3.4",
-		"local=/lan/":                 "local=/lan/",
-		`txt-record=n,"a, b",c`:       "txt-record=n,a\x00\x01b,c",
-		"bogus-priv":                  "bogus-priv",
-		"address=/#/1.2.3.4":          "address=/#/1.2.3.4",
-	}
-	for in, want := range cases {
-		got, err := cleanLine(in)
-		if err != nil || got != want {
-			t.Errorf("cleanLine(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	if _, err := cleanLine(`txt-record=a,"open`); err == nil {
-		t.Error("unterminated quote accepted")
-	}
-}
-
 func parse(t *testing.T, lines ...string) (*Config, error) {
 	t.Helper()
 	var ls []Line
@@ -230,13 +206,13 @@ func TestListenAddresses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.listenAddresses()
+		got, err := listenAddresses(c)
 		if err != nil || strings.Join(got, " ") != want {
 			t.Errorf("%q: got %q %v, want %q", lines, got, err, want)
 		}
 	}
 	c, _ := parse(t, "interface=nope0")
-	if _, err := c.listenAddresses(); err == nil {
+	if _, err := listenAddresses(c); err == nil {
 		t.Error("unknown interface accepted")
 	}
 }
@@ -249,13 +225,13 @@ func TestParseMoreOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := c.Aliases[0].apply(0x01020338); got != 0x06070838 { // 1.2.3.56 -> 6.7.8.56
+	if got, _ := c.Aliases[0].Apply(0x01020338); got != 0x06070838 { // 1.2.3.56 -> 6.7.8.56
 		t.Errorf("alias mask: %08x", got)
 	}
-	if got, ok := c.Aliases[1].apply(0xc0a8000a); !ok || got != 0x0a00000a { // 192.168.0.10 -> 10.0.0.10
+	if got, ok := c.Aliases[1].Apply(0xc0a8000a); !ok || got != 0x0a00000a { // 192.168.0.10 -> 10.0.0.10
 		t.Errorf("alias range: %08x %v", got, ok)
 	}
-	if _, ok := c.Aliases[1].apply(0xc0a80029); ok { // 192.168.0.41 is outside the range
+	if _, ok := c.Aliases[1].Apply(0xc0a80029); ok { // 192.168.0.41 is outside the range
 		t.Error("alias range matched outside")
 	}
 	if len(c.FilterRR) != 3 || !c.FilterANY || len(c.CacheRR) != 2 || c.CacheRR[1] != 65 {

@@ -3,98 +3,13 @@ package dnsmasq
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"syscall"
 
 	"go.uber.org/zap"
 )
-
-// connmarkConfig is connmark-allowlist-enable and its connmark-allowlist
-// lines.
-type connmarkConfig struct {
-	Enable bool
-	Mask   uint32 // connmark-allowlist-enable=<mask> (default all bits)
-	Lists  []connmarkList
-}
-
-// connmarkList is one connmark-allowlist=<mark>[/<mask>][,<pattern>[/...]].
-type connmarkList struct {
-	Mark, Mask uint32
-	All        bool       // pattern "*": every name
-	Patterns   [][]string // labels, lower case; "*" within a label matches 0+ characters
-}
-
-// parseConnmarkMask reads a decimal, non-zero 32-bit mark or mask, as
-// dnsmasq does (no hex).
-func parseConnmarkMask(s string) (uint32, bool) {
-	n, err := strconv.ParseUint(s, 10, 32)
-	return uint32(n), err == nil && n != 0
-}
-
-// parseConnmarkList reads connmark-allowlist=.
-func parseConnmarkList(val string) (connmarkList, error) {
-	bad := errors.New("bad argument to --connmark-allowlist")
-	markPart, pats, hasPats := strings.Cut(val, ",")
-	l := connmarkList{Mask: ^uint32(0)}
-	m, mask, hasMask := strings.Cut(markPart, "/")
-	var ok bool
-	if l.Mark, ok = parseConnmarkMask(m); !ok {
-		return l, bad
-	}
-	if hasMask {
-		if l.Mask, ok = parseConnmarkMask(mask); !ok {
-			return l, bad
-		}
-	}
-	if !hasPats {
-		return l, nil
-	}
-	for _, p := range strings.Split(pats, "/") {
-		if p == "*" {
-			l.All = true
-			continue
-		}
-		labels, err := parseConnmarkPattern(p)
-		if err != nil {
-			return l, fmt.Errorf("bad pattern %q in --connmark-allowlist: %w", p, err)
-		}
-		l.Patterns = append(l.Patterns, labels)
-	}
-	return l, nil
-}
-
-// parseConnmarkPattern checks a pattern as dnsmasq does: letters, digits,
-// '-' and at most two '*' per label, at least two labels, the last two
-// without '*', the last not all digits... and not "local".
-func parseConnmarkPattern(p string) ([]string, error) {
-	labels := strings.Split(strings.ToLower(p), ".")
-	if len(labels) < 2 {
-		return nil, errors.New("needs at least two labels")
-	}
-	for i, l := range labels {
-		if l == "" || len(l) > 63 || strings.Count(l, "*") > 2 {
-			return nil, errors.New("bad label")
-		}
-		for _, c := range l {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '*') {
-				return nil, errors.New("bad character")
-			}
-		}
-		if i >= len(labels)-2 && strings.Contains(l, "*") {
-			return nil, errors.New("must end with two literal labels")
-		}
-	}
-	last := labels[len(labels)-1]
-	if last == "local" || strings.Trim(last, "0123456789") == "" {
-		return nil, errors.New("bad last label")
-	}
-	return labels, nil
-}
 
 // labelMatch matches one label against a pattern label with '*'.
 func labelMatch(pat, s string) bool {
@@ -114,9 +29,9 @@ func labelMatch(pat, s string) bool {
 	return false
 }
 
-// allows says whether the list lets name (lower case, no trailing dot)
+// listAllows says whether the list lets name (lower case, no trailing dot)
 // through.
-func (l connmarkList) allows(name string) bool {
+func listAllows(l connmarkList, name string) bool {
 	if l.All {
 		return true
 	}
@@ -139,15 +54,15 @@ func (l connmarkList) allows(name string) bool {
 	return false
 }
 
-// allowed says whether a query for name on a flow with conntrack mark mark
+// connmarkAllowed says whether a query for name on a flow with conntrack mark mark
 // may be answered: marks (masked) without a matching list are refused.
-func (c *connmarkConfig) allowed(mark uint32, name string) bool {
+func connmarkAllowed(c *connmarkConfig, mark uint32, name string) bool {
 	mark &= c.Mask
 	if mark == 0 {
 		return true
 	}
 	for _, l := range c.Lists {
-		if mark&l.Mask == l.Mark && l.allows(name) {
+		if mark&l.Mask == l.Mark && listAllows(l, name) {
 			return true
 		}
 	}

@@ -26,7 +26,7 @@ func TestConnmarkAllowlist(t *testing.T) {
 		{4, "a.b.four.example", false}, {4, "axxbyy.x.com", true}, {4, "ab.x.com", true}, {4, "a.x.com", false},
 		{8, "anything", true}, {12, "a.four.example", true}, {12, "other.example", false},
 	} {
-		if got := cm.allowed(tc.mark, tc.name); got != tc.ok {
+		if got := connmarkAllowed(&cm, tc.mark, tc.name); got != tc.ok {
 			t.Errorf("mark %d %s: allowed %v, want %v", tc.mark, tc.name, got, tc.ok)
 		}
 	}

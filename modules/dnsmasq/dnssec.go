@@ -1,153 +1,19 @@
 package dnsmasq
 
 import (
-	"errors"
-	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
 )
 
-// DNSSECConfig holds the DNSSEC options of a configuration.
-type DNSSECConfig struct {
-	Validate        bool      // dnssec: validate forwarded answers
-	Proxy           bool      // proxy-dnssec: copy the upstream's AD bit
-	Anchors         []*dns.DS // trust-anchor=
-	NoCheckUnsigned bool      // dnssec-check-unsigned=no: parsed; dnsmasq 2.90 validates unsigned answers the same way with it (measured)
-	NoTimecheck     bool      // dnssec-no-timecheck: signature validity periods are not checked
-	Timestamp       string    // dnssec-timestamp=: time checks start once the clock passes this file's mtime
-	Debug           bool      // dnssec-debug: CD upstream, bogus answers passed on
-	Limits          [4]int    // dnssec-limits: sig fails per RRset, crypto ops, sub-queries, NSEC3 iterations
-}
-
-// defaultDNSSECLimits are dnsmasq 2.90's dnssec-limits defaults.
-var defaultDNSSECLimits = [4]int{20, 200, 40, 150}
-
-// dnssecOption parses the DNSSEC options; handled is false for any other
-// option.
-func (p *parser) dnssecOption(name, val string, hasVal bool) (handled bool, err error) {
-	d := &p.c.DNSSEC
-	noVal := func() error {
-		if hasVal {
-			return fmt.Errorf("--%s takes no argument", name)
-		}
-		return nil
-	}
-	switch name {
-	case "dnssec":
-		d.Validate = true
-		return true, noVal()
-	case "proxy-dnssec":
-		d.Proxy = true
-		return true, noVal()
-	case "dnssec-no-timecheck":
-		d.NoTimecheck = true
-		return true, noVal()
-	case "dnssec-debug":
-		d.Debug = true
-		return true, noVal()
-	case "dnssec-check-unsigned":
-		switch {
-		case !hasVal:
-			d.NoCheckUnsigned = false
-		case val == "no":
-			d.NoCheckUnsigned = true
-		default:
-			return true, errors.New("bad value for dnssec-check-unsigned")
-		}
-		return true, nil
-	case "dnssec-timestamp":
-		if !hasVal || val == "" {
-			return true, fmt.Errorf("missing argument to --%s", name)
-		}
-		d.Timestamp = val
-		return true, nil
-	case "dnssec-limits":
-		// Up to four numbers; empty fields keep the default, more fields are
-		// ignored (as dnsmasq 2.90 does).
-		for i, f := range strings.Split(val, ",") {
-			if f == "" || !hasVal {
-				continue
-			}
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 0 {
-				return true, fmt.Errorf("bad number in --dnssec-limits: %q", f)
-			}
-			if i < len(d.Limits) {
-				d.Limits[i] = n
-			}
-		}
-		return true, nil
-	case "trust-anchor":
-		ds, err := parseTrustAnchor(val)
-		if err != nil {
-			return true, err
-		}
-		d.Anchors = append(d.Anchors, ds)
-		return true, nil
-	}
-	return false, nil
-}
-
-// parseTrustAnchor reads <domain>,<key-tag>,<algorithm>,<digest-type>,<digest>.
-// dnsmasq 2.90 rejects the form with a class in front (measured), and so
-// does Frontdesk.
-func parseTrustAnchor(val string) (*dns.DS, error) {
-	bad := errors.New("bad trust anchor")
-	f := strings.Split(val, ",")
-	if len(f) != 5 {
-		return nil, bad
-	}
-	name := strings.TrimSpace(f[0])
-	if _, ok := dns.IsDomainName(name); !ok || name == "" {
-		return nil, bad
-	}
-	tag, err1 := strconv.ParseUint(strings.TrimSpace(f[1]), 10, 16)
-	alg, err2 := strconv.ParseUint(strings.TrimSpace(f[2]), 10, 8)
-	dt, err3 := strconv.ParseUint(strings.TrimSpace(f[3]), 10, 8)
-	if err1 != nil || err2 != nil || err3 != nil {
-		return nil, bad
-	}
-	digest := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(f[4]), " ", ""))
-	if digest == "" {
-		return nil, bad
-	}
-	for _, ch := range digest {
-		if !strings.ContainsRune("0123456789ABCDEF", ch) {
-			return nil, errors.New("bad HEX in trust anchor")
-		}
-	}
-	return &dns.DS{Hdr: dns.RR_Header{Name: dns.Fqdn(strings.ToLower(name)), Rrtype: dns.TypeDS, Class: dns.ClassINET},
-		KeyTag: uint16(tag), Algorithm: uint8(alg), DigestType: uint8(dt), Digest: digest}, nil
-}
-
-// check reports the errors dnsmasq gives at start-up (measured on 2.90).
-func (d *DNSSECConfig) check(cacheSize int) error {
-	if !d.Validate {
-		return nil
-	}
-	root := false
-	for _, a := range d.Anchors {
-		root = root || a.Hdr.Name == "."
-	}
-	if !root {
-		return errors.New("no root trust anchor provided for DNSSEC")
-	}
-	if cacheSize < 150 {
-		return errors.New("cannot reduce cache size from default when DNSSEC enabled")
-	}
-	return nil
-}
-
 // timeChecks reports whether signature validity periods are checked now:
 // not with dnssec-no-timecheck, nor with dnssec-timestamp while the clock is
 // before the file's modification time. With dnssec-timestamp, a missing
 // file is created and a file in the past is moved to now, as dnsmasq does,
 // so that a later start with a clock gone backwards does not trust it.
-func (d *DNSSECConfig) timeChecks(now time.Time) bool {
+func timeChecks(d *DNSSECConfig, now time.Time) bool {
 	if d.NoTimecheck {
 		return false
 	}

@@ -125,7 +125,7 @@ func TestDNSSECTimestamp(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ts")
 	d := &DNSSECConfig{Timestamp: path}
 	now := time.Now()
-	if !d.timeChecks(now) {
+	if !timeChecks(d, now) {
 		t.Error("missing file: time checks off")
 	}
 	if _, err := os.Stat(path); err != nil {
@@ -135,13 +135,13 @@ func TestDNSSECTimestamp(t *testing.T) {
 	if err := os.Chtimes(path, future, future); err != nil {
 		t.Fatal(err)
 	}
-	if d.timeChecks(now) {
+	if timeChecks(d, now) {
 		t.Error("clock before the timestamp: time checks on")
 	}
-	if !d.timeChecks(future.Add(time.Second)) {
+	if !timeChecks(d, future.Add(time.Second)) {
 		t.Error("clock after the timestamp: time checks off")
 	}
-	if (&DNSSECConfig{NoTimecheck: true}).timeChecks(now) {
+	if timeChecks(&DNSSECConfig{NoTimecheck: true}, now) {
 		t.Error("dnssec-no-timecheck: time checks on")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 )
@@ -69,7 +70,7 @@ type validator struct {
 
 func newValidator(cfg *DNSSECConfig, fwd *forwarder, servers func(string) []Upstream, log *zap.Logger) *validator {
 	v := &validator{cfg: cfg, fwd: fwd, servers: servers, log: log, keys: map[string]keyEntry{}, ds: map[string]dsEntry{}}
-	for i, d := range defaultDNSSECLimits {
+	for i, d := range conf.DefaultDNSSECLimits {
 		v.limits[i] = d
 		if cfg.Limits[i] > 0 {
 			v.limits[i] = cfg.Limits[i]
@@ -108,7 +109,7 @@ var errDNSSECLimit = errors.New("dnssec-limits exceeded")
 func (v *validator) validate(ctx context.Context, q dns.Question, reply *dns.Msg, servers []Upstream) (secStatus, uint16) {
 	now := time.Now()
 	timecheck := v.timeValid.Load()
-	if !timecheck && v.cfg.timeChecks(now) {
+	if !timecheck && timeChecks(v.cfg, now) {
 		timecheck = true
 		v.timeValid.Store(true)
 	}

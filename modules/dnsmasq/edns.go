@@ -4,12 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
-	"errors"
 	"net"
 	"net/netip"
-	"strconv"
-	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -22,112 +18,14 @@ const (
 	optUmbrella = 20292 // umbrella: Cisco Umbrella (OpenDNS) data
 )
 
-// subnetSpec is one half (IPv4 or IPv6 client) of add-subnet: the prefix
-// length sent and, when given, a fixed address sent instead of the client's.
-type subnetSpec struct {
-	Bits  int
-	Fixed netip.Addr // invalid = the client's address
-}
-
-// ednsConfig is what add-subnet, strip-subnet, add-mac, strip-mac,
-// add-cpe-id and umbrella do to the EDNS0 options of forwarded queries.
-type ednsConfig struct {
-	AddSubnet                  bool
-	Subnet4                    subnetSpec // for IPv4 clients
-	Subnet6                    subnetSpec // for IPv6 clients
-	StripSubnet                bool
-	AddMAC                     string // "" = off, "binary", "base64" or "text"
-	StripMAC                   bool
-	CPEID                      string // add-cpe-id
-	HasCPEID                   bool
-	Umbrella                   bool
-	UmbrellaOrg, UmbrellaAsset uint32
-	HasOrg, HasAsset           bool
-	UmbrellaDevice             []byte // 8 bytes, nil = none
-}
-
-// active reports whether any of the options is set.
-func (e *ednsConfig) active() bool {
+// ednsActive reports whether any of the options is set.
+func ednsActive(e *ednsConfig) bool {
 	return e.AddSubnet || e.StripSubnet || e.AddMAC != "" || e.StripMAC || e.HasCPEID || e.Umbrella
 }
 
-// usesClient reports whether the options need the client's address.
-func (e *ednsConfig) usesClient() bool {
+// ednsUsesClient reports whether the options need the client's address.
+func ednsUsesClient(e *ednsConfig) bool {
 	return e.AddSubnet || e.AddMAC != "" || e.Umbrella
-}
-
-// parseSubnet reads add-subnet[=[addr/]len[,[addr/]len]]. An empty part
-// means length 0. Unlike dnsmasq, which accepts any number, a length longer
-// than the address fails.
-func parseSubnet(val string) (subnetSpec, subnetSpec, error) {
-	bad := errors.New("bad argument to --add-subnet")
-	parts := strings.Split(val, ",")
-	if len(parts) > 2 {
-		return subnetSpec{}, subnetSpec{}, bad
-	}
-	var specs [2]subnetSpec
-	for i, p := range parts {
-		if p == "" {
-			continue
-		}
-		if a, l, ok := strings.Cut(p, "/"); ok {
-			pfx, err := netip.ParsePrefix(a + "/" + l)
-			if err != nil {
-				return subnetSpec{}, subnetSpec{}, bad
-			}
-			specs[i] = subnetSpec{Bits: pfx.Bits(), Fixed: pfx.Addr().Unmap()}
-			continue
-		}
-		n, err := strconv.Atoi(p)
-		limit := 32
-		if i == 1 {
-			limit = 128
-		}
-		if err != nil || n < 0 || n > limit {
-			return subnetSpec{}, subnetSpec{}, bad
-		}
-		specs[i].Bits = n
-	}
-	return specs[0], specs[1], nil
-}
-
-// parseUmbrella reads umbrella[=deviceid:<16 hex>][,orgid:<n>][,assetid:<n>].
-func (e *ednsConfig) parseUmbrella(val string, hasVal bool) error {
-	e.Umbrella = true
-	if !hasVal {
-		return nil
-	}
-	bad := errors.New("bad argument to --umbrella")
-	if val == "" {
-		return bad
-	}
-	for _, f := range strings.Split(val, ",") {
-		k, v, ok := strings.Cut(f, ":")
-		if !ok {
-			return bad
-		}
-		switch k {
-		case "deviceid":
-			b, err := hex.DecodeString(v)
-			if err != nil || len(b) != 8 {
-				return bad
-			}
-			e.UmbrellaDevice = b
-		case "orgid", "assetid":
-			n, err := strconv.ParseUint(v, 10, 32)
-			if err != nil {
-				return bad
-			}
-			if k == "orgid" {
-				e.UmbrellaOrg, e.HasOrg = uint32(n), true
-			} else {
-				e.UmbrellaAsset, e.HasAsset = uint32(n), true
-			}
-		default:
-			return bad
-		}
-	}
-	return nil
 }
 
 // clientAddr is the IP address of a client, unmapped; invalid when unknown.
@@ -150,7 +48,7 @@ func clientAddr(client net.Addr) netip.Addr {
 
 // subnetOption is the EDNS Client Subnet option add-subnet sends for a
 // client; cacheable is false when it depends on the client's address.
-func (e *ednsConfig) subnetOption(client netip.Addr) (opt *dns.EDNS0_SUBNET, cacheable bool) {
+func subnetOption(e *ednsConfig, client netip.Addr) (opt *dns.EDNS0_SUBNET, cacheable bool) {
 	spec := e.Subnet4
 	if client.Is6() {
 		spec = e.Subnet6
@@ -182,7 +80,7 @@ func (e *ednsConfig) subnetOption(client netip.Addr) (opt *dns.EDNS0_SUBNET, cac
 // (0x08), the client's address (0x10 IPv4, 0x20 IPv6), the device id
 // (0x40) and the asset id (0x04), in the order dnsmasq 2.90 writes them
 // (measured).
-func (e *ednsConfig) umbrellaOption(client netip.Addr) []byte {
+func umbrellaOption(e *ednsConfig, client netip.Addr) []byte {
 	b := []byte{'O', 'D', 'N', 'S', 1, 0}
 	if e.HasOrg {
 		b = binary.BigEndian.AppendUint32(append(b, 0, 0x08), e.UmbrellaOrg)
@@ -203,7 +101,7 @@ func (e *ednsConfig) umbrellaOption(client netip.Addr) []byte {
 }
 
 // macOption is the add-mac option for a client MAC.
-func (e *ednsConfig) macOption(mac net.HardwareAddr) dns.EDNS0 {
+func macOption(e *ednsConfig, mac net.HardwareAddr) dns.EDNS0 {
 	switch e.AddMAC {
 	case "base64":
 		return &dns.EDNS0_LOCAL{Code: optDeviceID, Data: []byte(base64.StdEncoding.EncodeToString(mac))}
@@ -220,9 +118,9 @@ func (e *ednsConfig) macOption(mac net.HardwareAddr) dns.EDNS0 {
 // id, Umbrella, client subnet. add-subnet keeps a subnet the client sent,
 // unless strip-subnet. cacheable is false when the options depend on the
 // client's address or MAC (dnsmasq does not cache such replies).
-func (e *ednsConfig) forwardOptions(in []dns.EDNS0, client net.Addr) (out []dns.EDNS0, cacheable bool) {
+func forwardOptions(e *ednsConfig, in []dns.EDNS0, client net.Addr) (out []dns.EDNS0, cacheable bool) {
 	cacheable = true
-	if !e.active() {
+	if !ednsActive(e) {
 		return in, true
 	}
 	ip := clientAddr(client)
@@ -236,7 +134,7 @@ func (e *ednsConfig) forwardOptions(in []dns.EDNS0, client net.Addr) (out []dns.
 	}
 	if e.AddMAC != "" && ip.IsValid() {
 		if mac := lookupMAC(ip); mac != nil {
-			o := e.macOption(mac)
+			o := macOption(e, mac)
 			added = append(added, o)
 			drop[o.Option()] = true
 			cacheable = false
@@ -247,7 +145,7 @@ func (e *ednsConfig) forwardOptions(in []dns.EDNS0, client net.Addr) (out []dns.
 		drop[optCPEID] = true
 	}
 	if e.Umbrella {
-		added = append(added, &dns.EDNS0_LOCAL{Code: optUmbrella, Data: e.umbrellaOption(ip)})
+		added = append(added, &dns.EDNS0_LOCAL{Code: optUmbrella, Data: umbrellaOption(e, ip)})
 		drop[optUmbrella] = true
 		cacheable = cacheable && !ip.IsValid()
 	}
@@ -264,7 +162,7 @@ func (e *ednsConfig) forwardOptions(in []dns.EDNS0, client net.Addr) (out []dns.
 	if e.AddSubnet {
 		// The cache decision is dnsmasq's: by configuration, whether or
 		// not the client sent its own subnet (measured).
-		o, c := e.subnetOption(ip)
+		o, c := subnetOption(e, ip)
 		cacheable = cacheable && c
 		if !hasSubnet {
 			added = append(added, o)

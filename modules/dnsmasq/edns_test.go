@@ -54,7 +54,7 @@ func opts(t *testing.T, lines []string, client string, in ...dns.EDNS0) ([]strin
 	if client != "" {
 		ca = net.UDPAddrFromAddrPort(netip.MustParseAddrPort(client))
 	}
-	out, cacheable := c.EDNS.forwardOptions(in, ca)
+	out, cacheable := forwardOptions(&c.EDNS, in, ca)
 	var s []string
 	for _, o := range out {
 		m := new(dns.Msg)
@@ -123,7 +123,7 @@ func TestForwardOptions(t *testing.T) {
 // the one dnsmasq would add is dropped; no subnet, or another scope, is fine.
 func TestSubnetMatches(t *testing.T) {
 	e := &ednsConfig{AddSubnet: true, Subnet4: subnetSpec{Bits: 24}}
-	want, _ := e.subnetOption(netip.MustParseAddr("127.0.0.1"))
+	want, _ := subnetOption(e, netip.MustParseAddr("127.0.0.1"))
 	reply := func(o ...dns.EDNS0) *dns.Msg {
 		m := new(dns.Msg)
 		m.SetEdns0(4096, false)
@@ -182,7 +182,7 @@ func TestSubnetMismatchKeepsListening(t *testing.T) {
 		}
 	}()
 	e := &ednsConfig{AddSubnet: true, Subnet4: subnetSpec{Bits: 24}}
-	want, _ := e.subnetOption(netip.MustParseAddr("127.0.0.1"))
+	want, _ := subnetOption(e, netip.MustParseAddr("127.0.0.1"))
 	ctx := withAccept(context.Background(), func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	q := new(dns.Msg)
 	q.SetQuestion("a.test.", dns.TypeTXT)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/miekg/dns"
 )
 
@@ -103,15 +104,15 @@ func TestEmptyFieldsOptions(t *testing.T) {
 	if !slices.Equal(c.RebindOK, []string{"lan", ""}) {
 		t.Errorf("rebind-domain-ok=/lan//: %q", c.RebindOK)
 	}
-	if c, _ := parse(t, "max-ttl=0", "cache-size=99999999"); c.HasMaxTTL || c.CacheSize != maxCacheSize {
-		t.Errorf("max-ttl=0 is no limit; cache-size is cut to %d: %+v", maxCacheSize, c)
+	if c, _ := parse(t, "max-ttl=0", "cache-size=99999999"); c.HasMaxTTL || c.CacheSize != conf.MaxCacheSize {
+		t.Errorf("max-ttl=0 is no limit; cache-size is cut to %d: %+v", conf.MaxCacheSize, c)
 	}
 	// domain=<name>, is the domain of the address 0.0.0.0 only.
 	c, err = parse(t, "no-hosts", "domain=ex.test,")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Domain != "" || c.domainFor(netip.MustParseAddr("0.0.0.0")) != "ex.test" || c.domainFor(netip.MustParseAddr("10.0.0.1")) != "" {
+	if c.Domain != "" || domainFor(c, netip.MustParseAddr("0.0.0.0")) != "ex.test" || domainFor(c, netip.MustParseAddr("10.0.0.1")) != "" {
 		t.Errorf("domain=ex.test,: %+v", c.DomainRanges)
 	}
 }
@@ -123,7 +124,7 @@ func TestEmptyFieldsCatchAll(t *testing.T) {
 			t.Errorf("%s: %v", line, err)
 			continue
 		}
-		if len(c.Rules) != 1 || c.Rules[0].Domain != catchAll || !(c.Rules[0].Local || c.Rules[0].NX) {
+		if len(c.Rules) != 1 || c.Rules[0].Domain != conf.CatchAll || !(c.Rules[0].Local || c.Rules[0].NX) {
 			t.Errorf("%s is the local rule for every name: %+v", line, c.Rules)
 		}
 		// A plain server wins over it in dnsmasq: the rule never answers.
@@ -135,7 +136,7 @@ func TestEmptyFieldsCatchAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Servers) != 1 || c.Servers[0].Addr != "127.0.0.1:5353" || len(c.Rules) != 1 || c.Rules[0].Domain != catchAll {
+	if len(c.Servers) != 1 || c.Servers[0].Addr != "127.0.0.1:5353" || len(c.Rules) != 1 || c.Rules[0].Domain != conf.CatchAll {
 		t.Errorf("server=/#/ip is a plain server, address=ip is address=/#/ip: %+v %+v", c.Servers, c.Rules)
 	}
 }
@@ -182,7 +183,7 @@ func TestMissingHostsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var skipped []string
-	hs := c.loadHosts("/nonexistent", func(p string, _ error) { skipped = append(skipped, p) })
+	hs := loadHosts(c, "/nonexistent", func(p string, _ error) { skipped = append(skipped, p) })
 	if len(hs) != 1 || hs[0].Name != "nas" || !slices.Equal(skipped, []string{good + ",", dir + "/none"}) {
 		t.Errorf("hosts %+v, skipped %q", hs, skipped)
 	}

@@ -75,7 +75,7 @@ func hostsFiles(paths []string, skip func(path string, err error)) []string {
 // An addn-hosts or hostsdir path that cannot be read is passed to skip and
 // loads nothing: dnsmasq 2.90 logs "failed to load names from" (or "bad
 // dynamic directory") and goes on (measured).
-func (c *Config) loadHosts(etcHosts string, skip func(path string, err error)) []hostEntry {
+func loadHosts(c *Config, etcHosts string, skip func(path string, err error)) []hostEntry {
 	var paths []string
 	if !c.NoHosts {
 		paths = append(paths, etcHosts)
@@ -97,7 +97,7 @@ func (c *Config) loadHosts(etcHosts string, skip func(path string, err error)) [
 			// read_hostsfile): the expanded name answers the reverse query.
 			var ex []hostEntry
 			for _, h := range hs {
-				if d := c.domainFor(h.Addr); d != "" && !strings.Contains(h.Name, ".") {
+				if d := domainFor(c, h.Addr); d != "" && !strings.Contains(h.Name, ".") {
 					e := h
 					e.Name = h.Name + "." + d
 					ex = append(ex, e)

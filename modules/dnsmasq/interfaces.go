@@ -65,7 +65,7 @@ var systemIfaces = func() ([]systemIface, error) {
 // from listen-address, interface (which adds the loopback interface) and
 // except-interface (which always wins), except that with none of them
 // Frontdesk listens on 127.0.0.1 only, where dnsmasq listens everywhere.
-func (c *Config) listenAddresses() ([]string, error) {
+func listenAddresses(c *Config) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	add := func(a string) {

@@ -21,7 +21,7 @@ func TestParseSetRules(t *testing.T) {
 		{Domain: "b.example", IPSets: []string{"s4", "s6"}},
 		{Domain: "", IPSets: []string{"all"}},
 		{Domain: "*w.example", IPSets: []string{"star"}},
-		{Domain: "n.example", NFTSets: []nftSet{{4, "inet", "t", "s"}, {6, "ip", "t", "s6"}, {0, "ip6", "t6", "x"}}},
+		{Domain: "n.example", NFTSets: []nftSet{{IPv: 4, Family: "inet", Table: "t", Set: "s"}, {IPv: 6, Family: "ip", Table: "t", Set: "s6"}, {IPv: 0, Family: "ip6", Table: "t6", Set: "x"}}},
 	}
 	if !reflect.DeepEqual(c.SetRules, want) {
 		t.Errorf("got %+v\nwant %+v", c.SetRules, want)

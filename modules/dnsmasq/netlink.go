@@ -3,6 +3,8 @@ package dnsmasq
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // Netlink and nfnetlink constants (linux/netlink.h, linux/netfilter/nfnetlink.h,
@@ -110,14 +112,14 @@ func nftAddBatch(seq uint32, s nftSet, addrs []netip.Addr, interval bool) []byte
 	}
 	attrs := nlAttrs(nil).str(nftaSetElemTable, s.Table).str(nftaSetElemSet, s.Set).nest(nftaSetElemElems, elems)
 	b := nfnlMsg(nil, nfnlMsgBatchBegin, nlmFRequest, seq, 0, nfnlSubsysNFTables, nil)
-	b = nfnlMsg(b, nfnlSubsysNFTables<<8|nftMsgNewSetElem, nlmFRequest|nlmFCreate|nlmFAck, seq+1, nftFamilies[s.Family], 0, attrs)
+	b = nfnlMsg(b, nfnlSubsysNFTables<<8|nftMsgNewSetElem, nlmFRequest|nlmFCreate|nlmFAck, seq+1, conf.NFTFamilies[s.Family], 0, attrs)
 	return nfnlMsg(b, nfnlMsgBatchEnd, nlmFRequest, seq+2, 0, nfnlSubsysNFTables, nil)
 }
 
 // nftGetSetMsg is the NFT_MSG_GETSET request for set s.
 func nftGetSetMsg(seq uint32, s nftSet) []byte {
 	attrs := nlAttrs(nil).str(nftaSetTable, s.Table).str(nftaSetName, s.Set)
-	return nfnlMsg(nil, nfnlSubsysNFTables<<8|nftMsgGetSet, nlmFRequest|nlmFAck, seq, nftFamilies[s.Family], 0, attrs)
+	return nfnlMsg(nil, nfnlSubsysNFTables<<8|nftMsgGetSet, nlmFRequest|nlmFAck, seq, conf.NFTFamilies[s.Family], 0, attrs)
 }
 
 // nftSetFlags reads NFTA_SET_FLAGS from a NFT_MSG_NEWSET message (header

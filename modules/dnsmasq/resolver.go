@@ -257,7 +257,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		// lines without an address, so that server=/d/ip wins over
 		// address=/d/ and local=/d/ for the same domain.
 		if rs.standard {
-			servers, matched, unusable = r.defaultServers(), true, r.cfg.unusableDefaults
+			servers, matched, unusable = r.defaultServers(), true, r.cfg.UnusableDefaults
 			break
 		}
 		if len(rs.servers) > 0 {
@@ -282,7 +282,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		}
 	}
 	if !matched {
-		servers, unusable = r.defaultServers(), r.cfg.unusableDefaults
+		servers, unusable = r.defaultServers(), r.cfg.UnusableDefaults
 	}
 
 	// 3. The cache (not for class CHAOS: measured; for ANY only a cached
@@ -413,7 +413,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	if r.cfg.EDNS.AddSubnet {
 		// dnsmasq drops a reply whose client subnet is not the one it
 		// would add for this client (measured).
-		want, _ := r.cfg.EDNS.subnetOption(clientAddr(p.client))
+		want, _ := subnetOption(&r.cfg.EDNS, clientAddr(p.client))
 		ctx = withAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	}
 	if p.mark != 0 {
@@ -537,7 +537,7 @@ func (r *Resolver) forwardEDNS(fq, req *dns.Msg, client net.Addr) bool {
 	if opt != nil {
 		in = opt.Option
 	}
-	out, cacheable := r.cfg.EDNS.forwardOptions(in, client)
+	out, cacheable := forwardOptions(&r.cfg.EDNS, in, client)
 	if opt == nil && len(out) == 0 && !r.cfg.EDNS.StripSubnet && !r.cfg.EDNS.StripMAC {
 		// (strip-subnet and strip-mac give every query an OPT record.)
 		return cacheable
@@ -566,7 +566,7 @@ func (r *Resolver) doctor(rrs []dns.RR) bool {
 		ip := a.A.To4()
 		v := uint32(ip[0])<<24 | uint32(ip[1])<<16 | uint32(ip[2])<<8 | uint32(ip[3])
 		for _, al := range r.cfg.Aliases {
-			if nv, ok := al.apply(v); ok {
+			if nv, ok := al.Apply(v); ok {
 				a.A = net.IPv4(byte(nv>>24), byte(nv>>16), byte(nv>>8), byte(nv)).To4()
 				changed = true
 				break

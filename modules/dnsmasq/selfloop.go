@@ -86,7 +86,7 @@ func (s selfAddrs) dropSelf(servers []Upstream, source string, log *zap.Logger) 
 // dropSelfServers applies dropSelf to the server= lines, plain and for
 // domains. A domain left without a server falls back to the less specific
 // rules, as when dnsmasq removes the server.
-func (c *Config) dropSelfServers(s selfAddrs, log *zap.Logger) {
+func dropSelfServers(c *Config, s selfAddrs, log *zap.Logger) {
 	if len(s) == 0 {
 		return
 	}

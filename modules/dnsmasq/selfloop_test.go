@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 )
@@ -42,7 +43,7 @@ func TestSelfAddrs(t *testing.T) {
 			s := newSelfAddrs(tc.listen, tc.port)
 			u := ups[0] // nameserver 127.0.0.1, port 53
 			if tc.server != "" {
-				if u, err = parseUpstream(tc.server); err != nil {
+				if u, err = conf.ParseUpstream(tc.server); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -69,7 +70,7 @@ func TestDropSelfServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.dropSelfServers(newSelfAddrs([]string{"127.0.0.1"}, 1053), zap.NewNop())
+	dropSelfServers(c, newSelfAddrs([]string{"127.0.0.1"}, 1053), zap.NewNop())
 	if len(c.Servers) != 1 || c.Servers[0].Addr != "10.0.0.1:53" {
 		t.Errorf("servers %v, want only 10.0.0.1:53", c.Servers)
 	}

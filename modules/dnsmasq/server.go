@@ -148,7 +148,7 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 	if r.cfg.Connmark.Enable || r.cfg.Conntrack {
 		mark = r.clientMark(client, local, udp)
 	}
-	if r.cfg.Connmark.Enable && !r.cfg.Connmark.allowed(mark, canon(req.Question[0].Name)) {
+	if r.cfg.Connmark.Enable && !connmarkAllowed(&r.cfg.Connmark, mark, canon(req.Question[0].Name)) {
 		return r.reply(req, answer{rcode: dns.RcodeRefused, ede: dns.ExtendedErrorCodeBlocked, source: "local"}, client, udp), nil, true
 	}
 	a, p := r.resolveLocal(req, !udp, local)

@@ -39,7 +39,7 @@ func unwrapSyscall(err error) error {
 
 // dropUnusableSources removes the servers whose @source address or
 // @interface cannot be used, logging each, as dnsmasq does.
-func (c *Config) dropUnusableSources(log *zap.Logger) {
+func dropUnusableSources(c *Config, log *zap.Logger) {
 	keep := func(u Upstream) bool {
 		if err := checkSource(u); err != nil {
 			log.Error("ignoring upstream server", zap.String("server", u.Addr), zap.Error(err))
@@ -52,7 +52,7 @@ func (c *Config) dropUnusableSources(log *zap.Logger) {
 		if keep(u) {
 			servers = append(servers, u)
 		} else {
-			c.unusableDefaults = true
+			c.UnusableDefaults = true
 		}
 	}
 	c.Servers = servers

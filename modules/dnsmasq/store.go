@@ -231,7 +231,7 @@ func (s *Store) addAutoMX(c *Config, hosts []hostEntry) {
 			n = n[i+1:]
 		}
 	}
-	target := c.mxTarget()
+	target := c.DefaultMXTarget()
 	add := func(name string) {
 		nd := s.names[name]
 		if nd == nil {

@@ -2,7 +2,6 @@ package dnsmasq
 
 import (
 	"encoding/binary"
-	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -10,98 +9,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-// synthDomain is one synth-domain= line: names under Domain for the
-// addresses from Start to End, either "<prefix><address with dashes>" or,
-// when Seq, "<prefix><decimal index from Start>".
-type synthDomain struct {
-	Domain     string // lower case, no dots at the ends
-	Written    string // the domain as written, for PTR targets
-	Start, End netip.Addr
-	Prefix     string // as written, without the trailing *
-	Seq        bool
-}
-
-// parseSynth reads <domain>,<start>,<end>[,<prefix>[*]] or
-// <domain>,<ip>/<len>[,<prefix>[*]].
-func parseSynth(val string) (synthDomain, error) {
-	bad := errors.New("bad argument to --synth-domain")
-	f := strings.Split(val, ",")
-	if len(f) < 2 || !validName(f[0]) || strings.Contains(f[0], "*") {
-		return synthDomain{}, bad
-	}
-	s := synthDomain{Domain: canon(f[0]), Written: strings.Trim(f[0], ".")}
-	rest := f[2:]
-	if strings.Contains(f[1], "/") {
-		pfx, err := netip.ParsePrefix(f[1])
-		if err != nil {
-			return synthDomain{}, bad
-		}
-		if pfx.Addr().Zone() != "" {
-			return synthDomain{}, bad
-		}
-		pfx = pfx.Masked()
-		s.Start = pfx.Addr()
-		s.End = lastAddr(pfx)
-	} else {
-		if len(f) < 3 {
-			return synthDomain{}, bad
-		}
-		a, err1 := netip.ParseAddr(f[1])
-		b, err2 := netip.ParseAddr(f[2])
-		if err1 != nil || err2 != nil || a.Unmap().Is4() != b.Unmap().Is4() || a.Zone() != "" || b.Zone() != "" {
-			return synthDomain{}, bad
-		}
-		s.Start, s.End = a.Unmap(), b.Unmap()
-		if s.End.Less(s.Start) {
-			return synthDomain{}, bad
-		}
-		rest = f[3:]
-	}
-	if len(rest) > 1 {
-		return synthDomain{}, bad
-	}
-	if len(rest) == 1 {
-		p := rest[0]
-		if strings.HasSuffix(p, "*") {
-			s.Seq = true
-			p = p[:len(p)-1]
-		}
-		for _, c := range p {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return synthDomain{}, bad
-			}
-		}
-		s.Prefix = p
-	}
-	if s.Seq && s.Start.Is6() {
-		// dnsmasq 2.90 needs the sequential IPv6 form as a prefix of at
-		// least /64 (it rejects start,end too: measured).
-		pfx, err := netip.ParsePrefix(f[1])
-		if err != nil || pfx.Bits() < 64 {
-			return synthDomain{}, errors.New("prefix length too small")
-		}
-	}
-	return s, nil
-}
-
-func lastAddr(p netip.Prefix) netip.Addr {
-	a := p.Addr()
-	bits := p.Bits()
-	if a.Is4() {
-		b := a.As4()
-		v := binary.BigEndian.Uint32(b[:]) | uint32(uint64(1)<<(32-bits)-1)
-		binary.BigEndian.PutUint32(b[:], v)
-		return netip.AddrFrom4(b)
-	}
-	b := a.As16()
-	for i := bits; i < 128; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	return netip.AddrFrom16(b)
-}
-
-// inRange reports whether a is between Start and End.
-func (s *synthDomain) inRange(a netip.Addr) bool {
+// synthInRange reports whether a is between Start and End.
+func synthInRange(s *synthDomain, a netip.Addr) bool {
 	return a.Is4() == s.Start.Is4() && !a.Less(s.Start) && !s.End.Less(a)
 }
 
@@ -116,7 +25,7 @@ func low64(a netip.Addr) uint64 {
 }
 
 // forward turns the first label of a name under Domain into an address.
-func (s *synthDomain) forward(label string) (netip.Addr, bool) {
+func synthForward(s *synthDomain, label string) (netip.Addr, bool) {
 	if len(label) < len(s.Prefix) || !strings.EqualFold(label[:len(s.Prefix)], s.Prefix) {
 		return netip.Addr{}, false
 	}
@@ -170,14 +79,14 @@ func (s *synthDomain) forward(label string) (netip.Addr, bool) {
 			return netip.Addr{}, false
 		}
 	}
-	if !s.inRange(a) {
+	if !synthInRange(s, a) {
 		return netip.Addr{}, false
 	}
 	return a, true
 }
 
-// name is the synthetic name of a (which is in range), with a trailing dot.
-func (s *synthDomain) name(a netip.Addr) string {
+// synthName is the synthetic name of a (which is in range), with a trailing dot.
+func synthName(s *synthDomain, a netip.Addr) string {
 	var label string
 	if s.Seq {
 		label = s.Prefix + strconv.FormatUint(low64(a)-low64(s.Start), 10)
@@ -204,8 +113,8 @@ func (r *Resolver) synth(owner, name string, qtype uint16) (answer, bool) {
 		// dnsmasq keeps the lines in reverse order: the last line that
 		// covers an address names it (measured on 2.90).
 		for i := len(sds) - 1; i >= 0; i-- {
-			if sds[i].inRange(a) {
-				rr := &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(-1)}, Ptr: sds[i].name(a)}
+			if synthInRange(&sds[i], a) {
+				rr := &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(-1)}, Ptr: synthName(&sds[i], a)}
 				return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{rr}, source: "local"}, true
 			}
 		}
@@ -221,7 +130,7 @@ func (r *Resolver) synth(owner, name string, qtype uint16) (answer, bool) {
 			if sds[i].Domain != parent {
 				continue
 			}
-			a, ok := sds[i].forward(label)
+			a, ok := synthForward(&sds[i], label)
 			if !ok {
 				continue
 			}

@@ -58,21 +58,21 @@ func TestSynthNames(t *testing.T) {
 	}
 	for _, tc := range cases {
 		sd := &c.Synth[tc.sd]
-		a, ok := sd.forward(tc.label)
+		a, ok := synthForward(sd, tc.label)
 		if !ok || a != netip.MustParseAddr(tc.addr) {
 			t.Errorf("forward(%q) = %v, %v; want %s", tc.label, a, ok, tc.addr)
 			continue
 		}
-		if n := sd.name(a); n != tc.name {
+		if n := synthName(sd, a); n != tc.name {
 			t.Errorf("name(%v) = %q, want %q", a, n, tc.name)
 		}
 	}
 	for _, l := range []string{"n11", "n-1", "n+1", "nx", "x3"} {
-		if a, ok := c.Synth[0].forward(l); ok {
+		if a, ok := synthForward(&c.Synth[0], l); ok {
 			t.Errorf("forward(%q) = %v", l, a)
 		}
 	}
-	if a, ok := c.Synth[1].forward("0--ffff-1-2-3-4"); ok {
+	if a, ok := synthForward(&c.Synth[1], "0--ffff-1-2-3-4"); ok {
 		t.Errorf("forward(0--ffff-1-2-3-4) = %v", a)
 	}
 }

@@ -277,7 +277,7 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 		return
 	}
 	var client net.Addr
-	if r.cfg.LogQueries || r.auth != nil || r.cfg.EDNS.usesClient() || r.cfg.Connmark.Enable || r.cfg.Conntrack {
+	if r.cfg.LogQueries || r.auth != nil || ednsUsesClient(&r.cfg.EDNS) || r.cfg.Connmark.Enable || r.cfg.Conntrack {
 		// (auth-peer checks the client of a zone transfer; connmark looks
 		// up the client's flow.)
 		client = peer.remote()

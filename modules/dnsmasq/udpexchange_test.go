@@ -235,16 +235,16 @@ func TestLookupMAC(t *testing.T) {
 		}
 	}
 	e := &ednsConfig{AddMAC: "text"}
-	out, cacheable := e.forwardOptions(nil, &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 5})
+	out, cacheable := forwardOptions(e, nil, &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 5})
 	if len(out) != 1 || out[0].Option() != optDeviceID || string(out[0].(*dns.EDNS0_LOCAL).Data) != "02:fc:00:00:00:05" || cacheable {
 		t.Errorf("add-mac=text: %v, cacheable %v", out, cacheable)
 	}
 	e.AddMAC = "base64"
-	if out, _ := e.forwardOptions(nil, &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1)}); string(out[0].(*dns.EDNS0_LOCAL).Data) != "AvwAAAAF" {
+	if out, _ := forwardOptions(e, nil, &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1)}); string(out[0].(*dns.EDNS0_LOCAL).Data) != "AvwAAAAF" {
 		t.Errorf("add-mac=base64: %s", out[0].(*dns.EDNS0_LOCAL).Data)
 	}
 	e.AddMAC = "binary"
-	if out, _ := e.forwardOptions([]dns.EDNS0{&dns.EDNS0_LOCAL{Code: optMAC, Data: []byte{1}}}, &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1)}); len(out) != 1 || out[0].Option() != optMAC || len(out[0].(*dns.EDNS0_LOCAL).Data) != 6 {
+	if out, _ := forwardOptions(e, []dns.EDNS0{&dns.EDNS0_LOCAL{Code: optMAC, Data: []byte{1}}}, &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1)}); len(out) != 1 || out[0].Option() != optMAC || len(out[0].(*dns.EDNS0_LOCAL).Data) != 6 {
 		t.Errorf("add-mac: %v", out)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq"
 )
 
 func main() {
@@ -37,6 +38,9 @@ func main() {
 }
 
 func run(seed uint64, pairs, perConfig int, shrink bool, budget int, regress string, lines int, bin string) error {
+	if missing, unknown, both := dnsdiff.Coverage(dnsmasq.Options()); len(missing)+len(unknown)+len(both) > 0 {
+		return fmt.Errorf("the generator and the parser's option table disagree: neither generated nor excluded %q, not in the table %q, generated and excluded %q", missing, unknown, both)
+	}
 	dir, err := os.MkdirTemp("", "dnsdiff-")
 	if err != nil {
 		return err

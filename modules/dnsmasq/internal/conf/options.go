@@ -1,4 +1,4 @@
-package dnsmasq
+package conf
 
 import "strings"
 
@@ -13,14 +13,6 @@ var ignoredOptions = map[string]bool{
 	"quiet-dhcp": true, "quiet-dhcp6": true, "quiet-ra": true, "quiet-tftp": true, "log-dhcp": true,
 	"no-dhcp-interface": true, "no-dhcpv4-interface": true, "no-dhcpv6-interface": true,
 	"shared-network": true, "no-ping": true, "dhcp": true, "tag-if": true, "script-user": true,
-}
-
-// processOptions concern how the dnsmasq daemon runs, not what it answers;
-// Frontdesk accepts and ignores them so existing files load unchanged.
-var processOptions = map[string]bool{
-	"bind-interfaces": true, "bind-dynamic": true, "keep-in-foreground": true, "no-daemon": true,
-	"user": true, "group": true, "pid-file": true, "log-facility": true, "log-async": true,
-	"no-poll": true, "clear-on-reload": true,
 }
 
 // isIgnored reports whether option is a DHCP, TFTP or RA option.

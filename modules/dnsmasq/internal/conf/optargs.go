@@ -1,4 +1,4 @@
-package dnsmasq
+package conf
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/miekg/dns"
 )
 
 // The primitives dnsmasq 2.90 reads option arguments with (option.c:
@@ -63,7 +65,7 @@ func ownerName(s string) (string, bool) {
 	if s == "" {
 		return "", true
 	}
-	return canon(s), validName(s)
+	return Canon(s), ValidName(s)
 }
 
 // dataName checks a name carried in record data (a target or replacement)
@@ -167,4 +169,39 @@ func inetAton(s string) (netip.Addr, bool) {
 		}
 	}
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
+}
+
+// Canon lower-cases a domain and strips dots at its ends.
+func Canon(s string) string { return strings.ToLower(strings.Trim(s, ".")) }
+
+// ValidName reports whether s is a domain name dnsmasq accepts in a rule or
+// record: not empty, valid in DNS, without spaces, slashes, commas or hashes.
+func ValidName(s string) bool {
+	s = strings.Trim(s, ".")
+	if s == "" {
+		return false
+	}
+	_, ok := dns.IsDomainName(s)
+	return ok && !strings.ContainsAny(s, " /,#")
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// parseType reads an RR type by name (MX) or number (15, TYPE15).
+func parseType(s string) (uint16, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if t, ok := dns.StringToType[s]; ok {
+		return t, true
+	}
+	n, err := strconv.ParseUint(strings.TrimPrefix(s, "TYPE"), 10, 16)
+	return uint16(n), err == nil && n > 0
 }

@@ -1,4 +1,4 @@
-package dnsmasq
+package conf
 
 import (
 	"bufio"

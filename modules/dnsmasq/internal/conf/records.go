@@ -1,4 +1,4 @@
-package dnsmasq
+package conf
 
 import (
 	"encoding/hex"
@@ -9,8 +9,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-func hdr(name string, t uint16) dns.RR_Header {
-	return dns.RR_Header{Name: dns.Fqdn(canon(name)), Rrtype: t, Class: dns.ClassINET}
+// Hdr is the header of a local record for name: class IN, TTL left 0.
+func Hdr(name string, t uint16) dns.RR_Header {
+	return dns.RR_Header{Name: dns.Fqdn(Canon(name)), Rrtype: t, Class: dns.ClassINET}
 }
 
 // recordFields is how many fields each record option reads (the last one
@@ -40,7 +41,7 @@ func (p *parser) record(opt, val string) error {
 	var rr dns.RR
 	switch opt {
 	case "txt-record":
-		t := &dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: []string{""}}
+		t := &dns.TXT{Hdr: Hdr(name, dns.TypeTXT), Txt: []string{""}}
 		if _, rest, ok := strings.Cut(val, ","); ok {
 			// Every unquoted comma starts a new string; the spaces around
 			// it are kept.
@@ -56,7 +57,7 @@ func (p *parser) record(opt, val string) error {
 		}
 		rr = t
 	case "mx-host":
-		mx := &dns.MX{Hdr: hdr(name, dns.TypeMX), Preference: 1}
+		mx := &dns.MX{Hdr: Hdr(name, dns.TypeMX), Preference: 1}
 		if len(f) == 3 {
 			var ok bool
 			if mx.Preference, ok = atoiCheck16(f[2]); !ok {
@@ -69,18 +70,18 @@ func (p *parser) record(opt, val string) error {
 		} else if !dataName(f[1]) {
 			return bad
 		} else {
-			mx.Mx = presentation(f[1])
+			mx.Mx = Presentation(f[1])
 		}
 		rr = mx
 		p.c.MXHosts = append(p.c.MXHosts, name)
 	case "srv-host":
 		// dnsmasq's defaults: target ".", port 1, priority 0, weight 0.
-		s := &dns.SRV{Hdr: hdr(name, dns.TypeSRV), Target: ".", Port: 1}
+		s := &dns.SRV{Hdr: Hdr(name, dns.TypeSRV), Target: ".", Port: 1}
 		if len(f) >= 2 {
 			if !dataName(f[1]) {
 				return errors.New("bad SRV target")
 			}
-			s.Target = presentation(f[1])
+			s.Target = Presentation(f[1])
 		}
 		for i, dst := range []*uint16{&s.Port, &s.Priority, &s.Weight} {
 			if len(f) > i+2 {
@@ -94,12 +95,12 @@ func (p *parser) record(opt, val string) error {
 		rr = s
 	case "ptr-record":
 		// Without a target the record points to the root.
-		ptr := &dns.PTR{Hdr: hdr(name, dns.TypePTR), Ptr: "."}
+		ptr := &dns.PTR{Hdr: Hdr(name, dns.TypePTR), Ptr: "."}
 		if len(f) == 2 {
 			if !dataName(f[1]) {
 				return bad
 			}
-			ptr.Ptr = presentation(f[1])
+			ptr.Ptr = Presentation(f[1])
 		}
 		rr = ptr
 	case "naptr-record":
@@ -111,12 +112,12 @@ func (p *parser) record(opt, val string) error {
 		if !ok1 || !ok2 {
 			return bad
 		}
-		n := &dns.NAPTR{Hdr: hdr(name, dns.TypeNAPTR), Order: order, Preference: pref, Flags: f[3], Service: f[4], Regexp: f[5], Replacement: "."}
+		n := &dns.NAPTR{Hdr: Hdr(name, dns.TypeNAPTR), Order: order, Preference: pref, Flags: f[3], Service: f[4], Regexp: f[5], Replacement: "."}
 		if len(f) == 7 {
 			if !dataName(f[6]) {
 				return bad
 			}
-			n.Replacement = presentation(f[6])
+			n.Replacement = Presentation(f[6])
 		}
 		rr = n
 	case "caa-record":
@@ -128,7 +129,7 @@ func (p *parser) record(opt, val string) error {
 			return bad
 		}
 		// dnsmasq stores the flags in one byte.
-		rr = &dns.CAA{Hdr: hdr(name, dns.TypeCAA), Flag: uint8(fl), Tag: f[2], Value: f[3]}
+		rr = &dns.CAA{Hdr: Hdr(name, dns.TypeCAA), Flag: uint8(fl), Tag: f[2], Value: f[3]}
 	case "dns-rr":
 		if len(f) < 2 {
 			return bad
@@ -149,16 +150,16 @@ func (p *parser) record(opt, val string) error {
 				return bad
 			}
 		}
-		rr = &dns.RFC3597{Hdr: hdr(name, uint16(t)), Rdata: hex.EncodeToString(data)}
+		rr = &dns.RFC3597{Hdr: Hdr(name, uint16(t)), Rdata: hex.EncodeToString(data)}
 	}
 	p.c.Records = append(p.c.Records, rr)
 	return nil
 }
 
-// presentation turns a name as written in dnsmasq.conf (where a label may
+// Presentation turns a name as written in dnsmasq.conf (where a label may
 // hold any character, for example a space in DNS-SD names) into a fully
 // qualified name in presentation format, lower case like dnsmasq's.
-func presentation(s string) string {
+func Presentation(s string) string {
 	s = strings.ToLower(strings.Trim(s, "."))
 	if s == "" {
 		return "."
@@ -174,4 +175,28 @@ func presentation(s string) string {
 		}
 	}
 	return b.String() + "."
+}
+
+// optMXTarget parses mx-target.
+func optMXTarget(p *parser, o arg) error {
+	c := p.c
+	if !o.has {
+		return fmt.Errorf("missing argument to --%s", o.name)
+	}
+	if !dataName(o.val) {
+		return errors.New("bad MX target")
+	}
+	c.MXTarget = o.val
+	if o.val == "" {
+		c.MXTarget = "." // dnsmasq: an empty target is the root
+	}
+	return nil
+}
+
+// optRecord parses txt-record, srv-host, mx-host, ptr-record, naptr-record, caa-record, dns-rr.
+func optRecord(p *parser, o arg) error {
+	if !o.has {
+		return fmt.Errorf("missing argument to --%s", o.name)
+	}
+	return p.record(o.name, o.val)
 }
