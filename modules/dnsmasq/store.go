@@ -279,12 +279,17 @@ func (s *Store) indexKnown() {
 // makesName reports whether the node's data makes its name exist for
 // dnsmasq: addresses, a CNAME, an interface-name line, or a record of a type dnsmasq keeps in its
 // own lists (TXT, MX, SRV, NAPTR, PTR). dns-rr and caa-record data does
-// not (rfc1035.c check_for_local_domain skips daemon->rr).
+// not (rfc1035.c check_for_local_domain skips daemon->rr), whatever its
+// type: a dns-rr line of type 16 is TXT data in daemon->rr, not in
+// daemon->txt (option.c LOPT_RR).
 func (nd *node) makesName() bool {
 	if len(nd.addrs) > 0 || nd.cname != nil || nd.iface {
 		return true
 	}
 	for _, rr := range nd.rrs {
+		if _, dnsRR := rr.(*dns.RFC3597); dnsRR {
+			continue
+		}
 		switch rr.Header().Rrtype {
 		case dns.TypeTXT, dns.TypeMX, dns.TypeSRV, dns.TypeNAPTR, dns.TypePTR:
 			return true
