@@ -797,7 +797,10 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		return
 	}
 	k := cacheKey{dns.Fqdn(name), qtype}
-	if a.rcode == dns.RcodeNameError {
+	if a.rcode == dns.RcodeNameError && qtype != dns.TypePTR {
+		// An NXDOMAIN answers every type of the name; a PTR one is cached
+		// by address (F_REVERSE) and answers PTR queries only
+		// (rfc1035.c extract_addresses).
 		k.qtype = 0
 	}
 	st := cacheUnvalidated
