@@ -315,9 +315,12 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			}
 			r.capAll(a.answer)
 			r.capAll(a.ns)
-			return r.negToNodata(a, name), nil
+			// A cached NXDOMAIN stays one, even for a name the cache now
+			// holds other data for: only an upstream NXDOMAIN is turned
+			// into NODATA (forward.c process_reply), before it is cached.
+			return a, nil
 		}
-		if qtype != dns.TypeANY && qtype != dns.TypeCNAME {
+		if qtype != dns.TypeCNAME {
 			if a, ok := r.cachedChain(req, validate); ok {
 				return a, nil
 			}
