@@ -39,7 +39,8 @@ func replay(w io.Writer, dir, bin string, paths []string) error {
 			if d := dnsdiff.Compare(want, got); d != nil {
 				mark = "DIFFERS: " + d.Signature
 			}
-			fmt.Fprintf(w, "-- %s: %s\n  dnsmasq:   %s\n  frontdesk: %s\n", q, mark,
+			fmt.Fprintf(w, "-- %s: %s (upstream queries: dnsmasq %d, frontdesk %d)\n  dnsmasq:   %s\n  frontdesk: %s\n",
+				q, mark, want.Upstream, got.Upstream,
 				strings.Join(want.Key(), "\n             "), strings.Join(got.Key(), "\n             "))
 		}
 	}
