@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -139,29 +140,26 @@ func (c *Case) Clone() *Case {
 	return &n
 }
 
-// OptionNames is the sorted set of option names of the configuration (what
-// kind of case it is).
-func (c *Case) OptionNames() []string {
-	set := map[string]bool{}
-	for _, l := range c.Config {
-		name, _, _ := strings.Cut(strings.TrimSpace(l), "=")
-		if name = strings.TrimSpace(name); name != "" && !strings.HasPrefix(name, "#") {
-			set[name] = true
-		}
-	}
-	out := make([]string, 0, len(set))
-	for n := range set {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+// ID names a regression case: a hash of its whole content but the notes and
+// the open line (signature, configuration, files, zone, queries and
+// dnsmasq's answer), so that two different cases get different names and
+// the same case found again (by another seed) gets the same one.
+func (c *Case) ID() string {
+	n := c.Clone()
+	n.Note, n.Open = nil, ""
+	h := sha256.Sum256([]byte(n.Marshal()))
+	return hex.EncodeToString(h[:idBytes])
 }
 
-// ID names a regression case: a hash of its signature and option names, so a
-// difference seen with other options is kept as a case of its own.
-func (c *Case) ID() string {
-	h := sha256.Sum256([]byte(c.Signature + "|" + strings.Join(c.OptionNames(), ",")))
-	return hex.EncodeToString(h[:6])
+// idBytes is how many bytes of the content hash name a case (12 hex digits).
+const idBytes = 6
+
+// sameCase reports whether a and b are the same case: equal but for their
+// notes and open lines.
+func sameCase(a, b *Case) bool {
+	x, y := a.Clone(), b.Clone()
+	x.Note, x.Open, y.Note, y.Open = nil, "", nil, ""
+	return x.Marshal() == y.Marshal()
 }
 
 // indent prefixes the lines of a section in a case file.
@@ -274,13 +272,40 @@ func LoadCases(dir string) (map[string]*Case, error) {
 	return out, nil
 }
 
-// WriteCase writes c into dir as <ID>.txt and returns the path.
+// WriteCase writes c into dir as <ID>.txt and returns the path. It never
+// overwrites a different case: when the file holds the same case (found
+// again; its notes and open line are kept) it is left alone, and when it
+// holds another one, c goes to <ID>-2.txt, <ID>-3.txt, ... instead.
 func WriteCase(dir string, c *Case) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	p := filepath.Join(dir, c.ID()+".txt")
-	return p, os.WriteFile(p, []byte(c.Marshal()), 0o644)
+	id := c.ID()
+	for n := 1; ; n++ {
+		name := id
+		if n > 1 {
+			name += "-" + strconv.Itoa(n)
+		}
+		p := filepath.Join(dir, name+".txt")
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			_, err = f.WriteString(c.Marshal())
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return p, err
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", err
+		}
+		if old, err := ParseCase(string(b)); err == nil && sameCase(old, c) {
+			return p, nil
+		}
+	}
 }
 
 // OpenSignatures maps the signature of every open case in cases to the

@@ -1,6 +1,8 @@
 package dnsdiff
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -72,4 +74,79 @@ func TestOpenSignatures(t *testing.T) {
 	if len(got) != 1 || got["answer ttl"] != "a.txt" {
 		t.Fatalf("OpenSignatures = %v, want only answer ttl -> a.txt", got)
 	}
+}
+
+// TestWriteCaseNames: a case's file name follows its whole content, so two
+// cases of one signature and one option set get two files; the same case
+// written again (other notes) keeps the one file as it is; and a file that
+// holds another case under the name is never overwritten.
+func TestWriteCaseNames(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(query string, note string) *Case {
+		q, err := ParseQuery(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Case{Signature: "rcode NXDOMAIN/NOERROR", Config: []string{"server={UPSTREAM}", "dns-rr=printer,16,0a0b0c"},
+			Queries: []Query{q}, Expect: []string{"rcode=NXDOMAIN flags=[ra rd] no-opt"}, Note: []string{note}}
+	}
+	a, b := mk("printer. SRV", "found by dnsdiff -seed 1"), mk("printer. AAAA", "found by dnsdiff -seed 7")
+	if a.ID() == b.ID() {
+		t.Fatalf("two cases of one signature and option set: IDs %s and %s, want different", a.ID(), b.ID())
+	}
+	pa, err := WriteCase(dir, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := WriteCase(dir, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pa == pb {
+		t.Fatalf("both cases written to %s", pa)
+	}
+	// The same case again, found by another seed: the file stays as written.
+	again := mk("printer. SRV", "found by dnsdiff -seed 9")
+	if p, err := WriteCase(dir, again); err != nil || p != pa {
+		t.Fatalf("the same case again: %s, %v; want %s", p, err, pa)
+	}
+	if got := readCase(t, pa); !slices.Equal(got.Note, a.Note) {
+		t.Fatalf("the first file's notes changed to %q", got.Note)
+	}
+	// Another case in the file of a's name (a hash prefix collision):
+	// a goes next to it, the file is kept.
+	other := filepath.Join(dir, a.ID()+".txt")
+	if err := os.WriteFile(other, []byte(b.Marshal()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := WriteCase(dir, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, a.ID()+"-2.txt"); p != want {
+		t.Fatalf("case written to %s, want %s", p, want)
+	}
+	if got := readCase(t, other); !sameCase(got, b) {
+		t.Fatalf("the colliding file was overwritten:\n%s", got.Marshal())
+	}
+	if got := readCase(t, p); !sameCase(got, a) {
+		t.Fatalf("%s holds:\n%s", p, got.Marshal())
+	}
+	cases, err := LoadCases(dir)
+	if err != nil || len(cases) != 3 {
+		t.Fatalf("LoadCases: %d cases, %v; want 3", len(cases), err)
+	}
+}
+
+func readCase(t *testing.T, p string) *Case {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseCase(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

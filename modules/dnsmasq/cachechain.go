@@ -13,7 +13,7 @@ const maxChain = 10
 
 // cachedChain answers req from the cache through the CNAMEs cached from
 // earlier answers: the chain, then the target's cached answer for the type
-// (records or NODATA), as dnsmasq's answer_request does. It reports false
+// (records, NODATA or NXDOMAIN), as dnsmasq's answer_request does. It reports false
 // when a step is missing (the query is then forwarded). Such answers are
 // never authoritative.
 func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
@@ -53,13 +53,19 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 		a.answer = append(chain, a.answer...)
 		return a, true
 	}
+	// The target's cached answer for the type, or its cached NXDOMAIN,
+	// which answers every type: the chain, NXDOMAIN and the SOA
+	// (answer_request's soa_lookup).
+	// ANY takes only the NXDOMAIN from the cache: dnsmasq answers it with
+	// local data alone.
 	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, q.Qtype, !r.cfg.NoRoundRobin, -1)
-	if !ok || rcode != dns.RcodeSuccess || !r.cacheUsable(req, st, validate) {
+	if !ok || rcode != dns.RcodeSuccess && rcode != dns.RcodeNameError || !r.cacheUsable(req, st, validate) ||
+		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess {
 		return answer{}, false
 	}
 	r.capAll(ans)
 	r.capAll(ns)
-	a := answer{rcode: dns.RcodeSuccess, answer: append(chain, ans...), ns: ns, source: "cache"}
+	a := answer{rcode: rcode, answer: append(chain, ans...), ns: ns, source: "cache"}
 	return a, true
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -42,11 +43,13 @@ func readHostsFile(path string) ([]hostEntry, error) {
 	return out, sc.Err()
 }
 
-// hostsFiles expands addn-hosts and hostsdir arguments into files: a
-// directory stands for every file in it. A path that cannot be read is
-// passed to skip and left out, as dnsmasq logs it and goes on.
+// hostsFiles expands addn-hosts and hostsdir arguments into files, in the
+// order dnsmasq reads them: the plain files first, then the files of each
+// directory (option.c expand_filelist moves a directory's files to the end
+// of the list). A path that cannot be read is passed to skip and left out,
+// as dnsmasq logs it and goes on.
 func hostsFiles(paths []string, skip func(path string, err error)) []string {
-	var out []string
+	var out, inDirs []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -64,11 +67,11 @@ func hostsFiles(paths []string, skip func(path string, err error)) []string {
 		}
 		for _, e := range ents {
 			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") && !strings.HasSuffix(e.Name(), "~") {
-				out = append(out, filepath.Join(p, e.Name()))
+				inDirs = append(inDirs, filepath.Join(p, e.Name()))
 			}
 		}
 	}
-	return out
+	return append(out, inDirs...)
 }
 
 // loadHosts reads /etc/hosts (unless no-hosts), addn-hosts and hostsdir.
@@ -80,7 +83,11 @@ func loadHosts(c *Config, etcHosts string, skip func(path string, err error)) []
 	if !c.NoHosts {
 		paths = append(paths, etcHosts)
 	}
-	more := hostsFiles(append(append([]string{}, c.AddnHosts...), c.HostsDirs...), skip)
+	// The last addn-hosts line is read first: option.c prepends each to
+	// daemon->addn_hosts.
+	addn := slices.Clone(c.AddnHosts)
+	slices.Reverse(addn)
+	more := hostsFiles(append(addn, c.HostsDirs...), skip)
 	var out []hostEntry
 	for _, p := range append(paths, more...) {
 		hs, err := readHostsFile(p)

@@ -315,9 +315,12 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			}
 			r.capAll(a.answer)
 			r.capAll(a.ns)
-			return r.negToNodata(a, name), nil
+			// A cached NXDOMAIN stays one, even for a name the cache now
+			// holds other data for: only an upstream NXDOMAIN is turned
+			// into NODATA (forward.c process_reply), before it is cached.
+			return a, nil
 		}
-		if qtype != dns.TypeANY && qtype != dns.TypeCNAME {
+		if qtype != dns.TypeCNAME {
 			if a, ok := r.cachedChain(req, validate); ok {
 				return a, nil
 			}
@@ -797,7 +800,10 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		return
 	}
 	k := cacheKey{dns.Fqdn(name), qtype}
-	if a.rcode == dns.RcodeNameError {
+	if a.rcode == dns.RcodeNameError && qtype != dns.TypePTR {
+		// An NXDOMAIN answers every type of the name; a PTR one is cached
+		// by address (F_REVERSE) and answers PTR queries only
+		// (rfc1035.c extract_addresses).
 		k.qtype = 0
 	}
 	st := cacheUnvalidated

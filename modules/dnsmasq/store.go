@@ -248,12 +248,23 @@ func (s *Store) addAutoMX(c *Config, hosts []hostEntry) {
 		nd.autoMX = &dns.MX{Hdr: hdr(name, dns.TypeMX), Mx: presentation(t), Preference: 1}
 		nd.rrs = append(nd.rrs, nd.autoMX)
 	}
+	hostNames := map[string]bool{}
+	for _, h := range hosts {
+		hostNames[h.Name] = true
+	}
 	for _, h := range hosts {
 		add(h.Name)
 		for n, i := h.Name, strings.IndexByte(h.Name, '.'); i >= 0; i = strings.IndexByte(n, '.') {
 			n = n[i+1:]
 			if aliases[n] {
 				break // and the names above it have the alias's too
+			}
+			if nd := s.names[n]; !hostNames[n] && nd != nil && nd.ownsListRecord() {
+				// A record line of the name itself deletes the name's
+				// empty non-terminal entry, which the MX needs (cache.c
+				// make_non_terminals, called for daemon->txt, naptr,
+				// mxnames and ptr after the hosts entries).
+				continue
 			}
 			add(n)
 		}
@@ -279,12 +290,22 @@ func (s *Store) indexKnown() {
 // makesName reports whether the node's data makes its name exist for
 // dnsmasq: addresses, a CNAME, an interface-name line, or a record of a type dnsmasq keeps in its
 // own lists (TXT, MX, SRV, NAPTR, PTR). dns-rr and caa-record data does
-// not (rfc1035.c check_for_local_domain skips daemon->rr).
+// not (rfc1035.c check_for_local_domain skips daemon->rr), whatever its
+// type: a dns-rr line of type 16 is TXT data in daemon->rr, not in
+// daemon->txt (option.c LOPT_RR).
 func (nd *node) makesName() bool {
-	if len(nd.addrs) > 0 || nd.cname != nil || nd.iface {
-		return true
-	}
+	return len(nd.addrs) > 0 || nd.cname != nil || nd.iface || nd.ownsListRecord()
+}
+
+// ownsListRecord reports whether the node has a record of a type dnsmasq
+// keeps in its own lists (txt-record, mx-host, srv-host, naptr-record,
+// ptr-record; not dns-rr, whatever its type, nor caa-record, which are
+// daemon->rr). An MX made by selfmx/localmx does not count.
+func (nd *node) ownsListRecord() bool {
 	for _, rr := range nd.rrs {
+		if _, dnsRR := rr.(*dns.RFC3597); dnsRR || rr == nd.autoMX {
+			continue
+		}
 		switch rr.Header().Rrtype {
 		case dns.TypeTXT, dns.TypeMX, dns.TypeSRV, dns.TypeNAPTR, dns.TypePTR:
 			return true

@@ -30,11 +30,33 @@ func main() {
 	regress := flag.String("regress", "", "directory for the shrunk regression cases (default: integration/testdata/dnsdiff/regress; \"-\": none)")
 	lines := flag.Int("lines", 0, "generated configuration lines for the acceptance parity check")
 	bin := flag.String("frontdesk", "", "frontdesk binary (default: built from this checkout)")
+	replayCases := flag.Bool("replay", false, "replay the case files named as arguments, printing both answers to every query")
 	flag.Parse()
+	if *replayCases {
+		if err := runReplay(*bin, flag.Args()); err != nil {
+			fmt.Fprintln(os.Stderr, "dnsdiff:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	if err := run(*seed, *pairs, *perConfig, *shrink, *budget, *regress, *lines, *bin); err != nil {
 		fmt.Fprintln(os.Stderr, "dnsdiff:", err)
 		os.Exit(2)
 	}
+}
+
+func runReplay(bin string, paths []string) error {
+	dir, err := os.MkdirTemp("", "dnsdiff-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if bin == "" {
+		if bin, err = harness.BuildFrontdesk(dir); err != nil {
+			return err
+		}
+	}
+	return replay(os.Stdout, dir, bin, paths)
 }
 
 func run(seed uint64, pairs, perConfig int, shrink bool, budget int, regress string, lines int, bin string) error {
