@@ -200,8 +200,15 @@ func (c *call) withEntry(e *Entry, now time.Time) error {
 		return c.fetch()
 	}
 
-	// Stale while updating: RFC 5861 stale-while-revalidate, or nginx's
-	// use_stale updating (with background_update for the first request).
+	return c.staleWhileUpdating(e, ttl)
+}
+
+// staleWhileUpdating refreshes a stale entry that may be served while it is
+// being updated: RFC 5861 stale-while-revalidate, or nginx's use_stale
+// updating (with background_update for the first request). One request
+// refreshes, the others get the stale entry.
+func (c *call) staleWhileUpdating(e *Entry, ttl time.Duration) error {
+	h := c.h
 	inSWR := e.SWR >= 0 && -ttl <= e.SWR
 	if c.r.Method == http.MethodPost {
 		// A refresh would need this request's body: never in the background.

@@ -71,26 +71,44 @@ func (f *fetchWriter) WriteHeader(status int) {
 
 	f.mode = modePass
 	if c.storeOK {
-		e, reason := c.h.evaluate(c.r, status, f.hdr, c.reqTime, f.respTime)
-		if e != nil {
-			if cl, err := strconv.ParseInt(f.hdr.Get("Content-Length"), 10, 64); err == nil && cl > f.limit {
-				reason = "too large"
-			} else if f.hdr.Get("Trailer") != "" {
-				reason = "trailers"
-			} else {
-				e.Key, e.URL = c.key, c.url
-				f.entry = e
-				f.mode = modeTee
-				if cl > 0 {
-					f.buf.Grow(int(cl))
-				}
-			}
-		}
-		c.notStored = reason
+		c.notStored = f.startStoring(status)
 	}
 	if c.background {
 		return
 	}
+	f.rw.WriteHeader(f.clientResponse(status))
+}
+
+// startStoring decides whether the response is stored while it streams to
+// the client (modeTee) and returns why not, or "".
+func (f *fetchWriter) startStoring(status int) string {
+	c := f.c
+	e, reason := c.h.evaluate(c.r, status, f.hdr, c.reqTime, f.respTime)
+	if e == nil {
+		return reason
+	}
+	cl, err := strconv.ParseInt(f.hdr.Get("Content-Length"), 10, 64)
+	switch {
+	case err == nil && cl > f.limit:
+		return "too large"
+	case f.hdr.Get("Trailer") != "":
+		return "trailers"
+	}
+	e.Key, e.URL = c.key, c.url
+	f.entry = e
+	f.mode = modeTee
+	if cl > 0 {
+		f.buf.Grow(int(cl))
+	}
+	return ""
+}
+
+// clientResponse writes the origin's header to the client's response with
+// the cache's status fields, and returns the status code to send: the
+// origin's, a 304 for the client's own conditionals, or the answer to a
+// Range kept from the origin.
+func (f *fetchWriter) clientResponse(status int) int {
+	c := f.c
 	out := f.rw.Header()
 	copyHeader(out, f.hdr)
 	// nginx never passes X-Accel-Expires on (proxy_hide_header's default).
@@ -100,20 +118,19 @@ func (f *fetchWriter) WriteHeader(status int) {
 	c.out.fwdStatus = status
 	c.h.writeStatus(out, c.out, c.key)
 
-	code := status
 	f.clientBody = c.r.Method != http.MethodHead
 	if f.mode == modeTee && status == http.StatusOK && notModifiedFor(c.r, f.hdr) {
-		code = http.StatusNotModified
 		f.clientBody = false
 		strip304(out)
+		return http.StatusNotModified
 	}
-	if code == http.StatusOK && c.storeOK {
+	if status == http.StatusOK && c.storeOK {
 		// The Range was kept from the origin (originRequest): answer it here.
 		if rv := c.r.Header["Range"]; len(rv) > 0 {
-			code = f.rangeOnMiss(out, rv[0])
+			return f.rangeOnMiss(out, rv[0])
 		}
 	}
-	f.rw.WriteHeader(code)
+	return status
 }
 
 func (f *fetchWriter) Write(p []byte) (int, error) {
