@@ -27,7 +27,7 @@ func TestSentinelChoice(t *testing.T) {
 		named     bool
 		retryHook bool
 	}{
-		{"no retries", &reverseproxy.Handler{}, true, false},
+		{"no retries (healthgate's default retries)", &reverseproxy.Handler{}, true, true},
 		{"lb_try_duration", &reverseproxy.Handler{LoadBalancing: lb(5*time.Second, 0)}, true, true},
 		{"lb_retries", &reverseproxy.Handler{LoadBalancing: lb(0, 2)}, true, true},
 		{"user's retry_match", &reverseproxy.Handler{LoadBalancing: &reverseproxy.LoadBalancing{
@@ -54,6 +54,42 @@ func TestSentinelChoice(t *testing.T) {
 		hooked := c.h.LoadBalancing != nil && len(c.h.LoadBalancing.RetryMatch) == 1
 		if hooked != c.retryHook {
 			t.Errorf("%s: retry matcher installed %v, want %v", c.name, hooked, c.retryHook)
+		}
+		s.Cleanup()
+	}
+}
+
+// TestDefaultRetries: a reverse_proxy that retries nothing gets one retry
+// per other upstream while live traffic is observed, none with observe off,
+// and the user's own lb_try_duration or lb_retries are left alone.
+func TestDefaultRetries(t *testing.T) {
+	three := []Member{{Dial: "127.0.0.1:9"}, {Dial: "127.0.0.1:10"}, {Dial: "127.0.0.1:11"}}
+	for _, c := range []struct {
+		name        string
+		lb          *reverseproxy.LoadBalancing
+		observe     *Observe
+		wantRetries int
+		wantTry     time.Duration
+	}{
+		{"nothing set", nil, nil, 2, 0},
+		{"observe off", nil, &Observe{Off: true}, 0, 0},
+		{"lb_retries 5", &reverseproxy.LoadBalancing{Retries: 5}, nil, 5, 0},
+		{"lb_try_duration 5s", &reverseproxy.LoadBalancing{TryDuration: caddy.Duration(5 * time.Second)}, nil, 0, 5 * time.Second},
+	} {
+		h := &reverseproxy.Handler{Transport: &reverseproxy.HTTPTransport{}, LoadBalancing: c.lb}
+		src := hourly(t.Name()+c.name, 1, three...)
+		src.Observe = c.observe
+		s := provision(t, src)
+		if err := s.wrapTransport(caddy.Context{}, h); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var retries int
+		var try time.Duration
+		if h.LoadBalancing != nil {
+			retries, try = h.LoadBalancing.Retries, time.Duration(h.LoadBalancing.TryDuration)
+		}
+		if retries != c.wantRetries || try != c.wantTry {
+			t.Errorf("%s: lb_retries %d, lb_try_duration %v; want %d, %v", c.name, retries, try, c.wantRetries, c.wantTry)
 		}
 		s.Cleanup()
 	}

@@ -172,6 +172,9 @@ func (s *Source) wrapTransport(ctx caddy.Context, h *reverseproxy.Handler) error
 		return nil
 	}
 	wt := &watchedTransport{HTTPTransport: ht, watch: s.watch}
+	if s.watch != nil {
+		defaultRetries(h, len(s.Upstreams))
+	}
 	if s.responder == nil && namedSentinelSound(h) {
 		s.sentinel = namedSentinelDial(s.Pool)
 		wt.none = s
@@ -181,6 +184,23 @@ func (s *Source) wrapTransport(ctx caddy.Context, h *reverseproxy.Handler) error
 		lb.TryInterval = caddy.Duration(fastRetryInterval)
 	}
 	return nil
+}
+
+// defaultRetries gives a reverse_proxy that retries nothing (neither
+// lb_try_duration nor lb_retries) one retry per other upstream of the pool,
+// at once, while live traffic is observed — as nginx's default
+// proxy_next_upstream error timeout does. A request in flight on an upstream
+// that dies is then answered by another instead of a 502: the failure takes
+// the upstream out of the pool before the retry picks again. reverse_proxy's
+// own rule still decides what is retried (after a dial error any request,
+// otherwise only GET).
+func defaultRetries(h *reverseproxy.Handler, upstreams int) {
+	if h.LoadBalancing == nil {
+		h.LoadBalancing = new(reverseproxy.LoadBalancing)
+	}
+	if lb := h.LoadBalancing; lb.TryDuration == 0 && lb.Retries == 0 {
+		lb.Retries = max(1, upstreams-1)
+	}
 }
 
 // watchedTransport is reverse_proxy's http transport, unchanged (every
