@@ -12,7 +12,7 @@ func optAddnHosts(p *parser, o arg) error {
 	if !o.has {
 		return fmt.Errorf("missing argument to --%s", o.name)
 	}
-	if o.val != "" { // dnsmasq: an empty o.name loads nothing
+	if o.val != "" { // dnsmasq: an empty name loads nothing
 		c.AddnHosts = append(c.AddnHosts, o.val)
 	}
 	return nil
