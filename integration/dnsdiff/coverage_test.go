@@ -56,11 +56,17 @@ func TestGeneratorRepeatsOnlyRepeatable(t *testing.T) {
 	}
 }
 
-// TestGeneratedLinesParse: the lines a production writes parse with the
-// table's parse functions, but for the few a production writes on purpose
-// that dnsmasq refuses too (a cname to itself): at most one in ten.
+// TestGeneratedLinesParse: the lines a production writes have the shape
+// the table gives the option (a flag has no value, other options have
+// one), and parse with the table's parse functions, but for the few a
+// production writes on purpose that dnsmasq refuses too (a cname to
+// itself): at most one in ten.
 func TestGeneratedLinesParse(t *testing.T) {
 	const n = 100
+	spec := map[string]dnsmasq.OptionSpec{}
+	for _, s := range dnsmasq.Options() {
+		spec[s.Name] = s
+	}
 	g := NewGenerator(1)
 	rep := strings.NewReplacer(PlaceUpstream, "127.0.0.1#53", PlaceDir, t.TempDir())
 	for _, o := range options {
@@ -70,6 +76,15 @@ func TestGeneratedLinesParse(t *testing.T) {
 			lines, file := o.gen(g)
 			if file != nil {
 				lines = []string{"addn-hosts=" + PlaceDir + "/hosts1"}
+			}
+			for _, l := range lines {
+				name, _, hasVal := strings.Cut(l, "=")
+				switch a := spec[name].Arity; {
+				case a == dnsmasq.FlagArity && hasVal:
+					t.Errorf("%s: generated %q, but the table says it takes no value", o.name, l)
+				case a == dnsmasq.RequiredArity && !hasVal:
+					t.Errorf("%s: generated %q, but the table says it needs a value", o.name, l)
+				}
 			}
 			var ls []dnsmasq.Line
 			for k, l := range lines {

@@ -55,3 +55,10 @@ type OptionSpec = conf.Spec
 // configuration parser knows besides the skipped DHCP, TFTP and
 // router-advertisement ones.
 func Options() []OptionSpec { return conf.Options() }
+
+// The arities of an OptionSpec: no value, a value, or either.
+const (
+	FlagArity     = conf.Flag
+	RequiredArity = conf.Required
+	OptionalArity = conf.Optional
+)

@@ -107,6 +107,7 @@ func TestParseErrors(t *testing.T) {
 		"no-resolv=1":                   "takes no argument",
 		"cache-size":                    "missing argument",
 		"auth-zone=x":                   "auth-zone needs auth-server",
+		"auth-zone=x,eth0":              `bad subnet in --auth-zone: "eth0" (an interface name is not supported yet)`,
 		"conntrack=1":                   "takes no argument",
 		"ipset=/x/":                     "bad set name in --ipset",
 		"ipset=s":                       "bad domain in --ipset",

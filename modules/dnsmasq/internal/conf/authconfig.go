@@ -69,7 +69,7 @@ func authZone(a *AuthConfig, o arg, f []string) error {
 		spec, exclude := strings.CutPrefix(s, "exclude:")
 		pfx, err := authSubnet(spec)
 		if err != nil {
-			return fmt.Errorf("bad subnet in --auth-zone: %q (an interface o.name is not supported yet)", s)
+			return fmt.Errorf("bad subnet in --auth-zone: %q (an interface name is not supported yet)", s)
 		}
 		if exclude {
 			z.Exclude = append(z.Exclude, pfx)

@@ -307,3 +307,14 @@ func optAddress(p *parser, o arg) error {
 func optRevServer(p *parser, o arg) error {
 	return p.revServer(o.val)
 }
+
+// optResolvFile parses resolv-file.
+func optResolvFile(p *parser, o arg) error {
+	c := p.c
+	if !o.has || o.val == "" {
+		c.NoResolv = true // dnsmasq: an empty resolv-file means none
+		return nil
+	}
+	c.ResolvFiles = append(c.ResolvFiles, o.val)
+	return nil
+}
