@@ -813,7 +813,19 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	case a.validated:
 		st = cacheInsecure
 	}
-	r.cache.putStatus(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), ttl, st)
+	// The question's own entry lives no longer than the CNAMEs that lead to
+	// the negative answer of the target: dnsmasq answers it through their
+	// cache records (rfc1035.c answer_request follows them), the target's
+	// entry keeping the negative TTL.
+	qttl := ttl
+	for _, rr := range a.answer {
+		if negative && rr.Header().Rrtype == dns.TypeCNAME {
+			qttl = min(qttl, rr.Header().Ttl)
+		}
+	}
+	if qttl > 0 {
+		r.cache.putStatus(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), qttl, st)
+	}
 	if negative {
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
 		return
