@@ -200,8 +200,10 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
 		}
 
-		// 1. Local data: hosts, host-record, cname and the record options.
-		if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok {
+		// 1. Local data: hosts, host-record, cname and the record options
+		// (not under a CNAME cached for the name: dnsmasq follows it first,
+		// rfc1035.c answer_request).
+		if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok && !r.cnameCached(name) {
 			return r.withNXSOA(a, q.Name, name), nil
 		}
 
@@ -700,6 +702,12 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		r.capAll(ans[:1])
 		a.answer = append(a.answer, c)
 		owner = c.Target
+	}
+	// Only addresses: the other types' cached data is looked up only when
+	// nothing answered yet, and the local CNAME did (answer_request's
+	// "if (!ans)").
+	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
+		return a, true
 	}
 	if rcode, ans, ns, _, st, ok := r.cache.lookup(owner, qtype, !r.cfg.NoRoundRobin, -1); ok && rcode == dns.RcodeSuccess && r.cacheUsable(req, st, validate) {
 		r.capAll(ans)
