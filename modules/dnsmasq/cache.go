@@ -102,7 +102,11 @@ func (c *Cache) putStatus(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32
 	if c.size <= 0 {
 		return
 	}
-	now := c.now()
+	// Whole seconds, as dnsmasq's clock (time(2)): an answer stored at
+	// S.x seconds with TTL T expires at second S+T, not S.x+T, and its
+	// TTL counts down at each second boundary (cache.c cache_insert
+	// ttd = now + ttl, is_expired).
+	now := c.now().Truncate(time.Second)
 	e := &cacheEntry{key: k, rcode: rcode, answer: copyRRs(answer), ns: copyRRs(ns), stored: now, expires: now.Add(time.Duration(ttl) * time.Second), dnssec: st}
 	if el, ok := c.items[k]; ok {
 		el.Value = e
@@ -122,9 +126,10 @@ func (c *Cache) get(name string, qtype uint16, rotate bool) (rcode int, answer, 
 	return
 }
 
-// lookup is get that, with stale >= 0 (use-stale-cache), also returns a
-// positive answer that expired at most stale ago (any time ago when stale is
-// 0), with TTLs 0 and isStale set; st is the answer's DNSSEC status.
+// lookup is get that, with stale >= 0 (use-stale-cache), also returns an
+// answer that expired at most stale ago (any time ago when stale is 0),
+// negative ones too (cache.c is_expired keeps every entry), with TTLs 0
+// and isStale set; st is the answer's DNSSEC status.
 func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Duration) (rcode int, answer, ns []dns.RR, isStale bool, st cacheDNSSEC, ok bool) {
 	if c == nil {
 		return 0, nil, nil, false, cacheUnvalidated, false
@@ -139,8 +144,14 @@ func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Durati
 			continue
 		}
 		e := el.Value.(*cacheEntry)
-		if !now.Before(e.expires) {
-			if stale >= 0 && e.rcode == dns.RcodeSuccess && len(e.answer) > 0 && (stale == 0 || now.Sub(e.expires) <= stale) {
+		fresh := e.expires
+		if stale >= 0 {
+			// With use-stale-cache, an answer is stale only after the
+			// second it expires in (rfc1035.c crec_isstale: ttd < now).
+			fresh = fresh.Add(time.Second)
+		}
+		if !now.Before(fresh) {
+			if stale >= 0 && (stale == 0 || now.Sub(e.expires) <= stale) {
 				isStale = true
 			} else {
 				c.ll.Remove(el)

@@ -187,3 +187,12 @@ func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
 	}
 	return !found
 }
+
+// cnameCached reports whether the cache holds a CNAME for name (lower
+// case, no trailing dot). dnsmasq follows it before it looks at the name's
+// own record lines (txt-record, mx-host, srv-host and the like), which it
+// then never answers: its answer_request goes on with the target's name.
+func (r *Resolver) cnameCached(name string) bool {
+	rcode, ans, _, ok := r.cache.peek(cacheKey{dns.Fqdn(name), dns.TypeCNAME})
+	return ok && rcode == dns.RcodeSuccess && len(ans) > 0
+}

@@ -200,8 +200,10 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 			return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
 		}
 
-		// 1. Local data: hosts, host-record, cname and the record options.
-		if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok {
+		// 1. Local data: hosts, host-record, cname and the record options
+		// (not under a CNAME cached for the name: dnsmasq follows it first,
+		// rfc1035.c answer_request).
+		if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok && !r.cnameCached(name) {
 			return r.withNXSOA(a, q.Name, name), nil
 		}
 
@@ -701,6 +703,12 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		a.answer = append(a.answer, c)
 		owner = c.Target
 	}
+	// Only addresses: the other types' cached data is looked up only when
+	// nothing answered yet, and the local CNAME did (answer_request's
+	// "if (!ans)").
+	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
+		return a, true
+	}
 	if rcode, ans, ns, _, st, ok := r.cache.lookup(owner, qtype, !r.cfg.NoRoundRobin, -1); ok && rcode == dns.RcodeSuccess && r.cacheUsable(req, st, validate) {
 		r.capAll(ans)
 		a.answer = append(a.answer, ans...)
@@ -813,7 +821,19 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	case a.validated:
 		st = cacheInsecure
 	}
-	r.cache.putStatus(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), ttl, st)
+	// The question's own entry lives no longer than the CNAMEs that lead to
+	// the negative answer of the target: dnsmasq answers it through their
+	// cache records (rfc1035.c answer_request follows them), the target's
+	// entry keeping the negative TTL.
+	qttl := ttl
+	for _, rr := range a.answer {
+		if negative && rr.Header().Rrtype == dns.TypeCNAME {
+			qttl = min(qttl, rr.Header().Ttl)
+		}
+	}
+	if qttl > 0 {
+		r.cache.putStatus(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), qttl, st)
+	}
 	if negative {
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
 		return

@@ -27,8 +27,12 @@ func TestCacheStale(t *testing.T) {
 	if _, _, _, _, _, ok := c.lookup("a.test.", dns.TypeA, false, 0); !ok {
 		t.Error("no limit: not served")
 	}
-	if _, _, _, _, _, ok := c.lookup("n.test.", dns.TypeA, false, 0); ok {
-		t.Error("a negative answer was served stale")
+	// Negative answers are served stale too (cache.c is_expired).
+	if rcode, _, _, stale, _, ok := c.lookup("n.test.", dns.TypeA, false, 0); !ok || !stale || rcode != dns.RcodeNameError {
+		t.Errorf("stale NXDOMAIN: rcode %d, stale %v, found %v", rcode, stale, ok)
+	}
+	if _, _, _, ok := c.get("n.test.", dns.TypeA, false); ok {
+		t.Error("get served a stale NXDOMAIN")
 	}
 	if _, _, _, ok := c.get("a.test.", dns.TypeA, false); ok {
 		t.Error("get served a stale answer")

@@ -86,8 +86,9 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 	// host-record entries come first, like dnsmasq's cache load order.
 	// Only the first of them with an address answers its PTR query (cache.c
 	// add_hosts_entry: "only one address -> name mapping, first one trumps").
-	reversed := map[netip.Addr]bool{}
-	for _, h := range append(append([]hostEntry{}, c.Hosts...), hosts...) {
+	all := append(append([]hostEntry{}, c.Hosts...), hosts...)
+	owners := reverseOwners(all, c.EDNSPacketMax, !c.NoRoundRobin)
+	for i, h := range all {
 		nd := get(h.Name)
 		dup := false
 		for _, e := range nd.addrs {
@@ -98,8 +99,7 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		if !dup {
 			nd.addrs = append(nd.addrs, h)
 		}
-		if h.Reverse && !reversed[h.Addr] {
-			reversed[h.Addr] = true
+		if owners[i] {
 			r, _ := dns.ReverseAddr(h.Addr.String())
 			r = canon(r)
 			s.ptr[r] = append(s.ptr[r], h)
