@@ -57,11 +57,12 @@ func (r *Requests) End(start time.Time, status int) time.Duration {
 	return d
 }
 
-// Stats returns the figures now.
+// Stats returns the figures now. The classes are read before the total
+// (End adds to them after it), so Requests is never below their sum.
 func (r *Requests) Stats() RequestStats {
 	q := r.latency.Quantiles(0.5, 0.99)
-	return RequestStats{
-		Requests: r.total.Load(), Status4xx: r.status4xx.Load(), Status5xx: r.status5xx.Load(),
-		Failed: r.failed.Load(), InFlight: r.inFlight.Load(), LatencyP50MS: q[0], LatencyP99MS: q[1],
-	}
+	s := RequestStats{Status4xx: r.status4xx.Load(), Status5xx: r.status5xx.Load(), Failed: r.failed.Load()}
+	s.Requests, s.InFlight = r.total.Load(), r.inFlight.Load()
+	s.LatencyP50MS, s.LatencyP99MS = q[0], q[1]
+	return s
 }
