@@ -100,7 +100,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{metrics.queries, metrics.cache, metrics.upstreamDuration, metrics.upstreamFailures} {
+	for _, c := range []prometheus.Collector{metrics.queries, metrics.cache, metrics.upstreamDuration, metrics.upstreamFailures, dashCollector{}} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

@@ -165,3 +165,20 @@ func BenchmarkRequests(b *testing.B) {
 		}
 	})
 }
+
+func TestWatchCountsDashboards(t *testing.T) {
+	if Watched() {
+		t.Fatal("watched before any Watch")
+	}
+	stopA := Watch()
+	stopB := Watch()
+	stopA()
+	stopA() // a second call changes nothing
+	if !Watched() {
+		t.Error("not watched while one dashboard is loaded")
+	}
+	stopB()
+	if Watched() {
+		t.Error("watched after every dashboard stopped")
+	}
+}
