@@ -1,13 +1,15 @@
 package stats
 
-// PurgeRequest asks the cache to remove entries: exactly one of Key,
+// PurgeRequest asks the cache to remove entries: exactly one of Key, URL,
 // Prefix and Tag, in Zone (every zone when empty).
 type PurgeRequest struct {
 	// Zone is a zone name as the cache section shows it; empty: every zone.
 	Zone string `json:"zone,omitempty"`
 	// Key is one cache key.
 	Key string `json:"key,omitempty"`
-	// Prefix removes every key that starts with it.
+	// URL removes the entries of one URL (every variant).
+	URL string `json:"url,omitempty"`
+	// Prefix removes the entries of every URL that starts with it.
 	Prefix string `json:"prefix,omitempty"`
 	// Tag removes every entry stored with this tag (Cache-Tag).
 	Tag string `json:"tag,omitempty"`
