@@ -181,4 +181,12 @@ func TestWatchCountsDashboards(t *testing.T) {
 	if Watched() {
 		t.Error("watched after every dashboard stopped")
 	}
+	WatchFor(time.Hour)
+	if !Watched() {
+		t.Error("not watched after a poll")
+	}
+	WatchFor(-time.Second)
+	if Watched() {
+		t.Error("watched after the poll's time ran out")
+	}
 }
