@@ -145,6 +145,10 @@ func recordAnswer(req, m *dns.Msg, a answer, client net.Addr, src string) {
 	dash.log.Add(e)
 }
 
+// dashboardWantsClient says whether the UDP path must make the client's
+// address for the dashboard's top clients and query log.
+func dashboardWantsClient() bool { return fdstats.Watched() }
+
 // clientIP is the client's address without its port.
 func clientIP(client net.Addr) string {
 	switch c := client.(type) {
