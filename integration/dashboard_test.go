@@ -170,12 +170,17 @@ const domFiguresJS = `(() => {
 	return out;
 })()`
 
-// TestDashboardInChromium runs the whole stack with traffic, loads the
-// dashboard in real headless Chromium, checks each section's figures
-// against the modules' admin APIs, purges from the page, takes a
-// screenshot per section, and fails on any console error.
-func TestDashboardInChromium(t *testing.T) {
-	requirePeer(t, "chromium", "dnsmasq")
+// dashboardStack is the running stack of dashboardSite.
+type dashboardStack struct {
+	fd                      *harness.Frontdesk
+	httpAddr, dnsAddr, port string
+	dir                     string
+}
+
+// startDashboardStack starts a real dnsmasq as the upstream DNS server,
+// two backends and frontdesk with dashboardSite.
+func startDashboardStack(t *testing.T) dashboardStack {
+	t.Helper()
 	dir := t.TempDir()
 	upPort, err := harness.FreeUDPTCPPort()
 	if err != nil {
@@ -197,8 +202,18 @@ func TestDashboardInChromium(t *testing.T) {
 	app1, app2 := dashboardBackend(t), dashboardBackend(t)
 	fd, httpAddr := startCaddyfile(t, caddyfile, dir, "DNS_PORT="+strconv.Itoa(dnsPort), "UPSTREAM_DNS_PORT="+strconv.Itoa(upPort),
 		"APP1="+app1, "APP2="+app2)
-	dnsAddr := "127.0.0.1:" + strconv.Itoa(dnsPort)
-	port := strings.TrimPrefix(httpAddr, "127.0.0.1:")
+	return dashboardStack{fd: fd, httpAddr: httpAddr, dnsAddr: "127.0.0.1:" + strconv.Itoa(dnsPort),
+		port: strings.TrimPrefix(httpAddr, "127.0.0.1:"), dir: dir}
+}
+
+// TestDashboardInChromium runs the whole stack with traffic, loads the
+// dashboard in real headless Chromium, checks each section's figures
+// against the modules' admin APIs, purges from the page, takes a
+// screenshot per section, and fails on any console error.
+func TestDashboardInChromium(t *testing.T) {
+	requirePeer(t, "chromium", "dnsmasq")
+	st := startDashboardStack(t)
+	fd, httpAddr, dnsAddr, port, dir := st.fd, st.httpAddr, st.dnsAddr, st.port, st.dir
 	pageURL := "http://status.test:" + port + "/status"
 
 	chrome, err := harness.StartChromium(filepath.Join(dir, "chromium"))
