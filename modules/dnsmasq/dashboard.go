@@ -23,6 +23,9 @@ const (
 	queryLogSize = 200 // queries the live log keeps
 	topTracked   = 200 // names and clients the top lists track
 	topShown     = 10  // entries of each top list shown
+	// topSample: one query in topSample goes to the top names and
+	// clients, with that weight (the log and the servers take every one).
+	topSample = 4
 )
 
 // Sources as the query log names them (answer sources, plus blocked).
@@ -44,11 +47,12 @@ var dash = struct {
 	blocked        atomic.Uint64
 	names, clients *fdstats.TopK
 	servers        *fdstats.TopK
-	log            *fdstats.Ring[QueryLogEntry]
+	sample         *fdstats.Sampled
+	log            *fdstats.Ring[logEntry]
 	resolver       atomic.Pointer[Resolver] // of the running config
 }{
 	names: fdstats.NewTopK(topTracked), clients: fdstats.NewTopK(topTracked), servers: fdstats.NewTopK(topTracked),
-	log: fdstats.NewRing[QueryLogEntry](queryLogSize),
+	sample: fdstats.NewSampled(topSample), log: fdstats.NewRing[logEntry](queryLogSize),
 }
 
 // QueryLogEntry is one query of the live log.
@@ -66,6 +70,29 @@ type QueryLogEntry struct {
 	// LatencyMS is how long the answer waited for an upstream server; 0
 	// for answers from local data or the cache.
 	LatencyMS float64 `json:"latency_ms"`
+}
+
+// logEntry is a QueryLogEntry as the ring keeps it: no string is made
+// for the client, the type or the rcode until the log is read.
+type logEntry struct {
+	at     time.Time
+	client netip.Addr
+	name   string
+	qtype  uint16
+	rcode  int
+	source string
+	server string
+	took   time.Duration
+}
+
+// entry is the log entry as the dashboard shows it.
+func (e logEntry) entry() QueryLogEntry {
+	client := "-"
+	if e.client.IsValid() {
+		client = e.client.String()
+	}
+	return QueryLogEntry{Time: e.at, Client: client, Name: e.name, Type: typeLabel(e.qtype), Rcode: dns.RcodeToString[e.rcode],
+		Source: e.source, Server: e.server, LatencyMS: float64(e.took.Microseconds()) / 1000}
 }
 
 // DashboardStats is the dashboard's DNS section: the admin API's stats and
@@ -89,7 +116,11 @@ type DashboardStats struct {
 func dashboardSection() any {
 	out := DashboardStats{Stats: currentStats(), Blocked: dash.blocked.Load(),
 		TopNames: dash.names.Top(topShown), TopClients: dash.clients.Top(topShown), Servers: dash.servers.Top(topShown)}
-	out.Log, out.LogTotal = dash.log.Last(queryLogSize)
+	entries, total := dash.log.Last(queryLogSize)
+	out.Log, out.LogTotal = make([]QueryLogEntry, len(entries)), total
+	for i, e := range entries {
+		out.Log[i] = e.entry()
+	}
 	return out
 }
 
@@ -131,36 +162,28 @@ func recordAnswer(req, m *dns.Msg, a answer, client net.Addr, src string) {
 		return
 	}
 	q := req.Question[0]
-	e := QueryLogEntry{Time: time.Now(), Client: clientIP(client), Name: canon(q.Name), Type: typeLabel(q.Qtype),
-		Rcode: dns.RcodeToString[m.Rcode], Source: src, LatencyMS: float64(a.took.Microseconds()) / 1000}
+	e := logEntry{at: time.Now(), client: clientAddr(client), name: canon(q.Name), qtype: q.Qtype, rcode: m.Rcode, source: src, took: a.took}
 	switch {
 	case blocked:
-		e.Source = logBlocked
+		e.source = logBlocked
 	case src == logUpstream:
-		e.Server = a.source
-		dash.servers.Add(a.source)
+		e.server = a.source
 	}
-	dash.names.Add(e.Name)
-	dash.clients.Add(e.Client)
 	dash.log.Add(e)
+	if e.server != "" {
+		dash.servers.Add(e.server) // every one: a forward costs a round trip anyway
+	}
+	if !dash.sample.Take() {
+		return
+	}
+	w := dash.sample.Weight()
+	dash.names.AddN(e.name, w)
+	dash.clients.AddN(e.entry().Client, w)
 }
 
 // dashboardWantsClient says whether the UDP path must make the client's
 // address for the dashboard's top clients and query log.
 func dashboardWantsClient() bool { return fdstats.Watched() }
-
-// clientIP is the client's address without its port.
-func clientIP(client net.Addr) string {
-	switch c := client.(type) {
-	case *net.UDPAddr:
-		return c.AddrPort().Addr().Unmap().String()
-	case *net.TCPAddr:
-		return c.AddrPort().Addr().Unmap().String()
-	case nil:
-		return "-"
-	}
-	return client.String()
-}
 
 // localAddresses says how the running config answers host from local
 // data: its hosts entries, a CNAME, or an address= line; nothing when the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+	fdstats "github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
 // BenchmarkHit measures the hit path (lookup, header copy, status fields,
@@ -104,4 +105,31 @@ func startRedisB(b *testing.B) *harness.Redis {
 	}
 	b.Cleanup(r.Stop)
 	return r
+}
+
+// BenchmarkHitDashboard measures what the dashboard's top keys add to a
+// 1 KiB hit: "off" without a dashboard loaded, "on" with one.
+func BenchmarkHitDashboard(b *testing.B) {
+	for _, mode := range []string{"off", "on"} {
+		b.Run(mode, func(b *testing.B) {
+			if mode == "on" {
+				defer fdstats.Watch()()
+			}
+			h := newHandler(b, `{"storage":{"module":"memory","zone":"bench-dashboard-`+mode+`"}}`)
+			o := respond(200, string(bytes.Repeat([]byte("x"), 1<<10)), "Cache-Control", "max-age=3600")
+			r := httptest.NewRequest("GET", "/bench", nil)
+			r.Host = "example.com"
+			r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+			h.ServeHTTP(httptest.NewRecorder(), r, o)
+			w := &discardResponse{header: http.Header{}}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				clear(w.header)
+				if err := h.ServeHTTP(w, r, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

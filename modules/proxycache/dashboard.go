@@ -19,6 +19,9 @@ import (
 const (
 	topKeysTracked = 200 // keys each zone's top list tracks
 	topKeysShown   = 10  // keys shown per zone
+	// topKeysSample: one hit in topKeysSample is counted, with that
+	// weight, so that the others pay one atomic add and no key string.
+	topKeysSample = 8
 )
 
 func init() {
@@ -45,14 +48,17 @@ func dashboardSection() any {
 	return out
 }
 
-// countHit counts a hit on key in the zone's top keys, while a dashboard
-// is loaded. writeStatus calls it for the hits it is given a key for; the
-// fast hit path, which makes no key string without cache_status_key, calls
-// it itself.
+// sampleHit says whether to count this hit in the zone's top keys: while
+// a dashboard is loaded, one hit in topKeysSample. writeStatus asks for
+// the hits it is given a key for; the fast hit path, which makes no key
+// string without cache_status_key, asks itself.
+func (z *zoneStats) sampleHit() bool {
+	return fdstats.Watched() && z.hitSample.Take()
+}
+
+// countHit counts a sampled hit on key.
 func (z *zoneStats) countHit(key string) {
-	if fdstats.Watched() {
-		z.topKeys.Add(key)
-	}
+	z.topKeys.AddN(key, z.hitSample.Weight())
 }
 
 // dashboardPurge carries out the dashboard's purge as POST

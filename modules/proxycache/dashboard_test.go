@@ -21,7 +21,15 @@ func TestDashboardSection(t *testing.T) {
 	}
 	stop := fdstats.Watch()
 	defer stop()
-	for _, p := range []string{"/a", "/a", "/a", "/b", "/b"} {
+	// One miss each, then 8 × 8 hits on /a and 2 × 8 on /b: one hit in 8
+	// is sampled, with weight 8.
+	send(t, h, o, "GET", "/a")
+	send(t, h, o, "GET", "/b")
+	for i := range 80 {
+		p := "/a"
+		if i >= 64 {
+			p = "/b"
+		}
 		send(t, h, o, "GET", p)
 	}
 	var zone *DashboardZone
@@ -33,13 +41,13 @@ func TestDashboardSection(t *testing.T) {
 	if zone == nil {
 		t.Fatal("no zone memory/dash-test in the section")
 	}
-	if zone.Hits != 3 || zone.Misses != 2 || zone.Objects == nil || *zone.Objects != 2 {
-		t.Errorf("zone %+v, want 3 hits, 2 misses, 2 objects", zone.ZoneStats)
+	if zone.Hits != 80 || zone.Misses != 2 || zone.Objects == nil || *zone.Objects != 2 {
+		t.Errorf("zone %+v, want 80 hits, 2 misses, 2 objects", zone.ZoneStats)
 	}
 	if zone.MaxBytes == nil || *zone.MaxBytes != 1<<20 {
 		t.Errorf("max bytes %v, want 1048576", zone.MaxBytes)
 	}
-	want := []fdstats.Top{{Key: "GEThttpexample.com/a", Count: 2}, {Key: "GEThttpexample.com/b", Count: 1}}
+	want := []fdstats.Top{{Key: "GEThttpexample.com/a", Count: 64}, {Key: "GEThttpexample.com/b", Count: 16}}
 	if len(zone.TopKeys) != 2 || zone.TopKeys[0] != want[0] || zone.TopKeys[1] != want[1] {
 		t.Errorf("top keys %v, want %v", zone.TopKeys, want)
 	}

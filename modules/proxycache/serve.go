@@ -13,8 +13,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
-
-	fdstats "github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
 // call is one request's trip through the cache.
@@ -103,7 +101,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 				k := ""
 				if h.CacheStatusKey {
 					k = keyString(kbytes, kstr, isStr)
-				} else if h.stats != nil && fdstats.Watched() {
+				} else if h.stats != nil && h.stats.sampleHit() {
 					h.stats.countHit(keyString(kbytes, kstr, isStr)) // writeStatus counts the keys it is given
 				}
 				return h.serveEntry(w, r, e, outcome{label: labelHit, hit: true, ttl: ttl, hasTTL: true}, false, now, k)

@@ -14,10 +14,11 @@ import (
 // zoneStats counts what the cache did, per zone, for the life of the
 // process (across config reloads).
 type zoneStats struct {
-	byIndex [len(statusLabelArray)]atomic.Int64 // the statusLabels, without a lookup
-	byLabel sync.Map                            // any other label -> *atomic.Int64
-	stored  atomic.Int64
-	topKeys *fdstats.TopK // most hit keys (dashboard.go)
+	byIndex   [len(statusLabelArray)]atomic.Int64 // the statusLabels, without a lookup
+	byLabel   sync.Map                            // any other label -> *atomic.Int64
+	stored    atomic.Int64
+	topKeys   *fdstats.TopK    // most hit keys (dashboard.go)
+	hitSample *fdstats.Sampled // which hits topKeys counts
 }
 
 // statusLabelArray are the X-Cache-Status values, in labelIndex order.
@@ -88,7 +89,7 @@ func register(h *Handler) *zoneStats {
 	defer registry.Unlock()
 	st := registry.stats[h.zone]
 	if st == nil {
-		st = &zoneStats{topKeys: fdstats.NewTopK(topKeysTracked)}
+		st = &zoneStats{topKeys: fdstats.NewTopK(topKeysTracked), hitSample: fdstats.NewSampled(topKeysSample)}
 		registry.stats[h.zone] = st
 	}
 	z := registry.zones[h.zone]

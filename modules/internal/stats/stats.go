@@ -10,7 +10,25 @@ package stats
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 )
+
+// Sampled is a 1-in-N sampler for the figures a request path feeds only
+// now and then: Take is one atomic add. The zero value takes nothing;
+// make one with NewSampled.
+type Sampled struct {
+	every uint64
+	n     atomic.Uint64
+}
+
+// NewSampled returns a sampler that takes one call in every.
+func NewSampled(every uint64) *Sampled { return &Sampled{every: max(1, every)} }
+
+// Take reports whether this call is sampled.
+func (s *Sampled) Take() bool { return s.every != 0 && s.n.Add(1)%s.every == 0 }
+
+// Weight is how many calls each sample stands for.
+func (s *Sampled) Weight() uint64 { return s.every }
 
 // Section names of the dashboard's data: one per module that provides one.
 const (

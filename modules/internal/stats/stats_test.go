@@ -190,3 +190,19 @@ func TestWatchCountsDashboards(t *testing.T) {
 		t.Error("watched after the poll's time ran out")
 	}
 }
+
+func TestSampledTakesOneInN(t *testing.T) {
+	s := NewSampled(4)
+	tk := NewTopK(4)
+	for range 40 {
+		if s.Take() {
+			tk.AddN("k", s.Weight())
+		}
+	}
+	if got := tk.Top(1); len(got) != 1 || got[0].Count != 40 {
+		t.Errorf("sampled count %v, want 40", got)
+	}
+	if (&Sampled{}).Take() {
+		t.Error("the zero Sampled took a call")
+	}
+}

@@ -36,15 +36,19 @@ func NewTopK(capacity int) *TopK {
 }
 
 // Add counts one occurrence of key.
-func (t *TopK) Add(key string) {
+func (t *TopK) Add(key string) { t.AddN(key, 1) }
+
+// AddN counts n occurrences of key (a sampled stream adds each sample with
+// the sampling's weight).
+func (t *TopK) AddN(key string, n uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e, ok := t.counts[key]; ok {
-		e.count++
+		e.count += n
 		return
 	}
 	if len(t.counts) < t.capacity {
-		t.counts[key] = &topEntry{count: 1}
+		t.counts[key] = &topEntry{count: n}
 		return
 	}
 	var minKey string
@@ -56,7 +60,7 @@ func (t *TopK) Add(key string) {
 	}
 	delete(t.counts, minKey)
 	minE.err = minE.count
-	minE.count++
+	minE.count += n
 	t.counts[key] = minE
 }
 
