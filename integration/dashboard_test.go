@@ -263,6 +263,7 @@ func TestDashboardInChromium(t *testing.T) {
 	saveSectionScreenshots(t, chrome, dir)
 
 	purgeFromThePage(t, chrome, fd.Admin)
+	checkAdminRoutes(t, fd.Admin)
 	if errs := chrome.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors on the dashboard:\n%s", strings.Join(errs, "\n"))
 	}
@@ -540,5 +541,28 @@ func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin, http
 	}
 	if after := objects(); before == 0 || after != before {
 		t.Errorf("cross-origin purges: %d objects before, %d after; want them all kept", before, after)
+	}
+}
+
+// checkAdminRoutes: the admin endpoint serves the page (to clients that
+// are not browsers: Caddy's admin refuses a browser's navigation, which
+// has Sec-Fetch-Mode and no Origin) and the same data as the site.
+func checkAdminRoutes(t *testing.T, admin string) {
+	res, err := http.Get("http://" + admin + "/frontdesk/dashboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("GET /frontdesk/dashboard: %d %v", res.StatusCode, res.Header)
+	}
+	var d struct {
+		Upstreams []struct{ Name string }    `json:"upstreams"`
+		Cache     []struct{ Name string }    `json:"cache"`
+		Sites     []struct{ Zones []string } `json:"sites"`
+	}
+	adminJSON(t, admin, "/frontdesk/dashboard/data", &d)
+	if len(d.Upstreams) != 1 || d.Upstreams[0].Name != "app_pool" || len(d.Cache) != 1 || d.Cache[0].Name != "memory/app_cache" || len(d.Sites) != 2 {
+		t.Errorf("GET /frontdesk/dashboard/data: %+v", d)
 	}
 }

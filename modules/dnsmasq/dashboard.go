@@ -162,7 +162,7 @@ func recordAnswer(req, m *dns.Msg, a answer, client net.Addr, src string) {
 		return
 	}
 	q := req.Question[0]
-	e := logEntry{at: time.Now(), client: clientAddr(client), name: canon(q.Name), qtype: q.Qtype, rcode: m.Rcode, source: src, took: a.took}
+	e := logEntry{at: fdstats.CoarseNow(), client: clientAddr(client), name: canon(q.Name), qtype: q.Qtype, rcode: m.Rcode, source: src, took: a.took}
 	switch {
 	case blocked:
 		e.source = logBlocked

@@ -206,3 +206,14 @@ func TestSampledTakesOneInN(t *testing.T) {
 		t.Error("the zero Sampled took a call")
 	}
 }
+
+func TestCoarseNowFollowsTheClock(t *testing.T) {
+	first := CoarseNow()
+	if d := time.Since(first); d < -coarseTick || d > 2*coarseTick {
+		t.Fatalf("CoarseNow is %s off", d)
+	}
+	time.Sleep(3 * coarseTick)
+	if !CoarseNow().After(first) {
+		t.Error("CoarseNow did not advance")
+	}
+}
