@@ -8,6 +8,7 @@ package frontdesk
 
 import (
 	// Every Frontdesk module; keep in sync with modules/.
+	_ "github.com/frontdesk-proxy/frontdesk/modules/dashboard"
 	_ "github.com/frontdesk-proxy/frontdesk/modules/dnsmasq"
 	_ "github.com/frontdesk-proxy/frontdesk/modules/errorpage"
 	_ "github.com/frontdesk-proxy/frontdesk/modules/headerpolicy"

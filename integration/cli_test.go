@@ -14,10 +14,12 @@ import (
 // frontdeskModules are the module IDs the suite registers.
 var frontdeskModules = []string{
 	"admin.api.dnsmasq",
+	"admin.api.frontdesk_dashboard",
 	"admin.api.healthgate",
 	"admin.api.proxy_cache",
 	"dnsmasq",
 	"http.handlers.error_page",
+	"http.handlers.frontdesk_dashboard",
 	"http.handlers.header_policy",
 	"http.handlers.health_status",
 	"http.handlers.healthz",

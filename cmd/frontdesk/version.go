@@ -94,6 +94,7 @@ binary and one Caddyfile. It is Caddy with its standard modules and these:
   healthgate      upstreams gated until proven healthy (HAProxy's check rise/fall)
   proxy_cache     an RFC 9111 cache with nginx's proxy_cache options
   error_page      nginx-style error pages that keep the error log line
+  dashboard       frontdesk_dashboard: one live page for upstreams, DNS and cache
 
 Every Caddy subcommand works as it does in Caddy:
 

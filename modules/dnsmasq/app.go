@@ -302,6 +302,7 @@ func (a *App) Start() error {
 		a.resolver.loop.probe(a.resolver.fwd, a.log)
 	}
 	a.log.Info("dnsmasq serving", zap.Strings("addresses", a.addrs))
+	dash.resolver.Store(a.resolver)
 	return nil
 }
 
@@ -327,6 +328,7 @@ func (a *App) release() {
 // Stop lets go of the listen addresses; sockets a newer config also uses
 // stay open.
 func (a *App) Stop() error {
+	dash.resolver.CompareAndSwap(a.resolver, nil)
 	a.release()
 	if a.resolver != nil {
 		return a.resolver.dump.close()

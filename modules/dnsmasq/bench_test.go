@@ -7,6 +7,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	fdstats "github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
 // The benchmarks drive the real query path as miekg/dns's UDP server does:
@@ -125,4 +127,48 @@ func BenchmarkServeCachedForward(b *testing.B) {
 func BenchmarkServeHostRecord(b *testing.B) {
 	r := benchResolver(b, "host-record=host.bench.test,127.0.0.2")
 	serveBench(b, r, packedQuery(b, "host.bench.test.", dns.TypeA, false), wantA(b, "host.bench.test.", "127.0.0.2", true))
+}
+
+// BenchmarkServeDashboard measures what the dashboard's DNS figures (top
+// names and clients, the query log) add to a local and a cached answer:
+// "off" without a dashboard loaded, "on" with one.
+func BenchmarkServeDashboard(b *testing.B) {
+	for _, mode := range []string{"off", "on"} {
+		b.Run("local/"+mode, func(b *testing.B) {
+			defer watchIf(mode == "on")()
+			serveBench(b, benchResolver(b), packedQuery(b, "h1.bench.local.", dns.TypeA, false), wantA(b, "h1.bench.local.", "127.0.0.1", true))
+		})
+		b.Run("cached/"+mode, func(b *testing.B) {
+			defer watchIf(mode == "on")()
+			r := benchResolver(b)
+			r.cache.put(cacheKey{"name42.upstream.test.", dns.TypeA}, dns.RcodeSuccess,
+				[]dns.RR{mustRR("name42.upstream.test. 3600 IN A 127.0.0.1")}, nil, 3600)
+			serveBench(b, r, packedQuery(b, "name42.upstream.test.", dns.TypeA, false), wantA(b, "name42.upstream.test.", "127.0.0.1", false))
+		})
+	}
+}
+
+// watchIf loads a dashboard (for the gathering) when on; the returned
+// function unloads it.
+func watchIf(on bool) func() {
+	if !on {
+		return func() {}
+	}
+	return fdstats.Watch()
+}
+
+// BenchmarkRecordAnswer is the dashboard's share of one answer alone
+// (blocked check, query log, sampled top lists), with a dashboard loaded.
+func BenchmarkRecordAnswer(b *testing.B) {
+	defer fdstats.Watch()()
+	req := new(dns.Msg)
+	req.SetQuestion("h1.bench.local.", dns.TypeA)
+	m := new(dns.Msg)
+	m.SetReply(req)
+	a := answer{source: "local", answer: []dns.RR{mustRR("h1.bench.local. 0 IN A 127.0.0.1")}}
+	client := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+	b.ReportAllocs()
+	for b.Loop() {
+		recordAnswer(req, m, a, client, "local")
+	}
 }

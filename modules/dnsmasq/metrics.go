@@ -98,5 +98,5 @@ func init() {
 }
 
 func registerMetrics(reg *prometheus.Registry) error {
-	return promreg.Register(reg, metrics.queries, metrics.cache, metrics.upstreamDuration, metrics.upstreamFailures)
+	return promreg.Register(reg, metrics.queries, metrics.cache, metrics.upstreamDuration, metrics.upstreamFailures, dashCollector{})
 }

@@ -57,6 +57,9 @@ type answer struct {
 	// relayDO: the reply's DO bit is do, the upstream's (dnsmasq relays
 	// the upstream's OPT record; a fresh forwarded answer only).
 	relayDO, do bool
+	// took is how long the answer waited for upstream servers (the
+	// dashboard's query log).
+	took time.Duration
 }
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq

@@ -166,7 +166,9 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 func (r *Resolver) answerForward(p *pending) *dns.Msg {
 	ctx, cancel := context.WithTimeout(context.Background(), r.fwd.timeout*time.Duration(max(1, len(r.defaults)))+time.Second)
 	defer cancel()
+	start := time.Now()
 	a := r.forward(ctx, p)
+	a.took = time.Since(start)
 	return r.reply(p.req, a, p.client, p.udp)
 }
 
@@ -243,6 +245,7 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	}
 	m.Truncated = m.Truncated || a.tc
 	metrics.countQuery(req.Question[0].Qtype, m.Rcode, src)
+	recordAnswer(req, m, a, client, src)
 	if r.debug != nil {
 		r.debug.Debug("answer", zap.String("name", req.Question[0].Name), zap.String("type", dns.TypeToString[req.Question[0].Qtype]),
 			zap.String("source", a.source), zap.String("rcode", dns.RcodeToString[m.Rcode]), zap.Bool("aa", m.Authoritative),

@@ -277,9 +277,9 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 		return
 	}
 	var client net.Addr
-	if r.cfg.LogQueries || r.auth != nil || ednsUsesClient(&r.cfg.EDNS) || r.cfg.Connmark.Enable || r.cfg.Conntrack {
+	if r.cfg.LogQueries || r.auth != nil || ednsUsesClient(&r.cfg.EDNS) || r.cfg.Connmark.Enable || r.cfg.Conntrack || dashboardWantsClient() {
 		// (auth-peer checks the client of a zone transfer; connmark looks
-		// up the client's flow.)
+		// up the client's flow; a dashboard logs it.)
 		client = peer.remote()
 	}
 	if r.dump.wants(dumpQuery) {

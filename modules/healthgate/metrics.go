@@ -50,7 +50,7 @@ var metrics = &gateMetrics{
 }
 
 func (m *gateMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.state, m.checks, m.failures, m.latency, m.downs, m.live}
+	return []prometheus.Collector{m.state, m.checks, m.failures, m.latency, m.downs, m.live, trafficCollector{}}
 }
 
 // registerMetrics adds the collectors to a config's registry, tolerating a

@@ -146,14 +146,16 @@ func newTrafficWatch(o *Observe, members []member) *trafficWatch {
 }
 
 // wrapTransport wraps the parent reverse_proxy's http transport so that it
-// reports every round trip to s.watch (reverse_proxy tells an upstream
-// source nothing about failed requests, and its transport is the one place
-// that sees each one with the upstream it was for), and fails requests for
-// the named sentinel with the pool's state (see noneserving.go). With no
-// transport configured, it loads the default http transport itself. Only
-// the http transport is wrapped; otherwise the port-range sentinel stays.
+// counts every round trip in its upstream's traffic figures and reports it
+// to s.watch (reverse_proxy tells an upstream source nothing about failed
+// requests, and its transport is the one place that sees each one with the
+// upstream it was for), and fails requests for the named sentinel with the
+// pool's state (see noneserving.go). With no transport configured, it
+// loads the default http transport itself. Only the http transport is
+// wrapped; otherwise the port-range sentinel stays and traffic is not
+// counted.
 func (s *Source) wrapTransport(ctx caddy.Context, h *reverseproxy.Handler) error {
-	if h == nil || s.watch == nil && s.responder != nil {
+	if h == nil {
 		return nil
 	}
 	if h.Transport == nil {
@@ -171,7 +173,10 @@ func (s *Source) wrapTransport(ctx caddy.Context, h *reverseproxy.Handler) error
 		}
 		return nil
 	}
-	wt := &watchedTransport{HTTPTransport: ht, watch: s.watch}
+	wt := &watchedTransport{HTTPTransport: ht, watch: s.watch, members: make(map[string]*upstreamState, len(s.members))}
+	for _, m := range s.members {
+		wt.members[m.st.dial] = m.st
+	}
 	if s.watch != nil {
 		defaultRetries(h, len(s.Upstreams))
 	}
@@ -204,12 +209,13 @@ func defaultRetries(h *reverseproxy.Handler, upstreams int) {
 }
 
 // watchedTransport is reverse_proxy's http transport, unchanged (every
-// method and option is its own), that reports each round trip's outcome
-// and fails the named sentinel's requests.
+// method and option is its own), that counts and reports each round
+// trip's outcome and fails the named sentinel's requests.
 type watchedTransport struct {
 	*reverseproxy.HTTPTransport
-	watch *trafficWatch // nil when live traffic is not observed
-	none  *Source       // the pool whose named sentinel this fails, or nil
+	watch   *trafficWatch             // nil when live traffic is not observed
+	none    *Source                   // the pool whose named sentinel this fails, or nil
+	members map[string]*upstreamState // the pool's upstreams, by dial address
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -219,11 +225,27 @@ func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			return nil, t.none.noneServingErr(req)
 		}
 	}
+	st := t.member(req)
+	var start time.Time
+	if st != nil {
+		start = st.traffic.Begin()
+	}
 	res, err := t.HTTPTransport.RoundTrip(req)
+	if st != nil {
+		st.countRoundTrip(start, res, err)
+	}
 	if t.watch != nil {
 		t.watch.saw(req, res, err)
 	}
 	return res, err
+}
+
+// member is the upstream a request is for, or nil (the 503 responder).
+func (t *watchedTransport) member(req *http.Request) *upstreamState {
+	if di, ok := reverseproxy.GetDialInfo(req.Context()); ok && di.Upstream != nil {
+		return t.members[di.Upstream.Dial]
+	}
+	return nil
 }
 
 // saw records one round trip's outcome against its upstream.

@@ -11,6 +11,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
 // states holds one *upstreamState per (pool, upstream), reference-counted
@@ -68,6 +70,10 @@ type upstreamState struct {
 	liveStreak atomic.Int64
 	// stopped is set once no loaded config uses the state.
 	stopped atomic.Bool
+	// traffic counts the proxied requests sent to the upstream (see
+	// traffic.go); transitions counts its ups and downs.
+	traffic     stats.Requests
+	transitions atomic.Uint64
 
 	mu          sync.Mutex
 	cfg         *checkConfig
@@ -240,6 +246,7 @@ func (s *upstreamState) record(cfg *checkConfig, res result) {
 	log := s.logger.Load()
 	switch event {
 	case eventUp:
+		s.transitions.Add(1)
 		s.liveStreak.Store(0)
 		log.Info("upstream up", zap.String("pool", s.pool), zap.String("upstream", s.dial), zap.Int("passes", passes))
 		s.fire(event, "", "")
@@ -255,6 +262,7 @@ func (s *upstreamState) record(cfg *checkConfig, res result) {
 // wentDown reports that a healthy upstream left rotation: metric, log
 // line and event, each naming what took it out (by) and why.
 func (s *upstreamState) wentDown(by, reason, cause string, fields ...zap.Field) {
+	s.transitions.Add(1)
 	metrics.downs.WithLabelValues(s.pool, s.dial, by, reason).Inc()
 	fields = append([]zap.Field{zap.String("pool", s.pool), zap.String("upstream", s.dial),
 		zap.String("by", by), zap.String("cause", cause)}, fields...)
@@ -343,6 +351,15 @@ type Status struct {
 	LiveErrors uint64 `json:"live_errors"`
 	// LastLiveError is the cause of the last of them.
 	LastLiveError string `json:"last_live_error,omitempty"`
+	// Rise and Fall are the pool's thresholds, for the progress of
+	// consecutive_passes and consecutive_fails.
+	Rise int `json:"rise"`
+	Fall int `json:"fall"`
+	// StateChanges counts the times the upstream came up or went down.
+	StateChanges uint64 `json:"state_changes"`
+	// Traffic counts the proxied requests sent to the upstream through
+	// reverse_proxy's http transport.
+	Traffic stats.RequestStats `json:"traffic"`
 }
 
 // cause is why the upstream is not serving, for log lines: the last check
@@ -369,6 +386,7 @@ func (s *upstreamState) status() Status {
 		Checks: s.checks, Failures: s.failures,
 		LiveErrors: s.liveErrors, LastLiveError: s.lastLiveErr,
 		DownBy: downByIf(s.stateNameLocked() == stateDown, s.downBy),
+		Rise:   s.cfg.rise, Fall: s.cfg.fall, StateChanges: s.transitions.Load(), Traffic: s.traffic.Stats(),
 	}
 }
 

@@ -73,6 +73,8 @@ type ZoneStats struct {
 	// (redis).
 	Objects *int   `json:"objects,omitempty"`
 	Bytes   *int64 `json:"bytes,omitempty"`
+	// MaxBytes is the storage's max_size (memory and disk storages).
+	MaxBytes *int64 `json:"max_bytes,omitempty"`
 	// StorageErrors counts the storage operations that failed, by op
 	// ("get", "put", "purge", "evict"); absent when none did.
 	StorageErrors map[string]int64 `json:"storage_errors,omitempty"`
@@ -94,28 +96,51 @@ func (Admin) stats(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet {
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
 	}
+	return writeJSON(w, map[string]any{"zones": allZoneStats()})
+}
+
+// allZoneStats is every live zone's ZoneStats, by zone name.
+func allZoneStats() map[string]ZoneStats {
 	names, storages, stats := liveZones()
-	out := map[string]ZoneStats{}
+	out := make(map[string]ZoneStats, len(names))
 	for i, n := range names {
-		st := stats[i]
-		z := ZoneStats{Hits: st.get(labelHit), Misses: st.get(labelMiss), Expired: st.get(labelExpired),
-			Stale: st.get(labelStale), Updating: st.get(labelUpdating), Revalidated: st.get(labelRevalidated),
-			Bypass: st.get(labelBypass), Stored: st.stored.Load()}
-		if s, ok := storages[i].(sizer); ok {
-			keys, bytes := s.Stats()
-			z.Objects, z.Bytes = &keys, &bytes
-		}
-		if f, ok := storages[i].(faultReporter); ok {
-			if errs := f.storageFaults().errorCounts(); len(errs) > 0 {
-				z.StorageErrors = errs
-			}
-		}
-		if rs, ok := storages[i].(*RedisStorage); ok && rs.local != nil {
-			z.LocalTier = rs.local.stats()
-		}
-		out[n] = z
+		out[n] = zoneStatsOf(storages[i], stats[i])
 	}
-	return writeJSON(w, map[string]any{"zones": out})
+	return out
+}
+
+// zoneStatsOf is one zone's ZoneStats.
+func zoneStatsOf(s Storage, st *zoneStats) ZoneStats {
+	z := ZoneStats{Hits: st.get(labelHit), Misses: st.get(labelMiss), Expired: st.get(labelExpired),
+		Stale: st.get(labelStale), Updating: st.get(labelUpdating), Revalidated: st.get(labelRevalidated),
+		Bypass: st.get(labelBypass), Stored: st.stored.Load()}
+	if sz, ok := s.(sizer); ok {
+		keys, bytes := sz.Stats()
+		z.Objects, z.Bytes = &keys, &bytes
+	}
+	if max := maxBytesOf(s); max > 0 {
+		z.MaxBytes = &max
+	}
+	if f, ok := s.(faultReporter); ok {
+		if errs := f.storageFaults().errorCounts(); len(errs) > 0 {
+			z.StorageErrors = errs
+		}
+	}
+	if rs, ok := s.(*RedisStorage); ok && rs.local != nil {
+		z.LocalTier = rs.local.stats()
+	}
+	return z
+}
+
+// maxBytesOf is a storage's max_size, or 0 when it has none.
+func maxBytesOf(s Storage) int64 {
+	switch s := s.(type) {
+	case *MemoryStorage:
+		return s.MaxSize
+	case *DiskStorage:
+		return s.MaxSize
+	}
+	return 0
 }
 
 // purgeRequest is the body of POST /proxy_cache/purge.
@@ -135,6 +160,21 @@ func (Admin) purge(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
+	total, fail, err := purgeZones(req)
+	if err != nil {
+		return err
+	}
+	if fail.Zones != nil {
+		return fail.write(w, "purge", total)
+	}
+	return writeJSON(w, map[string]int{"purged": total})
+}
+
+// purgeZones carries out a purge request on its zones: how many entries it
+// removed, the zones where it failed, or an error (an APIError) for a
+// request it refuses.
+func purgeZones(req purgeRequest) (int, purgeFailure, error) {
+	var fail purgeFailure
 	set := 0
 	for _, v := range []string{req.Key, req.URL, req.Prefix, req.Tag} {
 		if v != "" {
@@ -142,30 +182,26 @@ func (Admin) purge(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if set != 1 {
-		return badRequest("give exactly one of key, url, prefix, tag")
+		return 0, fail, badRequest("give exactly one of key, url, prefix, tag")
 	}
 	names, zones, err := selectZones(req.Zone)
 	if err != nil {
-		return err
+		return 0, fail, err
 	}
 	if req.Key == "" && req.URL == "" {
 		for _, s := range zones {
 			if _, ok := s.(Purger); !ok {
-				return badRequest("a storage cannot purge by prefix or tag")
+				return 0, fail, badRequest("a storage cannot purge by prefix or tag")
 			}
 		}
 	}
-	var fail purgeFailure
 	total := 0
 	for i, s := range zones {
 		n, err := purgeZone(s, req)
 		total += n
 		fail.add(names[i], n, err)
 	}
-	if fail.Zones != nil {
-		return fail.write(w, "purge", total)
-	}
-	return writeJSON(w, map[string]int{"purged": total})
+	return total, fail, nil
 }
 
 // purgeZone carries out a purge request on one zone's storage.

@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+	fdstats "github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
 // BenchmarkHit measures the hit path (lookup, header copy, status fields,
@@ -105,4 +106,40 @@ func startRedisB(b *testing.B) *harness.Redis {
 	}
 	b.Cleanup(r.Stop)
 	return r
+}
+
+// BenchmarkHitDashboard measures what the dashboard's top keys add to a
+// 1 KiB hit: "off" without a dashboard loaded, "on" with one.
+func BenchmarkHitDashboard(b *testing.B) {
+	for _, mode := range []string{"off", "on"} {
+		b.Run(mode, func(b *testing.B) {
+			if mode == "on" {
+				defer fdstats.Watch()()
+			}
+			h := newHandler(b, `{"storage":{"module":"memory","zone":"bench-dashboard-`+mode+`"}}`)
+			o := respond(200, string(bytes.Repeat([]byte("x"), 1<<10)), "Cache-Control", "max-age=3600")
+			r := httptest.NewRequest("GET", "/bench", nil)
+			r.Host = "example.com"
+			r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+			serveHits(b, h, r, o)
+		})
+	}
+}
+
+// serveHits stores the response with one request, then answers r b.N
+// times from the cache and checks that the origin saw one request.
+func serveHits(b *testing.B, h *Handler, r *http.Request, o *origin) {
+	h.ServeHTTP(httptest.NewRecorder(), r, o)
+	w := &discardResponse{header: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		clear(w.header)
+		if err := h.ServeHTTP(w, r, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if o.n.Load() != 1 {
+		b.Fatalf("origin requests %d", o.n.Load())
+	}
 }

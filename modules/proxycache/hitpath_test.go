@@ -155,19 +155,7 @@ func BenchmarkHitKeyTemplate(b *testing.B) {
 	if _, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); !ok {
 		b.Fatal("no replacer")
 	}
-	h.ServeHTTP(httptest.NewRecorder(), r, o)
-	w := &discardResponse{header: http.Header{}}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		clear(w.header)
-		if err := h.ServeHTTP(w, r, o); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if o.n.Load() != 1 {
-		b.Fatalf("origin requests %d", o.n.Load())
-	}
+	serveHits(b, h, r, o)
 }
 
 // TestConcurrentHits runs hits of one entry in parallel (for -race: the

@@ -84,6 +84,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			k := ""
 			if h.CacheStatusKey {
 				k = keyString(kbytes, kstr, isStr)
+			} else if h.stats != nil && h.stats.sampleHit() {
+				h.stats.countHit(keyString(kbytes, kstr, isStr)) // writeStatus counts the keys it is given
 			}
 			return h.serveEntry(w, r, e, outcome{label: labelHit, hit: true, ttl: ttl, hasTTL: true}, false, now, k)
 		}

@@ -8,14 +8,18 @@ import (
 	"github.com/frontdesk-proxy/frontdesk/modules/internal/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	fdstats "github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
 // zoneStats counts what the cache did, per zone, for the life of the
 // process (across config reloads).
 type zoneStats struct {
-	byIndex [len(statusLabelArray)]atomic.Int64 // the statusLabels, without a lookup
-	byLabel sync.Map                            // any other label -> *atomic.Int64
-	stored  atomic.Int64
+	byIndex   [len(statusLabelArray)]atomic.Int64 // the statusLabels, without a lookup
+	byLabel   sync.Map                            // any other label -> *atomic.Int64
+	stored    atomic.Int64
+	topKeys   *fdstats.TopK    // most hit keys (dashboard.go)
+	hitSample *fdstats.Sampled // which hits topKeys counts
 }
 
 // statusLabelArray are the X-Cache-Status values, in labelIndex order.
@@ -86,7 +90,7 @@ func register(h *Handler) *zoneStats {
 	defer registry.Unlock()
 	st := registry.stats[h.zone]
 	if st == nil {
-		st = &zoneStats{}
+		st = &zoneStats{topKeys: fdstats.NewTopK(topKeysTracked), hitSample: fdstats.NewSampled(topKeysSample)}
 		registry.stats[h.zone] = st
 	}
 	z := registry.zones[h.zone]
@@ -150,6 +154,8 @@ var (
 		"Keys held, by zone (memory and disk storages).", []string{"zone"}, nil)
 	bytesDesc = prometheus.NewDesc("frontdesk_proxy_cache_bytes",
 		"Bytes held, by zone (memory and disk storages).", []string{"zone"}, nil)
+	maxBytesDesc = prometheus.NewDesc("frontdesk_proxy_cache_max_bytes",
+		"The storage's max_size, by zone (memory and disk storages).", []string{"zone"}, nil)
 	storageErrorsDesc = prometheus.NewDesc("frontdesk_proxy_cache_storage_errors_total",
 		"Storage operations that failed, by zone and op (get, put, purge, evict; disk and redis storages).", []string{"zone", "op"}, nil)
 	theCollector = collector{}
@@ -160,6 +166,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- storedDesc
 	ch <- objectsDesc
 	ch <- bytesDesc
+	ch <- maxBytesDesc
 	ch <- storageErrorsDesc
 }
 
@@ -174,6 +181,9 @@ func (collector) Collect(ch chan<- prometheus.Metric) {
 			keys, bytes := s.Stats()
 			ch <- prometheus.MustNewConstMetric(objectsDesc, prometheus.GaugeValue, float64(keys), n)
 			ch <- prometheus.MustNewConstMetric(bytesDesc, prometheus.GaugeValue, float64(bytes), n)
+		}
+		if max := maxBytesOf(storages[i]); max > 0 {
+			ch <- prometheus.MustNewConstMetric(maxBytesDesc, prometheus.GaugeValue, float64(max), n)
 		}
 		if f, ok := storages[i].(faultReporter); ok {
 			z := f.storageFaults()

@@ -45,6 +45,9 @@ func (h *Handler) writeStatus(hdr http.Header, o outcome, key string) {
 func (h *Handler) writeStatusWith(hdr http.Header, o outcome, key, member string, slots *[]string) {
 	if h.stats != nil {
 		h.stats.count(o.label)
+		if o.hit && key != "" && h.stats.sampleHit() {
+			h.stats.countHit(key)
+		}
 	}
 	if h.xCacheStatus && o.label != "" {
 		setField(hdr, "X-Cache-Status", o.label, slots)

@@ -1,0 +1,239 @@
+package dnsmasq
+
+import (
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	fdstats "github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
+)
+
+// This file holds what the dashboard shows of the DNS app beyond its admin
+// stats: the blocked share, top names and clients, the upstream servers
+// used, and a live log of the last queries (Pi-hole's dashboard). The top
+// lists and the log are bounded, and gathered only while a dashboard is
+// loaded (fdstats.Watched); the blocked count always.
+
+// Bounds of the dashboard's DNS figures.
+const (
+	queryLogSize = 200 // queries the live log keeps
+	topTracked   = 200 // names and clients the top lists track
+	topShown     = 10  // entries of each top list shown
+	// topSample: one query in topSample goes to the top names and
+	// clients, with that weight (the log and the servers take every one).
+	topSample = 4
+)
+
+// Sources as the query log names them (answer sources, plus blocked).
+const (
+	logLocal    = "local"
+	logCache    = "cache"
+	logUpstream = "upstream"
+	logBlocked  = "blocked"
+)
+
+func init() {
+	fdstats.Register(fdstats.SectionDNS, dashboardSection)
+	fdstats.SetNameResolver(localAddresses)
+}
+
+// dash is the process-wide state of the dashboard's DNS figures; like the
+// counters, it survives config reloads.
+var dash = struct {
+	blocked        atomic.Uint64
+	names, clients *fdstats.TopK
+	servers        *fdstats.TopK
+	sample         *fdstats.Sampled
+	log            *fdstats.Ring[logEntry]
+	resolver       atomic.Pointer[Resolver] // of the running config
+}{
+	names: fdstats.NewTopK(topTracked), clients: fdstats.NewTopK(topTracked), servers: fdstats.NewTopK(topTracked),
+	sample: fdstats.NewSampled(topSample), log: fdstats.NewRing[logEntry](queryLogSize),
+}
+
+// QueryLogEntry is one query of the live log.
+type QueryLogEntry struct {
+	Time   time.Time `json:"time"`
+	Client string    `json:"client"`
+	Name   string    `json:"name"`
+	Type   string    `json:"type"`
+	Rcode  string    `json:"rcode"`
+	// Source is local, cache, upstream or blocked (a local answer that
+	// blocks, see isBlocked), or none.
+	Source string `json:"source"`
+	// Server is the upstream server that answered, for source upstream.
+	Server string `json:"server,omitempty"`
+	// LatencyMS is how long the answer waited for an upstream server; 0
+	// for answers from local data or the cache.
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// logEntry is a QueryLogEntry as the ring keeps it: no string is made
+// for the client, the type or the rcode until the log is read.
+type logEntry struct {
+	at     time.Time
+	client netip.Addr
+	name   string
+	qtype  uint16
+	rcode  int
+	source string
+	server string
+	took   time.Duration
+}
+
+// entry is the log entry as the dashboard shows it.
+func (e logEntry) entry() QueryLogEntry {
+	client := "-"
+	if e.client.IsValid() {
+		client = e.client.String()
+	}
+	return QueryLogEntry{Time: e.at, Client: client, Name: e.name, Type: typeLabel(e.qtype), Rcode: dns.RcodeToString[e.rcode],
+		Source: e.source, Server: e.server, LatencyMS: float64(e.took.Microseconds()) / 1000}
+}
+
+// DashboardStats is the dashboard's DNS section: the admin API's stats and
+// the figures of this file.
+type DashboardStats struct {
+	Stats
+	// Blocked counts local answers that block a name (see isBlocked).
+	Blocked uint64 `json:"blocked"`
+	// TopNames and TopClients are the most queried names and the clients
+	// that queried most since a dashboard was loaded.
+	TopNames   []fdstats.Top `json:"top_names"`
+	TopClients []fdstats.Top `json:"top_clients"`
+	// Servers are the upstream servers that answered, most used first.
+	Servers []fdstats.Top `json:"servers"`
+	// Log is the last queries, newest first; LogTotal counts every query
+	// logged since a dashboard was loaded.
+	Log      []QueryLogEntry `json:"log"`
+	LogTotal uint64          `json:"log_total"`
+}
+
+func dashboardSection() any {
+	out := DashboardStats{Stats: currentStats(), Blocked: dash.blocked.Load(),
+		TopNames: dash.names.Top(topShown), TopClients: dash.clients.Top(topShown), Servers: dash.servers.Top(topShown)}
+	entries, total := dash.log.Last(queryLogSize)
+	out.Log, out.LogTotal = make([]QueryLogEntry, len(entries)), total
+	for i, e := range entries {
+		out.Log[i] = e.entry()
+	}
+	return out
+}
+
+// isBlocked reports whether an answer blocks its name, as Pi-hole counts
+// it: an extended DNS error "Blocked", or a local answer whose addresses
+// are all null (0.0.0.0 or ::, as address=/d/0.0.0.0 or # gives).
+func isBlocked(a answer, src string) bool {
+	if a.ede == dns.ExtendedErrorCodeBlocked {
+		return true
+	}
+	if src != logLocal || len(a.answer) == 0 {
+		return false
+	}
+	for _, rr := range a.answer {
+		switch rr := rr.(type) {
+		case *dns.A:
+			if !rr.A.IsUnspecified() {
+				return false
+			}
+		case *dns.AAAA:
+			if !rr.AAAA.IsUnspecified() {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// recordAnswer counts one reply for the dashboard; src is the reply's
+// counted source (local, cache, upstream, none).
+func recordAnswer(req, m *dns.Msg, a answer, client net.Addr, src string) {
+	blocked := isBlocked(a, src)
+	if blocked {
+		dash.blocked.Add(1)
+	}
+	if !fdstats.Watched() {
+		return
+	}
+	q := req.Question[0]
+	e := logEntry{at: fdstats.CoarseNow(), client: clientAddr(client), name: canon(q.Name), qtype: q.Qtype, rcode: m.Rcode, source: src, took: a.took}
+	switch {
+	case blocked:
+		e.source = logBlocked
+	case src == logUpstream:
+		e.server = a.source
+	}
+	dash.log.Add(e)
+	if e.server != "" {
+		dash.servers.Add(e.server) // every one: a forward costs a round trip anyway
+	}
+	if !dash.sample.Take() {
+		return
+	}
+	w := dash.sample.Weight()
+	dash.names.AddN(e.name, w)
+	dash.clients.AddN(e.entry().Client, w)
+}
+
+// dashboardWantsClient says whether the UDP path must make the client's
+// address for the dashboard's top clients and query log.
+func dashboardWantsClient() bool { return fdstats.Watched() }
+
+// localAddresses says how the running config answers host from local
+// data: its hosts entries, a CNAME, or an address= line; nothing when the
+// name would be forwarded.
+func localAddresses(host string) []string {
+	r := dash.resolver.Load()
+	if r == nil {
+		return nil
+	}
+	name := canon(host)
+	var out []string
+	if nd := r.store.names[name]; nd != nil {
+		for _, e := range nd.addrs {
+			out = append(out, e.Addr.String())
+		}
+		if nd.cname != nil {
+			out = append(out, "CNAME "+nd.cname.Target)
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	var buf [8]*ruleSet
+	for _, rs := range r.store.matches(name, buf[:0]) {
+		switch {
+		case len(rs.addrs) > 0:
+			for _, a := range rs.addrs {
+				out = append(out, a.String())
+			}
+			return out
+		case rs.null:
+			return []string{netip.IPv4Unspecified().String(), netip.IPv6Unspecified().String()}
+		case rs.local || rs.nx:
+			return []string{"NXDOMAIN"}
+		}
+	}
+	return nil
+}
+
+// blockedDesc is the blocked count's series, collected at scrape time.
+var blockedDesc = prometheus.NewDesc("frontdesk_dnsmasq_blocked_total",
+	"Local answers that block a name: an extended DNS error Blocked, or only null addresses (0.0.0.0, ::).", nil, nil)
+
+// dashCollector exports the dashboard's DNS figures that are metrics.
+type dashCollector struct{}
+
+// Describe implements prometheus.Collector.
+func (dashCollector) Describe(ch chan<- *prometheus.Desc) { ch <- blockedDesc }
+
+// Collect implements prometheus.Collector.
+func (dashCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(blockedDesc, prometheus.CounterValue, float64(dash.blocked.Load()))
+}

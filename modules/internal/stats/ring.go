@@ -1,0 +1,39 @@
+package stats
+
+import "sync"
+
+// Ring holds the last N values added, in bounded memory: the oldest is
+// overwritten. Add takes a mutex for one slot write.
+type Ring[T any] struct {
+	mu    sync.Mutex
+	items []T
+	next  int    // slot of the next Add
+	added uint64 // values added over the ring's life
+}
+
+// NewRing returns a ring of size slots.
+func NewRing[T any](size int) *Ring[T] {
+	return &Ring[T]{items: make([]T, max(1, size))}
+}
+
+// Add stores v over the oldest value.
+func (r *Ring[T]) Add(v T) {
+	r.mu.Lock()
+	r.items[r.next] = v
+	r.next = (r.next + 1) % len(r.items)
+	r.added++
+	r.mu.Unlock()
+}
+
+// Last returns up to n values, newest first, and how many were ever added.
+func (r *Ring[T]) Last(n int) ([]T, uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	have := int(min(r.added, uint64(len(r.items))))
+	n = min(n, have)
+	out := make([]T, 0, n)
+	for i := 1; i <= n; i++ {
+		out = append(out, r.items[(r.next-i+len(r.items))%len(r.items)])
+	}
+	return out, r.added
+}

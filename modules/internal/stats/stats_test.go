@@ -1,0 +1,219 @@
+package stats
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestLatencyBucketBounds(t *testing.T) {
+	for _, us := range []uint64{0, 1, 7, 8, 9, 15, 16, 100, 999, 1000, 1 << 20, 123456789, 1<<63 + 5} {
+		i := latencyBucket(us)
+		hi := latencyUpper(i)
+		if hi < us {
+			t.Errorf("%d µs: bucket %d ends at %d, below the value", us, i, hi)
+		}
+		if us >= 8 && float64(hi) > float64(us)*1.25+1 {
+			t.Errorf("%d µs: bucket %d ends at %d, more than 25 %% above", us, i, hi)
+		}
+		if i > 0 && latencyUpper(i-1) >= us {
+			t.Errorf("%d µs: the bucket before %d ends at %d, not below", us, i, latencyUpper(i-1))
+		}
+	}
+	if latencyBucket(^uint64(0)) != latencyBuckets-1 {
+		t.Errorf("the largest value is in bucket %d, want %d", latencyBucket(^uint64(0)), latencyBuckets-1)
+	}
+}
+
+func TestLatencyQuantiles(t *testing.T) {
+	var l Latency
+	if got := l.Quantiles(0.5, 0.99); got[0] != 0 || got[1] != 0 {
+		t.Errorf("empty: %v, want zeros", got)
+	}
+	for i := 1; i <= 100; i++ {
+		l.Observe(time.Duration(i) * time.Millisecond)
+	}
+	got := l.Quantiles(0.5, 0.99)
+	for i, want := range []float64{50, 99} {
+		if got[i] < want || got[i] > want*1.25 {
+			t.Errorf("quantile %d: %.3f ms, want %.0f to %.2f", i, got[i], want, want*1.25)
+		}
+	}
+}
+
+func TestRequestsByOutcome(t *testing.T) {
+	var r Requests
+	for _, status := range []int{200, 204, 404, 429, 500, 503, 0} {
+		start := r.Begin()
+		if r.Stats().InFlight != 1 {
+			t.Fatalf("in flight after Begin: %d", r.Stats().InFlight)
+		}
+		r.End(start, status)
+	}
+	got := r.Stats()
+	got.LatencyP50MS, got.LatencyP99MS = 0, 0
+	want := RequestStats{Requests: 7, Status4xx: 2, Status5xx: 2, Failed: 1}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestTopKExactUnderCapacity(t *testing.T) {
+	tk := NewTopK(10)
+	for i, n := range []int{5, 3, 3, 1} {
+		for range n {
+			tk.Add(fmt.Sprintf("k%d", i))
+		}
+	}
+	want := []Top{{Key: "k0", Count: 5}, {Key: "k1", Count: 3}, {Key: "k2", Count: 3}}
+	if got := tk.Top(3); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestTopKKeepsHeavyHitterInBoundedMemory(t *testing.T) {
+	tk := NewTopK(8)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 20000 {
+		if i%4 == 0 {
+			tk.Add("heavy")
+			continue
+		}
+		tk.Add(fmt.Sprintf("noise-%d", rng.IntN(5000)))
+	}
+	if len(tk.counts) > 8 {
+		t.Fatalf("tracks %d keys, capacity 8", len(tk.counts))
+	}
+	top := tk.Top(1)
+	if top[0].Key != "heavy" || top[0].Count < 5000 {
+		t.Errorf("top: %+v, want heavy with at least 5000", top)
+	}
+	tk.Reset()
+	if len(tk.Top(5)) != 0 {
+		t.Error("keys left after Reset")
+	}
+}
+
+func TestRingKeepsTheLastN(t *testing.T) {
+	r := NewRing[int](3)
+	if got, n := r.Last(5); len(got) != 0 || n != 0 {
+		t.Errorf("empty ring: %v, %d", got, n)
+	}
+	for i := 1; i <= 5; i++ {
+		r.Add(i)
+	}
+	got, n := r.Last(10)
+	if !reflect.DeepEqual(got, []int{5, 4, 3}) || n != 5 {
+		t.Errorf("got %v (%d added), want [5 4 3] (5 added)", got, n)
+	}
+	if got, _ := r.Last(2); !reflect.DeepEqual(got, []int{5, 4}) {
+		t.Errorf("last 2: %v", got)
+	}
+}
+
+func TestSnapshotAndHooks(t *testing.T) {
+	Register("test-a", func() any { return 1 })
+	Register("test-nil", func() any { return nil })
+	defer func() {
+		registry.Lock()
+		delete(registry.providers, "test-a")
+		delete(registry.providers, "test-nil")
+		registry.purger, registry.resolver = nil, nil
+		registry.Unlock()
+	}()
+	snap := Snapshot()
+	if snap["test-a"] != 1 {
+		t.Errorf("snapshot: %v", snap)
+	}
+	if _, ok := snap["test-nil"]; ok {
+		t.Error("a nil section is in the snapshot")
+	}
+
+	if _, ok, _ := Purge(PurgeRequest{Key: "k"}); ok {
+		t.Error("Purge ok with no purger")
+	}
+	SetPurger(func(r PurgeRequest) (int, error) {
+		if r.Key == "" {
+			return 0, BadRequest{"no key"}
+		}
+		return 2, nil
+	})
+	if n, ok, err := Purge(PurgeRequest{Key: "k"}); n != 2 || !ok || err != nil {
+		t.Errorf("Purge: %d %v %v", n, ok, err)
+	}
+	if _, _, err := Purge(PurgeRequest{}); !errors.As(err, new(BadRequest)) {
+		t.Errorf("Purge error %v is not a BadRequest", err)
+	}
+
+	if _, ok := ResolveLocal("a.example"); ok {
+		t.Error("ResolveLocal ok with no resolver")
+	}
+	SetNameResolver(func(h string) []string { return []string{"127.0.0.1"} })
+	if addrs, ok := ResolveLocal("a.example"); !ok || len(addrs) != 1 {
+		t.Errorf("ResolveLocal: %v %v", addrs, ok)
+	}
+}
+
+func BenchmarkRequests(b *testing.B) {
+	var r Requests
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r.End(r.Begin(), 200)
+		}
+	})
+}
+
+func TestWatchCountsDashboards(t *testing.T) {
+	if Watched() {
+		t.Fatal("watched before any Watch")
+	}
+	stopA := Watch()
+	stopB := Watch()
+	stopA()
+	stopA() // a second call changes nothing
+	if !Watched() {
+		t.Error("not watched while one dashboard is loaded")
+	}
+	stopB()
+	if Watched() {
+		t.Error("watched after every dashboard stopped")
+	}
+	WatchFor(time.Hour)
+	if !Watched() {
+		t.Error("not watched after a poll")
+	}
+	WatchFor(-time.Second)
+	if Watched() {
+		t.Error("watched after the poll's time ran out")
+	}
+}
+
+func TestSampledTakesOneInN(t *testing.T) {
+	s := NewSampled(4)
+	tk := NewTopK(4)
+	for range 40 {
+		if s.Take() {
+			tk.AddN("k", s.Weight())
+		}
+	}
+	if got := tk.Top(1); len(got) != 1 || got[0].Count != 40 {
+		t.Errorf("sampled count %v, want 40", got)
+	}
+	if (&Sampled{}).Take() {
+		t.Error("the zero Sampled took a call")
+	}
+}
+
+func TestCoarseNowFollowsTheClock(t *testing.T) {
+	first := CoarseNow()
+	if d := time.Since(first); d < -coarseTick || d > 2*coarseTick {
+		t.Fatalf("CoarseNow is %s off", d)
+	}
+	time.Sleep(3 * coarseTick)
+	if !CoarseNow().After(first) {
+		t.Error("CoarseNow did not advance")
+	}
+}
