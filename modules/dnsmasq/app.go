@@ -23,8 +23,9 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 func init() {

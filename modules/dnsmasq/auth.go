@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // authData is dnsmasq's authoritative mode for one configuration: the

@@ -1,8 +1,9 @@
 package dnsmasq
 
 import (
-	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // The configuration is parsed by internal/conf (the option table and its

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // The lines dnsmasq 2.90 accepts with empty values, empty fields, trailing

@@ -5,9 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // TestSelfAddrs: a nameserver is this server itself when it is one of the
