@@ -209,7 +209,10 @@ func ParseCase(text string) (*Case, error) {
 	n := 0
 	for sc.Scan() {
 		n++
-		l := sc.Text()
+		// Carriage returns at the end of a line are not part of it (a
+		// case file saved with CRLF endings, or more of them, reads the
+		// same), so a parsed case prints as it parses.
+		l := strings.TrimRight(sc.Text(), "\r")
 		switch {
 		case strings.HasPrefix(l, indent):
 			if cur == nil {
