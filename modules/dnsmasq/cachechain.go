@@ -94,15 +94,17 @@ func (r *Resolver) withNXSOA(a answer, qname, name string) answer {
 }
 
 // cachedCNAMEEnd is the end of the chain of CNAMEs the cache holds from
-// name (lower case, no trailing dot), lower case without the trailing dot;
-// name when it holds none. Over TCP, dnsmasq 2.90 looks the domain table
-// up for that name rather than the question's: answer_request leaves the
-// chain's end in the name buffer that tcp_request then uses
-// (forward.c tcp_request; receive_query extracts the name again).
-func (r *Resolver) cachedCNAMEEnd(name string) string {
+// name (lower case, no trailing dot) that req may be answered with, lower
+// case without the trailing dot; name when it holds none. Over TCP,
+// dnsmasq 2.90 looks the domain table up for that name rather than the
+// question's: answer_request leaves the chain's end in the name buffer
+// that tcp_request then uses (forward.c tcp_request; receive_query
+// extracts the name again). A CNAME the query may not use (DO) stops it
+// there: answer_request gives up before it copies the target.
+func (r *Resolver) cachedCNAMEEnd(name string, req *dns.Msg, validate bool) string {
 	for i := 0; i < maxChain; i++ {
-		rcode, ans, _, ok := r.cache.peek(cacheKey{dns.Fqdn(name), dns.TypeCNAME})
-		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 {
+		rcode, ans, _, _, st, ok := r.cache.lookup(dns.Fqdn(name), dns.TypeCNAME, false, -1)
+		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 || !r.cacheUsable(req, st, validate) {
 			break
 		}
 		c, isC := ans[0].(*dns.CNAME)
