@@ -204,6 +204,9 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		// (not under a CNAME cached for the name: dnsmasq follows it first,
 		// rfc1035.c answer_request).
 		if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok && !r.cnameCached(name) {
+			if qtype == dns.TypeCNAME && len(a.answer) > 0 {
+				return a, nil // the chain loop stops at the first CNAME: no soa_lookup
+			}
 			return r.withNXSOA(a, q.Name, name), nil
 		}
 
