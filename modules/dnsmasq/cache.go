@@ -322,3 +322,41 @@ func (c *Cache) holdsName(name string, more []uint16) bool {
 	}
 	return false
 }
+
+// cnameOwners are the owners of the CNAMEs in rrs, lower case.
+func cnameOwners(rrs []dns.RR) map[string]bool {
+	owners := map[string]bool{}
+	for _, rr := range rrs {
+		if rr.Header().Rrtype == dns.TypeCNAME {
+			owners[strings.ToLower(rr.Header().Name)] = true
+		}
+	}
+	return owners
+}
+
+// dropThrough removes every entry of the names in owners (fully
+// qualified, lower case) and every answer with a CNAME from or to one of
+// them. dnsmasq does so when a reply it then refuses to cache (a rebind)
+// has begun to replace those names' records: inserting a CNAME frees the
+// name's other records (cache.c cache_scan_free), the uncommitted ones go
+// at the next insertion, and the CNAMEs that pointed at them are outdated
+// (is_outdated_cname_pointer).
+func (c *Cache) dropThrough(owners map[string]bool) {
+	if c == nil || len(owners) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, el := range c.items {
+		hit := owners[k.name]
+		for _, rr := range el.Value.(*cacheEntry).answer {
+			if cn, ok := rr.(*dns.CNAME); ok && (owners[strings.ToLower(cn.Hdr.Name)] || owners[strings.ToLower(cn.Target)]) {
+				hit = true
+			}
+		}
+		if hit {
+			c.ll.Remove(el)
+			delete(c.items, k)
+		}
+	}
+}

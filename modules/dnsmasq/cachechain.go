@@ -60,7 +60,8 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	// local data alone.
 	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, q.Qtype, !r.cfg.NoRoundRobin, -1)
 	if !ok || rcode != dns.RcodeSuccess && rcode != dns.RcodeNameError || !r.cacheUsable(req, st, validate) ||
-		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess {
+		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess ||
+		rcode == dns.RcodeNameError && r.rrBeforeNX(owner, q.Qtype) {
 		return answer{}, false
 	}
 	r.capAll(ans)
@@ -94,15 +95,17 @@ func (r *Resolver) withNXSOA(a answer, qname, name string) answer {
 }
 
 // cachedCNAMEEnd is the end of the chain of CNAMEs the cache holds from
-// name (lower case, no trailing dot), lower case without the trailing dot;
-// name when it holds none. Over TCP, dnsmasq 2.90 looks the domain table
-// up for that name rather than the question's: answer_request leaves the
-// chain's end in the name buffer that tcp_request then uses
-// (forward.c tcp_request; receive_query extracts the name again).
-func (r *Resolver) cachedCNAMEEnd(name string) string {
+// name (lower case, no trailing dot) that req may be answered with, lower
+// case without the trailing dot; name when it holds none. Over TCP,
+// dnsmasq 2.90 looks the domain table up for that name rather than the
+// question's: answer_request leaves the chain's end in the name buffer
+// that tcp_request then uses (forward.c tcp_request; receive_query
+// extracts the name again). A CNAME the query may not use (DO) stops it
+// there: answer_request gives up before it copies the target.
+func (r *Resolver) cachedCNAMEEnd(name string, req *dns.Msg, validate bool) string {
 	for i := 0; i < maxChain; i++ {
-		rcode, ans, _, ok := r.cache.peek(cacheKey{dns.Fqdn(name), dns.TypeCNAME})
-		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 {
+		rcode, ans, _, _, st, ok := r.cache.lookup(dns.Fqdn(name), dns.TypeCNAME, false, -1)
+		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 || !r.cacheUsable(req, st, validate) {
 			break
 		}
 		c, isC := ans[0].(*dns.CNAME)
@@ -160,7 +163,10 @@ func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
 			}
 		}
 		if next == "" {
-			return a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
+			// Any record (or NODATA) for a name with a cname line meets
+			// that line's cache record (cache_scan_free: F_CNAME).
+			return nd != nil && nd.cname != nil ||
+				a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
 		}
 		name = next
 	}
@@ -195,4 +201,25 @@ func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
 func (r *Resolver) cnameCached(name string) bool {
 	rcode, ans, _, ok := r.cache.peek(cacheKey{dns.Fqdn(name), dns.TypeCNAME})
 	return ok && rcode == dns.RcodeSuccess && len(ans) > 0
+}
+
+// rrBeforeNX reports whether, for a question of qtype about name (fully
+// qualified, lower case), dnsmasq meets a cached record of another
+// "F_RR" type (SRV or a cache-rr type: records or NODATA, cached after
+// the NXDOMAIN and so ahead of it) before the name's NXDOMAIN: its
+// answer_request then looks on among F_RR records only, never reaches
+// the NXDOMAIN and forwards the question. Addresses are looked up apart.
+func (r *Resolver) rrBeforeNX(name string, qtype uint16) bool {
+	if qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeCNAME {
+		return false
+	}
+	for _, t := range append([]uint16{dns.TypeSRV}, r.cfg.CacheRR...) {
+		if t == qtype || t == dns.TypeANY {
+			continue
+		}
+		if _, _, _, ok := r.cache.peek(cacheKey{name, t}); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -207,6 +207,9 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		// (not under a CNAME cached for the name: dnsmasq follows it first,
 		// rfc1035.c answer_request).
 		if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok && !r.cnameCached(name) {
+			if qtype == dns.TypeCNAME && len(a.answer) > 0 {
+				return a, nil // the chain loop stops at the first CNAME: no soa_lookup
+			}
 			return r.withNXSOA(a, q.Name, name), nil
 		}
 
@@ -247,7 +250,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	validate := r.validator != nil // dnssec for this query
 	tname := name
 	if tcp && q.Qclass == dns.ClassINET {
-		tname = r.cachedCNAMEEnd(name)
+		tname = r.cachedCNAMEEnd(name, req, validate)
 	}
 	var buf [8]*ruleSet
 	for _, rs := range r.store.matches(tname, buf[:0]) {
@@ -493,6 +496,9 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// The sections are emptied; rcode and aa stay the server's, and
 		// an EDNS client learns why (rfc1035.c extract_addresses, forward.c).
 		r.log.Warn("possible DNS-rebind attack detected", zap.String("name", q.Name))
+		if cacheable {
+			r.cache.dropThrough(cnameOwners(a.answer))
+		}
 		return answer{rcode: dns.RcodeSuccess, aa: a.aa, source: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
 	}
 	if len(r.cfg.SetRules) > 0 && a.rcode == dns.RcodeSuccess {
