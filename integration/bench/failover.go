@@ -45,7 +45,7 @@ const (
 	// lb_try_duration; no passive or observe option.
 	failoverFrontdesk = "frontdesk healthgate"
 	// failoverFrontdeskNoRetry leaves out lb_try_duration: healthgate's
-	// defaults and nothing else.
+	// defaults and nothing else (its default retries included).
 	failoverFrontdeskNoRetry = "frontdesk healthgate, no lb_try_duration"
 	// failoverFrontdeskObserveOff turns live observation off: the active
 	// checker alone takes the dead backend out (issue 16's first row).

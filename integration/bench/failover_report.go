@@ -180,7 +180,7 @@ func failoverReport(results []failoverResult, workers int) string {
 	b.WriteString(roundsSummary(results))
 	b.WriteString("\nSettings:\n\n")
 	fmt.Fprintf(&b, "- %s (the recommended configuration): `dynamic healthgate { interval 1s fall 3 rise 2 }` (checks GET /healthz), `lb_policy round_robin`, `lb_try_duration 5s` (no `lb_try_interval`: healthgate makes the retry wait 5 ms), keepalive_idle_conns_per_host 64; no passive or observe option: live traffic is observed by default (`observe connect reset limit 1`).\n", failoverFrontdesk)
-	fmt.Fprintf(&b, "- %s: the same without `lb_try_duration`: reverse_proxy does not retry, so the requests in flight on the killed backend fail.\n", failoverFrontdeskNoRetry)
+	fmt.Fprintf(&b, "- %s: the same without `lb_try_duration`, healthgate's defaults and nothing else: with no retry option written, healthgate gives reverse_proxy one retry per other upstream (`lb_retries 2` here), at once, so the requests in flight on the killed backend are answered by another.\n", failoverFrontdeskNoRetry)
 	fmt.Fprintf(&b, "- %s: the recommended configuration with `observe off`: only `fall` failed checks take the killed backend out.\n", failoverFrontdeskObserveOff)
 	fmt.Fprintf(&b, "- %s: the recommended configuration plus reverse_proxy's passive health `fail_duration 1s`: an upstream whose request failed is skipped by this handler for 1 s.\n", failoverFrontdeskPassive)
 	fmt.Fprintf(&b, "- %s: `server ... max_fails=3 fail_timeout=30s` (passive only, as in the seed), round robin, `proxy_next_upstream error timeout` (the default), upstream keepalive 64, worker_processes %s.\n", failoverNginx, nginxWorkers)

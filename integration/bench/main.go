@@ -390,9 +390,12 @@ func bench(ctx context.Context, c config, ps *procs, dir string, t tools) error 
 	return ctx.Err()
 }
 
-// findCoreDNS returns flagValue, else coredns from PATH, else the
-// repository's bin/coredns (where make bench installs it), else "".
+// findCoreDNS returns flagValue ("" for "none"), else coredns from PATH,
+// else the repository's bin/coredns (where make bench installs it), else "".
 func findCoreDNS(flagValue string) string {
+	if flagValue == "none" {
+		return ""
+	}
 	if flagValue != "" {
 		return flagValue
 	}

@@ -68,6 +68,9 @@ func StartRedisSecured(dir string, sec RedisSecurity) (*Redis, error) {
 // startRedisServer runs redis-server on 127.0.0.1:port with the extra
 // arguments, protected as sec says.
 func startRedisServer(dir string, port int, sec RedisSecurity, extra ...string) (*Redis, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		bin = "/usr/bin/redis-server"
