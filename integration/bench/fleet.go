@@ -15,7 +15,9 @@ import (
 // C's local tiers; A's admin API purges it, and B and C are polled until
 // they stop answering HIT. The time from the purge request to the first
 // non-HIT answer on each (an upper bound of the propagation) is one
-// sample.
+// sample. B and C are polled with only-if-cached, so that neither refills
+// the shared storage (which would make the other's next answer a HIT
+// again, from a new copy).
 
 // fleetPurgeTarget is the p99 the issue asks for on loopback.
 const fleetPurgeTarget = 100 * time.Millisecond
@@ -41,8 +43,18 @@ func fleetPurgeBench(ps *procs, bin, dir, backend, redisURL string, rounds int) 
 		fleet = append(fleet, instance{fd, addr})
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
-	status := func(addr, uri string) (string, error) {
-		resp, err := client.Get("http://" + addr + uri)
+	// cachedOnly asks with only-if-cached: a miss is a 504 that neither asks
+	// the origin nor stores, so one instance's refill cannot hide whether
+	// the purge has reached another.
+	status := func(addr, uri string, cachedOnly bool) (string, error) {
+		req, err := http.NewRequest(http.MethodGet, "http://"+addr+uri, nil)
+		if err != nil {
+			return "", err
+		}
+		if cachedOnly {
+			req.Header.Set("Cache-Control", "only-if-cached")
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			return "", err
 		}
@@ -52,11 +64,11 @@ func fleetPurgeBench(ps *procs, bin, dir, backend, redisURL string, rounds int) 
 	var samples []float64 // milliseconds
 	for i := range rounds {
 		uri := fmt.Sprintf("%s?fleet=%d", cacheObjects[0].Path, i)
-		if _, err := status(fleet[0].addr, uri); err != nil {
+		if _, err := status(fleet[0].addr, uri, false); err != nil {
 			return "", err
 		}
 		for _, in := range fleet[1:] {
-			if err := waitStatus(func() (string, error) { return status(in.addr, uri) }, "HIT"); err != nil {
+			if err := waitStatus(func() (string, error) { return status(in.addr, uri, false) }, "HIT"); err != nil {
 				return "", fmt.Errorf("%s on %s: %w", uri, in.addr, err)
 			}
 		}
@@ -77,7 +89,7 @@ func fleetPurgeBench(ps *procs, bin, dir, backend, redisURL string, rounds int) 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := waitStatus(func() (string, error) { return status(in.addr, uri) }, "!HIT")
+				err := waitStatus(func() (string, error) { return status(in.addr, uri, true) }, "!HIT")
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil && firstErr == nil {
