@@ -188,182 +188,213 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	if len(lname) != len(name)+1 || dns.IsFqdn(name) {
 		fqdn = dns.Fqdn(name)
 	}
-	qtype := q.Qtype
-	if r.loop != nil && r.loop.looped(name, qtype, r.log) {
+	if r.loop != nil && r.loop.looped(name, q.Qtype, r.log) {
 		return answer{source: "drop"}, nil
 	}
 
 	// Class CHAOS (other than bind and server, answered before) skips the
 	// local data, synth-domain and the addresses of address= (measured on
 	// 2.90): it is forwarded.
-	chaos := q.Qclass == dns.ClassCHAOS
-	if !chaos {
-		// 0. Records added through the admin API.
-		if recs := liveRecords.lookup(fqdn, q.Name, qtype); len(recs) > 0 {
-			return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, nil
-		}
-
-		// 1. Local data: hosts, host-record, cname and the record options
-		// (not under a CNAME cached for the name: dnsmasq follows it first,
-		// rfc1035.c answer_request).
-		if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok && !r.cnameCached(name) {
-			if qtype == dns.TypeCNAME && len(a.answer) > 0 {
-				return a, nil // the chain loop stops at the first CNAME: no soa_lookup
-			}
-			return r.withNXSOA(a, q.Name, name), nil
-		}
-
-		// synth-domain: after the local data, before address= and server=
-		// (measured on 2.90).
-		if len(r.cfg.Synth) > 0 {
-			if a, ok := r.synth(q.Name, name, qtype); ok {
-				return r.withNXSOA(a, q.Name, name), nil
-			}
-		}
-
-		// dnsmasq answers MAILB itself with an authoritative NXDOMAIN (measured
-		// on 2.90).
-		if qtype == dns.TypeMAILB {
-			return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, nil
-		}
-
-		// filter-A, filter-AAAA, filter-rr: NODATA from what is known
-		// of the name, before address= and server= (answer_request
-		// comes before forward_query).
-		if a, ok := r.filteredAnswer(req, fqdn, qtype); ok {
-			return a, nil
-		}
-		// bogus-priv: reverse lookups of private ranges stay local.
-		if a, ok := r.bogusPriv(q, name, fqdn); ok {
+	if q.Qclass != dns.ClassCHAOS {
+		if a, ok := r.localAnswer(req, name, fqdn, local); ok {
 			return a, nil
 		}
 	}
+	rt := r.route(req, name, tcp)
+	if q.Qclass != dns.ClassCHAOS {
+		if a, ok := r.cachedAnswer(req, name, fqdn, tcp, &rt); ok {
+			return a, nil
+		}
+	}
+	if a, ok := r.unforwarded(req, name, tcp, &rt); ok {
+		return a, nil
+	}
+	return answer{}, &pending{req: req, name: name, servers: rt.servers, tcp: tcp, validate: rt.validate}
+}
 
-	// 2. The domain table: address=, local=, server=. Its answers (table)
-	// come after the cache, as dnsmasq's forward.c comes after
-	// answer_request: the cache may hold the target of a CNAME under an
-	// address= domain.
-	var servers []Upstream
-	var table *answer
-	matched := false
-	unusable := false              // the servers for the name were dropped as unusable
-	validate := r.validator != nil // dnssec for this query
-	tname := name
+// localAnswer is the answer from what is configured for the name itself,
+// before the domain table: records added through the admin API, local data
+// (hosts, host-record, cname, the record options), synth-domain, MAILB,
+// the filter-* options and bogus-priv.
+func (r *Resolver) localAnswer(req *dns.Msg, name, fqdn string, local netip.Addr) (answer, bool) {
+	q := req.Question[0]
+	qtype := q.Qtype
+	// 0. Records added through the admin API.
+	if recs := liveRecords.lookup(fqdn, q.Name, qtype); len(recs) > 0 {
+		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, true
+	}
+
+	// 1. Local data: hosts, host-record, cname and the record options
+	// (not under a CNAME cached for the name: dnsmasq follows it first,
+	// rfc1035.c answer_request).
+	if a, ok := r.local(q.Name, name, qtype, r.localNet(local), req); ok && !r.cnameCached(name) {
+		if qtype == dns.TypeCNAME && len(a.answer) > 0 {
+			return a, true // the chain loop stops at the first CNAME: no soa_lookup
+		}
+		return r.withNXSOA(a, q.Name, name), true
+	}
+
+	// synth-domain: after the local data, before address= and server=
+	// (measured on 2.90).
+	if len(r.cfg.Synth) > 0 {
+		if a, ok := r.synth(q.Name, name, qtype); ok {
+			return r.withNXSOA(a, q.Name, name), true
+		}
+	}
+
+	// dnsmasq answers MAILB itself with an authoritative NXDOMAIN (measured
+	// on 2.90).
+	if qtype == dns.TypeMAILB {
+		return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, true
+	}
+
+	// filter-A, filter-AAAA, filter-rr: NODATA from what is known
+	// of the name, before address= and server= (answer_request
+	// comes before forward_query).
+	if a, ok := r.filteredAnswer(req, fqdn, qtype); ok {
+		return a, true
+	}
+	// bogus-priv: reverse lookups of private ranges stay local.
+	return r.bogusPriv(q, name, fqdn)
+}
+
+// queryRoute is where the domain table sends a query.
+type queryRoute struct {
+	servers  []Upstream // where it is forwarded
+	table    answer     // the table's own answer (address=, local=), if hasTable
+	hasTable bool
+	unusable bool   // the servers for the name were dropped as unusable
+	validate bool   // DNSSEC for this query
+	tname    string // the name the table was looked up by
+}
+
+// route looks the query up in the domain table: address=, local=,
+// server=. Its own answers come after the cache, as dnsmasq's forward.c
+// comes after answer_request: the cache may hold the target of a CNAME
+// under an address= domain.
+func (r *Resolver) route(req *dns.Msg, name string, tcp bool) queryRoute {
+	q := req.Question[0]
+	chaos := q.Qclass == dns.ClassCHAOS
+	rt := queryRoute{validate: r.validator != nil, tname: name}
 	if tcp && q.Qclass == dns.ClassINET {
-		tname = r.cachedCNAMEEnd(name, req, validate)
+		rt.tname = r.cachedCNAMEEnd(name, req, rt.validate)
 	}
 	var buf [8]*ruleSet
-	for _, rs := range r.store.matches(tname, buf[:0]) {
+	for _, rs := range r.store.matches(rt.tname, buf[:0]) {
 		if !chaos { // address= answers only class IN (and ANY)
-			if recs := rs.addressAnswer(q.Name, qtype, r.ttl(-1)); recs != nil {
-				table, matched = &answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, true
-				break
+			if recs := rs.addressAnswer(q.Name, q.Qtype, r.ttl(-1)); recs != nil {
+				rt.table, rt.hasTable = answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, true
+				return rt
 			}
 		}
 		// Then, in dnsmasq's order for one domain (domain-match.c
 		// filter_servers): server=/d/#, upstream servers, and last the
 		// lines without an address, so that server=/d/ip wins over
 		// address=/d/ and local=/d/ for the same domain.
-		if rs.standard {
-			servers, matched, unusable = r.defaultServers(), true, r.cfg.UnusableDefaults
-			break
-		}
-		if len(rs.servers) > 0 {
-			servers, matched = rs.servers, true
-			validate = validate && r.dnssecDomain(rs.domain)
-			break
-		}
-		if rs.ignored {
-			servers, matched, unusable = nil, true, true // dnsmasq answers REFUSED (measured)
-			break
-		}
-		if rs.nx || rs.local {
+		switch {
+		case rs.standard:
+			rt.servers, rt.unusable = r.defaultServers(), r.cfg.UnusableDefaults
+			return rt
+		case len(rs.servers) > 0:
+			rt.servers = rs.servers
+			rt.validate = rt.validate && r.dnssecDomain(rs.domain)
+			return rt
+		case rs.ignored:
+			rt.unusable = true // dnsmasq answers REFUSED (measured)
+			return rt
+		case rs.nx || rs.local:
 			// Never forwarded: NODATA when the same domain has addresses
 			// of another type or the name exists locally, else NXDOMAIN
 			// (domain-match.c is_local_answer).
 			rcode := dns.RcodeNameError
-			if len(rs.addrs) > 0 && !chaos || rs.null && !chaos || r.localDomain(tname) {
+			if len(rs.addrs) > 0 && !chaos || rs.null && !chaos || r.localDomain(rt.tname) {
 				rcode = dns.RcodeSuccess
 			}
-			table, matched = &answer{rcode: rcode, source: "local", quiet: true}, true
-			break
+			rt.table, rt.hasTable = answer{rcode: rcode, source: "local", quiet: true}, true
+			return rt
 		}
 	}
-	if !matched {
-		servers, unusable = r.defaultServers(), r.cfg.UnusableDefaults
-	}
+	rt.servers, rt.unusable = r.defaultServers(), r.cfg.UnusableDefaults
+	return rt
+}
 
-	// 3. The cache (not for class CHAOS: measured; for ANY only a cached
-	// NXDOMAIN, rfc1035.c answer_request).
-	if q.Qclass != dns.ClassCHAOS {
-		ctype := qtype
-		if qtype == dns.TypeANY {
-			ctype = 0 // the key of NXDOMAIN answers
-		}
-		stale := time.Duration(-1)
-		if r.cfg.UseStale {
-			stale = time.Duration(r.cfg.StaleMax) * time.Second
-		}
-		// A cached NXDOMAIN answers a CNAME query whatever DO says: dnsmasq
-		// checks it before the DNSSEC conditions (rfc1035.c answer_request).
-		if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, ctype, !r.cfg.NoRoundRobin, stale); ok &&
-			(r.cacheUsable(req, st, validate) || qtype == dns.TypeCNAME && rcode == dns.RcodeNameError) {
-			if isStale && len(servers) > 0 {
-				// use-stale-cache: answered at once, refreshed after.
-				r.refresh(&pending{req: req.Copy(), name: name, servers: servers, tcp: tcp, validate: validate})
-			}
-			a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache", secure: st == cacheSecure}
-			// A cached CNAME asked for as such is answered with aa: dnsmasq
-			// never clears it for the CNAMEs of its cache.
-			a.aa = qtype == dns.TypeCNAME && rcode == dns.RcodeSuccess && len(ans) > 0
-			echoCase(a.answer, q.Name, false)
-			if chainEnd(name, ans) == name {
-				// The SOA of a chain's target keeps the target's spelling.
-				echoCase(a.ns, q.Name, true)
-			}
-			r.capAll(a.answer)
-			r.capAll(a.ns)
-			// A cached NXDOMAIN stays one, even for a name the cache now
-			// holds other data for: only an upstream NXDOMAIN is turned
-			// into NODATA (forward.c process_reply), before it is cached.
-			return a, nil
-		}
-		if qtype != dns.TypeCNAME {
-			if a, ok := r.cachedChain(req, validate); ok {
-				return a, nil
-			}
-		}
+// cachedAnswer is the answer from the cache (for ANY only a cached
+// NXDOMAIN, rfc1035.c answer_request), or through a cached CNAME chain.
+func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *queryRoute) (answer, bool) {
+	q := req.Question[0]
+	qtype := q.Qtype
+	ctype := qtype
+	if qtype == dns.TypeANY {
+		ctype = 0 // the key of NXDOMAIN answers
 	}
+	stale := time.Duration(-1)
+	if r.cfg.UseStale {
+		stale = time.Duration(r.cfg.StaleMax) * time.Second
+	}
+	// A cached NXDOMAIN answers a CNAME query whatever DO says: dnsmasq
+	// checks it before the DNSSEC conditions (rfc1035.c answer_request).
+	if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, ctype, !r.cfg.NoRoundRobin, stale); ok &&
+		(r.cacheUsable(req, st, rt.validate) || qtype == dns.TypeCNAME && rcode == dns.RcodeNameError) {
+		if isStale && len(rt.servers) > 0 {
+			// use-stale-cache: answered at once, refreshed after.
+			r.refresh(&pending{req: req.Copy(), name: name, servers: rt.servers, tcp: tcp, validate: rt.validate})
+		}
+		a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache", secure: st == cacheSecure}
+		// A cached CNAME asked for as such is answered with aa: dnsmasq
+		// never clears it for the CNAMEs of its cache.
+		a.aa = qtype == dns.TypeCNAME && rcode == dns.RcodeSuccess && len(ans) > 0
+		echoCase(a.answer, q.Name, false)
+		if chainEnd(name, ans) == name {
+			// The SOA of a chain's target keeps the target's spelling.
+			echoCase(a.ns, q.Name, true)
+		}
+		r.capAll(a.answer)
+		r.capAll(a.ns)
+		// A cached NXDOMAIN stays one, even for a name the cache now
+		// holds other data for: only an upstream NXDOMAIN is turned
+		// into NODATA (forward.c process_reply), before it is cached.
+		return a, true
+	}
+	if qtype != dns.TypeCNAME {
+		return r.cachedChain(req, rt.validate)
+	}
+	return answer{}, false
+}
+
+// unforwarded is the answer of a query that is not forwarded after all:
+// filterwin2k, the domain table's own answer, domain-needed, or no server.
+func (r *Resolver) unforwarded(req *dns.Msg, name string, tcp bool, rt *queryRoute) (answer, bool) {
+	q := req.Question[0]
+	qtype := q.Qtype
 	if r.cfg.FilterWin2k && (qtype == dns.TypeSOA || qtype == dns.TypeSRV || qtype == dns.TypeANY && strings.Contains(name, "_")) {
 		// filterwin2k: NODATA with aa, never forwarded (measured on 2.90).
-		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}, nil
+		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}, true
 	}
-	if table != nil {
-		return *table, nil
+	if rt.hasTable {
+		return rt.table, true
 	}
-	if r.cfg.DomainNeeded && q.Qclass == dns.ClassINET && isPlainName(tname) && (qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
+	if r.cfg.DomainNeeded && q.Qclass == dns.ClassINET && isPlainName(rt.tname) && (qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeANY) {
 		// domain-needed: plain names are never forwarded for A, AAAA and
 		// ANY, whatever server= says: NODATA when the name exists
 		// locally, else NXDOMAIN (forward.c).
 		// With no server for the name, the answer says so as well (an
 		// unusable one is not tried: no extended error).
-		ede := noServerEDE(servers, unusable)
+		ede := noServerEDE(rt.servers, rt.unusable)
 		if ede != dns.ExtendedErrorCodeNotReady {
 			ede = 0
 		}
-		if r.localDomain(tname) {
-			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true, ede: ede}, nil
+		if r.localDomain(rt.tname) {
+			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true, ede: ede}, true
 		}
-		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true, ede: ede}, nil
+		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true, ede: ede}, true
 	}
-	if len(servers) == 0 {
-		if tcp && unusable {
-			return answer{source: sourceClose}, nil // the connection to the server failed
+	if len(rt.servers) == 0 {
+		if tcp && rt.unusable {
+			return answer{source: sourceClose}, true // the connection to the server failed
 		}
-		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true, ede: noServerEDE(servers, unusable)}, nil
+		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true, ede: noServerEDE(rt.servers, rt.unusable)}, true
 	}
-
-	return answer{}, &pending{req: req, name: name, servers: servers, tcp: tcp, validate: validate}
+	return answer{}, false
 }
 
 // noServerEDE is the extended DNS error of an answer made for want of a
