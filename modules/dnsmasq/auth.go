@@ -185,7 +185,7 @@ func (r *Resolver) authAnswer(req *dns.Msg, client net.Addr, local netip.Addr) (
 	if !onAuth {
 		return answer{}, false
 	}
-	a := answer{rcode: dns.RcodeRefused, noRA: true, source: "local"}
+	a := answer{rcode: dns.RcodeRefused, noRA: true, source: sourceLocal}
 	if p, ok := reversePrefix(name); ok {
 		for i := range ad.revs {
 			rz := &ad.revs[i]
@@ -259,7 +259,7 @@ func (ad *authData) finish(a answer, apex string, soaQ, nsQ, secondaries bool) a
 // authoritative (except SOA and NS at the apex) and not filtered by the
 // zone's subnets.
 func (ad *authData) forward(r *Resolver, q dns.Question, name string, z *authZone, local bool) answer {
-	a := answer{rcode: dns.RcodeSuccess, aa: !local, source: "local"}
+	a := answer{rcode: dns.RcodeSuccess, aa: !local, source: sourceLocal}
 	apex := name == z.Domain
 	soaQ := apex && q.Qtype == dns.TypeSOA
 	nsQ := apex && q.Qtype == dns.TypeNS
@@ -345,7 +345,7 @@ func (ad *authData) records(r *Resolver, owner, name string, qtype uint16, z *au
 // of the subnet whose names are in the zone's domain; other types are
 // refused.
 func (ad *authData) reverse(r *Resolver, q dns.Question, p netip.Prefix, rz *revZone) answer {
-	a := answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
+	a := answer{rcode: dns.RcodeSuccess, aa: true, source: sourceLocal}
 	// A SOA or NS question for any name of the zone gets the zone's
 	// records, owned by the zone's name (measured on 2.90 with names
 	// shorter and longer than the zone's, and with a whole address).
@@ -353,7 +353,7 @@ func (ad *authData) reverse(r *Resolver, q dns.Question, p netip.Prefix, rz *rev
 	case q.Qtype == dns.TypeSOA || q.Qtype == dns.TypeNS:
 		return ad.finish(a, rz.name, q.Qtype == dns.TypeSOA, q.Qtype == dns.TypeNS, false)
 	case q.Qtype != dns.TypePTR:
-		return answer{rcode: dns.RcodeRefused, source: "local"}
+		return answer{rcode: dns.RcodeRefused, source: sourceLocal}
 	}
 	// A shorter name stands for the address with zeros for the missing
 	// labels, as in dnsmasq (measured: 5.168.192.in-addr.arpa is 192.168.5.0).
@@ -403,9 +403,9 @@ func (ad *authData) axfrAllowed(client net.Addr) bool {
 // again, or REFUSED.
 func (ad *authData) axfr(r *Resolver, z *authZone, client net.Addr, local bool) answer {
 	if !ad.axfrAllowed(client) {
-		return answer{rcode: dns.RcodeRefused, noRA: true, source: "local"}
+		return answer{rcode: dns.RcodeRefused, noRA: true, source: sourceLocal}
 	}
-	a := answer{rcode: dns.RcodeSuccess, aa: true, noRA: !local, source: "local"}
+	a := answer{rcode: dns.RcodeSuccess, aa: true, noRA: !local, source: sourceLocal}
 	a.answer = append(a.answer, ad.soa(z.Domain))
 	a.answer = append(a.answer, ad.ns(z.Domain, true)...)
 	names := make([]string, 0, len(r.store.names))

@@ -165,7 +165,7 @@ func BenchmarkRecordAnswer(b *testing.B) {
 	req.SetQuestion("h1.bench.local.", dns.TypeA)
 	m := new(dns.Msg)
 	m.SetReply(req)
-	a := answer{source: "local", answer: []dns.RR{mustRR("h1.bench.local. 0 IN A 127.0.0.1")}}
+	a := answer{source: sourceLocal, answer: []dns.RR{mustRR("h1.bench.local. 0 IN A 127.0.0.1")}}
 	client := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 	b.ReportAllocs()
 	for b.Loop() {

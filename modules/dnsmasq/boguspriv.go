@@ -17,7 +17,7 @@ func (r *Resolver) bogusPriv(q dns.Question, name, fqdn string) (answer, bool) {
 		!privateReverse(name) || r.hasDomainServer(name) {
 		return answer{}, false
 	}
-	a := answer{rcode: dns.RcodeNameError, aa: true, source: "local"}
+	a := answer{rcode: dns.RcodeNameError, aa: true, source: sourceLocal}
 	if rcode, _, ns, ok := r.cache.get(fqdn, 0, false); ok && rcode == dns.RcodeNameError {
 		echoCase(ns, q.Name, true)
 		r.capAll(ns)

@@ -66,7 +66,7 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	}
 	r.capAll(ans)
 	r.capAll(ns)
-	a := answer{rcode: rcode, answer: append(chain, ans...), ns: ns, source: "cache"}
+	a := answer{rcode: rcode, answer: append(chain, ans...), ns: ns, source: sourceCache}
 	return a, true
 }
 

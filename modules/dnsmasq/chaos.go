@@ -20,7 +20,7 @@ func (r *Resolver) chaos(q dns.Question) (a answer, ok bool) {
 	if name != "bind" && !strings.HasSuffix(name, ".bind") && name != "server" && !strings.HasSuffix(name, ".server") {
 		return answer{}, false
 	}
-	notimp := answer{rcode: dns.RcodeNotImplemented, source: "local"}
+	notimp := answer{rcode: dns.RcodeNotImplemented, source: sourceLocal}
 	if r.cfg.NoIdent || q.Qtype != dns.TypeTXT && q.Qtype != dns.TypeANY {
 		return notimp, true
 	}
@@ -41,5 +41,5 @@ func (r *Resolver) chaos(q dns.Question) (a answer, ok bool) {
 		return notimp, true
 	}
 	rr := &dns.TXT{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassCHAOS, Ttl: ttl}, Txt: []string{txt}}
-	return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{rr}, source: "local"}, true
+	return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{rr}, source: sourceLocal}, true
 }

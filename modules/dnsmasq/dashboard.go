@@ -167,7 +167,7 @@ func recordAnswer(req, m *dns.Msg, a answer, client net.Addr, src string) {
 	case blocked:
 		e.source = logBlocked
 	case src == logUpstream:
-		e.server = a.source
+		e.server = a.server
 	}
 	dash.log.Add(e)
 	if e.server != "" {

@@ -81,7 +81,7 @@ func (r *Resolver) dnssecFlags(m, req *dns.Msg, a answer, do bool) {
 			m.Answer, m.Ns, m.Extra = stripDNSSEC(m.Answer, qtype), stripDNSSEC(m.Ns, qtype), stripDNSSEC(m.Extra, qtype)
 		}
 	case r.cfg.DNSSEC.Proxy:
-		m.AuthenticatedData = a.ad && a.source != "cache" && a.source != "local"
+		m.AuthenticatedData = a.ad && a.source != sourceCache && a.source != sourceLocal
 	}
 }
 

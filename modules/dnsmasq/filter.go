@@ -57,7 +57,7 @@ func (r *Resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answ
 	if nd := r.store.names[strings.TrimSuffix(owner, ".")]; len(chain) > 0 && nd != nil && len(r.localData(nd, owner, qtype, netip.Prefix{})) > 0 {
 		return answer{}, false // local data at the end of the chain: never filtered
 	}
-	a := answer{rcode: dns.RcodeSuccess, answer: chain, source: "cache", ede: dns.ExtendedErrorCodeFiltered}
+	a := answer{rcode: dns.RcodeSuccess, answer: chain, source: sourceCache, ede: dns.ExtendedErrorCodeFiltered}
 	rcode, ans, _, _, st, cached := r.cache.lookup(owner, qtype, false, -1)
 	usable := cached && r.cacheUsable(req, st, validate)
 	switch {

@@ -42,7 +42,8 @@ type answer struct {
 	extra     []dns.RR
 	tc        bool   // upstream reply was truncated
 	noRA      bool   // answered on an auth-server address: recursion not available
-	source    string // local, cache, upstream address or "none"
+	source    answerSource
+	server    string // the upstream server that answered, for sourceUpstream
 	secure    bool   // dnssec: validated as secure
 	validated bool   // dnssec: has a DNSSEC status (secure or insecure)
 	ad        bool   // proxy-dnssec: the upstream's AD bit
@@ -189,7 +190,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 		fqdn = dns.Fqdn(name)
 	}
 	if r.loop != nil && r.loop.looped(name, q.Qtype, r.log) {
-		return answer{source: "drop"}, nil
+		return answer{source: sourceDrop}, nil
 	}
 
 	// Class CHAOS (other than bind and server, answered before) skips the
@@ -221,7 +222,7 @@ func (r *Resolver) localAnswer(req *dns.Msg, name, fqdn string, local netip.Addr
 	qtype := q.Qtype
 	// 0. Records added through the admin API.
 	if recs := liveRecords.lookup(fqdn, q.Name, qtype); len(recs) > 0 {
-		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local"}, true
+		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: sourceLocal}, true
 	}
 
 	// 1. Local data: hosts, host-record, cname and the record options
@@ -245,7 +246,7 @@ func (r *Resolver) localAnswer(req *dns.Msg, name, fqdn string, local netip.Addr
 	// dnsmasq answers MAILB itself with an authoritative NXDOMAIN (measured
 	// on 2.90).
 	if qtype == dns.TypeMAILB {
-		return answer{rcode: dns.RcodeNameError, aa: true, source: "local"}, true
+		return answer{rcode: dns.RcodeNameError, aa: true, source: sourceLocal}, true
 	}
 
 	// filter-A, filter-AAAA, filter-rr: NODATA from what is known
@@ -283,7 +284,7 @@ func (r *Resolver) route(req *dns.Msg, name string, tcp bool) queryRoute {
 	for _, rs := range r.store.matches(rt.tname, buf[:0]) {
 		if !chaos { // address= answers only class IN (and ANY)
 			if recs := rs.addressAnswer(q.Name, q.Qtype, r.ttl(-1)); recs != nil {
-				rt.table, rt.hasTable = answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: "local", quiet: true}, true
+				rt.table, rt.hasTable = answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, source: sourceLocal, quiet: true}, true
 				return rt
 			}
 		}
@@ -310,7 +311,7 @@ func (r *Resolver) route(req *dns.Msg, name string, tcp bool) queryRoute {
 			if len(rs.addrs) > 0 && !chaos || rs.null && !chaos || r.localDomain(rt.tname) {
 				rcode = dns.RcodeSuccess
 			}
-			rt.table, rt.hasTable = answer{rcode: rcode, source: "local", quiet: true}, true
+			rt.table, rt.hasTable = answer{rcode: rcode, source: sourceLocal, quiet: true}, true
 			return rt
 		}
 	}
@@ -339,7 +340,7 @@ func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 			// use-stale-cache: answered at once, refreshed after.
 			r.refresh(&pending{req: req.Copy(), name: name, servers: rt.servers, tcp: tcp, validate: rt.validate})
 		}
-		a := answer{rcode: rcode, answer: ans, ns: ns, source: "cache", secure: st == cacheSecure}
+		a := answer{rcode: rcode, answer: ans, ns: ns, source: sourceCache, secure: st == cacheSecure}
 		// A cached CNAME asked for as such is answered with aa: dnsmasq
 		// never clears it for the CNAMEs of its cache.
 		a.aa = qtype == dns.TypeCNAME && rcode == dns.RcodeSuccess && len(ans) > 0
@@ -368,7 +369,7 @@ func (r *Resolver) unforwarded(req *dns.Msg, name string, tcp bool, rt *queryRou
 	qtype := q.Qtype
 	if r.cfg.FilterWin2k && (qtype == dns.TypeSOA || qtype == dns.TypeSRV || qtype == dns.TypeANY && strings.Contains(name, "_")) {
 		// filterwin2k: NODATA with aa, never forwarded (measured on 2.90).
-		return answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}, true
+		return answer{rcode: dns.RcodeSuccess, aa: true, source: sourceLocal}, true
 	}
 	if rt.hasTable {
 		return rt.table, true
@@ -384,15 +385,15 @@ func (r *Resolver) unforwarded(req *dns.Msg, name string, tcp bool, rt *queryRou
 			ede = 0
 		}
 		if r.localDomain(rt.tname) {
-			return answer{rcode: dns.RcodeSuccess, source: "local", quiet: true, ede: ede}, true
+			return answer{rcode: dns.RcodeSuccess, source: sourceLocal, quiet: true, ede: ede}, true
 		}
-		return answer{rcode: dns.RcodeNameError, source: "local", quiet: true, ede: ede}, true
+		return answer{rcode: dns.RcodeNameError, source: sourceLocal, quiet: true, ede: ede}, true
 	}
 	if len(rt.servers) == 0 {
 		if tcp && rt.unusable {
 			return answer{source: sourceClose}, true // the connection to the server failed
 		}
-		return answer{rcode: dns.RcodeRefused, source: "none", quiet: true, ede: noServerEDE(rt.servers, rt.unusable)}, true
+		return answer{rcode: dns.RcodeRefused, source: sourceNone, quiet: true, ede: noServerEDE(rt.servers, rt.unusable)}, true
 	}
 	return answer{}, false
 }
@@ -464,7 +465,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
 		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
-		return answer{source: "drop"}
+		return answer{source: sourceDrop}
 	}
 	start := time.Now()
 	reply, u, err := r.fwd.exchange(ctx, fq, servers, tcp)
@@ -480,15 +481,15 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 			r.stats.upstreamFailures.Add(1)
 		}
 		r.log.Debug("forwarding failed", zap.String("name", q.Name), zap.Error(err))
-		return answer{rcode: dns.RcodeServerFailure, source: "none"}
+		return answer{rcode: dns.RcodeServerFailure, source: sourceNone}
 	}
 	if reply.Truncated {
 		// dnsmasq passes TC on with empty sections; the client retries
 		// over TCP.
 		// (proxy-dnssec copies its AD bit too.)
-		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: u.Addr, ad: reply.AuthenticatedData}
+		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: sourceUpstream, server: u.Addr, ad: reply.AuthenticatedData}
 	}
-	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: u.Addr,
+	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: sourceUpstream, server: u.Addr,
 		ad: reply.AuthenticatedData}
 	if r.validator != nil && !req.CheckingDisabled {
 		// Answers of servers that are not validated count as insecure.
@@ -499,7 +500,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		if st == secBogus && !r.cfg.DNSSEC.Debug {
 			// Bogus: SERVFAIL with EDE 6 (DNSSEC Bogus), never cached
 			// (measured on 2.90).
-			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: u.Addr}
+			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: sourceUpstream, server: u.Addr}
 		}
 		a.secure = st == secSecure
 		// dnssec-debug passes bogus answers on, with the reason as an
@@ -517,7 +518,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		a.aa = false // changed data is no longer the server's (rfc1035.c do_doctor)
 	}
 	if bad := r.bogusNX(a.answer); a.rcode == dns.RcodeSuccess && bad != nil {
-		a = answer{rcode: dns.RcodeNameError, source: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
+		a = answer{rcode: dns.RcodeNameError, source: sourceUpstream, server: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
 		if cacheable {
 			r.cacheBogusNX(bad)
 		}
@@ -530,7 +531,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		if cacheable {
 			r.cache.dropThrough(cnameOwners(a.answer))
 		}
-		return answer{rcode: dns.RcodeSuccess, aa: a.aa, source: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
+		return answer{rcode: dns.RcodeSuccess, aa: a.aa, source: sourceUpstream, server: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
 	}
 	if len(r.cfg.SetRules) > 0 && a.rcode == dns.RcodeSuccess {
 		r.addToSets(name, q.Name, a.answer)
@@ -669,7 +670,7 @@ func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix, re
 	ptrQuery := qtype == dns.TypePTR || qtype == dns.TypeANY
 	if ptrQuery && (nd == nil || len(nd.rrs) == 0) {
 		if target, ok := r.store.ifacePTR[name]; ok {
-			return answer{rcode: dns.RcodeSuccess, aa: true, source: "local",
+			return answer{rcode: dns.RcodeSuccess, aa: true, source: sourceLocal,
 				answer: []dns.RR{&dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(-1)}, Ptr: dns.Fqdn(target)}}}, true
 		}
 	}
@@ -684,7 +685,7 @@ func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix, re
 				seen[h.Name] = true
 				out = append(out, &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(h.TTL)}, Ptr: dns.Fqdn(h.Name)})
 			}
-			return answer{rcode: dns.RcodeSuccess, aa: true, answer: out, source: "local"}, true
+			return answer{rcode: dns.RcodeSuccess, aa: true, answer: out, source: sourceLocal}, true
 		}
 	}
 	if nd == nil {
@@ -694,10 +695,10 @@ func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix, re
 		return r.chase(owner, nd, qtype, lnet, req)
 	}
 	if nd.cname != nil {
-		return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{r.cnameRR(owner, nd.cname)}, source: "local"}, true
+		return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{r.cnameRR(owner, nd.cname)}, source: sourceLocal}, true
 	}
 	if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
-		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, extra: r.additional(nd, recs), source: "local"}, true
+		return answer{rcode: dns.RcodeSuccess, aa: true, answer: recs, extra: r.additional(nd, recs), source: sourceLocal}, true
 	}
 	return answer{}, false
 }
@@ -712,7 +713,7 @@ func (r *Resolver) cnameRR(owner string, c *cnameRec) dns.RR {
 // CNAME it may not use gives up: the query is forwarded (rfc1035.c
 // answer_request).
 func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix, req *dns.Msg) (answer, bool) {
-	a := answer{rcode: dns.RcodeSuccess, aa: true, source: "local"}
+	a := answer{rcode: dns.RcodeSuccess, aa: true, source: sourceLocal}
 	for i := 0; i < 10 && nd != nil && nd.cname != nil; i++ {
 		a.answer = append(a.answer, r.cnameRR(owner, nd.cname))
 		owner = dns.Fqdn(nd.cname.Target)

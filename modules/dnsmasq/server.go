@@ -76,10 +76,31 @@ func isUDP(w dns.ResponseWriter) bool {
 // axfrChunk is how many records one message of a zone transfer holds.
 const axfrChunk = 100
 
-// sourceClose is the source of an answer that is no answer over TCP: the
-// connection is closed, as dnsmasq closes it when it cannot reach the
-// upstream server (forward.c tcp_request).
-const sourceClose = "close"
+// answerSource says where an answer came from: it decides what reply
+// sends (nothing, a closed connection, a message) and how it is counted.
+type answerSource string
+
+// The sources of an answer.
+const (
+	sourceLocal    answerSource = "local"    // configuration, hosts, the domain table
+	sourceCache    answerSource = "cache"    // the cache
+	sourceUpstream answerSource = "upstream" // a forwarded reply; answer.server names the server
+	sourceNone     answerSource = "none"     // no server to ask: REFUSED
+	sourceDrop     answerSource = "drop"     // no reply at all (a forwarding loop)
+	// sourceClose is an answer that is no answer over TCP: the connection
+	// is closed, as dnsmasq closes it when it cannot reach the upstream
+	// server (forward.c tcp_request).
+	sourceClose answerSource = "close"
+)
+
+// logSource is how a log line names the source: the server's address for
+// a forwarded reply.
+func (a *answer) logSource() string {
+	if a.source == sourceUpstream {
+		return a.server
+	}
+	return string(a.source)
+}
 
 // closeConnection is the reply that tells ServeDNS to close the
 // connection instead (an answer of sourceClose).
@@ -112,7 +133,7 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 	if r.auth != nil && len(req.Question) == 1 && req.Question[0].Qclass != dns.ClassINET && r.auth.listen[local] {
 		// An auth-server address answers class IN only (measured: CHAOS
 		// gets REFUSED there).
-		return r.reply(req, answer{rcode: dns.RcodeRefused, noRA: true, source: "local"}, client, udp), nil, true
+		return r.reply(req, answer{rcode: dns.RcodeRefused, noRA: true, source: sourceLocal}, client, udp), nil, true
 	}
 	if len(req.Question) == 1 && req.Question[0].Qclass == dns.ClassCHAOS {
 		if a, ok := r.chaos(req.Question[0]); ok {
@@ -120,7 +141,7 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 		}
 		if r.auth != nil && r.auth.zoneOf(canon(req.Question[0].Name)) != nil {
 			// A name in an auth-zone: NXDOMAIN, not forwarded (measured).
-			return r.reply(req, answer{rcode: dns.RcodeNameError, source: "local"}, client, udp), nil, true
+			return r.reply(req, answer{rcode: dns.RcodeNameError, source: sourceLocal}, client, udp), nil, true
 		}
 		// Other CHAOS names are forwarded, as dnsmasq does.
 	} else if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
@@ -149,7 +170,7 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 		mark = r.clientMark(client, local, udp)
 	}
 	if r.cfg.Connmark.Enable && !connmarkAllowed(&r.cfg.Connmark, mark, canon(req.Question[0].Name)) {
-		return r.reply(req, answer{rcode: dns.RcodeRefused, ede: dns.ExtendedErrorCodeBlocked, source: "local"}, client, udp), nil, true
+		return r.reply(req, answer{rcode: dns.RcodeRefused, ede: dns.ExtendedErrorCodeBlocked, source: sourceLocal}, client, udp), nil, true
 	}
 	a, p := r.resolveLocal(req, !udp, local)
 	if p != nil {
@@ -175,21 +196,19 @@ func (r *Resolver) answerForward(p *pending) *dns.Msg {
 // reply turns the answer to req into the reply message and counts it.
 func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns.Msg {
 	st := r.stats
-	src := a.source
-	switch src {
-	case "drop":
+	switch a.source {
+	case sourceDrop:
 		return nil
 	case sourceClose:
 		return closeConnection
-	case "local":
+	case sourceLocal:
 		st.local.Add(1)
-	case "cache":
+	case sourceCache:
 		st.cached.Add(1)
-	case "none":
-	default:
+	case sourceUpstream:
 		st.forwarded.Add(1)
-		src = "upstream"
 	}
+	src := string(a.source)
 	m := new(dns.Msg)
 	// m.SetReply(req), sharing the question (len 1, never changed) rather
 	// than copying it.
@@ -248,7 +267,7 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	recordAnswer(req, m, a, client, src)
 	if r.debug != nil {
 		r.debug.Debug("answer", zap.String("name", req.Question[0].Name), zap.String("type", dns.TypeToString[req.Question[0].Qtype]),
-			zap.String("source", a.source), zap.String("rcode", dns.RcodeToString[m.Rcode]), zap.Bool("aa", m.Authoritative),
+			zap.String("source", a.logSource()), zap.String("rcode", dns.RcodeToString[m.Rcode]), zap.Bool("aa", m.Authoritative),
 			zap.Bool("truncated", m.Truncated), zap.Int("answers", len(m.Answer)))
 	}
 	if r.cfg.LogQueries {
@@ -261,7 +280,7 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 			zap.String("name", req.Question[0].Name),
 			zap.String("type", dns.TypeToString[req.Question[0].Qtype]),
 			zap.String("rcode", dns.RcodeToString[m.Rcode]),
-			zap.String("source", a.source),
+			zap.String("source", a.logSource()),
 			zap.Int("answers", len(m.Answer)))
 	}
 	return m

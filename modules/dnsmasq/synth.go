@@ -115,7 +115,7 @@ func (r *Resolver) synth(owner, name string, qtype uint16) (answer, bool) {
 		for i := len(sds) - 1; i >= 0; i-- {
 			if synthInRange(&sds[i], a) {
 				rr := &dns.PTR{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: r.ttl(-1)}, Ptr: synthName(&sds[i], a)}
-				return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{rr}, source: "local"}, true
+				return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{rr}, source: sourceLocal}, true
 			}
 		}
 	case dns.TypeA, dns.TypeAAAA, dns.TypeANY:
@@ -137,7 +137,7 @@ func (r *Resolver) synth(owner, name string, qtype uint16) (answer, bool) {
 			if qtype != dns.TypeANY && qtype != typeOf(a) {
 				return answer{}, false
 			}
-			return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{addrRR(owner, a, r.ttl(-1))}, source: "local"}, true
+			return answer{rcode: dns.RcodeSuccess, aa: true, answer: []dns.RR{addrRR(owner, a, r.ttl(-1))}, source: sourceLocal}, true
 		}
 	}
 	return answer{}, false
