@@ -40,8 +40,8 @@ type answer struct {
 	answer    []dns.RR
 	ns        []dns.RR
 	extra     []dns.RR
-	tc        bool   // upstream reply was truncated
-	noRA      bool   // answered on an auth-server address: recursion not available
+	tc        bool // upstream reply was truncated
+	noRA      bool // answered on an auth-server address: recursion not available
 	source    answerSource
 	server    string // the upstream server that answered, for sourceUpstream
 	secure    bool   // dnssec: validated as secure
