@@ -40,15 +40,15 @@ type answer struct {
 	answer    []dns.RR
 	ns        []dns.RR
 	extra     []dns.RR
-	tc        bool // upstream reply was truncated
-	noRA      bool // answered on an auth-server address: recursion not available
-	source    answerSource
-	server    string // the upstream server that answered, for sourceUpstream
-	secure    bool   // dnssec: validated as secure
-	validated bool   // dnssec: has a DNSSEC status (secure or insecure)
-	ad        bool   // proxy-dnssec: the upstream's AD bit
-	ede       uint16 // extended DNS error for the client (0: none)
-	bogus     bool   // dnssec-debug: failed validation, passed on
+	tc        bool         // upstream reply was truncated
+	noRA      bool         // answered on an auth-server address: recursion not available
+	source    answerSource // where the answer came from
+	server    string       // the upstream server that answered, for sourceUpstream
+	secure    bool         // dnssec: validated as secure
+	validated bool         // dnssec: has a DNSSEC status (secure or insecure)
+	ad        bool         // proxy-dnssec: the upstream's AD bit
+	ede       uint16       // extended DNS error for the client (0: none)
+	bogus     bool         // dnssec-debug: failed validation, passed on
 	// quiet: the reply is not written to the dumpfile. dnsmasq 2.90 does
 	// not dump the replies it makes without forwarding in its forwarding
 	// code: address=, local=, domain-needed and REFUSED for want of a
