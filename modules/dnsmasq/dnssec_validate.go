@@ -59,7 +59,7 @@ type validator struct {
 	cfg     *DNSSECConfig
 	fwd     *forwarder
 	servers func(name string) []Upstream // upstream servers for a DS/DNSKEY lookup
-	limits  [4]int
+	limits  [len(conf.DefaultDNSSECLimits)]int
 	log     *zap.Logger
 
 	timeValid atomic.Bool // the clock was found valid: time checks stay on
@@ -114,7 +114,7 @@ func (v *validator) validate(ctx context.Context, q dns.Question, reply *dns.Msg
 		timecheck = true
 		v.timeValid.Store(true)
 	}
-	j := &vjob{ctx: ctx, servers: servers, subq: v.limits[2], crypto: v.limits[1], now: now, timecheck: timecheck}
+	j := &vjob{ctx: ctx, servers: servers, subq: v.limits[conf.LimitSubqueries], crypto: v.limits[conf.LimitCrypto], now: now, timecheck: timecheck}
 	st := v.validateMsg(j, q, reply)
 	if st == secBogus && j.reason == 0 {
 		j.reason = dns.ExtendedErrorCodeDNSBogus
@@ -187,7 +187,7 @@ func (v *validator) wildcardProven(j *vjob, s *rrSet, ns []dns.RR) bool {
 				return true
 			}
 		case *dns.NSEC3:
-			if j.crypto--; j.crypto < 0 || int(x.Iterations) > v.limits[3] {
+			if j.crypto--; j.crypto < 0 || int(x.Iterations) > v.limits[conf.LimitNSEC3Iterations] {
 				return false
 			}
 			if x.Cover(nextCloser) {
@@ -329,7 +329,7 @@ func (v *validator) verify(j *vjob, s *rrSet, keys []*dns.DNSKEY) bool {
 			if sig.Verify(k, s.rrs) == nil && (!j.timecheck || sig.ValidityPeriod(j.now)) {
 				return true
 			}
-			if fails++; fails >= v.limits[0] {
+			if fails++; fails >= v.limits[conf.LimitSigFails] {
 				return false
 			}
 		}
@@ -563,7 +563,7 @@ func (v *validator) fetchDS(j *vjob, name string) (dsKind, []*dns.DS, time.Durat
 				return dsNoCut, nil, ttl
 			}
 		case *dns.NSEC3:
-			if x.Iterations > uint16(v.limits[3]) {
+			if x.Iterations > uint16(v.limits[conf.LimitNSEC3Iterations]) {
 				return dsBogus, nil, short
 			}
 			if x.Match(name) {
@@ -638,7 +638,7 @@ func (v *validator) checkDenial(j *vjob, name string, qtype uint16, nx bool, ns 
 		}
 	}
 	// NODATA is also proven by a wildcard that lacks the type.
-	if nx && v.provesNX(j, name, qtype, ns) || !nx && (provesNoData(name, qtype, ns, v.limits[3]) || v.provesNX(j, name, qtype, ns)) {
+	if nx && v.provesNX(j, name, qtype, ns) || !nx && (provesNoData(name, qtype, ns, v.limits[conf.LimitNSEC3Iterations]) || v.provesNX(j, name, qtype, ns)) {
 		return secSecure
 	}
 	return j.fail(dns.ExtendedErrorCodeNSECMissing)
@@ -682,7 +682,7 @@ func (v *validator) provesNX(j *vjob, name string, qtype uint16, ns []dns.RR) bo
 		case *dns.NSEC:
 			nsecs = append(nsecs, x)
 		case *dns.NSEC3:
-			if int(x.Iterations) > v.limits[3] {
+			if int(x.Iterations) > v.limits[conf.LimitNSEC3Iterations] {
 				return false
 			}
 			nsec3s = append(nsec3s, x)

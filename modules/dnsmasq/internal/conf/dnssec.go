@@ -11,18 +11,28 @@ import (
 
 // DNSSECConfig holds the DNSSEC options of a configuration.
 type DNSSECConfig struct {
-	Validate        bool      // dnssec: validate forwarded answers
-	Proxy           bool      // proxy-dnssec: copy the upstream's AD bit
-	Anchors         []*dns.DS // trust-anchor=
-	NoCheckUnsigned bool      // dnssec-check-unsigned=no: parsed; dnsmasq 2.90 validates unsigned answers the same way with it (measured)
-	NoTimecheck     bool      // dnssec-no-timecheck: signature validity periods are not checked
-	Timestamp       string    // dnssec-timestamp=: time checks start once the clock passes this file's mtime
-	Debug           bool      // dnssec-debug: CD upstream, bogus answers passed on
-	Limits          [4]int    // dnssec-limits: sig fails per RRset, crypto ops, sub-queries, NSEC3 iterations
+	Validate        bool           // dnssec: validate forwarded answers
+	Proxy           bool           // proxy-dnssec: copy the upstream's AD bit
+	Anchors         []*dns.DS      // trust-anchor=
+	NoCheckUnsigned bool           // dnssec-check-unsigned=no: parsed; dnsmasq 2.90 validates unsigned answers the same way with it (measured)
+	NoTimecheck     bool           // dnssec-no-timecheck: signature validity periods are not checked
+	Timestamp       string         // dnssec-timestamp=: time checks start once the clock passes this file's mtime
+	Debug           bool           // dnssec-debug: CD upstream, bogus answers passed on
+	Limits          [numLimits]int // dnssec-limits, indexed by the Limit constants
 }
 
+// The entries of DNSSECConfig.Limits, in the order dnssec-limits= takes
+// them.
+const (
+	LimitSigFails        = iota // signature validation failures per RRset
+	LimitCrypto                 // cryptographic operations per query
+	LimitSubqueries             // sub-queries (DNSKEY, DS) per query
+	LimitNSEC3Iterations        // NSEC3 iterations accepted
+	numLimits
+)
+
 // DefaultDNSSECLimits are dnsmasq 2.90's dnssec-limits defaults.
-var DefaultDNSSECLimits = [4]int{20, 200, 40, 150}
+var DefaultDNSSECLimits = [numLimits]int{20, 200, 40, 150}
 
 // optDNSSECCheckUnsigned parses dnssec-check-unsigned.
 func optDNSSECCheckUnsigned(p *parser, o arg) error {
