@@ -225,46 +225,68 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	m.RecursionAvailable = !a.noRA
 	m.Answer, m.Ns, m.Extra = a.answer, a.ns, a.extra
 	m.Compress = true
-	do := false
-	size := dns.MinMsgSize
-	if opt := req.IsEdns0(); opt != nil {
-		// The DO bit is echoed (RFC 3225), as dnsmasq does.
-		do = opt.Do()
-		m.SetEdns0(uint16(r.cfg.EDNSPacketMax), do)
-		if a.relayDO {
-			// A fresh forwarded answer carries the server's DO bit.
-			m.IsEdns0().SetDo(a.do)
-		}
-		if len(a.opts) > 0 {
-			// A copy: the extended DNS error below is appended to it.
-			m.IsEdns0().Option = slices.Clone(a.opts)
-		}
-		size = max(dns.MinMsgSize, min(int(opt.UDPSize()), r.cfg.EDNSPacketMax))
-		if a.ede != 0 {
-			o := m.IsEdns0()
-			o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: a.ede})
-		}
-	}
+	do, size := r.setEDNS(m, req, &a)
 	r.dnssecFlags(m, req, a, do)
-	switch {
-	case udp && src == "upstream" && m.Len() > size:
-		// A forwarded answer larger than the client's buffer: TC with
-		// no records (the OPT apart), as dnsmasq sends it (measured).
-		m.Answer, m.Ns = nil, nil
-		var opt []dns.RR
-		if o := m.IsEdns0(); o != nil {
-			opt = []dns.RR{o}
-		}
-		m.Extra = opt
-		m.Truncated = true
-		// With dnssec, without AD (proxy-dnssec keeps it; measured).
-		m.AuthenticatedData = m.AuthenticatedData && !r.cfg.DNSSEC.Validate
-	case udp:
-		m.Truncate(size)
+	if udp {
+		r.truncate(m, &a, size)
 	}
 	m.Truncated = m.Truncated || a.tc
 	metrics.countQuery(req.Question[0].Qtype, m.Rcode, src)
 	recordAnswer(req, m, a, client, src)
+	r.logAnswer(req, m, &a, client)
+	return m
+}
+
+// setEDNS gives the reply an OPT record when the query had one: the DO bit
+// echoed (RFC 3225, as dnsmasq does) or relayed from a fresh forwarded
+// answer, the answer's options and extended DNS error. It returns the DO
+// bit and the UDP size the reply must fit.
+func (r *Resolver) setEDNS(m, req *dns.Msg, a *answer) (do bool, size int) {
+	size = dns.MinMsgSize
+	opt := req.IsEdns0()
+	if opt == nil {
+		return false, size
+	}
+	do = opt.Do()
+	m.SetEdns0(uint16(r.cfg.EDNSPacketMax), do)
+	if a.relayDO {
+		// A fresh forwarded answer carries the server's DO bit.
+		m.IsEdns0().SetDo(a.do)
+	}
+	if len(a.opts) > 0 {
+		// A copy: the extended DNS error below is appended to it.
+		m.IsEdns0().Option = slices.Clone(a.opts)
+	}
+	size = max(dns.MinMsgSize, min(int(opt.UDPSize()), r.cfg.EDNSPacketMax))
+	if a.ede != 0 {
+		o := m.IsEdns0()
+		o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: a.ede})
+	}
+	return do, size
+}
+
+// truncate fits a UDP reply into size. A forwarded answer larger than the
+// client's buffer gets TC with no records (the OPT apart), as dnsmasq
+// sends it (measured); others are cut as miekg/dns cuts them.
+func (r *Resolver) truncate(m *dns.Msg, a *answer, size int) {
+	if a.source != sourceUpstream || m.Len() <= size {
+		m.Truncate(size)
+		return
+	}
+	m.Answer, m.Ns = nil, nil
+	var opt []dns.RR
+	if o := m.IsEdns0(); o != nil {
+		opt = []dns.RR{o}
+	}
+	m.Extra = opt
+	m.Truncated = true
+	// With dnssec, without AD (proxy-dnssec keeps it; measured).
+	m.AuthenticatedData = m.AuthenticatedData && !r.cfg.DNSSEC.Validate
+}
+
+// logAnswer writes the debug line of an answer and, with log-queries, the
+// query line.
+func (r *Resolver) logAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 	if r.debug != nil {
 		r.debug.Debug("answer", zap.String("name", req.Question[0].Name), zap.String("type", dns.TypeToString[req.Question[0].Qtype]),
 			zap.String("source", a.logSource()), zap.String("rcode", dns.RcodeToString[m.Rcode]), zap.Bool("aa", m.Authoritative),
@@ -283,7 +305,6 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 			zap.String("source", a.logSource()),
 			zap.Int("answers", len(m.Answer)))
 	}
-	return m
 }
 
 // typeLabel names a query type for metrics; unknown types share one label
