@@ -169,6 +169,6 @@ func BenchmarkRecordAnswer(b *testing.B) {
 	client := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 	b.ReportAllocs()
 	for b.Loop() {
-		recordAnswer(req, m, a, client, "local")
+		recordAnswer(req, m, &a, client)
 	}
 }

@@ -28,13 +28,9 @@ const (
 	topSample = 4
 )
 
-// Sources as the query log names them (answer sources, plus blocked).
-const (
-	logLocal    = "local"
-	logCache    = "cache"
-	logUpstream = "upstream"
-	logBlocked  = "blocked"
-)
+// logBlocked is the query log's source for an answer that blocks its name;
+// other entries show the answer's own source.
+const logBlocked answerSource = "blocked"
 
 func init() {
 	fdstats.Register(fdstats.SectionDNS, dashboardSection)
@@ -80,7 +76,7 @@ type logEntry struct {
 	name   string
 	qtype  uint16
 	rcode  int
-	source string
+	source answerSource
 	server string
 	took   time.Duration
 }
@@ -92,7 +88,7 @@ func (e logEntry) entry() QueryLogEntry {
 		client = e.client.String()
 	}
 	return QueryLogEntry{Time: e.at, Client: client, Name: e.name, Type: typeLabel(e.qtype), Rcode: dns.RcodeToString[e.rcode],
-		Source: e.source, Server: e.server, LatencyMS: float64(e.took.Microseconds()) / 1000}
+		Source: string(e.source), Server: e.server, LatencyMS: float64(e.took.Microseconds()) / 1000}
 }
 
 // DashboardStats is the dashboard's DNS section: the admin API's stats and
@@ -127,11 +123,11 @@ func dashboardSection() any {
 // isBlocked reports whether an answer blocks its name, as Pi-hole counts
 // it: an extended DNS error "Blocked", or a local answer whose addresses
 // are all null (0.0.0.0 or ::, as address=/d/0.0.0.0 or # gives).
-func isBlocked(a answer, src string) bool {
+func isBlocked(a *answer) bool {
 	if a.ede == dns.ExtendedErrorCodeBlocked {
 		return true
 	}
-	if src != logLocal || len(a.answer) == 0 {
+	if a.source != sourceLocal || len(a.answer) == 0 {
 		return false
 	}
 	for _, rr := range a.answer {
@@ -151,10 +147,9 @@ func isBlocked(a answer, src string) bool {
 	return true
 }
 
-// recordAnswer counts one reply for the dashboard; src is the reply's
-// counted source (local, cache, upstream, none).
-func recordAnswer(req, m *dns.Msg, a answer, client net.Addr, src string) {
-	blocked := isBlocked(a, src)
+// recordAnswer counts one reply for the dashboard.
+func recordAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
+	blocked := isBlocked(a)
 	if blocked {
 		dash.blocked.Add(1)
 	}
@@ -162,11 +157,11 @@ func recordAnswer(req, m *dns.Msg, a answer, client net.Addr, src string) {
 		return
 	}
 	q := req.Question[0]
-	e := logEntry{at: fdstats.CoarseNow(), client: clientAddr(client), name: canon(q.Name), qtype: q.Qtype, rcode: m.Rcode, source: src, took: a.took}
+	e := logEntry{at: fdstats.CoarseNow(), client: clientAddr(client), name: canon(q.Name), qtype: q.Qtype, rcode: m.Rcode, source: a.source, took: a.took}
 	switch {
 	case blocked:
 		e.source = logBlocked
-	case src == logUpstream:
+	case a.source == sourceUpstream:
 		e.server = a.server
 	}
 	dash.log.Add(e)

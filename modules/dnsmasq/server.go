@@ -232,7 +232,7 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 	}
 	m.Truncated = m.Truncated || a.tc
 	metrics.countQuery(req.Question[0].Qtype, m.Rcode, src)
-	recordAnswer(req, m, a, client, src)
+	recordAnswer(req, m, &a, client)
 	r.logAnswer(req, m, &a, client)
 	return m
 }
