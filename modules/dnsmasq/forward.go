@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -20,7 +19,7 @@ type forwarder struct {
 	strict     bool          // strict-order: always in configured order
 	all        bool          // all-servers: ask every server at once
 	maxUDPSize uint16
-	preferred  atomic.Int64  // index of the server that answered last (default mode)
+	choices    sync.Map      // *Upstream (a group's first server) → *serverChoice (default mode)
 	slots      chan struct{} // dns-forward-max
 	minPort    int           // source port range of UDP queries; 0 = the system's choice
 	maxPort    int
@@ -210,33 +209,51 @@ func usable(r *dns.Msg) bool {
 }
 
 // exchange forwards q to servers and returns the first usable reply (or the
-// last unusable one), failing over in order on errors.
+// last unusable one), failing over in order on errors. Over UDP, every
+// server is asked at once with all-servers and, in the default mode, when
+// the group's serverChoice says so; over TCP dnsmasq asks one at a time
+// (forward.c tcp_request), from the one that answered last.
 func (f *forwarder) exchange(ctx context.Context, q *dns.Msg, servers []Upstream, tcp bool) (*dns.Msg, Upstream, error) {
 	if len(servers) == 0 {
 		return nil, Upstream{}, errNoUpstream
 	}
-	if f.all && len(servers) > 1 {
-		return f.exchangeAll(ctx, q, servers, tcp)
+	if f.strict && !f.all || f.strict && tcp {
+		return f.exchangeFrom(ctx, q, servers, 0, tcp, nil)
 	}
-	start := 0
-	if !f.strict {
-		start = int(f.preferred.Load()) % len(servers)
+	choice := f.choiceOf(servers)
+	if tcp {
+		return f.exchangeFrom(ctx, q, servers, max(0, int(choice.last.Load())), tcp, choice)
 	}
+	all, start := choice.next(time.Now())
+	if (all || f.all) && len(servers) > 1 {
+		r, u, err := f.exchangeAll(ctx, q, servers, tcp)
+		if err == nil {
+			choice.answered(servers, u, r.Rcode == dns.RcodeRefused)
+		}
+		return r, u, err
+	}
+	return f.exchangeFrom(ctx, q, servers, start%len(servers), tcp, choice)
+}
+
+// exchangeFrom asks the servers one at a time from start on, until one
+// gives a usable reply; choice (nil in strict-order mode) learns who
+// answered.
+func (f *forwarder) exchangeFrom(ctx context.Context, q *dns.Msg, servers []Upstream, start int, tcp bool, choice *serverChoice) (*dns.Msg, Upstream, error) {
 	var last *dns.Msg
 	var lastU Upstream
 	err := errNoUpstream
 	for i := range servers {
-		idx := (start + i) % len(servers)
-		u := servers[idx]
+		u := servers[(start+i)%len(servers)]
 		r, e := f.exchangeOne(ctx, q, u, tcp)
 		if e != nil {
 			err = e
 			continue
 		}
+		if choice != nil {
+			// Over TCP dnsmasq's choice is the server it connected to.
+			choice.answered(servers, u, !tcp && r.Rcode == dns.RcodeRefused)
+		}
 		if usable(r) {
-			if !f.strict {
-				f.preferred.Store(int64(idx))
-			}
 			return r, u, nil
 		}
 		last, lastU = r, u
@@ -254,22 +271,29 @@ func (f *forwarder) exchange(ctx context.Context, q *dns.Msg, servers []Upstream
 	return nil, Upstream{}, err
 }
 
+// exchangeAll asks every server at once and returns the first usable
+// reply (or the last unusable one). Like dnsmasq, which sends to all before
+// it reads any reply, it stops the others only once each has sent its query.
 func (f *forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []Upstream, tcp bool) (*dns.Msg, Upstream, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var sent sync.WaitGroup // one per server: its query sent, or its exchange over
+	defer func() {
+		sent.Wait()
+		cancel()
+	}()
 	type res struct {
 		r *dns.Msg
 		u Upstream
 		e error
 	}
 	ch := make(chan res, len(servers)) // buffered: no goroutine is left blocked
-	var wg sync.WaitGroup
 	for _, i := range rand.Perm(len(servers)) {
 		u := servers[i]
-		wg.Add(1)
+		sent.Add(1)
+		done := sync.OnceFunc(sent.Done)
 		go func() {
-			defer wg.Done()
-			r, e := f.exchangeOne(ctx, q, u, tcp)
+			r, e := f.exchangeOne(withSent(ctx, done), q, u, tcp)
+			done()
 			ch <- res{r, u, e}
 		}()
 	}

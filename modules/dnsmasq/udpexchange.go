@@ -193,6 +193,7 @@ func (f *forwarder) exchangeUDP(ctx context.Context, m *dns.Msg, u Upstream) (*d
 	if err := t.send(b); err != nil {
 		return nil, err
 	}
+	sentOf(ctx)()
 	var local, remote netip.AddrPort // for the dumpfile
 	if f.dump != nil {
 		local, remote = t.dumpSend(f.dump, b)
