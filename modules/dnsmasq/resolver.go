@@ -846,6 +846,11 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		ttl = r.cfg.MinCacheTTL
 	}
 	if ttl == 0 {
+		// dnsmasq inserts the chain's records one by one; the first with
+		// a TTL of 0 fails the insertion, and the CNAMEs inserted before
+		// it have already freed their owners' records (cache.c
+		// really_insert, cache_scan_free).
+		r.cache.dropThrough(ownersBeforeZeroTTL(a.answer))
 		return
 	}
 	k := cacheKey{dns.Fqdn(name), qtype}
