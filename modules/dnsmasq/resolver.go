@@ -722,6 +722,7 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 	if nd != nil && nd.cname == nil {
 		if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
 			a.answer = append(a.answer, recs...)
+			a.extra = r.additional(nd, recs)
 			return a, true
 		}
 	}
