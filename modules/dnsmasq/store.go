@@ -67,9 +67,9 @@ type Store struct {
 	// not have: under local= and address=, with domain-needed, and when an
 	// upstream server says NXDOMAIN.
 	known map[string]bool
-	// parents are the names strictly above a local name (dnsmasq's
-	// non-terminal cache entries, cache.c make_non_terminals): no CNAME
-	// from upstream is cached for them.
+	// parents are the names of dnsmasq's empty non-terminal cache
+	// entries (see indexParents): no CNAME from upstream is cached for
+	// them.
 	parents map[string]bool
 }
 
@@ -156,6 +156,7 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		rs.ips = ipsOf(rs.addrs)
 	}
 	s.indexKnown()
+	s.indexParents(c)
 	for _, rs := range s.wild {
 		rs.ips = ipsOf(rs.addrs)
 	}
@@ -273,7 +274,7 @@ func (s *Store) addAutoMX(c *Config, hosts []hostEntry) {
 
 // indexKnown fills s.known from the local names.
 func (s *Store) indexKnown() {
-	s.known, s.parents = map[string]bool{}, map[string]bool{}
+	s.known = map[string]bool{}
 	for n, nd := range s.names {
 		if !nd.makesName() {
 			continue
@@ -282,7 +283,54 @@ func (s *Store) indexKnown() {
 		for i := strings.IndexByte(n, '.'); i >= 0; i = strings.IndexByte(n, '.') {
 			n = n[i+1:]
 			s.known[n] = true
-			s.parents[n] = true
+		}
+	}
+}
+
+// indexParents fills s.parents as dnsmasq's cache_reload makes its empty
+// non-terminal entries (cache.c make_non_terminals). The names with cache
+// entries of their own (hosts entries, host-record, cname) get one for
+// every name above them that has no entry. Then the names of dnsmasq's
+// record lists, in its order (txt-record, naptr-record, mx-host and
+// srv-host, interface-name, ptr-record; each list newest line first, but
+// interface-name) each delete their own name's empty entry and make those
+// above them: a name both above a host and the name of a later record line
+// has none.
+func (s *Store) indexParents(c *Config) {
+	s.parents = map[string]bool{}
+	real := func(n string) bool {
+		nd := s.names[n]
+		return nd != nil && (nd.cname != nil || len(nd.addrs) > 0 && !nd.iface)
+	}
+	above := func(n string) {
+		for i := strings.IndexByte(n, '.'); i >= 0; i = strings.IndexByte(n, '.') {
+			if n = n[i+1:]; !real(n) {
+				s.parents[n] = true
+			}
+		}
+	}
+	for n := range s.names {
+		if real(n) {
+			above(n)
+		}
+	}
+	lists := map[uint16][]string{}
+	for _, rr := range c.Records {
+		if _, dnsRR := rr.(*dns.RFC3597); !dnsRR {
+			t := rr.Header().Rrtype
+			if t == dns.TypeSRV {
+				t = dns.TypeMX // one list, mxnames
+			}
+			lists[t] = append([]string{canon(rr.Header().Name)}, lists[t]...) // newest first
+		}
+	}
+	for _, in := range c.IfaceNames {
+		lists[0] = append(lists[0], canon(in.Name))
+	}
+	for _, t := range [...]uint16{dns.TypeTXT, dns.TypeNAPTR, dns.TypeMX, 0, dns.TypePTR} {
+		for _, n := range lists[t] {
+			delete(s.parents, n)
+			above(n)
 		}
 	}
 }
