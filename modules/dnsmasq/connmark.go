@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
 )
 
 // labelMatch matches one label against a pattern label with '*'.
@@ -176,7 +178,7 @@ func markDialer(ctx context.Context, d *net.Dialer) *net.Dialer {
 				return err
 			}
 		}
-		return setSocketMark(c, mark)
+		return netutil.SetMark(c, mark)
 	}
 	return d
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
 )
 
 // sharedPorts are the query-port sockets, shared by successive configs
@@ -93,7 +95,7 @@ func (s *sharedPort) conn(server netip.AddrPort) (*net.UDPConn, error) {
 	}
 	lc := net.ListenConfig{}
 	if s.iface != "" {
-		lc.Control = bindToDevice(s.iface)
+		lc.Control = netutil.BindToDevice(s.iface)
 	}
 	pc, err := lc.ListenPacket(context.Background(), network, laddr.String())
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
 )
 
 // udpServer serves DNS over one UDP socket with a few long-lived workers,
@@ -96,41 +98,13 @@ type udpPeer struct {
 	batch *batchWriter // in a batch: the reply is sent with the others
 }
 
-// oobSize is room for an IPv4 or IPv6 packet-info control message.
-var oobSize = max(len(ipv4.NewControlMessage(ipv4.FlagDst|ipv4.FlagInterface)), len(ipv6.NewControlMessage(ipv6.FlagDst|ipv6.FlagInterface)))
-
-// parseDst is the destination address of a datagram from its control
-// messages, as miekg/dns reads it (IPv6 first, then IPv4).
-func parseDst(oob []byte) netip.Addr {
-	cm6 := new(ipv6.ControlMessage)
-	if cm6.Parse(oob) == nil && cm6.Dst != nil {
-		a, _ := netip.AddrFromSlice(cm6.Dst)
-		return a.Unmap()
-	}
-	cm4 := new(ipv4.ControlMessage)
-	if cm4.Parse(oob) == nil && cm4.Dst != nil {
-		a, _ := netip.AddrFromSlice(cm4.Dst)
-		return a.Unmap()
-	}
-	return netip.Addr{}
-}
-
-// srcOOB is the control message that sends a reply from src, as miekg/dns
-// writes it.
-func srcOOB(src netip.Addr) []byte {
-	if src.Is4() {
-		return (&ipv4.ControlMessage{Src: src.AsSlice()}).Marshal()
-	}
-	return (&ipv6.ControlMessage{Src: src.AsSlice()}).Marshal()
-}
-
 func (s *udpServer) serve() {
 	defer s.workers.Done()
 	in := make([]byte, dns.MaxMsgSize)
 	out := make([]byte, 4096)
 	var oob []byte
 	if s.session {
-		oob = make([]byte, oobSize)
+		oob = make([]byte, netutil.OOBSize)
 	}
 	for {
 		var (
@@ -142,7 +116,7 @@ func (s *udpServer) serve() {
 			var oobn int
 			n, oobn, _, peer.addr, err = s.conn.ReadMsgUDPAddrPort(in, oob)
 			if err == nil {
-				peer.dst = parseDst(oob[:oobn])
+				peer.dst = netutil.ParseDst(oob[:oobn])
 			}
 		} else {
 			n, peer.addr, err = s.conn.ReadFromUDPAddrPort(in)
@@ -367,7 +341,7 @@ func (s *udpServer) write(m *dns.Msg, peer udpPeer, buf []byte) []byte {
 		return b
 	}
 	if peer.dst.IsValid() {
-		_, _, _ = s.conn.WriteMsgUDPAddrPort(b, srcOOB(peer.dst), peer.addr)
+		_, _, _ = s.conn.WriteMsgUDPAddrPort(b, netutil.SrcOOB(peer.dst), peer.addr)
 		return b
 	}
 	_, _ = s.conn.WriteToUDPAddrPort(b, peer.addr)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
 )
 
 // udpTransport is where one forwarded UDP query is sent from and its
@@ -155,7 +157,7 @@ func (f *forwarder) udpDialer(u Upstream) *net.Dialer {
 		d.LocalAddr = &net.UDPAddr{IP: u.Source.Addr().AsSlice(), Port: port}
 	}
 	if u.Iface != "" {
-		d.Control = bindToDevice(u.Iface)
+		d.Control = netutil.BindToDevice(u.Iface)
 	}
 	return d
 }
@@ -168,7 +170,7 @@ func (f *forwarder) tcpDialer(u Upstream) *net.Dialer {
 		d.LocalAddr = &net.TCPAddr{IP: u.Source.Addr().AsSlice()}
 	}
 	if u.Iface != "" {
-		d.Control = bindToDevice(u.Iface)
+		d.Control = netutil.BindToDevice(u.Iface)
 	}
 	return d
 }
