@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
 func init() {
@@ -262,7 +263,7 @@ func (a *App) Start() error {
 	if a.cfg.DumpFile != "" {
 		// Opened here, not in Provision, so that validating a
 		// configuration writes no file.
-		d, err := openDump(a.cfg.DumpFile, a.cfg.DumpMask, a.cfg.EDNSPacketMax+200)
+		d, err := pcap.Open(a.cfg.DumpFile, a.cfg.DumpMask, a.cfg.EDNSPacketMax+200)
 		if err != nil {
 			return fmt.Errorf("dnsmasq: %w", err)
 		}
@@ -271,14 +272,14 @@ func (a *App) Start() error {
 	if a.cfg.HasQueryPort {
 		sp, err := acquireSharedPort(a.cfg.QueryPort)
 		if err != nil {
-			_ = a.resolver.dump.close()
+			_ = a.resolver.dump.Close()
 			return fmt.Errorf("dnsmasq: query-port=%d: %w", a.cfg.QueryPort, err)
 		}
 		a.resolver.fwd.shared = sp
 	}
 	if err := a.acquireSourcePorts(); err != nil {
 		a.release()
-		_ = a.resolver.dump.close()
+		_ = a.resolver.dump.Close()
 		return fmt.Errorf("dnsmasq: %w", err)
 	}
 	for _, addr := range a.addrs {
@@ -289,7 +290,7 @@ func (a *App) Start() error {
 				a.servers[i].h.current.CompareAndSwap(a.resolver, prev)
 			}
 			a.release()
-			_ = a.resolver.dump.close()
+			_ = a.resolver.dump.Close()
 			return fmt.Errorf("dnsmasq: %w", err)
 		}
 		a.servers = append(a.servers, s)
@@ -332,7 +333,7 @@ func (a *App) Stop() error {
 	dash.resolver.CompareAndSwap(a.resolver, nil)
 	a.release()
 	if a.resolver != nil {
-		return a.resolver.dump.close()
+		return a.resolver.dump.Close()
 	}
 	return nil
 }

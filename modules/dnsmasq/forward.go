@@ -12,6 +12,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
 // forwarder sends queries to upstream servers.
@@ -26,7 +28,7 @@ type forwarder struct {
 	maxPort    int
 	ignore     []netip.Prefix // ignore-address: replies holding these addresses are not taken
 	debug      *zap.Logger    // log-debug: nil unless set
-	dump       *dumper        // dumpfile: nil unless set
+	dump       *pcap.Writer   // dumpfile: nil unless set
 
 	shared       *sharedPort              // query-port: the one socket of UDP queries; nil = a socket per query
 	sourcePorts  map[Upstream]*sharedPort // the sockets of servers with @source#port, shared by their queries

@@ -11,6 +11,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
 // Resolver answers queries for one configuration: local data first, then
@@ -25,8 +27,8 @@ type Resolver struct {
 	log      *zap.Logger
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
-	auth     *authData // auth-zone: nil unless set
-	dump     *dumper   // dumpfile: nil unless set
+	auth     *authData    // auth-zone: nil unless set
+	dump     *pcap.Writer // dumpfile: nil unless set
 	// localNets are the networks of the interface IPv4 addresses, for
 	// localise-queries.
 	localNets map[netip.Addr]netip.Prefix

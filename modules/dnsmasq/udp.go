@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/ipv6"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
 // udpServer serves DNS over one UDP socket with a few long-lived workers,
@@ -256,8 +257,8 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 		// up the client's flow; a dashboard logs it.)
 		client = peer.remote()
 	}
-	if r.dump.wants(dumpQuery) {
-		r.dump.packet(dumpQuery, msg, peer.addr, s.localAddrPort(peer))
+	if r.dump.Wants(pcap.Query) {
+		r.dump.Packet(pcap.Query, msg, peer.addr, s.localAddrPort(peer))
 	}
 	var p *pending
 	func() {
@@ -270,8 +271,8 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 		var dump bool
 		if m, p, dump = r.answerLocal(req, client, true, s.localOf(peer)); m != nil {
 			b := s.write(m, peer, out)
-			if dump && r.dump.wants(dumpReply) {
-				r.dump.packet(dumpReply, b, s.localAddrPort(peer), peer.addr)
+			if dump && r.dump.Wants(pcap.Reply) {
+				r.dump.Packet(pcap.Reply, b, s.localAddrPort(peer), peer.addr)
 			}
 		}
 	}()
@@ -290,8 +291,8 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 		}()
 		if m := r.answerForward(p); m != nil {
 			b := s.write(m, peer, buf)
-			if r.dump.wants(dumpReply) {
-				r.dump.packet(dumpReply, b, s.localAddrPort(peer), peer.addr)
+			if r.dump.Wants(pcap.Reply) {
+				r.dump.Packet(pcap.Reply, b, s.localAddrPort(peer), peer.addr)
 			}
 		}
 	}()

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
 // udpTransport is where one forwarded UDP query is sent from and its
@@ -110,7 +111,7 @@ func (t *udpTransport) send(b []byte) error {
 // dumpSend writes the query just sent to the dumpfile, and returns the
 // addresses its reply is dumped with: dnsmasq writes its upstream queries as
 // sent from the unspecified address and the real source port (measured).
-func (t *udpTransport) dumpSend(d *dumper, b []byte) (local, remote netip.AddrPort) {
+func (t *udpTransport) dumpSend(d *pcap.Writer, b []byte) (local, remote netip.AddrPort) {
 	server, err := netip.ParseAddrPort(t.u.Addr)
 	if err != nil {
 		return
@@ -126,7 +127,7 @@ func (t *udpTransport) dumpSend(d *dumper, b []byte) (local, remote netip.AddrPo
 		la = t.conns[(t.sent-1)%len(t.conns)].LocalAddr()
 	}
 	local, remote = dumpAddrs(la, net.UDPAddrFromAddrPort(server))
-	d.packet(dumpUpstreamQuery, b, local, remote)
+	d.Packet(pcap.UpstreamQuery, b, local, remote)
 	return local, remote
 }
 
@@ -242,7 +243,7 @@ func (f *forwarder) exchangeUDP(ctx context.Context, m *dns.Msg, u Upstream) (*d
 			return nil, err
 		case p := <-t.replies:
 			if f.dump != nil {
-				f.dump.packet(dumpUpstreamReply, p, remote, local)
+				f.dump.Packet(pcap.UpstreamReply, p, remote, local)
 			}
 			r := new(dns.Msg)
 			if err := r.Unpack(p); err != nil && !r.Truncated {
