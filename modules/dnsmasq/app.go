@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
@@ -176,9 +177,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		cfg:   cfg,
 		store: store,
 		cache: cache,
-		fwd: &forwarder{timeout: timeout, strict: cfg.StrictOrder, all: cfg.AllServers, maxUDPSize: uint16(cfg.EDNSPacketMax),
-			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort,
-			ignore: cfg.IgnoreAddrs, debug: debug, portLimit: cfg.PortLimit, fastRetry: cfg.FastRetry, fastRetryFor: cfg.FastRetryFor},
+		fwd: &exchange.Forwarder{Timeout: timeout, Strict: cfg.StrictOrder, All: cfg.AllServers, ForwardMax: cfg.ForwardMax,
+			MinPort: cfg.MinPort, MaxPort: cfg.MaxPort, Ignore: cfg.IgnoreAddrs, Debug: debug,
+			PortLimit: cfg.PortLimit, FastRetry: cfg.FastRetry, FastRetryFor: cfg.FastRetryFor, Observe: observeUpstream},
 		defaults:  defaults,
 		log:       a.log,
 		debug:     debug,
@@ -197,7 +198,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.resolver.auth = newAuthData(cfg, a.resolver.store, ifs)
 	if cfg.DNSSEC.Validate {
-		a.resolver.validator = newValidator(&cfg.DNSSEC, a.resolver.fwd, a.resolver.serversFor, a.log)
+		a.resolver.validator = newValidator(&cfg.DNSSEC, a.resolver.fwd, uint16(cfg.EDNSPacketMax), a.resolver.serversFor, a.log)
 	}
 	if cfg.LoopDetect {
 		a.resolver.loop = newLoopDetector(defaults)
@@ -267,15 +268,15 @@ func (a *App) Start() error {
 		if err != nil {
 			return fmt.Errorf("dnsmasq: %w", err)
 		}
-		a.resolver.dump, a.resolver.fwd.dump = d, d
+		a.resolver.dump, a.resolver.fwd.Dump = d, d
 	}
 	if a.cfg.HasQueryPort {
-		sp, err := acquireSharedPort(a.cfg.QueryPort)
+		sp, err := exchange.AcquireQueryPort(a.cfg.QueryPort)
 		if err != nil {
 			_ = a.resolver.dump.Close()
 			return fmt.Errorf("dnsmasq: query-port=%d: %w", a.cfg.QueryPort, err)
 		}
-		a.resolver.fwd.shared = sp
+		a.resolver.fwd.QueryPort = sp
 	}
 	if err := a.acquireSourcePorts(); err != nil {
 		a.release()
@@ -314,15 +315,15 @@ func (a *App) release() {
 	for i := range a.servers {
 		_, _ = listeners.Delete(a.addrs[i])
 	}
-	if a.resolver != nil && a.resolver.fwd.shared != nil {
-		releaseSharedPort(a.cfg.QueryPort)
-		a.resolver.fwd.shared = nil
+	if a.resolver != nil && a.resolver.fwd.QueryPort != nil {
+		exchange.ReleaseQueryPort(a.cfg.QueryPort)
+		a.resolver.fwd.QueryPort = nil
 	}
 	if a.resolver != nil {
-		for u := range a.resolver.fwd.sourcePorts {
-			releaseSourcePort(u, int(u.Source.Port()))
+		for u := range a.resolver.fwd.SourcePorts {
+			exchange.ReleaseSourcePort(u)
 		}
-		a.resolver.fwd.sourcePorts = nil
+		a.resolver.fwd.SourcePorts = nil
 	}
 	a.servers, a.previous = nil, nil
 }

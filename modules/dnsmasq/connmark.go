@@ -1,16 +1,13 @@
 package dnsmasq
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"strings"
-	"syscall"
 
 	"go.uber.org/zap"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netfilter"
-	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
 )
 
 // labelMatch matches one label against a pattern label with '*'.
@@ -101,30 +98,4 @@ func (r *Resolver) clientMark(client net.Addr, local netip.Addr, udp bool) uint3
 		return 0
 	}
 	return mark
-}
-
-type markKey struct{}
-
-// withMark gives the upstream sockets of a forwarded query a socket mark.
-func withMark(ctx context.Context, mark uint32) context.Context {
-	return context.WithValue(ctx, markKey{}, mark)
-}
-
-// markDialer makes d set the query's socket mark (conntrack), if it has one,
-// after d's own Control.
-func markDialer(ctx context.Context, d *net.Dialer) *net.Dialer {
-	mark, _ := ctx.Value(markKey{}).(uint32)
-	if mark == 0 {
-		return d
-	}
-	prev := d.Control
-	d.Control = func(network, address string, c syscall.RawConn) error {
-		if prev != nil {
-			if err := prev(network, address, c); err != nil {
-				return err
-			}
-		}
-		return netutil.SetMark(c, mark)
-	}
-	return d
 }

@@ -35,7 +35,7 @@ func TestParseDNSSEC(t *testing.T) {
 	if err != nil || c.DNSSEC.NoCheckUnsigned {
 		t.Errorf("dnssec-check-unsigned after =no: %v %+v", err, c.DNSSEC)
 	}
-	v := newValidator(&DNSSECConfig{Limits: [4]int{0, 7, 0, 0}}, nil, nil, nil)
+	v := newValidator(&DNSSECConfig{Limits: [4]int{0, 7, 0, 0}}, nil, 0, nil, nil)
 	if v.limits != [4]int{20, 7, 40, 150} {
 		t.Errorf("limits with defaults: %v", v.limits)
 	}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // secStatus is the DNSSEC status of an answer (RFC 4035 section 4.3); the
@@ -57,7 +58,8 @@ type dsEntry struct {
 // upstream servers, as dnsmasq's --dnssec does.
 type validator struct {
 	cfg     *DNSSECConfig
-	fwd     *forwarder
+	fwd     *exchange.Forwarder
+	udpSize uint16                       // edns-packet-max, the size its DS and DNSKEY queries ask for
 	servers func(name string) []Upstream // upstream servers for a DS/DNSKEY lookup
 	limits  [len(conf.DefaultDNSSECLimits)]int
 	log     *zap.Logger
@@ -69,8 +71,8 @@ type validator struct {
 	ds   map[string]dsEntry  // name -> DS proof
 }
 
-func newValidator(cfg *DNSSECConfig, fwd *forwarder, servers func(string) []Upstream, log *zap.Logger) *validator {
-	v := &validator{cfg: cfg, fwd: fwd, servers: servers, log: log, keys: map[string]keyEntry{}, ds: map[string]dsEntry{}}
+func newValidator(cfg *DNSSECConfig, fwd *exchange.Forwarder, udpSize uint16, servers func(string) []Upstream, log *zap.Logger) *validator {
+	v := &validator{cfg: cfg, fwd: fwd, udpSize: udpSize, servers: servers, log: log, keys: map[string]keyEntry{}, ds: map[string]dsEntry{}}
 	for i, d := range conf.DefaultDNSSECLimits {
 		v.limits[i] = d
 		if cfg.Limits[i] > 0 {
@@ -348,16 +350,16 @@ func (v *validator) fetch(j *vjob, name string, qtype uint16) (*dns.Msg, error) 
 	m.SetQuestion(name, qtype)
 	m.RecursionDesired = true
 	m.CheckingDisabled = v.cfg.Debug
-	m.SetEdns0(v.fwd.maxUDPSize, true)
+	m.SetEdns0(v.udpSize, true)
 	servers := j.servers
 	if v.servers != nil {
 		if s := v.servers(name); len(s) > 0 {
 			servers = s
 		}
 	}
-	r, _, err := v.fwd.exchange(j.ctx, m, servers, false)
+	r, _, err := v.fwd.Exchange(j.ctx, m, servers, false)
 	if err == nil && r.Truncated {
-		r, _, err = v.fwd.exchange(j.ctx, m, servers, true)
+		r, _, err = v.fwd.Exchange(j.ctx, m, servers, true)
 	}
 	if err != nil {
 		return nil, err

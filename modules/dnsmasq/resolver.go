@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
@@ -21,7 +22,7 @@ type Resolver struct {
 	cfg      *Config
 	store    *Store
 	cache    *Cache
-	fwd      *forwarder
+	fwd      *exchange.Forwarder
 	defaults []Upstream    // plain server= lines and resolv-file servers
 	loop     *loopDetector // dns-loop-detect: nil unless set
 	log      *zap.Logger
@@ -426,7 +427,7 @@ func (r *Resolver) refresh(p *pending) {
 	}
 	go func() {
 		defer refreshing.Delete(k)
-		ctx, cancel := context.WithTimeout(context.Background(), r.fwd.timeout*time.Duration(max(1, len(p.servers)))+time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), r.fwd.Timeout*time.Duration(max(1, len(p.servers)))+time.Second)
 		defer cancel()
 		r.forward(ctx, p)
 	}()
@@ -459,19 +460,19 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// dnsmasq drops a reply whose client subnet is not the one it
 		// would add for this client (measured).
 		want, _ := subnetOption(&r.cfg.EDNS, clientAddr(p.client))
-		ctx = withAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
+		ctx = exchange.WithAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	}
 	if p.mark != 0 {
-		ctx = withMark(ctx, p.mark)
+		ctx = exchange.WithMark(ctx, p.mark)
 	}
-	if !r.fwd.acquire() {
+	if !r.fwd.Acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
 		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
 		return answer{source: sourceDrop}
 	}
 	start := time.Now()
-	reply, u, err := r.fwd.exchange(ctx, fq, servers, tcp)
-	r.fwd.release()
+	reply, u, err := r.fwd.Exchange(ctx, fq, servers, tcp)
+	r.fwd.Release()
 	if r.debug != nil && err == nil {
 		// (A failure is logged at debug level below in any case.)
 		r.debug.Debug("forwarded", zap.String("name", q.Name), zap.String("type", dns.TypeToString[qtype]),

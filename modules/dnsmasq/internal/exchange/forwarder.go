@@ -1,4 +1,4 @@
-package dnsmasq
+package exchange
 
 import (
 	"context"
@@ -13,35 +13,44 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
-// forwarder sends queries to upstream servers.
-type forwarder struct {
-	timeout    time.Duration // per server
-	strict     bool          // strict-order: always in configured order
-	all        bool          // all-servers: ask every server at once
-	maxUDPSize uint16
-	preferred  atomic.Int64  // index of the server that answered last (default mode)
-	slots      chan struct{} // dns-forward-max
-	minPort    int           // source port range of UDP queries; 0 = the system's choice
-	maxPort    int
-	ignore     []netip.Prefix // ignore-address: replies holding these addresses are not taken
-	debug      *zap.Logger    // log-debug: nil unless set
-	dump       *pcap.Writer   // dumpfile: nil unless set
+// Forwarder sends queries to upstream servers. Its settings are the
+// configuration's and are not changed once it forwards; set Timeout at
+// least (with none, every exchange times out at once).
+type Forwarder struct {
+	Timeout    time.Duration  // per server
+	Strict     bool           // strict-order: always in configured order
+	All        bool           // all-servers: ask every server at once
+	ForwardMax int            // dns-forward-max: queries in flight at once; 0 = no limit
+	MinPort    int            // min-port: the source port range of UDP queries; 0 = the system's choice
+	MaxPort    int            // max-port
+	Ignore     []netip.Prefix // ignore-address: replies holding these addresses are not taken
+	Debug      *zap.Logger    // log-debug: nil unless set
+	Dump       *pcap.Writer   // dumpfile: nil unless set
 
-	shared       *sharedPort              // query-port: the one socket of UDP queries; nil = a socket per query
-	sourcePorts  map[Upstream]*sharedPort // the sockets of servers with @source#port, shared by their queries
-	portLimit    int                      // port-limit: sockets one UDP query may use over its retries
-	fastRetry    time.Duration            // fast-dns-retry: first retry delay; 0 = no retries
-	fastRetryFor time.Duration            // fast-dns-retry: how long retries go on
+	QueryPort    *SharedPort                   // query-port: the one socket of UDP queries; nil = a socket per query
+	SourcePorts  map[conf.Upstream]*SharedPort // the sockets of servers with @source#port, shared by their queries
+	PortLimit    int                           // port-limit: sockets one UDP query may use over its retries
+	FastRetry    time.Duration                 // fast-dns-retry: first retry delay; 0 = no retries
+	FastRetryFor time.Duration                 // fast-dns-retry: how long retries go on
+
+	// Observe, if set, is told of each exchange with one server: how
+	// long it took, or why it failed (took is then 0).
+	Observe func(server string, took time.Duration, err error)
+
+	preferred atomic.Int64 // index of the server that answered last (default mode)
+	slotsOnce sync.Once
+	slots     chan struct{} // ForwardMax
 }
 
-// dialer picks a random source port in [minPort, maxPort] for a UDP query.
-func (f *forwarder) dialer() *net.Dialer {
-	d := &net.Dialer{Timeout: f.timeout}
-	if f.minPort > 0 || f.maxPort > 0 {
-		lo, hi := max(f.minPort, 1024), f.maxPort
+// dialer picks a random source port in [MinPort, MaxPort] for a UDP query.
+func (f *Forwarder) dialer() *net.Dialer {
+	d := &net.Dialer{Timeout: f.Timeout}
+	if f.MinPort > 0 || f.MaxPort > 0 {
+		lo, hi := max(f.MinPort, 1024), f.MaxPort
 		if hi == 0 {
 			hi = 65535
 		}
@@ -52,10 +61,13 @@ func (f *forwarder) dialer() *net.Dialer {
 	return d
 }
 
-func (f *forwarder) acquire() bool {
-	if f.slots == nil {
+// Acquire takes one of the ForwardMax slots of queries in flight; it
+// reports false when all are taken. Give the slot back with Release.
+func (f *Forwarder) Acquire() bool {
+	if f.ForwardMax <= 0 {
 		return true
 	}
+	f.slotsOnce.Do(func() { f.slots = make(chan struct{}, f.ForwardMax) })
 	select {
 	case f.slots <- struct{}{}:
 		return true
@@ -64,28 +76,29 @@ func (f *forwarder) acquire() bool {
 	}
 }
 
-func (f *forwarder) release() {
-	if f.slots != nil {
+// Release gives back a slot that Acquire took.
+func (f *Forwarder) Release() {
+	if f.ForwardMax > 0 {
 		<-f.slots
 	}
 }
 
 var errNoUpstream = errors.New("no upstream server answered")
 
-// exchangeOne asks one server with a random ID, over TCP when the client
+// ExchangeOne asks one server with a random ID, over TCP when the client
 // asked over TCP, else over UDP (see exchangeUDP). Like dnsmasq, a
 // truncated UDP reply is passed on as it is: the client retries over TCP.
-func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp bool) (*dns.Msg, error) {
+func (f *Forwarder) ExchangeOne(ctx context.Context, q *dns.Msg, u conf.Upstream, tcp bool) (*dns.Msg, error) {
 	m := q.Copy()
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
 	start := time.Now()
 	var r *dns.Msg
 	var err error
 	if tcp {
 		m.Id = dns.Id()
-		c := &dns.Client{Net: "tcp", Timeout: f.timeout, Dialer: markDialer(ctx, f.tcpDialer(u))}
-		if len(f.ignore) > 0 {
+		c := &dns.Client{Net: "tcp", Timeout: f.Timeout, Dialer: markDialer(ctx, f.tcpDialer(u))}
+		if len(f.Ignore) > 0 {
 			r, err = f.exchangeIgnoring(ctx, c, m, u.Addr)
 		} else {
 			r, _, err = c.ExchangeContext(ctx, m, u.Addr)
@@ -106,35 +119,23 @@ func (f *forwarder) exchangeOne(ctx context.Context, q *dns.Msg, u Upstream, tcp
 		}
 	}
 	if err != nil {
-		metrics.upstreamFailures.WithLabelValues(u.Addr).Inc()
+		if f.Observe != nil {
+			f.Observe(u.Addr, 0, err)
+		}
 		return nil, err
 	}
-	metrics.upstreamDuration.WithLabelValues(u.Addr).Observe(time.Since(start).Seconds())
+	if f.Observe != nil {
+		f.Observe(u.Addr, time.Since(start), nil)
+	}
 	return r, nil
 }
 
 var errIgnored = errors.New("reply ignored (ignore-address)")
 
-// dumpAddrs are the addresses of an upstream UDP exchange as the dumpfile
-// shows them: the local address unspecified, with its port.
-func dumpAddrs(local, remote net.Addr) (netip.AddrPort, netip.AddrPort) {
-	l, _ := local.(*net.UDPAddr)
-	r, _ := remote.(*net.UDPAddr)
-	if l == nil || r == nil {
-		return netip.AddrPort{}, netip.AddrPort{}
-	}
-	ra := r.AddrPort()
-	la := netip.IPv4Unspecified()
-	if !ra.Addr().Unmap().Is4() {
-		la = netip.IPv6Unspecified()
-	}
-	return netip.AddrPortFrom(la, l.AddrPort().Port()), netip.AddrPortFrom(ra.Addr().Unmap(), ra.Port())
-}
-
 // exchangeIgnoring is the TCP exchange with ignore-address: only one reply
 // comes, so an ignored one is a failure of that server. (Over UDP,
 // exchangeUDP keeps listening for another reply, as dnsmasq does.)
-func (f *forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns.Msg, error) {
+func (f *Forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns.Msg, error) {
 	conn, err := c.DialContext(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -143,7 +144,7 @@ func (f *forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.
 	if c.Net != "tcp" {
 		conn.UDPSize = c.UDPSize
 	}
-	deadline := time.Now().Add(f.timeout)
+	deadline := time.Now().Add(f.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
@@ -176,9 +177,7 @@ func (f *forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.
 			continue
 		}
 		if f.ignored(m.Question[0].Qtype, r) {
-			if f.debug != nil {
-				f.debug.Debug("reply ignored (ignore-address)", zap.String("name", m.Question[0].Name), zap.String("upstream", addr))
-			}
+			f.logDebug("reply ignored (ignore-address)", zap.String("name", m.Question[0].Name), zap.String("upstream", addr))
 			if c.Net == "tcp" {
 				return nil, errIgnored
 			}
@@ -190,13 +189,13 @@ func (f *forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.
 
 // ignored reports whether r, a reply to an A or AAAA query, holds an
 // ignore-address address in its answer.
-func (f *forwarder) ignored(qtype uint16, r *dns.Msg) bool {
+func (f *Forwarder) ignored(qtype uint16, r *dns.Msg) bool {
 	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
 		return false
 	}
 	for _, rr := range r.Answer {
-		if a, ok := rrAddr(rr); ok {
-			for _, p := range f.ignore {
+		if a, ok := addrOf(rr); ok {
+			for _, p := range f.Ignore {
 				if p.Contains(a) {
 					return true
 				}
@@ -211,32 +210,32 @@ func usable(r *dns.Msg) bool {
 	return r.Rcode != dns.RcodeServerFailure && r.Rcode != dns.RcodeRefused
 }
 
-// exchange forwards q to servers and returns the first usable reply (or the
+// Exchange forwards q to servers and returns the first usable reply (or the
 // last unusable one), failing over in order on errors.
-func (f *forwarder) exchange(ctx context.Context, q *dns.Msg, servers []Upstream, tcp bool) (*dns.Msg, Upstream, error) {
+func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg, servers []conf.Upstream, tcp bool) (*dns.Msg, conf.Upstream, error) {
 	if len(servers) == 0 {
-		return nil, Upstream{}, errNoUpstream
+		return nil, conf.Upstream{}, errNoUpstream
 	}
-	if f.all && len(servers) > 1 {
+	if f.All && len(servers) > 1 {
 		return f.exchangeAll(ctx, q, servers, tcp)
 	}
 	start := 0
-	if !f.strict {
+	if !f.Strict {
 		start = int(f.preferred.Load()) % len(servers)
 	}
 	var last *dns.Msg
-	var lastU Upstream
+	var lastU conf.Upstream
 	err := errNoUpstream
 	for i := range servers {
 		idx := (start + i) % len(servers)
 		u := servers[idx]
-		r, e := f.exchangeOne(ctx, q, u, tcp)
+		r, e := f.ExchangeOne(ctx, q, u, tcp)
 		if e != nil {
 			err = e
 			continue
 		}
 		if usable(r) {
-			if !f.strict {
+			if !f.Strict {
 				f.preferred.Store(int64(idx))
 			}
 			return r, u, nil
@@ -246,22 +245,22 @@ func (f *forwarder) exchange(ctx context.Context, q *dns.Msg, servers []Upstream
 	if last != nil && len(servers) == 1 {
 		// dnsmasq asks a lone server a second time after SERVFAIL or
 		// REFUSED (measured on 2.90).
-		if r, e := f.exchangeOne(ctx, q, servers[0], tcp); e == nil {
+		if r, e := f.ExchangeOne(ctx, q, servers[0], tcp); e == nil {
 			return r, servers[0], nil
 		}
 	}
 	if last != nil {
 		return last, lastU, nil
 	}
-	return nil, Upstream{}, err
+	return nil, conf.Upstream{}, err
 }
 
-func (f *forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []Upstream, tcp bool) (*dns.Msg, Upstream, error) {
+func (f *Forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []conf.Upstream, tcp bool) (*dns.Msg, conf.Upstream, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type res struct {
 		r *dns.Msg
-		u Upstream
+		u conf.Upstream
 		e error
 	}
 	ch := make(chan res, len(servers)) // buffered: no goroutine is left blocked
@@ -271,7 +270,7 @@ func (f *forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []Upstr
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, e := f.exchangeOne(ctx, q, u, tcp)
+			r, e := f.ExchangeOne(ctx, q, u, tcp)
 			ch <- res{r, u, e}
 		}()
 	}
@@ -291,5 +290,18 @@ func (f *forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []Upstr
 	if last != nil {
 		return last.r, last.u, nil
 	}
-	return nil, Upstream{}, err
+	return nil, conf.Upstream{}, err
+}
+
+// addrOf is the address of an A or AAAA record.
+func addrOf(rr dns.RR) (netip.Addr, bool) {
+	switch v := rr.(type) {
+	case *dns.A:
+		a, ok := netip.AddrFromSlice(v.A.To4())
+		return a, ok
+	case *dns.AAAA:
+		a, ok := netip.AddrFromSlice(v.AAAA)
+		return a.Unmap(), ok
+	}
+	return netip.Addr{}, false
 }
