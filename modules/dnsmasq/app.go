@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/dnssec"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
@@ -198,7 +199,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.resolver.auth = newAuthData(cfg, a.resolver.store, ifs)
 	if cfg.DNSSEC.Validate {
-		a.resolver.validator = newValidator(&cfg.DNSSEC, a.resolver.fwd, uint16(cfg.EDNSPacketMax), a.resolver.serversFor, a.log)
+		a.resolver.validator = dnssec.New(&cfg.DNSSEC, a.resolver.fwd, uint16(cfg.EDNSPacketMax), a.resolver.serversFor, a.log)
 	}
 	if cfg.LoopDetect {
 		a.resolver.loop = newLoopDetector(defaults)

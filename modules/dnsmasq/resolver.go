@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/dnssec"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
@@ -33,7 +34,7 @@ type Resolver struct {
 	// localNets are the networks of the interface IPv4 addresses, for
 	// localise-queries.
 	localNets map[netip.Addr]netip.Prefix
-	validator *validator // dnssec: nil unless set
+	validator *dnssec.Validator // dnssec: nil unless set
 }
 
 // answer is the outcome of resolving one question.
@@ -499,16 +500,16 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		a.validated = true
 	}
 	if p.validate && !req.CheckingDisabled {
-		st, reason := r.validator.validate(ctx, q, reply, servers)
-		if st == secBogus && !r.cfg.DNSSEC.Debug {
+		st, reason := r.validator.Validate(ctx, q, reply, servers)
+		if st == dnssec.Bogus && !r.cfg.DNSSEC.Debug {
 			// Bogus: SERVFAIL with EDE 6 (DNSSEC Bogus), never cached
 			// (measured on 2.90).
 			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: sourceUpstream, server: u.Addr}
 		}
-		a.secure = st == secSecure
+		a.secure = st == dnssec.Secure
 		// dnssec-debug passes bogus answers on, with the reason as an
 		// extended DNS error, but does not cache them (measured).
-		if a.bogus = st == secBogus; a.bogus {
+		if a.bogus = st == dnssec.Bogus; a.bogus {
 			a.ede = reason
 		}
 	}
@@ -876,7 +877,7 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		}
 	}
 	if qttl > 0 {
-		r.cache.putStatus(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), qttl, st)
+		r.cache.putStatus(k, a.rcode, dnssec.Strip(a.answer, qtype), dnssec.Strip(a.ns, qtype), qttl, st)
 	}
 	if negative {
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
@@ -894,7 +895,7 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		}
 	}
 	for k, rrs := range byOwner {
-		r.cache.putStatus(k, dns.RcodeSuccess, stripDNSSEC(rrs, k.qtype), nil, minTTL(rrs), st)
+		r.cache.putStatus(k, dns.RcodeSuccess, dnssec.Strip(rrs, k.qtype), nil, minTTL(rrs), st)
 	}
 }
 
@@ -915,7 +916,7 @@ func (r *Resolver) cacheNegativeParts(name string, qtype uint16, a answer, ttl u
 		if a.rcode == dns.RcodeNameError {
 			k.qtype = 0
 		}
-		r.cache.putStatus(k, a.rcode, nil, stripDNSSEC(a.ns, qtype), ttl, st)
+		r.cache.putStatus(k, a.rcode, nil, dnssec.Strip(a.ns, qtype), ttl, st)
 	}
 	for _, rr := range a.ns {
 		if soa, ok := rr.(*dns.SOA); ok && strings.HasSuffix(target, strings.ToLower(soa.Hdr.Name)) {
