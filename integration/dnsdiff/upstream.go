@@ -7,8 +7,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/sys/unix"
 )
 
 // zoneSOA is the SOA of the upstream's negative answers.
@@ -82,9 +84,10 @@ func (z *Zone) answer(q dns.Question, r *dns.Msg) {
 type Upstream struct {
 	Addr    string // 127.0.0.1:port
 	servers []*dns.Server
+	udp     *net.UDPConn
 	mu      sync.Mutex
 	zone    *Zone
-	queries atomic.Int64
+	queries atomic.Int64 // counted as they are read, not as they are answered
 }
 
 // StartUpstream serves an empty zone on a free loopback port.
@@ -107,8 +110,10 @@ func StartUpstream() (*Upstream, error) {
 	if err != nil {
 		return nil, err
 	}
+	u.udp = pc.(*net.UDPConn)
 	h := dns.HandlerFunc(u.serve)
-	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
+	count := func(r dns.Reader) dns.Reader { return countingReader{r.(dns.PacketConnReader), &u.queries} }
+	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h, DecorateReader: count}, {Listener: ln, Handler: h, DecorateReader: count}} {
 		started := make(chan struct{})
 		s.NotifyStartedFunc = func() { close(started) }
 		u.servers = append(u.servers, s)
@@ -129,8 +134,50 @@ func (u *Upstream) SetZone(z *Zone) {
 	u.queries.Store(0)
 }
 
-// Queries is how many queries arrived since SetZone.
-func (u *Upstream) Queries() int64 { return u.queries.Load() }
+// Queries is how many queries arrived since SetZone. A server that asks
+// several at once (dnsmasq's first query of a group goes to every server
+// of it, two server= lines for one address included) sends them all before
+// it reads a reply, and on loopback a datagram is queued when it is sent:
+// so the count waits until no datagram is left unread (for at most 50 ms).
+func (u *Upstream) Queries() int64 {
+	for end := time.Now().Add(50 * time.Millisecond); u.unread() && time.Now().Before(end); {
+		time.Sleep(20 * time.Microsecond)
+	}
+	return u.queries.Load()
+}
+
+// unread reports whether a datagram waits in the UDP socket.
+func (u *Upstream) unread() bool {
+	rc, err := u.udp.SyscallConn()
+	if err != nil {
+		return false
+	}
+	n := 0
+	_ = rc.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
+	return n > 0
+}
+
+// countingReader counts the queries as the server reads them.
+type countingReader struct {
+	dns.PacketConnReader
+	n *atomic.Int64
+}
+
+func (c countingReader) ReadUDP(conn *net.UDPConn, timeout time.Duration) ([]byte, *dns.SessionUDP, error) {
+	m, s, err := c.PacketConnReader.ReadUDP(conn, timeout)
+	if err == nil {
+		c.n.Add(1)
+	}
+	return m, s, err
+}
+
+func (c countingReader) ReadTCP(conn net.Conn, timeout time.Duration) ([]byte, error) {
+	m, err := c.PacketConnReader.ReadTCP(conn, timeout)
+	if err == nil {
+		c.n.Add(1)
+	}
+	return m, err
+}
 
 // Stop ends the servers.
 func (u *Upstream) Stop() {
@@ -140,7 +187,6 @@ func (u *Upstream) Stop() {
 }
 
 func (u *Upstream) serve(w dns.ResponseWriter, req *dns.Msg) {
-	u.queries.Add(1)
 	r := new(dns.Msg)
 	r.SetReply(req)
 	r.RecursionAvailable = true

@@ -178,9 +178,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		cfg:   cfg,
 		store: store,
 		cache: cache,
-		fwd: &exchange.Forwarder{Timeout: timeout, Strict: cfg.StrictOrder, All: cfg.AllServers, ForwardMax: cfg.ForwardMax,
-			MinPort: cfg.MinPort, MaxPort: cfg.MaxPort, Ignore: cfg.IgnoreAddrs, Debug: debug,
-			PortLimit: cfg.PortLimit, FastRetry: cfg.FastRetry, FastRetryFor: cfg.FastRetryFor, Observe: observeUpstream},
+		fwd: &forwarder{strict: cfg.StrictOrder, all: cfg.AllServers, slots: make(chan struct{}, cfg.ForwardMax),
+			Client: exchange.Client{Timeout: timeout, MinPort: cfg.MinPort, MaxPort: cfg.MaxPort, Ignore: cfg.IgnoreAddrs, Debug: debug,
+				PortLimit: cfg.PortLimit, FastRetry: cfg.FastRetry, FastRetryFor: cfg.FastRetryFor, Observe: observeUpstream}},
 		defaults:  defaults,
 		log:       a.log,
 		debug:     debug,
@@ -199,7 +199,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.resolver.auth = newAuthData(cfg, a.resolver.store, ifs)
 	if cfg.DNSSEC.Validate {
-		a.resolver.validator = dnssec.New(&cfg.DNSSEC, a.resolver.fwd, uint16(cfg.EDNSPacketMax), a.resolver.serversFor, a.log)
+		a.resolver.validator = dnssec.New(&cfg.DNSSEC, a.resolver.fwd.exchange, uint16(cfg.EDNSPacketMax), a.resolver.serversFor, a.log)
 	}
 	if cfg.LoopDetect {
 		a.resolver.loop = newLoopDetector(defaults)
@@ -303,7 +303,7 @@ func (a *App) Start() error {
 		return nil
 	}
 	if a.cfg.LoopDetect {
-		a.resolver.loop.probe(a.resolver.fwd, a.log)
+		a.resolver.loop.probe(&a.resolver.fwd.Client, a.log)
 	}
 	a.log.Info("dnsmasq serving", zap.Strings("addresses", a.addrs))
 	dash.resolver.Store(a.resolver)

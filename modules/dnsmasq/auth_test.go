@@ -91,7 +91,7 @@ func authResolver(t *testing.T, extra ...string) *Resolver {
 		t.Fatal(err)
 	}
 	s := newStore(c, nil)
-	return &Resolver{cfg: c, store: s, cache: newCache(10), fwd: &exchange.Forwarder{}, log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
+	return &Resolver{cfg: c, store: s, cache: newCache(10), fwd: &forwarder{Client: exchange.Client{}}, log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
 }
 
 func TestAuthAnswers(t *testing.T) {

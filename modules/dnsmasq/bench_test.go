@@ -55,7 +55,7 @@ func benchResolver(tb testing.TB, extra ...string) *Resolver {
 		tb.Fatal(err)
 	}
 	cache := newCache(c.CacheSize)
-	return &Resolver{cfg: c, store: newStore(c, nil), cache: cache, fwd: &exchange.Forwarder{Timeout: time.Second},
+	return &Resolver{cfg: c, store: newStore(c, nil), cache: cache, fwd: &forwarder{Client: exchange.Client{Timeout: time.Second}},
 		defaults: c.Servers, log: zap.NewNop(), stats: &stats{}}
 }
 

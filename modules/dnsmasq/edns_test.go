@@ -188,8 +188,8 @@ func TestSubnetMismatchKeepsListening(t *testing.T) {
 	ctx := exchange.WithAccept(context.Background(), func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	q := new(dns.Msg)
 	q.SetQuestion("a.test.", dns.TypeTXT)
-	f := &exchange.Forwarder{Timeout: time.Second, PortLimit: 1}
-	r, _, err := f.Exchange(ctx, q, []Upstream{{Addr: pc.LocalAddr().String()}}, false)
+	f := &forwarder{Client: exchange.Client{Timeout: time.Second, PortLimit: 1}}
+	r, _, err := f.exchange(ctx, q, []Upstream{{Addr: pc.LocalAddr().String()}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

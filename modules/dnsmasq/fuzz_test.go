@@ -85,7 +85,7 @@ func fuzzResolver(t testing.TB) *Resolver {
 		t.Fatal(err)
 	}
 	s := newStore(c, nil)
-	return &Resolver{cfg: c, store: s, cache: newCache(100), fwd: &exchange.Forwarder{Timeout: 10 * time.Millisecond},
+	return &Resolver{cfg: c, store: s, cache: newCache(100), fwd: &forwarder{Client: exchange.Client{Timeout: 10 * time.Millisecond}},
 		log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
 }
 

@@ -35,7 +35,7 @@ func newLoopDetector(servers []Upstream) *loopDetector {
 func (l *loopDetector) current() []Upstream { return *l.servers.Load() }
 
 // probe sends each server its probe query, in the background.
-func (l *loopDetector) probe(f *exchange.Forwarder, log *zap.Logger) {
+func (l *loopDetector) probe(f *exchange.Client, log *zap.Logger) {
 	for _, u := range l.current() {
 		name := fmt.Sprintf("%08x.test", rand.Uint32())
 		l.mu.Lock()
@@ -44,7 +44,7 @@ func (l *loopDetector) probe(f *exchange.Forwarder, log *zap.Logger) {
 		go func() {
 			q := new(dns.Msg)
 			q.SetQuestion(name+".", dns.TypeTXT)
-			if _, err := f.ExchangeOne(context.Background(), q, u, false); err != nil {
+			if _, err := f.Exchange(context.Background(), q, u, false); err != nil {
 				log.Debug("loop detection query failed", zap.String("server", u.Addr), zap.Error(err))
 			}
 		}()

@@ -23,7 +23,7 @@ type Resolver struct {
 	cfg      *Config
 	store    *Store
 	cache    *Cache
-	fwd      *exchange.Forwarder
+	fwd      *forwarder
 	defaults []Upstream    // plain server= lines and resolv-file servers
 	loop     *loopDetector // dns-loop-detect: nil unless set
 	log      *zap.Logger
@@ -466,14 +466,14 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	if p.mark != 0 {
 		ctx = exchange.WithMark(ctx, p.mark)
 	}
-	if !r.fwd.Acquire() {
+	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
 		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
 		return answer{source: sourceDrop}
 	}
 	start := time.Now()
-	reply, u, err := r.fwd.Exchange(ctx, fq, servers, tcp)
-	r.fwd.Release()
+	reply, u, err := r.fwd.exchange(ctx, fq, servers, tcp)
+	r.fwd.release()
 	if r.debug != nil && err == nil {
 		// (A failure is logged at debug level below in any case.)
 		r.debug.Debug("forwarded", zap.String("name", q.Name), zap.String("type", dns.TypeToString[qtype]),

@@ -23,8 +23,8 @@ func TestServerInterface(t *testing.T) {
 		t.Skip("SO_BINDTODEVICE needs root")
 	}
 	s := dnstest.NewDropServer(t, 0)
-	f := &exchange.Forwarder{Timeout: time.Second, PortLimit: 1}
-	if _, _, err := f.Exchange(context.Background(), dnstest.AQuery("a.test."), []Upstream{{Addr: s.Addr(), Iface: "lo"}}, false); err != nil {
+	f := &forwarder{Client: exchange.Client{Timeout: time.Second, PortLimit: 1}}
+	if _, _, err := f.exchange(context.Background(), dnstest.AQuery("a.test."), []Upstream{{Addr: s.Addr(), Iface: "lo"}}, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := checkSource(Upstream{Iface: "nosuchif0"}); err == nil {
@@ -40,7 +40,7 @@ func TestLoopDetector(t *testing.T) {
 	s := dnstest.NewDropServer(t, 0)
 	ups := []Upstream{{Addr: s.Addr()}, {Addr: "127.0.0.1:9"}}
 	l := newLoopDetector(ups)
-	l.probe(&exchange.Forwarder{Timeout: 200 * time.Millisecond, PortLimit: 1}, zap.NewNop())
+	l.probe(&exchange.Client{Timeout: 200 * time.Millisecond, PortLimit: 1}, zap.NewNop())
 	time.Sleep(100 * time.Millisecond)
 	froms, _ := s.Seen()
 	if len(froms) != 1 {

@@ -8,9 +8,9 @@
 // validated, and what AD and the cache make of its status, is the
 // resolver's business.
 //
-// It imports internal/conf (the dnssec options, Upstream) and
-// internal/exchange (the queries of the chain of trust); only the dnsmasq
-// package imports it.
+// It imports internal/conf (the dnssec options, Upstream) and nothing
+// else of the app: its own queries go through the resolver's forwarding,
+// given to New as an Exchange. Only the dnsmasq package imports it.
 //
 //	validator.go   Validator, New, Validate: an answer's RRsets and denial
 //	chain.go       the chain of trust: DS and DNSKEY lookups and their caches

@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
-	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // Status is the DNSSEC status of an answer (RFC 4035 section 4.3); the
@@ -36,12 +35,12 @@ func (s Status) String() string {
 // and caching the DS and DNSKEY records of the chain of trust from the
 // upstream servers, as dnsmasq's --dnssec does.
 type Validator struct {
-	cfg     *conf.DNSSECConfig
-	fwd     *exchange.Forwarder
-	udpSize uint16                            // edns-packet-max, the size its DS and DNSKEY queries ask for
-	servers func(name string) []conf.Upstream // upstream servers for a DS/DNSKEY lookup
-	limits  [len(conf.DefaultDNSSECLimits)]int
-	log     *zap.Logger
+	cfg      *conf.DNSSECConfig
+	exchange Exchange
+	udpSize  uint16                            // edns-packet-max, the size its DS and DNSKEY queries ask for
+	servers  func(name string) []conf.Upstream // upstream servers for a DS/DNSKEY lookup
+	limits   [len(conf.DefaultDNSSECLimits)]int
+	log      *zap.Logger
 
 	timeValid atomic.Bool // the clock was found valid: time checks stay on
 
@@ -50,12 +49,17 @@ type Validator struct {
 	ds   map[string]dsEntry  // name -> DS proof
 }
 
+// Exchange sends q to servers (failing over among them) and returns the
+// reply and the server that gave it: the resolver's forwarding, which the
+// validator's own queries go through.
+type Exchange func(ctx context.Context, q *dns.Msg, servers []conf.Upstream, tcp bool) (*dns.Msg, conf.Upstream, error)
+
 // New returns the validator of a configuration's dnssec options. It asks
-// fwd for the DS and DNSKEY records of the chain of trust, with EDNS0 size
+// fetch for the DS and DNSKEY records of the chain of trust, with EDNS0 size
 // udpSize, from servers(name) when that is not empty, else from the
 // servers of the answer being validated.
-func New(cfg *conf.DNSSECConfig, fwd *exchange.Forwarder, udpSize uint16, servers func(string) []conf.Upstream, log *zap.Logger) *Validator {
-	v := &Validator{cfg: cfg, fwd: fwd, udpSize: udpSize, servers: servers, log: log, keys: map[string]keyEntry{}, ds: map[string]dsEntry{}}
+func New(cfg *conf.DNSSECConfig, fetch Exchange, udpSize uint16, servers func(string) []conf.Upstream, log *zap.Logger) *Validator {
+	v := &Validator{cfg: cfg, exchange: fetch, udpSize: udpSize, servers: servers, log: log, keys: map[string]keyEntry{}, ds: map[string]dsEntry{}}
 	for i, d := range conf.DefaultDNSSECLimits {
 		v.limits[i] = d
 		if cfg.Limits[i] > 0 {
@@ -243,9 +247,9 @@ func (v *Validator) fetch(j *vjob, name string, qtype uint16) (*dns.Msg, error) 
 			servers = s
 		}
 	}
-	r, _, err := v.fwd.Exchange(j.ctx, m, servers, false)
+	r, _, err := v.exchange(j.ctx, m, servers, false)
 	if err == nil && r.Truncated {
-		r, _, err = v.fwd.Exchange(j.ctx, m, servers, true)
+		r, _, err = v.exchange(j.ctx, m, servers, true)
 	}
 	if err != nil {
 		return nil, err

@@ -11,8 +11,8 @@ import (
 )
 
 // What a query's context tells the exchange besides its deadline: the
-// socket mark of its upstream sockets (conntrack) and which replies it
-// takes (add-subnet).
+// socket mark of its upstream sockets (conntrack), which replies it takes
+// (add-subnet), and whom to tell once its query is sent (all-servers).
 
 type markKey struct{}
 
@@ -51,4 +51,21 @@ func WithAccept(ctx context.Context, accept func(*dns.Msg) bool) context.Context
 func acceptOf(ctx context.Context) func(*dns.Msg) bool {
 	f, _ := ctx.Value(acceptKey{}).(func(*dns.Msg) bool)
 	return f
+}
+
+type sentKey struct{}
+
+// WithSent returns a context under which the exchange calls sent once its
+// UDP query has left.
+func WithSent(ctx context.Context, sent func()) context.Context {
+	return context.WithValue(ctx, sentKey{}, sent)
+}
+
+// sentOf is the function to call once a query has left (a no-op when
+// nobody asked).
+func sentOf(ctx context.Context) func() {
+	if f, _ := ctx.Value(sentKey{}).(func()); f != nil {
+		return f
+	}
+	return func() {}
 }

@@ -41,10 +41,10 @@ func TestIgnoreAddressKeepsListening(t *testing.T) {
 			}
 		}
 	}()
-	f := &Forwarder{Timeout: time.Second, Ignore: []netip.Prefix{netip.MustParsePrefix("10.6.0.0/16")}}
+	f := &Client{Timeout: time.Second, Ignore: []netip.Prefix{netip.MustParsePrefix("10.6.0.0/16")}}
 	q := new(dns.Msg)
 	q.SetQuestion("a.test.", dns.TypeA)
-	r, _, err := f.Exchange(context.Background(), q, []conf.Upstream{{Addr: pc.LocalAddr().String()}}, false)
+	r, err := f.Exchange(context.Background(), q, conf.Upstream{Addr: pc.LocalAddr().String()}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,12 +54,12 @@ func TestIgnoreAddressKeepsListening(t *testing.T) {
 	// Only the forged reply: the server fails after the timeout.
 	f.Ignore = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	f.Timeout = 200 * time.Millisecond
-	if r, _, err := f.Exchange(context.Background(), q, []conf.Upstream{{Addr: pc.LocalAddr().String()}}, false); err == nil {
+	if r, err := f.Exchange(context.Background(), q, conf.Upstream{Addr: pc.LocalAddr().String()}, false); err == nil {
 		t.Fatalf("got %v, want a timeout", r)
 	}
 	// Other types are never ignored.
 	q.SetQuestion("a.test.", dns.TypeMX)
-	if _, _, err := f.Exchange(context.Background(), q, []conf.Upstream{{Addr: pc.LocalAddr().String()}}, false); err != nil {
+	if _, err := f.Exchange(context.Background(), q, conf.Upstream{Addr: pc.LocalAddr().String()}, false); err != nil {
 		t.Fatal(err)
 	}
 }

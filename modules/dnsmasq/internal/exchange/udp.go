@@ -22,7 +22,7 @@ import (
 // replies come back: one or more connected sockets of its own (a random or
 // a server's @source port), or the shared query-port socket.
 type udpTransport struct {
-	f       *Forwarder
+	f       *Client
 	u       conf.Upstream
 	conns   []net.Conn
 	replies chan []byte
@@ -50,7 +50,7 @@ var readBuffers = sync.Pool{New: func() any { b := make([]byte, 65535); return &
 var errNoReply = errors.New("upstream timeout")
 
 // openUDP prepares the transport for a query with ID id to u.
-func (f *Forwarder) openUDP(ctx context.Context, u conf.Upstream, id uint16) (*udpTransport, error) {
+func (f *Client) openUDP(ctx context.Context, u conf.Upstream, id uint16) (*udpTransport, error) {
 	t := &udpTransport{f: f, u: u, replies: make(chan []byte, 8), errs: make(chan error, 1), done: make(chan struct{})}
 	sp := f.SourcePorts[u]
 	if sp == nil && f.QueryPort != nil && !u.Source.IsValid() && u.Iface == "" {
@@ -155,7 +155,7 @@ func (t *udpTransport) close() {
 // udpDialer is the dialer of a UDP query to u: from u's @source address
 // and port, through u's @interface, from query-port... or from a random
 // port in [min-port, max-port].
-func (f *Forwarder) udpDialer(u conf.Upstream) *net.Dialer {
+func (f *Client) udpDialer(u conf.Upstream) *net.Dialer {
 	d := f.dialer()
 	if u.Source.IsValid() {
 		// A server's own source port beats min-port/max-port; without one
@@ -176,7 +176,7 @@ func (f *Forwarder) udpDialer(u conf.Upstream) *net.Dialer {
 
 // tcpDialer is the dialer of a TCP query to u: from u's @source address
 // (the port is the system's) and through u's @interface.
-func (f *Forwarder) tcpDialer(u conf.Upstream) *net.Dialer {
+func (f *Client) tcpDialer(u conf.Upstream) *net.Dialer {
 	d := &net.Dialer{Timeout: f.Timeout}
 	if u.Source.IsValid() {
 		d.LocalAddr = &net.TCPAddr{IP: u.Source.Addr().AsSlice()}
@@ -189,7 +189,7 @@ func (f *Forwarder) tcpDialer(u conf.Upstream) *net.Dialer {
 
 // exchangeUDP sends m to u over UDP and waits for its reply until the
 // server's timeout (see await).
-func (f *Forwarder) exchangeUDP(ctx context.Context, m *dns.Msg, u conf.Upstream) (*dns.Msg, error) {
+func (f *Client) exchangeUDP(ctx context.Context, m *dns.Msg, u conf.Upstream) (*dns.Msg, error) {
 	b, err := m.Pack()
 	if err != nil {
 		return nil, err
@@ -202,6 +202,7 @@ func (f *Forwarder) exchangeUDP(ctx context.Context, m *dns.Msg, u conf.Upstream
 	if err := t.send(b); err != nil {
 		return nil, err
 	}
+	sentOf(ctx)()
 	if f.Dump != nil {
 		t.dumpLocal, t.dumpRemote = t.dumpSend(f.Dump, b)
 	}
@@ -322,7 +323,7 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-func (f *Forwarder) logDebug(msg string, fields ...zap.Field) {
+func (f *Client) logDebug(msg string, fields ...zap.Field) {
 	if f.Debug != nil {
 		f.Debug.Debug(msg, fields...)
 	}

@@ -17,9 +17,9 @@ import (
 // from new ports, then the ports take turns.
 func TestFastRetry(t *testing.T) {
 	s := dnstest.NewDropServer(t, 2)
-	f := &Forwarder{Timeout: 2 * time.Second, PortLimit: 1, FastRetry: 50 * time.Millisecond, FastRetryFor: 10 * time.Second}
+	f := &Client{Timeout: 2 * time.Second, PortLimit: 1, FastRetry: 50 * time.Millisecond, FastRetryFor: 10 * time.Second}
 	start := time.Now()
-	r, _, err := f.Exchange(context.Background(), dnstest.AQuery("a.test."), []conf.Upstream{{Addr: s.Addr()}}, false)
+	r, err := f.Exchange(context.Background(), dnstest.AQuery("a.test."), conf.Upstream{Addr: s.Addr()}, false)
 	if err != nil || len(r.Answer) != 1 {
 		t.Fatalf("got %v, %v", r, err)
 	}
@@ -33,7 +33,7 @@ func TestFastRetry(t *testing.T) {
 
 	s = dnstest.NewDropServer(t, 4)
 	f.PortLimit = 2
-	if _, _, err := f.Exchange(context.Background(), dnstest.AQuery("b.test."), []conf.Upstream{{Addr: s.Addr()}}, false); err != nil {
+	if _, err := f.Exchange(context.Background(), dnstest.AQuery("b.test."), conf.Upstream{Addr: s.Addr()}, false); err != nil {
 		t.Fatal(err)
 	}
 	froms, _ = s.Seen()
@@ -43,8 +43,8 @@ func TestFastRetry(t *testing.T) {
 
 	// No retries without fast-dns-retry: the server times out.
 	s = dnstest.NewDropServer(t, 1)
-	f = &Forwarder{Timeout: 300 * time.Millisecond, PortLimit: 1}
-	if r, _, err := f.Exchange(context.Background(), dnstest.AQuery("c.test."), []conf.Upstream{{Addr: s.Addr()}}, false); err == nil {
+	f = &Client{Timeout: 300 * time.Millisecond, PortLimit: 1}
+	if r, err := f.Exchange(context.Background(), dnstest.AQuery("c.test."), conf.Upstream{Addr: s.Addr()}, false); err == nil {
 		t.Fatalf("got %v, want a timeout", r)
 	}
 	if froms, _ := s.Seen(); len(froms) != 1 {
@@ -56,11 +56,11 @@ func TestFastRetry(t *testing.T) {
 // first send reach the retry time (dnsmasq counts in seconds).
 func TestFastRetryWholeSeconds(t *testing.T) {
 	s := dnstest.NewDropServer(t, 100)
-	f := &Forwarder{Timeout: 2500 * time.Millisecond, PortLimit: 1, FastRetry: 400 * time.Millisecond, FastRetryFor: 1000 * time.Millisecond}
+	f := &Client{Timeout: 2500 * time.Millisecond, PortLimit: 1, FastRetry: 400 * time.Millisecond, FastRetryFor: 1000 * time.Millisecond}
 	// Start just after a second begins: sends at 0 and 0.4 s (still
 	// second 0), none at 1.2 s (second 1 reaches the retry time).
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
-	_, _, _ = f.Exchange(context.Background(), dnstest.AQuery("d.test."), []conf.Upstream{{Addr: s.Addr()}}, false)
+	_, _ = f.Exchange(context.Background(), dnstest.AQuery("d.test."), conf.Upstream{Addr: s.Addr()}, false)
 	if froms, _ := s.Seen(); len(froms) != 2 {
 		t.Errorf("%d sends, want 2", len(froms))
 	}
@@ -75,13 +75,13 @@ func TestQueryPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ReleaseQueryPort(0)
-	f := &Forwarder{Timeout: 2 * time.Second, PortLimit: 1, QueryPort: sp}
+	f := &Client{Timeout: 2 * time.Second, PortLimit: 1, QueryPort: sp}
 	var wg sync.WaitGroup
 	for _, n := range []string{"a.test.", "b.test.", "c.test.", "d.test."} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, _, err := f.Exchange(context.Background(), dnstest.AQuery(n), []conf.Upstream{{Addr: s.Addr()}}, false)
+			r, err := f.Exchange(context.Background(), dnstest.AQuery(n), conf.Upstream{Addr: s.Addr()}, false)
 			if err != nil || r.Question[0].Name != n {
 				t.Errorf("%s: got %v, %v", n, r, err)
 			}
@@ -96,7 +96,7 @@ func TestQueryPort(t *testing.T) {
 	}
 	// A server with its own @source does not use the shared port.
 	u := conf.Upstream{Addr: s.Addr(), Source: netip.MustParseAddrPort("127.0.0.2:0")}
-	if _, _, err := f.Exchange(context.Background(), dnstest.AQuery("e.test."), []conf.Upstream{u}, false); err != nil {
+	if _, err := f.Exchange(context.Background(), dnstest.AQuery("e.test."), u, false); err != nil {
 		t.Fatal(err)
 	}
 	if froms, _ := s.Seen(); froms[len(froms)-1][:10] != "127.0.0.2:" {
@@ -120,13 +120,13 @@ func TestSourcePortShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ReleaseSourcePort(u)
-	f := &Forwarder{Timeout: 2 * time.Second, PortLimit: 1, SourcePorts: map[conf.Upstream]*SharedPort{u: sp}}
+	f := &Client{Timeout: 2 * time.Second, PortLimit: 1, SourcePorts: map[conf.Upstream]*SharedPort{u: sp}}
 	var wg sync.WaitGroup
 	for _, n := range []string{"a.test.", "b.test.", "c.test."} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, _, err := f.Exchange(context.Background(), dnstest.AQuery(n), []conf.Upstream{u}, false); err != nil {
+			if _, err := f.Exchange(context.Background(), dnstest.AQuery(n), u, false); err != nil {
 				t.Errorf("%s: %v", n, err)
 			}
 		}()
@@ -148,9 +148,9 @@ func TestRefusedPortFailsAtOnce(t *testing.T) {
 	}
 	addr := pc.LocalAddr().String()
 	pc.Close()
-	f := &Forwarder{Timeout: 3 * time.Second, PortLimit: 1}
+	f := &Client{Timeout: 3 * time.Second, PortLimit: 1}
 	start := time.Now()
-	if _, _, err := f.Exchange(context.Background(), dnstest.AQuery("a.test."), []conf.Upstream{{Addr: addr}}, false); err == nil {
+	if _, err := f.Exchange(context.Background(), dnstest.AQuery("a.test."), conf.Upstream{Addr: addr}, false); err == nil {
 		t.Fatal("no error")
 	}
 	if d := time.Since(start); d > time.Second {

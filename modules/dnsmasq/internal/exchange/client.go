@@ -3,11 +3,8 @@ package exchange
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -17,19 +14,17 @@ import (
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
-// Forwarder sends queries to upstream servers. Its settings are the
-// configuration's and are not changed once it forwards; set Timeout at
-// least (with none, every exchange times out at once).
-type Forwarder struct {
-	Timeout    time.Duration  // per server
-	Strict     bool           // strict-order: always in configured order
-	All        bool           // all-servers: ask every server at once
-	ForwardMax int            // dns-forward-max: queries in flight at once; 0 = no limit
-	MinPort    int            // min-port: the source port range of UDP queries; 0 = the system's choice
-	MaxPort    int            // max-port
-	Ignore     []netip.Prefix // ignore-address: replies holding these addresses are not taken
-	Debug      *zap.Logger    // log-debug: nil unless set
-	Dump       *pcap.Writer   // dumpfile: nil unless set
+// Client sends a query to one upstream server and brings back its reply.
+// Its settings are the configuration's and are not changed once it
+// forwards; set Timeout at least (with none, every exchange times out at
+// once).
+type Client struct {
+	Timeout time.Duration  // per server
+	MinPort int            // min-port: the source port range of UDP queries; 0 = the system's choice
+	MaxPort int            // max-port
+	Ignore  []netip.Prefix // ignore-address: replies holding these addresses are not taken
+	Debug   *zap.Logger    // log-debug: nil unless set
+	Dump    *pcap.Writer   // dumpfile: nil unless set
 
 	QueryPort    *SharedPort                   // query-port: the one socket of UDP queries; nil = a socket per query
 	SourcePorts  map[conf.Upstream]*SharedPort // the sockets of servers with @source#port, shared by their queries
@@ -40,14 +35,10 @@ type Forwarder struct {
 	// Observe, if set, is told of each exchange with one server: how
 	// long it took, or why it failed (took is then 0).
 	Observe func(server string, took time.Duration, err error)
-
-	preferred atomic.Int64 // index of the server that answered last (default mode)
-	slotsOnce sync.Once
-	slots     chan struct{} // ForwardMax
 }
 
 // dialer picks a random source port in [MinPort, MaxPort] for a UDP query.
-func (f *Forwarder) dialer() *net.Dialer {
+func (f *Client) dialer() *net.Dialer {
 	d := &net.Dialer{Timeout: f.Timeout}
 	if f.MinPort > 0 || f.MaxPort > 0 {
 		lo, hi := max(f.MinPort, 1024), f.MaxPort
@@ -61,34 +52,10 @@ func (f *Forwarder) dialer() *net.Dialer {
 	return d
 }
 
-// Acquire takes one of the ForwardMax slots of queries in flight; it
-// reports false when all are taken. Give the slot back with Release.
-func (f *Forwarder) Acquire() bool {
-	if f.ForwardMax <= 0 {
-		return true
-	}
-	f.slotsOnce.Do(func() { f.slots = make(chan struct{}, f.ForwardMax) })
-	select {
-	case f.slots <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
-
-// Release gives back a slot that Acquire took.
-func (f *Forwarder) Release() {
-	if f.ForwardMax > 0 {
-		<-f.slots
-	}
-}
-
-var errNoUpstream = errors.New("no upstream server answered")
-
-// ExchangeOne asks one server with a random ID, over TCP when the client
+// Exchange asks server u with a random ID, over TCP when the client
 // asked over TCP, else over UDP (see exchangeUDP). Like dnsmasq, a
 // truncated UDP reply is passed on as it is: the client retries over TCP.
-func (f *Forwarder) ExchangeOne(ctx context.Context, q *dns.Msg, u conf.Upstream, tcp bool) (*dns.Msg, error) {
+func (f *Client) Exchange(ctx context.Context, q *dns.Msg, u conf.Upstream, tcp bool) (*dns.Msg, error) {
 	m := q.Copy()
 	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
 	defer cancel()
@@ -135,7 +102,7 @@ var errIgnored = errors.New("reply ignored (ignore-address)")
 // exchangeIgnoring is the TCP exchange with ignore-address: only one reply
 // comes, so an ignored one is a failure of that server. (Over UDP,
 // exchangeUDP keeps listening for another reply, as dnsmasq does.)
-func (f *Forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns.Msg, error) {
+func (f *Client) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.Msg, addr string) (*dns.Msg, error) {
 	conn, err := c.DialContext(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -189,7 +156,7 @@ func (f *Forwarder) exchangeIgnoring(ctx context.Context, c *dns.Client, m *dns.
 
 // ignored reports whether r, a reply to an A or AAAA query, holds an
 // ignore-address address in its answer.
-func (f *Forwarder) ignored(qtype uint16, r *dns.Msg) bool {
+func (f *Client) ignored(qtype uint16, r *dns.Msg) bool {
 	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
 		return false
 	}
@@ -203,94 +170,6 @@ func (f *Forwarder) ignored(qtype uint16, r *dns.Msg) bool {
 		}
 	}
 	return false
-}
-
-// usable reports whether a reply ends the search for an answer.
-func usable(r *dns.Msg) bool {
-	return r.Rcode != dns.RcodeServerFailure && r.Rcode != dns.RcodeRefused
-}
-
-// Exchange forwards q to servers and returns the first usable reply (or the
-// last unusable one), failing over in order on errors.
-func (f *Forwarder) Exchange(ctx context.Context, q *dns.Msg, servers []conf.Upstream, tcp bool) (*dns.Msg, conf.Upstream, error) {
-	if len(servers) == 0 {
-		return nil, conf.Upstream{}, errNoUpstream
-	}
-	if f.All && len(servers) > 1 {
-		return f.exchangeAll(ctx, q, servers, tcp)
-	}
-	start := 0
-	if !f.Strict {
-		start = int(f.preferred.Load()) % len(servers)
-	}
-	var last *dns.Msg
-	var lastU conf.Upstream
-	err := errNoUpstream
-	for i := range servers {
-		idx := (start + i) % len(servers)
-		u := servers[idx]
-		r, e := f.ExchangeOne(ctx, q, u, tcp)
-		if e != nil {
-			err = e
-			continue
-		}
-		if usable(r) {
-			if !f.Strict {
-				f.preferred.Store(int64(idx))
-			}
-			return r, u, nil
-		}
-		last, lastU = r, u
-	}
-	if last != nil && len(servers) == 1 {
-		// dnsmasq asks a lone server a second time after SERVFAIL or
-		// REFUSED (measured on 2.90).
-		if r, e := f.ExchangeOne(ctx, q, servers[0], tcp); e == nil {
-			return r, servers[0], nil
-		}
-	}
-	if last != nil {
-		return last, lastU, nil
-	}
-	return nil, conf.Upstream{}, err
-}
-
-func (f *Forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []conf.Upstream, tcp bool) (*dns.Msg, conf.Upstream, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type res struct {
-		r *dns.Msg
-		u conf.Upstream
-		e error
-	}
-	ch := make(chan res, len(servers)) // buffered: no goroutine is left blocked
-	var wg sync.WaitGroup
-	for _, i := range rand.Perm(len(servers)) {
-		u := servers[i]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, e := f.ExchangeOne(ctx, q, u, tcp)
-			ch <- res{r, u, e}
-		}()
-	}
-	var last *res
-	err := errNoUpstream
-	for range servers {
-		x := <-ch
-		if x.e != nil {
-			err = x.e
-			continue
-		}
-		if usable(x.r) {
-			return x.r, x.u, nil
-		}
-		last = &x
-	}
-	if last != nil {
-		return last.r, last.u, nil
-	}
-	return nil, conf.Upstream{}, err
 }
 
 // addrOf is the address of an A or AAAA record.
