@@ -172,38 +172,57 @@ func (v *Validator) dsStatus(j *vjob, name string) (dsKind, []*dns.DS) {
 	return kind, ds
 }
 
+// fetchDS asks for the DS records of name and returns what they prove and
+// how long that holds (5 seconds for a failure).
 func (v *Validator) fetchDS(j *vjob, name string) (dsKind, []*dns.DS, time.Duration) {
 	short := 5 * time.Second
 	r, err := v.fetch(j, name, dns.TypeDS)
 	if err != nil || r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError {
 		return dsBogus, nil, short
 	}
-	ttl := cacheTTL(r.Answer, r.Ns)
+	kind, ds := v.dsAnswer(j, name, r)
+	if kind == dsBogus {
+		return dsBogus, nil, short
+	}
+	return kind, ds, cacheTTL(r.Answer, r.Ns)
+}
+
+// dsAnswer is what r, the reply to a DS query for name, proves: the DS
+// records of its answer, checked with the keys of their signer, or else
+// the parent zone's signed denial (see dsDenial).
+func (v *Validator) dsAnswer(j *vjob, name string, r *dns.Msg) (dsKind, []*dns.DS) {
 	for _, s := range rrsets(r.Answer) {
 		if s.rrs[0].Header().Rrtype != dns.TypeDS || !strings.EqualFold(s.rrs[0].Header().Name, name) {
 			continue
 		}
 		if len(s.sigs) == 0 {
-			return dsUnsigned, nil, ttl
+			return dsUnsigned, nil
 		}
 		signer := strings.ToLower(s.sigs[0].SignerName)
 		if signer == name || !dns.IsSubDomain(signer, name) {
-			return dsBogus, nil, short
+			return dsBogus, nil
 		}
 		st, keys := v.zoneKeys(j, signer)
 		switch {
 		case st == Insecure:
-			return dsInsecureCut, nil, ttl
+			return dsInsecureCut, nil
 		case st == Bogus || !v.verify(j, s, keys):
-			return dsBogus, nil, short
+			return dsBogus, nil
 		}
 		var ds []*dns.DS
 		for _, rr := range s.rrs {
 			ds = append(ds, rr.(*dns.DS))
 		}
-		return dsPresent, ds, ttl
+		return dsPresent, ds
 	}
-	// No DS: a signed denial from the parent zone.
+	return v.dsDenial(j, name, r), nil
+}
+
+// dsDenial is what the authority section of r proves about name, which
+// has no DS records: every RRset must verify with the keys of the parent
+// zone that signed them, and an NSEC or NSEC3 record at name, a proof that
+// name does not exist, or an NSEC3 opt-out span says what name is.
+func (v *Validator) dsDenial(j *vjob, name string, r *dns.Msg) dsKind {
 	sets := rrsets(r.Ns)
 	signer := ""
 	for _, s := range sets {
@@ -213,66 +232,75 @@ func (v *Validator) fetchDS(j *vjob, name string) (dsKind, []*dns.DS, time.Durat
 		}
 	}
 	if signer == "" {
-		return dsUnsigned, nil, ttl
+		return dsUnsigned
 	}
 	if !dns.IsSubDomain(signer, name) {
-		return dsBogus, nil, short
+		return dsBogus
 	}
 	st, keys := v.zoneKeys(j, signer)
 	if st == Insecure {
-		return dsInsecureCut, nil, ttl
+		return dsInsecureCut
 	}
 	if st == Bogus {
-		return dsBogus, nil, short
+		return dsBogus
 	}
 	for _, s := range sets {
 		if !v.verify(j, s, keys) {
-			return dsBogus, nil, short
+			return dsBogus
 		}
 	}
 	if signer == name {
 		// The child zone answered: the name is a zone apex whose parent
 		// denies nothing; treat as no proof.
-		return dsBogus, nil, short
+		return dsBogus
 	}
-	nx := r.Rcode == dns.RcodeNameError
-	for _, rr := range r.Ns {
-		switch x := rr.(type) {
-		case *dns.NSEC:
-			if strings.EqualFold(x.Hdr.Name, name) {
-				if hasType(x.TypeBitMap, dns.TypeDS) {
-					return dsBogus, nil, short
-				}
-				if hasType(x.TypeBitMap, dns.TypeNS) && !hasType(x.TypeBitMap, dns.TypeSOA) {
-					return dsInsecureCut, nil, ttl
-				}
-				return dsNoCut, nil, ttl
-			}
-		case *dns.NSEC3:
-			if x.Iterations > uint16(v.limits[conf.LimitNSEC3Iterations]) {
-				return dsBogus, nil, short
-			}
-			if x.Match(name) {
-				if hasType(x.TypeBitMap, dns.TypeDS) {
-					return dsBogus, nil, short
-				}
-				if hasType(x.TypeBitMap, dns.TypeNS) && !hasType(x.TypeBitMap, dns.TypeSOA) {
-					return dsInsecureCut, nil, ttl
-				}
-				return dsNoCut, nil, ttl
-			}
-		}
+	if kind, ok := v.nsecAt(name, r.Ns); ok {
+		return kind
 	}
-	if nx && v.provesNX(j, name, dns.TypeDS, r.Ns) {
-		return dsNoCut, nil, ttl
+	if r.Rcode == dns.RcodeNameError && v.provesNX(j, name, dns.TypeDS, r.Ns) {
+		return dsNoCut
 	}
 	// NSEC3 opt-out: the next closer name is covered by an opt-out span.
 	for _, rr := range r.Ns {
 		if x, ok := rr.(*dns.NSEC3); ok && x.Flags&1 == 1 && x.Cover(name) {
-			return dsInsecureCut, nil, ttl
+			return dsInsecureCut
 		}
 	}
-	return dsBogus, nil, short
+	return dsBogus
+}
+
+// nsecAt is what the NSEC or NSEC3 record at name in ns says of its DS
+// records: they exist (bogus: a DS query was denied), name is an unsigned
+// delegation, or name is no zone cut. ok is false without such a record.
+func (v *Validator) nsecAt(name string, ns []dns.RR) (kind dsKind, ok bool) {
+	for _, rr := range ns {
+		var bitmap []uint16
+		switch x := rr.(type) {
+		case *dns.NSEC:
+			if !strings.EqualFold(x.Hdr.Name, name) {
+				continue
+			}
+			bitmap = x.TypeBitMap
+		case *dns.NSEC3:
+			if x.Iterations > uint16(v.limits[conf.LimitNSEC3Iterations]) {
+				return dsBogus, true
+			}
+			if !x.Match(name) {
+				continue
+			}
+			bitmap = x.TypeBitMap
+		default:
+			continue
+		}
+		switch {
+		case hasType(bitmap, dns.TypeDS):
+			return dsBogus, true
+		case hasType(bitmap, dns.TypeNS) && !hasType(bitmap, dns.TypeSOA):
+			return dsInsecureCut, true
+		}
+		return dsNoCut, true
+	}
+	return 0, false
 }
 
 // nameStatus reports whether name is inside a signed zone (secure), below
