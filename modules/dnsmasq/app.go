@@ -6,7 +6,21 @@
 // parses the lines into a Config (its option table names every option and
 // its parse function); the Store and the Resolver answer questions from it
 // (resolver.go, store.go, cache.go, forward.go); server.go and udp.go read
-// and write the wire. internal/conf imports nothing of this package.
+// and write the wire.
+//
+// What the resolver uses but holds no answer logic lives in packages of
+// its own under internal/, each importing down, never this package:
+//
+//	internal/conf       the configuration: option table, parsing, Config
+//	internal/exchange   one query to one upstream server (UDP, TCP, shared ports)
+//	internal/dnssec     DNSSEC validation of forwarded answers
+//	internal/netfilter  nfnetlink: ipset, nftset, conntrack marks
+//	internal/pcap       the dumpfile
+//	internal/netutil    socket options, packet info, the TCP connection limit
+//	internal/dnstest    what the packages' tests share
+//
+// exchange imports conf, pcap and netutil; dnssec and netfilter import
+// conf; pcap, netutil and dnstest import nothing of the app.
 package dnsmasq
 
 import (
