@@ -77,6 +77,7 @@ type limitConn struct {
 	once sync.Once
 }
 
+// Close closes the connection and frees its slot.
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.l.release)
