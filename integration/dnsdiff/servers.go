@@ -164,6 +164,15 @@ func (s *Servers) Load(c *Case) error {
 	return errors.Join(errDM, errFD)
 }
 
+// DnsmasqLog is what the running dnsmasq has logged (its queries too when
+// the case's configuration has log-queries).
+func (s *Servers) DnsmasqLog() string {
+	if s.dm == nil {
+		return ""
+	}
+	return s.dm.Log()
+}
+
 func (s *Servers) startDnsmasq(conf string) error {
 	if s.dm != nil {
 		s.dm.Stop()

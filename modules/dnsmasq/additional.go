@@ -39,28 +39,34 @@ func (r *Resolver) additional(nd *node, recs []dns.RR) []dns.RR {
 }
 
 // knownAddrs returns the A and AAAA records dnsmasq's cache holds for name
-// (lower case, no trailing dot): its hosts and host-record addresses, else
-// the cached upstream ones.
+// (lower case, no trailing dot): its hosts and host-record addresses and,
+// of a type they have none of, the cached upstream ones (cache.c
+// cache_find_by_name finds both kinds; an upstream record of a type the
+// hosts entries have is never cached).
 func (r *Resolver) knownAddrs(name string) []dns.RR {
 	fqdn := dns.Fqdn(name)
-	if t := r.store.names[name]; t != nil && len(t.addrs) > 0 {
-		out := make([]dns.RR, 0, len(t.addrs))
-		for i, h := range t.addrs {
-			out = append(out, ipRR(fqdn, h.Addr, t.ips[i], r.ttl(h.TTL)))
-		}
-		return out
-	}
 	var out []dns.RR
+	has := map[uint16]bool{}
+	if t := r.store.names[name]; t != nil {
+		for i, h := range t.addrs {
+			rr := ipRR(fqdn, h.Addr, t.ips[i], r.ttl(h.TTL))
+			has[rr.Header().Rrtype] = true
+			out = append(out, rr)
+		}
+	}
 	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		if has[qt] {
+			continue
+		}
 		if rcode, ans, _, ok := r.cache.get(fqdn, qt, false); ok && rcode == dns.RcodeSuccess {
 			for _, rr := range ans {
 				if h := rr.Header(); h.Rrtype == qt && strings.EqualFold(h.Name, fqdn) {
+					r.capAll([]dns.RR{rr})
 					out = append(out, rr)
 				}
 			}
 		}
 	}
-	r.capAll(out)
 	return out
 }
 

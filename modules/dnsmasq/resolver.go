@@ -726,6 +726,7 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 	if nd != nil && nd.cname == nil {
 		if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
 			a.answer = append(a.answer, recs...)
+			a.extra = r.additional(nd, recs)
 			return a, true
 		}
 	}
@@ -850,6 +851,11 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		ttl = r.cfg.MinCacheTTL
 	}
 	if ttl == 0 {
+		// dnsmasq inserts the chain's records one by one; the first with
+		// a TTL of 0 fails the insertion, and the CNAMEs inserted before
+		// it have already freed their owners' records (cache.c
+		// really_insert, cache_scan_free).
+		r.cache.dropThrough(ownersBeforeZeroTTL(a.answer))
 		return
 	}
 	k := cacheKey{dns.Fqdn(name), qtype}

@@ -31,9 +31,10 @@ func main() {
 	lines := flag.Int("lines", 0, "generated configuration lines for the acceptance parity check")
 	bin := flag.String("frontdesk", "", "frontdesk binary (default: built from this checkout)")
 	replayCases := flag.Bool("replay", false, "replay the case files named as arguments, printing both answers to every query")
+	explain := flag.Bool("explain", false, "with -replay: dnsmasq logs its queries (log-queries=extra), printed after each case")
 	flag.Parse()
 	if *replayCases {
-		if err := runReplay(*bin, flag.Args()); err != nil {
+		if err := runReplay(*bin, flag.Args(), *explain); err != nil {
 			fmt.Fprintln(os.Stderr, "dnsdiff:", err)
 			os.Exit(2)
 		}
@@ -45,7 +46,7 @@ func main() {
 	}
 }
 
-func runReplay(bin string, paths []string) error {
+func runReplay(bin string, paths []string, explain bool) error {
 	dir, err := os.MkdirTemp("", "dnsdiff-")
 	if err != nil {
 		return err
@@ -56,7 +57,7 @@ func runReplay(bin string, paths []string) error {
 			return err
 		}
 	}
-	return replay(os.Stdout, dir, bin, paths)
+	return replay(os.Stdout, dir, bin, paths, explain)
 }
 
 func run(seed uint64, pairs, perConfig int, shrink bool, budget int, regress string, lines int, bin string) error {

@@ -12,8 +12,10 @@ import (
 
 // replay runs the case files named by paths on both servers and prints both
 // answers to every query, marking the ones that differ: the view for
-// debugging one regression case without the whole suite.
-func replay(w io.Writer, dir, bin string, paths []string) error {
+// debugging one regression case without the whole suite. With explain,
+// dnsmasq logs its queries (log-queries=extra) and the log follows each
+// case: where dnsmasq's answer came from (cached, forwarded, config).
+func replay(w io.Writer, dir, bin string, paths []string, explain bool) error {
 	s, err := dnsdiff.NewServers(filepath.Join(dir, "servers"), bin)
 	if err != nil {
 		return err
@@ -29,6 +31,9 @@ func replay(w io.Writer, dir, bin string, paths []string) error {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		fmt.Fprintf(w, "== %s\n", p)
+		if explain {
+			c.Config = append(c.Config, "log-queries=extra")
+		}
 		if err := s.Load(c); err != nil {
 			fmt.Fprintf(w, "load: %v\n", err)
 			continue
@@ -42,6 +47,9 @@ func replay(w io.Writer, dir, bin string, paths []string) error {
 			fmt.Fprintf(w, "-- %s: %s (upstream queries: dnsmasq %d, frontdesk %d)\n  dnsmasq:   %s\n  frontdesk: %s\n",
 				q, mark, want.Upstream, got.Upstream,
 				strings.Join(want.Key(), "\n             "), strings.Join(got.Key(), "\n             "))
+		}
+		if explain {
+			fmt.Fprintf(w, "-- dnsmasq's log:\n%s", s.DnsmasqLog())
 		}
 	}
 	return nil

@@ -1,0 +1,34 @@
+package dnsdiff
+
+import "testing"
+
+func TestSmallCacheEvictionMatches(t *testing.T) {
+	match := func(config []string, sig string) bool {
+		for _, a := range AllowedDifferences {
+			if a.Name == "small-cache-eviction" {
+				return a.Match(&Case{Config: config}, sig)
+			}
+		}
+		t.Fatal("no small-cache-eviction entry")
+		return false
+	}
+	filtered := "opt opt(udp=1232 do=true ext-rcode=0 version=0 codes=15.17)/opt(udp=1232 do=true ext-rcode=0 version=0 codes=); authority []/[SOA]; upstream more"
+	for _, c := range []struct {
+		config []string
+		sig    string
+		want   bool
+	}{
+		{[]string{"cache-size=10"}, "upstream more", true},
+		{[]string{"cache-size=10"}, "authority [SOA]/[]; upstream fewer", true},
+		{[]string{"cache-size=150"}, "upstream more", false},
+		{[]string{"server=/x/1.2.3.4"}, "upstream more", false},
+		{[]string{"cache-size=10"}, "rcode NOERROR/NXDOMAIN", false},
+		{[]string{"cache-size=10", "filter-AAAA"}, filtered, true},
+		{[]string{"cache-size=10"}, filtered, false}, // no filter: the EDE is unexplained
+		{[]string{"cache-size=10", "filter-A"}, "opt opt(udp=1232 do=true ext-rcode=0 version=0 codes=15.18)/opt(udp=1232 do=true ext-rcode=0 version=0 codes=)", false},
+	} {
+		if got := match(c.config, c.sig); got != c.want {
+			t.Errorf("%q with %q: allowed %v, want %v", c.config, c.sig, got, c.want)
+		}
+	}
+}
