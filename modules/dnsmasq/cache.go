@@ -334,22 +334,6 @@ func cnameOwners(rrs []dns.RR) map[string]bool {
 	return owners
 }
 
-// ownersBeforeZeroTTL are the owners (lower case) of the CNAMEs of rrs
-// that come before the first record with a TTL of 0.
-func ownersBeforeZeroTTL(rrs []dns.RR) map[string]bool {
-	owners := map[string]bool{}
-	for _, rr := range rrs {
-		h := rr.Header()
-		if h.Ttl == 0 {
-			break
-		}
-		if h.Rrtype == dns.TypeCNAME {
-			owners[strings.ToLower(h.Name)] = true
-		}
-	}
-	return owners
-}
-
 // dropThrough removes every entry of the names in owners (fully
 // qualified, lower case) and every answer with a CNAME from or to one of
 // them. dnsmasq does so when a reply it then refuses to cache (a rebind)

@@ -223,3 +223,67 @@ func (r *Resolver) rrBeforeNX(name string, qtype uint16) bool {
 	}
 	return false
 }
+
+// chainInserted reports whether dnsmasq inserts the CNAMEs of a reply to a
+// qtype question in its cache: for A, AAAA, SRV and the cache-rr types,
+// never for CNAME or PTR questions (rfc1035.c extract_addresses).
+func (r *Resolver) chainInserted(qtype uint16) bool {
+	switch qtype {
+	case dns.TypeA, dns.TypeAAAA, dns.TypeSRV:
+		return true
+	case dns.TypeCNAME, dns.TypePTR:
+		return false
+	}
+	return slices.Contains(r.cfg.CacheRR, qtype) || slices.Contains(r.cfg.CacheRR, dns.TypeANY)
+}
+
+// insertFails does to the cache what dnsmasq's insertion of a reply does
+// when nothing of it is kept, and reports whether that is so. dnsmasq
+// inserts a chain's records one by one: the first with a TTL of 0 fails
+// the insertion (nothing is committed), and the CNAMEs inserted before it
+// have already freed their owners' records (cache.c really_insert,
+// cache_scan_free). With no-negcache, a negative answer's chain is
+// inserted and its last CNAME points at no record: outdated, with the
+// records its owner had (is_outdated_cname_pointer).
+func (r *Resolver) insertFails(qtype uint16, a answer, negative bool) bool {
+	inserted := r.chainInserted(qtype)
+	if owners, zero := ownersBeforeZeroTTL(a.answer); zero && inserted && !r.cfg.UseStale {
+		r.cache.dropThrough(owners)
+		return true
+	}
+	if negative && r.cfg.NoNegcache {
+		if last := lastCNAMEOwner(a.answer); inserted && last != "" {
+			r.cache.dropThrough(map[string]bool{last: true})
+		}
+		return true
+	}
+	return false
+}
+
+// ownersBeforeZeroTTL are the owners (lower case) of the CNAMEs of rrs
+// that come before the first record with a TTL of 0; zero says whether
+// there is one.
+func ownersBeforeZeroTTL(rrs []dns.RR) (owners map[string]bool, zero bool) {
+	owners = map[string]bool{}
+	for _, rr := range rrs {
+		h := rr.Header()
+		if h.Ttl == 0 {
+			return owners, true
+		}
+		if h.Rrtype == dns.TypeCNAME {
+			owners[strings.ToLower(h.Name)] = true
+		}
+	}
+	return owners, false
+}
+
+// lastCNAMEOwner is the owner (lower case) of the last CNAME of rrs; "" if
+// none.
+func lastCNAMEOwner(rrs []dns.RR) string {
+	for i := len(rrs) - 1; i >= 0; i-- {
+		if rrs[i].Header().Rrtype == dns.TypeCNAME {
+			return strings.ToLower(rrs[i].Header().Name)
+		}
+	}
+	return ""
+}

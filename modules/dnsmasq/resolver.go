@@ -801,7 +801,7 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	negative := a.rcode == dns.RcodeNameError || !slices.ContainsFunc(a.answer, func(rr dns.RR) bool {
 		return rr.Header().Rrtype == qtype || qtype == dns.TypeCNAME && rr.Header().Rrtype == dns.TypeCNAME
 	})
-	if negative && r.cfg.NoNegcache {
+	if r.insertFails(qtype, a, negative) {
 		return
 	}
 	// dnsmasq 2.90 caches A, AAAA, CNAME, SRV and PTR answers (and NODATA
@@ -851,11 +851,6 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		ttl = r.cfg.MinCacheTTL
 	}
 	if ttl == 0 {
-		// dnsmasq inserts the chain's records one by one; the first with
-		// a TTL of 0 fails the insertion, and the CNAMEs inserted before
-		// it have already freed their owners' records (cache.c
-		// really_insert, cache_scan_free).
-		r.cache.dropThrough(ownersBeforeZeroTTL(a.answer))
 		return
 	}
 	k := cacheKey{dns.Fqdn(name), qtype}
