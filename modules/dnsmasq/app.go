@@ -6,7 +6,21 @@
 // parses the lines into a Config (its option table names every option and
 // its parse function); the Store and the Resolver answer questions from it
 // (resolver.go, store.go, cache.go, forward.go); server.go and udp.go read
-// and write the wire. internal/conf imports nothing of this package.
+// and write the wire.
+//
+// What the resolver uses but holds no answer logic lives in packages of
+// its own under internal/, each importing down, never this package:
+//
+//	internal/conf       the configuration: option table, parsing, Config
+//	internal/exchange   one query to one upstream server (UDP, TCP, shared ports)
+//	internal/dnssec     DNSSEC validation of forwarded answers
+//	internal/netfilter  nfnetlink: ipset, nftset, conntrack marks
+//	internal/pcap       the dumpfile
+//	internal/netutil    socket options, packet info, the TCP connection limit
+//	internal/dnstest    what the packages' tests share
+//
+// exchange imports conf, pcap and netutil; dnssec and netfilter import
+// conf; pcap, netutil and dnstest import nothing of the app.
 package dnsmasq
 
 import (
@@ -26,6 +40,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/dnssec"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
 func init() {
@@ -175,9 +192,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 		cfg:   cfg,
 		store: store,
 		cache: cache,
-		fwd: &forwarder{timeout: timeout, strict: cfg.StrictOrder, all: cfg.AllServers, maxUDPSize: uint16(cfg.EDNSPacketMax),
-			slots: make(chan struct{}, cfg.ForwardMax), minPort: cfg.MinPort, maxPort: cfg.MaxPort,
-			ignore: cfg.IgnoreAddrs, debug: debug, portLimit: cfg.PortLimit, fastRetry: cfg.FastRetry, fastRetryFor: cfg.FastRetryFor},
+		fwd: &forwarder{strict: cfg.StrictOrder, all: cfg.AllServers, slots: make(chan struct{}, cfg.ForwardMax),
+			Client: exchange.Client{Timeout: timeout, MinPort: cfg.MinPort, MaxPort: cfg.MaxPort, Ignore: cfg.IgnoreAddrs, Debug: debug,
+				PortLimit: cfg.PortLimit, FastRetry: cfg.FastRetry, FastRetryFor: cfg.FastRetryFor, Observe: observeUpstream}},
 		defaults:  defaults,
 		log:       a.log,
 		debug:     debug,
@@ -196,7 +213,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	a.resolver.auth = newAuthData(cfg, a.resolver.store, ifs)
 	if cfg.DNSSEC.Validate {
-		a.resolver.validator = newValidator(&cfg.DNSSEC, a.resolver.fwd, a.resolver.serversFor, a.log)
+		a.resolver.validator = dnssec.New(&cfg.DNSSEC, a.resolver.fwd.exchange, uint16(cfg.EDNSPacketMax), a.resolver.serversFor, a.log)
 	}
 	if cfg.LoopDetect {
 		a.resolver.loop = newLoopDetector(defaults)
@@ -262,23 +279,23 @@ func (a *App) Start() error {
 	if a.cfg.DumpFile != "" {
 		// Opened here, not in Provision, so that validating a
 		// configuration writes no file.
-		d, err := openDump(a.cfg.DumpFile, a.cfg.DumpMask, a.cfg.EDNSPacketMax+200)
+		d, err := pcap.Open(a.cfg.DumpFile, a.cfg.DumpMask, a.cfg.EDNSPacketMax+200)
 		if err != nil {
 			return fmt.Errorf("dnsmasq: %w", err)
 		}
-		a.resolver.dump, a.resolver.fwd.dump = d, d
+		a.resolver.dump, a.resolver.fwd.Dump = d, d
 	}
 	if a.cfg.HasQueryPort {
-		sp, err := acquireSharedPort(a.cfg.QueryPort)
+		sp, err := exchange.AcquireQueryPort(a.cfg.QueryPort)
 		if err != nil {
-			_ = a.resolver.dump.close()
+			_ = a.resolver.dump.Close()
 			return fmt.Errorf("dnsmasq: query-port=%d: %w", a.cfg.QueryPort, err)
 		}
-		a.resolver.fwd.shared = sp
+		a.resolver.fwd.QueryPort = sp
 	}
 	if err := a.acquireSourcePorts(); err != nil {
 		a.release()
-		_ = a.resolver.dump.close()
+		_ = a.resolver.dump.Close()
 		return fmt.Errorf("dnsmasq: %w", err)
 	}
 	for _, addr := range a.addrs {
@@ -289,7 +306,7 @@ func (a *App) Start() error {
 				a.servers[i].h.current.CompareAndSwap(a.resolver, prev)
 			}
 			a.release()
-			_ = a.resolver.dump.close()
+			_ = a.resolver.dump.Close()
 			return fmt.Errorf("dnsmasq: %w", err)
 		}
 		a.servers = append(a.servers, s)
@@ -300,7 +317,7 @@ func (a *App) Start() error {
 		return nil
 	}
 	if a.cfg.LoopDetect {
-		a.resolver.loop.probe(a.resolver.fwd, a.log)
+		a.resolver.loop.probe(&a.resolver.fwd.Client, a.log)
 	}
 	a.log.Info("dnsmasq serving", zap.Strings("addresses", a.addrs))
 	dash.resolver.Store(a.resolver)
@@ -313,15 +330,15 @@ func (a *App) release() {
 	for i := range a.servers {
 		_, _ = listeners.Delete(a.addrs[i])
 	}
-	if a.resolver != nil && a.resolver.fwd.shared != nil {
-		releaseSharedPort(a.cfg.QueryPort)
-		a.resolver.fwd.shared = nil
+	if a.resolver != nil && a.resolver.fwd.QueryPort != nil {
+		exchange.ReleaseQueryPort(a.cfg.QueryPort)
+		a.resolver.fwd.QueryPort = nil
 	}
 	if a.resolver != nil {
-		for u := range a.resolver.fwd.sourcePorts {
-			releaseSourcePort(u, int(u.Source.Port()))
+		for u := range a.resolver.fwd.SourcePorts {
+			exchange.ReleaseSourcePort(u)
 		}
-		a.resolver.fwd.sourcePorts = nil
+		a.resolver.fwd.SourcePorts = nil
 	}
 	a.servers, a.previous = nil, nil
 }
@@ -332,7 +349,7 @@ func (a *App) Stop() error {
 	dash.resolver.CompareAndSwap(a.resolver, nil)
 	a.release()
 	if a.resolver != nil {
-		return a.resolver.dump.close()
+		return a.resolver.dump.Close()
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 func TestParseAuth(t *testing.T) {
@@ -89,7 +91,7 @@ func authResolver(t *testing.T, extra ...string) *Resolver {
 		t.Fatal(err)
 	}
 	s := newStore(c, nil)
-	return &Resolver{cfg: c, store: s, cache: newCache(10), fwd: &forwarder{}, log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
+	return &Resolver{cfg: c, store: s, cache: newCache(10), fwd: &forwarder{Client: exchange.Client{}}, log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
 }
 
 func TestAuthAnswers(t *testing.T) {

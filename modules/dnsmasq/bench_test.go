@@ -8,6 +8,7 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 	fdstats "github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
@@ -54,7 +55,7 @@ func benchResolver(tb testing.TB, extra ...string) *Resolver {
 		tb.Fatal(err)
 	}
 	cache := newCache(c.CacheSize)
-	return &Resolver{cfg: c, store: newStore(c, nil), cache: cache, fwd: &forwarder{timeout: time.Second},
+	return &Resolver{cfg: c, store: newStore(c, nil), cache: cache, fwd: &forwarder{Client: exchange.Client{Timeout: time.Second}},
 		defaults: c.Servers, log: zap.NewNop(), stats: &stats{}}
 }
 

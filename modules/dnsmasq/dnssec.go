@@ -1,65 +1,12 @@
 package dnsmasq
 
 import (
-	"os"
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/dnssec"
 )
-
-// timeChecks reports whether signature validity periods are checked now:
-// not with dnssec-no-timecheck, nor with dnssec-timestamp while the clock is
-// before the file's modification time. With dnssec-timestamp, a missing
-// file is created and a file in the past is moved to now, as dnsmasq does,
-// so that a later start with a clock gone backwards does not trust it.
-func timeChecks(d *DNSSECConfig, now time.Time) bool {
-	if d.NoTimecheck {
-		return false
-	}
-	if d.Timestamp == "" {
-		return true
-	}
-	st, err := os.Stat(d.Timestamp)
-	if err != nil {
-		if f, err := os.Create(d.Timestamp); err == nil {
-			f.Close()
-		}
-		return true
-	}
-	if now.Before(st.ModTime()) {
-		return false
-	}
-	_ = os.Chtimes(d.Timestamp, now, now)
-	return true
-}
-
-// isDNSSECType reports whether t is a record type that only DNSSEC-aware
-// clients get (RRSIG, NSEC, NSEC3).
-func isDNSSECType(t uint16) bool {
-	return t == dns.TypeRRSIG || t == dns.TypeNSEC || t == dns.TypeNSEC3
-}
-
-// stripDNSSEC returns rrs without RRSIG, NSEC and NSEC3 records (other than
-// of qtype, when the client asked for that type).
-func stripDNSSEC(rrs []dns.RR, qtype uint16) []dns.RR {
-	n := 0
-	for _, rr := range rrs {
-		if t := rr.Header().Rrtype; isDNSSECType(t) && t != qtype {
-			n++
-		}
-	}
-	if n == 0 {
-		return rrs
-	}
-	out := make([]dns.RR, 0, len(rrs)-n)
-	for _, rr := range rrs {
-		if t := rr.Header().Rrtype; !isDNSSECType(t) || t == qtype {
-			out = append(out, rr)
-		}
-	}
-	return out
-}
 
 // wantsDNSSEC reports whether a client query set the DO bit.
 func wantsDNSSEC(req *dns.Msg) bool {
@@ -78,7 +25,7 @@ func (r *Resolver) dnssecFlags(m, req *dns.Msg, a answer, do bool) {
 		m.AuthenticatedData = a.secure && (do || req.AuthenticatedData) && !req.CheckingDisabled
 		if !do {
 			qtype := req.Question[0].Qtype
-			m.Answer, m.Ns, m.Extra = stripDNSSEC(m.Answer, qtype), stripDNSSEC(m.Ns, qtype), stripDNSSEC(m.Extra, qtype)
+			m.Answer, m.Ns, m.Extra = dnssec.Strip(m.Answer, qtype), dnssec.Strip(m.Ns, qtype), dnssec.Strip(m.Extra, qtype)
 		}
 	case r.cfg.DNSSEC.Proxy:
 		m.AuthenticatedData = a.ad && a.source != sourceCache && a.source != sourceLocal

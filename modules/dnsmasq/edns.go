@@ -1,7 +1,6 @@
 package dnsmasq
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"net"
@@ -169,19 +168,6 @@ func forwardOptions(e *ednsConfig, in []dns.EDNS0, client net.Addr) (out []dns.E
 		}
 	}
 	return append(out, added...), cacheable
-}
-
-type acceptKey struct{}
-
-// withAccept returns a context under which the forwarder takes only the
-// replies accept approves (over UDP it keeps listening for another).
-func withAccept(ctx context.Context, accept func(*dns.Msg) bool) context.Context {
-	return context.WithValue(ctx, acceptKey{}, accept)
-}
-
-func acceptOf(ctx context.Context) func(*dns.Msg) bool {
-	f, _ := ctx.Value(acceptKey{}).(func(*dns.Msg) bool)
-	return f
 }
 
 // subnetMatches reports whether a reply without a client subnet option, or

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 func TestParseForwardOptions(t *testing.T) {
@@ -183,10 +185,10 @@ func TestSubnetMismatchKeepsListening(t *testing.T) {
 	}()
 	e := &ednsConfig{AddSubnet: true, Subnet4: subnetSpec{Bits: 24}}
 	want, _ := subnetOption(e, netip.MustParseAddr("127.0.0.1"))
-	ctx := withAccept(context.Background(), func(m *dns.Msg) bool { return subnetMatches(m, want) })
+	ctx := exchange.WithAccept(context.Background(), func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	q := new(dns.Msg)
 	q.SetQuestion("a.test.", dns.TypeTXT)
-	f := &forwarder{timeout: time.Second, portLimit: 1}
+	f := &forwarder{Client: exchange.Client{Timeout: time.Second, PortLimit: 1}}
 	r, _, err := f.exchange(ctx, q, []Upstream{{Addr: pc.LocalAddr().String()}}, false)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // FuzzParseLines feeds arbitrary configuration text to the parser: it must
@@ -83,7 +85,7 @@ func fuzzResolver(t testing.TB) *Resolver {
 		t.Fatal(err)
 	}
 	s := newStore(c, nil)
-	return &Resolver{cfg: c, store: s, cache: newCache(100), fwd: &forwarder{timeout: 10 * time.Millisecond},
+	return &Resolver{cfg: c, store: s, cache: newCache(100), fwd: &forwarder{Client: exchange.Client{Timeout: 10 * time.Millisecond}},
 		log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
 }
 

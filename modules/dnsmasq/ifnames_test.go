@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 func TestParseInterfaceNameAndDynamicHost(t *testing.T) {
@@ -111,7 +113,7 @@ func TestInterfaceNameAnswers(t *testing.T) {
 	}
 	s := newStore(c, nil)
 	s.addIfaceNames(resolveIfaceNames(c.IfaceNames, loIfaces()))
-	r := &Resolver{cfg: c, store: s, cache: newCache(10), fwd: &forwarder{timeout: 10 * time.Millisecond}, stats: &stats{}}
+	r := &Resolver{cfg: c, store: s, cache: newCache(10), fwd: &forwarder{Client: exchange.Client{Timeout: 10 * time.Millisecond}}, stats: &stats{}}
 	ask := func(name string, qt uint16) string {
 		m := new(dns.Msg)
 		m.SetQuestion(name, qt)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
 )
 
 // listeners are the UDP and TCP sockets of each listen address, shared by
@@ -56,7 +58,7 @@ func listenShared(addr string) (*sharedServer, error) {
 		s := &sharedServer{
 			h:   h,
 			udp: udp,
-			tcp: &dns.Server{Listener: newTCPLimitListener(ln, h.maxTCP), Handler: h, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
+			tcp: &dns.Server{Listener: netutil.NewLimitListener(ln, h.maxTCP), Handler: h, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
 		}
 		started := make(chan struct{}, 1)
 		s.tcp.NotifyStartedFunc = func() { started <- struct{}{} }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // loopDetector is dns-loop-detect: when a config starts, each plain
@@ -33,7 +35,7 @@ func newLoopDetector(servers []Upstream) *loopDetector {
 func (l *loopDetector) current() []Upstream { return *l.servers.Load() }
 
 // probe sends each server its probe query, in the background.
-func (l *loopDetector) probe(f *forwarder, log *zap.Logger) {
+func (l *loopDetector) probe(f *exchange.Client, log *zap.Logger) {
 	for _, u := range l.current() {
 		name := fmt.Sprintf("%08x.test", rand.Uint32())
 		l.mu.Lock()
@@ -42,7 +44,7 @@ func (l *loopDetector) probe(f *forwarder, log *zap.Logger) {
 		go func() {
 			q := new(dns.Msg)
 			q.SetQuestion(name+".", dns.TypeTXT)
-			if _, err := f.exchangeOne(context.Background(), q, u, false); err != nil {
+			if _, err := f.Exchange(context.Background(), q, u, false); err != nil {
 				log.Debug("loop detection query failed", zap.String("server", u.Addr), zap.Error(err))
 			}
 		}()

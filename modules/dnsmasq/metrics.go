@@ -3,6 +3,7 @@ package dnsmasq
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/internal/promreg"
 
@@ -99,4 +100,14 @@ func init() {
 
 func registerMetrics(reg *prometheus.Registry) error {
 	return promreg.Register(reg, metrics.queries, metrics.cache, metrics.upstreamDuration, metrics.upstreamFailures, dashCollector{})
+}
+
+// observeUpstream counts one exchange with an upstream server: its
+// duration, or a failure.
+func observeUpstream(server string, took time.Duration, err error) {
+	if err != nil {
+		metrics.upstreamFailures.WithLabelValues(server).Inc()
+		return
+	}
+	metrics.upstreamDuration.WithLabelValues(server).Observe(took.Seconds())
 }

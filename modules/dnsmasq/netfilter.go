@@ -1,12 +1,13 @@
 package dnsmasq
 
 import (
-	"fmt"
 	"net/netip"
 	"strings"
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netfilter"
 )
 
 // ruleMatchesName says whether the rule's domain covers name (lower case, no
@@ -78,7 +79,7 @@ func (r *Resolver) addToSets(name, qname string, answer []dns.RR) {
 	addrs := chainAddrs(qname, answer)
 	for _, a := range addrs {
 		for _, set := range rule.IPSets {
-			if _, err := nfnlSend(ipsetAddMsg(1, set, a), 1); err != nil {
+			if err := netfilter.AddToIPSet(set, a); err != nil {
 				r.log.Warn("failed to update ipset", zap.String("set", set), zap.String("addr", a.String()), zap.Error(err))
 			}
 		}
@@ -86,27 +87,10 @@ func (r *Resolver) addToSets(name, qname string, answer []dns.RR) {
 			if s.IPv == 4 && !a.Is4() || s.IPv == 6 && a.Is4() {
 				continue
 			}
-			if err := addToNFTSet(s, a); err != nil {
+			if err := netfilter.AddToNFTSet(s, a); err != nil {
 				r.log.Warn("failed to update nftset", zap.String("set", s.Family+" "+s.Table+" "+s.Set),
 					zap.String("addr", a.String()), zap.Error(err))
 			}
 		}
 	}
-}
-
-// addToNFTSet adds a to an nftables set, as a one-address range if the set
-// holds intervals.
-func addToNFTSet(s nftSet, a netip.Addr) error {
-	replies, err := nfnlSend(nftGetSetMsg(1, s), 1)
-	if err != nil {
-		return fmt.Errorf("reading the set: %w", err)
-	}
-	interval := false
-	for _, m := range replies {
-		if f, ok := nftSetFlags(m); ok {
-			interval = f&nftSetInterval != 0
-		}
-	}
-	_, err = nfnlSend(nftAddBatch(1, s, []netip.Addr{a}, interval), 1)
-	return err
 }

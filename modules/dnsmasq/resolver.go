@@ -11,6 +11,10 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/dnssec"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
 // Resolver answers queries for one configuration: local data first, then
@@ -25,12 +29,12 @@ type Resolver struct {
 	log      *zap.Logger
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
-	auth     *authData // auth-zone: nil unless set
-	dump     *dumper   // dumpfile: nil unless set
+	auth     *authData    // auth-zone: nil unless set
+	dump     *pcap.Writer // dumpfile: nil unless set
 	// localNets are the networks of the interface IPv4 addresses, for
 	// localise-queries.
 	localNets map[netip.Addr]netip.Prefix
-	validator *validator // dnssec: nil unless set
+	validator *dnssec.Validator // dnssec: nil unless set
 }
 
 // answer is the outcome of resolving one question.
@@ -424,7 +428,7 @@ func (r *Resolver) refresh(p *pending) {
 	}
 	go func() {
 		defer refreshing.Delete(k)
-		ctx, cancel := context.WithTimeout(context.Background(), r.fwd.timeout*time.Duration(max(1, len(p.servers)))+time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), r.fwd.Timeout*time.Duration(max(1, len(p.servers)))+time.Second)
 		defer cancel()
 		r.forward(ctx, p)
 	}()
@@ -457,10 +461,10 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		// dnsmasq drops a reply whose client subnet is not the one it
 		// would add for this client (measured).
 		want, _ := subnetOption(&r.cfg.EDNS, clientAddr(p.client))
-		ctx = withAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
+		ctx = exchange.WithAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	}
 	if p.mark != 0 {
-		ctx = withMark(ctx, p.mark)
+		ctx = exchange.WithMark(ctx, p.mark)
 	}
 	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
@@ -496,16 +500,16 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		a.validated = true
 	}
 	if p.validate && !req.CheckingDisabled {
-		st, reason := r.validator.validate(ctx, q, reply, servers)
-		if st == secBogus && !r.cfg.DNSSEC.Debug {
+		st, reason := r.validator.Validate(ctx, q, reply, servers)
+		if st == dnssec.Bogus && !r.cfg.DNSSEC.Debug {
 			// Bogus: SERVFAIL with EDE 6 (DNSSEC Bogus), never cached
 			// (measured on 2.90).
 			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: sourceUpstream, server: u.Addr}
 		}
-		a.secure = st == secSecure
+		a.secure = st == dnssec.Secure
 		// dnssec-debug passes bogus answers on, with the reason as an
 		// extended DNS error, but does not cache them (measured).
-		if a.bogus = st == secBogus; a.bogus {
+		if a.bogus = st == dnssec.Bogus; a.bogus {
 			a.ede = reason
 		}
 	}
@@ -874,7 +878,7 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		}
 	}
 	if qttl > 0 {
-		r.cache.putStatus(k, a.rcode, stripDNSSEC(a.answer, qtype), stripDNSSEC(a.ns, qtype), qttl, st)
+		r.cache.putStatus(k, a.rcode, dnssec.Strip(a.answer, qtype), dnssec.Strip(a.ns, qtype), qttl, st)
 	}
 	if negative {
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
@@ -892,7 +896,7 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		}
 	}
 	for k, rrs := range byOwner {
-		r.cache.putStatus(k, dns.RcodeSuccess, stripDNSSEC(rrs, k.qtype), nil, minTTL(rrs), st)
+		r.cache.putStatus(k, dns.RcodeSuccess, dnssec.Strip(rrs, k.qtype), nil, minTTL(rrs), st)
 	}
 }
 
@@ -913,7 +917,7 @@ func (r *Resolver) cacheNegativeParts(name string, qtype uint16, a answer, ttl u
 		if a.rcode == dns.RcodeNameError {
 			k.qtype = 0
 		}
-		r.cache.putStatus(k, a.rcode, nil, stripDNSSEC(a.ns, qtype), ttl, st)
+		r.cache.putStatus(k, a.rcode, nil, dnssec.Strip(a.ns, qtype), ttl, st)
 	}
 	for _, rr := range a.ns {
 		if soa, ok := rr.(*dns.SOA); ok && strings.HasSuffix(target, strings.ToLower(soa.Hdr.Name)) {

@@ -185,7 +185,7 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 
 // answerForward forwards a pending query and builds the reply.
 func (r *Resolver) answerForward(p *pending) *dns.Msg {
-	ctx, cancel := context.WithTimeout(context.Background(), r.fwd.timeout*time.Duration(max(1, len(r.defaults)))+time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), r.fwd.Timeout*time.Duration(max(1, len(r.defaults)))+time.Second)
 	defer cancel()
 	start := time.Now()
 	a := r.forward(ctx, p)

@@ -1,7 +1,6 @@
 package dnsmasq
 
 import (
-	"context"
 	"sync/atomic"
 	"time"
 )
@@ -74,20 +73,4 @@ func (c *serverChoice) answered(servers []Upstream, u Upstream, refused bool) {
 	} else {
 		c.last.CompareAndSwap(int64(idx), -1)
 	}
-}
-
-type sentKey struct{}
-
-// withSent asks exchangeUDP to call sent once its query has left.
-func withSent(ctx context.Context, sent func()) context.Context {
-	return context.WithValue(ctx, sentKey{}, sent)
-}
-
-// sentOf is the function to call once a query has left (a no-op when
-// nobody asked).
-func sentOf(ctx context.Context) func() {
-	if f, _ := ctx.Value(sentKey{}).(func()); f != nil {
-		return f
-	}
-	return func() {}
 }

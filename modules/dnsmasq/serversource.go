@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // checkSource reports why u cannot be used: its @source address is not
@@ -62,4 +64,38 @@ func dropUnusableSources(c *Config, log *zap.Logger) {
 			c.Rules[i].Servers, c.Rules[i].Ignored = nil, true
 		}
 	}
+}
+
+// acquireSourcePorts opens the shared sockets of the servers with a fixed
+// source port (server=...@addr#port): dnsmasq sends all their queries from
+// that one socket.
+func (a *App) acquireSourcePorts() error {
+	f := a.resolver.fwd
+	add := func(u Upstream) error {
+		if !u.Source.IsValid() || u.Source.Port() == 0 || f.SourcePorts[u] != nil {
+			return nil
+		}
+		sp, err := exchange.AcquireSourcePort(u)
+		if err != nil {
+			return fmt.Errorf("server %s@%s: %w", u.Addr, u.Source, err)
+		}
+		if f.SourcePorts == nil {
+			f.SourcePorts = map[Upstream]*exchange.SharedPort{}
+		}
+		f.SourcePorts[u] = sp
+		return nil
+	}
+	for _, u := range a.resolver.defaults {
+		if err := add(u); err != nil {
+			return err
+		}
+	}
+	for _, r := range a.cfg.Rules {
+		for _, u := range r.Servers {
+			if err := add(u); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -14,6 +14,9 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
 // udpServer serves DNS over one UDP socket with a few long-lived workers,
@@ -96,41 +99,13 @@ type udpPeer struct {
 	batch *batchWriter // in a batch: the reply is sent with the others
 }
 
-// oobSize is room for an IPv4 or IPv6 packet-info control message.
-var oobSize = max(len(ipv4.NewControlMessage(ipv4.FlagDst|ipv4.FlagInterface)), len(ipv6.NewControlMessage(ipv6.FlagDst|ipv6.FlagInterface)))
-
-// parseDst is the destination address of a datagram from its control
-// messages, as miekg/dns reads it (IPv6 first, then IPv4).
-func parseDst(oob []byte) netip.Addr {
-	cm6 := new(ipv6.ControlMessage)
-	if cm6.Parse(oob) == nil && cm6.Dst != nil {
-		a, _ := netip.AddrFromSlice(cm6.Dst)
-		return a.Unmap()
-	}
-	cm4 := new(ipv4.ControlMessage)
-	if cm4.Parse(oob) == nil && cm4.Dst != nil {
-		a, _ := netip.AddrFromSlice(cm4.Dst)
-		return a.Unmap()
-	}
-	return netip.Addr{}
-}
-
-// srcOOB is the control message that sends a reply from src, as miekg/dns
-// writes it.
-func srcOOB(src netip.Addr) []byte {
-	if src.Is4() {
-		return (&ipv4.ControlMessage{Src: src.AsSlice()}).Marshal()
-	}
-	return (&ipv6.ControlMessage{Src: src.AsSlice()}).Marshal()
-}
-
 func (s *udpServer) serve() {
 	defer s.workers.Done()
 	in := make([]byte, dns.MaxMsgSize)
 	out := make([]byte, 4096)
 	var oob []byte
 	if s.session {
-		oob = make([]byte, oobSize)
+		oob = make([]byte, netutil.OOBSize)
 	}
 	for {
 		var (
@@ -142,7 +117,7 @@ func (s *udpServer) serve() {
 			var oobn int
 			n, oobn, _, peer.addr, err = s.conn.ReadMsgUDPAddrPort(in, oob)
 			if err == nil {
-				peer.dst = parseDst(oob[:oobn])
+				peer.dst = netutil.ParseDst(oob[:oobn])
 			}
 		} else {
 			n, peer.addr, err = s.conn.ReadFromUDPAddrPort(in)
@@ -235,7 +210,40 @@ type batchWriter struct {
 	reply []byte
 }
 
+// handle answers one datagram: locally or from the cache at once, or
+// forwarded in a goroutine of its own. A message miekg/dns's server
+// would reject gets its FORMERR or NOTIMP reply (see accept).
 func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
+	req, ok := s.accept(msg, peer, out)
+	if !ok {
+		return
+	}
+	r := s.h.current.Load()
+	if r == nil || req.Response {
+		return
+	}
+	var client net.Addr
+	if r.cfg.LogQueries || r.auth != nil || ednsUsesClient(&r.cfg.EDNS) || r.cfg.Connmark.Enable || r.cfg.Conntrack || dashboardWantsClient() {
+		// (auth-peer checks the client of a zone transfer; connmark looks
+		// up the client's flow; a dashboard logs it.)
+		client = peer.remote()
+	}
+	if r.dump.Wants(pcap.Query) {
+		r.dump.Packet(pcap.Query, msg, peer.addr, s.localAddrPort(peer))
+	}
+	p := s.replyLocal(r, req, client, peer, out)
+	if p == nil {
+		return
+	}
+	s.flights.Add(1)
+	peer.batch = nil // the batch is gone by the time the answer comes
+	go s.replyForward(r, req, p, peer)
+}
+
+// accept unpacks msg if miekg/dns's server accepts it
+// (DefaultMsgAcceptFunc); a message it rejects gets the FORMERR or NOTIMP
+// reply that server sends, and ok is false.
+func (s *udpServer) accept(msg []byte, peer udpPeer, out []byte) (req *dns.Msg, ok bool) {
 	dh := dns.Header{
 		Id:      binary.BigEndian.Uint16(msg[0:]),
 		Bits:    binary.BigEndian.Uint16(msg[2:]),
@@ -244,11 +252,11 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 		Nscount: binary.BigEndian.Uint16(msg[8:]),
 		Arcount: binary.BigEndian.Uint16(msg[10:]),
 	}
-	req := new(dns.Msg)
+	req = new(dns.Msg)
 	switch action := dns.DefaultMsgAcceptFunc(dh); action {
 	case dns.MsgAccept:
 		if err := req.Unpack(msg); err == nil {
-			break
+			return req, true
 		}
 		fallthrough
 	case dns.MsgReject, dns.MsgRejectNotImplemented:
@@ -267,60 +275,49 @@ func (s *udpServer) handle(msg []byte, peer udpPeer, out []byte) {
 		}
 		req.Ns, req.Answer, req.Extra = nil, nil, nil
 		s.write(req, peer, out)
-		return
+		return nil, false
 	case dns.MsgIgnore:
-		return
+		return nil, false
 	}
+	return req, true
+}
 
-	r := s.h.current.Load()
-	if r == nil || req.Response {
-		return
-	}
-	var client net.Addr
-	if r.cfg.LogQueries || r.auth != nil || ednsUsesClient(&r.cfg.EDNS) || r.cfg.Connmark.Enable || r.cfg.Conntrack || dashboardWantsClient() {
-		// (auth-peer checks the client of a zone transfer; connmark looks
-		// up the client's flow; a dashboard logs it.)
-		client = peer.remote()
-	}
-	if r.dump.wants(dumpQuery) {
-		r.dump.packet(dumpQuery, msg, peer.addr, s.localAddrPort(peer))
-	}
-	var p *pending
-	func() {
-		defer func() {
-			if v := recover(); v != nil {
-				s.servfail(r, req, peer, out, v)
-			}
-		}()
-		var m *dns.Msg
-		var dump bool
-		if m, p, dump = r.answerLocal(req, client, true, s.localOf(peer)); m != nil {
-			b := s.write(m, peer, out)
-			if dump && r.dump.wants(dumpReply) {
-				r.dump.packet(dumpReply, b, s.localAddrPort(peer), peer.addr)
-			}
+// replyLocal sends the reply to req if it is answered locally or from the
+// cache, and returns the query to forward otherwise (nil when there is
+// none). A panic is answered SERVFAIL.
+func (s *udpServer) replyLocal(r *Resolver, req *dns.Msg, client net.Addr, peer udpPeer, out []byte) (p *pending) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.servfail(r, req, peer, out, v)
 		}
 	}()
-	if p == nil {
-		return
+	m, p, dump := r.answerLocal(req, client, true, s.localOf(peer))
+	if m != nil {
+		b := s.write(m, peer, out)
+		if dump && r.dump.Wants(pcap.Reply) {
+			r.dump.Packet(pcap.Reply, b, s.localAddrPort(peer), peer.addr)
+		}
 	}
-	s.flights.Add(1)
-	peer.batch = nil // the batch is gone by the time the answer comes
-	go func() {
-		defer s.flights.Done()
-		buf := make([]byte, 4096)
-		defer func() {
-			if v := recover(); v != nil {
-				s.servfail(r, req, peer, buf, v)
-			}
-		}()
-		if m := r.answerForward(p); m != nil {
-			b := s.write(m, peer, buf)
-			if r.dump.wants(dumpReply) {
-				r.dump.packet(dumpReply, b, s.localAddrPort(peer), peer.addr)
-			}
+	return p
+}
+
+// replyForward forwards p and sends the reply to req; it runs in a
+// goroutine of its own, counted in s.flights. A panic is answered
+// SERVFAIL.
+func (s *udpServer) replyForward(r *Resolver, req *dns.Msg, p *pending, peer udpPeer) {
+	defer s.flights.Done()
+	buf := make([]byte, 4096)
+	defer func() {
+		if v := recover(); v != nil {
+			s.servfail(r, req, peer, buf, v)
 		}
 	}()
+	if m := r.answerForward(p); m != nil {
+		b := s.write(m, peer, buf)
+		if r.dump.Wants(pcap.Reply) {
+			r.dump.Packet(pcap.Reply, b, s.localAddrPort(peer), peer.addr)
+		}
+	}
 }
 
 func (s *udpServer) servfail(r *Resolver, req *dns.Msg, peer udpPeer, out []byte, v any) {
@@ -367,7 +364,7 @@ func (s *udpServer) write(m *dns.Msg, peer udpPeer, buf []byte) []byte {
 		return b
 	}
 	if peer.dst.IsValid() {
-		_, _, _ = s.conn.WriteMsgUDPAddrPort(b, srcOOB(peer.dst), peer.addr)
+		_, _, _ = s.conn.WriteMsgUDPAddrPort(b, netutil.SrcOOB(peer.dst), peer.addr)
 		return b
 	}
 	_, _ = s.conn.WriteToUDPAddrPort(b, peer.addr)

@@ -1,4 +1,4 @@
-package dnsmasq
+package netutil
 
 import (
 	"net"
@@ -13,7 +13,7 @@ func TestTCPLimitListenerClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := newTCPLimitListener(ln, func() int { return 1 })
+	l := NewLimitListener(ln, func() int { return 1 })
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package dnsmasq
+package exchange
 
 import (
 	"context"
@@ -12,21 +12,35 @@ import (
 
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
 // udpTransport is where one forwarded UDP query is sent from and its
 // replies come back: one or more connected sockets of its own (a random or
 // a server's @source port), or the shared query-port socket.
 type udpTransport struct {
-	f       *forwarder
-	u       Upstream
+	f       *Client
+	u       conf.Upstream
 	conns   []net.Conn
 	replies chan []byte
 	errs    chan error // a socket's read error (a refused port): the server failed
 	done    chan struct{}
-	shared  *sharedPort
+	shared  *SharedPort
 	key     waitKey
 	sent    int // sends so far
+
+	// The dumpfile's addresses of the query (local, remote); its replies
+	// are dumped with them swapped.
+	dumpLocal, dumpRemote netip.AddrPort
+
+	// fast-dns-retry: the first send, the current delay between sends
+	// (0 when retries are over) and the time of the next one.
+	start time.Time
+	gap   time.Duration
+	next  time.Time
 }
 
 // readBuffers hold the largest UDP reply, for the socket readers.
@@ -36,11 +50,11 @@ var readBuffers = sync.Pool{New: func() any { b := make([]byte, 65535); return &
 var errNoReply = errors.New("upstream timeout")
 
 // openUDP prepares the transport for a query with ID id to u.
-func (f *forwarder) openUDP(ctx context.Context, u Upstream, id uint16) (*udpTransport, error) {
+func (f *Client) openUDP(ctx context.Context, u conf.Upstream, id uint16) (*udpTransport, error) {
 	t := &udpTransport{f: f, u: u, replies: make(chan []byte, 8), errs: make(chan error, 1), done: make(chan struct{})}
-	sp := f.sourcePorts[u]
-	if sp == nil && f.shared != nil && !u.Source.IsValid() && u.Iface == "" {
-		sp = f.shared
+	sp := f.SourcePorts[u]
+	if sp == nil && f.QueryPort != nil && !u.Source.IsValid() && u.Iface == "" {
+		sp = f.QueryPort
 	}
 	if sp != nil {
 		t.shared = sp
@@ -108,7 +122,7 @@ func (t *udpTransport) send(b []byte) error {
 // dumpSend writes the query just sent to the dumpfile, and returns the
 // addresses its reply is dumped with: dnsmasq writes its upstream queries as
 // sent from the unspecified address and the real source port (measured).
-func (t *udpTransport) dumpSend(d *dumper, b []byte) (local, remote netip.AddrPort) {
+func (t *udpTransport) dumpSend(d *pcap.Writer, b []byte) (local, remote netip.AddrPort) {
 	server, err := netip.ParseAddrPort(t.u.Addr)
 	if err != nil {
 		return
@@ -124,7 +138,7 @@ func (t *udpTransport) dumpSend(d *dumper, b []byte) (local, remote netip.AddrPo
 		la = t.conns[(t.sent-1)%len(t.conns)].LocalAddr()
 	}
 	local, remote = dumpAddrs(la, net.UDPAddrFromAddrPort(server))
-	d.packet(dumpUpstreamQuery, b, local, remote)
+	d.Packet(pcap.UpstreamQuery, b, local, remote)
 	return local, remote
 }
 
@@ -141,7 +155,7 @@ func (t *udpTransport) close() {
 // udpDialer is the dialer of a UDP query to u: from u's @source address
 // and port, through u's @interface, from query-port... or from a random
 // port in [min-port, max-port].
-func (f *forwarder) udpDialer(u Upstream) *net.Dialer {
+func (f *Client) udpDialer(u conf.Upstream) *net.Dialer {
 	d := f.dialer()
 	if u.Source.IsValid() {
 		// A server's own source port beats min-port/max-port; without one
@@ -155,32 +169,27 @@ func (f *forwarder) udpDialer(u Upstream) *net.Dialer {
 		d.LocalAddr = &net.UDPAddr{IP: u.Source.Addr().AsSlice(), Port: port}
 	}
 	if u.Iface != "" {
-		d.Control = bindToDevice(u.Iface)
+		d.Control = netutil.BindToDevice(u.Iface)
 	}
 	return d
 }
 
 // tcpDialer is the dialer of a TCP query to u: from u's @source address
 // (the port is the system's) and through u's @interface.
-func (f *forwarder) tcpDialer(u Upstream) *net.Dialer {
-	d := &net.Dialer{Timeout: f.timeout}
+func (f *Client) tcpDialer(u conf.Upstream) *net.Dialer {
+	d := &net.Dialer{Timeout: f.Timeout}
 	if u.Source.IsValid() {
 		d.LocalAddr = &net.TCPAddr{IP: u.Source.Addr().AsSlice()}
 	}
 	if u.Iface != "" {
-		d.Control = bindToDevice(u.Iface)
+		d.Control = netutil.BindToDevice(u.Iface)
 	}
 	return d
 }
 
 // exchangeUDP sends m to u over UDP and waits for its reply until the
-// server's timeout, skipping replies with another ID and the ones
-// ignore-address rejects. With fast-dns-retry it sends the same query again
-// after the first delay, then after twice that, and so on, as long as the
-// whole seconds since the first send are below the retry time, as dnsmasq
-// does (measured); with port-limit each retry comes from a new port, up to
-// that many.
-func (f *forwarder) exchangeUDP(ctx context.Context, m *dns.Msg, u Upstream) (*dns.Msg, error) {
+// server's timeout (see await).
+func (f *Client) exchangeUDP(ctx context.Context, m *dns.Msg, u conf.Upstream) (*dns.Msg, error) {
 	b, err := m.Pack()
 	if err != nil {
 		return nil, err
@@ -194,23 +203,30 @@ func (f *forwarder) exchangeUDP(ctx context.Context, m *dns.Msg, u Upstream) (*d
 		return nil, err
 	}
 	sentOf(ctx)()
-	var local, remote netip.AddrPort // for the dumpfile
-	if f.dump != nil {
-		local, remote = t.dumpSend(f.dump, b)
+	if f.Dump != nil {
+		t.dumpLocal, t.dumpRemote = t.dumpSend(f.Dump, b)
 	}
-	start := time.Now()
-	deadline := start.Add(f.timeout)
+	return t.await(ctx, m, b)
+}
+
+// await waits for the reply to m (packed as b) until the server's
+// timeout, skipping the datagrams reply does not take. With
+// fast-dns-retry it sends the same query again after the first delay,
+// then after twice that, and so on (see retry).
+func (t *udpTransport) await(ctx context.Context, m *dns.Msg, b []byte) (*dns.Msg, error) {
+	t.start = time.Now()
+	deadline := t.start.Add(t.f.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	gap := f.fastRetry
-	next := start.Add(gap)
+	t.gap = t.f.FastRetry
+	t.next = t.start.Add(t.gap)
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	for {
 		wake := deadline
-		if gap > 0 && next.Before(wake) {
-			wake = next
+		if t.gap > 0 && t.next.Before(wake) {
+			wake = t.next
 		}
 		timer.Reset(time.Until(wake))
 		select {
@@ -220,47 +236,68 @@ func (f *forwarder) exchangeUDP(ctx context.Context, m *dns.Msg, u Upstream) (*d
 			if !now.Before(deadline) {
 				return nil, errNoReply
 			}
-			if (now.Unix()-start.Unix())*1000 >= f.fastRetryFor.Milliseconds() {
-				gap = 0 // retries are over: wait for a late reply
-				continue
-			}
-			if t.shared == nil && len(t.conns) < f.portLimit {
-				if err := t.addConn(ctx); err != nil {
-					f.logDebug("cannot open a socket for a retry", zap.String("upstream", u.Addr), zap.Error(err))
-				}
-			}
-			if err := t.send(b); err != nil {
+			if err := t.retry(ctx, now, b); err != nil {
 				return nil, err
 			}
-			if f.dump != nil {
-				t.dumpSend(f.dump, b)
-			}
-			gap *= 2
-			next = next.Add(gap)
 		case err := <-t.errs:
 			return nil, err
 		case p := <-t.replies:
-			if f.dump != nil {
-				f.dump.packet(dumpUpstreamReply, p, remote, local)
+			if r := t.reply(ctx, m, p); r != nil {
+				return r, nil
 			}
-			r := new(dns.Msg)
-			if err := r.Unpack(p); err != nil && !r.Truncated {
-				continue
-			}
-			if r.Id != m.Id || len(r.Question) > 0 && len(m.Question) > 0 && !sameQuestion(r.Question[0], m.Question[0]) {
-				continue
-			}
-			if accept := acceptOf(ctx); accept != nil && !accept(r) {
-				f.logDebug("reply dropped: another client subnet", zap.String("upstream", u.Addr))
-				continue
-			}
-			if len(m.Question) > 0 && f.ignored(m.Question[0].Qtype, r) {
-				f.logDebug("reply ignored (ignore-address)", zap.String("name", m.Question[0].Name), zap.String("upstream", u.Addr))
-				continue
-			}
-			return r, nil
 		}
 	}
+}
+
+// retry sends the query b again, as long as the whole seconds since the
+// first send are below the retry time, as dnsmasq does (measured); with
+// port-limit each retry comes from a new port, up to that many.
+func (t *udpTransport) retry(ctx context.Context, now time.Time, b []byte) error {
+	f := t.f
+	if (now.Unix()-t.start.Unix())*1000 >= f.FastRetryFor.Milliseconds() {
+		t.gap = 0 // retries are over: wait for a late reply
+		return nil
+	}
+	if t.shared == nil && len(t.conns) < f.PortLimit {
+		if err := t.addConn(ctx); err != nil {
+			f.logDebug("cannot open a socket for a retry", zap.String("upstream", t.u.Addr), zap.Error(err))
+		}
+	}
+	if err := t.send(b); err != nil {
+		return err
+	}
+	if f.Dump != nil {
+		t.dumpSend(f.Dump, b)
+	}
+	t.gap *= 2
+	t.next = t.next.Add(t.gap)
+	return nil
+}
+
+// reply returns the datagram p as the reply to m, or nil when the query
+// does not take it: it does not unpack, has another ID or question, holds
+// another client subnet (add-subnet) or an ignore-address address.
+func (t *udpTransport) reply(ctx context.Context, m *dns.Msg, p []byte) *dns.Msg {
+	f := t.f
+	if f.Dump != nil {
+		f.Dump.Packet(pcap.UpstreamReply, p, t.dumpRemote, t.dumpLocal)
+	}
+	r := new(dns.Msg)
+	if err := r.Unpack(p); err != nil && !r.Truncated {
+		return nil
+	}
+	if r.Id != m.Id || len(r.Question) > 0 && len(m.Question) > 0 && !sameQuestion(r.Question[0], m.Question[0]) {
+		return nil
+	}
+	if accept := acceptOf(ctx); accept != nil && !accept(r) {
+		f.logDebug("reply dropped: another client subnet", zap.String("upstream", t.u.Addr))
+		return nil
+	}
+	if len(m.Question) > 0 && f.ignored(m.Question[0].Qtype, r) {
+		f.logDebug("reply ignored (ignore-address)", zap.String("name", m.Question[0].Name), zap.String("upstream", t.u.Addr))
+		return nil
+	}
+	return r
 }
 
 func sameQuestion(a, b dns.Question) bool {
@@ -286,11 +323,27 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-func (f *forwarder) logDebug(msg string, fields ...zap.Field) {
-	if f.debug != nil {
-		f.debug.Debug(msg, fields...)
+func (f *Client) logDebug(msg string, fields ...zap.Field) {
+	if f.Debug != nil {
+		f.Debug.Debug(msg, fields...)
 	}
 }
 
 // randomPort is a port in [lo, hi].
 func randomPort(lo, hi int) int { return lo + rand.IntN(hi-lo+1) }
+
+// dumpAddrs are the addresses of an upstream UDP exchange as the dumpfile
+// shows them: the local address unspecified, with its port.
+func dumpAddrs(local, remote net.Addr) (netip.AddrPort, netip.AddrPort) {
+	l, _ := local.(*net.UDPAddr)
+	r, _ := remote.(*net.UDPAddr)
+	if l == nil || r == nil {
+		return netip.AddrPort{}, netip.AddrPort{}
+	}
+	ra := r.AddrPort()
+	la := netip.IPv4Unspecified()
+	if !ra.Addr().Unmap().Is4() {
+		la = netip.IPv6Unspecified()
+	}
+	return netip.AddrPortFrom(la, l.AddrPort().Port()), netip.AddrPortFrom(ra.Addr().Unmap(), ra.Port())
+}

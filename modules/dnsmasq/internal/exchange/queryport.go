@@ -1,15 +1,17 @@
-package dnsmasq
+package exchange
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
 )
 
 // sharedPorts are the query-port sockets, shared by successive configs
@@ -22,12 +24,12 @@ type waitKey struct {
 	id     uint16
 }
 
-// sharedPort is query-port=: every UDP query (except to servers with their
+// SharedPort is query-port=: every UDP query (except to servers with their
 // own @source) leaves from one port, the given one or, for 0, one the
 // system picks; replies are handed to the waiting query by server and ID.
 // It is also the socket of a server=...@source#port, bound to that address
 // (and @interface), which all queries to that server share.
-type sharedPort struct {
+type SharedPort struct {
 	port    int
 	addr    netip.Addr // the source address; invalid = the wildcard address
 	iface   string     // SO_BINDTODEVICE, "" = none
@@ -36,13 +38,25 @@ type sharedPort struct {
 	waiters map[waitKey]chan []byte
 }
 
-// acquireSharedPort returns the query-port socket for port; release it
-// with releaseSharedPort.
-func acquireSharedPort(port int) (*sharedPort, error) { return acquireSourcePort(Upstream{}, port) }
+// AcquireQueryPort returns the query-port socket for port (0: one the
+// system picks); release it with ReleaseQueryPort.
+func AcquireQueryPort(port int) (*SharedPort, error) { return acquireShared(conf.Upstream{}, port) }
 
-func releaseSharedPort(port int) { releaseSourcePort(Upstream{}, port) }
+// ReleaseQueryPort lets go of a socket AcquireQueryPort returned; the last
+// config that uses it closes it.
+func ReleaseQueryPort(port int) { releaseShared(conf.Upstream{}, port) }
 
-func sharedPortKey(u Upstream, port int) string {
+// AcquireSourcePort returns the shared socket of a server=...@addr#port
+// (u's source address, port and interface); release it with
+// ReleaseSourcePort.
+func AcquireSourcePort(u conf.Upstream) (*SharedPort, error) {
+	return acquireShared(u, int(u.Source.Port()))
+}
+
+// ReleaseSourcePort lets go of a socket AcquireSourcePort returned.
+func ReleaseSourcePort(u conf.Upstream) { releaseShared(u, int(u.Source.Port())) }
+
+func sharedPortKey(u conf.Upstream, port int) string {
 	a := ""
 	if u.Source.IsValid() {
 		a = u.Source.Addr().String()
@@ -50,22 +64,22 @@ func sharedPortKey(u Upstream, port int) string {
 	return a + "#" + strconv.Itoa(port) + "@" + u.Iface
 }
 
-// acquireSourcePort returns the shared socket of u's source address,
+// acquireShared returns the shared socket of u's source address,
 // interface and port (query-port when u has neither).
-func acquireSourcePort(u Upstream, port int) (*sharedPort, error) {
+func acquireShared(u conf.Upstream, port int) (*SharedPort, error) {
 	v, _, err := sharedPorts.LoadOrNew(sharedPortKey(u, port), func() (caddy.Destructor, error) {
-		return &sharedPort{port: port, addr: u.Source.Addr(), iface: u.Iface, conns: map[bool]*net.UDPConn{}, waiters: map[waitKey]chan []byte{}}, nil
+		return &SharedPort{port: port, addr: u.Source.Addr(), iface: u.Iface, conns: map[bool]*net.UDPConn{}, waiters: map[waitKey]chan []byte{}}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*sharedPort), nil
+	return v.(*SharedPort), nil
 }
 
-func releaseSourcePort(u Upstream, port int) { _, _ = sharedPorts.Delete(sharedPortKey(u, port)) }
+func releaseShared(u conf.Upstream, port int) { _, _ = sharedPorts.Delete(sharedPortKey(u, port)) }
 
 // Destruct closes the sockets when the last config using them is gone.
-func (s *sharedPort) Destruct() error {
+func (s *SharedPort) Destruct() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.conns {
@@ -77,7 +91,7 @@ func (s *sharedPort) Destruct() error {
 
 // conn returns the socket for the family of server, binding it on first
 // use (the wildcard address, as dnsmasq binds it).
-func (s *sharedPort) conn(server netip.AddrPort) (*net.UDPConn, error) {
+func (s *SharedPort) conn(server netip.AddrPort) (*net.UDPConn, error) {
 	v6 := server.Addr().Is6() && !server.Addr().Is4In6()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,7 +107,7 @@ func (s *sharedPort) conn(server netip.AddrPort) (*net.UDPConn, error) {
 	}
 	lc := net.ListenConfig{}
 	if s.iface != "" {
-		lc.Control = bindToDevice(s.iface)
+		lc.Control = netutil.BindToDevice(s.iface)
 	}
 	pc, err := lc.ListenPacket(context.Background(), network, laddr.String())
 	if err != nil {
@@ -106,7 +120,7 @@ func (s *sharedPort) conn(server netip.AddrPort) (*net.UDPConn, error) {
 }
 
 // read hands each reply to the query waiting for it.
-func (s *sharedPort) read(c *net.UDPConn) {
+func (s *SharedPort) read(c *net.UDPConn) {
 	buf := make([]byte, 65535)
 	for {
 		n, from, err := c.ReadFromUDPAddrPort(buf)
@@ -136,7 +150,7 @@ func (s *sharedPort) read(c *net.UDPConn) {
 var errIDBusy = errors.New("query ID in use on the query port")
 
 // wait registers a query with ID id to server; replies go to ch.
-func (s *sharedPort) wait(server string, id uint16, ch chan []byte) (waitKey, error) {
+func (s *SharedPort) wait(server string, id uint16, ch chan []byte) (waitKey, error) {
 	ap, err := netip.ParseAddrPort(server)
 	if err != nil {
 		return waitKey{}, err
@@ -154,14 +168,14 @@ func (s *sharedPort) wait(server string, id uint16, ch chan []byte) (waitKey, er
 	return k, nil
 }
 
-func (s *sharedPort) unwait(k waitKey) {
+func (s *SharedPort) unwait(k waitKey) {
 	s.mu.Lock()
 	delete(s.waiters, k)
 	s.mu.Unlock()
 }
 
 // send writes a packed query to server.
-func (s *sharedPort) send(server string, b []byte) error {
+func (s *SharedPort) send(server string, b []byte) error {
 	ap, err := netip.ParseAddrPort(server)
 	if err != nil {
 		return err
@@ -172,38 +186,4 @@ func (s *sharedPort) send(server string, b []byte) error {
 	}
 	_, err = c.WriteToUDPAddrPort(b, ap)
 	return err
-}
-
-// acquireSourcePorts opens the shared sockets of the servers with a fixed
-// source port (server=...@addr#port): dnsmasq sends all their queries from
-// that one socket.
-func (a *App) acquireSourcePorts() error {
-	f := a.resolver.fwd
-	add := func(u Upstream) error {
-		if !u.Source.IsValid() || u.Source.Port() == 0 || f.sourcePorts[u] != nil {
-			return nil
-		}
-		sp, err := acquireSourcePort(u, int(u.Source.Port()))
-		if err != nil {
-			return fmt.Errorf("server %s@%s: %w", u.Addr, u.Source, err)
-		}
-		if f.sourcePorts == nil {
-			f.sourcePorts = map[Upstream]*sharedPort{}
-		}
-		f.sourcePorts[u] = sp
-		return nil
-	}
-	for _, u := range a.resolver.defaults {
-		if err := add(u); err != nil {
-			return err
-		}
-	}
-	for _, r := range a.cfg.Rules {
-		for _, u := range r.Servers {
-			if err := add(u); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

@@ -1,4 +1,4 @@
-package dnsmasq
+package pcap
 
 import (
 	"bytes"
@@ -36,21 +36,21 @@ func TestUDPPacketMatchesDnsmasq(t *testing.T) {
 
 func TestDumpFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.pcap")
-	d, err := openDump(path, dumpQuery|dumpUpstreamReply, 1432)
+	d, err := Open(path, Query|UpstreamReply, 1432)
 	if err != nil {
 		t.Fatal(err)
 	}
 	src, dst := netip.MustParseAddrPort("127.0.0.1:1000"), netip.MustParseAddrPort("127.0.0.1:53")
-	d.packet(dumpQuery, []byte("0123456789ab"), src, dst)
-	d.packet(dumpReply, []byte("not dumped"), dst, src)
-	d.close()
-	d.packet(dumpQuery, []byte("after close"), src, dst)
+	d.Packet(Query, []byte("0123456789ab"), src, dst)
+	d.Packet(Reply, []byte("not dumped"), dst, src)
+	d.Close()
+	d.Packet(Query, []byte("after close"), src, dst)
 	// Reopening appends, keeping the header.
-	if d, err = openDump(path, dumpQuery, 1432); err != nil {
+	if d, err = Open(path, Query, 1432); err != nil {
 		t.Fatal(err)
 	}
-	d.packet(dumpQuery, []byte("ba9876543210"), src, dst)
-	d.close()
+	d.Packet(Query, []byte("ba9876543210"), src, dst)
+	d.Close()
 	b, _ := os.ReadFile(path)
 	// dnsmasq's header: magic, 2.4, snaplen, link type 101 (raw IP).
 	if hex.EncodeToString(b[:24]) != "d4c3b2a102000400000000000000000098050000"+"65000000" {
@@ -68,7 +68,7 @@ func TestDumpFile(t *testing.T) {
 	// A file that is not a pcap file is refused, as dnsmasq refuses it.
 	bad := filepath.Join(t.TempDir(), "bad")
 	_ = os.WriteFile(bad, []byte("garbage\n"), 0o644)
-	if _, err := openDump(bad, 1, 1432); err == nil {
+	if _, err := Open(bad, 1, 1432); err == nil {
 		t.Error("garbage file accepted")
 	}
 }

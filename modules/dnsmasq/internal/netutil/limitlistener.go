@@ -1,4 +1,4 @@
-package dnsmasq
+package netutil
 
 import (
 	"net"
@@ -6,12 +6,12 @@ import (
 	"time"
 )
 
-// tcpLimitListener is max-tcp-connections: like dnsmasq, which stops
+// LimitListener is max-tcp-connections: like dnsmasq, which stops
 // accepting connections while it has that many, Accept waits for a
 // connection to close before taking the next one from the kernel's backlog.
 // The limit is read from the running config at each Accept, so a reload
 // changes it; 0 is no limit.
-type tcpLimitListener struct {
+type LimitListener struct {
 	net.Listener
 	limit func() int
 
@@ -22,11 +22,15 @@ type tcpLimitListener struct {
 	once   sync.Once
 }
 
-func newTCPLimitListener(ln net.Listener, limit func() int) *tcpLimitListener {
-	return &tcpLimitListener{Listener: ln, limit: limit, freed: make(chan struct{}, 1), closed: make(chan struct{})}
+// NewLimitListener wraps ln; limit is read at each Accept (0 or less: no
+// limit).
+func NewLimitListener(ln net.Listener, limit func() int) *LimitListener {
+	return &LimitListener{Listener: ln, limit: limit, freed: make(chan struct{}, 1), closed: make(chan struct{})}
 }
 
-func (l *tcpLimitListener) Accept() (net.Conn, error) {
+// Accept waits while the limit's number of connections are open, then
+// accepts the next one.
+func (l *LimitListener) Accept() (net.Conn, error) {
 	for {
 		n := l.limit()
 		l.mu.Lock()
@@ -51,7 +55,7 @@ func (l *tcpLimitListener) Accept() (net.Conn, error) {
 	return &limitConn{Conn: c, l: l}, nil
 }
 
-func (l *tcpLimitListener) release() {
+func (l *LimitListener) release() {
 	l.mu.Lock()
 	l.active--
 	l.mu.Unlock()
@@ -61,17 +65,19 @@ func (l *tcpLimitListener) release() {
 	}
 }
 
-func (l *tcpLimitListener) Close() error {
+// Close closes the listener and ends an Accept that waits for a slot.
+func (l *LimitListener) Close() error {
 	l.once.Do(func() { close(l.closed) })
 	return l.Listener.Close()
 }
 
 type limitConn struct {
 	net.Conn
-	l    *tcpLimitListener
+	l    *LimitListener
 	once sync.Once
 }
 
+// Close closes the connection and frees its slot.
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.l.release)

@@ -1,4 +1,4 @@
-package dnsmasq
+package exchange
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // TestIgnoreAddressKeepsListening: a forged reply with an ignored address
@@ -39,10 +41,10 @@ func TestIgnoreAddressKeepsListening(t *testing.T) {
 			}
 		}
 	}()
-	f := &forwarder{timeout: time.Second, ignore: []netip.Prefix{netip.MustParsePrefix("10.6.0.0/16")}}
+	f := &Client{Timeout: time.Second, Ignore: []netip.Prefix{netip.MustParsePrefix("10.6.0.0/16")}}
 	q := new(dns.Msg)
 	q.SetQuestion("a.test.", dns.TypeA)
-	r, _, err := f.exchange(context.Background(), q, []Upstream{{Addr: pc.LocalAddr().String()}}, false)
+	r, err := f.Exchange(context.Background(), q, conf.Upstream{Addr: pc.LocalAddr().String()}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,14 +52,14 @@ func TestIgnoreAddressKeepsListening(t *testing.T) {
 		t.Fatalf("got %v, want the genuine 10.0.0.7", r.Answer)
 	}
 	// Only the forged reply: the server fails after the timeout.
-	f.ignore = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-	f.timeout = 200 * time.Millisecond
-	if r, _, err := f.exchange(context.Background(), q, []Upstream{{Addr: pc.LocalAddr().String()}}, false); err == nil {
+	f.Ignore = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	f.Timeout = 200 * time.Millisecond
+	if r, err := f.Exchange(context.Background(), q, conf.Upstream{Addr: pc.LocalAddr().String()}, false); err == nil {
 		t.Fatalf("got %v, want a timeout", r)
 	}
 	// Other types are never ignored.
 	q.SetQuestion("a.test.", dns.TypeMX)
-	if _, _, err := f.exchange(context.Background(), q, []Upstream{{Addr: pc.LocalAddr().String()}}, false); err != nil {
+	if _, err := f.Exchange(context.Background(), q, conf.Upstream{Addr: pc.LocalAddr().String()}, false); err != nil {
 		t.Fatal(err)
 	}
 }

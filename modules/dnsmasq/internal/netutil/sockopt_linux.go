@@ -1,9 +1,10 @@
-package dnsmasq
+package netutil
 
 import "syscall"
 
-// setSocketMark sets SO_MARK (conntrack).
-func setSocketMark(c syscall.RawConn, mark uint32) error {
+// SetMark sets the socket mark (SO_MARK) of c, as conntrack wants the
+// forwarded query's sockets marked like the client's flow.
+func SetMark(c syscall.RawConn, mark uint32) error {
 	var serr error
 	if err := c.Control(func(fd uintptr) {
 		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_MARK, int(mark))
@@ -13,9 +14,9 @@ func setSocketMark(c syscall.RawConn, mark uint32) error {
 	return serr
 }
 
-// bindToDevice is a dialer Control that binds the socket to an interface
+// BindToDevice returns a dialer or listener Control that binds the socket to an interface
 // (SO_BINDTODEVICE; needs CAP_NET_RAW), as dnsmasq does for server=...@if.
-func bindToDevice(iface string) func(network, address string, c syscall.RawConn) error {
+func BindToDevice(iface string) func(network, address string, c syscall.RawConn) error {
 	return func(network, address string, c syscall.RawConn) error {
 		var serr error
 		if err := c.Control(func(fd uintptr) {

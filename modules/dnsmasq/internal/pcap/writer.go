@@ -1,4 +1,4 @@
-package dnsmasq
+package pcap
 
 import (
 	"encoding/binary"
@@ -10,12 +10,12 @@ import (
 	"time"
 )
 
-// Kinds of packets for dumpmask=, as in `man dnsmasq`.
+// Kinds of packets, the bits of dumpmask= as in `man dnsmasq`.
 const (
-	dumpQuery         = 0x0001 // DNS queries from clients
-	dumpReply         = 0x0002 // DNS replies to clients
-	dumpUpstreamQuery = 0x0004 // DNS queries to upstream servers
-	dumpUpstreamReply = 0x0008 // DNS replies from upstream servers
+	Query         = 0x0001 // DNS queries from clients
+	Reply         = 0x0002 // DNS replies to clients
+	UpstreamQuery = 0x0004 // DNS queries to upstream servers
+	UpstreamReply = 0x0008 // DNS replies from upstream servers
 )
 
 const (
@@ -24,22 +24,22 @@ const (
 	pcapHeaderLen = 24
 )
 
-// dumper writes DNS packets to the pcap file of dumpfile=, as dnsmasq 2.90
+// Writer writes DNS packets to the pcap file of dumpfile=, as dnsmasq 2.90
 // does (measured on its files): a little-endian pcap 2.4 file with link
 // type 101 (raw IP) and a snap length of edns-packet-max + 200; each
 // packet is an IPv4 (or IPv6) header, TTL 64, ID 0, and a UDP header, with
 // valid checksums, around the DNS message. An existing file is appended
 // to. Queries to upstream servers have the source address 0.0.0.0 (or ::)
 // and the real source port, as dnsmasq writes them.
-type dumper struct {
+type Writer struct {
 	mu   sync.Mutex
 	f    *os.File
 	mask uint32
 }
 
-// openDump opens (or creates, mode 0600) the pcap file path. A file that
+// Open opens (or creates, mode 0600) the pcap file path. A file that
 // exists and is not empty must be a pcap file already: it is appended to.
-func openDump(path string, mask uint32, snaplen int) (*dumper, error) {
+func Open(path string, mask uint32, snaplen int) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("dumpfile: %w", err)
@@ -61,17 +61,17 @@ func openDump(path string, mask uint32, snaplen int) (*dumper, error) {
 		f.Close()
 		return nil, fmt.Errorf("dumpfile %s exists and is not a pcap file", path)
 	}
-	return &dumper{f: f, mask: mask}, nil
+	return &Writer{f: f, mask: mask}, nil
 }
 
-// wants reports whether packets of kind are dumped (d may be nil).
-func (d *dumper) wants(kind uint32) bool { return d != nil && d.mask&kind != 0 }
+// Wants reports whether packets of kind are dumped (d may be nil).
+func (d *Writer) Wants(kind uint32) bool { return d != nil && d.mask&kind != 0 }
 
-// packet appends one UDP datagram carrying payload from src to dst, if
+// Packet appends one UDP datagram carrying payload from src to dst, if
 // dumpmask selects kind. Errors are dropped: dumping is for debugging and
 // must not stop DNS.
-func (d *dumper) packet(kind uint32, payload []byte, src, dst netip.AddrPort) {
-	if !d.wants(kind) {
+func (d *Writer) Packet(kind uint32, payload []byte, src, dst netip.AddrPort) {
+	if !d.Wants(kind) {
 		return
 	}
 	pkt := udpPacket(payload, src, dst)
@@ -89,8 +89,8 @@ func (d *dumper) packet(kind uint32, payload []byte, src, dst netip.AddrPort) {
 	}
 }
 
-// close closes the file; later packets are dropped.
-func (d *dumper) close() error {
+// Close closes the file; later packets are dropped.
+func (d *Writer) Close() error {
 	if d == nil {
 		return nil
 	}

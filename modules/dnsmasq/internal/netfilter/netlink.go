@@ -1,4 +1,4 @@
-package dnsmasq
+package netfilter
 
 import (
 	"encoding/binary"
@@ -99,7 +99,7 @@ func ipsetAddMsg(seq uint32, set string, a netip.Addr) []byte {
 // sequence number seq+1. In an interval set (interval true) an address is
 // the range [a, a+1), as nft writes it: a start element and an end one
 // (none after the family's last address).
-func nftAddBatch(seq uint32, s nftSet, addrs []netip.Addr, interval bool) []byte {
+func nftAddBatch(seq uint32, s conf.NFTSet, addrs []netip.Addr, interval bool) []byte {
 	var elems nlAttrs
 	for _, a := range addrs {
 		key := nlAttrs(nil).attr(nftaDataValue, a.AsSlice())
@@ -117,7 +117,7 @@ func nftAddBatch(seq uint32, s nftSet, addrs []netip.Addr, interval bool) []byte
 }
 
 // nftGetSetMsg is the NFT_MSG_GETSET request for set s.
-func nftGetSetMsg(seq uint32, s nftSet) []byte {
+func nftGetSetMsg(seq uint32, s conf.NFTSet) []byte {
 	attrs := nlAttrs(nil).str(nftaSetTable, s.Table).str(nftaSetName, s.Set)
 	return nfnlMsg(nil, nfnlSubsysNFTables<<8|nftMsgGetSet, nlmFRequest|nlmFAck, seq, conf.NFTFamilies[s.Family], 0, attrs)
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package dnsmasq
+package netfilter
 
 import "errors"
 
