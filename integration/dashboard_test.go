@@ -21,24 +21,10 @@ import (
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
-// dashboardSite is the stack the dashboard test runs: the DNS app
-// (forwarding to a real dnsmasq), a cached site on a healthgate pool, and
-// the dashboard on its own site.
-const dashboardSite = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-	dnsmasq {
-		port={$DNS_PORT}
-		listen-address=127.0.0.1
-		no-resolv
-		no-hosts
-		server=127.0.0.1#{$UPSTREAM_DNS_PORT}
-		address=/app.test/127.0.0.1
-		address=/ads.test/0.0.0.0
-		cache-size=100
-	}
-}
-http://app.test:{$FRONTDESK_HTTP_PORT} {
+// dashboardSites are the sites of the stack the dashboard test runs besides
+// the DNS app: a cached site on a healthgate pool, and the dashboard on its
+// own site.
+const dashboardSites = `http://app.test:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	proxy_cache {
 		storage memory {
@@ -170,7 +156,7 @@ const domFiguresJS = `(() => {
 	return out;
 })()`
 
-// dashboardStack is the running stack of dashboardSite.
+// dashboardStack is the running stack: the DNS app and dashboardSites.
 type dashboardStack struct {
 	fd                      *harness.Frontdesk
 	httpAddr, dnsAddr, port string
@@ -178,32 +164,17 @@ type dashboardStack struct {
 }
 
 // startDashboardStack starts a real dnsmasq as the upstream DNS server,
-// two backends and frontdesk with dashboardSite.
+// two backends, and frontdesk with the DNS app forwarding to that dnsmasq
+// and dashboardSites.
 func startDashboardStack(t *testing.T) dashboardStack {
 	t.Helper()
-	dir := t.TempDir()
-	upPort, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	up, err := harness.StartDnsmasq(filepath.Join(dir, "upstream"), "no-resolv\nno-hosts\nlocal-ttl=300\naddress=/fwd.test/10.1.2.3\n", upPort)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, up.Process)
-	dnsPort, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(caddyfile, []byte(dashboardSite), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	up := startDnsmasq(t, "no-resolv\nno-hosts\nlocal-ttl=300\naddress=/fwd.test/10.1.2.3\n", 0)
 	app1, app2 := dashboardBackend(t), dashboardBackend(t)
-	fd, httpAddr := startCaddyfile(t, caddyfile, dir, "DNS_PORT="+strconv.Itoa(dnsPort), "UPSTREAM_DNS_PORT="+strconv.Itoa(upPort),
-		"APP1="+app1, "APP2="+app2)
-	return dashboardStack{fd: fd, httpAddr: httpAddr, dnsAddr: "127.0.0.1:" + strconv.Itoa(dnsPort),
-		port: strings.TrimPrefix(httpAddr, "127.0.0.1:"), dir: dir}
+	srv := startDNS(t, dnsSetup{options: []string{"auto_https off"}, sites: dashboardSites, env: []string{"APP1=" + app1, "APP2=" + app2},
+		lines: []string{"listen-address=127.0.0.1", "no-resolv", "no-hosts", "server=" + dnsmasqAddr(up.Addr),
+			"address=/app.test/127.0.0.1", "address=/ads.test/0.0.0.0", "cache-size=100"}})
+	return dashboardStack{fd: srv.fd, httpAddr: srv.httpAddr, dnsAddr: srv.addr,
+		port: strings.TrimPrefix(srv.httpAddr, "127.0.0.1:"), dir: t.TempDir()}
 }
 
 // TestDashboardInChromium runs the whole stack with traffic, loads the

@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // TestDnsmasqDiffInterfaceName covers interface-name= on the loopback
@@ -245,19 +246,12 @@ func TestDnsmasqPortZero(t *testing.T) {
 		t.Fatalf("dnsmasq with port=0 should say DNS disabled:\n%s", dm.Log())
 	}
 
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(caddyfile, []byte("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tconf-file="+conf+"\n\t}\n}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fd, err := harness.StartFrontdesk(frontdeskBin, dir, "frontdesk-port0", caddyfile, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
-	if code, body := adminDo(t, "GET", "http://"+fd.Admin+"/dnsmasq/stats", ""); code != 200 {
+	srv := startDNS(t, dnsSetup{confFile: conf, noDNS: true})
+	fd := srv.fd
+	if code, body := srv.admin.do(t, "GET", "/dnsmasq/stats", ""); code != 200 {
 		t.Errorf("admin API with port=0: %d %s", code, body)
 	}
-	if code, body := adminDo(t, "POST", "http://"+fd.Admin+"/dnsmasq/records", `{"records": ["live.test. 60 IN A 10.9.8.7"]}`); code != 200 {
+	if code, body := srv.admin.do(t, "POST", "/dnsmasq/records", `{"records": ["live.test. 60 IN A 10.9.8.7"]}`); code != 200 {
 		t.Errorf("adding a record with port=0: %d %s", code, body)
 	}
 	if !strings.Contains(fd.Log(), "DNS disabled (port=0)") {
@@ -316,7 +310,8 @@ func listeningSockets(t *testing.T, pid int, except string) int {
 // with dnsmasq --test), with one warning that names each line and says
 // the admin API replaces them; DNS keeps working.
 func TestDnsmasqControlPlaneOptions(t *testing.T) {
-	fd, addr := startDNSFrontdeskProc(t, "no-resolv", "no-hosts", "enable-dbus", "enable-ubus=my.name", "address=/x.test/1.2.3.4")
+	srv := startDNSLines(t, "no-resolv", "no-hosts", "enable-dbus", "enable-ubus=my.name", "address=/x.test/1.2.3.4")
+	fd, addr := srv.fd, srv.addr
 	if r := query(t, addr, "x.test.", dns.TypeA); len(r.Answer) != 1 {
 		t.Errorf("DNS with enable-dbus: %v", r)
 	}

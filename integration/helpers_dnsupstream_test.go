@@ -114,7 +114,7 @@ func (u *fakeUpstream) Stop() {
 }
 
 // Dnsmasq is how the upstream is written in a dnsmasq server= line.
-func (u *fakeUpstream) Dnsmasq() string { return strings.Replace(u.Addr, ":", "#", 1) }
+func (u *fakeUpstream) Dnsmasq() string { return dnsmasqAddr(u.Addr) }
 
 func mustRR(s string) dns.RR {
 	rr, err := dns.NewRR(s)
