@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,7 +53,7 @@ http://status.test:{$FRONTDESK_HTTP_PORT} {
 // and /boom (500).
 func dashboardBackend(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/healthz":
 			w.Write([]byte("ok"))
@@ -66,9 +65,7 @@ func dashboardBackend(t *testing.T) string {
 		default:
 			w.WriteHeader(http.StatusNotFound)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	})).addr()
 }
 
 // dashboardTraffic sends HTTP requests to the cached site and DNS queries
@@ -122,22 +119,6 @@ func dashboardTraffic(t *testing.T, httpAddr, dnsAddr string, stop chan struct{}
 	return &wg
 }
 
-// adminJSON GETs an admin API path and decodes its JSON.
-func adminJSON(t *testing.T, admin, path string, v any) {
-	t.Helper()
-	res, err := http.Get("http://" + admin + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %d", path, res.StatusCode)
-	}
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
-
 // domFigures reads every [data-field] cell of the rows a selector names:
 // row key (its data-pool/upstream/zone attribute) → field → text.
 const domFiguresJS = `(() => {
@@ -185,6 +166,7 @@ func TestDashboardInChromium(t *testing.T) {
 	requirePeer(t, "chromium", "dnsmasq")
 	st := startDashboardStack(t)
 	fd, httpAddr, dnsAddr, port, dir := st.fd, st.httpAddr, st.dnsAddr, st.port, st.dir
+	admin := adminAPI(fd.Admin)
 	pageURL := "http://status.test:" + port + "/status"
 
 	chrome, err := harness.StartChromium(filepath.Join(dir, "chromium"))
@@ -225,20 +207,20 @@ func TestDashboardInChromium(t *testing.T) {
 	if err := chrome.Eval(domFiguresJS, &dom); err != nil {
 		t.Fatal(err)
 	}
-	checkUpstreamFigures(t, fd.Admin, dom)
-	checkDNSFigures(t, fd.Admin, dom)
-	checkCacheFigures(t, fd.Admin, dom)
+	checkUpstreamFigures(t, admin, dom)
+	checkDNSFigures(t, admin, dom)
+	checkCacheFigures(t, admin, dom)
 	checkMapFigures(t, dom)
 
 	checkKeyboardAndPhone(t, chrome)
 	saveSectionScreenshots(t, chrome, dir)
 
-	purgeFromThePage(t, chrome, fd.Admin)
-	checkAdminRoutes(t, fd.Admin)
+	purgeFromThePage(t, chrome, admin)
+	checkAdminRoutes(t, admin)
 	if errs := chrome.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors on the dashboard:\n%s", strings.Join(errs, "\n"))
 	}
-	crossOriginPurgeRefused(t, chrome, fd.Admin, httpAddr, port)
+	crossOriginPurgeRefused(t, chrome, admin, httpAddr, port)
 }
 
 func fields(t *testing.T, dom map[string]json.RawMessage, key string) map[string]string {
@@ -258,7 +240,7 @@ func keys(m map[string]json.RawMessage) []string {
 	return out
 }
 
-func checkUpstreamFigures(t *testing.T, admin string, dom map[string]json.RawMessage) {
+func checkUpstreamFigures(t *testing.T, admin adminAPI, dom map[string]json.RawMessage) {
 	var hg struct {
 		Pools []struct {
 			Name      string `json:"name"`
@@ -275,7 +257,7 @@ func checkUpstreamFigures(t *testing.T, admin string, dom map[string]json.RawMes
 			} `json:"upstreams"`
 		} `json:"pools"`
 	}
-	adminJSON(t, admin, "/healthgate/", &hg)
+	admin.getJSON(t, "/healthgate/", &hg)
 	var total uint64
 	for _, p := range hg.Pools {
 		for _, u := range p.Upstreams {
@@ -297,9 +279,9 @@ func checkUpstreamFigures(t *testing.T, admin string, dom map[string]json.RawMes
 	}
 }
 
-func checkDNSFigures(t *testing.T, admin string, dom map[string]json.RawMessage) {
+func checkDNSFigures(t *testing.T, admin adminAPI, dom map[string]json.RawMessage) {
 	var st map[string]float64
-	adminJSON(t, admin, "/dnsmasq/stats", &st)
+	admin.getJSON(t, "/dnsmasq/stats", &st)
 	d := fields(t, dom, "dns")
 	for _, name := range []string{"queries", "local", "cached", "forwarded", "upstream_failures"} {
 		if d[name] != strconv.FormatFloat(st[name], 'f', -1, 64) {
@@ -328,14 +310,14 @@ func checkDNSFigures(t *testing.T, admin string, dom map[string]json.RawMessage)
 	}
 }
 
-func checkCacheFigures(t *testing.T, admin string, dom map[string]json.RawMessage) {
+func checkCacheFigures(t *testing.T, admin adminAPI, dom map[string]json.RawMessage) {
 	var pc struct {
 		Zones map[string]struct {
 			Hits, Misses int64
 			Objects      int
 		} `json:"zones"`
 	}
-	adminJSON(t, admin, "/proxy_cache/stats", &pc)
+	admin.getJSON(t, "/proxy_cache/stats", &pc)
 	z, ok := pc.Zones["memory/app_cache"]
 	if !ok {
 		t.Fatalf("no zone memory/app_cache in the admin API: %v", pc.Zones)
@@ -428,12 +410,12 @@ func saveSectionScreenshots(t *testing.T, chrome *harness.Chromium, dir string) 
 
 // purgeFromThePage purges a URL with the page's form and checks that the
 // cache lost its entry.
-func purgeFromThePage(t *testing.T, chrome *harness.Chromium, admin string) {
+func purgeFromThePage(t *testing.T, chrome *harness.Chromium, admin adminAPI) {
 	objects := func() int {
 		var pc struct {
 			Zones map[string]struct{ Objects int } `json:"zones"`
 		}
-		adminJSON(t, admin, "/proxy_cache/stats", &pc)
+		admin.getJSON(t, "/proxy_cache/stats", &pc)
 		return pc.Zones["memory/app_cache"].Objects
 	}
 	before := objects()
@@ -461,7 +443,7 @@ func purgeFromThePage(t *testing.T, chrome *harness.Chromium, admin string) {
 // crossOriginPurgeRefused: another origin cannot purge, neither with the
 // header (the browser's preflight fails) nor without it (the server
 // refuses), nor a client that forges an Origin.
-func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin, httpAddr, port string) {
+func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin adminAPI, httpAddr, port string) {
 	for _, p := range []string{"/item/1", "/item/2"} {
 		req, _ := http.NewRequest("GET", "http://"+httpAddr+p, nil)
 		req.Host = "app.test"
@@ -473,7 +455,7 @@ func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin, http
 		var pc struct {
 			Zones map[string]struct{ Objects int } `json:"zones"`
 		}
-		adminJSON(t, admin, "/proxy_cache/stats", &pc)
+		admin.getJSON(t, "/proxy_cache/stats", &pc)
 		return pc.Zones["memory/app_cache"].Objects
 	}
 	before := objects()
@@ -518,8 +500,8 @@ func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin, http
 // checkAdminRoutes: the admin endpoint serves the page (to clients that
 // are not browsers: Caddy's admin refuses a browser's navigation, which
 // has Sec-Fetch-Mode and no Origin) and the same data as the site.
-func checkAdminRoutes(t *testing.T, admin string) {
-	res, err := http.Get("http://" + admin + "/frontdesk/dashboard")
+func checkAdminRoutes(t *testing.T, admin adminAPI) {
+	res, err := http.Get("http://" + string(admin) + "/frontdesk/dashboard")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,7 +514,7 @@ func checkAdminRoutes(t *testing.T, admin string) {
 		Cache     []struct{ Name string }    `json:"cache"`
 		Sites     []struct{ Zones []string } `json:"sites"`
 	}
-	adminJSON(t, admin, "/frontdesk/dashboard/data", &d)
+	admin.getJSON(t, "/frontdesk/dashboard/data", &d)
 	if len(d.Upstreams) != 1 || d.Upstreams[0].Name != "app_pool" || len(d.Cache) != 1 || d.Cache[0].Name != "memory/app_cache" || len(d.Sites) != 2 {
 		t.Errorf("GET /frontdesk/dashboard/data: %+v", d)
 	}

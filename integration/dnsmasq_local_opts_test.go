@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -197,17 +196,8 @@ func TestDnsmasqConfScriptErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			conf := filepath.Join(dir, name+".conf")
-			if err := os.WriteFile(conf, []byte(c.line+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			dmOut, dmErr := exec.Command(harness.DnsmasqBin(), "--test", "-C", conf).CombinedOutput()
-			caddyfile := filepath.Join(dir, name+".Caddyfile")
-			if err := os.WriteFile(caddyfile, []byte("{\n\tdnsmasq {\n\t\tconf-file="+conf+"\n\t\tport=1053\n\t}\n}\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			fd := exec.Command(frontdeskBin, "validate", "--config", caddyfile, "--adapter", "caddyfile")
-			fd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
-			fdOut, fdErr := fd.CombinedOutput()
+			writeFile(t, conf, c.line+"\n")
+			dmOut, dmErr, fdOut, fdErr := validateBoth(t, dir, conf)
 			if dmErr == nil || fdErr == nil {
 				t.Fatalf("both should fail; dnsmasq: %v %s; frontdesk: %v %s", dmErr, dmOut, fdErr, lastLines(string(fdOut), 3))
 			}

@@ -47,15 +47,7 @@ func TestDnsmasqValidate(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			write("main.conf", c.conf)
-			dm := exec.Command(harness.DnsmasqBin(), "--test", "-C", "main.conf")
-			dm.Dir = dir
-			dmOut, dmErr := dm.CombinedOutput()
-			caddyfile := "{\n\tdnsmasq {\n\t\tconf-file=main.conf\n\t\tport=1053\n\t}\n}\n"
-			write("Caddyfile", caddyfile)
-			fd := exec.Command(frontdeskBin, "validate", "--config", "Caddyfile", "--adapter", "caddyfile")
-			fd.Dir = dir
-			fd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
-			fdOut, fdErr := fd.CombinedOutput()
+			dmOut, dmErr, fdOut, fdErr := validateBoth(t, dir, "main.conf")
 			if (dmErr == nil) != c.ok || (fdErr == nil) != c.ok {
 				t.Fatalf("want ok=%v; dnsmasq --test: %v %s; frontdesk validate: %v %s", c.ok, dmErr, dmOut, fdErr, lastLines(string(fdOut), 3))
 			}
@@ -66,4 +58,22 @@ func TestDnsmasqValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// validateBoth checks the dnsmasq configuration file conf with `dnsmasq
+// --test` and with `frontdesk validate` of a Caddyfile whose dnsmasq block
+// includes it (conf-file=), both run in dir, and returns what each printed
+// and its error.
+func validateBoth(t *testing.T, dir, conf string) (dmOut []byte, dmErr error, fdOut []byte, fdErr error) {
+	t.Helper()
+	dm := exec.Command(harness.DnsmasqBin(), "--test", "-C", conf)
+	dm.Dir = dir
+	dmOut, dmErr = dm.CombinedOutput()
+	caddyfile := filepath.Join(dir, "Caddyfile")
+	writeFile(t, caddyfile, globalBlock(dnsmasqBlock("conf-file="+conf, "port=1053")))
+	fd := exec.Command(frontdeskBin, "validate", "--config", caddyfile, "--adapter", "caddyfile")
+	fd.Dir = dir
+	fd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
+	fdOut, fdErr = fd.CombinedOutput()
+	return dmOut, dmErr, fdOut, fdErr
 }

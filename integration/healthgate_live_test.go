@@ -161,7 +161,7 @@ func TestHealthgateLiveTrafficTakesOut(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("taken out %s after the kill, want at once (well before fall × interval)", took)
 	}
-	m := string(h.adminGet(t, "/metrics"))
+	m := h.admin().get(t, "/metrics")
 	for _, want := range []string{
 		`frontdesk_healthgate_down_total{by="traffic",pool="live",reason=`,
 		`frontdesk_healthgate_live_errors_total{kind=`,

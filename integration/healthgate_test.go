@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +22,7 @@ import (
 // hgBackend is a Go test upstream: /healthz answers 200 {"status":"healthy"}
 // or 503 as switched, every other path answers its name and is counted.
 type hgBackend struct {
-	*httptest.Server
+	testBackend
 	name    string
 	healthy atomic.Bool
 	served  atomic.Int64 // non-health requests
@@ -36,7 +35,7 @@ func newHGBackend(t *testing.T, name string, healthy bool) *hgBackend {
 	t.Helper()
 	b := &hgBackend{name: name}
 	b.healthy.Store(healthy)
-	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	b.testBackend = startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			b.checks.Add(1)
 			if d := b.slowHC.Load(); d > 0 {
@@ -56,11 +55,8 @@ func newHGBackend(t *testing.T, name string, healthy bool) *hgBackend {
 		}
 		_, _ = w.Write([]byte(b.name))
 	}))
-	t.Cleanup(b.Close)
 	return b
 }
-
-func (b *hgBackend) addr() string { return strings.TrimPrefix(b.URL, "http://") }
 
 // hgFrontdesk is frontdesk running a generated Caddyfile: hgGlobal plus one
 // site on a free loopback port whose body is the test's site text.
@@ -71,16 +67,11 @@ type hgFrontdesk struct {
 	file   string
 }
 
-const hgGlobal = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-	log events {
-		output file {$FRONTDESK_LOG_DIR}/events.log
-		include events
-		level DEBUG
-	}
-}
-`
+var hgGlobal = globalBlock("auto_https off", `log events {
+	output file {$FRONTDESK_LOG_DIR}/events.log
+	include events
+	level DEBUG
+}`)
 
 func startHG(t *testing.T, site string) *hgFrontdesk {
 	t.Helper()
@@ -133,9 +124,7 @@ func (h *hgFrontdesk) states(t *testing.T) map[string]hgStatus {
 			Upstreams []hgStatus `json:"upstreams"`
 		} `json:"pools"`
 	}
-	if err := json.Unmarshal(h.adminGet(t, "/healthgate/"), &body); err != nil {
-		t.Fatal(err)
-	}
+	h.admin().getJSON(t, "/healthgate/", &body)
 	out := map[string]hgStatus{}
 	for _, p := range body.Pools {
 		for _, u := range p.Upstreams {
@@ -167,35 +156,12 @@ func (h *hgFrontdesk) waitServing(t *testing.T, want bool, timeout time.Duration
 	}
 }
 
+// admin is the instance's admin API.
+func (h *hgFrontdesk) admin() adminAPI { return adminAPI(h.fd.Admin) }
+
 func (h *hgFrontdesk) get(t *testing.T, path string) response {
 	t.Helper()
 	return do(t, "GET", "http://"+h.addr+path, "", "Host: 127.0.0.1")
-}
-
-func (h *hgFrontdesk) post(t *testing.T, path string) (int, string) {
-	t.Helper()
-	resp, err := http.Post("http://"+h.fd.Admin+path, "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// adminGet reads path from the admin API.
-func (h *hgFrontdesk) adminGet(t *testing.T, path string) []byte {
-	t.Helper()
-	resp, err := http.Get("http://" + h.fd.Admin + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // expectBodies sends n GETs for path and fails the test unless each one is
@@ -373,7 +339,7 @@ func TestHealthgateDrain(t *testing.T) {
 	go func() { defer wg.Done(); inflight = h.get(t, "/slow") }()
 	time.Sleep(100 * time.Millisecond)
 	// ... survives the drain, and new requests go to b.
-	code, body := h.post(t, "/healthgate/drain?pool=dr&upstream="+a.addr())
+	code, body := h.admin().do(t, "POST", "/healthgate/drain?pool=dr&upstream="+a.addr(), "")
 	if code != 200 || !strings.Contains(body, `"state":"drained"`) {
 		t.Fatalf("drain: %d %s", code, body)
 	}
@@ -387,12 +353,12 @@ func TestHealthgateDrain(t *testing.T) {
 		t.Errorf("drained upstream got new requests")
 	}
 	for _, step := range []struct{ action, want string }{{"undrain", "a"}, {"force_down", "b"}} {
-		if code, _ := h.post(t, "/healthgate/"+step.action+"?pool=dr&upstream="+a.addr()); code != 200 {
+		if code, _ := h.admin().do(t, "POST", "/healthgate/"+step.action+"?pool=dr&upstream="+a.addr(), ""); code != 200 {
 			t.Fatalf("%s: %d", step.action, code)
 		}
 		h.expectBodies(t, 1, "/", step.want, "after "+step.action)
 	}
-	if code, _ := h.post(t, "/healthgate/drain?pool=dr&upstream=127.0.0.1:1"); code != 404 {
+	if code, _ := h.admin().do(t, "POST", "/healthgate/drain?pool=dr&upstream=127.0.0.1:1", ""); code != 404 {
 		t.Errorf("drain of an unknown upstream: %d, want 404", code)
 	}
 
@@ -404,14 +370,14 @@ func TestHealthgateDrain(t *testing.T) {
 		}
 	}
 	// Metrics through the admin /metrics endpoint.
-	m := h.adminGet(t, "/metrics")
+	m := h.admin().get(t, "/metrics")
 	for _, want := range []string{
 		fmt.Sprintf(`frontdesk_healthgate_upstream_serving{pool="dr",upstream=%q} 0`, a.addr()),
 		fmt.Sprintf(`frontdesk_healthgate_upstream_serving{pool="dr",upstream=%q} 1`, b.addr()),
 		fmt.Sprintf(`frontdesk_healthgate_checks_total{pool="dr",upstream=%q}`, b.addr()),
 		`frontdesk_healthgate_check_duration_seconds_bucket{pool="dr"`,
 	} {
-		if !strings.Contains(string(m), want) {
+		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
@@ -567,7 +533,7 @@ func TestHealthgateUnavailable503(t *testing.T) {
 		t.Fatalf("default all-down answer: %d, want 502", r.status)
 	}
 	time.Sleep(200 * time.Millisecond)
-	baseline := h.goroutines(t)
+	baseline := h.admin().goroutines(t)
 
 	h.load(t, site("unavailable 503 retry_after 5s"))
 	var responder string
@@ -702,24 +668,13 @@ func TestHealthgateUnavailableValidate(t *testing.T) {
 	}
 }
 
-// goroutines reads the total from the admin API's pprof goroutine profile.
-func (h *hgFrontdesk) goroutines(t *testing.T) int {
-	t.Helper()
-	first, _, _ := strings.Cut(string(h.adminGet(t, "/debug/pprof/goroutine?debug=1")), "\n")
-	n, err := strconv.Atoi(strings.TrimPrefix(first, "goroutine profile: total "))
-	if err != nil {
-		t.Fatalf("goroutine profile: %q", first)
-	}
-	return n
-}
-
 // waitGoroutines polls the goroutine count until it is at most atMost or
 // timeout has passed, and returns the last count.
 func (h *hgFrontdesk) waitGoroutines(t *testing.T, atMost int, timeout time.Duration) int {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		n := h.goroutines(t)
+		n := h.admin().goroutines(t)
 		if n <= atMost || time.Now().After(deadline) {
 			return n
 		}
@@ -735,17 +690,7 @@ func (h *hgFrontdesk) load(t *testing.T, site string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("POST", "http://"+h.fd.Admin+"/load", strings.NewReader(string(text)))
-	req.Header.Set("Content-Type", "text/caddyfile")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST /load: %d %s", resp.StatusCode, b)
-	}
+	h.admin().reload(t, string(text))
 	// The old config's server closes its idle keep-alive connections; a
 	// request racing that close on a reused connection gets EOF (seen once
 	// in CI under load), which is the connection's fate, not the config's.
@@ -767,7 +712,7 @@ func TestHealthgateReloadNoGoroutineLeak(t *testing.T) {
 	// cleaner goroutine for dynamic hosts on first use.
 	h.get(t, "/")
 	time.Sleep(300 * time.Millisecond)
-	baseline := h.goroutines(t)
+	baseline := h.admin().goroutines(t)
 	for i := range 30 {
 		site := hgPool("leak", "to "+bs[0].addr()+" "+bs[1+i%5].addr()+" "+bs[1+(i+2)%5].addr(), "interval 20ms", "rise 1") + "\t}\n" +
 			"\thandle /other* {\n" + hgPool("other"+strconv.Itoa(i%3), "to "+bs[1+(i+1)%5].addr(), "interval 20ms") + "\t}\n\t}"

@@ -86,8 +86,8 @@ func TestHostRouting(t *testing.T) {
 	}
 
 	// The primaries go down: the backup takes over.
-	api1.srv.Close()
-	api2.srv.Close()
+	api1.Close()
+	api2.Close()
 	deadline = time.Now().Add(10 * time.Second)
 	for {
 		got := do(t, "GET", "http://"+proxy+"/failover", "", "Host: api.example.com")

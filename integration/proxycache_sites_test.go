@@ -13,11 +13,7 @@ import (
 
 // twoSitesCaddyfile is one host name on two ports, each with a bare
 // proxy_cache (so both use the zone "default") and its own backend.
-const twoSitesCaddyfile = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-}
-
+var twoSitesCaddyfile = globalBlock("auto_https off") + `
 http://localhost:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	proxy_cache {
@@ -85,7 +81,7 @@ func TestProxyCacheSitesOnTwoPorts(t *testing.T) {
 	}
 
 	// Purge site A's entry by its default key: site B keeps its own.
-	code, body := adminPost(t, fd.Admin, "/proxy_cache/purge", `{"key":"GEThttplocalhost:`+portOf(addrA)+`/page"}`)
+	code, body := adminAPI(fd.Admin).do(t, "POST", "/proxy_cache/purge", `{"key":"GEThttplocalhost:`+portOf(addrA)+`/page"}`)
 	if code != 200 || body != `{"purged":1}`+"\n" && body != `{"purged":1}` {
 		t.Fatalf("purge by key: %d %s", code, body)
 	}
