@@ -15,15 +15,6 @@ import (
 	"github.com/miekg/dns"
 )
 
-func query(t *testing.T, addr, name string, qtype uint16) *dns.Msg {
-	t.Helper()
-	r, err := exchange(addr, dnsQuery{name: name, qtype: qtype})
-	if err != nil {
-		t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
-	}
-	return r
-}
-
 // TestDnsmasqLabInline is the lab's configuration written inline: the name
 // and its subdomains resolve to 127.0.0.1, over UDP and TCP, and nothing
 // else is answered without an upstream (REFUSED).
@@ -233,26 +224,6 @@ func TestDnsmasqForwardMax(t *testing.T) {
 	c := &dns.Client{Timeout: 4 * time.Second}
 	if r, _, err := c.Exchange(m, addr); err != nil || r.Rcode != dns.RcodeServerFailure {
 		t.Fatalf("after the burst: %v %v", r, err)
-	}
-}
-
-// TestDnsmasqInterfaceLo: interface=lo listens on the loopback addresses,
-// IPv4 and IPv6, over UDP and TCP.
-func TestDnsmasqInterfaceLo(t *testing.T) {
-	addr := startDNSLines(t, "interface=lo", "no-resolv", "no-hosts", "address=/lo.test/10.1.1.1").addr
-	_, port, _ := net.SplitHostPort(addr)
-	targets := []string{addr}
-	if c, err := net.ListenPacket("udp", "[::1]:0"); err == nil {
-		c.Close()
-		targets = append(targets, "[::1]:"+port)
-	}
-	for _, a := range targets {
-		for _, tcp := range []bool{false, true} {
-			r, err := exchange(a, dnsQuery{name: "lo.test.", qtype: dns.TypeA, tcp: tcp})
-			if err != nil || len(r.Answer) != 1 {
-				t.Errorf("%s tcp=%v: %v %v", a, tcp, r, err)
-			}
-		}
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
+
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
@@ -76,4 +78,25 @@ func validateBoth(t *testing.T, dir, conf string) (dmOut []byte, dmErr error, fd
 	fd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
 	fdOut, fdErr = fd.CombinedOutput()
 	return dmOut, dmErr, fdOut, fdErr
+}
+
+// TestDnsmasqControlPlaneOptions: enable-dbus and enable-ubus load (as
+// with dnsmasq --test), with one warning that names each line and says
+// the admin API replaces them; DNS keeps working.
+func TestDnsmasqControlPlaneOptions(t *testing.T) {
+	srv := startDNSLines(t, "no-resolv", "no-hosts", "enable-dbus", "enable-ubus=my.name", "address=/x.test/1.2.3.4")
+	fd, addr := srv.fd, srv.addr
+	if r := query(t, addr, "x.test.", dns.TypeA); len(r.Answer) != 1 {
+		t.Errorf("DNS with enable-dbus: %v", r)
+	}
+	var warnings []string
+	for _, l := range strings.Split(fd.Log(), "\n") {
+		if strings.Contains(l, "D-Bus/ubus") {
+			warnings = append(warnings, l)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `"level":"warn"`) || !strings.Contains(warnings[0], "admin API") ||
+		!strings.Contains(warnings[0], `Caddyfile:7 enable-dbus"`) || !strings.Contains(warnings[0], `Caddyfile:8 enable-ubus=my.name"`) {
+		t.Errorf("want one warning naming both lines, got %q", warnings)
+	}
 }

@@ -332,3 +332,12 @@ func diffScenarioZone(t *testing.T, conf, zone string, files map[string]string, 
 	}
 	return sides
 }
+
+func query(t *testing.T, addr, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	r, err := exchange(addr, dnsQuery{name: name, qtype: qtype})
+	if err != nil {
+		t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
+	}
+	return r
+}
