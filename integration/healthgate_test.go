@@ -76,28 +76,17 @@ var hgGlobal = globalBlock("auto_https off", `log events {
 func startHG(t *testing.T, site string) *hgFrontdesk {
 	t.Helper()
 	h := &hgFrontdesk{logDir: t.TempDir()}
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.addr = "127.0.0.1:" + strconv.Itoa(port)
+	addr, env := httpSite(t, h.logDir)
+	h.addr = addr
 	h.file = filepath.Join(h.logDir, "healthgate.Caddyfile")
 	h.write(t, site)
-	h.fd, err = harness.StartFrontdesk(frontdeskBin, h.logDir, "frontdesk-healthgate", h.file,
-		[]string{"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port), "FRONTDESK_LOG_DIR=" + h.logDir}, h.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, h.fd.Process)
+	h.fd = runFrontdesk(t, h.logDir, "frontdesk-healthgate", h.file, env, h.addr)
 	return h
 }
 
 func (h *hgFrontdesk) write(t *testing.T, site string) {
 	t.Helper()
-	text := hgGlobal + "http://127.0.0.1:{$FRONTDESK_HTTP_PORT} {\n\tbind 127.0.0.1\n" + site + "\n}\n"
-	if err := os.WriteFile(h.file, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, h.file, hgGlobal+"http://127.0.0.1:{$FRONTDESK_HTTP_PORT} {\n\tbind 127.0.0.1\n"+site+"\n}\n")
 }
 
 type hgStatus struct {

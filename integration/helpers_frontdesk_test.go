@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -193,4 +194,10 @@ func assertHeaders(t *testing.T, what string, got, want map[string]string) {
 			t.Errorf("%s: unexpected header %s: %q", what, k, g)
 		}
 	}
+}
+
+// portOf is the port of a host:port address.
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
 }

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -87,10 +86,4 @@ func TestProxyCacheSitesOnTwoPorts(t *testing.T) {
 	}
 	expect(get(addrA, hostA), "MISS", "backend A /page", "site A after its purge")
 	expect(get(addrB, hostB), "HIT", "backend B /page", "site B after site A's purge")
-}
-
-// portOf is the port of a host:port address.
-func portOf(addr string) string {
-	_, port, _ := net.SplitHostPort(addr)
-	return port
 }

@@ -76,25 +76,16 @@ func TestTLS(t *testing.T) {
 	tasks := newRecordingBackend(t, "tasks")
 	env, tasksCert := tlsEnv(t)
 
-	httpPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	httpsPort, err := harness.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	logDir := t.TempDir()
-	env = append(env,
-		"FRONTDESK_HTTP_PORT="+strconv.Itoa(httpPort), "FRONTDESK_HTTPS_PORT="+strconv.Itoa(httpsPort),
-		"API_UPSTREAM="+api.addr(), "TASKS_UPSTREAM="+tasks.addr())
-	httpAddr := "127.0.0.1:" + strconv.Itoa(httpPort)
+	httpAddr, siteEnv := httpSite(t, logDir)
+	env = append(append(env, siteEnv...),
+		"FRONTDESK_HTTPS_PORT="+strconv.Itoa(httpsPort), "API_UPSTREAM="+api.addr(), "TASKS_UPSTREAM="+tasks.addr())
 	httpsAddr := "127.0.0.1:" + strconv.Itoa(httpsPort)
-	fd, err := harness.StartFrontdesk(frontdeskBin, logDir, "frontdesk-tls", repoFile(t, "caddyfile/tls.Caddyfile"), env, httpAddr, httpsAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
+	runFrontdesk(t, logDir, "frontdesk-tls", repoFile(t, "caddyfile/tls.Caddyfile"), env, httpAddr, httpsAddr)
 
 	// The internal CA's root, which `mkcert -install` would have trusted.
 	rootFile := filepath.Join(logDir, "data", "caddy", "pki", "authorities", "local", "root.crt")
@@ -174,7 +165,7 @@ func TestTLS(t *testing.T) {
 		}
 
 		// return 301 https://$host$request_uri
-		resp, err = hc.Get("http://" + c.host + ":" + strconv.Itoa(httpPort) + "/some/path?q=1&r=2")
+		resp, err = hc.Get("http://" + c.host + ":" + portOf(httpAddr) + "/some/path?q=1&r=2")
 		if err != nil {
 			t.Fatalf("%s over http: %v", c.host, err)
 		}
