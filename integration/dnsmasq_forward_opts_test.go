@@ -307,7 +307,7 @@ func TestDnsmasqReloadQueryPort(t *testing.T) {
 	srv := startDNS(t, dnsSetup{port: ports[0], lines: lines(ports[1])})
 	addr := srv.addr
 	load := func(qport int) {
-		srv.reload(t, lines(qport)...)
+		srv.admin.reload(t, srv.caddyfile(lines(qport)...))
 		time.Sleep(150 * time.Millisecond)
 	}
 	for i, qport := range []int{ports[1], ports[1], ports[2]} {

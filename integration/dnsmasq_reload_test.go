@@ -48,7 +48,7 @@ func TestDnsmasqReload(t *testing.T) {
 	}
 	for i := 0; i < 6; i++ {
 		ip := "10.0.0." + strconv.Itoa(101+i)
-		srv.reload(t, lines(ip)...)
+		srv.admin.reload(t, srv.caddyfile(lines(ip)...))
 		time.Sleep(150 * time.Millisecond)
 		r := query(t, addr, "myapp.local.", dns.TypeA)
 		if len(r.Answer) != 1 || !strings.HasSuffix(r.Answer[0].String(), ip) {
@@ -75,7 +75,7 @@ func TestDnsmasqReloadFailure(t *testing.T) {
 	}
 	srv := startDNSLines(t, lines("10.0.0.1", "127.0.0.1")...)
 	// 203.0.113.77 (TEST-NET-3) is not an address of this machine.
-	if code, _ := srv.load(t, lines("10.0.0.2", "127.0.0.1,203.0.113.77")...); code == 200 {
+	if code, _ := srv.admin.load(t, srv.caddyfile(lines("10.0.0.2", "127.0.0.1,203.0.113.77")...)); code == 200 {
 		t.Fatal("a config that cannot bind 203.0.113.77 was accepted")
 	}
 	r := query(t, srv.addr, "myapp.local.", dns.TypeA)

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // selfLoopLog is what Frontdesk logs for a nameserver that is itself.
@@ -30,19 +28,13 @@ func TestDnsmasqNeverForwardsToSelf(t *testing.T) {
 	}
 
 	// The oracle: dnsmasq with the same lines on its own port.
-	dmPort, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	dmPort := freeDNSPort(t)
 	dm := startDnsmasq(t, strings.Join(lines(dmPort), "\n")+"\n", dmPort)
 	if n := strings.Count(dm.Log(), "ignoring nameserver 127.0.0.1 - local interface"); n != 2 {
 		t.Errorf("dnsmasq logged %d self nameservers, want 2:\n%s", n, dm.Log())
 	}
 
-	port, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := freeDNSPort(t)
 	ownLines := func(extra ...string) []string {
 		return append([]string{"listen-address=127.0.0.1"}, lines(port, extra...)...)
 	}
@@ -75,7 +67,7 @@ func TestDnsmasqNeverForwardsToSelf(t *testing.T) {
 	ask("intranet.corp.example.")
 
 	// After a reload the same lines are dropped again.
-	srv.reload(t, ownLines("address=/reloaded.test/10.9.9.9")...)
+	srv.admin.reload(t, srv.caddyfile(ownLines("address=/reloaded.test/10.9.9.9")...))
 	if r := query(t, addr, "reloaded.test.", dns.TypeA); len(r.Answer) != 1 {
 		t.Fatalf("the reloaded config does not answer: %v", r)
 	}

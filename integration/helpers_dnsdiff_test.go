@@ -15,7 +15,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // The hand-written differential framework: the same questions to real
@@ -304,12 +303,9 @@ func diffScenarioZone(t *testing.T, conf, zone string, files map[string]string, 
 		sideDir := t.TempDir()
 		r = append(r, "{DIR}", sideDir, "{SIDE}", [2]string{"dm", "fd"}[i])
 		if strings.Contains(conf, "{QPORT}") {
-			qp, err := harness.FreeUDPTCPPort()
-			for err == nil && qp == qport {
-				qp, err = harness.FreeUDPTCPPort() // not the other side's port
-			}
-			if err != nil {
-				t.Fatal(err)
+			qp := freeDNSPort(t)
+			for qp == qport {
+				qp = freeDNSPort(t) // not the other side's port
 			}
 			qport = qp
 			r = append(r, "{QPORT}", strconv.Itoa(qp))

@@ -54,11 +54,7 @@ type dnsServer struct {
 func startDNS(t *testing.T, s dnsSetup) dnsServer {
 	t.Helper()
 	if s.port == 0 && !s.noDNS {
-		port, err := harness.FreeUDPTCPPort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.port = port
+		s.port = freeDNSPort(t)
 	}
 	if s.host == "" {
 		s.host = "127.0.0.1"
@@ -89,21 +85,12 @@ func startDNSLines(t *testing.T, lines ...string) dnsServer {
 	return startDNS(t, dnsSetup{lines: lines})
 }
 
-// load POSTs the running setup with other dnsmasq lines to /load and
-// returns the status and the body.
-func (s dnsServer) load(t *testing.T, lines ...string) (int, string) {
-	t.Helper()
+// caddyfile is the running setup's Caddyfile with other dnsmasq lines:
+// what a test POSTs to /load.
+func (s dnsServer) caddyfile(lines ...string) string {
 	next := s.setup
 	next.lines = lines
-	return s.admin.load(t, next.caddyfile())
-}
-
-// reload is load that fails the test unless the configuration was loaded.
-func (s dnsServer) reload(t *testing.T, lines ...string) {
-	t.Helper()
-	next := s.setup
-	next.lines = lines
-	s.admin.reload(t, next.caddyfile())
+	return next.caddyfile()
 }
 
 // startDnsmasq runs real dnsmasq with conf on 127.0.0.1:port (0 picks a
@@ -113,10 +100,7 @@ func startDnsmasq(t *testing.T, conf string, port int) *harness.Dnsmasq {
 	t.Helper()
 	requirePeer(t, "dnsmasq")
 	if port == 0 {
-		var err error
-		if port, err = harness.FreeUDPTCPPort(); err != nil {
-			t.Fatal(err)
-		}
+		port = freeDNSPort(t)
 	}
 	dm, err := harness.StartDnsmasq(filepath.Join(t.TempDir(), "dnsmasq"), conf, port)
 	if err != nil {

@@ -65,14 +65,9 @@ func startFrontdesk(t *testing.T, caddyfile, logDir, upstream string) (*harness.
 // the machine.
 func labDNSEnv(t *testing.T) []string {
 	t.Helper()
-	port, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := freeDNSPort(t)
 	resolv := filepath.Join(t.TempDir(), "resolv.conf")
-	if err := os.WriteFile(resolv, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, resolv, "")
 	return []string{"FRONTDESK_DNS_PORT=" + strconv.Itoa(port), "FRONTDESK_DNS_RESOLV=" + resolv}
 }
 
