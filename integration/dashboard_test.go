@@ -408,17 +408,20 @@ func saveSectionScreenshots(t *testing.T, chrome *harness.Chromium, dir string) 
 	}
 }
 
+// appCacheObjects is the number of entries in the zone memory/app_cache.
+func appCacheObjects(t *testing.T, admin adminAPI) int {
+	t.Helper()
+	var pc struct {
+		Zones map[string]struct{ Objects int } `json:"zones"`
+	}
+	admin.getJSON(t, "/proxy_cache/stats", &pc)
+	return pc.Zones["memory/app_cache"].Objects
+}
+
 // purgeFromThePage purges a URL with the page's form and checks that the
 // cache lost its entry.
 func purgeFromThePage(t *testing.T, chrome *harness.Chromium, admin adminAPI) {
-	objects := func() int {
-		var pc struct {
-			Zones map[string]struct{ Objects int } `json:"zones"`
-		}
-		admin.getJSON(t, "/proxy_cache/stats", &pc)
-		return pc.Zones["memory/app_cache"].Objects
-	}
-	before := objects()
+	before := appCacheObjects(t, admin)
 	err := chrome.Eval(`(() => {
 		document.getElementById("purge-zone").value = "memory/app_cache";
 		document.getElementById("purge-kind").value = "prefix";
@@ -435,7 +438,7 @@ func purgeFromThePage(t *testing.T, chrome *harness.Chromium, admin adminAPI) {
 	}
 	var msg string
 	chrome.Eval(`document.getElementById("purge-result").textContent`, &msg)
-	if after := objects(); before == 0 || after != 0 || msg != fmt.Sprintf("Purged %d entries.", before) {
+	if after := appCacheObjects(t, admin); before == 0 || after != 0 || msg != fmt.Sprintf("Purged %d entries.", before) {
 		t.Errorf("purge from the page: %q; objects %d before, %d after", msg, before, after)
 	}
 }
@@ -451,14 +454,7 @@ func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin admin
 			res.Body.Close()
 		}
 	}
-	objects := func() int {
-		var pc struct {
-			Zones map[string]struct{ Objects int } `json:"zones"`
-		}
-		admin.getJSON(t, "/proxy_cache/stats", &pc)
-		return pc.Zones["memory/app_cache"].Objects
-	}
-	before := objects()
+	before := appCacheObjects(t, admin)
 	if err := chrome.Navigate("http://app.test:" + port + "/item/1"); err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +488,7 @@ func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin admin
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("a purge with Origin http://evil.test: %d, want 403", res.StatusCode)
 	}
-	if after := objects(); before == 0 || after != before {
+	if after := appCacheObjects(t, admin); before == 0 || after != before {
 		t.Errorf("cross-origin purges: %d objects before, %d after; want them all kept", before, after)
 	}
 }

@@ -32,10 +32,7 @@ func TestHealthgateLoadbalanceCaddyfile(t *testing.T) {
 		flasks[n] = f
 		env = append(env, n+"="+f.Addr)
 	}
-	downPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	downPort := freePort(t)
 	app5 := "127.0.0.1:" + strconv.Itoa(downPort)
 	env = append(env, "APP5="+app5)
 	fd, addr := startCaddyfile(t, repoFile(t, "caddyfile/loadbalance.Caddyfile"), logDir, env...)

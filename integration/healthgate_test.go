@@ -164,6 +164,17 @@ func (h *hgFrontdesk) expectBodies(t *testing.T, n int, path, want, when string)
 	}
 }
 
+// startHGFlasks runs n lab Flask APIs on free ports until the test ends.
+func startHGFlasks(t *testing.T, logDir string, n int) (flasks []*harness.Flask, ports []int) {
+	t.Helper()
+	for range n {
+		port := freePort(t)
+		flasks = append(flasks, startHGFlask(t, logDir, port))
+		ports = append(ports, port)
+	}
+	return flasks, ports
+}
+
 // startHGFlask runs a lab Flask API on port until the test ends.
 func startHGFlask(t *testing.T, logDir string, port int) *harness.Flask {
 	t.Helper()
@@ -173,16 +184,6 @@ func startHGFlask(t *testing.T, logDir string, port int) *harness.Flask {
 	}
 	stopOnCleanup(t, f.Process)
 	return f
-}
-
-// hgFreePort is a free loopback TCP port.
-func hgFreePort(t *testing.T) int {
-	t.Helper()
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return port
 }
 
 // lastLineContaining is the last line of log that contains substr, or "".
@@ -205,10 +206,7 @@ func hgPool(name string, lines ...string) string {
 func TestHealthgateGating(t *testing.T) {
 	requirePeer(t, "python3-flask")
 	logDir := t.TempDir()
-	var flasks []*harness.Flask
-	for range 3 {
-		flasks = append(flasks, startHGFlask(t, logDir, hgFreePort(t)))
-	}
+	flasks, _ := startHGFlasks(t, logDir, 3)
 	sick := newHGBackend(t, "sick", false)
 	h := startHG(t, hgPool("web",
 		"to "+flasks[0].Addr+" "+flasks[1].Addr+" "+flasks[2].Addr+" "+sick.addr(),
@@ -243,7 +241,7 @@ func TestHealthgateGating(t *testing.T) {
 // upstreams and the cause; fall and rise take the backend out and back.
 func TestHealthgateAllDown(t *testing.T) {
 	requirePeer(t, "python3-flask")
-	f := startHGFlask(t, t.TempDir(), hgFreePort(t))
+	f := startHGFlask(t, t.TempDir(), freePort(t))
 	sick := newHGBackend(t, "sick", true)
 	h := startHG(t, hgPool("api",
 		"to "+f.Addr+" "+sick.addr(), "interval 100ms", "timeout 500ms", "expect_json status healthy", "rise 2", "fall 3")+
@@ -407,13 +405,7 @@ func TestHealthgateReloadKeepsState(t *testing.T) {
 func TestHealthgateKillRestartUnderLoad(t *testing.T) {
 	requirePeer(t, "python3-flask")
 	logDir := t.TempDir()
-	var flasks []*harness.Flask
-	var ports []int
-	for range 3 {
-		port := hgFreePort(t)
-		flasks = append(flasks, startHGFlask(t, logDir, port))
-		ports = append(ports, port)
-	}
+	flasks, ports := startHGFlasks(t, logDir, 3)
 	const interval, rise = 200 * time.Millisecond, 2
 	h := startHG(t, hgPool("lab",
 		"to "+flasks[0].Addr+" "+flasks[1].Addr+" "+flasks[2].Addr,

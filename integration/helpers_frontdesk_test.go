@@ -34,10 +34,7 @@ func startLab(t *testing.T, caddyfile string) *lab {
 	t.Helper()
 	requirePeer(t, "python3-flask")
 	l := &lab{logDir: t.TempDir()}
-	var err error
-	if l.flaskPort, err = harness.FreePort(); err != nil {
-		t.Fatal(err)
-	}
+	l.flaskPort = freePort(t)
 	l.startFlask(t)
 	l.fd, l.proxy = startFrontdesk(t, caddyfile, l.logDir, l.flask.Addr)
 	return l
@@ -85,10 +82,7 @@ func startCaddyfile(t *testing.T, caddyfile, logDir string, env ...string) (*har
 // ($FRONTDESK_HTTP_PORT) and the log directory ($FRONTDESK_LOG_DIR) from.
 func httpSite(t *testing.T, logDir string) (addr string, env []string) {
 	t.Helper()
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := freePort(t)
 	return "127.0.0.1:" + strconv.Itoa(port), []string{"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port), "FRONTDESK_LOG_DIR=" + logDir}
 }
 
@@ -194,5 +188,15 @@ func assertHeaders(t *testing.T, what string, got, want map[string]string) {
 // portOf is the port of a host:port address.
 func portOf(addr string) string {
 	_, port, _ := net.SplitHostPort(addr)
+	return port
+}
+
+// freePort is a free TCP port on 127.0.0.1.
+func freePort(t *testing.T) int {
+	t.Helper()
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
 	return port
 }

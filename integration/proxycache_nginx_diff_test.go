@@ -169,10 +169,7 @@ func startDiffCache(t *testing.T) (ngOrigin, fdOrigin *headerOrigin, nginx, fd s
 	t.Helper()
 	requirePeer(t, "nginx")
 	ngOrigin, fdOrigin = newHeaderOrigin(t), newHeaderOrigin(t)
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := freePort(t)
 	nginx = "127.0.0.1:" + strconv.Itoa(port)
 	dir := t.TempDir()
 	block := strings.NewReplacer("{{LISTEN}}", nginx, "{{DIR}}", dir, "{{UPSTREAM}}", ngOrigin.addr()).Replace(diffCacheNginx)

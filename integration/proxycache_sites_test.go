@@ -35,10 +35,7 @@ http://localhost:{$SECOND_PORT} {
 // the two sites' addresses.
 func startTwoSites(t *testing.T, a, b *recordingBackend) (*harness.Frontdesk, string, string) {
 	t.Helper()
-	port2, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port2 := freePort(t)
 	path := filepath.Join(t.TempDir(), "two-sites.Caddyfile")
 	if err := os.WriteFile(path, []byte(twoSitesCaddyfile), 0o644); err != nil {
 		t.Fatal(err)

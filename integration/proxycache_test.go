@@ -60,10 +60,7 @@ server {
 func startSeedCacheNginx(t *testing.T, upstream, ttl string) string {
 	t.Helper()
 	requirePeer(t, "nginx")
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := freePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	dir := t.TempDir()
 	block := strings.NewReplacer("{{LISTEN}}", addr, "{{DIR}}", dir, "{{UPSTREAM}}", upstream, "{{TTL}}", ttl).Replace(seedProxyCache)
@@ -91,10 +88,7 @@ func startCacheCaddyfile(t *testing.T, upstream, ttl string) (*harness.Frontdesk
 func TestProxyCacheSeedMatchesNginx(t *testing.T) {
 	requirePeer(t, "python3-flask", "nginx")
 	logDir := t.TempDir()
-	flaskPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	flaskPort := freePort(t)
 	flask, err := harness.StartFlaskOn(logDir, flaskPort)
 	if err != nil {
 		t.Fatal(err)

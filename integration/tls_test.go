@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // selfSignedCert writes a self-signed certificate and key for names into dir
@@ -76,10 +74,7 @@ func TestTLS(t *testing.T) {
 	tasks := newRecordingBackend(t, "tasks")
 	env, tasksCert := tlsEnv(t)
 
-	httpsPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	httpsPort := freePort(t)
 	logDir := t.TempDir()
 	httpAddr, siteEnv := httpSite(t, logDir)
 	env = append(append(env, siteEnv...),
@@ -90,6 +85,7 @@ func TestTLS(t *testing.T) {
 	// The internal CA's root, which `mkcert -install` would have trusted.
 	rootFile := filepath.Join(logDir, "data", "caddy", "pki", "authorities", "local", "root.crt")
 	var rootPEM []byte
+	var err error
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if rootPEM, err = os.ReadFile(rootFile); err == nil {
 			break
