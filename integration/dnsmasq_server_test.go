@@ -64,7 +64,7 @@ func TestDnsmasqUpstreamsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer black.Close()
-	blackAddr := strings.Replace(black.LocalAddr().String(), ":", "#", 1)
+	blackAddr := dnsmasqAddr(black.LocalAddr().String())
 	srv := startDNSLines(t, "no-resolv", "no-hosts", "server="+dead.Dnsmasq(), "server="+blackAddr)
 	addr := srv.addr
 	base := srv.admin.goroutines(t)
@@ -190,7 +190,7 @@ func TestDnsmasqForwardMax(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer black.Close()
-	blackAddr := strings.Replace(black.LocalAddr().String(), ":", "#", 1)
+	blackAddr := dnsmasqAddr(black.LocalAddr().String())
 	addr := startDNSLines(t, "no-resolv", "no-hosts", "dns-forward-max=2", "server="+blackAddr, "address=/local.test/10.0.0.1").addr
 	var wg sync.WaitGroup
 	var servfail, dropped atomic.Int32
