@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,24 +20,10 @@ import (
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
-// dashboardSite is the stack the dashboard test runs: the DNS app
-// (forwarding to a real dnsmasq), a cached site on a healthgate pool, and
-// the dashboard on its own site.
-const dashboardSite = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-	dnsmasq {
-		port={$DNS_PORT}
-		listen-address=127.0.0.1
-		no-resolv
-		no-hosts
-		server=127.0.0.1#{$UPSTREAM_DNS_PORT}
-		address=/app.test/127.0.0.1
-		address=/ads.test/0.0.0.0
-		cache-size=100
-	}
-}
-http://app.test:{$FRONTDESK_HTTP_PORT} {
+// dashboardSites are the sites of the stack the dashboard test runs besides
+// the DNS app: a cached site on a healthgate pool, and the dashboard on its
+// own site.
+const dashboardSites = `http://app.test:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	proxy_cache {
 		storage memory {
@@ -68,7 +53,7 @@ http://status.test:{$FRONTDESK_HTTP_PORT} {
 // and /boom (500).
 func dashboardBackend(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/healthz":
 			w.Write([]byte("ok"))
@@ -80,9 +65,7 @@ func dashboardBackend(t *testing.T) string {
 		default:
 			w.WriteHeader(http.StatusNotFound)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	})).addr()
 }
 
 // dashboardTraffic sends HTTP requests to the cached site and DNS queries
@@ -136,22 +119,6 @@ func dashboardTraffic(t *testing.T, httpAddr, dnsAddr string, stop chan struct{}
 	return &wg
 }
 
-// adminJSON GETs an admin API path and decodes its JSON.
-func adminJSON(t *testing.T, admin, path string, v any) {
-	t.Helper()
-	res, err := http.Get("http://" + admin + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %d", path, res.StatusCode)
-	}
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
-
 // domFigures reads every [data-field] cell of the rows a selector names:
 // row key (its data-pool/upstream/zone attribute) → field → text.
 const domFiguresJS = `(() => {
@@ -170,7 +137,7 @@ const domFiguresJS = `(() => {
 	return out;
 })()`
 
-// dashboardStack is the running stack of dashboardSite.
+// dashboardStack is the running stack: the DNS app and dashboardSites.
 type dashboardStack struct {
 	fd                      *harness.Frontdesk
 	httpAddr, dnsAddr, port string
@@ -178,32 +145,17 @@ type dashboardStack struct {
 }
 
 // startDashboardStack starts a real dnsmasq as the upstream DNS server,
-// two backends and frontdesk with dashboardSite.
+// two backends, and frontdesk with the DNS app forwarding to that dnsmasq
+// and dashboardSites.
 func startDashboardStack(t *testing.T) dashboardStack {
 	t.Helper()
-	dir := t.TempDir()
-	upPort, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	up, err := harness.StartDnsmasq(filepath.Join(dir, "upstream"), "no-resolv\nno-hosts\nlocal-ttl=300\naddress=/fwd.test/10.1.2.3\n", upPort)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, up.Process)
-	dnsPort, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(caddyfile, []byte(dashboardSite), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	up := startDnsmasq(t, "no-resolv\nno-hosts\nlocal-ttl=300\naddress=/fwd.test/10.1.2.3\n", 0)
 	app1, app2 := dashboardBackend(t), dashboardBackend(t)
-	fd, httpAddr := startCaddyfile(t, caddyfile, dir, "DNS_PORT="+strconv.Itoa(dnsPort), "UPSTREAM_DNS_PORT="+strconv.Itoa(upPort),
-		"APP1="+app1, "APP2="+app2)
-	return dashboardStack{fd: fd, httpAddr: httpAddr, dnsAddr: "127.0.0.1:" + strconv.Itoa(dnsPort),
-		port: strings.TrimPrefix(httpAddr, "127.0.0.1:"), dir: dir}
+	srv := startDNS(t, dnsSetup{options: []string{"auto_https off"}, sites: dashboardSites, env: []string{"APP1=" + app1, "APP2=" + app2},
+		lines: []string{"listen-address=127.0.0.1", "no-resolv", "no-hosts", "server=" + dnsmasqAddr(up.Addr),
+			"address=/app.test/127.0.0.1", "address=/ads.test/0.0.0.0", "cache-size=100"}})
+	return dashboardStack{fd: srv.fd, httpAddr: srv.httpAddr, dnsAddr: srv.addr,
+		port: strings.TrimPrefix(srv.httpAddr, "127.0.0.1:"), dir: t.TempDir()}
 }
 
 // TestDashboardInChromium runs the whole stack with traffic, loads the
@@ -214,6 +166,7 @@ func TestDashboardInChromium(t *testing.T) {
 	requirePeer(t, "chromium", "dnsmasq")
 	st := startDashboardStack(t)
 	fd, httpAddr, dnsAddr, port, dir := st.fd, st.httpAddr, st.dnsAddr, st.port, st.dir
+	admin := adminAPI(fd.Admin)
 	pageURL := "http://status.test:" + port + "/status"
 
 	chrome, err := harness.StartChromium(filepath.Join(dir, "chromium"))
@@ -254,20 +207,20 @@ func TestDashboardInChromium(t *testing.T) {
 	if err := chrome.Eval(domFiguresJS, &dom); err != nil {
 		t.Fatal(err)
 	}
-	checkUpstreamFigures(t, fd.Admin, dom)
-	checkDNSFigures(t, fd.Admin, dom)
-	checkCacheFigures(t, fd.Admin, dom)
+	checkUpstreamFigures(t, admin, dom)
+	checkDNSFigures(t, admin, dom)
+	checkCacheFigures(t, admin, dom)
 	checkMapFigures(t, dom)
 
 	checkKeyboardAndPhone(t, chrome)
 	saveSectionScreenshots(t, chrome, dir)
 
-	purgeFromThePage(t, chrome, fd.Admin)
-	checkAdminRoutes(t, fd.Admin)
+	purgeFromThePage(t, chrome, admin)
+	checkAdminRoutes(t, admin)
 	if errs := chrome.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors on the dashboard:\n%s", strings.Join(errs, "\n"))
 	}
-	crossOriginPurgeRefused(t, chrome, fd.Admin, httpAddr, port)
+	crossOriginPurgeRefused(t, chrome, admin, httpAddr, port)
 }
 
 func fields(t *testing.T, dom map[string]json.RawMessage, key string) map[string]string {
@@ -287,7 +240,7 @@ func keys(m map[string]json.RawMessage) []string {
 	return out
 }
 
-func checkUpstreamFigures(t *testing.T, admin string, dom map[string]json.RawMessage) {
+func checkUpstreamFigures(t *testing.T, admin adminAPI, dom map[string]json.RawMessage) {
 	var hg struct {
 		Pools []struct {
 			Name      string `json:"name"`
@@ -304,7 +257,7 @@ func checkUpstreamFigures(t *testing.T, admin string, dom map[string]json.RawMes
 			} `json:"upstreams"`
 		} `json:"pools"`
 	}
-	adminJSON(t, admin, "/healthgate/", &hg)
+	admin.getJSON(t, "/healthgate/", &hg)
 	var total uint64
 	for _, p := range hg.Pools {
 		for _, u := range p.Upstreams {
@@ -326,9 +279,9 @@ func checkUpstreamFigures(t *testing.T, admin string, dom map[string]json.RawMes
 	}
 }
 
-func checkDNSFigures(t *testing.T, admin string, dom map[string]json.RawMessage) {
+func checkDNSFigures(t *testing.T, admin adminAPI, dom map[string]json.RawMessage) {
 	var st map[string]float64
-	adminJSON(t, admin, "/dnsmasq/stats", &st)
+	admin.getJSON(t, "/dnsmasq/stats", &st)
 	d := fields(t, dom, "dns")
 	for _, name := range []string{"queries", "local", "cached", "forwarded", "upstream_failures"} {
 		if d[name] != strconv.FormatFloat(st[name], 'f', -1, 64) {
@@ -357,14 +310,14 @@ func checkDNSFigures(t *testing.T, admin string, dom map[string]json.RawMessage)
 	}
 }
 
-func checkCacheFigures(t *testing.T, admin string, dom map[string]json.RawMessage) {
+func checkCacheFigures(t *testing.T, admin adminAPI, dom map[string]json.RawMessage) {
 	var pc struct {
 		Zones map[string]struct {
 			Hits, Misses int64
 			Objects      int
 		} `json:"zones"`
 	}
-	adminJSON(t, admin, "/proxy_cache/stats", &pc)
+	admin.getJSON(t, "/proxy_cache/stats", &pc)
 	z, ok := pc.Zones["memory/app_cache"]
 	if !ok {
 		t.Fatalf("no zone memory/app_cache in the admin API: %v", pc.Zones)
@@ -455,17 +408,20 @@ func saveSectionScreenshots(t *testing.T, chrome *harness.Chromium, dir string) 
 	}
 }
 
+// appCacheObjects is the number of entries in the zone memory/app_cache.
+func appCacheObjects(t *testing.T, admin adminAPI) int {
+	t.Helper()
+	var pc struct {
+		Zones map[string]struct{ Objects int } `json:"zones"`
+	}
+	admin.getJSON(t, "/proxy_cache/stats", &pc)
+	return pc.Zones["memory/app_cache"].Objects
+}
+
 // purgeFromThePage purges a URL with the page's form and checks that the
 // cache lost its entry.
-func purgeFromThePage(t *testing.T, chrome *harness.Chromium, admin string) {
-	objects := func() int {
-		var pc struct {
-			Zones map[string]struct{ Objects int } `json:"zones"`
-		}
-		adminJSON(t, admin, "/proxy_cache/stats", &pc)
-		return pc.Zones["memory/app_cache"].Objects
-	}
-	before := objects()
+func purgeFromThePage(t *testing.T, chrome *harness.Chromium, admin adminAPI) {
+	before := appCacheObjects(t, admin)
 	err := chrome.Eval(`(() => {
 		document.getElementById("purge-zone").value = "memory/app_cache";
 		document.getElementById("purge-kind").value = "prefix";
@@ -482,7 +438,7 @@ func purgeFromThePage(t *testing.T, chrome *harness.Chromium, admin string) {
 	}
 	var msg string
 	chrome.Eval(`document.getElementById("purge-result").textContent`, &msg)
-	if after := objects(); before == 0 || after != 0 || msg != fmt.Sprintf("Purged %d entries.", before) {
+	if after := appCacheObjects(t, admin); before == 0 || after != 0 || msg != fmt.Sprintf("Purged %d entries.", before) {
 		t.Errorf("purge from the page: %q; objects %d before, %d after", msg, before, after)
 	}
 }
@@ -490,7 +446,7 @@ func purgeFromThePage(t *testing.T, chrome *harness.Chromium, admin string) {
 // crossOriginPurgeRefused: another origin cannot purge, neither with the
 // header (the browser's preflight fails) nor without it (the server
 // refuses), nor a client that forges an Origin.
-func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin, httpAddr, port string) {
+func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin adminAPI, httpAddr, port string) {
 	for _, p := range []string{"/item/1", "/item/2"} {
 		req, _ := http.NewRequest("GET", "http://"+httpAddr+p, nil)
 		req.Host = "app.test"
@@ -498,14 +454,7 @@ func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin, http
 			res.Body.Close()
 		}
 	}
-	objects := func() int {
-		var pc struct {
-			Zones map[string]struct{ Objects int } `json:"zones"`
-		}
-		adminJSON(t, admin, "/proxy_cache/stats", &pc)
-		return pc.Zones["memory/app_cache"].Objects
-	}
-	before := objects()
+	before := appCacheObjects(t, admin)
 	if err := chrome.Navigate("http://app.test:" + port + "/item/1"); err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +488,7 @@ func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin, http
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("a purge with Origin http://evil.test: %d, want 403", res.StatusCode)
 	}
-	if after := objects(); before == 0 || after != before {
+	if after := appCacheObjects(t, admin); before == 0 || after != before {
 		t.Errorf("cross-origin purges: %d objects before, %d after; want them all kept", before, after)
 	}
 }
@@ -547,8 +496,8 @@ func crossOriginPurgeRefused(t *testing.T, chrome *harness.Chromium, admin, http
 // checkAdminRoutes: the admin endpoint serves the page (to clients that
 // are not browsers: Caddy's admin refuses a browser's navigation, which
 // has Sec-Fetch-Mode and no Origin) and the same data as the site.
-func checkAdminRoutes(t *testing.T, admin string) {
-	res, err := http.Get("http://" + admin + "/frontdesk/dashboard")
+func checkAdminRoutes(t *testing.T, admin adminAPI) {
+	res, err := http.Get("http://" + string(admin) + "/frontdesk/dashboard")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +510,7 @@ func checkAdminRoutes(t *testing.T, admin string) {
 		Cache     []struct{ Name string }    `json:"cache"`
 		Sites     []struct{ Zones []string } `json:"sites"`
 	}
-	adminJSON(t, admin, "/frontdesk/dashboard/data", &d)
+	admin.getJSON(t, "/frontdesk/dashboard/data", &d)
 	if len(d.Upstreams) != 1 || d.Upstreams[0].Name != "app_pool" || len(d.Cache) != 1 || d.Cache[0].Name != "memory/app_cache" || len(d.Sites) != 2 {
 		t.Errorf("GET /frontdesk/dashboard/data: %+v", d)
 	}

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
 )
 
 // dnssecQuery is a question of a DNSSEC differential case: "name TYPE"

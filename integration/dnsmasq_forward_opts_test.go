@@ -3,16 +3,12 @@ package integration
 import (
 	"fmt"
 	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 	"github.com/miekg/dns"
 )
 
@@ -271,28 +267,15 @@ func TestDnsmasqDiffLoopDetected(t *testing.T) {
 	var addrs [2]string
 	var loops, ups [2]*fakeUpstream
 	for i := range addrs {
-		port, err := harness.FreeUDPTCPPort()
-		if err != nil {
-			t.Fatal(err)
-		}
+		port := freeDNSPort(t)
 		loops[i], ups[i] = startFakeUpstream(t, 3), startFakeUpstream(t, 1)
 		loops[i].forwardTo("127.0.0.1:" + strconv.Itoa(port))
 		conf := "no-resolv\nno-hosts\nstrict-order\ndns-loop-detect\nserver=" + loops[i].Dnsmasq() + "\nserver=" + ups[i].Dnsmasq() + "\n"
-		dir := t.TempDir()
 		if i == 0 {
-			dm, err := harness.StartDnsmasq(filepath.Join(dir, "dnsmasq"), conf, port)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stopOnCleanup(t, dm.Process)
-			addrs[i] = dm.Addr
-			continue
+			addrs[i] = startDnsmasq(t, conf, port).Addr
+		} else {
+			addrs[i] = startDNSConf(t, conf, port).addr
 		}
-		f := filepath.Join(dir, "frontdesk.conf")
-		if err := os.WriteFile(f, []byte(conf), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = startFrontdeskDNSPort(t, dir, f, port)
 	}
 	time.Sleep(1500 * time.Millisecond) // the probe goes round the loop
 	qq := qs("a.test. A", "b.test. TXT", "nx.test. A")
@@ -315,29 +298,16 @@ func TestDnsmasqReloadQueryPort(t *testing.T) {
 	up1, up2 := startFakeUpstream(t, 1), startFakeUpstream(t, 2)
 	var ports [4]int
 	for i := range ports {
-		p, err := harness.FreeUDPTCPPort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = p
+		ports[i] = freeDNSPort(t)
 	}
-	caddyfile := func(qport int) string {
-		return fmt.Sprintf("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tport=%d\n\t\tno-resolv\n\t\tno-hosts\n\t\tquery-port=%d\n\t\tserver=%s\n\t\tserver=/two.test/%s@127.0.0.2#%d\n\t}\n}\n",
-			ports[0], qport, up1.Dnsmasq(), up2.Dnsmasq(), ports[3])
+	lines := func(qport int) []string {
+		return []string{"no-resolv", "no-hosts", "query-port=" + strconv.Itoa(qport), "server=" + up1.Dnsmasq(),
+			fmt.Sprintf("server=/two.test/%s@127.0.0.2#%d", up2.Dnsmasq(), ports[3])}
 	}
-	addr, admin := startDNSFrontdeskFile(t, caddyfile(ports[1]), ports[0])
+	srv := startDNS(t, dnsSetup{port: ports[0], lines: lines(ports[1])})
+	addr := srv.addr
 	load := func(qport int) {
-		req, _ := http.NewRequest("POST", "http://"+admin+"/load", strings.NewReader(caddyfile(qport)))
-		req.Header.Set("Content-Type", "text/caddyfile")
-		req.Close = true // a fresh connection: not one the admin server may have closed
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("reload: %s", resp.Status)
-		}
+		srv.admin.reload(t, srv.caddyfile(lines(qport)...))
 		time.Sleep(150 * time.Millisecond)
 	}
 	for i, qport := range []int{ports[1], ports[1], ports[2]} {

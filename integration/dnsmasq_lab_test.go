@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // TestDnsmasqLabFullChain is the seed's "Test the Full Chain" on one
@@ -75,29 +75,10 @@ func TestDnsmasqLabFullChain(t *testing.T) {
 // Caddyfile (exact names only), with the default 127.0.0.1 or the given
 // addresses.
 func TestDnsmasqSiteRecords(t *testing.T) {
-	dir := t.TempDir()
-	httpPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dnsPort, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	body := "{\n\tadmin {$FRONTDESK_ADMIN}\n\tauto_https off\n\tdnsmasq {\n\t\tport=" + strconv.Itoa(dnsPort) +
-		"\n\t\tno-resolv\n\t\tno-hosts\n\t\tsite_records 127.0.0.1 ::1\n\t}\n}\n" +
-		"http://myapp.local:" + strconv.Itoa(httpPort) + ", http://Other.Test:" + strconv.Itoa(httpPort) + " {\n\tbind 127.0.0.1\n\trespond ok\n}\n" +
-		"http://*.wild.test:" + strconv.Itoa(httpPort) + " {\n\tbind 127.0.0.1\n\trespond ok\n}\n"
-	if err := os.WriteFile(caddyfile, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	dnsAddr := "127.0.0.1:" + strconv.Itoa(dnsPort)
-	fd, err := harness.StartFrontdesk(frontdeskBin, dir, "frontdesk-sites", caddyfile, nil, dnsAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
+	const sites = "http://myapp.local:{$FRONTDESK_HTTP_PORT}, http://Other.Test:{$FRONTDESK_HTTP_PORT} {\n\tbind 127.0.0.1\n\trespond ok\n}\n" +
+		"http://*.wild.test:{$FRONTDESK_HTTP_PORT} {\n\tbind 127.0.0.1\n\trespond ok\n}\n"
+	dnsAddr := startDNS(t, dnsSetup{options: []string{"auto_https off"}, sites: sites,
+		lines: []string{"no-resolv", "no-hosts", "site_records 127.0.0.1 ::1"}}).addr
 	for name, want := range map[string]string{"myapp.local.": "127.0.0.1", "other.test.": "127.0.0.1"} {
 		r := query(t, dnsAddr, name, dns.TypeA)
 		if len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != want || !r.Authoritative {

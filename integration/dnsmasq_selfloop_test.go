@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 	"github.com/miekg/dns"
 )
 
@@ -31,38 +28,18 @@ func TestDnsmasqNeverForwardsToSelf(t *testing.T) {
 	}
 
 	// The oracle: dnsmasq with the same lines on its own port.
-	dmPort, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm, err := harness.StartDnsmasq(filepath.Join(t.TempDir(), "dnsmasq"), strings.Join(lines(dmPort), "\n")+"\n", dmPort)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, dm.Process)
+	dmPort := freeDNSPort(t)
+	dm := startDnsmasq(t, strings.Join(lines(dmPort), "\n")+"\n", dmPort)
 	if n := strings.Count(dm.Log(), "ignoring nameserver 127.0.0.1 - local interface"); n != 2 {
 		t.Errorf("dnsmasq logged %d self nameservers, want 2:\n%s", n, dm.Log())
 	}
 
-	port, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
+	port := freeDNSPort(t)
+	ownLines := func(extra ...string) []string {
+		return append([]string{"listen-address=127.0.0.1"}, lines(port, extra...)...)
 	}
-	caddyfile := func(extra ...string) string {
-		return fmt.Sprintf("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tport=%d\n\t\tlisten-address=127.0.0.1\n\t\t%s\n\t}\n}\n",
-			port, strings.Join(lines(port, extra...), "\n\t\t"))
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(path, []byte(caddyfile()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	fd, err := harness.StartFrontdesk(frontdeskBin, dir, "frontdesk-dns", path, nil, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
+	srv := startDNS(t, dnsSetup{port: port, lines: ownLines()})
+	fd, addr := srv.fd, srv.addr
 	if n := strings.Count(fd.Log(), selfLoopLog); n != 2 {
 		t.Errorf("%d log lines about the self nameserver at start, want 2 (server= and server=/corp.example/):\n%s", n, lastLines(fd.Log(), 20))
 	}
@@ -90,16 +67,7 @@ func TestDnsmasqNeverForwardsToSelf(t *testing.T) {
 	ask("intranet.corp.example.")
 
 	// After a reload the same lines are dropped again.
-	req, _ := http.NewRequest("POST", "http://"+fd.Admin+"/load", strings.NewReader(caddyfile("address=/reloaded.test/10.9.9.9")))
-	req.Header.Set("Content-Type", "text/caddyfile")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reload: %s", resp.Status)
-	}
+	srv.admin.reload(t, srv.caddyfile(ownLines("address=/reloaded.test/10.9.9.9")...))
 	if r := query(t, addr, "reloaded.test.", dns.TypeA); len(r.Answer) != 1 {
 		t.Fatalf("the reloaded config does not answer: %v", r)
 	}
@@ -122,22 +90,11 @@ func TestDnsmasqResolvFileSelf(t *testing.T) {
 		t.Skip("listening on port 53 needs root")
 	}
 	const self = "127.0.0.77" // a loopback address of its own, so that port 53 is free
-	dir := t.TempDir()
-	resolv := filepath.Join(dir, "resolv.conf")
-	if err := os.WriteFile(resolv, []byte("# the lab points the system at itself\nnameserver "+self+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "Caddyfile")
-	body := fmt.Sprintf("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tport=53\n\t\tlisten-address=%s\n\t\tno-hosts\n\t\tresolv-file=%s\n\t\taddress=/myapp.local/127.0.0.1\n\t}\n}\n", self, resolv)
-	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := self + ":53"
-	fd, err := harness.StartFrontdesk(frontdeskBin, dir, "frontdesk-dns", path, nil, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
+	resolv := filepath.Join(t.TempDir(), "resolv.conf")
+	writeFile(t, resolv, "# the lab points the system at itself\nnameserver "+self+"\n")
+	srv := startDNS(t, dnsSetup{port: 53, host: self, lines: []string{
+		"listen-address=" + self, "no-hosts", "resolv-file=" + resolv, "address=/myapp.local/127.0.0.1"}})
+	fd, addr := srv.fd, srv.addr
 	if n := strings.Count(fd.Log(), selfLoopLog); n != 1 {
 		t.Errorf("%d log lines about the self nameserver, want 1:\n%s", n, lastLines(fd.Log(), 20))
 	}

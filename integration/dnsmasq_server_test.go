@@ -6,87 +6,20 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 	"github.com/miekg/dns"
 )
-
-// startDNSFrontdesk runs Frontdesk with the given dnsmasq lines inline in
-// the Caddyfile on a free port and returns the DNS address and the admin
-// address.
-func startDNSFrontdesk(t *testing.T, lines ...string) (dnsAddr, admin string) {
-	t.Helper()
-	fd, dnsAddr := startDNSFrontdeskProc(t, lines...)
-	return dnsAddr, fd.Admin
-}
-
-// startDNSFrontdeskProc is startDNSFrontdesk returning the process too.
-func startDNSFrontdeskProc(t *testing.T, lines ...string) (*harness.Frontdesk, string) {
-	t.Helper()
-	dir := t.TempDir()
-	port, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := "{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tport=" + strconv.Itoa(port) + "\n"
-	for _, l := range lines {
-		body += "\t\t" + l + "\n"
-	}
-	body += "\t}\n}\n"
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(caddyfile, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	dnsAddr := "127.0.0.1:" + strconv.Itoa(port)
-	fd, err := harness.StartFrontdesk(frontdeskBin, dir, "frontdesk-dns", caddyfile, nil, dnsAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
-	return fd, dnsAddr
-}
-
-func query(t *testing.T, addr, name string, qtype uint16) *dns.Msg {
-	t.Helper()
-	r, err := exchange(addr, dnsQuery{name: name, qtype: qtype})
-	if err != nil {
-		t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
-	}
-	return r
-}
-
-// goroutines reads the goroutine count from the admin API's pprof endpoint.
-func goroutines(t *testing.T, admin string) int {
-	t.Helper()
-	resp, err := http.Get("http://" + admin + "/debug/pprof/goroutine?debug=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`goroutine profile: total (\d+)`).FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("no goroutine count in %.200s", b)
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
-}
 
 // TestDnsmasqLabInline is the lab's configuration written inline: the name
 // and its subdomains resolve to 127.0.0.1, over UDP and TCP, and nothing
 // else is answered without an upstream (REFUSED).
 func TestDnsmasqLabInline(t *testing.T) {
-	addr, _ := startDNSFrontdesk(t, "no-resolv", "no-hosts", "address=/myapp.local/127.0.0.1", "listen-address=127.0.0.1")
+	addr := startDNSLines(t, "no-resolv", "no-hosts", "address=/myapp.local/127.0.0.1", "listen-address=127.0.0.1").addr
 	for _, tcp := range []bool{false, true} {
 		r, err := exchange(addr, dnsQuery{name: "MyApp.local.", qtype: dns.TypeA, tcp: tcp})
 		if err != nil {
@@ -111,7 +44,7 @@ func TestDnsmasqStrictOrderFailover(t *testing.T) {
 	up2 := startFakeUpstream(t, 2)
 	dead := startFakeUpstream(t, 9)
 	dead.Stop()
-	addr, _ := startDNSFrontdesk(t, "no-resolv", "no-hosts", "strict-order", "server="+dead.Dnsmasq(), "server="+up2.Dnsmasq())
+	addr := startDNSLines(t, "no-resolv", "no-hosts", "strict-order", "server="+dead.Dnsmasq(), "server="+up2.Dnsmasq()).addr
 	for i := 0; i < 3; i++ {
 		r := query(t, addr, fmt.Sprintf("n%d.test.", i), dns.TypeA)
 		if len(r.Answer) != 1 || !strings.HasSuffix(r.Answer[0].String(), "10.0.0.2") {
@@ -131,9 +64,10 @@ func TestDnsmasqUpstreamsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer black.Close()
-	blackAddr := strings.Replace(black.LocalAddr().String(), ":", "#", 1)
-	addr, admin := startDNSFrontdesk(t, "no-resolv", "no-hosts", "server="+dead.Dnsmasq(), "server="+blackAddr)
-	base := goroutines(t, admin)
+	blackAddr := dnsmasqAddr(black.LocalAddr().String())
+	srv := startDNSLines(t, "no-resolv", "no-hosts", "server="+dead.Dnsmasq(), "server="+blackAddr)
+	addr := srv.addr
+	base := srv.admin.goroutines(t)
 	var wg sync.WaitGroup
 	var bad atomic.Int32
 	for i := 0; i < 50; i++ {
@@ -157,7 +91,7 @@ func TestDnsmasqUpstreamsDown(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		n := goroutines(t, admin)
+		n := srv.admin.goroutines(t)
 		if n <= base+2 {
 			break
 		}
@@ -172,7 +106,7 @@ func TestDnsmasqUpstreamsDown(t *testing.T) {
 // frames and a TCP client that stalls, then checks that a valid query is
 // still answered over both transports.
 func TestDnsmasqGarbage(t *testing.T) {
-	addr, _ := startDNSFrontdesk(t, "no-resolv", "no-hosts", "address=/ok.test/10.1.2.3")
+	addr := startDNSLines(t, "no-resolv", "no-hosts", "address=/ok.test/10.1.2.3").addr
 	garbage := [][]byte{
 		{}, {0}, bytes.Repeat([]byte{0xff}, 12), bytes.Repeat([]byte{0xff}, 600),
 		{0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x0c},                   // compression loop
@@ -246,8 +180,6 @@ func TestDnsmasqGarbage(t *testing.T) {
 	}
 }
 
-func writeFile(path, body string) error { return os.WriteFile(path, []byte(body), 0o644) }
-
 // TestDnsmasqForwardMax: with dns-forward-max=2 and an upstream that never
 // answers, two queries are forwarded (and get SERVFAIL after the timeout)
 // and the others are dropped, as dnsmasq drops them; then the slots are
@@ -258,8 +190,8 @@ func TestDnsmasqForwardMax(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer black.Close()
-	blackAddr := strings.Replace(black.LocalAddr().String(), ":", "#", 1)
-	addr, _ := startDNSFrontdesk(t, "no-resolv", "no-hosts", "dns-forward-max=2", "server="+blackAddr, "address=/local.test/10.0.0.1")
+	blackAddr := dnsmasqAddr(black.LocalAddr().String())
+	addr := startDNSLines(t, "no-resolv", "no-hosts", "dns-forward-max=2", "server="+blackAddr, "address=/local.test/10.0.0.1").addr
 	var wg sync.WaitGroup
 	var servfail, dropped atomic.Int32
 	for i := 0; i < 6; i++ {
@@ -295,26 +227,6 @@ func TestDnsmasqForwardMax(t *testing.T) {
 	}
 }
 
-// TestDnsmasqInterfaceLo: interface=lo listens on the loopback addresses,
-// IPv4 and IPv6, over UDP and TCP.
-func TestDnsmasqInterfaceLo(t *testing.T) {
-	addr, _ := startDNSFrontdesk(t, "interface=lo", "no-resolv", "no-hosts", "address=/lo.test/10.1.1.1")
-	_, port, _ := net.SplitHostPort(addr)
-	targets := []string{addr}
-	if c, err := net.ListenPacket("udp", "[::1]:0"); err == nil {
-		c.Close()
-		targets = append(targets, "[::1]:"+port)
-	}
-	for _, a := range targets {
-		for _, tcp := range []bool{false, true} {
-			r, err := exchange(a, dnsQuery{name: "lo.test.", qtype: dns.TypeA, tcp: tcp})
-			if err != nil || len(r.Answer) != 1 {
-				t.Errorf("%s tcp=%v: %v %v", a, tcp, r, err)
-			}
-		}
-	}
-}
-
 // TestDnsmasqSourcePorts: forwarded queries use random source ports and
 // IDs; min-port and max-port bound the ports.
 func TestDnsmasqSourcePorts(t *testing.T) {
@@ -325,7 +237,7 @@ func TestDnsmasqSourcePorts(t *testing.T) {
 	}{{"default", nil, 1024, 65535}, {"range", []string{"min-port=40000", "max-port=40031"}, 40000, 40031}} {
 		t.Run(tc.name, func(t *testing.T) {
 			up := startFakeUpstream(t, 1)
-			addr, _ := startDNSFrontdesk(t, append([]string{"no-resolv", "no-hosts", "server=" + up.Dnsmasq()}, tc.lines...)...)
+			addr := startDNSLines(t, append([]string{"no-resolv", "no-hosts", "server=" + up.Dnsmasq()}, tc.lines...)...).addr
 			for i := 0; i < 20; i++ {
 				query(t, addr, fmt.Sprintf("p%d.test.", i), dns.TypeA)
 			}

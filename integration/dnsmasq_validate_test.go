@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
+
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
@@ -47,15 +49,7 @@ func TestDnsmasqValidate(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			write("main.conf", c.conf)
-			dm := exec.Command(harness.DnsmasqBin(), "--test", "-C", "main.conf")
-			dm.Dir = dir
-			dmOut, dmErr := dm.CombinedOutput()
-			caddyfile := "{\n\tdnsmasq {\n\t\tconf-file=main.conf\n\t\tport=1053\n\t}\n}\n"
-			write("Caddyfile", caddyfile)
-			fd := exec.Command(frontdeskBin, "validate", "--config", "Caddyfile", "--adapter", "caddyfile")
-			fd.Dir = dir
-			fd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
-			fdOut, fdErr := fd.CombinedOutput()
+			dmOut, dmErr, fdOut, fdErr := validateBoth(t, dir, "main.conf")
 			if (dmErr == nil) != c.ok || (fdErr == nil) != c.ok {
 				t.Fatalf("want ok=%v; dnsmasq --test: %v %s; frontdesk validate: %v %s", c.ok, dmErr, dmOut, fdErr, lastLines(string(fdOut), 3))
 			}
@@ -65,5 +59,44 @@ func TestDnsmasqValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// validateBoth checks the dnsmasq configuration file conf with `dnsmasq
+// --test` and with `frontdesk validate` of a Caddyfile whose dnsmasq block
+// includes it (conf-file=), both run in dir, and returns what each printed
+// and its error.
+func validateBoth(t *testing.T, dir, conf string) (dmOut []byte, dmErr error, fdOut []byte, fdErr error) {
+	t.Helper()
+	dm := exec.Command(harness.DnsmasqBin(), "--test", "-C", conf)
+	dm.Dir = dir
+	dmOut, dmErr = dm.CombinedOutput()
+	caddyfile := filepath.Join(dir, "Caddyfile")
+	writeFile(t, caddyfile, globalBlock(dnsmasqBlock("conf-file="+conf, "port=1053")))
+	fd := exec.Command(frontdeskBin, "validate", "--config", caddyfile, "--adapter", "caddyfile")
+	fd.Dir = dir
+	fd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
+	fdOut, fdErr = fd.CombinedOutput()
+	return dmOut, dmErr, fdOut, fdErr
+}
+
+// TestDnsmasqControlPlaneOptions: enable-dbus and enable-ubus load (as
+// with dnsmasq --test), with one warning that names each line and says
+// the admin API replaces them; DNS keeps working.
+func TestDnsmasqControlPlaneOptions(t *testing.T) {
+	srv := startDNSLines(t, "no-resolv", "no-hosts", "enable-dbus", "enable-ubus=my.name", "address=/x.test/1.2.3.4")
+	fd, addr := srv.fd, srv.addr
+	if r := query(t, addr, "x.test.", dns.TypeA); len(r.Answer) != 1 {
+		t.Errorf("DNS with enable-dbus: %v", r)
+	}
+	var warnings []string
+	for _, l := range strings.Split(fd.Log(), "\n") {
+		if strings.Contains(l, "D-Bus/ubus") {
+			warnings = append(warnings, l)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `"level":"warn"`) || !strings.Contains(warnings[0], "admin API") ||
+		!strings.Contains(warnings[0], `Caddyfile:7 enable-dbus"`) || !strings.Contains(warnings[0], `Caddyfile:8 enable-ubus=my.name"`) {
+		t.Errorf("want one warning naming both lines, got %q", warnings)
 	}
 }

@@ -469,7 +469,7 @@ func startSignedUpstream(t *testing.T, tree *signedTree) *signedUpstream {
 }
 
 // Dnsmasq is how the upstream is written in a dnsmasq server= line.
-func (u *signedUpstream) Dnsmasq() string { return strings.Replace(u.Addr, ":", "#", 1) }
+func (u *signedUpstream) Dnsmasq() string { return dnsmasqAddr(u.Addr) }
 
 // Log returns the questions received so far.
 func (u *signedUpstream) Log() []string {
@@ -480,12 +480,8 @@ func (u *signedUpstream) Log() []string {
 
 func (u *signedUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 	u.queries.Add(1)
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.RecursionAvailable = true
-	if len(r.Question) != 1 {
-		m.Rcode = dns.RcodeFormatError
-		_ = w.WriteMsg(m)
+	m := newReply(w, r)
+	if m == nil {
 		return
 	}
 	q := r.Question[0]

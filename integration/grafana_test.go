@@ -1,9 +1,7 @@
 package integration
 
 import (
-	"bufio"
 	"encoding/json"
-	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -61,18 +59,10 @@ type grafanaPanel struct {
 }
 
 // scrapedMetricNames are the sample names of a /metrics scrape.
-func scrapedMetricNames(t *testing.T, url string) map[string]bool {
+func scrapedMetricNames(t *testing.T, admin adminAPI) map[string]bool {
 	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
 	names := map[string]bool{}
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range strings.Split(admin.get(t, "/metrics"), "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -94,7 +84,7 @@ func TestGrafanaDashboardNamesExportedMetrics(t *testing.T) {
 	time.Sleep(time.Second)
 	close(stop)
 	traffic.Wait()
-	exported := scrapedMetricNames(t, "http://"+st.fd.Admin+"/metrics")
+	exported := scrapedMetricNames(t, adminAPI(st.fd.Admin))
 
 	queries := grafanaQueries(t, repoFile(t, "docs/grafana/frontdesk.json"))
 	if len(queries) < 10 {

@@ -22,7 +22,7 @@ func TestHealthgateLoadbalanceCaddyfile(t *testing.T) {
 	logDir := t.TempDir()
 	names := []string{"APP1", "APP2", "APP3", "APP4", "APP_BACKUP"}
 	flasks := map[string]*harness.Flask{}
-	env := []string{"HEALTH_INTERVAL=100ms", "FRONTDESK_LOG_DIR=" + logDir}
+	env := []string{"HEALTH_INTERVAL=100ms"}
 	for _, n := range names {
 		f, err := harness.StartFlask(logDir)
 		if err != nil {
@@ -32,23 +32,10 @@ func TestHealthgateLoadbalanceCaddyfile(t *testing.T) {
 		flasks[n] = f
 		env = append(env, n+"="+f.Addr)
 	}
-	downPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	downPort := freePort(t)
 	app5 := "127.0.0.1:" + strconv.Itoa(downPort)
 	env = append(env, "APP5="+app5)
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	env = append(env, "FRONTDESK_HTTP_PORT="+strconv.Itoa(port))
-	fd, err := harness.StartFrontdesk(frontdeskBin, logDir, "frontdesk-loadbalance", repoFile(t, "caddyfile/loadbalance.Caddyfile"), env, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
+	fd, addr := startCaddyfile(t, repoFile(t, "caddyfile/loadbalance.Caddyfile"), logDir, env...)
 	h := &hgFrontdesk{fd: fd, addr: addr, logDir: logDir}
 	// Every primary and the backup must have passed rise (2) checks.
 	h.waitServing(t, true, 10*time.Second, flasks["APP1"].Addr, flasks["APP2"].Addr, flasks["APP3"].Addr, flasks["APP4"].Addr, flasks["APP_BACKUP"].Addr)

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // hgEvent is one line of the events log (hgGlobal's `log events`).
@@ -106,13 +104,7 @@ func (l *loadClients) finish() {
 func TestHealthgateLiveTrafficTakesOut(t *testing.T) {
 	requirePeer(t, "python3-flask")
 	logDir := t.TempDir()
-	var flasks []*harness.Flask
-	var ports []int
-	for range 3 {
-		port := hgFreePort(t)
-		flasks = append(flasks, startHGFlask(t, logDir, port))
-		ports = append(ports, port)
-	}
+	flasks, ports := startHGFlasks(t, logDir, 3)
 	const interval, rise, fall = 2 * time.Second, 2, 3
 	h := startHG(t, hgPool("live",
 		"to "+flasks[0].Addr+" "+flasks[1].Addr+" "+flasks[2].Addr,
@@ -161,7 +153,7 @@ func TestHealthgateLiveTrafficTakesOut(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("taken out %s after the kill, want at once (well before fall × interval)", took)
 	}
-	m := string(h.adminGet(t, "/metrics"))
+	m := h.admin().get(t, "/metrics")
 	for _, want := range []string{
 		`frontdesk_healthgate_down_total{by="traffic",pool="live",reason=`,
 		`frontdesk_healthgate_live_errors_total{kind=`,

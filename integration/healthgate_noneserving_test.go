@@ -16,7 +16,7 @@ import (
 // "dial address" message.
 func TestHealthgateNoneServingError(t *testing.T) {
 	sick := newHGBackend(t, "sick", false)
-	closed := "127.0.0.1:" + strconv.Itoa(hgFreePort(t))
+	closed := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	cases := []struct {
 		name, lb string
 		named    bool

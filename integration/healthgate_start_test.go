@@ -20,7 +20,7 @@ func TestHealthgateNo502AtStart(t *testing.T) {
 	// listener is up, so early requests do have to wait for it.
 	good.slowHC.Store(int64(150 * time.Millisecond))
 	sick := newHGBackend(t, "sick", false)
-	dead := "127.0.0.1:" + strconv.Itoa(hgFreePort(t))
+	dead := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	h := startHG(t, hgPool("start",
 		"to "+good.addr()+" "+sick.addr()+" "+dead,
 		"interval 2s", "timeout 1s", "expect_json status healthy", "rise 3", "fall 2")+

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +22,7 @@ import (
 // hgBackend is a Go test upstream: /healthz answers 200 {"status":"healthy"}
 // or 503 as switched, every other path answers its name and is counted.
 type hgBackend struct {
-	*httptest.Server
+	testBackend
 	name    string
 	healthy atomic.Bool
 	served  atomic.Int64 // non-health requests
@@ -36,7 +35,7 @@ func newHGBackend(t *testing.T, name string, healthy bool) *hgBackend {
 	t.Helper()
 	b := &hgBackend{name: name}
 	b.healthy.Store(healthy)
-	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	b.testBackend = startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
 			b.checks.Add(1)
 			if d := b.slowHC.Load(); d > 0 {
@@ -56,11 +55,8 @@ func newHGBackend(t *testing.T, name string, healthy bool) *hgBackend {
 		}
 		_, _ = w.Write([]byte(b.name))
 	}))
-	t.Cleanup(b.Close)
 	return b
 }
-
-func (b *hgBackend) addr() string { return strings.TrimPrefix(b.URL, "http://") }
 
 // hgFrontdesk is frontdesk running a generated Caddyfile: hgGlobal plus one
 // site on a free loopback port whose body is the test's site text.
@@ -71,42 +67,26 @@ type hgFrontdesk struct {
 	file   string
 }
 
-const hgGlobal = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-	log events {
-		output file {$FRONTDESK_LOG_DIR}/events.log
-		include events
-		level DEBUG
-	}
-}
-`
+var hgGlobal = globalBlock("auto_https off", `log events {
+	output file {$FRONTDESK_LOG_DIR}/events.log
+	include events
+	level DEBUG
+}`)
 
 func startHG(t *testing.T, site string) *hgFrontdesk {
 	t.Helper()
 	h := &hgFrontdesk{logDir: t.TempDir()}
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.addr = "127.0.0.1:" + strconv.Itoa(port)
+	addr, env := httpSite(t, h.logDir)
+	h.addr = addr
 	h.file = filepath.Join(h.logDir, "healthgate.Caddyfile")
 	h.write(t, site)
-	h.fd, err = harness.StartFrontdesk(frontdeskBin, h.logDir, "frontdesk-healthgate", h.file,
-		[]string{"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port), "FRONTDESK_LOG_DIR=" + h.logDir}, h.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, h.fd.Process)
+	h.fd = runFrontdesk(t, h.logDir, "frontdesk-healthgate", h.file, env, h.addr)
 	return h
 }
 
 func (h *hgFrontdesk) write(t *testing.T, site string) {
 	t.Helper()
-	text := hgGlobal + "http://127.0.0.1:{$FRONTDESK_HTTP_PORT} {\n\tbind 127.0.0.1\n" + site + "\n}\n"
-	if err := os.WriteFile(h.file, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, h.file, hgGlobal+"http://127.0.0.1:{$FRONTDESK_HTTP_PORT} {\n\tbind 127.0.0.1\n"+site+"\n}\n")
 }
 
 type hgStatus struct {
@@ -133,9 +113,7 @@ func (h *hgFrontdesk) states(t *testing.T) map[string]hgStatus {
 			Upstreams []hgStatus `json:"upstreams"`
 		} `json:"pools"`
 	}
-	if err := json.Unmarshal(h.adminGet(t, "/healthgate/"), &body); err != nil {
-		t.Fatal(err)
-	}
+	h.admin().getJSON(t, "/healthgate/", &body)
 	out := map[string]hgStatus{}
 	for _, p := range body.Pools {
 		for _, u := range p.Upstreams {
@@ -167,35 +145,12 @@ func (h *hgFrontdesk) waitServing(t *testing.T, want bool, timeout time.Duration
 	}
 }
 
+// admin is the instance's admin API.
+func (h *hgFrontdesk) admin() adminAPI { return adminAPI(h.fd.Admin) }
+
 func (h *hgFrontdesk) get(t *testing.T, path string) response {
 	t.Helper()
 	return do(t, "GET", "http://"+h.addr+path, "", "Host: 127.0.0.1")
-}
-
-func (h *hgFrontdesk) post(t *testing.T, path string) (int, string) {
-	t.Helper()
-	resp, err := http.Post("http://"+h.fd.Admin+path, "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// adminGet reads path from the admin API.
-func (h *hgFrontdesk) adminGet(t *testing.T, path string) []byte {
-	t.Helper()
-	resp, err := http.Get("http://" + h.fd.Admin + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // expectBodies sends n GETs for path and fails the test unless each one is
@@ -209,6 +164,17 @@ func (h *hgFrontdesk) expectBodies(t *testing.T, n int, path, want, when string)
 	}
 }
 
+// startHGFlasks runs n lab Flask APIs on free ports until the test ends.
+func startHGFlasks(t *testing.T, logDir string, n int) (flasks []*harness.Flask, ports []int) {
+	t.Helper()
+	for range n {
+		port := freePort(t)
+		flasks = append(flasks, startHGFlask(t, logDir, port))
+		ports = append(ports, port)
+	}
+	return flasks, ports
+}
+
 // startHGFlask runs a lab Flask API on port until the test ends.
 func startHGFlask(t *testing.T, logDir string, port int) *harness.Flask {
 	t.Helper()
@@ -218,16 +184,6 @@ func startHGFlask(t *testing.T, logDir string, port int) *harness.Flask {
 	}
 	stopOnCleanup(t, f.Process)
 	return f
-}
-
-// hgFreePort is a free loopback TCP port.
-func hgFreePort(t *testing.T) int {
-	t.Helper()
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return port
 }
 
 // lastLineContaining is the last line of log that contains substr, or "".
@@ -250,10 +206,7 @@ func hgPool(name string, lines ...string) string {
 func TestHealthgateGating(t *testing.T) {
 	requirePeer(t, "python3-flask")
 	logDir := t.TempDir()
-	var flasks []*harness.Flask
-	for range 3 {
-		flasks = append(flasks, startHGFlask(t, logDir, hgFreePort(t)))
-	}
+	flasks, _ := startHGFlasks(t, logDir, 3)
 	sick := newHGBackend(t, "sick", false)
 	h := startHG(t, hgPool("web",
 		"to "+flasks[0].Addr+" "+flasks[1].Addr+" "+flasks[2].Addr+" "+sick.addr(),
@@ -288,7 +241,7 @@ func TestHealthgateGating(t *testing.T) {
 // upstreams and the cause; fall and rise take the backend out and back.
 func TestHealthgateAllDown(t *testing.T) {
 	requirePeer(t, "python3-flask")
-	f := startHGFlask(t, t.TempDir(), hgFreePort(t))
+	f := startHGFlask(t, t.TempDir(), freePort(t))
 	sick := newHGBackend(t, "sick", true)
 	h := startHG(t, hgPool("api",
 		"to "+f.Addr+" "+sick.addr(), "interval 100ms", "timeout 500ms", "expect_json status healthy", "rise 2", "fall 3")+
@@ -373,7 +326,7 @@ func TestHealthgateDrain(t *testing.T) {
 	go func() { defer wg.Done(); inflight = h.get(t, "/slow") }()
 	time.Sleep(100 * time.Millisecond)
 	// ... survives the drain, and new requests go to b.
-	code, body := h.post(t, "/healthgate/drain?pool=dr&upstream="+a.addr())
+	code, body := h.admin().do(t, "POST", "/healthgate/drain?pool=dr&upstream="+a.addr(), "")
 	if code != 200 || !strings.Contains(body, `"state":"drained"`) {
 		t.Fatalf("drain: %d %s", code, body)
 	}
@@ -387,12 +340,12 @@ func TestHealthgateDrain(t *testing.T) {
 		t.Errorf("drained upstream got new requests")
 	}
 	for _, step := range []struct{ action, want string }{{"undrain", "a"}, {"force_down", "b"}} {
-		if code, _ := h.post(t, "/healthgate/"+step.action+"?pool=dr&upstream="+a.addr()); code != 200 {
+		if code, _ := h.admin().do(t, "POST", "/healthgate/"+step.action+"?pool=dr&upstream="+a.addr(), ""); code != 200 {
 			t.Fatalf("%s: %d", step.action, code)
 		}
 		h.expectBodies(t, 1, "/", step.want, "after "+step.action)
 	}
-	if code, _ := h.post(t, "/healthgate/drain?pool=dr&upstream=127.0.0.1:1"); code != 404 {
+	if code, _ := h.admin().do(t, "POST", "/healthgate/drain?pool=dr&upstream=127.0.0.1:1", ""); code != 404 {
 		t.Errorf("drain of an unknown upstream: %d, want 404", code)
 	}
 
@@ -404,14 +357,14 @@ func TestHealthgateDrain(t *testing.T) {
 		}
 	}
 	// Metrics through the admin /metrics endpoint.
-	m := h.adminGet(t, "/metrics")
+	m := h.admin().get(t, "/metrics")
 	for _, want := range []string{
 		fmt.Sprintf(`frontdesk_healthgate_upstream_serving{pool="dr",upstream=%q} 0`, a.addr()),
 		fmt.Sprintf(`frontdesk_healthgate_upstream_serving{pool="dr",upstream=%q} 1`, b.addr()),
 		fmt.Sprintf(`frontdesk_healthgate_checks_total{pool="dr",upstream=%q}`, b.addr()),
 		`frontdesk_healthgate_check_duration_seconds_bucket{pool="dr"`,
 	} {
-		if !strings.Contains(string(m), want) {
+		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
@@ -452,13 +405,7 @@ func TestHealthgateReloadKeepsState(t *testing.T) {
 func TestHealthgateKillRestartUnderLoad(t *testing.T) {
 	requirePeer(t, "python3-flask")
 	logDir := t.TempDir()
-	var flasks []*harness.Flask
-	var ports []int
-	for range 3 {
-		port := hgFreePort(t)
-		flasks = append(flasks, startHGFlask(t, logDir, port))
-		ports = append(ports, port)
-	}
+	flasks, ports := startHGFlasks(t, logDir, 3)
 	const interval, rise = 200 * time.Millisecond, 2
 	h := startHG(t, hgPool("lab",
 		"to "+flasks[0].Addr+" "+flasks[1].Addr+" "+flasks[2].Addr,
@@ -567,7 +514,7 @@ func TestHealthgateUnavailable503(t *testing.T) {
 		t.Fatalf("default all-down answer: %d, want 502", r.status)
 	}
 	time.Sleep(200 * time.Millisecond)
-	baseline := h.goroutines(t)
+	baseline := h.admin().goroutines(t)
 
 	h.load(t, site("unavailable 503 retry_after 5s"))
 	var responder string
@@ -702,24 +649,13 @@ func TestHealthgateUnavailableValidate(t *testing.T) {
 	}
 }
 
-// goroutines reads the total from the admin API's pprof goroutine profile.
-func (h *hgFrontdesk) goroutines(t *testing.T) int {
-	t.Helper()
-	first, _, _ := strings.Cut(string(h.adminGet(t, "/debug/pprof/goroutine?debug=1")), "\n")
-	n, err := strconv.Atoi(strings.TrimPrefix(first, "goroutine profile: total "))
-	if err != nil {
-		t.Fatalf("goroutine profile: %q", first)
-	}
-	return n
-}
-
 // waitGoroutines polls the goroutine count until it is at most atMost or
 // timeout has passed, and returns the last count.
 func (h *hgFrontdesk) waitGoroutines(t *testing.T, atMost int, timeout time.Duration) int {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		n := h.goroutines(t)
+		n := h.admin().goroutines(t)
 		if n <= atMost || time.Now().After(deadline) {
 			return n
 		}
@@ -735,17 +671,7 @@ func (h *hgFrontdesk) load(t *testing.T, site string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("POST", "http://"+h.fd.Admin+"/load", strings.NewReader(string(text)))
-	req.Header.Set("Content-Type", "text/caddyfile")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST /load: %d %s", resp.StatusCode, b)
-	}
+	h.admin().reload(t, string(text))
 	// The old config's server closes its idle keep-alive connections; a
 	// request racing that close on a reused connection gets EOF (seen once
 	// in CI under load), which is the connection's fate, not the config's.
@@ -767,7 +693,7 @@ func TestHealthgateReloadNoGoroutineLeak(t *testing.T) {
 	// cleaner goroutine for dynamic hosts on first use.
 	h.get(t, "/")
 	time.Sleep(300 * time.Millisecond)
-	baseline := h.goroutines(t)
+	baseline := h.admin().goroutines(t)
 	for i := range 30 {
 		site := hgPool("leak", "to "+bs[0].addr()+" "+bs[1+i%5].addr()+" "+bs[1+(i+2)%5].addr(), "interval 20ms", "rise 1") + "\t}\n" +
 			"\thandle /other* {\n" + hgPool("other"+strconv.Itoa(i%3), "to "+bs[1+(i+1)%5].addr(), "interval 20ms") + "\t}\n\t}"

@@ -10,7 +10,23 @@ import (
 	"testing"
 )
 
-// Test backends: a recording Go backend and small response helpers.
+// Test backends: the Go HTTP server every test backend is, a recording
+// backend, and small response helpers.
+
+// testBackend is a Go HTTP server on a free loopback port, closed when the
+// test ends.
+type testBackend struct{ *httptest.Server }
+
+// startBackend serves h on a free loopback port until the test ends.
+func startBackend(t *testing.T, h http.Handler) testBackend {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return testBackend{srv}
+}
+
+// addr is the backend's host:port.
+func (b testBackend) addr() string { return strings.TrimPrefix(b.URL, "http://") }
 
 // seenRequest is what a recording backend received.
 type seenRequest struct {
@@ -21,8 +37,8 @@ type seenRequest struct {
 // recordingBackend is a Go test server that records every request it gets
 // and answers "backend <name> <uri>".
 type recordingBackend struct {
+	testBackend
 	name string
-	srv  *httptest.Server
 	mu   sync.Mutex
 	seen []seenRequest
 }
@@ -30,7 +46,7 @@ type recordingBackend struct {
 func newRecordingBackend(t *testing.T, name string) *recordingBackend {
 	t.Helper()
 	b := &recordingBackend{name: name}
-	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	b.testBackend = startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		b.seen = append(b.seen, seenRequest{Method: r.Method, URI: r.RequestURI, Host: r.Host, Header: r.Header.Clone()})
 		b.mu.Unlock()
@@ -43,12 +59,8 @@ func newRecordingBackend(t *testing.T, name string) *recordingBackend {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("backend " + b.name + " " + r.RequestURI))
 	}))
-	t.Cleanup(b.srv.Close)
 	return b
 }
-
-// addr is the backend's host:port.
-func (b *recordingBackend) addr() string { return strings.TrimPrefix(b.srv.URL, "http://") }
 
 // last is the most recent request; the test fails if there was none.
 func (b *recordingBackend) last(t *testing.T) seenRequest {

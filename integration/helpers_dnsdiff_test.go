@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -13,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
 )
 
 // The hand-written differential framework: the same questions to real
@@ -205,59 +204,11 @@ type dnsPair struct {
 	dnsmasq, frontdesk string
 }
 
-// startDNSPair writes dnsmasqConf and frontdeskConf to files, runs real
-// dnsmasq with the first and Frontdesk with `conf-file=<the second>` in its
-// dnsmasq block (plus port and listen-address), and returns both addresses.
+// startDNSPair runs real dnsmasq with dnsmasqConf and Frontdesk with
+// frontdeskConf (startDNSConf), and returns both addresses.
 func startDNSPair(t *testing.T, dnsmasqConf, frontdeskConf string) dnsPair {
 	t.Helper()
-	requirePeer(t, "dnsmasq")
-	dir := t.TempDir()
-	p1, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm, err := harness.StartDnsmasq(filepath.Join(dir, "dnsmasq"), dnsmasqConf, p1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, dm.Process)
-	fdConf := filepath.Join(dir, "frontdesk.conf")
-	if err := os.WriteFile(fdConf, []byte(frontdeskConf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dnsPair{dnsmasq: dm.Addr, frontdesk: startFrontdeskDNS(t, dir, fdConf)}
-}
-
-// startFrontdeskDNS runs Frontdesk with a dnsmasq block that includes
-// confFile, on a free port; it returns the DNS address.
-func startFrontdeskDNS(t *testing.T, dir, confFile string, extra ...string) string {
-	t.Helper()
-	p2, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return startFrontdeskDNSPort(t, dir, confFile, p2, extra...)
-}
-
-// startFrontdeskDNSPort is startFrontdeskDNS on a given port.
-func startFrontdeskDNSPort(t *testing.T, dir, confFile string, p2 int, extra ...string) string {
-	t.Helper()
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	body := fmt.Sprintf("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tconf-file=%s\n\t\tport=%d\n\t\tlisten-address=127.0.0.1\n", confFile, p2)
-	for _, l := range extra {
-		body += "\t\t" + l + "\n"
-	}
-	body += "\t}\n}\n"
-	if err := os.WriteFile(caddyfile, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(p2)
-	fd, err := harness.StartFrontdesk(frontdeskBin, dir, "frontdesk-dns", caddyfile, nil, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
-	return addr
+	return dnsPair{dnsmasq: startDnsmasq(t, dnsmasqConf, 0).Addr, frontdesk: startDNSConf(t, frontdeskConf, 0).addr}
 }
 
 // runDiff sends every query to both servers in the same order and reports
@@ -352,21 +303,16 @@ func diffScenarioZone(t *testing.T, conf, zone string, files map[string]string, 
 		sideDir := t.TempDir()
 		r = append(r, "{DIR}", sideDir, "{SIDE}", [2]string{"dm", "fd"}[i])
 		if strings.Contains(conf, "{QPORT}") {
-			qp, err := harness.FreeUDPTCPPort()
-			for err == nil && qp == qport {
-				qp, err = harness.FreeUDPTCPPort() // not the other side's port
-			}
-			if err != nil {
-				t.Fatal(err)
+			qp := freeDNSPort(t)
+			for qp == qport {
+				qp = freeDNSPort(t) // not the other side's port
 			}
 			qport = qp
 			r = append(r, "{QPORT}", strconv.Itoa(qp))
 		}
 		rep := strings.NewReplacer(r...)
 		for name, body := range files {
-			if err := os.WriteFile(filepath.Join(sideDir, name), []byte(rep.Replace(body)), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeFile(t, filepath.Join(sideDir, name), rep.Replace(body))
 		}
 		confs[i] = rep.Replace(conf)
 	}
@@ -381,4 +327,13 @@ func diffScenarioZone(t *testing.T, conf, zone string, files map[string]string, 
 		}
 	}
 	return sides
+}
+
+func query(t *testing.T, addr, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	r, err := exchange(addr, dnsQuery{name: name, qtype: qtype})
+	if err != nil {
+		t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
+	}
+	return r
 }

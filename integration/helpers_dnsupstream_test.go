@@ -114,7 +114,21 @@ func (u *fakeUpstream) Stop() {
 }
 
 // Dnsmasq is how the upstream is written in a dnsmasq server= line.
-func (u *fakeUpstream) Dnsmasq() string { return strings.Replace(u.Addr, ":", "#", 1) }
+func (u *fakeUpstream) Dnsmasq() string { return dnsmasqAddr(u.Addr) }
+
+// newReply starts an upstream's recursive reply to r; a query without
+// exactly one question is answered FORMERR at once, and newReply is nil.
+func newReply(w dns.ResponseWriter, r *dns.Msg) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.RecursionAvailable = true
+	if len(r.Question) != 1 {
+		m.Rcode = dns.RcodeFormatError
+		_ = w.WriteMsg(m)
+		return nil
+	}
+	return m
+}
 
 func mustRR(s string) dns.RR {
 	rr, err := dns.NewRR(s)
@@ -157,12 +171,8 @@ func (u *fakeUpstream) serve(w dns.ResponseWriter, r *dns.Msg) {
 			return // no reply: the sender has to retry
 		}
 	}
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.RecursionAvailable = true
-	if len(r.Question) != 1 {
-		m.Rcode = dns.RcodeFormatError
-		_ = w.WriteMsg(m)
+	m := newReply(w, r)
+	if m == nil {
 		return
 	}
 	q := r.Question[0]

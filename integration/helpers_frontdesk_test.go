@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -33,10 +34,7 @@ func startLab(t *testing.T, caddyfile string) *lab {
 	t.Helper()
 	requirePeer(t, "python3-flask")
 	l := &lab{logDir: t.TempDir()}
-	var err error
-	if l.flaskPort, err = harness.FreePort(); err != nil {
-		t.Fatal(err)
-	}
+	l.flaskPort = freePort(t)
 	l.startFlask(t)
 	l.fd, l.proxy = startFrontdesk(t, caddyfile, l.logDir, l.flask.Addr)
 	return l
@@ -64,14 +62,9 @@ func startFrontdesk(t *testing.T, caddyfile, logDir, upstream string) (*harness.
 // the machine.
 func labDNSEnv(t *testing.T) []string {
 	t.Helper()
-	port, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := freeDNSPort(t)
 	resolv := filepath.Join(t.TempDir(), "resolv.conf")
-	if err := os.WriteFile(resolv, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, resolv, "")
 	return []string{"FRONTDESK_DNS_PORT=" + strconv.Itoa(port), "FRONTDESK_DNS_RESOLV=" + resolv}
 }
 
@@ -80,18 +73,39 @@ func labDNSEnv(t *testing.T) []string {
 // given extra environment, and returns its HTTP address.
 func startCaddyfile(t *testing.T, caddyfile, logDir string, env ...string) (*harness.Frontdesk, string) {
 	t.Helper()
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	env = append([]string{"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port), "FRONTDESK_LOG_DIR=" + logDir}, env...)
-	fd, err := harness.StartFrontdesk(frontdeskBin, logDir, "frontdesk-"+filepath.Base(caddyfile), caddyfile, env, addr)
+	addr, siteEnv := httpSite(t, logDir)
+	return runFrontdesk(t, logDir, "frontdesk-"+filepath.Base(caddyfile), caddyfile, append(siteEnv, env...), addr), addr
+}
+
+// httpSite picks a free port for a Caddyfile's sites: their address, and
+// the environment the repository's Caddyfiles read the port
+// ($FRONTDESK_HTTP_PORT) and the log directory ($FRONTDESK_LOG_DIR) from.
+func httpSite(t *testing.T, logDir string) (addr string, env []string) {
+	t.Helper()
+	port := freePort(t)
+	return "127.0.0.1:" + strconv.Itoa(port), []string{"FRONTDESK_HTTP_PORT=" + strconv.Itoa(port), "FRONTDESK_LOG_DIR=" + logDir}
+}
+
+// runFrontdesk starts the binary with caddyfile (its log and Caddy's
+// storage in dir) and the extra environment, waits until the admin API
+// answers and every address in wait listens, and stops it when the test
+// ends.
+func runFrontdesk(t *testing.T, dir, name, caddyfile string, env []string, wait ...string) *harness.Frontdesk {
+	t.Helper()
+	fd, err := harness.StartFrontdesk(frontdeskBin, dir, name, caddyfile, env, wait...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stopOnCleanup(t, fd.Process)
-	return fd, addr
+	return fd
+}
+
+// writeFile writes body to path; the test fails if it cannot.
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // client sends exactly the headers a test sets (plus Host): no automatic
@@ -169,4 +183,20 @@ func assertHeaders(t *testing.T, what string, got, want map[string]string) {
 			t.Errorf("%s: unexpected header %s: %q", what, k, g)
 		}
 	}
+}
+
+// portOf is the port of a host:port address.
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
+}
+
+// freePort is a free TCP port on 127.0.0.1.
+func freePort(t *testing.T) int {
+	t.Helper()
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,11 +22,7 @@ import (
 
 // hostileCacheCaddyfile: cache.test caches; ref.test is the same proxy
 // without the cache, the reference for what the origin answers.
-const hostileCacheCaddyfile = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-}
-
+var hostileCacheCaddyfile = globalBlock("auto_https off") + `
 http://cache.test:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	header_policy nginx
@@ -52,10 +47,10 @@ var reflectedFields = []string{"X-Forwarded-Host", "X-Forwarded-Port", "X-Forwar
 // Cache-Control max-age=60, except: /cookie/ sets a fresh session cookie,
 // /private/ says private, /public-auth/ says public, /vary/ varies on
 // X-Custom, /account/ sends no caching fields.
-func reflectingOrigin(t *testing.T) *httptest.Server {
+func reflectingOrigin(t *testing.T) testBackend {
 	t.Helper()
 	var sessions atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var sb strings.Builder
 		sb.WriteString("host=" + r.Host + " uri=" + r.RequestURI)
 		for _, f := range reflectedFields {
@@ -82,8 +77,6 @@ func reflectingOrigin(t *testing.T) *httptest.Server {
 		h.Set("Content-Type", "text/plain")
 		w.Write([]byte(sb.String()))
 	}))
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 // startHostileCache runs both sites in front of a reflecting origin.
@@ -94,7 +87,7 @@ func startHostileCache(t *testing.T) string {
 	if err := os.WriteFile(path, []byte(hostileCacheCaddyfile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, addr := startCaddyfile(t, path, t.TempDir(), "ORIGIN="+strings.TrimPrefix(origin.URL, "http://"))
+	_, addr := startCaddyfile(t, path, t.TempDir(), "ORIGIN="+origin.addr())
 	return addr
 }
 

@@ -6,16 +6,14 @@ import (
 	"io"
 	"math/rand"
 	"net"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // The hostile-input suite for the dnsmasq app: malformed, truncated and
@@ -39,33 +37,9 @@ func hostileDNSPair(t *testing.T) (dnsmasqAddr, frontdeskAddr string, fd *harnes
 	requirePeer(t, "dnsmasq")
 	up := startFakeUpstream(t, 1)
 	conf := strings.ReplaceAll(hostileDNSConf, "{UP1}", up.Dnsmasq())
-	dir := t.TempDir()
-	p1, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm, err := harness.StartDnsmasq(filepath.Join(dir, "dnsmasq"), conf, p1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, dm.Process)
-	p2, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	caddyfile := filepath.Join(dir, "Caddyfile")
-	body := fmt.Sprintf("{\n\tadmin {$FRONTDESK_ADMIN}\n\tdnsmasq {\n\t\tport=%d\n\t\tlisten-address=127.0.0.1\n\t\t%s\n\t}\n}\n",
-		p2, strings.Join(strings.Fields(conf), "\n\t\t"))
-	if err := os.WriteFile(caddyfile, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(p2)
-	f, err := harness.StartFrontdesk(frontdeskBin, dir, "frontdesk-dns", caddyfile, nil, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, f.Process)
-	return dm.Addr, addr, f.Process
+	dm := startDnsmasq(t, conf, 0)
+	srv := startDNS(t, dnsSetup{lines: append([]string{"listen-address=127.0.0.1"}, strings.Fields(conf)...)})
+	return dm.Addr, srv.addr, srv.fd.Process
 }
 
 // hostilePacket is one generated query, as bytes on the wire.

@@ -22,11 +22,7 @@ import (
 // header_policy), whatever the request says.
 
 // hostileHeadersCaddyfile has one site per policy, told apart by host name.
-const hostileHeadersCaddyfile = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-}
-
+var hostileHeadersCaddyfile = globalBlock("auto_https off") + `
 http://nginx.test:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	header_policy nginx

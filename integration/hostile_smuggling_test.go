@@ -22,11 +22,7 @@ import (
 //     or forwarded exactly once, with the body frontdesk read from it;
 //   - nothing reaches the backend but the attack request and the probe.
 
-const smuggleCaddyfile = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-}
-
+var smuggleCaddyfile = globalBlock("auto_https off") + `
 http://smuggle.test:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	header_policy nginx

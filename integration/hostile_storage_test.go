@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -134,13 +133,13 @@ func TestHostileStorageDiskReadOnly(t *testing.T) {
 	}
 
 	remount(t, mnt, syscall.MS_RDONLY)
-	code, body := adminPost(t, fd.Admin, "/proxy_cache/flush", "")
+	code, body := adminAPI(fd.Admin).do(t, "POST", "/proxy_cache/flush", "")
 	fail := decodePurgeFailure(t, body)
 	if code != 500 || fail.Purged != 0 || fail.Failed != n || fail.Zones[zone].Failed != n ||
 		!strings.Contains(fail.Error, "read-only file system") || !strings.Contains(fail.Error, zone) {
 		t.Fatalf("flush on a read-only disk: %d %s", code, body)
 	}
-	code, body = adminPost(t, fd.Admin, "/proxy_cache/purge", `{"url":"http://api.example.com`+hot[0]+`"}`)
+	code, body = adminAPI(fd.Admin).do(t, "POST", "/proxy_cache/purge", `{"url":"http://api.example.com`+hot[0]+`"}`)
 	if fail := decodePurgeFailure(t, body); code != 500 || fail.Failed != 1 || fail.Purged != 0 {
 		t.Errorf("purge by URL on a read-only disk: %d %s", code, body)
 	}
@@ -171,7 +170,7 @@ func TestHostileStorageDiskReadOnly(t *testing.T) {
 	if got := storageStatuses(t, addr, hot); got["HIT"] != n {
 		t.Errorf("after a restart, the entries the failed flush kept: %v, want %d HITs", got, n)
 	}
-	if code, body := adminPost(t, fd.Admin, "/proxy_cache/flush", ""); code != 200 {
+	if code, body := adminAPI(fd.Admin).do(t, "POST", "/proxy_cache/flush", ""); code != 200 {
 		t.Fatalf("flush on a writable disk: %d %s", code, body)
 	}
 	if z := zoneStats(t, fd.Admin, zone); z.Objects != 0 {
@@ -191,14 +190,13 @@ func TestHostileStorageDiskReadOnly(t *testing.T) {
 func TestHostileStorageDiskFull(t *testing.T) {
 	mnt := hostileTmpfs(t, "1m")
 	var originHits atomic.Int64
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	origin := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		originHits.Add(1)
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write([]byte(strings.Repeat(r.URL.Path+"\n", (64<<10)/(len(r.URL.Path)+1))))
 	}))
-	t.Cleanup(origin.Close)
 	cf := storageCaddyfile(t, "disk "+filepath.Join(mnt, "cache"))
-	fd, addr := startCaddyfile(t, cf, t.TempDir(), "BACKEND_POOL="+strings.TrimPrefix(origin.URL, "http://"))
+	fd, addr := startCaddyfile(t, cf, t.TempDir(), "BACKEND_POOL="+origin.addr())
 
 	big := make([]string, 40) // 40 × 64 KiB: 2.5× the file system
 	for i := range big {
@@ -225,7 +223,7 @@ func TestHostileStorageDiskFull(t *testing.T) {
 	if got := lines.count(diskNoStoreMsg, "warn"); got != 1 {
 		t.Errorf("%d warnings %q, want 1:\n%s", got, diskNoStoreMsg, lines.from("proxy_cache"))
 	}
-	if code, body := adminPost(t, fd.Admin, "/proxy_cache/flush", ""); code != 200 {
+	if code, body := adminAPI(fd.Admin).do(t, "POST", "/proxy_cache/flush", ""); code != 200 {
 		t.Fatalf("flush: %d %s", code, body)
 	}
 	cacheStatus(t, addr, big[0])
@@ -434,14 +432,10 @@ type storageZoneStats struct {
 
 func zoneStats(t *testing.T, admin, zone string) storageZoneStats {
 	t.Helper()
-	resp, err := http.Get("http://" + admin + "/proxy_cache/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stats struct {
 		Zones map[string]storageZoneStats `json:"zones"`
 	}
-	body := readAll(t, resp)
+	body := adminAPI(admin).get(t, "/proxy_cache/stats")
 	if err := json.Unmarshal([]byte(body), &stats); err != nil {
 		t.Fatalf("stats %q: %v", body, err)
 	}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // pageRequests counts the requests a backend got other than health checks.
@@ -29,10 +27,7 @@ func (b *recordingBackend) pageRequests() int {
 func TestHostRouting(t *testing.T) {
 	api1, api2, api3 := newRecordingBackend(t, "api1"), newRecordingBackend(t, "api2"), newRecordingBackend(t, "api3")
 	web1, web2 := newRecordingBackend(t, "web1"), newRecordingBackend(t, "web2")
-	statsPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	statsPort := freePort(t)
 	stats := "127.0.0.1:" + strconv.Itoa(statsPort)
 	_, proxy := startCaddyfile(t, repoFile(t, "caddyfile/hostrouting.Caddyfile"), t.TempDir(),
 		"STATS_PORT="+strconv.Itoa(statsPort), "HEALTH_INTERVAL=100ms",
@@ -86,8 +81,8 @@ func TestHostRouting(t *testing.T) {
 	}
 
 	// The primaries go down: the backup takes over.
-	api1.srv.Close()
-	api2.srv.Close()
+	api1.Close()
+	api2.Close()
 	deadline = time.Now().Add(10 * time.Second)
 	for {
 		got := do(t, "GET", "http://"+proxy+"/failover", "", "Host: api.example.com")

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,14 +97,13 @@ func TestLabForwardedHeaders(t *testing.T) {
 // TestLabHidesBackendIdentity: the upstream's Server and X-Powered-By never
 // reach the client.
 func TestLabHidesBackendIdentity(t *testing.T) {
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	backend := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Server", "Werkzeug/2.2.2 Python/3.11.2")
 		w.Header().Set("X-Powered-By", "PHP/8.2.7")
 		w.Header().Set("X-App", "kept")
 		w.Write([]byte("ok"))
 	}))
-	defer backend.Close()
-	_, proxy := startFrontdesk(t, repoFile(t, "caddyfile/lab.Caddyfile"), t.TempDir(), strings.TrimPrefix(backend.URL, "http://"))
+	_, proxy := startFrontdesk(t, repoFile(t, "caddyfile/lab.Caddyfile"), t.TempDir(), backend.addr())
 	got := do(t, "GET", "http://"+proxy+"/", "")
 	if got.status != 200 || got.body != "ok" {
 		t.Fatalf("got %d %q", got.status, got.body)

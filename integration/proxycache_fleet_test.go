@@ -9,7 +9,6 @@ package integration
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,13 +30,13 @@ const fleetKey = "{http.request.method}{http.request.scheme}{http.request.host}{
 // fleetOrigin answers "answer N for <URI>" (N counts its requests), with
 // the first path segment as the surrogate key, and 204 to unsafe methods.
 type fleetOrigin struct {
-	srv *httptest.Server
-	n   atomic.Int64
+	testBackend
+	n atomic.Int64
 }
 
 func newFleetOrigin(t *testing.T) *fleetOrigin {
 	o := &fleetOrigin{}
-	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	o.testBackend = startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := o.n.Add(1)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.WriteHeader(http.StatusNoContent)
@@ -48,11 +47,8 @@ func newFleetOrigin(t *testing.T) *fleetOrigin {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("answer " + strconv.FormatInt(n, 10) + " for " + r.RequestURI))
 	}))
-	t.Cleanup(o.srv.Close)
 	return o
 }
-
-func (o *fleetOrigin) addr() string { return strings.TrimPrefix(o.srv.URL, "http://") }
 
 // fleetInstance is one Frontdesk of the fleet.
 type fleetInstance struct {
@@ -65,11 +61,7 @@ type fleetInstance struct {
 // front of origin.
 func startFleet(t *testing.T, storage string, origin *fleetOrigin) []*fleetInstance {
 	t.Helper()
-	body := `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-}
-
+	body := globalBlock("auto_https off") + `
 http://api.example.com:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	proxy_cache {
@@ -162,7 +154,7 @@ func checkFleet(t *testing.T, fleet []*fleetInstance) {
 	others := []*fleetInstance{a, c}
 	purge := func(body, what string, paths []string) {
 		t.Helper()
-		code, resp := adminPost(t, b.fd.Admin, "/proxy_cache/purge", body)
+		code, resp := adminAPI(b.fd.Admin).do(t, "POST", "/proxy_cache/purge", body)
 		if code != 200 || !strings.Contains(resp, fmt.Sprintf(`"purged":%d`, len(paths))) {
 			t.Errorf("%s on B: %d %s, want %d purged", what, code, resp, len(paths))
 		}

@@ -5,7 +5,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -58,11 +57,7 @@ server {
 `
 
 // diffCacheCaddyfile is the same on frontdesk's side.
-const diffCacheCaddyfile = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-}
-
+var diffCacheCaddyfile = globalBlock("auto_https off") + `
 http://:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	handle /v/* {
@@ -103,7 +98,7 @@ http://:{$FRONTDESK_HTTP_PORT} {
 // naming the h_ETag value it answers 304 with those fields and the
 // h304_Name=value ones. It records the Range fields it receives.
 type headerOrigin struct {
-	srv    *httptest.Server
+	testBackend
 	mu     sync.Mutex
 	counts map[string]int
 	ranges []string
@@ -111,7 +106,7 @@ type headerOrigin struct {
 
 func newHeaderOrigin(t *testing.T) *headerOrigin {
 	o := &headerOrigin{counts: map[string]int{}}
-	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	o.testBackend = startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o.mu.Lock()
 		o.counts[r.URL.Path]++
 		n := o.counts[r.URL.Path]
@@ -159,11 +154,8 @@ func newHeaderOrigin(t *testing.T) *headerOrigin {
 		buf.WriteString(head.String())
 		buf.Flush()
 	}))
-	t.Cleanup(o.srv.Close)
 	return o
 }
-
-func (o *headerOrigin) addr() string { return strings.TrimPrefix(o.srv.URL, "http://") }
 
 func (o *headerOrigin) count(path string) int {
 	o.mu.Lock()
@@ -177,10 +169,7 @@ func startDiffCache(t *testing.T) (ngOrigin, fdOrigin *headerOrigin, nginx, fd s
 	t.Helper()
 	requirePeer(t, "nginx")
 	ngOrigin, fdOrigin = newHeaderOrigin(t), newHeaderOrigin(t)
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := freePort(t)
 	nginx = "127.0.0.1:" + strconv.Itoa(port)
 	dir := t.TempDir()
 	block := strings.NewReplacer("{{LISTEN}}", nginx, "{{DIR}}", dir, "{{UPSTREAM}}", ngOrigin.addr()).Replace(diffCacheNginx)

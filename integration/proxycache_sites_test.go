@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,11 +12,7 @@ import (
 
 // twoSitesCaddyfile is one host name on two ports, each with a bare
 // proxy_cache (so both use the zone "default") and its own backend.
-const twoSitesCaddyfile = `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-}
-
+var twoSitesCaddyfile = globalBlock("auto_https off") + `
 http://localhost:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	proxy_cache {
@@ -40,10 +35,7 @@ http://localhost:{$SECOND_PORT} {
 // the two sites' addresses.
 func startTwoSites(t *testing.T, a, b *recordingBackend) (*harness.Frontdesk, string, string) {
 	t.Helper()
-	port2, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port2 := freePort(t)
 	path := filepath.Join(t.TempDir(), "two-sites.Caddyfile")
 	if err := os.WriteFile(path, []byte(twoSitesCaddyfile), 0o644); err != nil {
 		t.Fatal(err)
@@ -85,16 +77,10 @@ func TestProxyCacheSitesOnTwoPorts(t *testing.T) {
 	}
 
 	// Purge site A's entry by its default key: site B keeps its own.
-	code, body := adminPost(t, fd.Admin, "/proxy_cache/purge", `{"key":"GEThttplocalhost:`+portOf(addrA)+`/page"}`)
+	code, body := adminAPI(fd.Admin).do(t, "POST", "/proxy_cache/purge", `{"key":"GEThttplocalhost:`+portOf(addrA)+`/page"}`)
 	if code != 200 || body != `{"purged":1}`+"\n" && body != `{"purged":1}` {
 		t.Fatalf("purge by key: %d %s", code, body)
 	}
 	expect(get(addrA, hostA), "MISS", "backend A /page", "site A after its purge")
 	expect(get(addrB, hostB), "HIT", "backend B /page", "site B after site A's purge")
-}
-
-// portOf is the port of a host:port address.
-func portOf(addr string) string {
-	_, port, _ := net.SplitHostPort(addr)
-	return port
 }

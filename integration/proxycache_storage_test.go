@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,11 +16,7 @@ import (
 // examples do (the default key holds the listener's port).
 func storageCaddyfile(t *testing.T, storage string) string {
 	t.Helper()
-	body := `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-}
-
+	body := globalBlock("auto_https off") + `
 http://api.example.com:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	proxy_cache {
@@ -45,21 +39,13 @@ func cacheStatus(t *testing.T, addr, path string) response {
 	return do(t, "GET", "http://"+addr+path, "", "Host: api.example.com")
 }
 
-func adminPost(t *testing.T, admin, path, body string) (int, string) {
-	t.Helper()
-	resp, err := http.Post("http://"+admin+path, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, readAll(t, resp)
-}
-
 // TestProxyCacheAdminPurgeAndMetrics: purge by URL, prefix and surrogate key
 // and flush through the admin API; stats and Prometheus metrics show the
 // counts.
 func TestProxyCacheAdminPurgeAndMetrics(t *testing.T) {
 	origin := newCountingOrigin(t, 0)
 	fd, addr := startCaddyfile(t, storageCaddyfile(t, "memory"), t.TempDir(), "BACKEND_POOL="+origin.addr())
+	admin := adminAPI(fd.Admin)
 	paths := []string{"/api/a", "/api/b", "/img/c"}
 	for _, p := range paths {
 		cacheStatus(t, addr, p)
@@ -75,47 +61,37 @@ func TestProxyCacheAdminPurgeAndMetrics(t *testing.T) {
 	if hits() != 3 {
 		t.Fatal("not stored")
 	}
-	if code, body := adminPost(t, fd.Admin, "/proxy_cache/purge", `{"url":"http://api.example.com/img/c"}`); code != 200 || !strings.Contains(body, `"purged":1`) {
+	if code, body := admin.do(t, "POST", "/proxy_cache/purge", `{"url":"http://api.example.com/img/c"}`); code != 200 || !strings.Contains(body, `"purged":1`) {
 		t.Fatalf("purge url: %d %s", code, body)
 	}
 	if hits() != 2 {
 		t.Error("purge by URL")
 	}
-	if code, body := adminPost(t, fd.Admin, "/proxy_cache/purge", `{"prefix":"http://api.example.com/api/"}`); code != 200 || !strings.Contains(body, `"purged":2`) {
+	if code, body := admin.do(t, "POST", "/proxy_cache/purge", `{"prefix":"http://api.example.com/api/"}`); code != 200 || !strings.Contains(body, `"purged":2`) {
 		t.Fatalf("purge prefix: %d %s", code, body)
 	}
 	if hits() != 1 { // /img/c was stored again by the previous round
 		t.Error("purge by prefix")
 	}
-	if code, body := adminPost(t, fd.Admin, "/proxy_cache/flush", ``); code != 200 {
+	if code, body := admin.do(t, "POST", "/proxy_cache/flush", ``); code != 200 {
 		t.Fatalf("flush: %d %s", code, body)
 	}
 	if hits() != 0 {
 		t.Error("flush")
 	}
-	if code, body := adminPost(t, fd.Admin, "/proxy_cache/purge", `{"url":"x","tag":"y"}`); code != 400 {
+	if code, body := admin.do(t, "POST", "/proxy_cache/purge", `{"url":"x","tag":"y"}`); code != 400 {
 		t.Errorf("bad purge: %d %s", code, body)
 	}
 
-	resp, err := http.Get("http://" + fd.Admin + "/proxy_cache/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stats struct {
 		Zones map[string]map[string]float64 `json:"zones"`
 	}
-	if err := json.Unmarshal([]byte(readAll(t, resp)), &stats); err != nil {
-		t.Fatal(err)
-	}
+	admin.getJSON(t, "/proxy_cache/stats", &stats)
 	z := stats.Zones["memory/default"]
 	if z == nil || z["hits"] < 3 || z["misses"] < 3 || z["objects"] != 3 {
 		t.Errorf("stats: %v", stats)
 	}
-	resp, err = http.Get("http://" + fd.Admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics := readAll(t, resp)
+	metrics := admin.get(t, "/metrics")
 	for _, want := range []string{`frontdesk_proxy_cache_requests_total{status="HIT",zone="memory/default"}`, `frontdesk_proxy_cache_objects{zone="memory/default"} 3`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -186,14 +162,10 @@ func TestProxyCacheMemoryBound(t *testing.T) {
 	for i := range 600 { // ~330 bytes each with headers: ~3× 64 KiB
 		cacheStatus(t, addr, "/api/obj/"+strings.Repeat("x", i%7)+sprintf("%d", i))
 	}
-	resp, err := http.Get("http://" + fd.Admin + "/proxy_cache/stats")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stats struct {
 		Zones map[string]map[string]float64 `json:"zones"`
 	}
-	json.Unmarshal([]byte(readAll(t, resp)), &stats)
+	adminAPI(fd.Admin).getJSON(t, "/proxy_cache/stats", &stats)
 	z := stats.Zones["memory/default"]
 	if z == nil || z["bytes"] > 64<<10 || z["bytes"] < 32<<10 || z["stored"] != 600 {
 		t.Errorf("zone after 600 objects: %v", z)
@@ -204,11 +176,7 @@ func TestProxyCacheMemoryBound(t *testing.T) {
 // gets its own request ID and the upstream's Server header stays hidden.
 func TestProxyCacheInsideHeaderPolicy(t *testing.T) {
 	origin := newCountingOrigin(t, 0)
-	body := `{
-	admin {$FRONTDESK_ADMIN}
-	auto_https off
-}
-
+	body := globalBlock("auto_https off") + `
 http://api.example.com:{$FRONTDESK_HTTP_PORT} {
 	bind 127.0.0.1
 	reverse_proxy {$BACKEND_POOL}

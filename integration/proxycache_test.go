@@ -2,7 +2,6 @@ package integration
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -61,10 +60,7 @@ server {
 func startSeedCacheNginx(t *testing.T, upstream, ttl string) string {
 	t.Helper()
 	requirePeer(t, "nginx")
-	port, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := freePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	dir := t.TempDir()
 	block := strings.NewReplacer("{{LISTEN}}", addr, "{{DIR}}", dir, "{{UPSTREAM}}", upstream, "{{TTL}}", ttl).Replace(seedProxyCache)
@@ -92,10 +88,7 @@ func startCacheCaddyfile(t *testing.T, upstream, ttl string) (*harness.Frontdesk
 func TestProxyCacheSeedMatchesNginx(t *testing.T) {
 	requirePeer(t, "python3-flask", "nginx")
 	logDir := t.TempDir()
-	flaskPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	flaskPort := freePort(t)
 	flask, err := harness.StartFlaskOn(logDir, flaskPort)
 	if err != nil {
 		t.Fatal(err)
@@ -184,25 +177,22 @@ func TestProxyCacheSeedMatchesNginx(t *testing.T) {
 // countingOrigin is a Go test origin that counts requests and answers after
 // a delay.
 type countingOrigin struct {
-	srv   *httptest.Server
+	testBackend
 	n     atomic.Int64
 	delay time.Duration
 }
 
 func newCountingOrigin(t *testing.T, delay time.Duration) *countingOrigin {
 	o := &countingOrigin{delay: delay}
-	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	o.testBackend = startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := o.n.Add(1)
 		time.Sleep(o.delay)
 		w.Header().Set("Server", "Werkzeug/2.2.2 Python/3.11.2")
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write([]byte("answer " + strconv.FormatInt(n, 10) + " for " + r.RequestURI))
 	}))
-	t.Cleanup(o.srv.Close)
 	return o
 }
-
-func (o *countingOrigin) addr() string { return strings.TrimPrefix(o.srv.URL, "http://") }
 
 // TestProxyCacheLockCollapses: 50 concurrent cold requests for one key make
 // exactly one origin request (lock on), and every client gets its answer —
@@ -254,7 +244,7 @@ func TestProxyCacheStaleWhileOriginDown(t *testing.T) {
 	if first.status != 200 || first.header.Get("X-Cache-Status") != "MISS" {
 		t.Fatalf("first: %d %q", first.status, first.header.Get("X-Cache-Status"))
 	}
-	origin.srv.Close()
+	origin.Close()
 	time.Sleep(1500 * time.Millisecond)
 	for i := range 3 {
 		got := do(t, "GET", url, "", "Host: api.example.com")
@@ -290,15 +280,7 @@ func TestProxyCacheReloadKeepsContents(t *testing.T) {
 	if changed == string(cf) {
 		t.Fatal("cache.Caddyfile has no `handle /api/*` line to extend")
 	}
-	req, _ := http.NewRequest("POST", "http://"+fd.Admin+"/load", strings.NewReader(changed))
-	req.Header.Set("Content-Type", "text/caddyfile")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body := readAll(t, resp); resp.StatusCode != 200 {
-		t.Fatalf("POST /load: %d %s", resp.StatusCode, body)
-	}
+	adminAPI(fd.Admin).reload(t, changed)
 	// A connection accepted by the old server while Caddy swaps servers can
 	// be closed without a response (EOF); that is Caddy's reload, not the
 	// cache, so such a GET is sent once more.
@@ -327,9 +309,8 @@ func TestProxyCacheReloadKeepsContents(t *testing.T) {
 
 // TestProxyCacheNotFoundCached: the seed caches 404 for 1m.
 func TestProxyCacheNotFoundCached(t *testing.T) {
-	origin := httptest.NewServer(http.NotFoundHandler())
-	defer origin.Close()
-	_, addr := startCacheCaddyfile(t, strings.TrimPrefix(origin.URL, "http://"), "10m")
+	origin := startBackend(t, http.NotFoundHandler())
+	_, addr := startCacheCaddyfile(t, origin.addr(), "10m")
 	for i, want := range []string{"MISS", "HIT"} {
 		got := do(t, "GET", "http://"+addr+"/api/missing", "", "Host: api.example.com")
 		if got.status != 404 || got.header.Get("X-Cache-Status") != want {

@@ -3,9 +3,7 @@ package integration
 import (
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -48,7 +46,7 @@ func unacceptingListener(t *testing.T) string {
 // TestTimeouts runs caddyfile/timeouts.Caddyfile (seed 004's timeouts and
 // proxy_hide_header lines) with the timeouts shortened to one second.
 func TestTimeouts(t *testing.T) {
-	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	backend := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Server", "gunicorn")
 		w.Header().Set("X-Powered-By", "Express")
 		if r.URL.Path == "/slow" {
@@ -56,10 +54,9 @@ func TestTimeouts(t *testing.T) {
 		}
 		w.Write([]byte("ok " + r.URL.Path))
 	}))
-	defer backend.Close()
 	short := []string{"PROXY_CONNECT_TIMEOUT=1s", "PROXY_SEND_TIMEOUT=1s", "PROXY_READ_TIMEOUT=1s"}
 	_, proxy := startCaddyfile(t, repoFile(t, "caddyfile/timeouts.Caddyfile"), t.TempDir(),
-		append(short, "API_UPSTREAM="+strings.TrimPrefix(backend.URL, "http://"))...)
+		append(short, "API_UPSTREAM="+backend.addr())...)
 	host := "Host: api.example.com"
 
 	got := do(t, "GET", "http://"+proxy+"/fast", "", host)

@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // selfSignedCert writes a self-signed certificate and key for names into dir
@@ -76,29 +74,18 @@ func TestTLS(t *testing.T) {
 	tasks := newRecordingBackend(t, "tasks")
 	env, tasksCert := tlsEnv(t)
 
-	httpPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	httpsPort, err := harness.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
+	httpsPort := freePort(t)
 	logDir := t.TempDir()
-	env = append(env,
-		"FRONTDESK_HTTP_PORT="+strconv.Itoa(httpPort), "FRONTDESK_HTTPS_PORT="+strconv.Itoa(httpsPort),
-		"API_UPSTREAM="+api.addr(), "TASKS_UPSTREAM="+tasks.addr())
-	httpAddr := "127.0.0.1:" + strconv.Itoa(httpPort)
+	httpAddr, siteEnv := httpSite(t, logDir)
+	env = append(append(env, siteEnv...),
+		"FRONTDESK_HTTPS_PORT="+strconv.Itoa(httpsPort), "API_UPSTREAM="+api.addr(), "TASKS_UPSTREAM="+tasks.addr())
 	httpsAddr := "127.0.0.1:" + strconv.Itoa(httpsPort)
-	fd, err := harness.StartFrontdesk(frontdeskBin, logDir, "frontdesk-tls", repoFile(t, "caddyfile/tls.Caddyfile"), env, httpAddr, httpsAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopOnCleanup(t, fd.Process)
+	runFrontdesk(t, logDir, "frontdesk-tls", repoFile(t, "caddyfile/tls.Caddyfile"), env, httpAddr, httpsAddr)
 
 	// The internal CA's root, which `mkcert -install` would have trusted.
 	rootFile := filepath.Join(logDir, "data", "caddy", "pki", "authorities", "local", "root.crt")
 	var rootPEM []byte
+	var err error
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if rootPEM, err = os.ReadFile(rootFile); err == nil {
 			break
@@ -174,7 +161,7 @@ func TestTLS(t *testing.T) {
 		}
 
 		// return 301 https://$host$request_uri
-		resp, err = hc.Get("http://" + c.host + ":" + strconv.Itoa(httpPort) + "/some/path?q=1&r=2")
+		resp, err = hc.Get("http://" + c.host + ":" + portOf(httpAddr) + "/some/path?q=1&r=2")
 		if err != nil {
 			t.Fatalf("%s over http: %v", c.host, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -49,9 +48,7 @@ func streamingBackend(t *testing.T) string {
 			}
 		}
 	}))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	return startBackend(t, mux).addr()
 }
 
 // TestUpstreamFlask runs caddyfile/upstream-flask.Caddyfile (seed 002).
