@@ -140,12 +140,14 @@ func chainTooLong(name string, rrs []dns.RR) bool {
 // overLocal reports whether caching the reply a to (name, qtype) would
 // put a record over a local entry of dnsmasq's cache: a CNAME of the chain
 // owned by a name with hosts or host-record addresses or a cname line, or
-// by a name above a local name (a non-terminal), or
+// by a name with an empty non-terminal entry (Store.parents), or
 // an address (or NODATA) of type qtype for the end of the chain where that
 // name has hosts addresses of that type other than the answered ones. The
 // failed insertion drops the whole reply from the cache (cache.c
-// cache_scan_free, cache_insert: insert_error).
-func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
+// cache_scan_free, cache_insert: insert_error); owners are the names whose
+// CNAMEs were inserted before it, which have freed those names' records.
+func (r *Resolver) overLocal(name string, qtype uint16, a answer) (owners map[string]bool, conflict bool) {
+	owners = map[string]bool{}
 	for i := 0; i <= maxChain; i++ {
 		nd := r.store.names[name]
 		next := ""
@@ -156,8 +158,9 @@ func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
 			}
 			if c, ok := rr.(*dns.CNAME); ok {
 				if nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) || r.store.parents[name] {
-					return true
+					return owners, true
 				}
+				owners[name+"."] = true
 				next = canon(c.Target)
 				break
 			}
@@ -165,12 +168,12 @@ func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
 		if next == "" {
 			// Any record (or NODATA) for a name with a cname line meets
 			// that line's cache record (cache_scan_free: F_CNAME).
-			return nd != nil && nd.cname != nil ||
+			return owners, nd != nil && nd.cname != nil ||
 				a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
 		}
 		name = next
 	}
-	return false
+	return owners, false
 }
 
 // addrsOverridden reports whether nd has hosts addresses of type qtype (A

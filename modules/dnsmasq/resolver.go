@@ -774,10 +774,16 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError {
 		return
 	}
-	if chainTooLong(name, a.answer) || r.overLocal(name, qtype, a) {
-		// "looped CNAMES, we can't cache", or a record over a local one:
-		// nothing of the reply is (rfc1035.c extract_addresses,
-		// CNAME_CHAIN; cache.c cache_insert's insert_error).
+	if chainTooLong(name, a.answer) {
+		return // "looped CNAMES, we can't cache" (rfc1035.c extract_addresses, CNAME_CHAIN)
+	}
+	if owners, conflict := r.overLocal(name, qtype, a); conflict {
+		// A record over a local one: nothing of the reply is cached
+		// (cache.c cache_insert's insert_error), but the CNAMEs inserted
+		// before it have freed their owners' records.
+		if r.chainInserted(qtype) {
+			r.cache.dropThrough(owners)
+		}
 		return
 	}
 	// Cached records carry their TTL clamped to [min-cache-ttl,
