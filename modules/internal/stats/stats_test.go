@@ -217,3 +217,76 @@ func TestCoarseNowFollowsTheClock(t *testing.T) {
 		t.Error("CoarseNow did not advance")
 	}
 }
+
+// The request-path primitives, serial and with every P at once (a DNS
+// server's UDP readers, an HTTP server's connections).
+
+func BenchmarkRingAdd(b *testing.B) {
+	type entry struct {
+		at   time.Time
+		name string
+		n    int
+	}
+	r := NewRing[entry](200)
+	e := entry{at: time.Now(), name: "h1.bench.local", n: 1}
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			r.Add(e)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				r.Add(e)
+			}
+		})
+	})
+}
+
+func BenchmarkTopKAdd(b *testing.B) {
+	tk := NewTopK(200)
+	keys := make([]string, 100)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("name%d.bench.local", i)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			tk.AddN(keys[i%len(keys)], 4)
+			i++
+		}
+	})
+}
+
+func BenchmarkSampledTake(b *testing.B) {
+	s := NewSampled(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s.Take()
+		}
+	})
+}
+
+func BenchmarkWatched(b *testing.B) {
+	for _, mode := range []struct {
+		name  string
+		watch func() (stop func())
+	}{
+		{"unwatched", func() func() { return func() {} }},
+		{"loaded", Watch},
+		{"polled", func() func() { WatchFor(time.Hour); return func() { WatchFor(-time.Second) } }},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			defer mode.watch()()
+			for b.Loop() {
+				Watched()
+			}
+		})
+	}
+}
+
+func BenchmarkCoarseNow(b *testing.B) {
+	for b.Loop() {
+		CoarseNow()
+	}
+}
