@@ -159,9 +159,10 @@ func watchIf(on bool) func() {
 
 // BenchmarkRecordAnswer is the dashboard's share of one answer alone
 // (blocked check, query log, sampled top lists): "unwatched" without a
-// dashboard, "loaded" with one loaded (fdstats.Watch), "polled" with the
-// admin API's data polled (fdstats.WatchFor), and "parallel" loaded with
-// every P answering at once (the UDP readers do), for contention.
+// dashboard, "expired" when the admin API's data was polled once long
+// ago, "loaded" with a dashboard loaded (fdstats.Watch), "polled" with
+// the admin API's data polled (fdstats.WatchFor), and "parallel" loaded
+// with every P answering at once (the UDP readers do), for contention.
 func BenchmarkRecordAnswer(b *testing.B) {
 	req := new(dns.Msg)
 	req.SetQuestion("h1.bench.local.", dns.TypeA)
@@ -175,6 +176,7 @@ func BenchmarkRecordAnswer(b *testing.B) {
 		parallel bool
 	}{
 		{"unwatched", func() func() { return func() {} }, false},
+		{"expired", func() func() { fdstats.WatchFor(-time.Second); return func() {} }, false},
 		{"loaded", fdstats.Watch, false},
 		{"polled", func() func() { fdstats.WatchFor(time.Hour); return func() { fdstats.WatchFor(-time.Second) } }, false},
 		{"parallel", fdstats.Watch, true},
