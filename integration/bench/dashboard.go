@@ -34,9 +34,9 @@ const (
 func watchedName(name string) string { return name + dashboardSuffix }
 
 // dashboardFigures is what the benchmark reads of the dashboard's data:
-// the figures that grow only while it is watched.
+// a figure of each section that a run makes grow.
 type dashboardFigures struct {
-	DNS *struct {
+	DNS struct {
 		LogTotal uint64 `json:"log_total"`
 	} `json:"dns"`
 	Cache []struct {
@@ -44,31 +44,33 @@ type dashboardFigures struct {
 			Count uint64 `json:"count"`
 		} `json:"top_keys"`
 	} `json:"cache"`
+	Upstreams []struct {
+		Upstreams []struct {
+			Traffic struct {
+				Requests uint64 `json:"requests"`
+			} `json:"traffic"`
+		} `json:"upstreams"`
+	} `json:"upstreams"`
 }
 
-// gathered is the sum of the watched-only figures: the queries the DNS
-// log took and the counts of the cache's top keys. ok is false when the
-// data has neither section: a proxy's upstream counters are kept watched
-// or not, so there is nothing to check.
-func (f dashboardFigures) gathered() (n uint64, ok bool) {
-	if f.DNS != nil {
-		n, ok = f.DNS.LogTotal, true
-	}
+// gathered sums the figures a run makes grow: the queries the DNS log
+// took and the counts of the cache's top keys, both gathered only while
+// the dashboard is watched, and the requests proxied to upstreams
+// (counted watched or not: for a proxy the sum only shows that the data
+// follows the run).
+func (f dashboardFigures) gathered() uint64 {
+	n := f.DNS.LogTotal
 	for _, z := range f.Cache {
-		ok = true
 		for _, k := range z.TopKeys {
 			n += k.Count
 		}
 	}
-	return n, ok
-}
-
-// grew says whether the watched-only figures grew from before to after,
-// or there are none.
-func grew(before, after dashboardFigures) bool {
-	b, ok := before.gathered()
-	a, _ := after.gathered()
-	return !ok || a > b
+	for _, p := range f.Upstreams {
+		for _, u := range p.Upstreams {
+			n += u.Traffic.Requests
+		}
+	}
+	return n
 }
 
 // dashboardWatch keeps one Frontdesk's dashboard watched through a run.
@@ -139,7 +141,7 @@ func (w *dashboardWatch) end() error {
 	if err != nil {
 		return err
 	}
-	if !grew(w.first, last) {
+	if last.gathered() <= w.first.gathered() {
 		return fmt.Errorf("the dashboard on %s gathered nothing during the run: is it watched?", w.admin)
 	}
 	return nil

@@ -426,8 +426,8 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 	}
 	b.WriteString("\n")
 	for _, row := range rows {
-		if !strings.Contains(row.label, dnsFrontdesk) {
-			continue // the target is Frontdesk's
+		if !strings.Contains(row.label, dnsFrontdesk+" / ") {
+			continue // the target is Frontdesk's (its watched twin has its own, dashboardRatios)
 		}
 		r := median(row.rounds)
 		verdict := "meets"
