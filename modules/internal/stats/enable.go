@@ -27,6 +27,7 @@ func Watch() (stop func()) {
 	return func() { once.Do(func() { addLoaded(-1) }) }
 }
 
+// addLoaded counts n more loaded dashboards (n is 1 or -1).
 func addLoaded(n int) {
 	watch.mu.Lock()
 	defer watch.mu.Unlock()

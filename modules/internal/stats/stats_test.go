@@ -207,6 +207,9 @@ func TestSampledTakesOneInN(t *testing.T) {
 	if (&Sampled{}).Take() {
 		t.Error("the zero Sampled took a call")
 	}
+	if s.Of(3) || !s.Of(8) {
+		t.Error("Of takes another number than every 4th")
+	}
 }
 
 // TestCoarseNowFollowsTheClock: while a dashboard is watched CoarseNow
@@ -264,9 +267,6 @@ func TestRingNumbersValues(t *testing.T) {
 	r.added.Add(1) // a fourth Add has claimed the slot of "b" but not written it yet
 	if got, n := r.Last(2); !reflect.DeepEqual(got, []string{"c"}) || n != 4 {
 		t.Errorf("got %q (%d added), want [c] (4 added)", got, n)
-	}
-	if s := NewSampled(2); s.Of(3) || !s.Of(4) {
-		t.Error("Sampled(2).Of takes the odd numbers")
 	}
 }
 
