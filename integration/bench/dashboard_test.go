@@ -19,7 +19,7 @@ func TestDashboardGathered(t *testing.T) {
 		return f
 	}
 	for data, want := range map[string]uint64{
-		`{"dns": {"queries": 9, "log_total": 40, "log": []}, "cache": [], "upstreams": [], "sites": [], "generated": "2026-12-06T21:00:00Z"}`: 40,
+		`{"dns": {"queries": 9, "log_total": 40, "log": []}, "cache": [], "upstreams": [], "sites": [], "generated": "2026-12-06T21:00:00Z"}`:    40,
 		`{"dns": {"log_total": 0}, "cache": [{"name": "bench", "top_keys": [{"key": "a", "count": 8}, {"key": "b", "count": 16, "error": 8}]}]}`: 24,
 		`{"dns": {"log_total": 0}, "upstreams": [{"name": "bench", "upstreams": [{"traffic": {"requests": 5}}, {"traffic": {"requests": 2}}]}]}`: 7,
 		`{"sites": []}`: 0,
