@@ -49,19 +49,26 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	// The target's local data (hosts, host-record, the record options)
 	// answers as it would the target itself, aa included: the CNAMEs of
 	// the cache do not clear it (rfc1035.c answer_request).
+	// An NXDOMAIN cached for the target, met on the way, brings its SOA.
 	if a, ok := r.local(spelled, strings.TrimSuffix(owner, "."), q.Qtype, netip.Prefix{}, req); ok && a.rcode == dns.RcodeSuccess && len(a.answer) > 0 {
 		a.answer = append(chain, a.answer...)
-		return a, true
+		return r.withNXSOA(a, q.Name, canon(q.Name)), true
 	}
 	// The target's cached answer for the type, or its cached NXDOMAIN,
 	// which answers every type: the chain, NXDOMAIN and the SOA
 	// (answer_request's soa_lookup).
 	// ANY takes only the NXDOMAIN from the cache: dnsmasq answers it with
 	// local data alone.
-	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, q.Qtype, !r.cfg.NoRoundRobin, -1)
+	ltype := q.Qtype
+	if k, ok, applies := r.rrLookup(owner, q.Qtype); applies {
+		if !ok {
+			return answer{}, false
+		}
+		ltype = k.qtype
+	}
+	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, ltype, !r.cfg.NoRoundRobin, -1)
 	if !ok || rcode != dns.RcodeSuccess && rcode != dns.RcodeNameError || !r.cacheUsable(req, st, validate) ||
-		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess ||
-		rcode == dns.RcodeNameError && r.rrBeforeNX(owner, q.Qtype) {
+		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess {
 		return answer{}, false
 	}
 	r.capAll(ans)
@@ -206,25 +213,20 @@ func (r *Resolver) cnameCached(name string) bool {
 	return ok && rcode == dns.RcodeSuccess && len(ans) > 0
 }
 
-// rrBeforeNX reports whether, for a question of qtype about name (fully
-// qualified, lower case), dnsmasq meets a cached record of another
-// "F_RR" type (SRV or a cache-rr type: records or NODATA, cached after
-// the NXDOMAIN and so ahead of it) before the name's NXDOMAIN: its
-// answer_request then looks on among F_RR records only, never reaches
-// the NXDOMAIN and forwards the question. Addresses are looked up apart.
-func (r *Resolver) rrBeforeNX(name string, qtype uint16) bool {
-	if qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeCNAME {
-		return false
-	}
-	for _, t := range append([]uint16{dns.TypeSRV}, r.cfg.CacheRR...) {
-		if t == qtype || t == dns.TypeANY {
-			continue
-		}
-		if _, _, _, ok := r.cache.peek(cacheKey{name, t}); ok {
-			return true
+// rrLookup is dnsmasq's generic cache lookup (Cache.rrOrder) for a
+// question of qtype about name (lower case, fully qualified). CNAME
+// questions never come to it (a cached NXDOMAIN answers them before), nor
+// address questions the cache has an answer of their type for.
+func (r *Resolver) rrLookup(name string, qtype uint16) (k cacheKey, ok, applies bool) {
+	switch qtype {
+	case dns.TypeCNAME:
+		return cacheKey{}, false, false
+	case dns.TypeA, dns.TypeAAAA:
+		if _, _, _, found := r.cache.peek(cacheKey{name, qtype}); found {
+			return cacheKey{}, false, false
 		}
 	}
-	return false
+	return r.cache.rrOrder(name, qtype)
 }
 
 // chainInserted reports whether dnsmasq inserts the CNAMEs of a reply to a

@@ -336,6 +336,12 @@ func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 	if r.cfg.UseStale {
 		stale = time.Duration(r.cfg.StaleMax) * time.Second
 	}
+	if k, ok, applies := r.rrLookup(fqdn, qtype); applies {
+		if !ok {
+			return answer{}, false
+		}
+		ctype = k.qtype
+	}
 	// A cached NXDOMAIN answers a CNAME query whatever DO says: dnsmasq
 	// checks it before the DNSSEC conditions (rfc1035.c answer_request).
 	if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, ctype, !r.cfg.NoRoundRobin, stale); ok &&
