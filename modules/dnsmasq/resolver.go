@@ -351,6 +351,9 @@ func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 			r.refresh(&pending{req: req.Copy(), name: name, servers: rt.servers, tcp: tcp, validate: rt.validate})
 		}
 		a := answer{rcode: rcode, answer: ans, ns: ns, source: sourceCache, secure: st == cacheSecure}
+		if !r.negativeChainEnd(name, qtype, &a) {
+			return answer{}, false
+		}
 		// A cached CNAME asked for as such is answered with aa: dnsmasq
 		// never clears it for the CNAMEs of its cache.
 		a.aa = qtype == dns.TypeCNAME && rcode == dns.RcodeSuccess && len(ans) > 0
