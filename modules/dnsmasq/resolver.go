@@ -765,6 +765,13 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		return a, true
 	}
 	if rcode, ans, ns, _, st, ok := r.cache.lookup(owner, qtype, !r.cfg.NoRoundRobin, -1); ok && rcode == dns.RcodeSuccess && r.cacheUsable(req, st, validate) {
+		if r.filters(qtype) && slices.ContainsFunc(ans, isType(qtype)) {
+			// Cached addresses of a filtered type: NODATA, the chain
+			// kept (answer_request: "we have a cached answer but
+			// we're filtering it").
+			a.aa, a.ede = false, dns.ExtendedErrorCodeFiltered
+			return a, true
+		}
 		r.capAll(ans)
 		a.answer = append(a.answer, ans...)
 		a.aa = false
