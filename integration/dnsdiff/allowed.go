@@ -53,8 +53,8 @@ var AllowedDifferences = []Allowed{
 		Name: "one-second-ttl-boundary",
 		Reason: "an upstream record with a TTL of 0 or 1 s expires at a second boundary on both sides " +
 			"(whole seconds, as dnsmasq's time(2)); the tester asks dnsmasq first and Frontdesk a few ms " +
-			"later, so a boundary between the two makes one side ask the upstream again: only the " +
-			"upstream count (and the TTLs) may differ",
+			"later (and begins no such pair in the last 15 ms of a second), so a boundary between the two " +
+			"makes one side ask the upstream again: only the upstream count (and the TTLs) may differ",
 		README: "modules/dnsmasq/README.md, Differences: TTL countdowns",
 		Match: func(c *Case, sig string) bool {
 			return shortTTLZone(c) && onlyParts(sig, "upstream fewer", "upstream more", "answer ttl", "authority ttl", "additional ttl")
