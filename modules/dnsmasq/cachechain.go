@@ -16,7 +16,7 @@ const maxChain = 10
 // (records, NODATA or NXDOMAIN), as dnsmasq's answer_request does. It reports false
 // when a step is missing (the query is then forwarded). Such answers are
 // never authoritative.
-func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
+func (r *Resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) {
 	q := req.Question[0]
 	owner := strings.ToLower(dns.Fqdn(q.Name))
 	spelled := q.Name // the target as the last CNAME spells it
@@ -60,7 +60,7 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	// ANY takes only the NXDOMAIN from the cache: dnsmasq answers it with
 	// local data alone.
 	ltype := q.Qtype
-	if k, ok, applies := r.rrLookup(owner, q.Qtype); applies {
+	if k, ok, applies := r.rrLookup(owner, q.Qtype, tcp); applies {
 		if !ok {
 			return answer{}, false
 		}
@@ -238,12 +238,14 @@ func (r *Resolver) negativeChainEnd(name string, qtype uint16, a *answer) bool {
 
 // rrLookup is dnsmasq's generic cache lookup (Cache.rrOrder) for a
 // question of qtype about name (lower case, fully qualified). CNAME
-// questions never come to it: a cached NXDOMAIN answers them before.
-func (r *Resolver) rrLookup(name string, qtype uint16) (k cacheKey, ok, applies bool) {
+// questions never come to it: a cached NXDOMAIN answers them before. A
+// question over TCP leaves the order as it was: dnsmasq answers it in a
+// child process, whose cache is a copy.
+func (r *Resolver) rrLookup(name string, qtype uint16, tcp bool) (k cacheKey, ok, applies bool) {
 	if qtype == dns.TypeCNAME {
 		return cacheKey{}, false, false
 	}
-	return r.cache.rrOrder(name, qtype)
+	return r.cache.rrOrder(name, qtype, !tcp)
 }
 
 // chainInserted reports whether dnsmasq inserts the CNAMEs of a reply to a

@@ -75,11 +75,11 @@ func (c *Cache) remove(k cacheKey) {
 // name (lower case, fully qualified) when the name has both a live
 // NXDOMAIN and F_RR answers (applies; else the plain lookup stands): it
 // returns the key of the entry that answers, or ok false when none does
-// and the question goes upstream. The lookup rotates the name's order, as
-// dnsmasq's does, answered or not. An address question with a live answer
+// and the question goes upstream. With rotate, the lookup rotates the
+// name's order, as dnsmasq's does, answered or not. An address question with a live answer
 // of its type never comes to the generic lookup (answer_request answers
 // it before).
-func (c *Cache) rrOrder(name string, qtype uint16) (k cacheKey, ok, applies bool) {
+func (c *Cache) rrOrder(name string, qtype uint16, rotate bool) (k cacheKey, ok, applies bool) {
 	if c == nil {
 		return cacheKey{}, false, false
 	}
@@ -101,7 +101,11 @@ func (c *Cache) rrOrder(name string, qtype uint16) (k cacheKey, ok, applies bool
 		c.order[name] = o
 		return cacheKey{}, false, false
 	}
-	c.order[name] = append(slices.Clone(o[1:]), o[0])
+	if rotate {
+		c.order[name] = append(slices.Clone(o[1:]), o[0])
+	} else {
+		c.order[name] = o
+	}
 	for i := len(o) - 1; i >= 0; i-- {
 		t := o[i]
 		switch {

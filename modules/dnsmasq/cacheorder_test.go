@@ -15,7 +15,7 @@ func TestRROrderRotates(t *testing.T) {
 	c := newCache(100)
 	n := "a.lan."
 	c.put(cacheKey{n, 0}, dns.RcodeNameError, nil, nil, 60)
-	if _, _, applies := c.rrOrder(n, dns.TypeTXT); applies {
+	if _, _, applies := c.rrOrder(n, dns.TypeTXT, true); applies {
 		t.Fatal("an NXDOMAIN alone: the plain lookup stands")
 	}
 	c.put(cacheKey{n, dns.TypeSRV}, dns.RcodeSuccess, nil, nil, 60)
@@ -30,7 +30,7 @@ func TestRROrderRotates(t *testing.T) {
 		{dns.TypeHTTPS, 1},         // [NX SRV]
 		{dns.TypeANY, 0},           // [SRV NX]
 	} {
-		k, ok, applies := c.rrOrder(n, step.qtype)
+		k, ok, applies := c.rrOrder(n, step.qtype, true)
 		got := uint16(1)
 		if ok {
 			got = k.qtype
@@ -41,8 +41,15 @@ func TestRROrderRotates(t *testing.T) {
 	}
 	// A record inserted again goes last: [SRV NX] becomes [NX SRV].
 	c.put(cacheKey{n, dns.TypeSRV}, dns.RcodeSuccess, nil, nil, 60)
-	if k, ok, _ := c.rrOrder(n, dns.TypeSRV); !ok || k.qtype != dns.TypeSRV {
+	if k, ok, _ := c.rrOrder(n, dns.TypeSRV, true); !ok || k.qtype != dns.TypeSRV {
 		t.Errorf("after the SRV answer is cached again: %v %v, want the SRV answer", k, ok)
+	}
+	// Over TCP (rotate false) the order stays: [SRV NX] answers from the
+	// NXDOMAIN twice.
+	for i := 0; i < 2; i++ {
+		if k, ok, _ := c.rrOrder(n, dns.TypeTXT, false); !ok || k.qtype != 0 {
+			t.Errorf("TCP lookup %d: %v %v, want the NXDOMAIN", i+1, k, ok)
+		}
 	}
 	// Entries that leave the cache leave the order.
 	c.SetSize(0)

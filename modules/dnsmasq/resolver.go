@@ -336,7 +336,7 @@ func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 	if r.cfg.UseStale {
 		stale = time.Duration(r.cfg.StaleMax) * time.Second
 	}
-	if k, ok, applies := r.rrLookup(fqdn, qtype); applies {
+	if k, ok, applies := r.rrLookup(fqdn, qtype, tcp); applies {
 		if !ok {
 			return answer{}, false
 		}
@@ -370,7 +370,7 @@ func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 		return a, true
 	}
 	if qtype != dns.TypeCNAME {
-		return r.cachedChain(req, rt.validate)
+		return r.cachedChain(req, rt.validate, tcp)
 	}
 	return answer{}, false
 }
