@@ -36,6 +36,15 @@ func (e keyEntry) expiry() time.Time { return e.expires }
 
 func (e dsEntry) expiry() time.Time { return e.expires }
 
+// cached is the entry of name in the validator's store m, while it has
+// not expired.
+func cached[E any](v *Validator, m map[string]E, name string, now time.Time, expires func(E) time.Time) (E, bool) {
+	v.mu.Lock()
+	e, ok := m[name]
+	v.mu.Unlock()
+	return e, ok && now.Before(expires(e))
+}
+
 // keep stores e under name in the validator's store m (pruned first), when
 // job j ran to its end: a proof from a cancelled job, or one that ran out
 // of dnssec-limits, is not kept.
@@ -86,10 +95,7 @@ func cacheTTL(rrs ...[]dns.RR) time.Duration {
 // trust anchor or from the (validated) parent zone.
 func (v *Validator) zoneKeys(j *vjob, zone string) (Status, []*dns.DNSKEY) {
 	zone = strings.ToLower(dns.Fqdn(zone))
-	v.mu.Lock()
-	e, ok := v.keys[zone]
-	v.mu.Unlock()
-	if ok && j.now.Before(e.expires) {
+	if e, ok := cached(v, v.keys, zone, j.now, keyEntry.expiry); ok {
 		return e.status, e.keys
 	}
 	if j.bogusKeys[zone] {
@@ -170,10 +176,7 @@ func (v *Validator) fetchKeys(j *vjob, zone string) (Status, []*dns.DNSKEY, time
 // dsStatus looks up the DS records of name and what they prove.
 func (v *Validator) dsStatus(j *vjob, name string) (dsKind, []*dns.DS) {
 	name = strings.ToLower(dns.Fqdn(name))
-	v.mu.Lock()
-	e, ok := v.ds[name]
-	v.mu.Unlock()
-	if ok && j.now.Before(e.expires) {
+	if e, ok := cached(v, v.ds, name, j.now, dsEntry.expiry); ok {
 		return e.kind, e.ds
 	}
 	kind, ds, ttl := v.fetchDS(j, name)
