@@ -186,3 +186,48 @@ func TestDnsmasqDiffRegressions(t *testing.T) {
 		})
 	}
 }
+
+// TestDnsdiffEvictionOnly checks the run that allows a difference of a
+// small cache: a case shrunk from the 200,000-pair run, whose answers
+// differ with cache-size=10 (filter-A: dnsmasq answers NODATA from another
+// cached record of the name that Frontdesk's smaller-unit cache evicted),
+// is identical without its cache-size line; a case without a small
+// cache-size never counts.
+func TestDnsdiffEvictionOnly(t *testing.T) {
+	requirePeer(t, "dnsmasq")
+	s := startDiffServers(t)
+	evicted, err := dnsdiff.ParseCase(`config:
+  server={UPSTREAM}
+  filter-A
+  cache-size=10
+  address=/lan/0.0.0.0
+queries:
+  b.lan. AAAA
+  lan. AAAA
+  7.100.51.198.in-addr.arpa. PTR
+  lan. SRV
+  b.ex.test. A
+  mail.lan. AAAA
+  b.lan. A
+  printer. MX
+  1.0.0.10.in-addr.arpa. PTR
+  1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.e.f.ip6.arpa. PTR
+  2.0.0.10.in-addr.arpa. PTR
+  b.lan. A edns=4096 do
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := dnsdiff.Check(s, evicted, ""); err != nil || o.Signature == "" {
+		t.Fatalf("the eviction case no longer differs (%v): choose another from a dnsdiff run", err)
+	}
+	if ok, err := dnsdiff.EvictionOnly(s, evicted); err != nil || !ok {
+		t.Errorf("eviction case: EvictionOnly = %v, %v; want true", ok, err)
+	}
+	// Without cache-size the rule does not apply, whatever the answers.
+	plain := evicted.Clone()
+	plain.Config = plain.Config[:2]
+	if ok, err := dnsdiff.EvictionOnly(s, plain); err != nil || ok {
+		t.Errorf("case without cache-size: EvictionOnly = %v, %v; want false", ok, err)
+	}
+}

@@ -154,6 +154,9 @@ type cacheServer struct {
 	PGrp  int
 	Cache bool // answers from a cache (not respond): must say HIT
 	Age   bool // a hit must carry Age (nginx sends none)
+	// Dashboard is the admin API of a Frontdesk whose dashboard is
+	// watched through every run (dashboard.go); "" for none.
+	Dashboard string
 }
 
 // cacheBench starts the backend and the servers, warms and checks the
@@ -170,19 +173,30 @@ func cacheBench(ctx context.Context, c config, ps *procs, dir, bin string, t too
 	}
 	step("cache backend on %s", backend)
 	var servers []cacheServer
-	for _, f := range []struct {
+	frontdesks := []struct {
 		name, file, directives string
 		env                    []string
 		cache                  bool // proxy_cache: says HIT, with Age
+		watched                bool // its dashboard watched through every run
 	}{
-		{cacheRespond, "frontdesk-respond", respondSite(), nil, false},
-		{cacheFrontdesk, "frontdesk-proxy_cache", fmt.Sprintf(frontdeskCacheSite, proxyTransport(c.idle)), []string{"BENCH_BACKEND=" + backend}, true},
-	} {
+		{cacheRespond, "frontdesk-respond", respondSite(), nil, false, false},
+		{cacheFrontdesk, "frontdesk-proxy_cache", fmt.Sprintf(frontdeskCacheSite, proxyTransport(c.idle)), []string{"BENCH_BACKEND=" + backend}, true, false},
+	}
+	if c.dashboard { // the twin, measured right after proxy_cache
+		twin := frontdesks[1]
+		twin.name, twin.file, twin.watched = watchedName(cacheFrontdesk), "frontdesk-proxy_cache-dashboard", true
+		frontdesks = append(frontdesks, twin)
+	}
+	for _, f := range frontdesks {
 		fd, addr, err := startFrontdeskSite(ps, bin, dir, f.file, f.directives, f.env)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", f.name, err)
 		}
-		servers = append(servers, cacheServer{Name: f.name, Addr: addr, PGrp: fd.PID(), Cache: f.cache, Age: f.cache})
+		s := cacheServer{Name: f.name, Addr: addr, PGrp: fd.PID(), Cache: f.cache, Age: f.cache}
+		if f.watched {
+			s.Dashboard = fd.Admin
+		}
+		servers = append(servers, s)
 	}
 	redisServers, redisURL, redisNote, err := startRedisCacheServers(ps, bin, dir, backend, proxyTransport(c.idle))
 	if err != nil {
@@ -393,7 +407,9 @@ func (m *cacheMeasurer) measure(servers []cacheServer) (map[cacheKey][]cacheRun,
 		func(p pair[cacheObject, cacheServer]) cacheKey { return cacheKey{p.a.Name, p.b.Name} },
 		func(p pair[cacheObject, cacheServer]) error {
 			step("cache warm-up %s %s (%s)", p.b.Name, p.a.Name, wrkDuration(m.c.warmup))
-			_, _, err := runWrk(m.ctx, m.wrk, warm, "http://"+p.b.Addr+p.a.Path)
+			_, _, err := watching(p.b.Dashboard, func() (wrkResult, time.Duration, error) {
+				return runWrk(m.ctx, m.wrk, warm, "http://"+p.b.Addr+p.a.Path)
+			})()
 			return err
 		},
 		func(r int, p pair[cacheObject, cacheServer]) (cacheRun, error) { return m.once(r, p.a, p.b) })
@@ -403,9 +419,9 @@ func (m *cacheMeasurer) measure(servers []cacheServer) (map[cacheKey][]cacheRun,
 // the run.
 func (m *cacheMeasurer) once(r int, o cacheObject, s cacheServer) (cacheRun, error) {
 	srv := runServer{pgrp: s.PGrp, count: func() (int64, error) { return backendCount(m.backend) }}
-	run, err := measureRun(&m.measurer, srv, func() (wrkResult, time.Duration, error) {
+	run, err := measureRun(&m.measurer, srv, watching(s.Dashboard, func() (wrkResult, time.Duration, error) {
 		return runWrk(m.ctx, m.wrk, m.c.wrk, "http://"+s.Addr+o.Path)
-	}, func(res wrkResult, u runUsage) (cacheRun, error) {
+	}), func(res wrkResult, u runUsage) (cacheRun, error) {
 		res.OtherCPU, res.Retries = u.OtherCPU, u.Retries
 		run := cacheRun{wrkResult: res, CPUPerReq: u.perUnit(res.Requests), PeakRSS: u.PeakRSS, Backend: u.Count}
 		step("round %d/%d %-8s %-22s %10s req/s  p99 %-9s %6.2f µs CPU/req  peak %s  other CPU %.2f", r, m.c.rounds, o.Name, s.Name,
@@ -486,15 +502,16 @@ func cacheReport(c config, sums []cacheSummary, notes []string) string {
 			}
 			label := fmt.Sprintf("%s: %s / %s", o.Name, cacheFrontdesk, k.den)
 			rows = append(rows, ratioRow{label, rs})
-			verdict := "meets"
-			if median(rs) < k.target {
-				verdict = "BELOW"
-			}
-			fmt.Fprintf(&b, "**%s = %.3f**, median of the per-round ratios (target ≥ %.2f: %s)\n\n", label, median(rs), k.target, verdict)
+			writeVerdict(&b, label, rs, k.target)
 		}
 	}
 
 	writeFleetRatios(&b, sums, &rows)
+	var objects []string
+	for _, o := range cacheObjects {
+		objects = append(objects, o.Name)
+	}
+	rows = append(rows, dashboardRatios(&b, sums, objects, cacheFrontdesk, func(s *cacheSummary) []cacheRun { return s.Rounds })...)
 
 	var table []roundsRow
 	for _, s := range sums {
@@ -543,11 +560,7 @@ func writeFleetRatios(b *strings.Builder, sums []cacheSummary, rows *[]ratioRow)
 				fmt.Fprintf(b, "**%s = %.3f**, median of the per-round ratios (reported: a Redis round trip per hit)\n\n", label, median(rs))
 				continue
 			}
-			verdict := "meets"
-			if median(rs) < k.target {
-				verdict = "BELOW"
-			}
-			fmt.Fprintf(b, "**%s = %.3f**, median of the per-round ratios (target ≥ %.2f: %s)\n\n", label, median(rs), k.target, verdict)
+			writeVerdict(b, label, rs, k.target)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,6 +109,9 @@ type dnsServer struct {
 	Name string
 	Port int
 	PGrp int
+	// Dashboard is the admin API of a Frontdesk whose dashboard is
+	// watched through every run (dashboard.go); "" for none.
+	Dashboard string
 }
 
 func (s dnsServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
@@ -161,27 +165,18 @@ func dnsBench(ctx context.Context, c config, ps *procs, dir, bin string, t tools
 	lines := dnsmasqLines(upPort)
 
 	var servers []dnsServer
-	fdPort, err := harness.FreeUDPTCPPort()
-	if err != nil {
-		return "", err
+	frontdesks := []dnsFrontdeskSpec{{dnsFrontdesk, "frontdesk-dns", false}}
+	if c.dashboard { // the twin, measured right before it
+		frontdesks = slices.Insert(frontdesks, 0, dnsFrontdeskSpec{watchedName(dnsFrontdesk), "frontdesk-dns-dashboard", true})
 	}
-	var block strings.Builder
-	for _, l := range append([]string{"port=" + strconv.Itoa(fdPort), "listen-address=127.0.0.1"}, lines...) {
-		block.WriteString("\t\t" + l + "\n")
+	for _, f := range frontdesks {
+		s, err := startFrontdeskDNS(ps, bin, dir, f, lines)
+		if err != nil {
+			return "", err
+		}
+		servers = append(servers, s)
+		step("%s on %s", s.Name, s.addr())
 	}
-	conf := filepath.Join(dir, "frontdesk-dns.Caddyfile")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(dnsFrontdeskCaddyfile, block.String())), 0o644); err != nil {
-		return "", err
-	}
-	fd, err := harness.StartFrontdesk(bin, dir, "frontdesk-dns", conf, nil, "127.0.0.1:"+strconv.Itoa(fdPort))
-	if fd != nil {
-		ps.add(fd.Process)
-	}
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", dnsFrontdesk, err)
-	}
-	servers = append(servers, dnsServer{Name: dnsFrontdesk, Port: fdPort, PGrp: fd.PID()})
-	step("%s on 127.0.0.1:%d", dnsFrontdesk, fdPort)
 
 	dmPort, err := harness.FreeUDPTCPPort()
 	if err != nil {
@@ -280,6 +275,41 @@ func dnsBench(ctx context.Context, c config, ps *procs, dir, bin string, t tools
 	return dnsReport(c, lines, sums, append(m.notes, dnsVarianceNotes(sums, c.retryBusy)...)), nil
 }
 
+// dnsFrontdeskSpec is one Frontdesk of the DNS rounds.
+type dnsFrontdeskSpec struct {
+	name, file string
+	watched    bool // its dashboard watched through every run
+}
+
+// startFrontdeskDNS runs frontdesk with only a dnsmasq block of lines, on
+// a port of its own.
+func startFrontdeskDNS(ps *procs, bin, dir string, f dnsFrontdeskSpec, lines []string) (dnsServer, error) {
+	port, err := harness.FreeUDPTCPPort()
+	if err != nil {
+		return dnsServer{}, err
+	}
+	var block strings.Builder
+	for _, l := range append([]string{"port=" + strconv.Itoa(port), "listen-address=127.0.0.1"}, lines...) {
+		block.WriteString("\t\t" + l + "\n")
+	}
+	conf := filepath.Join(dir, f.file+".Caddyfile")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(dnsFrontdeskCaddyfile, block.String())), 0o644); err != nil {
+		return dnsServer{}, err
+	}
+	fd, err := harness.StartFrontdesk(bin, dir, f.file, conf, nil, "127.0.0.1:"+strconv.Itoa(port))
+	if fd != nil {
+		ps.add(fd.Process)
+	}
+	if err != nil {
+		return dnsServer{}, fmt.Errorf("%s: %w", f.name, err)
+	}
+	s := dnsServer{Name: f.name, Port: port, PGrp: fd.PID()}
+	if f.watched {
+		s.Dashboard = fd.Admin
+	}
+	return s, nil
+}
+
 // startDNSUpstream re-executes this program with -serve-dns addr and waits
 // until it answers.
 func startDNSUpstream(ps *procs, dir, addr string) error {
@@ -319,7 +349,9 @@ func (m *dnsMeasurer) measure(scenarios []dnsScenario, servers []dnsServer) (map
 		func(p pair[dnsScenario, dnsServer]) dnsKey { return dnsKey{p.a.Name, p.b.Name} },
 		func(p pair[dnsScenario, dnsServer]) error {
 			step("dns warm-up %s, %s (%s)", p.a.Name, p.b.Name, m.c.warmup)
-			if _, _, err := runDnsperf(m.ctx, m.dnsperf, warm, p.b.Port, p.a.File); err != nil {
+			if _, _, err := watching(p.b.Dashboard, func() (dnsperfResult, time.Duration, error) {
+				return runDnsperf(m.ctx, m.dnsperf, warm, p.b.Port, p.a.File)
+			})(); err != nil {
 				return fmt.Errorf("%s: %w", p.b.Name, err)
 			}
 			return nil
@@ -332,7 +364,9 @@ func (m *dnsMeasurer) measure(scenarios []dnsScenario, servers []dnsServer) (map
 func (m *dnsMeasurer) once(r int, sc dnsScenario, s dnsServer) (dnsRun, error) {
 	srv := runServer{pgrp: s.PGrp, count: func() (int64, error) { return upstreamCount(m.upstream) }}
 	run, err := measureRun(&m.measurer, srv, func() (dnsperfResult, time.Duration, error) {
-		res, cpu, err := runDnsperf(m.ctx, m.dnsperf, m.c.dns, s.Port, sc.File)
+		res, cpu, err := watching(s.Dashboard, func() (dnsperfResult, time.Duration, error) {
+			return runDnsperf(m.ctx, m.dnsperf, m.c.dns, s.Port, sc.File)
+		})()
 		if err != nil {
 			err = fmt.Errorf("round %d: %s, %s: %w", r, sc.Name, s.Name, err)
 		}
@@ -392,8 +426,8 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 	}
 	b.WriteString("\n")
 	for _, row := range rows {
-		if !strings.Contains(row.label, dnsFrontdesk) {
-			continue // the target is Frontdesk's
+		if !strings.Contains(row.label, dnsFrontdesk+" / ") {
+			continue // the target is Frontdesk's (its watched twin has its own, dashboardRatios)
 		}
 		r := median(row.rounds)
 		verdict := "meets"
@@ -402,6 +436,13 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 		}
 		fmt.Fprintf(&b, "**%s = %.3f** q/s, median of the per-round ratios (target ≥ 1.00: %s)\n\n", row.label, r, verdict)
 	}
+	var scenarios []string
+	for _, s := range sums {
+		if s.Server == dnsFrontdesk {
+			scenarios = append(scenarios, s.Scenario)
+		}
+	}
+	dashboardRows := dashboardRatios(&b, sums, scenarios, dnsFrontdesk, func(s *dnsSummary) []dnsRun { return s.Rounds })
 	bar := coreDNSCPUPerQuery / dnsmasqRefCPUPerQuery
 	for _, s := range sums {
 		if s.Server != dnsFrontdesk {
@@ -442,7 +483,7 @@ func dnsReport(c config, lines []string, sums []dnsSummary, notes []string) stri
 		}
 		table = append(table, row)
 	}
-	writeRoundsTable(&b, "q/s, server CPU µs/query", "scenario, server", "", c.rounds, table, rows)
+	writeRoundsTable(&b, "q/s, server CPU µs/query", "scenario, server", "", c.rounds, table, append(rows, dashboardRows...))
 	writeNotes(&b, notes)
 	return b.String()
 }

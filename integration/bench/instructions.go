@@ -82,7 +82,7 @@ func instructionsBench(ctx context.Context, c config, ps *procs, dir, bin string
 		name         string
 		policy, gate bool
 	}{{targetReverseProxy, false, false}, {targetHeaderPolicy, true, false}, {targetHealthgate, true, true}} {
-		addr, err := startFrontdeskTarget(ps, wrapper, dir, f.name, backend, f.policy, f.gate, c.idle)
+		_, addr, err := startFrontdeskTarget(ps, wrapper, dir, f.name, backend, f.policy, f.gate, c.idle)
 		if err != nil {
 			return "", fmt.Errorf("%s under callgrind: %w", f.name, err)
 		}

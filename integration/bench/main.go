@@ -11,7 +11,7 @@
 //		[-warmup 2s] [-retry-busy 0.25] [-upstream-idle 64] [-markdown FILE] [-keep]
 //		[-throughput=true] [-cache=true] [-failover=true] [-failover-workers 16] [-failover-rounds 1]
 //		[-dns=true] [-dns-clients 4] [-dns-threads 2] [-dns-outstanding 200]
-//		[-instructions=false] [-instr-requests 2000]
+//		[-instructions=false] [-instr-requests 2000] [-dashboard=false]
 //
 // It builds ./cmd/frontdesk into a temporary directory and starts, on
 // 127.0.0.1 only, a minimal Go backend (this program re-executed with the
@@ -97,6 +97,17 @@
 // peak RSS per run, and the paired ratio to dnsmasq (target ≥ 1.00), and
 // compare CPU per query with CoreDNS's 7 µs from issue 3.
 //
+// With -dashboard, the throughput, cache and DNS rounds each get one more
+// target: a twin of frontdesk healthgate, frontdesk proxy_cache and
+// frontdesk dnsmasq, with the same configuration in a process of its own,
+// whose dashboard is watched through every run (its admin API's
+// /frontdesk/dashboard/data polled before the run, which keeps the
+// modules gathering their top lists and query log, and every 3 s during
+// it, as the page polls; the run fails when the DNS log or the cache's
+// top keys did not grow). The twin runs next to its target in every
+// round, and the reports give the paired ratio watched / unwatched, with
+// issue 15's target of at least 0.98.
+//
 // With -instructions it also runs the Frontdesk targets of the throughput
 // and cache rounds (reverse_proxy, header_policy, healthgate, respond and
 // proxy_cache with both objects) under valgrind's callgrind, GOGC=off, and
@@ -148,6 +159,8 @@ type config struct {
 
 	coredns string // -coredns
 
+	dashboard bool // add a watched-dashboard twin of the Frontdesk targets (dashboard.go)
+
 	dns dnsperfOptions // its Duration is the wrk runs' -duration
 }
 
@@ -173,6 +186,7 @@ func main() {
 	flag.BoolVar(&c.dnsMode, "dns", true, "run the DNS rounds (dnsperf against Frontdesk's dnsmasq app and dnsmasq)")
 	flag.BoolVar(&c.instructions, "instructions", false, "run the instruction-count rounds: the Frontdesk targets under valgrind's callgrind (slow; independent of machine load)")
 	flag.IntVar(&c.instrRequests, "instr-requests", 2000, "requests per callgrind run")
+	flag.BoolVar(&c.dashboard, "dashboard", false, "add to the throughput, cache and DNS rounds a twin of frontdesk healthgate, proxy_cache and dnsmasq whose dashboard is watched through every run, and report the ratio watched / unwatched (issue 15: at least 0.98)")
 	flag.StringVar(&c.coredns, "coredns", "", "CoreDNS binary for the DNS rounds (default: coredns on PATH or bin/coredns; none: the rounds run without it)")
 	flag.IntVar(&c.dns.Clients, "dns-clients", 4, "dnsperf clients (-c)")
 	flag.IntVar(&c.dns.Threads, "dns-threads", 2, "dnsperf threads (-T); 0 for dnsperf's default")

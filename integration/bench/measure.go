@@ -151,7 +151,7 @@ func (m *measurer) measure(targets []target) (map[string][]wrkResult, error) {
 	return measureRounds(m, targets, func(t target) string { return t.Name },
 		func(t target) error {
 			step("warm-up %s (%s)", t.Name, wrkDuration(m.c.warmup))
-			_, _, err := runWrk(m.ctx, m.wrk, warm, t.URL)
+			_, _, err := watching(t.Dashboard, func() (wrkResult, time.Duration, error) { return runWrk(m.ctx, m.wrk, warm, t.URL) })()
 			return err
 		}, m.once)
 }
@@ -176,9 +176,9 @@ func interleave[T any](rounds int, items []T, run func(round int, item T) error)
 
 // once measures t in round r, again if other processes disturbed the run.
 func (m *measurer) once(r int, t target) (wrkResult, error) {
-	res, err := measureRun(m, runServer{}, func() (wrkResult, time.Duration, error) {
+	res, err := measureRun(m, runServer{}, watching(t.Dashboard, func() (wrkResult, time.Duration, error) {
 		return runWrk(m.ctx, m.wrk, m.c.wrk, t.URL)
-	}, func(res wrkResult, u runUsage) (wrkResult, error) {
+	}), func(res wrkResult, u runUsage) (wrkResult, error) {
 		res.OtherCPU, res.Retries = u.OtherCPU, u.Retries
 		step("round %d/%d %-24s %10s req/s  p99 %-9s other CPU %.2f", r, m.c.rounds, t.Name,
 			formatThousands(res.RequestsPerSec), formatLatency(res.P99), res.OtherCPU)

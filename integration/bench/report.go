@@ -27,6 +27,8 @@ var keyRatios = []keyRatio{
 	{Label: "header_policy / reverse_proxy", Num: targetHeaderPolicy, Den: targetReverseProxy, Target: 0.97},
 	{Label: "healthgate / static", Num: targetHealthgate, Den: targetHeaderPolicy, Target: 0.97,
 		Detail: "`" + targetHealthgate + "` / `" + targetHeaderPolicy + "`: the same binary and header_policy, a healthgate upstream against a static one"},
+	{Label: "healthgate dashboard watched / unwatched", Num: watchedName(targetHealthgate), Den: targetHealthgate, Target: dashboardTarget,
+		Detail: "`" + watchedName(targetHealthgate) + "` / `" + targetHealthgate + "` (-dashboard): the same config, its dashboard data polled through every run"},
 }
 
 // tailRatio is the steady-state tail target of issue 16: healthgate's p99
@@ -276,6 +278,16 @@ func writeRoundsTable(b *strings.Builder, figures, first, last string, rounds in
 			b.WriteString(sep + "\n")
 		}
 	}
+}
+
+// writeVerdict writes a paired ratio's line: the median of its per-round
+// ratios against the least value that meets target.
+func writeVerdict(b *strings.Builder, label string, rounds []float64, target float64) {
+	verdict := "meets"
+	if median(rounds) < target {
+		verdict = "BELOW"
+	}
+	fmt.Fprintf(b, "**%s = %.3f**, median of the per-round ratios (target ≥ %.2f: %s)\n\n", label, median(rounds), target, verdict)
 }
 
 // roundCell is one run's cell in the per-round table: its figures, the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ type target struct {
 	// PoweredBy says whether the backend's X-Powered-By must reach the
 	// client through this target (header_policy nginx hides it).
 	PoweredBy bool
+	// Dashboard is the admin API of a Frontdesk whose dashboard is
+	// watched through every run (dashboard.go); "" for none.
+	Dashboard string
 }
 
 // loopback returns a free 127.0.0.1 address.
@@ -158,15 +162,15 @@ func startFrontdeskSite(ps *procs, bin, dir, name, directives string, env []stri
 // backend, with header_policy nginx when policy is set and a healthgate
 // upstream when gate is set, and waits until it serves: healthgate gates its
 // upstream until the first check has passed.
-func startFrontdeskTarget(ps *procs, bin, dir, name, backend string, policy, gate bool, idle int) (string, error) {
-	_, addr, err := startFrontdeskSite(ps, bin, dir, name, proxySite(policy, throughputProxy(backend, gate, idle)), []string{"BENCH_BACKEND=" + backend})
+func startFrontdeskTarget(ps *procs, bin, dir, name, backend string, policy, gate bool, idle int) (*harness.Frontdesk, string, error) {
+	fd, addr, err := startFrontdeskSite(ps, bin, dir, name, proxySite(policy, throughputProxy(backend, gate, idle)), []string{"BENCH_BACKEND=" + backend})
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	if err := waitServing("http://"+addr+"/", 15*time.Second); err != nil {
-		return "", err
+		return nil, "", err
 	}
-	return addr, nil
+	return fd, addr, nil
 }
 
 // waitServing GETs url until it answers 200.
@@ -305,17 +309,21 @@ func startTargets(ctx context.Context, c config, ps *procs, dir, bin string) ([]
 		{targetHeaderPolicy, true, false},
 		{targetReverseProxy, false, false},
 	}
-	addrs := map[string]string{}
+	if c.dashboard {
+		frontdesks = append(frontdesks, frontdesks[0])
+		frontdesks[len(frontdesks)-1].name = watchedName(targetHealthgate)
+	}
+	addrs, admins := map[string]string{}, map[string]string{}
 	for _, f := range frontdesks {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		addr, err := startFrontdeskTarget(ps, bin, dir, f.name, backend, f.policy, f.gate, c.idle)
+		fd, addr, err := startFrontdeskTarget(ps, bin, dir, f.name, backend, f.policy, f.gate, c.idle)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
 		step("%s on %s", f.name, addr)
-		addrs[f.name] = addr
+		addrs[f.name], admins[f.name] = addr, fd.Admin
 	}
 	ng, err := startNginx(ps, dir, backend)
 	if err != nil {
@@ -325,13 +333,18 @@ func startTargets(ctx context.Context, c config, ps *procs, dir, bin string) ([]
 
 	// nginx sits between direct and the Frontdesk targets: the run right
 	// after direct (wrk against the bare backend) is the one that follows
-	// it in every other round, and no paired ratio uses nginx.
+	// it in every other round, and no paired ratio uses nginx. The
+	// watched twin of healthgate runs right before it.
 	targets := []target{
 		{Name: targetDirect, URL: "http://" + backend + "/", PoweredBy: true},
 		{Name: targetNginx, URL: "http://" + ng + "/", PoweredBy: true},
 		{Name: targetHealthgate, URL: "http://" + addrs[targetHealthgate] + "/", PoweredBy: false},
 		{Name: targetHeaderPolicy, URL: "http://" + addrs[targetHeaderPolicy] + "/", PoweredBy: false},
 		{Name: targetReverseProxy, URL: "http://" + addrs[targetReverseProxy] + "/", PoweredBy: true},
+	}
+	if c.dashboard {
+		twin := watchedName(targetHealthgate)
+		targets = slices.Insert(targets, 2, target{Name: twin, URL: "http://" + addrs[twin] + "/", Dashboard: admins[twin]})
 	}
 	for _, t := range targets {
 		if err := check(t); err != nil {

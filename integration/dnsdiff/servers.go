@@ -52,6 +52,9 @@ type Servers struct {
 	fdPort  int
 	admin   *http.Client
 	started bool
+	// clock: the loaded case counts down TTLs of a second; its questions
+	// are asked clear of second boundaries (see clearOfSecond).
+	clock bool
 }
 
 // NewServers starts the upstreams and Frontdesk (frontdeskBin) with an empty
@@ -155,6 +158,7 @@ func (s *Servers) Load(c *Case) error {
 		}
 		s.ups[i].SetZone(zone)
 	}
+	s.clock = secondTTLs(c)
 	conf := "no-resolv\nno-hosts\n" + strings.Join(c.Config, "\n") + "\n"
 	errDM := s.startDnsmasq(s.render(Dnsmasq, conf))
 	errFD := s.reloadFrontdesk(s.render(Frontdesk, conf))

@@ -3,7 +3,9 @@ package dnsdiff
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Outcome is what a case showed when both servers ran it.
@@ -74,9 +76,47 @@ func Replay(s *Servers, c *Case) (Outcome, Answer, error) {
 	return first, last, nil
 }
 
-// ask puts q to dnsmasq, then to Frontdesk.
+// ask puts q to dnsmasq, then to Frontdesk: within one second of the
+// clock when the case counts TTLs of a second (see clearOfSecond).
 func ask(s *Servers, q Query) (want, got Answer) {
+	if s.clock {
+		clearOfSecond(time.Now())
+	}
 	return s.Ask(Dnsmasq, q), s.Ask(Frontdesk, q)
+}
+
+// secondGuard is how close to the next second a question pair is not
+// begun: both servers count TTLs in whole seconds (time(2)), and a record
+// of a second's TTL that expires between dnsmasq's answer and Frontdesk's,
+// a few milliseconds later, makes them answer otherwise (upstream again,
+// or a chain cut where the other still had it).
+const secondGuard = 15 * time.Millisecond
+
+// clearOfSecond waits, when now is within secondGuard of the next second,
+// until that second has begun.
+func clearOfSecond(now time.Time) {
+	if left := now.Truncate(time.Second).Add(time.Second).Sub(now); left < secondGuard {
+		time.Sleep(left + time.Millisecond)
+	}
+}
+
+// secondTTLs reports whether c counts down TTLs of at most a second: a
+// record of its upstream zone, or a max-ttl, max-cache-ttl or neg-ttl of 0
+// or 1.
+func secondTTLs(c *Case) bool {
+	if shortTTLZone(c) {
+		return true
+	}
+	for _, l := range c.Config {
+		switch optionName(l) {
+		case "max-ttl", "max-cache-ttl", "neg-ttl":
+			_, v, _ := strings.Cut(l, "=")
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n <= 1 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func loadOutcome(err error) (Outcome, error) {

@@ -159,17 +159,43 @@ func watchIf(on bool) func() {
 }
 
 // BenchmarkRecordAnswer is the dashboard's share of one answer alone
-// (blocked check, query log, sampled top lists), with a dashboard loaded.
+// (blocked check, query log, sampled top lists): "unwatched" without a
+// dashboard, "expired" when the admin API's data was polled once long
+// ago, "loaded" with a dashboard loaded (fdstats.Watch), "polled" with
+// the admin API's data polled (fdstats.WatchFor), and "parallel" loaded
+// with every P answering at once (the UDP readers do), for contention.
 func BenchmarkRecordAnswer(b *testing.B) {
-	defer fdstats.Watch()()
 	req := new(dns.Msg)
 	req.SetQuestion("h1.bench.local.", dns.TypeA)
 	m := new(dns.Msg)
 	m.SetReply(req)
 	a := answer{source: sourceLocal, answer: []dns.RR{mustRR("h1.bench.local. 0 IN A 127.0.0.1")}}
 	client := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
-	b.ReportAllocs()
-	for b.Loop() {
-		recordAnswer(req, m, &a, client)
+	for _, mode := range []struct {
+		name     string
+		watch    func() (stop func())
+		parallel bool
+	}{
+		{"unwatched", func() func() { return func() {} }, false},
+		{"expired", func() func() { fdstats.WatchFor(-time.Second); return func() {} }, false},
+		{"loaded", fdstats.Watch, false},
+		{"polled", func() func() { fdstats.WatchFor(time.Hour); return func() { fdstats.WatchFor(-time.Second) } }, false},
+		{"parallel", fdstats.Watch, true},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			defer mode.watch()()
+			b.ReportAllocs()
+			if mode.parallel {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						recordAnswer(req, m, &a, client)
+					}
+				})
+				return
+			}
+			for b.Loop() {
+				recordAnswer(req, m, &a, client)
+			}
+		})
 	}
 }

@@ -46,6 +46,7 @@ type Cache struct {
 	size  int
 	ll    *list.List
 	items map[cacheKey]*list.Element
+	order map[string][]uint16 // per name: its NXDOMAIN and F_RR answers in dnsmasq's order (cacheorder.go)
 	now   func() time.Time
 
 	hits, misses, inserts, evictions uint64
@@ -67,7 +68,7 @@ func (c *Cache) trim() {
 	for c.ll.Len() > c.size {
 		e := c.ll.Back()
 		c.ll.Remove(e)
-		delete(c.items, e.Value.(*cacheEntry).key)
+		c.remove(e.Value.(*cacheEntry).key)
 		c.evictions++
 	}
 }
@@ -78,6 +79,7 @@ func (c *Cache) Flush() {
 	defer c.mu.Unlock()
 	c.ll.Init()
 	c.items = map[cacheKey]*list.Element{}
+	c.order = nil
 }
 
 // Len is the number of cached answers.
@@ -108,6 +110,7 @@ func (c *Cache) putStatus(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32
 	// ttd = now + ttl, is_expired).
 	now := c.now().Truncate(time.Second)
 	e := &cacheEntry{key: k, rcode: rcode, answer: copyRRs(answer), ns: copyRRs(ns), stored: now, expires: now.Add(time.Duration(ttl) * time.Second), dnssec: st}
+	c.ordered(k, answer)
 	if el, ok := c.items[k]; ok {
 		el.Value = e
 		c.ll.MoveToFront(el)
@@ -155,7 +158,7 @@ func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Durati
 				isStale = true
 			} else {
 				c.ll.Remove(el)
-				delete(c.items, k)
+				c.remove(k)
 				continue
 			}
 		}
@@ -356,7 +359,7 @@ func (c *Cache) dropThrough(owners map[string]bool) {
 		}
 		if hit {
 			c.ll.Remove(el)
-			delete(c.items, k)
+			c.remove(k)
 		}
 	}
 }

@@ -49,19 +49,26 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate bool) (answer, bool) {
 	// The target's local data (hosts, host-record, the record options)
 	// answers as it would the target itself, aa included: the CNAMEs of
 	// the cache do not clear it (rfc1035.c answer_request).
+	// An NXDOMAIN cached for the target, met on the way, brings its SOA.
 	if a, ok := r.local(spelled, strings.TrimSuffix(owner, "."), q.Qtype, netip.Prefix{}, req); ok && a.rcode == dns.RcodeSuccess && len(a.answer) > 0 {
 		a.answer = append(chain, a.answer...)
-		return a, true
+		return r.withNXSOA(a, q.Name, canon(q.Name)), true
 	}
 	// The target's cached answer for the type, or its cached NXDOMAIN,
 	// which answers every type: the chain, NXDOMAIN and the SOA
 	// (answer_request's soa_lookup).
 	// ANY takes only the NXDOMAIN from the cache: dnsmasq answers it with
 	// local data alone.
-	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, q.Qtype, !r.cfg.NoRoundRobin, -1)
+	ltype := q.Qtype
+	if k, ok, applies := r.rrLookup(owner, q.Qtype); applies {
+		if !ok {
+			return answer{}, false
+		}
+		ltype = k.qtype
+	}
+	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, ltype, !r.cfg.NoRoundRobin, -1)
 	if !ok || rcode != dns.RcodeSuccess && rcode != dns.RcodeNameError || !r.cacheUsable(req, st, validate) ||
-		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess ||
-		rcode == dns.RcodeNameError && r.rrBeforeNX(owner, q.Qtype) {
+		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess {
 		return answer{}, false
 	}
 	r.capAll(ans)
@@ -140,12 +147,14 @@ func chainTooLong(name string, rrs []dns.RR) bool {
 // overLocal reports whether caching the reply a to (name, qtype) would
 // put a record over a local entry of dnsmasq's cache: a CNAME of the chain
 // owned by a name with hosts or host-record addresses or a cname line, or
-// by a name above a local name (a non-terminal), or
+// by a name with an empty non-terminal entry (Store.parents), or
 // an address (or NODATA) of type qtype for the end of the chain where that
 // name has hosts addresses of that type other than the answered ones. The
 // failed insertion drops the whole reply from the cache (cache.c
-// cache_scan_free, cache_insert: insert_error).
-func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
+// cache_scan_free, cache_insert: insert_error); owners are the names whose
+// CNAMEs were inserted before it, which have freed those names' records.
+func (r *Resolver) overLocal(name string, qtype uint16, a answer) (owners map[string]bool, conflict bool) {
+	owners = map[string]bool{}
 	for i := 0; i <= maxChain; i++ {
 		nd := r.store.names[name]
 		next := ""
@@ -156,8 +165,9 @@ func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
 			}
 			if c, ok := rr.(*dns.CNAME); ok {
 				if nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) || r.store.parents[name] {
-					return true
+					return owners, true
 				}
+				owners[name+"."] = true
 				next = canon(c.Target)
 				break
 			}
@@ -165,12 +175,12 @@ func (r *Resolver) overLocal(name string, qtype uint16, a answer) bool {
 		if next == "" {
 			// Any record (or NODATA) for a name with a cname line meets
 			// that line's cache record (cache_scan_free: F_CNAME).
-			return nd != nil && nd.cname != nil ||
+			return owners, nd != nil && nd.cname != nil ||
 				a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
 		}
 		name = next
 	}
-	return false
+	return owners, false
 }
 
 // addrsOverridden reports whether nd has hosts addresses of type qtype (A
@@ -203,25 +213,43 @@ func (r *Resolver) cnameCached(name string) bool {
 	return ok && rcode == dns.RcodeSuccess && len(ans) > 0
 }
 
-// rrBeforeNX reports whether, for a question of qtype about name (fully
-// qualified, lower case), dnsmasq meets a cached record of another
-// "F_RR" type (SRV or a cache-rr type: records or NODATA, cached after
-// the NXDOMAIN and so ahead of it) before the name's NXDOMAIN: its
-// answer_request then looks on among F_RR records only, never reaches
-// the NXDOMAIN and forwards the question. Addresses are looked up apart.
-func (r *Resolver) rrBeforeNX(name string, qtype uint16) bool {
-	if qtype == dns.TypeA || qtype == dns.TypeAAAA || qtype == dns.TypeCNAME {
+// negativeChainEnd completes a cached negative answer through CNAMEs
+// (a, for a question of qtype about name) as dnsmasq composes it from its
+// records: the rcode and SOA are those the cache now holds for the end of
+// the chain, which a later answer may have replaced (answer_request follows
+// the CNAMEs to the target's negative record, soa_lookup). With no record
+// left for the end, the CNAME points at nothing (is_outdated_cname_pointer)
+// and the question goes upstream: it reports false.
+func (r *Resolver) negativeChainEnd(name string, qtype uint16, a *answer) bool {
+	end := chainEnd(name, a.answer)
+	if end == name || qtype == dns.TypeCNAME || qtype == dns.TypeANY || slices.ContainsFunc(a.answer, isType(qtype)) {
+		return true
+	}
+	rcode, _, ns, ok := r.cache.peek(cacheKey{dns.Fqdn(end), qtype})
+	if !ok {
+		rcode, _, ns, ok = r.cache.peek(cacheKey{dns.Fqdn(end), 0})
+	}
+	if !ok {
 		return false
 	}
-	for _, t := range append([]uint16{dns.TypeSRV}, r.cfg.CacheRR...) {
-		if t == qtype || t == dns.TypeANY {
-			continue
-		}
-		if _, _, _, ok := r.cache.peek(cacheKey{name, t}); ok {
-			return true
+	a.rcode, a.ns = rcode, ns
+	return true
+}
+
+// rrLookup is dnsmasq's generic cache lookup (Cache.rrOrder) for a
+// question of qtype about name (lower case, fully qualified). CNAME
+// questions never come to it (a cached NXDOMAIN answers them before), nor
+// address questions the cache has an answer of their type for.
+func (r *Resolver) rrLookup(name string, qtype uint16) (k cacheKey, ok, applies bool) {
+	switch qtype {
+	case dns.TypeCNAME:
+		return cacheKey{}, false, false
+	case dns.TypeA, dns.TypeAAAA:
+		if _, _, _, found := r.cache.peek(cacheKey{name, qtype}); found {
+			return cacheKey{}, false, false
 		}
 	}
-	return false
+	return r.cache.rrOrder(name, qtype)
 }
 
 // chainInserted reports whether dnsmasq inserts the CNAMEs of a reply to a

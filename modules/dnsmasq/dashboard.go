@@ -40,14 +40,15 @@ func init() {
 // dash is the process-wide state of the dashboard's DNS figures; like the
 // counters, it survives config reloads.
 var dash = struct {
-	blocked        atomic.Uint64
-	names, clients *fdstats.TopK
-	servers        *fdstats.TopK
-	sample         *fdstats.Sampled
-	log            *fdstats.Ring[logEntry]
-	resolver       atomic.Pointer[Resolver] // of the running config
+	blocked  atomic.Uint64
+	names    *fdstats.TopK[string]
+	clients  *fdstats.TopK[netip.Addr]
+	servers  *fdstats.TopK[string]
+	sample   *fdstats.Sampled // takes every Nth query the log numbers
+	log      *fdstats.Ring[logEntry]
+	resolver atomic.Pointer[Resolver] // of the running config
 }{
-	names: fdstats.NewTopK(topTracked), clients: fdstats.NewTopK(topTracked), servers: fdstats.NewTopK(topTracked),
+	names: fdstats.NewTopK(topTracked), clients: fdstats.NewTopKOf(topTracked, clientLabel), servers: fdstats.NewTopK(topTracked),
 	sample: fdstats.NewSampled(topSample), log: fdstats.NewRing[logEntry](queryLogSize),
 }
 
@@ -68,12 +69,13 @@ type QueryLogEntry struct {
 	LatencyMS float64 `json:"latency_ms"`
 }
 
-// logEntry is a QueryLogEntry as the ring keeps it: no string is made
-// for the client, the type or the rcode until the log is read.
+// logEntry is a QueryLogEntry as the ring keeps it: the reply's fields
+// as they are, no string made or changed (the client, the type, the
+// rcode, the name's case) until the log is read.
 type logEntry struct {
 	at     time.Time
 	client netip.Addr
-	name   string
+	qname  string // the question's name as asked
 	qtype  uint16
 	rcode  int
 	source answerSource
@@ -82,13 +84,17 @@ type logEntry struct {
 }
 
 // entry is the log entry as the dashboard shows it.
-func (e logEntry) entry() QueryLogEntry {
-	client := "-"
-	if e.client.IsValid() {
-		client = e.client.String()
-	}
-	return QueryLogEntry{Time: e.at, Client: client, Name: e.name, Type: typeLabel(e.qtype), Rcode: dns.RcodeToString[e.rcode],
+func (e *logEntry) entry() QueryLogEntry {
+	return QueryLogEntry{Time: e.at, Client: clientLabel(e.client), Name: canon(e.qname), Type: typeLabel(e.qtype), Rcode: dns.RcodeToString[e.rcode],
 		Source: string(e.source), Server: e.server, LatencyMS: float64(e.took.Microseconds()) / 1000}
+}
+
+// clientLabel is a client as the log and the top clients show it.
+func clientLabel(a netip.Addr) string {
+	if !a.IsValid() {
+		return "-"
+	}
+	return a.String()
 }
 
 // DashboardStats is the dashboard's DNS section: the admin API's stats and
@@ -114,8 +120,8 @@ func dashboardSection() any {
 		TopNames: dash.names.Top(topShown), TopClients: dash.clients.Top(topShown), Servers: dash.servers.Top(topShown)}
 	entries, total := dash.log.Last(queryLogSize)
 	out.Log, out.LogTotal = make([]QueryLogEntry, len(entries)), total
-	for i, e := range entries {
-		out.Log[i] = e.entry()
+	for i := range entries {
+		out.Log[i] = entries[i].entry()
 	}
 	return out
 }
@@ -147,7 +153,9 @@ func isBlocked(a *answer) bool {
 	return true
 }
 
-// recordAnswer counts one reply for the dashboard.
+// recordAnswer counts one reply for the dashboard. While one is watched,
+// a reply costs one ring slot and, one in topSample, the top lists: no
+// string is made and no clock read (the log's time is fdstats.CoarseNow).
 func recordAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 	blocked := isBlocked(a)
 	if blocked {
@@ -156,24 +164,24 @@ func recordAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 	if !fdstats.Watched() {
 		return
 	}
-	q := req.Question[0]
-	e := logEntry{at: fdstats.CoarseNow(), client: clientAddr(client), name: canon(q.Name), qtype: q.Qtype, rcode: m.Rcode, source: a.source, took: a.took}
+	q := &req.Question[0]
+	e := logEntry{at: fdstats.CoarseNow(), client: clientAddr(client), qname: q.Name, qtype: q.Qtype, rcode: m.Rcode, source: a.source, took: a.took}
 	switch {
 	case blocked:
 		e.source = logBlocked
 	case a.source == sourceUpstream:
 		e.server = a.server
 	}
-	dash.log.Add(e)
+	n := dash.log.Add(e) // its number picks the sample: no counter of its own
 	if e.server != "" {
 		dash.servers.Add(e.server) // every one: a forward costs a round trip anyway
 	}
-	if !dash.sample.Take() {
+	if !dash.sample.Of(n) {
 		return
 	}
 	w := dash.sample.Weight()
-	dash.names.AddN(e.name, w)
-	dash.clients.AddN(e.entry().Client, w)
+	dash.names.AddN(canon(e.qname), w)
+	dash.clients.AddN(e.client, w)
 }
 
 // dashboardWantsClient says whether the UDP path must make the client's

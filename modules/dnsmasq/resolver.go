@@ -336,6 +336,12 @@ func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 	if r.cfg.UseStale {
 		stale = time.Duration(r.cfg.StaleMax) * time.Second
 	}
+	if k, ok, applies := r.rrLookup(fqdn, qtype); applies {
+		if !ok {
+			return answer{}, false
+		}
+		ctype = k.qtype
+	}
 	// A cached NXDOMAIN answers a CNAME query whatever DO says: dnsmasq
 	// checks it before the DNSSEC conditions (rfc1035.c answer_request).
 	if rcode, ans, ns, isStale, st, ok := r.cache.lookup(fqdn, ctype, !r.cfg.NoRoundRobin, stale); ok &&
@@ -345,6 +351,9 @@ func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 			r.refresh(&pending{req: req.Copy(), name: name, servers: rt.servers, tcp: tcp, validate: rt.validate})
 		}
 		a := answer{rcode: rcode, answer: ans, ns: ns, source: sourceCache, secure: st == cacheSecure}
+		if !r.negativeChainEnd(name, qtype, &a) {
+			return answer{}, false
+		}
 		// A cached CNAME asked for as such is answered with aa: dnsmasq
 		// never clears it for the CNAMEs of its cache.
 		a.aa = qtype == dns.TypeCNAME && rcode == dns.RcodeSuccess && len(ans) > 0
@@ -756,6 +765,13 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		return a, true
 	}
 	if rcode, ans, ns, _, st, ok := r.cache.lookup(owner, qtype, !r.cfg.NoRoundRobin, -1); ok && rcode == dns.RcodeSuccess && r.cacheUsable(req, st, validate) {
+		if r.filters(qtype) && slices.ContainsFunc(ans, isType(qtype)) {
+			// Cached addresses of a filtered type: NODATA, the chain
+			// kept (answer_request: "we have a cached answer but
+			// we're filtering it").
+			a.aa, a.ede = false, dns.ExtendedErrorCodeFiltered
+			return a, true
+		}
 		r.capAll(ans)
 		a.answer = append(a.answer, ans...)
 		a.aa = false
@@ -774,10 +790,16 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError {
 		return
 	}
-	if chainTooLong(name, a.answer) || r.overLocal(name, qtype, a) {
-		// "looped CNAMES, we can't cache", or a record over a local one:
-		// nothing of the reply is (rfc1035.c extract_addresses,
-		// CNAME_CHAIN; cache.c cache_insert's insert_error).
+	if chainTooLong(name, a.answer) {
+		return // "looped CNAMES, we can't cache" (rfc1035.c extract_addresses, CNAME_CHAIN)
+	}
+	if owners, conflict := r.overLocal(name, qtype, a); conflict {
+		// A record over a local one: nothing of the reply is cached
+		// (cache.c cache_insert's insert_error), but the CNAMEs inserted
+		// before it have freed their owners' records.
+		if r.chainInserted(qtype) {
+			r.cache.dropThrough(owners)
+		}
 		return
 	}
 	// Cached records carry their TTL clamped to [min-cache-ttl,

@@ -18,8 +18,8 @@ type zoneStats struct {
 	byIndex   [len(statusLabelArray)]atomic.Int64 // the statusLabels, without a lookup
 	byLabel   sync.Map                            // any other label -> *atomic.Int64
 	stored    atomic.Int64
-	topKeys   *fdstats.TopK    // most hit keys (dashboard.go)
-	hitSample *fdstats.Sampled // which hits topKeys counts
+	topKeys   *fdstats.TopK[string] // most hit keys (dashboard.go)
+	hitSample *fdstats.Sampled      // which hits topKeys counts
 }
 
 // statusLabelArray are the X-Cache-Status values, in labelIndex order.

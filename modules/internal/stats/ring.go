@@ -16,13 +16,16 @@ func NewRing[T any](size int) *Ring[T] {
 	return &Ring[T]{items: make([]T, max(1, size))}
 }
 
-// Add stores v over the oldest value.
-func (r *Ring[T]) Add(v T) {
+// Add stores v over the oldest value and returns v's number: 1 for the
+// first value added, then 2, 3, ... (a sampler can take every Nth).
+func (r *Ring[T]) Add(v T) uint64 {
 	r.mu.Lock()
 	r.items[r.next] = v
 	r.next = (r.next + 1) % len(r.items)
 	r.added++
+	n := r.added
 	r.mu.Unlock()
+	return n
 }
 
 // Last returns up to n values, newest first, and how many were ever added.

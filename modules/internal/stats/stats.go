@@ -25,7 +25,11 @@ type Sampled struct {
 func NewSampled(every uint64) *Sampled { return &Sampled{every: max(1, every)} }
 
 // Take reports whether this call is sampled.
-func (s *Sampled) Take() bool { return s.every != 0 && s.n.Add(1)%s.every == 0 }
+func (s *Sampled) Take() bool { return s.Of(s.n.Add(1)) }
+
+// Of reports whether the nth call (from 1) of a stream that is numbered
+// elsewhere (Ring.Add) is sampled; it leaves Take's count alone.
+func (s *Sampled) Of(n uint64) bool { return s.every != 0 && n%s.every == 0 }
 
 // Weight is how many calls each sample stands for.
 func (s *Sampled) Weight() uint64 { return s.every }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -205,9 +207,18 @@ func TestSampledTakesOneInN(t *testing.T) {
 	if (&Sampled{}).Take() {
 		t.Error("the zero Sampled took a call")
 	}
+	if s.Of(3) || !s.Of(8) {
+		t.Error("Of takes another number than every 4th")
+	}
 }
 
+// TestCoarseNowFollowsTheClock: while a dashboard is watched CoarseNow
+// ticks with the clock, and its goroutine stops with the watch.
 func TestCoarseNowFollowsTheClock(t *testing.T) {
+	if d := time.Since(CoarseNow()); d < 0 || d > coarseTick {
+		t.Errorf("unwatched, CoarseNow is %s off", d)
+	}
+	stop := Watch()
 	first := CoarseNow()
 	if d := time.Since(first); d < -coarseTick || d > 2*coarseTick {
 		t.Fatalf("CoarseNow is %s off", d)
@@ -216,4 +227,163 @@ func TestCoarseNowFollowsTheClock(t *testing.T) {
 	if !CoarseNow().After(first) {
 		t.Error("CoarseNow did not advance")
 	}
+	stop()
+	deadline := time.Now().Add(time.Second)
+	for coarse.now.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the coarse clock still ticks after the watch ended")
+		}
+		time.Sleep(coarseTick / 5)
+	}
+}
+
+// TestWatchForExpires: a poll's watch ends by itself, a later poll
+// extends it, and the coarse clock stops with it.
+func TestWatchForExpires(t *testing.T) {
+	WatchFor(2 * coarseTick)
+	WatchFor(4 * coarseTick) // the first poll's end must not stop it
+	time.Sleep(3 * coarseTick)
+	if !Watched() {
+		t.Fatal("not watched before the second poll's end")
+	}
+	deadline := time.Now().Add(time.Second)
+	for Watched() || coarse.now.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still watched (%v) or ticking a second after the poll's end", Watched())
+		}
+		time.Sleep(coarseTick / 5)
+	}
+}
+
+// TestRingNumbersValues: Add numbers the values from 1, for a sampler.
+func TestRingNumbersValues(t *testing.T) {
+	r := NewRing[string](2)
+	for i, v := range []string{"a", "b", "c"} {
+		if n := r.Add(v); n != uint64(i+1) {
+			t.Errorf("Add(%q) = %d, want %d", v, n, i+1)
+		}
+	}
+}
+
+// TestRingConcurrentAdds: Adds on several goroutines, read meanwhile,
+// lose no count and leave the ring full of distinct values.
+func TestRingConcurrentAdds(t *testing.T) {
+	const writers, each, size = 4, 1000, 50
+	r := NewRing[int](size)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				r.Add(w*each + i)
+				if i%100 == 0 {
+					r.Last(size)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got, n := r.Last(size)
+	seen := map[int]bool{}
+	for _, v := range got {
+		seen[v] = true
+	}
+	if n != writers*each || len(got) != size || len(seen) != size {
+		t.Errorf("%d added, %d values, %d distinct; want %d, %d, %d", n, len(got), len(seen), writers*each, size, size)
+	}
+}
+
+func TestTopKOfLabelsKeysWhenRead(t *testing.T) {
+	tk := NewTopKOf(4, func(a netip.Addr) string { return a.String() })
+	a, b := netip.MustParseAddr("127.0.0.9"), netip.MustParseAddr("::1")
+	tk.AddN(a, 4)
+	tk.Add(b)
+	tk.Add(a)
+	want := []Top{{Key: "127.0.0.9", Count: 5}, {Key: "::1", Count: 1}}
+	if got := tk.Top(3); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// The request-path primitives, serial and with every P at once (a DNS
+// server's UDP readers, an HTTP server's connections).
+
+func BenchmarkRingAdd(b *testing.B) {
+	type entry struct {
+		at   time.Time
+		name string
+		n    int
+	}
+	r := NewRing[entry](200)
+	e := entry{at: time.Now(), name: "h1.bench.local", n: 1}
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			r.Add(e)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				r.Add(e)
+			}
+		})
+	})
+}
+
+func BenchmarkTopKAdd(b *testing.B) {
+	tk := NewTopK(200)
+	keys := make([]string, 100)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("name%d.bench.local", i)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			tk.AddN(keys[i%len(keys)], 4)
+			i++
+		}
+	})
+}
+
+func BenchmarkSampledTake(b *testing.B) {
+	s := NewSampled(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s.Take()
+		}
+	})
+}
+
+func BenchmarkWatched(b *testing.B) {
+	for _, mode := range []struct {
+		name  string
+		watch func() (stop func())
+	}{
+		{"unwatched", func() func() { return func() {} }},
+		{"expired", func() func() { WatchFor(-time.Second); return func() {} }},
+		{"loaded", Watch},
+		{"polled", func() func() { WatchFor(time.Hour); return func() { WatchFor(-time.Second) } }},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			defer mode.watch()()
+			for b.Loop() {
+				Watched()
+			}
+		})
+	}
+}
+
+func BenchmarkCoarseNow(b *testing.B) {
+	b.Run("unwatched", func(b *testing.B) { // time.Now
+		for b.Loop() {
+			CoarseNow()
+		}
+	})
+	b.Run("watched", func(b *testing.B) {
+		defer Watch()()
+		for b.Loop() {
+			CoarseNow()
+		}
+	})
 }

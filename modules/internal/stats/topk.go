@@ -10,11 +10,14 @@ import (
 // Capacity keys; a new key takes the place of the least counted one and
 // inherits its count as its error. A key seen more than total/Capacity
 // times is always among those kept. Add takes a mutex held for a map
-// update (or a scan of Capacity entries for a new key when full).
-type TopK struct {
+// update (or a scan of Capacity entries for a new key when full). Keys
+// are of any comparable type, so a caller that has an address need not
+// make a string of it per request; they become strings when read.
+type TopK[K comparable] struct {
 	mu       sync.Mutex
 	capacity int
-	counts   map[string]*topEntry
+	counts   map[K]*topEntry
+	label    func(K) string // the key as Top shows it
 }
 
 type topEntry struct {
@@ -30,17 +33,23 @@ type Top struct {
 	Error uint64 `json:"error,omitempty"`
 }
 
-// NewTopK returns a TopK that tracks at most capacity keys.
-func NewTopK(capacity int) *TopK {
-	return &TopK{capacity: max(1, capacity), counts: make(map[string]*topEntry, capacity)}
+// NewTopK returns a TopK of strings that tracks at most capacity keys.
+func NewTopK(capacity int) *TopK[string] {
+	return NewTopKOf(capacity, func(s string) string { return s })
+}
+
+// NewTopKOf returns a TopK of keys of type K that tracks at most capacity
+// keys; label makes a key's string when the list is read.
+func NewTopKOf[K comparable](capacity int, label func(K) string) *TopK[K] {
+	return &TopK[K]{capacity: max(1, capacity), counts: make(map[K]*topEntry, capacity), label: label}
 }
 
 // Add counts one occurrence of key.
-func (t *TopK) Add(key string) { t.AddN(key, 1) }
+func (t *TopK[K]) Add(key K) { t.AddN(key, 1) }
 
 // AddN counts n occurrences of key (a sampled stream adds each sample with
 // the sampling's weight).
-func (t *TopK) AddN(key string, n uint64) {
+func (t *TopK[K]) AddN(key K, n uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e, ok := t.counts[key]; ok {
@@ -51,7 +60,7 @@ func (t *TopK) AddN(key string, n uint64) {
 		t.counts[key] = &topEntry{count: n}
 		return
 	}
-	var minKey string
+	var minKey K
 	var minE *topEntry
 	for k, e := range t.counts {
 		if minE == nil || e.count < minE.count {
@@ -65,13 +74,21 @@ func (t *TopK) AddN(key string, n uint64) {
 }
 
 // Top returns the n most counted keys, most first (ties by key).
-func (t *TopK) Top(n int) []Top {
+func (t *TopK[K]) Top(n int) []Top {
 	t.mu.Lock()
-	out := make([]Top, 0, len(t.counts))
+	type counted struct {
+		key K
+		topEntry
+	}
+	all := make([]counted, 0, len(t.counts))
 	for k, e := range t.counts {
-		out = append(out, Top{Key: k, Count: e.count, Error: e.err})
+		all = append(all, counted{k, *e})
 	}
 	t.mu.Unlock()
+	out := make([]Top, len(all))
+	for i, c := range all {
+		out[i] = Top{Key: t.label(c.key), Count: c.count, Error: c.err}
+	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
 			return out[i].Count > out[j].Count
@@ -85,7 +102,7 @@ func (t *TopK) Top(n int) []Top {
 }
 
 // Reset forgets every key.
-func (t *TopK) Reset() {
+func (t *TopK[K]) Reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	clear(t.counts)
