@@ -140,11 +140,14 @@ func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Durati
 	name = strings.ToLower(name)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
+	var now time.Time // read once an entry is found: a miss costs no clock
 	for _, k := range []cacheKey{{name, qtype}, {name, 0}} {
 		el, found := c.items[k]
 		if !found {
 			continue
+		}
+		if now.IsZero() {
+			now = c.now()
 		}
 		e := el.Value.(*cacheEntry)
 		fresh := e.expires

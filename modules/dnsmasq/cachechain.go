@@ -238,16 +238,10 @@ func (r *Resolver) negativeChainEnd(name string, qtype uint16, a *answer) bool {
 
 // rrLookup is dnsmasq's generic cache lookup (Cache.rrOrder) for a
 // question of qtype about name (lower case, fully qualified). CNAME
-// questions never come to it (a cached NXDOMAIN answers them before), nor
-// address questions the cache has an answer of their type for.
+// questions never come to it: a cached NXDOMAIN answers them before.
 func (r *Resolver) rrLookup(name string, qtype uint16) (k cacheKey, ok, applies bool) {
-	switch qtype {
-	case dns.TypeCNAME:
+	if qtype == dns.TypeCNAME {
 		return cacheKey{}, false, false
-	case dns.TypeA, dns.TypeAAAA:
-		if _, _, _, found := r.cache.peek(cacheKey{name, qtype}); found {
-			return cacheKey{}, false, false
-		}
 	}
 	return r.cache.rrOrder(name, qtype)
 }

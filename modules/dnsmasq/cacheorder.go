@@ -71,36 +71,41 @@ func (c *Cache) remove(k cacheKey) {
 	}
 }
 
-// rrOrder plays dnsmasq's generic lookup for a question of qtype (0 for
-// ANY) about name (lower case, fully qualified) when the name has both a
-// live NXDOMAIN and F_RR answers (applies; else the plain lookup
-// stands): it returns the key of the entry that answers, or ok false when
-// none does and the question goes upstream. The lookup rotates the
-// name's order, as dnsmasq's does, answered or not.
+// rrOrder plays dnsmasq's generic lookup for a question of qtype about
+// name (lower case, fully qualified) when the name has both a live
+// NXDOMAIN and F_RR answers (applies; else the plain lookup stands): it
+// returns the key of the entry that answers, or ok false when none does
+// and the question goes upstream. The lookup rotates the name's order, as
+// dnsmasq's does, answered or not. An address question with a live answer
+// of its type never comes to the generic lookup (answer_request answers
+// it before).
 func (c *Cache) rrOrder(name string, qtype uint16) (k cacheKey, ok, applies bool) {
 	if c == nil {
 		return cacheKey{}, false, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.order[name]) < 2 {
+		return cacheKey{}, false, false // the usual case, at no cost
+	}
 	now := c.now()
-	live := slices.DeleteFunc(slices.Clone(c.order[name]), func(t uint16) bool {
+	live := func(t uint16) bool {
 		el, found := c.items[cacheKey{name, t}]
-		return !found || !now.Before(el.Value.(*cacheEntry).expires)
-	})
-	if len(live) == 0 {
-		delete(c.order, name)
+		return found && now.Before(el.Value.(*cacheEntry).expires)
+	}
+	if (qtype == dns.TypeA || qtype == dns.TypeAAAA) && live(qtype) {
 		return cacheKey{}, false, false
 	}
-	c.order[name] = live
-	if len(live) < 2 || !slices.Contains(live, 0) {
+	o := slices.DeleteFunc(slices.Clone(c.order[name]), func(t uint16) bool { return !live(t) })
+	if len(o) < 2 || !slices.Contains(o, 0) {
+		c.order[name] = o
 		return cacheKey{}, false, false
 	}
-	c.order[name] = append(slices.Clone(live[1:]), live[0])
-	for i := len(live) - 1; i >= 0; i-- {
-		t := live[i]
+	c.order[name] = append(slices.Clone(o[1:]), o[0])
+	for i := len(o) - 1; i >= 0; i-- {
+		t := o[i]
 		switch {
-		case t == 0 && i == len(live)-1:
+		case t == 0 && i == len(o)-1:
 			return cacheKey{name, 0}, true, true // the NXDOMAIN came first
 		case t == 0:
 			return cacheKey{}, false, true // the look back stops at it

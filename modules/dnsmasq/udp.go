@@ -95,6 +95,7 @@ func (s *udpServer) shutdown(ctx context.Context) error {
 // udpPeer is where a query came from, to send the reply to.
 type udpPeer struct {
 	addr  netip.AddrPort
+	ua    *net.UDPAddr // addr as a batch read gave it (nil: remote makes one)
 	dst   netip.Addr   // wildcard socket: the address the query came to (IP_PKTINFO), the reply's source
 	batch *batchWriter // in a batch: the reply is sent with the others
 }
@@ -185,7 +186,7 @@ func (s *udpServer) serveBatch() {
 			}
 			bw.reply = nil
 			bw.buf = outBufs[k]
-			s.handle(in[i].Buffers[0][:in[i].N], udpPeer{addr: ua.AddrPort(), batch: bw}, nil)
+			s.handle(in[i].Buffers[0][:in[i].N], udpPeer{addr: ua.AddrPort(), ua: ua, batch: bw}, nil)
 			if bw.reply != nil {
 				out[k].Buffers = append(out[k].Buffers[:0], bw.reply)
 				out[k].Addr = ua
@@ -330,7 +331,12 @@ func (s *udpServer) servfail(r *Resolver, req *dns.Msg, peer udpPeer, out []byte
 	s.write(m, peer, out)
 }
 
+// remote is the client's address as a net.Addr: the one a batch read
+// made (a fresh one for every datagram), else a new one.
 func (p udpPeer) remote() net.Addr {
+	if p.ua != nil {
+		return p.ua
+	}
 	return net.UDPAddrFromAddrPort(p.addr)
 }
 
