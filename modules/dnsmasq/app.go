@@ -25,6 +25,7 @@ package dnsmasq
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -107,7 +108,8 @@ func sharedState() (*Cache, *stats) {
 	return state.cache, state.stats
 }
 
-// Provision parses the options and loads hosts files.
+// Provision parses the options, loads the hosts files and builds the
+// resolver and, unless port=0, what serving on the wire needs.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.log = ctx.Logger()
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
@@ -118,6 +120,38 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return err
 	}
 	a.cfg = cfg
+	a.warnIgnored(cfg)
+	hosts, err := a.hostEntries(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	dropUnusableSources(cfg, a.log)
+	// Never forward to ourselves: a server= or resolv-file nameserver
+	// that is one of our own listening addresses is dropped.
+	var listen []string
+	var self selfAddrs
+	if cfg.Port != 0 {
+		if listen, err = listenAddresses(cfg); err != nil {
+			return fmt.Errorf("dnsmasq: %w", err)
+		}
+		self = newSelfAddrs(listen, cfg.Port)
+		dropSelfServers(cfg, self, a.log)
+	}
+	defaults := a.defaultServers(cfg, self)
+	r, err := a.newResolver(cfg, hosts, defaults)
+	if err != nil {
+		return err
+	}
+	a.resolver = r
+	if cfg.Port == 0 {
+		// port=0: no DNS at all (the admin API still works).
+		return nil
+	}
+	return a.provisionServing(cfg, defaults, listen)
+}
+
+// warnIgnored logs the lines Frontdesk reads but does not act on.
+func (a *App) warnIgnored(cfg *Config) {
 	if len(cfg.Ignored) > 0 {
 		a.log.Warn("ignoring DHCP, TFTP and router-advertisement options (Frontdesk serves DNS only)", zap.Strings("lines", lineNames(cfg.Ignored)))
 	}
@@ -125,53 +159,50 @@ func (a *App) Provision(ctx caddy.Context) error {
 		a.log.Warn("ignoring D-Bus/ubus control options: Frontdesk's admin API (/dnsmasq/... on the admin endpoint) replaces them",
 			zap.Strings("lines", lineNames(cfg.ControlPlane)))
 	}
-	etcHosts := a.EtcHosts
-	if etcHosts == "" {
-		etcHosts = "/etc/hosts"
-	}
+}
+
+// hostEntries are the entries of the hosts files (EtcHosts unless
+// no-hosts, addn-hosts, hostsdir), then the site records. A hosts file
+// that cannot be read is logged and skipped.
+func (a *App) hostEntries(ctx caddy.Context, cfg *Config) ([]hostEntry, error) {
+	etcHosts := cmp.Or(a.EtcHosts, "/etc/hosts")
 	hosts := loadHosts(cfg, etcHosts, func(path string, err error) {
 		a.log.Error("failed to load names from hosts file", zap.String("file", path), zap.Error(conf.UnwrapPathErr(err)))
 	})
 	sites, err := a.siteHostEntries(ctx)
 	if err != nil {
-		return fmt.Errorf("dnsmasq: %w", err)
+		return nil, fmt.Errorf("dnsmasq: %w", err)
 	}
-	hosts = append(hosts, sites...)
-	dropUnusableSources(cfg, a.log)
-	// Never forward to ourselves: a server= or resolv-file nameserver
-	// that is one of our own listening addresses is dropped.
-	var self selfAddrs
-	if cfg.Port != 0 {
-		listen, err := listenAddresses(cfg)
-		if err != nil {
-			return fmt.Errorf("dnsmasq: %w", err)
-		}
-		self = newSelfAddrs(listen, cfg.Port)
-		dropSelfServers(cfg, self, a.log)
-	}
+	return append(hosts, sites...), nil
+}
+
+// defaultServers are the servers for names no server=/domain/ rule
+// covers: the plain server= lines, then, unless no-resolv, the
+// nameservers of the resolv-files (ResolvConf when there is none) that
+// are not one of our own addresses.
+func (a *App) defaultServers(cfg *Config, self selfAddrs) []Upstream {
 	defaults := append([]Upstream{}, cfg.Servers...)
-	if !cfg.NoResolv {
-		files := cfg.ResolvFiles
-		if len(files) == 0 {
-			rc := a.ResolvConf
-			if rc == "" {
-				rc = "/etc/resolv.conf"
-			}
-			files = []string{rc}
-		}
-		for _, f := range files {
-			ups, err := readResolvFile(f)
-			if err != nil {
-				a.log.Warn("cannot read resolv-file", zap.String("file", f), zap.Error(err))
-				continue
-			}
-			defaults = append(defaults, self.dropSelf(ups, "resolv-file "+f, a.log)...)
-		}
+	if cfg.NoResolv {
+		return defaults
 	}
-	timeout := time.Duration(a.UpstreamTimeout)
-	if timeout <= 0 {
-		timeout = 2 * time.Second
+	files := cfg.ResolvFiles
+	if len(files) == 0 {
+		files = []string{cmp.Or(a.ResolvConf, "/etc/resolv.conf")}
 	}
+	for _, f := range files {
+		ups, err := readResolvFile(f)
+		if err != nil {
+			a.log.Warn("cannot read resolv-file", zap.String("file", f), zap.Error(err))
+			continue
+		}
+		defaults = append(defaults, self.dropSelf(ups, "resolv-file "+f, a.log)...)
+	}
+	return defaults
+}
+
+// newResolver builds the resolver of the configuration on the cache and
+// counters shared across reloads.
+func (a *App) newResolver(cfg *Config, hosts []hostEntry, defaults []Upstream) (*Resolver, error) {
 	cache, st := sharedState()
 	cache.SetSize(cfg.CacheSize)
 	var debug *zap.Logger
@@ -183,30 +214,49 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if len(cfg.IfaceNames) > 0 || cfg.Localise {
 		ifs, err := systemIfaces()
 		if err != nil {
-			return fmt.Errorf("dnsmasq: listing interfaces for interface-name, dynamic-host or localise-queries: %w", err)
+			return nil, fmt.Errorf("dnsmasq: listing interfaces for interface-name, dynamic-host or localise-queries: %w", err)
 		}
 		store.addIfaceNames(resolveIfaceNames(cfg.IfaceNames, ifs))
 		localNets = localNetsOf(ifs)
 	}
-	a.resolver = &Resolver{
-		cfg:   cfg,
-		store: store,
-		cache: cache,
-		fwd: &forwarder{strict: cfg.StrictOrder, all: cfg.AllServers, slots: make(chan struct{}, cfg.ForwardMax),
-			Client: exchange.Client{Timeout: timeout, MinPort: cfg.MinPort, MaxPort: cfg.MaxPort, Ignore: cfg.IgnoreAddrs, Debug: debug,
-				PortLimit: cfg.PortLimit, FastRetry: cfg.FastRetry, FastRetryFor: cfg.FastRetryFor, Observe: observeUpstream}},
+	return &Resolver{
+		cfg:       cfg,
+		store:     store,
+		cache:     cache,
+		fwd:       a.newForwarder(cfg, debug),
 		defaults:  defaults,
 		log:       a.log,
 		debug:     debug,
 		stats:     st,
 		localNets: localNets,
+	}, nil
+}
+
+// newForwarder is the upstream side of the resolver: server order,
+// dns-forward-max, and the client's timeout, ports and retries.
+func (a *App) newForwarder(cfg *Config, debug *zap.Logger) *forwarder {
+	timeout := time.Duration(a.UpstreamTimeout)
+	if timeout <= 0 {
+		timeout = 2 * time.Second
 	}
-	if cfg.Port == 0 {
-		// port=0: no DNS at all (the admin API still works).
-		return nil
+	return &forwarder{
+		strict: cfg.StrictOrder,
+		all:    cfg.AllServers,
+		slots:  make(chan struct{}, cfg.ForwardMax),
+		Client: exchange.Client{
+			Timeout: timeout, MinPort: cfg.MinPort, MaxPort: cfg.MaxPort, Ignore: cfg.IgnoreAddrs, Debug: debug,
+			PortLimit: cfg.PortLimit, FastRetry: cfg.FastRetry, FastRetryFor: cfg.FastRetryFor, Observe: observeUpstream,
+		},
 	}
+}
+
+// provisionServing sets up what answering on the wire adds to the
+// resolver (auth-server data, DNSSEC validation, loop detection) and the
+// addresses to listen on: listen, then the auth-server addresses.
+func (a *App) provisionServing(cfg *Config, defaults []Upstream, listen []string) error {
 	var ifs []systemIface
 	if len(cfg.Auth.Ifaces) > 0 {
+		var err error
 		if ifs, err = systemIfaces(); err != nil {
 			return fmt.Errorf("dnsmasq: listing interfaces for auth-server: %w", err)
 		}
@@ -217,10 +267,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 	}
 	if cfg.LoopDetect {
 		a.resolver.loop = newLoopDetector(defaults)
-	}
-	listen, err := listenAddresses(cfg)
-	if err != nil {
-		return fmt.Errorf("dnsmasq: %w", err)
 	}
 	if a.resolver.auth != nil {
 		// auth-server addresses are served even when listen-address and

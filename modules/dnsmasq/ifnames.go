@@ -125,11 +125,7 @@ func (s *Store) addIfaceNames(ans []ifaceAnswer) {
 	}
 	fresh := map[string]bool{}
 	for _, a := range ans {
-		nd := s.names[a.Name]
-		if nd == nil {
-			nd = &node{}
-			s.names[a.Name] = nd
-		}
+		nd := s.node(a.Name)
 		nd.iface = true
 		if !fresh[a.Name] {
 			fresh[a.Name] = true

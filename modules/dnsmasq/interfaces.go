@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -66,20 +67,10 @@ var systemIfaces = func() ([]systemIface, error) {
 // except-interface (which always wins), except that with none of them
 // Frontdesk listens on 127.0.0.1 only, where dnsmasq listens everywhere.
 func listenAddresses(c *Config) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	add := func(a string) {
-		if !seen[a] {
-			seen[a] = true
-			out = append(out, a)
-		}
-	}
-	for _, a := range c.ListenAddrs {
-		add(a)
-	}
+	out := uniqueAppend(nil, c.ListenAddrs...)
 	if len(c.Interfaces) == 0 && len(c.ExceptIfaces) == 0 {
 		if len(out) == 0 {
-			add("127.0.0.1") // loopback only: never an open resolver by default
+			out = append(out, "127.0.0.1") // loopback only: never an open resolver by default
 		}
 		return out, nil
 	}
@@ -87,26 +78,59 @@ func listenAddresses(c *Config) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing interfaces: %w", err)
 	}
+	if err := checkInterfaces(c.Interfaces, ifs); err != nil {
+		return nil, err
+	}
+	excepted := exceptedIfaces(c.ExceptIfaces, ifs)
+	out = uniqueAppend(out, usedIfaceAddrs(c, ifs, excepted)...)
+	kept := dropExcepted(out, ifs, excepted)
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("no address to listen on")
+	}
+	return kept, nil
+}
+
+// uniqueAppend appends the addresses of add that are not in out yet.
+func uniqueAppend(out []string, add ...string) []string {
+	for _, a := range add {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// checkInterfaces fails on an interface= name that matches no interface;
+// a wildcard may match none.
+func checkInterfaces(patterns []string, ifs []systemIface) error {
+	for _, p := range patterns {
+		found := slices.ContainsFunc(ifs, func(i systemIface) bool { return ifaceMatch(p, i.name) })
+		if !found && !strings.HasSuffix(p, "*") {
+			return fmt.Errorf("unknown interface %s", p)
+		}
+	}
+	return nil
+}
+
+// exceptedIfaces are the names of the interfaces except-interface= matches.
+func exceptedIfaces(patterns []string, ifs []systemIface) map[string]bool {
 	excepted := map[string]bool{}
 	for _, i := range ifs {
-		for _, p := range c.ExceptIfaces {
+		for _, p := range patterns {
 			if ifaceMatch(p, i.name) {
 				excepted[i.name] = true
 			}
 		}
 	}
-	for _, p := range c.Interfaces {
-		found := false
-		for _, i := range ifs {
-			if ifaceMatch(p, i.name) {
-				found = true
-			}
-		}
-		if !found && !strings.HasSuffix(p, "*") {
-			return nil, fmt.Errorf("unknown interface %s", p)
-		}
-	}
+	return excepted
+}
+
+// usedIfaceAddrs are the addresses of the interfaces interface= selects
+// (with it, the loopback interface too), or of every interface when only
+// except-interface is given; never those of an excepted one.
+func usedIfaceAddrs(c *Config, ifs []systemIface, excepted map[string]bool) []string {
 	everything := len(c.Interfaces) == 0 && len(c.ListenAddrs) == 0 // only except-interface
+	var out []string
 	for _, i := range ifs {
 		if excepted[i.name] {
 			continue
@@ -117,29 +141,29 @@ func listenAddresses(c *Config) ([]string, error) {
 		}
 		if use {
 			for _, a := range i.addrs {
-				add(a.String())
+				out = append(out, a.String())
 			}
 		}
 	}
-	// except-interface also removes listen-address entries on it.
-	var kept []string
-	for _, a := range out {
-		drop := false
-		for _, i := range ifs {
-			if excepted[i.name] {
-				for _, ia := range i.addrs {
-					if ia.String() == a {
-						drop = true
-					}
-				}
+	return out
+}
+
+// dropExcepted removes the addresses of excepted interfaces from addrs:
+// except-interface also removes listen-address entries on it.
+func dropExcepted(addrs []string, ifs []systemIface, excepted map[string]bool) []string {
+	gone := map[string]bool{}
+	for _, i := range ifs {
+		if excepted[i.name] {
+			for _, ia := range i.addrs {
+				gone[ia.String()] = true
 			}
 		}
-		if !drop {
+	}
+	var kept []string
+	for _, a := range addrs {
+		if !gone[a] {
 			kept = append(kept, a)
 		}
 	}
-	if len(kept) == 0 {
-		return nil, fmt.Errorf("no address to listen on")
-	}
-	return kept, nil
+	return kept
 }

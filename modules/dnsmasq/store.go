@@ -75,77 +75,21 @@ type Store struct {
 
 func newStore(c *Config, hosts []hostEntry) *Store {
 	s := &Store{names: map[string]*node{}, ptr: map[string][]hostEntry{}, exact: map[string]*ruleSet{}}
-	get := func(n string) *node {
-		nd := s.names[n]
-		if nd == nil {
-			nd = &node{}
-			s.names[n] = nd
-		}
-		return nd
-	}
 	// host-record entries come first, like dnsmasq's cache load order.
-	// Only the first of them with an address answers its PTR query (cache.c
-	// add_hosts_entry: "only one address -> name mapping, first one trumps").
 	all := append(append([]hostEntry{}, c.Hosts...), hosts...)
-	owners := reverseOwners(all, c.EDNSPacketMax, !c.NoRoundRobin)
-	for i, h := range all {
-		nd := get(h.Name)
-		dup := false
-		for _, e := range nd.addrs {
-			if e.Addr == h.Addr {
-				dup = true
-			}
-		}
-		if !dup {
-			nd.addrs = append(nd.addrs, h)
-		}
-		if owners[i] {
-			r, _ := dns.ReverseAddr(h.Addr.String())
-			r = canon(r)
-			s.ptr[r] = append(s.ptr[r], h)
-		}
-	}
+	s.addHosts(c, all)
 	for i := range c.CNAMEs {
-		get(c.CNAMEs[i].Name).cname = &c.CNAMEs[i]
+		s.node(c.CNAMEs[i].Name).cname = &c.CNAMEs[i]
 	}
 	for _, rr := range c.Records {
-		nd := get(canon(rr.Header().Name))
+		nd := s.node(canon(rr.Header().Name))
 		nd.rrs = append(nd.rrs, rr)
 	}
 	// selfmx / localmx: an MX for every hosts name without one.
 	if c.SelfMX || c.LocalMX {
-		s.addAutoMX(c, append(append([]hostEntry{}, c.Hosts...), hosts...))
+		s.addAutoMX(c, all)
 	}
-	wild := map[string]*ruleSet{}
-	for _, r := range c.Rules {
-		var rs *ruleSet
-		if r.Wildcard {
-			key := r.Domain
-			rs = wild[key]
-			if rs == nil {
-				rs = &ruleSet{domain: r.Domain, wildcard: true}
-				wild[key] = rs
-				s.wild = append(s.wild, rs)
-			}
-		} else {
-			rs = s.exact[r.Domain]
-			if rs == nil {
-				rs = &ruleSet{domain: r.Domain}
-				s.exact[r.Domain] = rs
-			}
-		}
-		rs.servers = append(rs.servers, r.Servers...)
-		rs.standard = rs.standard || r.Standard
-		rs.local = rs.local || r.Local
-		rs.nx = rs.nx || r.NX
-		rs.null = rs.null || r.Null
-		if r.Null {
-			rs.nulls++
-		}
-		rs.ignored = rs.ignored || r.Ignored
-		rs.addrs = append(rs.addrs, r.Addrs...)
-	}
-	sort.SliceStable(s.wild, func(i, j int) bool { return len(s.wild[i].domain) > len(s.wild[j].domain) })
+	s.addRules(c.Rules)
 	for _, nd := range s.names {
 		nd.ips = make([]net.IP, len(nd.addrs))
 		for i, h := range nd.addrs {
@@ -161,6 +105,75 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 		rs.ips = ipsOf(rs.addrs)
 	}
 	return s
+}
+
+// node is the node of name, made empty if there is none yet.
+func (s *Store) node(name string) *node {
+	nd := s.names[name]
+	if nd == nil {
+		nd = &node{}
+		s.names[name] = nd
+	}
+	return nd
+}
+
+// addHosts adds the addresses of the hosts entries (host-record first),
+// each address once a name. Only the first of them with an address answers
+// its PTR query (cache.c add_hosts_entry: "only one address -> name
+// mapping, first one trumps").
+func (s *Store) addHosts(c *Config, all []hostEntry) {
+	owners := reverseOwners(all, c.EDNSPacketMax, !c.NoRoundRobin)
+	for i, h := range all {
+		nd := s.node(h.Name)
+		if !slices.ContainsFunc(nd.addrs, func(e hostEntry) bool { return e.Addr == h.Addr }) {
+			nd.addrs = append(nd.addrs, h)
+		}
+		if owners[i] {
+			r, _ := dns.ReverseAddr(h.Addr.String())
+			r = canon(r)
+			s.ptr[r] = append(s.ptr[r], h)
+		}
+	}
+}
+
+// addRules gathers the server=, local= and address= rules by domain
+// pattern: the label-matched ones in exact, the *domain ones in wild,
+// longest first.
+func (s *Store) addRules(rules []domainRule) {
+	wild := map[string]*ruleSet{}
+	for _, r := range rules {
+		var rs *ruleSet
+		if r.Wildcard {
+			rs = wild[r.Domain]
+			if rs == nil {
+				rs = &ruleSet{domain: r.Domain, wildcard: true}
+				wild[r.Domain] = rs
+				s.wild = append(s.wild, rs)
+			}
+		} else {
+			rs = s.exact[r.Domain]
+			if rs == nil {
+				rs = &ruleSet{domain: r.Domain}
+				s.exact[r.Domain] = rs
+			}
+		}
+		rs.add(r)
+	}
+	sort.SliceStable(s.wild, func(i, j int) bool { return len(s.wild[i].domain) > len(s.wild[j].domain) })
+}
+
+// add merges one rule into the set.
+func (rs *ruleSet) add(r domainRule) {
+	rs.servers = append(rs.servers, r.Servers...)
+	rs.standard = rs.standard || r.Standard
+	rs.local = rs.local || r.Local
+	rs.nx = rs.nx || r.NX
+	rs.null = rs.null || r.Null
+	if r.Null {
+		rs.nulls++
+	}
+	rs.ignored = rs.ignored || r.Ignored
+	rs.addrs = append(rs.addrs, r.Addrs...)
 }
 
 // matches returns the rule sets that apply to name (lower case, no trailing
@@ -234,11 +247,7 @@ func (s *Store) addAutoMX(c *Config, hosts []hostEntry) {
 	}
 	target := c.DefaultMXTarget()
 	add := func(name string) {
-		nd := s.names[name]
-		if nd == nil {
-			nd = &node{}
-			s.names[name] = nd
-		}
+		nd := s.node(name)
 		if nd.autoMX != nil || slices.ContainsFunc(nd.rrs, isType(dns.TypeMX)) {
 			return
 		}

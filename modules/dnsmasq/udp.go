@@ -124,23 +124,32 @@ func (s *udpServer) serve() {
 			n, peer.addr, err = s.conn.ReadFromUDPAddrPort(in)
 		}
 		if err != nil {
-			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
+			if s.stopReading(err) {
 				return
 			}
-			// As miekg/dns's server: go on after a temporary error only.
-			if ne, ok := err.(net.Error); ok && ne.Temporary() { //nolint:staticcheck // as miekg/dns
-				continue
-			}
-			if r := s.h.current.Load(); r != nil {
-				r.log.Error("stopped reading UDP queries", zap.Error(err))
-			}
-			return
+			continue
 		}
 		if n < 12 {
 			continue // shorter than a header: dropped, as by miekg/dns
 		}
 		s.handle(in[:n], peer, out)
 	}
+}
+
+// stopReading reports whether the read error err ends a worker: as
+// miekg/dns's server, it goes on after a temporary error only. An error
+// other than the socket closing is logged.
+func (s *udpServer) stopReading(err error) bool {
+	if s.closed.Load() || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	if ne, ok := err.(net.Error); ok && ne.Temporary() { //nolint:staticcheck // as miekg/dns
+		return false
+	}
+	if r := s.h.current.Load(); r != nil {
+		r.log.Error("stopped reading UDP queries", zap.Error(err))
+	}
+	return true
 }
 
 // udpBatch is how many datagrams a worker reads (recvmmsg) and answers
@@ -164,16 +173,10 @@ func (s *udpServer) serveBatch() {
 	for {
 		n, err := s.batch.ReadBatch(in, 0)
 		if err != nil {
-			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
+			if s.stopReading(err) {
 				return
 			}
-			if ne, ok := err.(net.Error); ok && ne.Temporary() { //nolint:staticcheck // as miekg/dns
-				continue
-			}
-			if r := s.h.current.Load(); r != nil {
-				r.log.Error("stopped reading UDP queries", zap.Error(err))
-			}
-			return
+			continue
 		}
 		k := 0
 		for i := range in[:n] {

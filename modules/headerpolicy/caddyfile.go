@@ -1,6 +1,8 @@
 package headerpolicy
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
@@ -47,97 +49,107 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // file and line.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
-	fail := func(format string, args ...any) error {
-		return d.Errf("header_policy: "+format, args...)
-	}
 	if d.NextArg() {
 		h.Preset = d.Val()
 		if _, err := lookupPreset(h.Preset); err != nil {
-			return fail("%v", err)
+			return d.Errf("header_policy: %v", err)
 		}
 	}
 	if d.NextArg() {
-		return fail("unexpected argument %q (want at most a preset name)", d.Val())
+		return d.Errf("header_policy: unexpected argument %q (want at most a preset name)", d.Val())
 	}
-
 	for d.NextBlock(0) {
-		opt := d.Val()
-		args := d.RemainingArgs()
-		switch opt {
-		case "trusted_proxies":
-			if len(args) == 0 {
-				return fail("trusted_proxies: needs at least one IP range or %s", privateRanges)
-			}
-			if _, err := parseTrustedProxies(args); err != nil {
-				return fail("%v", err)
-			}
-			h.TrustedProxies = append(h.TrustedProxies, args...)
-
-		case "host_header":
-			if len(args) != 1 || (args[0] != hostClient && args[0] != hostHostname) {
-				return fail("host_header: want exactly one of %s, %s", hostClient, hostHostname)
-			}
-			h.HostHeader = args[0]
-
-		case "real_ip":
-			b, err := caddyopt.Switch(args)
-			if err != nil {
-				return fail("real_ip: %v", err)
-			}
-			h.RealIP = &b
-
-		case "x_forwarded_host":
-			b, err := caddyopt.Switch(args)
-			if err != nil {
-				return fail("x_forwarded_host: %v", err)
-			}
-			h.ForwardedHost = &b
-
-		case "forwarded":
-			if len(args) != 0 {
-				return fail("forwarded: takes no arguments")
-			}
-			h.Forwarded = true
-
-		case "request_id":
-			switch len(args) {
-			case 0:
-				h.RequestID = "X-Request-ID"
-			case 1:
-				if !validFieldName(args[0]) {
-					return fail("request_id: %q is not a valid header field name", args[0])
-				}
-				h.RequestID = args[0]
-			default:
-				return fail("request_id: takes at most one header field name")
-			}
-
-		case "hide":
-			if len(args) == 0 {
-				return fail("hide: needs at least one header field name")
-			}
-			for _, a := range args {
-				if !validFieldName(a) {
-					return fail("hide: %q is not a valid header field name", a)
-				}
-			}
-			h.Hide = append(h.Hide, args...)
-
-		case "set":
-			if len(args) != 2 {
-				return fail("set: want <field> <value>")
-			}
-			h.requestOps().Set.Set(args[0], args[1])
-
-		case "remove":
-			if len(args) != 1 {
-				return fail("remove: want exactly one <field>")
-			}
-			h.requestOps().Delete = append(h.requestOps().Delete, args[0])
-
-		default:
-			return fail("unknown option %q (known: %s)", opt, strings.Join(caddyfileOptions, ", "))
+		if err := h.setOption(d.Val(), d.RemainingArgs()); err != nil {
+			return d.Errf("header_policy: %v", err)
 		}
+	}
+	return nil
+}
+
+// setOption reads one option line of the block.
+func (h *Handler) setOption(opt string, args []string) error {
+	switch opt {
+	case "trusted_proxies", "host_header", "real_ip", "x_forwarded_host", "forwarded":
+		return h.setForwarding(opt, args)
+	case "request_id", "hide", "set", "remove":
+		return h.setFields(opt, args)
+	}
+	return fmt.Errorf("unknown option %q (known: %s)", opt, strings.Join(caddyfileOptions, ", "))
+}
+
+// setForwarding reads the options of what the handler trusts and passes
+// on about the client: trusted_proxies, host_header, real_ip,
+// x_forwarded_host, forwarded.
+func (h *Handler) setForwarding(opt string, args []string) error {
+	switch opt {
+	case "trusted_proxies":
+		if len(args) == 0 {
+			return fmt.Errorf("trusted_proxies: needs at least one IP range or %s", privateRanges)
+		}
+		if _, err := parseTrustedProxies(args); err != nil {
+			return err
+		}
+		h.TrustedProxies = append(h.TrustedProxies, args...)
+	case "host_header":
+		if len(args) != 1 || (args[0] != hostClient && args[0] != hostHostname) {
+			return fmt.Errorf("host_header: want exactly one of %s, %s", hostClient, hostHostname)
+		}
+		h.HostHeader = args[0]
+	case "real_ip", "x_forwarded_host":
+		b, err := caddyopt.Switch(args)
+		if err != nil {
+			return fmt.Errorf("%s: %w", opt, err)
+		}
+		if opt == "real_ip" {
+			h.RealIP = &b
+		} else {
+			h.ForwardedHost = &b
+		}
+	case "forwarded":
+		if len(args) != 0 {
+			return errors.New("forwarded: takes no arguments")
+		}
+		h.Forwarded = true
+	}
+	return nil
+}
+
+// setFields reads the options that name header fields: request_id, hide,
+// set, remove.
+func (h *Handler) setFields(opt string, args []string) error {
+	switch opt {
+	case "request_id":
+		switch len(args) {
+		case 0:
+			h.RequestID = "X-Request-ID"
+		case 1:
+			if !validFieldName(args[0]) {
+				return fmt.Errorf("request_id: %q is not a valid header field name", args[0])
+			}
+			h.RequestID = args[0]
+		default:
+			return errors.New("request_id: takes at most one header field name")
+		}
+	case "hide":
+		if len(args) == 0 {
+			return errors.New("hide: needs at least one header field name")
+		}
+		for _, a := range args {
+			if !validFieldName(a) {
+				return fmt.Errorf("hide: %q is not a valid header field name", a)
+			}
+		}
+		h.Hide = append(h.Hide, args...)
+	case "set":
+		if len(args) != 2 {
+			return errors.New("set: want <field> <value>")
+		}
+		h.requestOps().Set.Set(args[0], args[1])
+	case "remove":
+		if len(args) != 1 {
+			return errors.New("remove: want exactly one <field>")
+		}
+		h.requestOps().Delete = append(h.requestOps().Delete, args[0])
 	}
 	return nil
 }

@@ -48,169 +48,35 @@ func init() {
 // the file and line.
 func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // source name
-	fail := func(format string, args ...any) error {
-		return d.Errf("healthgate: "+format, args...)
-	}
 	if d.NextArg() {
 		s.Pool = d.Val()
 	}
 	if d.NextArg() {
-		return fail("unexpected argument %q (want at most a pool name)", d.Val())
+		return d.Errf("healthgate: unexpected argument %q (want at most a pool name)", d.Val())
 	}
+	downLine := map[string]int{} // each down address, the line it is on
 	var downs []string
-	downLine := map[string]int{}
-	index := map[string]int{}
+	index := map[string]int{} // each member's place in Upstreams
 	for d.NextBlock(0) {
 		opt := d.Val()
 		args := d.RemainingArgs()
+		var err error
 		switch opt {
 		case "to", "backup":
-			if len(args) == 0 {
-				return fail("%s: needs at least one host:port", opt)
-			}
-			for i := 0; i < len(args); i++ {
-				if err := checkDial(args[i]); err != nil {
-					return fail("%s: %v", opt, err)
-				}
-				m := Member{Dial: args[i], Backup: opt == "backup"}
-				if i+1 < len(args) && args[i+1] == "weight" {
-					if i+2 >= len(args) {
-						return fail("%s: weight of %s needs a number", opt, m.Dial)
-					}
-					w, err := strconv.Atoi(args[i+2])
-					if err != nil {
-						return fail("%s: weight of %s must be a whole number, got %q", opt, m.Dial, args[i+2])
-					}
-					if err := checkWeight(m.Dial, w); err != nil {
-						return fail("%s: %v", opt, err)
-					}
-					m.Weight = w
-					i += 2
-				}
-				if _, dup := index[m.Dial]; dup {
-					return fail("%s: upstream %s is listed twice", opt, m.Dial)
-				}
-				index[m.Dial] = len(s.Upstreams)
-				s.Upstreams = append(s.Upstreams, m)
-			}
+			err = s.addMembers(opt, args, index)
 		case "down":
 			if len(args) == 0 {
-				return fail("down: needs at least one host:port")
+				return d.Errf("healthgate: down: needs at least one host:port")
 			}
 			for _, a := range args {
 				downLine[a] = d.Line()
 			}
 			downs = append(downs, args...)
-		case "uri":
-			if len(args) != 1 {
-				return fail("uri: want exactly one path starting with /")
-			}
-			if err := checkURI(args[0]); err != nil {
-				return fail("%v", err)
-			}
-			s.URI = args[0]
-		case "method":
-			if len(args) != 1 {
-				return fail("method: want exactly one HTTP method")
-			}
-			if err := checkMethod(args[0]); err != nil {
-				return fail("%v", err)
-			}
-			s.Method = strings.ToUpper(args[0])
-		case "host":
-			if len(args) != 1 {
-				return fail("host: want exactly one Host header value")
-			}
-			s.Host = args[0]
-		case "interval", "timeout":
-			if len(args) != 1 {
-				return fail("%s: want exactly one duration (e.g. 5s)", opt)
-			}
-			dur, err := caddy.ParseDuration(args[0])
-			if err != nil {
-				return fail("%s: bad duration %q: %v", opt, args[0], err)
-			}
-			if dur <= 0 {
-				return fail("%s: must be positive, got %q", opt, args[0])
-			}
-			if opt == "interval" {
-				s.Interval = caddy.Duration(dur)
-			} else {
-				s.Timeout = caddy.Duration(dur)
-			}
-		case "expect_status":
-			if _, err := parseStatusSpec(args); err != nil {
-				return fail("%v", err)
-			}
-			s.ExpectStatus = append(s.ExpectStatus, args...)
-		case "expect_body":
-			if len(args) != 1 {
-				return fail("expect_body: want exactly one regular expression (quote it if it has spaces)")
-			}
-			if _, err := regexp.Compile(args[0]); err != nil {
-				return fail("expect_body: %v", err)
-			}
-			s.ExpectBody = args[0]
-		case "expect_json":
-			if len(args) != 2 {
-				return fail("expect_json: want <field> <value>, e.g. expect_json status healthy")
-			}
-			if _, err := parseJSONPath(args[0]); err != nil {
-				return fail("%v", err)
-			}
-			s.ExpectJSON = &JSONExpectation{Path: args[0], Value: args[1]}
-		case "max_body":
-			if len(args) != 1 {
-				return fail("max_body: want exactly one size (e.g. 64KiB)")
-			}
-			n, err := caddyopt.ParseSize(args[0])
-			if err != nil {
-				return fail("max_body: bad size %q (want e.g. 64KiB, at most 1GiB)", args[0])
-			}
-			if err := checkMaxBody(n); err != nil {
-				return fail("%v", err)
-			}
-			s.MaxBody = n
-		case "follow_redirects":
-			if len(args) != 0 {
-				return fail("follow_redirects: takes no arguments")
-			}
-			s.FollowRedirects = true
-		case "rise", "fall":
-			if len(args) != 1 {
-				return fail("%s: want exactly one count", opt)
-			}
-			n, err := strconv.Atoi(args[0])
-			if err != nil {
-				return fail("%s: must be a whole number from 1 to %d, got %q", opt, maxCount, args[0])
-			}
-			if err := checkCount(opt, n); err != nil {
-				return fail("%v", err)
-			}
-			if opt == "rise" {
-				s.Rise = n
-			} else {
-				s.Fall = n
-			}
-		case "initially":
-			if len(args) != 1 || (args[0] != "healthy" && args[0] != "gated") {
-				return fail("initially: want healthy or gated")
-			}
-			s.InitiallyHealthy = args[0] == "healthy"
-		case "unavailable":
-			u, err := parseUnavailable(args)
-			if err != nil {
-				return fail("%v", err)
-			}
-			s.Unavailable = u
-		case "observe":
-			o, err := parseObserve(args)
-			if err != nil {
-				return fail("%v", err)
-			}
-			s.Observe = o
 		default:
-			return fail("unknown option %q (known: %s)", opt, strings.Join(sourceOptions, ", "))
+			err = s.setOption(opt, args)
+		}
+		if err != nil {
+			return d.Errf("healthgate: %v", err)
 		}
 	}
 	for _, dn := range downs {
@@ -221,7 +87,190 @@ func (s *Source) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		s.Upstreams[i].Down = true
 	}
 	if len(s.Upstreams) == 0 {
-		return fail("no upstreams: add `to <host:port>...`")
+		return d.Errf("healthgate: no upstreams: add `to <host:port>...`")
+	}
+	return nil
+}
+
+// addMembers reads a to or backup line, `<host:port> [weight <n>]...`,
+// into Upstreams; index is where each member listed so far is in it.
+func (s *Source) addMembers(opt string, args []string, index map[string]int) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s: needs at least one host:port", opt)
+	}
+	for i := 0; i < len(args); i++ {
+		if err := checkDial(args[i]); err != nil {
+			return fmt.Errorf("%s: %w", opt, err)
+		}
+		m := Member{Dial: args[i], Backup: opt == "backup"}
+		if i+1 < len(args) && args[i+1] == "weight" {
+			if i+2 >= len(args) {
+				return fmt.Errorf("%s: weight of %s needs a number", opt, m.Dial)
+			}
+			w, err := strconv.Atoi(args[i+2])
+			if err != nil {
+				return fmt.Errorf("%s: weight of %s must be a whole number, got %q", opt, m.Dial, args[i+2])
+			}
+			if err := checkWeight(m.Dial, w); err != nil {
+				return fmt.Errorf("%s: %w", opt, err)
+			}
+			m.Weight = w
+			i += 2
+		}
+		if _, dup := index[m.Dial]; dup {
+			return fmt.Errorf("%s: upstream %s is listed twice", opt, m.Dial)
+		}
+		index[m.Dial] = len(s.Upstreams)
+		s.Upstreams = append(s.Upstreams, m)
+	}
+	return nil
+}
+
+// setOption reads an option line other than to, backup and down.
+func (s *Source) setOption(opt string, args []string) error {
+	switch opt {
+	case "uri", "method", "host", "max_body", "follow_redirects":
+		return s.setProbe(opt, args)
+	case "expect_status", "expect_body", "expect_json":
+		return s.setExpect(opt, args)
+	case "interval", "timeout":
+		return s.setPeriod(opt, args)
+	case "rise", "fall":
+		return s.setCount(opt, args)
+	case "initially":
+		if len(args) != 1 || (args[0] != "healthy" && args[0] != "gated") {
+			return errors.New("initially: want healthy or gated")
+		}
+		s.InitiallyHealthy = args[0] == "healthy"
+	case "unavailable":
+		u, err := parseUnavailable(args)
+		if err != nil {
+			return err
+		}
+		s.Unavailable = u
+	case "observe":
+		o, err := parseObserve(args)
+		if err != nil {
+			return err
+		}
+		s.Observe = o
+	default:
+		return fmt.Errorf("unknown option %q (known: %s)", opt, strings.Join(sourceOptions, ", "))
+	}
+	return nil
+}
+
+// setProbe reads what the probe request is: uri, method, host, max_body,
+// follow_redirects.
+func (s *Source) setProbe(opt string, args []string) error {
+	switch opt {
+	case "uri":
+		if len(args) != 1 {
+			return errors.New("uri: want exactly one path starting with /")
+		}
+		if err := checkURI(args[0]); err != nil {
+			return err
+		}
+		s.URI = args[0]
+	case "method":
+		if len(args) != 1 {
+			return errors.New("method: want exactly one HTTP method")
+		}
+		if err := checkMethod(args[0]); err != nil {
+			return err
+		}
+		s.Method = strings.ToUpper(args[0])
+	case "host":
+		if len(args) != 1 {
+			return errors.New("host: want exactly one Host header value")
+		}
+		s.Host = args[0]
+	case "max_body":
+		if len(args) != 1 {
+			return errors.New("max_body: want exactly one size (e.g. 64KiB)")
+		}
+		n, err := caddyopt.ParseSize(args[0])
+		if err != nil {
+			return fmt.Errorf("max_body: bad size %q (want e.g. 64KiB, at most 1GiB)", args[0])
+		}
+		if err := checkMaxBody(n); err != nil {
+			return err
+		}
+		s.MaxBody = n
+	case "follow_redirects":
+		if len(args) != 0 {
+			return errors.New("follow_redirects: takes no arguments")
+		}
+		s.FollowRedirects = true
+	}
+	return nil
+}
+
+// setExpect reads what a healthy answer is: expect_status, expect_body,
+// expect_json.
+func (s *Source) setExpect(opt string, args []string) error {
+	switch opt {
+	case "expect_status":
+		if _, err := parseStatusSpec(args); err != nil {
+			return err
+		}
+		s.ExpectStatus = append(s.ExpectStatus, args...)
+	case "expect_body":
+		if len(args) != 1 {
+			return errors.New("expect_body: want exactly one regular expression (quote it if it has spaces)")
+		}
+		if _, err := regexp.Compile(args[0]); err != nil {
+			return fmt.Errorf("expect_body: %w", err)
+		}
+		s.ExpectBody = args[0]
+	case "expect_json":
+		if len(args) != 2 {
+			return errors.New("expect_json: want <field> <value>, e.g. expect_json status healthy")
+		}
+		if _, err := parseJSONPath(args[0]); err != nil {
+			return err
+		}
+		s.ExpectJSON = &JSONExpectation{Path: args[0], Value: args[1]}
+	}
+	return nil
+}
+
+// setPeriod reads interval or timeout: one positive duration.
+func (s *Source) setPeriod(opt string, args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%s: want exactly one duration (e.g. 5s)", opt)
+	}
+	dur, err := caddy.ParseDuration(args[0])
+	if err != nil {
+		return fmt.Errorf("%s: bad duration %q: %v", opt, args[0], err)
+	}
+	if dur <= 0 {
+		return fmt.Errorf("%s: must be positive, got %q", opt, args[0])
+	}
+	if opt == "interval" {
+		s.Interval = caddy.Duration(dur)
+	} else {
+		s.Timeout = caddy.Duration(dur)
+	}
+	return nil
+}
+
+// setCount reads rise or fall: one count from 1 to maxCount.
+func (s *Source) setCount(opt string, args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%s: want exactly one count", opt)
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		return fmt.Errorf("%s: must be a whole number from 1 to %d, got %q", opt, maxCount, args[0])
+	}
+	if err := checkCount(opt, n); err != nil {
+		return err
+	}
+	if opt == "rise" {
+		s.Rise = n
+	} else {
+		s.Fall = n
 	}
 	return nil
 }

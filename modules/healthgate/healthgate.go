@@ -192,40 +192,11 @@ func (s *Source) compile() (*checkConfig, error) {
 		follow:   s.FollowRedirects,
 		maxBody:  cmp.Or(s.MaxBody, defaultMaxBody),
 	}
-	if err := checkURI(c.uri); err != nil {
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	if err := checkMethod(c.method); err != nil {
+	if err := c.compileExpect(s); err != nil {
 		return nil, err
-	}
-	if c.interval < 0 || c.timeout < 0 {
-		return nil, fmt.Errorf("interval and timeout must be positive")
-	}
-	if err := checkCount("rise", c.rise); err != nil {
-		return nil, err
-	}
-	if err := checkCount("fall", c.fall); err != nil {
-		return nil, err
-	}
-	if err := checkMaxBody(c.maxBody); err != nil {
-		return nil, err
-	}
-	var err error
-	if len(s.ExpectStatus) > 0 {
-		if c.status, err = parseStatusSpec(s.ExpectStatus); err != nil {
-			return nil, err
-		}
-	}
-	if s.ExpectBody != "" {
-		if c.bodyRe, err = regexp.Compile(s.ExpectBody); err != nil {
-			return nil, fmt.Errorf("expect_body: %v", err)
-		}
-	}
-	if s.ExpectJSON != nil {
-		if c.jsonPath, err = parseJSONPath(s.ExpectJSON.Path); err != nil {
-			return nil, err
-		}
-		c.jsonValue = s.ExpectJSON.Value
 	}
 	if err := s.Unavailable.validate(); err != nil {
 		return nil, err
@@ -233,25 +204,77 @@ func (s *Source) compile() (*checkConfig, error) {
 	if err := s.Observe.validate(); err != nil {
 		return nil, err
 	}
-	if len(s.Upstreams) == 0 {
-		return nil, fmt.Errorf("no upstreams: give at least one with to")
+	if err := checkMembers(s.Upstreams); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// validate refuses a probe setting out of its range.
+func (c *checkConfig) validate() error {
+	if err := checkURI(c.uri); err != nil {
+		return err
+	}
+	if err := checkMethod(c.method); err != nil {
+		return err
+	}
+	if c.interval < 0 || c.timeout < 0 {
+		return fmt.Errorf("interval and timeout must be positive")
+	}
+	if err := checkCount("rise", c.rise); err != nil {
+		return err
+	}
+	if err := checkCount("fall", c.fall); err != nil {
+		return err
+	}
+	return checkMaxBody(c.maxBody)
+}
+
+// compileExpect compiles what s expects of a healthy answer: status,
+// body regular expression, JSON field.
+func (c *checkConfig) compileExpect(s *Source) error {
+	var err error
+	if len(s.ExpectStatus) > 0 {
+		if c.status, err = parseStatusSpec(s.ExpectStatus); err != nil {
+			return err
+		}
+	}
+	if s.ExpectBody != "" {
+		if c.bodyRe, err = regexp.Compile(s.ExpectBody); err != nil {
+			return fmt.Errorf("expect_body: %v", err)
+		}
+	}
+	if s.ExpectJSON != nil {
+		if c.jsonPath, err = parseJSONPath(s.ExpectJSON.Path); err != nil {
+			return err
+		}
+		c.jsonValue = s.ExpectJSON.Value
+	}
+	return nil
+}
+
+// checkMembers refuses an empty pool, a bad address or weight, and an
+// address listed twice.
+func checkMembers(members []Member) error {
+	if len(members) == 0 {
+		return fmt.Errorf("no upstreams: give at least one with to")
 	}
 	seen := map[string]bool{}
-	for _, m := range s.Upstreams {
+	for _, m := range members {
 		if err := checkDial(m.Dial); err != nil {
-			return nil, err
+			return err
 		}
 		if seen[m.Dial] {
-			return nil, fmt.Errorf("upstream %s listed twice", m.Dial)
+			return fmt.Errorf("upstream %s listed twice", m.Dial)
 		}
 		seen[m.Dial] = true
 		if m.Weight != 0 {
 			if err := checkWeight(m.Dial, m.Weight); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // checkDial accepts host:port with a single, non-zero TCP port.

@@ -25,57 +25,9 @@ func parseCacheControl(values []string) directives {
 	}
 	d := make(directives, 4)
 	for _, line := range values {
-		s := line
-		for len(s) > 0 {
-			// name
-			s = strings.TrimLeft(s, " \t,")
-			if s == "" {
-				break
-			}
-			i := 0
-			for i < len(s) && s[i] != '=' && s[i] != ',' {
-				i++
-			}
-			name := strings.ToLower(strings.TrimSpace(s[:i]))
-			s = s[i:]
-			val := ""
-			if len(s) > 0 && s[0] == '=' {
-				s = strings.TrimLeft(s[1:], " \t")
-				if len(s) > 0 && s[0] == '"' {
-					var b strings.Builder
-					j := 1
-					for ; j < len(s); j++ {
-						c := s[j]
-						if c == '\\' && j+1 < len(s) {
-							j++
-							b.WriteByte(s[j])
-							continue
-						}
-						if c == '"' {
-							break
-						}
-						b.WriteByte(c)
-					}
-					val = b.String()
-					if j < len(s) {
-						j++ // closing quote
-					}
-					s = s[j:]
-					// skip anything up to the next comma
-					if k := strings.IndexByte(s, ','); k >= 0 {
-						s = s[k:]
-					} else {
-						s = ""
-					}
-				} else {
-					k := strings.IndexByte(s, ',')
-					if k < 0 {
-						k = len(s)
-					}
-					val = strings.TrimSpace(s[:k])
-					s = s[k:]
-				}
-			}
+		for s := line; len(s) > 0; {
+			var name, val string
+			name, val, s = nextDirective(s)
 			if name == "" {
 				continue
 			}
@@ -85,6 +37,63 @@ func parseCacheControl(values []string) directives {
 		}
 	}
 	return d
+}
+
+// nextDirective reads the directive at the start of s (after any spaces and
+// commas): its lower-case name, its value ("" when it has none), and the
+// rest of s from the comma after it.
+func nextDirective(s string) (name, val, rest string) {
+	s = strings.TrimLeft(s, " \t,")
+	if s == "" {
+		return "", "", ""
+	}
+	i := strings.IndexAny(s, "=,")
+	if i < 0 {
+		i = len(s)
+	}
+	name = strings.ToLower(strings.TrimSpace(s[:i]))
+	s = s[i:]
+	if len(s) == 0 || s[0] != '=' {
+		return name, "", s
+	}
+	s = strings.TrimLeft(s[1:], " \t")
+	if len(s) > 0 && s[0] == '"' {
+		val, s = quotedValue(s)
+		return name, val, s
+	}
+	k := strings.IndexByte(s, ',')
+	if k < 0 {
+		k = len(s)
+	}
+	return name, strings.TrimSpace(s[:k]), s[k:]
+}
+
+// quotedValue reads the quoted string s starts with, backslash escapes
+// undone; anything after its closing quote up to the next comma is
+// skipped. rest starts at that comma.
+func quotedValue(s string) (val, rest string) {
+	var b strings.Builder
+	j := 1
+	for ; j < len(s); j++ {
+		c := s[j]
+		if c == '\\' && j+1 < len(s) {
+			j++
+			b.WriteByte(s[j])
+			continue
+		}
+		if c == '"' {
+			break
+		}
+		b.WriteByte(c)
+	}
+	if j < len(s) {
+		j++ // closing quote
+	}
+	s = s[j:]
+	if k := strings.IndexByte(s, ','); k >= 0 {
+		return b.String(), s[k:]
+	}
+	return b.String(), ""
 }
 
 // has reports whether directive name is present.

@@ -180,7 +180,56 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.lastWarn = new(atomic.Int64)
+	if err := h.provisionStorage(ctx); err != nil {
+		return err
+	}
+	if err := h.provisionValid(); err != nil {
+		return err
+	}
+	if err := h.provisionMethods(); err != nil {
+		return err
+	}
+	if h.MinUses < 0 {
+		return fmt.Errorf("min_uses must be at least 1")
+	}
+	if err := loadMatchers(ctx, h, "BypassRaw", h.BypassRaw, &h.bypass, "bypass"); err != nil {
+		return err
+	}
+	if err := loadMatchers(ctx, h, "NoCacheRaw", h.NoCacheRaw, &h.noCache, "no_cache"); err != nil {
+		return err
+	}
+	if err := h.provisionIgnoreHeaders(); err != nil {
+		return err
+	}
+	var err error
+	if h.stale, err = parseUseStale(h.UseStale); err != nil {
+		return err
+	}
+	if err := h.provisionLocks(); err != nil {
+		return err
+	}
+	if err := h.TargetedCacheControl.provision(); err != nil {
+		return err
+	}
+	h.revalidate = caddyopt.BoolOr(h.Revalidate, true)
+	h.cacheStatus = caddyopt.BoolOr(h.CacheStatus, true)
+	h.xCacheStatus = caddyopt.BoolOr(h.XCacheStatus, true)
+	if err := h.provisionMaxObject(); err != nil {
+		return err
+	}
+	if err := h.provisionKey(); err != nil {
+		return err
+	}
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	h.stats = register(h)
+	return nil
+}
 
+// provisionStorage loads the storage module (memory when none is given)
+// and names its zone.
+func (h *Handler) provisionStorage(ctx caddy.Context) error {
 	if h.StorageRaw == nil {
 		h.StorageRaw = json.RawMessage(`{"module":"memory"}`)
 	}
@@ -199,7 +248,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	} else {
 		h.zone = fmt.Sprintf("%T", mod)
 	}
+	return nil
+}
 
+// provisionValid reads the valid times by status code; code "any" is
+// validAny (-1 when not given).
+func (h *Handler) provisionValid() error {
 	h.valid = map[int]time.Duration{}
 	h.validAny = -1
 	for code, d := range h.Valid {
@@ -216,7 +270,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		h.valid[n] = time.Duration(d)
 	}
+	return nil
+}
 
+// provisionMethods is the set of cacheable methods: GET, HEAD and Methods.
+func (h *Handler) provisionMethods() error {
 	h.methods = map[string]bool{http.MethodGet: true, http.MethodHead: true}
 	for _, m := range h.Methods {
 		u, err := cacheableMethod(m)
@@ -225,29 +283,24 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		}
 		h.methods[u] = true
 	}
-	if h.MinUses < 0 {
-		return fmt.Errorf("min_uses must be at least 1")
-	}
+	return nil
+}
 
-	if h.BypassRaw != nil {
-		m, err := ctx.LoadModule(h, "BypassRaw")
-		if err != nil {
-			return fmt.Errorf("loading bypass matchers: %v", err)
-		}
-		if err := h.bypass.FromInterface(m); err != nil {
-			return err
-		}
+// loadMatchers loads the matcher sets of the handler's field (raw is its
+// value) into sets; what names the option in the error.
+func loadMatchers(ctx caddy.Context, h *Handler, field string, raw caddyhttp.RawMatcherSets, sets *caddyhttp.MatcherSets, what string) error {
+	if raw == nil {
+		return nil
 	}
-	if h.NoCacheRaw != nil {
-		m, err := ctx.LoadModule(h, "NoCacheRaw")
-		if err != nil {
-			return fmt.Errorf("loading no_cache matchers: %v", err)
-		}
-		if err := h.noCache.FromInterface(m); err != nil {
-			return err
-		}
+	m, err := ctx.LoadModule(h, field)
+	if err != nil {
+		return fmt.Errorf("loading %s matchers: %v", what, err)
 	}
+	return sets.FromInterface(m)
+}
 
+// provisionIgnoreHeaders turns ignore_headers into the ignore flags.
+func (h *Handler) provisionIgnoreHeaders() error {
 	for _, f := range h.IgnoreHeaders {
 		name, err := ignorableField(f)
 		if err != nil {
@@ -266,11 +319,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			h.ignoreXAE = true
 		}
 	}
+	return nil
+}
 
-	if h.stale, err = parseUseStale(h.UseStale); err != nil {
-		return err
-	}
-
+// provisionLocks checks lock_timeout and lock_age and fills in their
+// defaults.
+func (h *Handler) provisionLocks() error {
 	if h.LockTimeout < 0 {
 		return fmt.Errorf("lock_timeout must not be negative")
 	}
@@ -283,13 +337,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.LockAge == 0 {
 		h.LockAge = caddy.Duration(defaultLockAge)
 	}
-	if err := h.TargetedCacheControl.provision(); err != nil {
-		return err
-	}
-	h.revalidate = caddyopt.BoolOr(h.Revalidate, true)
-	h.cacheStatus = caddyopt.BoolOr(h.CacheStatus, true)
-	h.xCacheStatus = caddyopt.BoolOr(h.XCacheStatus, true)
+	return nil
+}
 
+// provisionMaxObject is the largest body cached: max_object_size (default
+// defaultMaxObjectSize), at most what the storage holds.
+func (h *Handler) provisionMaxObject() error {
 	if h.MaxObjectSize < 0 {
 		return fmt.Errorf("max_object_size must not be negative")
 	}
@@ -300,6 +353,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if sm := h.storage.MaxObjectSize(); sm > 0 && h.maxObject > sm {
 		h.maxObject = sm
 	}
+	return nil
+}
+
+// provisionKey checks the cache key and compiles it when it can be.
+func (h *Handler) provisionKey() error {
 	if err := checkKey(h.Key); err != nil {
 		return err
 	}
@@ -309,10 +367,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			h.keyParts = parts
 		}
 	}
-	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
-		return err
-	}
-	h.stats = register(h)
 	return nil
 }
 

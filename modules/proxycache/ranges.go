@@ -40,49 +40,9 @@ func parseRange(spec string, size int64) ([]byteRange, rangeVerdict) {
 	var ranges []byteRange
 	var total int64
 	for {
-		p = strings.TrimLeft(p, " ")
-		var start, end int64
-		suffix := false
-		open := false
-		if strings.HasPrefix(p, "-") {
-			suffix = true
-			p = p[1:]
-		} else {
-			var ok bool
-			if start, p, ok = leadingInt(p); !ok {
-				return nil, rangeUnsatisfiable
-			}
-			p = strings.TrimLeft(p, " ")
-			if !strings.HasPrefix(p, "-") {
-				return nil, rangeUnsatisfiable
-			}
-			p = strings.TrimLeft(p[1:], " ")
-			if p == "" || p[0] == ',' {
-				open = true
-				end = size
-			}
-		}
-		if !open {
-			var ok bool
-			if end, p, ok = leadingInt(p); !ok {
-				return nil, rangeUnsatisfiable
-			}
-			p = strings.TrimLeft(p, " ")
-			if p != "" && p[0] != ',' {
-				return nil, rangeUnsatisfiable
-			}
-			if suffix {
-				start = 0
-				if end < size {
-					start = size - end
-				}
-				end = size - 1
-			}
-			if end >= size {
-				end = size
-			} else {
-				end++
-			}
+		start, end, rest, ok := nextByteRange(p, size)
+		if !ok {
+			return nil, rangeUnsatisfiable
 		}
 		if start < end {
 			ranges = append(ranges, byteRange{start, end})
@@ -90,10 +50,10 @@ func parseRange(spec string, size int64) ([]byteRange, rangeVerdict) {
 		} else if start == 0 {
 			return nil, rangeUnsatisfiable
 		}
-		if p == "" {
+		if rest == "" {
 			break
 		}
-		p = p[1:] // the comma
+		p = rest[1:] // the comma
 	}
 	if len(ranges) == 0 {
 		return nil, rangeUnsatisfiable
@@ -102,6 +62,54 @@ func parseRange(spec string, size int64) ([]byteRange, rangeVerdict) {
 		return nil, rangeWhole
 	}
 	return ranges, rangePartial
+}
+
+// nextByteRange reads the range at the start of p ("a-b", "a-" or "-n")
+// as [start, end) of a representation of size bytes: an end past it is cut
+// to its last byte, a suffix longer than it is all of it. rest is "" or
+// starts at the comma after the range; ok is false when the range is
+// malformed.
+func nextByteRange(p string, size int64) (start, end int64, rest string, ok bool) {
+	p = strings.TrimLeft(p, " ")
+	if p, ok = strings.CutPrefix(p, "-"); ok {
+		var n int64
+		if n, rest, ok = rangeEnd(p); !ok {
+			return 0, 0, "", false
+		}
+		if n < size {
+			start = size - n
+		}
+		return start, size, rest, true
+	}
+	if start, p, ok = leadingInt(p); !ok {
+		return 0, 0, "", false
+	}
+	if p, ok = strings.CutPrefix(strings.TrimLeft(p, " "), "-"); !ok {
+		return 0, 0, "", false
+	}
+	if p = strings.TrimLeft(p, " "); p == "" || p[0] == ',' {
+		return start, size, p, true // "a-": to the end
+	}
+	last, rest, ok := rangeEnd(p)
+	if !ok {
+		return 0, 0, "", false
+	}
+	if last >= size {
+		return start, size, rest, true
+	}
+	return start, last + 1, rest, true
+}
+
+// rangeEnd reads the number that ends a range: only spaces may follow it
+// before the next comma. rest is "" or starts at that comma.
+func rangeEnd(p string) (n int64, rest string, ok bool) {
+	if n, p, ok = leadingInt(p); !ok {
+		return 0, "", false
+	}
+	if p = strings.TrimLeft(p, " "); p != "" && p[0] != ',' {
+		return 0, "", false
+	}
+	return n, p, true
 }
 
 // leadingInt reads the decimal digits at the start of s. It fails when

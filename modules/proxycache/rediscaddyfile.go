@@ -44,90 +44,112 @@ func (s *RedisStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Errf("proxy_cache: storage redis: unexpected argument %q", d.Val())
 	}
-	var sentinelUser, sentinelPass string
+	var auth sentinelAuth
 	for d.NextBlock(0) {
-		opt := d.Val()
-		switch opt {
+		var err error
+		switch opt := d.Val(); opt {
 		case "tls":
-			if err := s.unmarshalTLS(d); err != nil {
-				return err
-			}
-			continue
+			err = s.unmarshalTLS(d)
 		case "local":
-			if err := s.unmarshalLocal(d); err != nil {
-				return err
-			}
-			continue
-		}
-		args := d.RemainingArgs()
-		fail := func(format string, a ...any) error {
-			return d.Errf("proxy_cache: storage redis: "+opt+": "+format, a...)
-		}
-		switch opt {
-		case "cluster":
-			if len(args) == 0 {
-				return fail("want the seed addresses (host:port ...)")
-			}
-			s.Cluster = append(s.Cluster, args...)
-			continue
-		case "sentinel":
-			if len(args) < 2 {
-				return fail("want the master name, then the sentinels' addresses (host:port ...)")
-			}
-			s.Sentinel = &RedisSentinel{Master: args[0], Addresses: args[1:]}
-			continue
-		}
-		if len(args) != 1 {
-			return fail("want exactly one value")
-		}
-		v := args[0]
-		switch opt {
-		case "username":
-			s.Username = v
-		case "password":
-			s.Password = v
-		case "sentinel_username":
-			sentinelUser = v
-		case "sentinel_password":
-			sentinelPass = v
-		case "prefix":
-			s.Prefix = v
-		case "inactive", "timeout":
-			dur, err := caddy.ParseDuration(v)
-			if err != nil || dur <= 0 {
-				return fail("%q is not a positive duration", v)
-			}
-			if opt == "inactive" {
-				s.Inactive = caddy.Duration(dur)
-			} else {
-				s.Timeout = caddy.Duration(dur)
-			}
-		case "pool_size", "db":
-			least := 0
-			if opt == "pool_size" {
-				least = 1
-			}
-			n, err := strconv.Atoi(v)
-			if err != nil || n < least || strconv.Itoa(n) != v {
-				return fail("%q is not a number of at least %d", v, least)
-			}
-			if opt == "db" {
-				s.DB = n
-			} else {
-				s.PoolSize = n
-			}
+			err = s.unmarshalLocal(d)
 		default:
-			return d.Errf("proxy_cache: storage redis: unknown option %q", opt)
+			err = s.unmarshalOption(d, opt, d.RemainingArgs(), &auth)
+		}
+		if err != nil {
+			return err
 		}
 	}
-	if sentinelUser != "" || sentinelPass != "" {
+	if auth.user != "" || auth.pass != "" {
 		if s.Sentinel == nil {
 			return d.Errf("proxy_cache: storage redis: sentinel_username and sentinel_password need sentinel")
 		}
-		s.Sentinel.Username, s.Sentinel.Password = sentinelUser, sentinelPass
+		s.Sentinel.Username, s.Sentinel.Password = auth.user, auth.pass
 	}
 	if _, err := s.topology(); err != nil {
 		return d.Errf("proxy_cache: storage %v", err)
+	}
+	return nil
+}
+
+// sentinelAuth holds sentinel_username and sentinel_password until the
+// block is read: they go into the sentinel option's RedisSentinel.
+type sentinelAuth struct{ user, pass string }
+
+// redisFail is an error at the current token about the option opt.
+func redisFail(d *caddyfile.Dispenser, opt, format string, a ...any) error {
+	return d.Errf("proxy_cache: storage redis: "+opt+": "+format, a...)
+}
+
+// unmarshalOption reads an option whose values are all on its line.
+func (s *RedisStorage) unmarshalOption(d *caddyfile.Dispenser, opt string, args []string, auth *sentinelAuth) error {
+	switch opt {
+	case "cluster":
+		if len(args) == 0 {
+			return redisFail(d, opt, "want the seed addresses (host:port ...)")
+		}
+		s.Cluster = append(s.Cluster, args...)
+		return nil
+	case "sentinel":
+		if len(args) < 2 {
+			return redisFail(d, opt, "want the master name, then the sentinels' addresses (host:port ...)")
+		}
+		s.Sentinel = &RedisSentinel{Master: args[0], Addresses: args[1:]}
+		return nil
+	}
+	if len(args) != 1 {
+		return redisFail(d, opt, "want exactly one value")
+	}
+	v := args[0]
+	switch opt {
+	case "username":
+		s.Username = v
+	case "password":
+		s.Password = v
+	case "sentinel_username":
+		auth.user = v
+	case "sentinel_password":
+		auth.pass = v
+	case "prefix":
+		s.Prefix = v
+	case "inactive", "timeout":
+		return s.unmarshalDuration(d, opt, v)
+	case "pool_size", "db":
+		return s.unmarshalCount(d, opt, v)
+	default:
+		return d.Errf("proxy_cache: storage redis: unknown option %q", opt)
+	}
+	return nil
+}
+
+// unmarshalDuration reads the value of inactive or timeout.
+func (s *RedisStorage) unmarshalDuration(d *caddyfile.Dispenser, opt, v string) error {
+	dur, err := caddy.ParseDuration(v)
+	if err != nil || dur <= 0 {
+		return redisFail(d, opt, "%q is not a positive duration", v)
+	}
+	if opt == "inactive" {
+		s.Inactive = caddy.Duration(dur)
+	} else {
+		s.Timeout = caddy.Duration(dur)
+	}
+	return nil
+}
+
+// unmarshalCount reads the value of pool_size (at least 1) or db (at
+// least 0), a plain decimal number.
+func (s *RedisStorage) unmarshalCount(d *caddyfile.Dispenser, opt, v string) error {
+	least := 0
+	if opt == "pool_size" {
+		least = 1
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least || strconv.Itoa(n) != v {
+		return redisFail(d, opt, "%q is not a number of at least %d", v, least)
+	}
+	if opt == "db" {
+		s.DB = n
+	} else {
+		s.PoolSize = n
 	}
 	return nil
 }

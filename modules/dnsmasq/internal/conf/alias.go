@@ -66,15 +66,4 @@ func (r AliasRule) Apply(a uint32) (uint32, bool) {
 }
 
 // optAlias parses alias.
-func optAlias(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	a, err := parseAlias(o.val)
-	if err != nil {
-		return err
-	}
-	c.Aliases = append(c.Aliases, a)
-	return nil
-}
+func optAlias(p *parser, o arg) error { return appendParsed(&p.c.Aliases, o, parseAlias) }

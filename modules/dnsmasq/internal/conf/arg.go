@@ -20,6 +20,20 @@ func (o arg) needVal() error {
 	return nil
 }
 
+// appendParsed parses the value of o, which must have one, with parse and
+// appends it to list: the parse function of a repeatable option.
+func appendParsed[T any](list *[]T, o arg, parse func(string) (T, error)) error {
+	if err := o.needVal(); err != nil {
+		return err
+	}
+	v, err := parse(o.val)
+	if err != nil {
+		return err
+	}
+	*list = append(*list, v)
+	return nil
+}
+
 // noVal refuses a value: the option is a flag.
 func (o arg) noVal() error {
 	if o.has {

@@ -105,14 +105,5 @@ func optConnmarkAllowlistEnable(p *parser, o arg) error {
 
 // optConnmarkAllowlist parses connmark-allowlist.
 func optConnmarkAllowlist(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	l, err := parseConnmarkList(o.val)
-	if err != nil {
-		return err
-	}
-	c.Connmark.Lists = append(c.Connmark.Lists, l)
-	return nil
+	return appendParsed(&p.c.Connmark.Lists, o, parseConnmarkList)
 }

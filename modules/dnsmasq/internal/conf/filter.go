@@ -5,6 +5,7 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/miekg/dns"
 )
@@ -55,29 +56,18 @@ func optRRTypes(p *parser, o arg) error {
 }
 
 // optIgnoreAddress parses ignore-address.
-func optIgnoreAddress(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	pfx, err := parsePrefix(o.val)
-	if err != nil {
-		return errors.New("bad address in --ignore-address")
-	}
-	c.IgnoreAddrs = append(c.IgnoreAddrs, pfx)
-	return nil
-}
+func optIgnoreAddress(p *parser, o arg) error { return appendPrefix(&p.c.IgnoreAddrs, o) }
 
 // optBogusNXDomain parses bogus-nxdomain.
-func optBogusNXDomain(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	pfx, err := parsePrefix(o.val)
-	if err != nil {
-		return errors.New("bad address in --bogus-nxdomain")
-	}
-	c.BogusNX = append(c.BogusNX, pfx)
-	return nil
+func optBogusNXDomain(p *parser, o arg) error { return appendPrefix(&p.c.BogusNX, o) }
+
+// appendPrefix parses the address or prefix of o onto list.
+func appendPrefix(list *[]netip.Prefix, o arg) error {
+	return appendParsed(list, o, func(s string) (netip.Prefix, error) {
+		pfx, err := parsePrefix(s)
+		if err != nil {
+			return pfx, errors.New("bad address in --" + o.name)
+		}
+		return pfx, nil
+	})
 }

@@ -79,18 +79,9 @@ func parseDynamicHost(val string) (IfaceName, error) {
 
 // optInterfaceName parses interface-name, dynamic-host.
 func optInterfaceName(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
 	parse := parseInterfaceName
 	if o.name == "dynamic-host" {
 		parse = parseDynamicHost
 	}
-	n, err := parse(o.val)
-	if err != nil {
-		return err
-	}
-	c.IfaceNames = append(c.IfaceNames, n)
-	return nil
+	return appendParsed(&p.c.IfaceNames, o, parse)
 }

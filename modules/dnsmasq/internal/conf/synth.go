@@ -98,15 +98,4 @@ func lastAddr(p netip.Prefix) netip.Addr {
 }
 
 // optSynthDomain parses synth-domain.
-func optSynthDomain(p *parser, o arg) error {
-	c := p.c
-	if err := o.needVal(); err != nil {
-		return err
-	}
-	sd, err := parseSynth(o.val)
-	if err != nil {
-		return err
-	}
-	c.Synth = append(c.Synth, sd)
-	return nil
-}
+func optSynthDomain(p *parser, o arg) error { return appendParsed(&p.c.Synth, o, parseSynth) }

@@ -32,6 +32,32 @@ type dsEntry struct {
 	expires time.Time
 }
 
+func (e keyEntry) expiry() time.Time { return e.expires }
+
+func (e dsEntry) expiry() time.Time { return e.expires }
+
+// cached is the entry of name in the validator's store m, while it has
+// not expired.
+func cached[E any](v *Validator, m map[string]E, name string, now time.Time, expires func(E) time.Time) (E, bool) {
+	v.mu.Lock()
+	e, ok := m[name]
+	v.mu.Unlock()
+	return e, ok && now.Before(expires(e))
+}
+
+// keep stores e under name in the validator's store m (pruned first), when
+// job j ran to its end: a proof from a cancelled job, or one that ran out
+// of dnssec-limits, is not kept.
+func keep[E any](v *Validator, j *vjob, m map[string]E, name string, e E, expires func(E) time.Time) {
+	if j.ctx.Err() != nil || j.subq < 0 || j.crypto < 0 {
+		return
+	}
+	v.mu.Lock()
+	prune(m, j.now, expires)
+	m[name] = e
+	v.mu.Unlock()
+}
+
 // maxProofs bounds each of the validator's DS and DNSKEY stores.
 const maxProofs = 4096
 
@@ -69,10 +95,7 @@ func cacheTTL(rrs ...[]dns.RR) time.Duration {
 // trust anchor or from the (validated) parent zone.
 func (v *Validator) zoneKeys(j *vjob, zone string) (Status, []*dns.DNSKEY) {
 	zone = strings.ToLower(dns.Fqdn(zone))
-	v.mu.Lock()
-	e, ok := v.keys[zone]
-	v.mu.Unlock()
-	if ok && j.now.Before(e.expires) {
+	if e, ok := cached(v, v.keys, zone, j.now, keyEntry.expiry); ok {
 		return e.status, e.keys
 	}
 	if j.bogusKeys[zone] {
@@ -87,11 +110,8 @@ func (v *Validator) zoneKeys(j *vjob, zone string) (Status, []*dns.DNSKEY) {
 	}
 	// Bogus results are not kept: the next query tries again, as dnsmasq
 	// does (measured).
-	if st != Bogus && j.ctx.Err() == nil && j.subq >= 0 && j.crypto >= 0 {
-		v.mu.Lock()
-		prune(v.keys, j.now, func(e keyEntry) time.Time { return e.expires })
-		v.keys[zone] = keyEntry{status: st, keys: keys, expires: j.now.Add(ttl)}
-		v.mu.Unlock()
+	if st != Bogus {
+		keep(v, j, v.keys, zone, keyEntry{status: st, keys: keys, expires: j.now.Add(ttl)}, keyEntry.expiry)
 	}
 	return st, keys
 }
@@ -156,18 +176,12 @@ func (v *Validator) fetchKeys(j *vjob, zone string) (Status, []*dns.DNSKEY, time
 // dsStatus looks up the DS records of name and what they prove.
 func (v *Validator) dsStatus(j *vjob, name string) (dsKind, []*dns.DS) {
 	name = strings.ToLower(dns.Fqdn(name))
-	v.mu.Lock()
-	e, ok := v.ds[name]
-	v.mu.Unlock()
-	if ok && j.now.Before(e.expires) {
+	if e, ok := cached(v, v.ds, name, j.now, dsEntry.expiry); ok {
 		return e.kind, e.ds
 	}
 	kind, ds, ttl := v.fetchDS(j, name)
-	if kind != dsBogus && kind != dsUnsigned && j.ctx.Err() == nil && j.subq >= 0 && j.crypto >= 0 {
-		v.mu.Lock()
-		prune(v.ds, j.now, func(e dsEntry) time.Time { return e.expires })
-		v.ds[name] = dsEntry{kind: kind, ds: ds, expires: j.now.Add(ttl)}
-		v.mu.Unlock()
+	if kind != dsBogus && kind != dsUnsigned {
+		keep(v, j, v.ds, name, dsEntry{kind: kind, ds: ds, expires: j.now.Add(ttl)}, dsEntry.expiry)
 	}
 	return kind, ds
 }

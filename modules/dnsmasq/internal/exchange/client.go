@@ -161,7 +161,7 @@ func (f *Client) ignored(qtype uint16, r *dns.Msg) bool {
 		return false
 	}
 	for _, rr := range r.Answer {
-		if a, ok := addrOf(rr); ok {
+		if a, ok := RRAddr(rr); ok {
 			for _, p := range f.Ignore {
 				if p.Contains(a) {
 					return true
@@ -172,8 +172,11 @@ func (f *Client) ignored(qtype uint16, r *dns.Msg) bool {
 	return false
 }
 
-// addrOf is the address of an A or AAAA record.
-func addrOf(rr dns.RR) (netip.Addr, bool) {
+// RRAddr is the address of an A or AAAA record (an IPv4-mapped AAAA
+// address unmapped); ok is false for any other record or a malformed
+// address. The one reading of an answer's addresses, for ignore-address
+// here and for the resolver's bogus-nxdomain, rebind and ipset checks.
+func RRAddr(rr dns.RR) (addr netip.Addr, ok bool) {
 	switch v := rr.(type) {
 	case *dns.A:
 		a, ok := netip.AddrFromSlice(v.A.To4())
