@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // maxChain bounds the CNAMEs followed through the cache.
@@ -196,7 +198,7 @@ func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
 			continue
 		}
 		found = true
-		a, _ := rrAddr(rr)
+		a, _ := exchange.RRAddr(rr)
 		if !slices.ContainsFunc(nd.addrs, func(h hostEntry) bool { return h.Addr == a }) {
 			return true
 		}

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // TestAddressAnswerOrder: the address= lines of one domain answer in
@@ -34,7 +36,7 @@ func TestAddressAnswerOrder(t *testing.T) {
 		rs := newStore(c, nil).exact["lan"]
 		var got []string
 		for _, rr := range rs.addressAnswer("a.lan.", tc.qtype, 0) {
-			a, _ := rrAddr(rr)
+			a, _ := exchange.RRAddr(rr)
 			got = append(got, a.String())
 		}
 		if !slices.Equal(got, tc.want) {

@@ -43,7 +43,7 @@ func TestLocaliseQueries(t *testing.T) {
 		a, _ := r.resolveLocal(m, false, local)
 		var got []string
 		for _, rr := range a.answer {
-			ip, _ := rrAddr(rr)
+			ip, _ := exchange.RRAddr(rr)
 			got = append(got, ip.String())
 		}
 		if strings.Join(got, " ") != tc.want {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // rebindOK reports whether name (lower case, no trailing dot) is under a
@@ -28,7 +30,7 @@ func (r *Resolver) rebinding(rrs []dns.RR, qtype uint16) bool {
 		if rr.Header().Rrtype != qtype {
 			continue
 		}
-		if a, ok := rrAddr(rr); ok && privateAddr(a, !r.cfg.RebindLocalOK) {
+		if a, ok := exchange.RRAddr(rr); ok && privateAddr(a, !r.cfg.RebindLocalOK) {
 			return true
 		}
 	}

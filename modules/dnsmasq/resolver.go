@@ -1028,7 +1028,7 @@ func stripOPT(rrs []dns.RR) []dns.RR {
 // or nil.
 func (r *Resolver) bogusNX(rrs []dns.RR) dns.RR {
 	for _, rr := range rrs {
-		if a, ok := rrAddr(rr); ok {
+		if a, ok := exchange.RRAddr(rr); ok {
 			for _, p := range r.cfg.BogusNX {
 				if p.Contains(a) {
 					return rr
@@ -1037,18 +1037,6 @@ func (r *Resolver) bogusNX(rrs []dns.RR) dns.RR {
 		}
 	}
 	return nil
-}
-
-func rrAddr(rr dns.RR) (netip.Addr, bool) {
-	switch v := rr.(type) {
-	case *dns.A:
-		a, ok := netip.AddrFromSlice(v.A.To4())
-		return a, ok
-	case *dns.AAAA:
-		a, ok := netip.AddrFromSlice(v.AAAA)
-		return a.Unmap(), ok
-	}
-	return netip.Addr{}, false
 }
 
 func mustPrefixes(ss ...string) []netip.Prefix {
