@@ -446,16 +446,35 @@ func (r *Resolver) refresh(p *pending) {
 // forward asks the upstream servers for a pending query; the context bounds
 // the exchange.
 func (r *Resolver) forward(ctx context.Context, p *pending) answer {
-	req, name, servers, tcp := p.req, p.name, p.servers, p.tcp
-	q := req.Question[0]
-	qtype := q.Qtype
-	fq := new(dns.Msg)
+	fq, cacheable := r.upstreamQuery(p)
+	reply, u, a, ok := r.ask(r.exchangeContext(ctx, p), p, fq)
+	if !ok {
+		return a
+	}
+	a, ok = r.upstreamAnswer(ctx, p, reply, u)
+	if !ok {
+		return a
+	}
+	a, relay := r.processReply(p, a, cacheable)
+	if o := reply.IsEdns0(); o != nil && relay {
+		r.relayEDNS(&a, p.req, o)
+	}
+	return a
+}
+
+// upstreamQuery is the query forwarded for p: a new ID, the client's
+// flags and question, its EDNS0 as forwardEDNS makes it, and DO with
+// edns-packet-max when the answer is validated. cacheable is false when
+// the query carries the client's address or MAC.
+func (r *Resolver) upstreamQuery(p *pending) (fq *dns.Msg, cacheable bool) {
+	req := p.req
+	fq = new(dns.Msg)
 	fq.Id = dns.Id()
 	fq.RecursionDesired = req.RecursionDesired
 	fq.CheckingDisabled = req.CheckingDisabled || p.validate && r.cfg.DNSSEC.Debug
 	fq.AuthenticatedData = req.AuthenticatedData // passed on, as dnsmasq does
-	fq.Question = []dns.Question{q}
-	cacheable := r.forwardEDNS(fq, req, p.client)
+	fq.Question = []dns.Question{req.Question[0]}
+	cacheable = r.forwardEDNS(fq, req, p.client)
 	if p.validate {
 		// dnssec: always with DO, for the RRSIGs, advertising
 		// edns-packet-max.
@@ -466,54 +485,71 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 			fq.SetEdns0(uint16(r.cfg.EDNSPacketMax), true)
 		}
 	}
+	return fq, cacheable
+}
+
+// exchangeContext is ctx with what the exchange needs to know of the
+// client: the subnet a reply must carry (add-subnet: dnsmasq drops a
+// reply with another, measured) and the connection mark of its flow.
+func (r *Resolver) exchangeContext(ctx context.Context, p *pending) context.Context {
 	if r.cfg.EDNS.AddSubnet {
-		// dnsmasq drops a reply whose client subnet is not the one it
-		// would add for this client (measured).
 		want, _ := subnetOption(&r.cfg.EDNS, clientAddr(p.client))
 		ctx = exchange.WithAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	}
 	if p.mark != 0 {
 		ctx = exchange.WithMark(ctx, p.mark)
 	}
+	return ctx
+}
+
+// ask sends fq to p's servers within dns-forward-max. When it does not
+// come back with a reply, a is the answer to give (dropped, or SERVFAIL)
+// and ok is false.
+func (r *Resolver) ask(ctx context.Context, p *pending, fq *dns.Msg) (reply *dns.Msg, u Upstream, a answer, ok bool) {
+	q := p.req.Question[0]
 	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
 		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
-		return answer{source: sourceDrop}
+		return nil, Upstream{}, answer{source: sourceDrop}, false
 	}
 	start := time.Now()
-	reply, u, err := r.fwd.exchange(ctx, fq, servers, tcp)
+	reply, u, err := r.fwd.exchange(ctx, fq, p.servers, p.tcp)
 	r.fwd.release()
-	if r.debug != nil && err == nil {
-		// (A failure is logged at debug level below in any case.)
-		r.debug.Debug("forwarded", zap.String("name", q.Name), zap.String("type", dns.TypeToString[qtype]),
-			zap.String("upstream", u.Addr), zap.Bool("tcp", tcp), zap.String("rcode", dns.RcodeToString[reply.Rcode]),
-			zap.Int("answers", len(reply.Answer)), zap.Bool("truncated", reply.Truncated), zap.Duration("duration", time.Since(start)))
-	}
 	if err != nil {
 		if r.stats != nil {
 			r.stats.upstreamFailures.Add(1)
 		}
 		r.log.Debug("forwarding failed", zap.String("name", q.Name), zap.Error(err))
-		return answer{rcode: dns.RcodeServerFailure, source: sourceNone}
+		return nil, Upstream{}, answer{rcode: dns.RcodeServerFailure, source: sourceNone}, false
 	}
+	if r.debug != nil {
+		r.debug.Debug("forwarded", zap.String("name", q.Name), zap.String("type", dns.TypeToString[q.Qtype]),
+			zap.String("upstream", u.Addr), zap.Bool("tcp", p.tcp), zap.String("rcode", dns.RcodeToString[reply.Rcode]),
+			zap.Int("answers", len(reply.Answer)), zap.Bool("truncated", reply.Truncated), zap.Duration("duration", time.Since(start)))
+	}
+	return reply, u, answer{}, true
+}
+
+// upstreamAnswer is the answer a reply of u gives: as it is, truncated
+// (dnsmasq passes TC on with empty sections; the client retries over TCP;
+// proxy-dnssec copies its AD bit too), or validated. ok is false when it
+// is final: truncated, or bogus (SERVFAIL with EDE 6, never cached,
+// measured on 2.90).
+func (r *Resolver) upstreamAnswer(ctx context.Context, p *pending, reply *dns.Msg, u Upstream) (a answer, ok bool) {
+	req := p.req
 	if reply.Truncated {
-		// dnsmasq passes TC on with empty sections; the client retries
-		// over TCP.
-		// (proxy-dnssec copies its AD bit too.)
-		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: sourceUpstream, server: u.Addr, ad: reply.AuthenticatedData}
+		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: sourceUpstream, server: u.Addr, ad: reply.AuthenticatedData}, false
 	}
-	a := answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: sourceUpstream, server: u.Addr,
+	a = answer{rcode: reply.Rcode, aa: reply.Authoritative, answer: reply.Answer, ns: reply.Ns, extra: stripOPT(reply.Extra), source: sourceUpstream, server: u.Addr,
 		ad: reply.AuthenticatedData}
 	if r.validator != nil && !req.CheckingDisabled {
 		// Answers of servers that are not validated count as insecure.
 		a.validated = true
 	}
 	if p.validate && !req.CheckingDisabled {
-		st, reason := r.validator.Validate(ctx, q, reply, servers)
+		st, reason := r.validator.Validate(ctx, req.Question[0], reply, p.servers)
 		if st == dnssec.Bogus && !r.cfg.DNSSEC.Debug {
-			// Bogus: SERVFAIL with EDE 6 (DNSSEC Bogus), never cached
-			// (measured on 2.90).
-			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: sourceUpstream, server: u.Addr}
+			return answer{rcode: dns.RcodeServerFailure, ede: dns.ExtendedErrorCodeDNSBogus, source: sourceUpstream, server: u.Addr}, false
 		}
 		a.secure = st == dnssec.Secure
 		// dnssec-debug passes bogus answers on, with the reason as an
@@ -522,6 +558,19 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 			a.ede = reason
 		}
 	}
+	return a, true
+}
+
+// processReply does to an upstream answer what dnsmasq's process_reply
+// and extract_addresses do: NXDOMAIN for a local name turned NODATA,
+// doctor-net, bogus-nxdomain, the rebind check, ipset/nftset, filter-rr,
+// the cache, and max-ttl on what is handed out. relay says whether the
+// answer is still the upstream's, to go out with its OPT record (not when
+// bogus-nxdomain or the rebind check replaced it).
+func (r *Resolver) processReply(p *pending, a answer, cacheable bool) (_ answer, relay bool) {
+	req, name := p.req, p.name
+	q := req.Question[0]
+	qtype := q.Qtype
 	// An NXDOMAIN for a name that exists locally (for another type) is
 	// NODATA, authoritative (forward.c process_reply), and is cached as
 	// such; before bogus-nxdomain, which may turn the answer into
@@ -531,11 +580,10 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		a.aa = false // changed data is no longer the server's (rfc1035.c do_doctor)
 	}
 	if bad := r.bogusNX(a.answer); a.rcode == dns.RcodeSuccess && bad != nil {
-		a = answer{rcode: dns.RcodeNameError, source: sourceUpstream, server: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
 		if cacheable {
 			r.cacheBogusNX(bad)
 		}
-		return a
+		return answer{rcode: dns.RcodeNameError, source: sourceUpstream, server: a.server, ede: dns.ExtendedErrorCodeBlocked}, false
 	}
 	if r.cfg.StopRebind && a.rcode == dns.RcodeSuccess && (qtype == dns.TypeA || qtype == dns.TypeAAAA) && !r.rebindOK(name) && r.rebinding(a.answer, qtype) {
 		// The sections are emptied; rcode and aa stay the server's, and
@@ -544,7 +592,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 		if cacheable {
 			r.cache.dropThrough(cnameOwners(a.answer))
 		}
-		return answer{rcode: dns.RcodeSuccess, aa: a.aa, source: sourceUpstream, server: u.Addr, ede: dns.ExtendedErrorCodeBlocked}
+		return answer{rcode: dns.RcodeSuccess, aa: a.aa, source: sourceUpstream, server: a.server, ede: dns.ExtendedErrorCodeBlocked}, false
 	}
 	if len(r.cfg.SetRules) > 0 && a.rcode == dns.RcodeSuccess {
 		r.addToSets(name, q.Name, a.answer)
@@ -571,17 +619,18 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 	if q.Qclass == dns.ClassINET {
 		r.capAll(a.answer)
 	}
-	if o := reply.IsEdns0(); o != nil {
-		// dnsmasq relays the upstream's options (an echoed subnet, a
-		// cookie...) with a fresh answer; not with a cached one.
-		a.opts = o.Option
-		clientDO := req.IsEdns0() != nil && req.IsEdns0().Do()
-		a.relayDO, a.do = true, o.Do() && (clientDO || r.validator == nil)
-		// Adding an extended DNS error to it sets the client's DO bit
-		// there too (edns0.c add_pseudoheader).
-		a.do = a.do || a.ede != 0 && clientDO
-	}
-	return a
+	return a, true
+}
+
+// relayEDNS hands on the upstream's OPT record o with a fresh answer (an
+// echoed subnet, a cookie...), as dnsmasq does; not with a cached one.
+func (r *Resolver) relayEDNS(a *answer, req *dns.Msg, o *dns.OPT) {
+	a.opts = o.Option
+	clientDO := req.IsEdns0() != nil && req.IsEdns0().Do()
+	a.relayDO, a.do = true, o.Do() && (clientDO || r.validator == nil)
+	// Adding an extended DNS error to it sets the client's DO bit there
+	// too (edns0.c add_pseudoheader).
+	a.do = a.do || a.ede != 0 && clientDO
 }
 
 // forwardEDNS gives fq, the query forwarded for req, its OPT record: the
@@ -787,92 +836,19 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 // cacheReply stores a forwarded reply. ttl overrides the computed TTL when
 // not 0.
 func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
-	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError {
+	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError || r.refusedByCache(name, qtype, a) {
 		return
 	}
-	if chainTooLong(name, a.answer) {
-		return // "looped CNAMES, we can't cache" (rfc1035.c extract_addresses, CNAME_CHAIN)
-	}
-	if owners, conflict := r.overLocal(name, qtype, a); conflict {
-		// A record over a local one: nothing of the reply is cached
-		// (cache.c cache_insert's insert_error), but the CNAMEs inserted
-		// before it have freed their owners' records.
-		if r.chainInserted(qtype) {
-			r.cache.dropThrough(owners)
-		}
-		return
-	}
-	// Cached records carry their TTL clamped to [min-cache-ttl,
-	// max-cache-ttl] and count down from there.
-	clamp := func(rrs []dns.RR) []dns.RR {
-		out := copyRRs(rrs)
-		for _, rr := range out {
-			h := rr.Header()
-			if r.cfg.HasMaxCacheTTL && h.Ttl > r.cfg.MaxCacheTTL {
-				h.Ttl = r.cfg.MaxCacheTTL
-			}
-			if h.Ttl < r.cfg.MinCacheTTL {
-				h.Ttl = r.cfg.MinCacheTTL
-			}
-		}
-		return out
-	}
-	a.answer, a.ns = clamp(a.answer), clamp(a.ns)
+	a.answer, a.ns = r.clampTTLs(a.answer), r.clampTTLs(a.ns)
 	// Negative: NXDOMAIN, or no record of the type (a CNAME chain may
 	// lead to NODATA).
 	negative := a.rcode == dns.RcodeNameError || !slices.ContainsFunc(a.answer, func(rr dns.RR) bool {
 		return rr.Header().Rrtype == qtype || qtype == dns.TypeCNAME && rr.Header().Rrtype == dns.TypeCNAME
 	})
-	if r.insertFails(qtype, a, negative) {
+	if r.insertFails(qtype, a, negative) || !r.cachesAnswerTo(name, qtype, a.rcode) {
 		return
 	}
-	// dnsmasq 2.90 caches A, AAAA, CNAME, SRV and PTR answers (and NODATA
-	// for them), plus the cache-rr types, and NXDOMAIN whatever the type
-	// (measured).
-	if a.rcode != dns.RcodeNameError && !cacheable[qtype] && !slices.Contains(r.cfg.CacheRR, qtype) {
-		return
-	}
-	if a.rcode != dns.RcodeNameError && qtype == dns.TypeCNAME {
-		// The answers to CNAME queries are not cached; the CNAMEs of the
-		// chains in other answers are (rfc1035.c extract_addresses).
-		return
-	}
-	if qtype == dns.TypePTR {
-		// dnsmasq caches PTR answers, NXDOMAIN included, by address: only
-		// for reverse names (rfc1035.c extract_addresses, in_arpa_name_2_addr).
-		if _, ok := reversePrefix(name); !ok {
-			return
-		}
-	}
-	if ttl == 0 {
-		if negative {
-			var soa dns.RR
-			ttl, soa = negativeTTL(chainEnd(name, a.answer), a.ns, r.cfg.NegTTL)
-			if soa == nil && ttl == 0 {
-				// Without the zone's SOA, the CNAMEs' TTL (rfc1035.c).
-				for _, rr := range a.answer {
-					if rr.Header().Rrtype == dns.TypeCNAME && (ttl == 0 || rr.Header().Ttl < ttl) {
-						ttl = rr.Header().Ttl
-					}
-				}
-			}
-			// A cached negative answer keeps only the SOA that ends its
-			// name (none: answered without one).
-			a.ns = nil
-			if soa != nil {
-				a.ns = []dns.RR{soa}
-			}
-		} else {
-			ttl = minTTL(a.answer)
-		}
-	}
-	if r.cfg.HasMaxCacheTTL && ttl > r.cfg.MaxCacheTTL {
-		ttl = r.cfg.MaxCacheTTL
-	}
-	if ttl < r.cfg.MinCacheTTL {
-		ttl = r.cfg.MinCacheTTL
-	}
-	if ttl == 0 {
+	if ttl = r.cacheTTL(name, &a, negative, ttl); ttl == 0 {
 		return
 	}
 	k := cacheKey{dns.Fqdn(name), qtype}
@@ -906,9 +882,92 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
 		return
 	}
-	// Like dnsmasq, also cache the address records of the other names in
-	// the answer (the targets of a CNAME chain) under their own names, and
-	// every CNAME of the chain under its owner (they answer CNAME queries).
+	r.cachePositiveParts(name, a, st)
+}
+
+// refusedByCache reports whether nothing of a reply to (name, qtype) is
+// cached: a CNAME loop ("looped CNAMES, we can't cache", rfc1035.c
+// extract_addresses, CNAME_CHAIN) or a record over a local one (cache.c
+// cache_insert's insert_error), where the CNAMEs inserted before it have
+// freed their owners' records all the same.
+func (r *Resolver) refusedByCache(name string, qtype uint16, a answer) bool {
+	if chainTooLong(name, a.answer) {
+		return true
+	}
+	owners, conflict := r.overLocal(name, qtype, a)
+	if conflict && r.chainInserted(qtype) {
+		r.cache.dropThrough(owners)
+	}
+	return conflict
+}
+
+// clampTTLs returns copies of rrs with their TTLs clamped to
+// [min-cache-ttl, max-cache-ttl]: cached records count down from there.
+func (r *Resolver) clampTTLs(rrs []dns.RR) []dns.RR {
+	out := copyRRs(rrs)
+	for _, rr := range out {
+		h := rr.Header()
+		if r.cfg.HasMaxCacheTTL && h.Ttl > r.cfg.MaxCacheTTL {
+			h.Ttl = r.cfg.MaxCacheTTL
+		}
+		if h.Ttl < r.cfg.MinCacheTTL {
+			h.Ttl = r.cfg.MinCacheTTL
+		}
+	}
+	return out
+}
+
+// cachesAnswerTo reports whether dnsmasq 2.90 caches an answer with rcode
+// to a question of qtype about name: A, AAAA, CNAME, SRV and PTR answers
+// (and NODATA for them), the cache-rr types, and NXDOMAIN whatever the
+// type (measured); not the answers to CNAME questions (the CNAMEs of the
+// chains in other answers are; rfc1035.c extract_addresses), and PTR
+// answers only for reverse names (cached by address, in_arpa_name_2_addr).
+func (r *Resolver) cachesAnswerTo(name string, qtype uint16, rcode int) bool {
+	if rcode != dns.RcodeNameError && (!cacheable[qtype] && !slices.Contains(r.cfg.CacheRR, qtype) || qtype == dns.TypeCNAME) {
+		return false
+	}
+	if qtype == dns.TypePTR {
+		_, ok := reversePrefix(name)
+		return ok
+	}
+	return true
+}
+
+// cacheTTL is how long an answer is cached: ttl when not 0, else the
+// negative TTL (the SOA's, neg-ttl, or without an SOA the CNAMEs'; a
+// negative answer then keeps only the SOA that ends its name) or the
+// smallest TTL of its records, clamped to [min-cache-ttl, max-cache-ttl].
+func (r *Resolver) cacheTTL(name string, a *answer, negative bool, ttl uint32) uint32 {
+	if ttl == 0 && negative {
+		var soa dns.RR
+		ttl, soa = negativeTTL(chainEnd(name, a.answer), a.ns, r.cfg.NegTTL)
+		if soa == nil && ttl == 0 {
+			// Without the zone's SOA, the CNAMEs' TTL (rfc1035.c).
+			for _, rr := range a.answer {
+				if rr.Header().Rrtype == dns.TypeCNAME && (ttl == 0 || rr.Header().Ttl < ttl) {
+					ttl = rr.Header().Ttl
+				}
+			}
+		}
+		a.ns = nil
+		if soa != nil {
+			a.ns = []dns.RR{soa}
+		}
+	} else if ttl == 0 {
+		ttl = minTTL(a.answer)
+	}
+	if r.cfg.HasMaxCacheTTL && ttl > r.cfg.MaxCacheTTL {
+		ttl = r.cfg.MaxCacheTTL
+	}
+	return max(ttl, r.cfg.MinCacheTTL)
+}
+
+// cachePositiveParts caches, like dnsmasq, the address records of the other
+// names in a positive answer (the targets of a CNAME chain) under their
+// own names, and every CNAME of the chain under its owner (they answer
+// CNAME queries).
+func (r *Resolver) cachePositiveParts(name string, a answer, st cacheDNSSEC) {
 	byOwner := map[cacheKey][]dns.RR{}
 	for _, rr := range a.answer {
 		h := rr.Header()
