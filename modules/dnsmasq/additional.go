@@ -12,7 +12,7 @@ import (
 // and cached upstream answers, not address= (rfc1035.c answer_request).
 // The MX records of selfmx and localmx get none; a target is looked up
 // once, whatever its case.
-func (r *Resolver) additional(nd *node, recs []dns.RR) []dns.RR {
+func (r *resolver) additional(nd *node, recs []dns.RR) []dns.RR {
 	var out []dns.RR
 	var seen []string
 	for _, rr := range recs {
@@ -43,7 +43,7 @@ func (r *Resolver) additional(nd *node, recs []dns.RR) []dns.RR {
 // of a type they have none of, the cached upstream ones (cache.c
 // cache_find_by_name finds both kinds; an upstream record of a type the
 // hosts entries have is never cached).
-func (r *Resolver) knownAddrs(name string) []dns.RR {
+func (r *resolver) knownAddrs(name string) []dns.RR {
 	fqdn := dns.Fqdn(name)
 	var out []dns.RR
 	has := map[uint16]bool{}

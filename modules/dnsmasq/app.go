@@ -4,7 +4,7 @@
 //
 // The layers, in the order a configuration goes through them: internal/conf
 // parses the lines into a Config (its option table names every option and
-// its parse function); the Store and the Resolver answer questions from it
+// its parse function); the localStore and the resolver answer questions from it
 // (resolver.go, store.go, cache.go, forward.go); server.go and udp.go read
 // and write the wire.
 //
@@ -77,11 +77,11 @@ type App struct {
 	// [<address>...]` inside the dnsmasq block).
 	SiteRecords *SiteRecords `json:"site_records,omitempty"`
 
-	cfg      *Config
-	resolver *Resolver
+	cfg      *conf.Config
+	resolver *resolver
 	addrs    []string
 	servers  []*sharedServer
-	previous []*Resolver // what each socket served before Start
+	previous []*resolver // what each socket served before Start
 	log      *zap.Logger
 }
 
@@ -96,11 +96,11 @@ func (App) CaddyModule() caddy.ModuleInfo {
 // state lives across config reloads: the cache and the counters.
 var state = struct {
 	once  sync.Once
-	cache *Cache
+	cache *answerCache
 	stats *stats
 }{}
 
-func sharedState() (*Cache, *stats) {
+func sharedState() (*answerCache, *stats) {
 	state.once.Do(func() {
 		state.cache = newCache(150)
 		state.stats = &stats{}
@@ -151,7 +151,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 }
 
 // warnIgnored logs the lines Frontdesk reads but does not act on.
-func (a *App) warnIgnored(cfg *Config) {
+func (a *App) warnIgnored(cfg *conf.Config) {
 	if len(cfg.Ignored) > 0 {
 		a.log.Warn("ignoring DHCP, TFTP and router-advertisement options (Frontdesk serves DNS only)", zap.Strings("lines", lineNames(cfg.Ignored)))
 	}
@@ -164,7 +164,7 @@ func (a *App) warnIgnored(cfg *Config) {
 // hostEntries are the entries of the hosts files (EtcHosts unless
 // no-hosts, addn-hosts, hostsdir), then the site records. A hosts file
 // that cannot be read is logged and skipped.
-func (a *App) hostEntries(ctx caddy.Context, cfg *Config) ([]hostEntry, error) {
+func (a *App) hostEntries(ctx caddy.Context, cfg *conf.Config) ([]conf.HostEntry, error) {
 	etcHosts := cmp.Or(a.EtcHosts, "/etc/hosts")
 	hosts := loadHosts(cfg, etcHosts, func(path string, err error) {
 		a.log.Error("failed to load names from hosts file", zap.String("file", path), zap.Error(conf.UnwrapPathErr(err)))
@@ -180,8 +180,8 @@ func (a *App) hostEntries(ctx caddy.Context, cfg *Config) ([]hostEntry, error) {
 // covers: the plain server= lines, then, unless no-resolv, the
 // nameservers of the resolv-files (ResolvConf when there is none) that
 // are not one of our own addresses.
-func (a *App) defaultServers(cfg *Config, self selfAddrs) []Upstream {
-	defaults := append([]Upstream{}, cfg.Servers...)
+func (a *App) defaultServers(cfg *conf.Config, self selfAddrs) []conf.Upstream {
+	defaults := append([]conf.Upstream{}, cfg.Servers...)
 	if cfg.NoResolv {
 		return defaults
 	}
@@ -202,7 +202,7 @@ func (a *App) defaultServers(cfg *Config, self selfAddrs) []Upstream {
 
 // newResolver builds the resolver of the configuration on the cache and
 // counters shared across reloads.
-func (a *App) newResolver(cfg *Config, hosts []hostEntry, defaults []Upstream) (*Resolver, error) {
+func (a *App) newResolver(cfg *conf.Config, hosts []conf.HostEntry, defaults []conf.Upstream) (*resolver, error) {
 	cache, st := sharedState()
 	cache.SetSize(cfg.CacheSize)
 	var debug *zap.Logger
@@ -219,7 +219,7 @@ func (a *App) newResolver(cfg *Config, hosts []hostEntry, defaults []Upstream) (
 		store.addIfaceNames(resolveIfaceNames(cfg.IfaceNames, ifs))
 		localNets = localNetsOf(ifs)
 	}
-	return &Resolver{
+	return &resolver{
 		cfg:       cfg,
 		store:     store,
 		cache:     cache,
@@ -234,7 +234,7 @@ func (a *App) newResolver(cfg *Config, hosts []hostEntry, defaults []Upstream) (
 
 // newForwarder is the upstream side of the resolver: server order,
 // dns-forward-max, and the client's timeout, ports and retries.
-func (a *App) newForwarder(cfg *Config, debug *zap.Logger) *forwarder {
+func (a *App) newForwarder(cfg *conf.Config, debug *zap.Logger) *forwarder {
 	timeout := time.Duration(a.UpstreamTimeout)
 	if timeout <= 0 {
 		timeout = 2 * time.Second
@@ -253,7 +253,7 @@ func (a *App) newForwarder(cfg *Config, debug *zap.Logger) *forwarder {
 // provisionServing sets up what answering on the wire adds to the
 // resolver (auth-server data, DNSSEC validation, loop detection) and the
 // addresses to listen on: listen, then the auth-server addresses.
-func (a *App) provisionServing(cfg *Config, defaults []Upstream, listen []string) error {
+func (a *App) provisionServing(cfg *conf.Config, defaults []conf.Upstream, listen []string) error {
 	var ifs []systemIface
 	if len(cfg.Auth.Ifaces) > 0 {
 		var err error
@@ -293,13 +293,13 @@ func lineNames(ls []Line) []string {
 }
 
 // readResolvFile reads the nameserver lines of a resolv.conf file.
-func readResolvFile(path string) ([]Upstream, error) {
+func readResolvFile(path string) ([]conf.Upstream, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []Upstream
+	var out []conf.Upstream
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fs := strings.Fields(sc.Text())

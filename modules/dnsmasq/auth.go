@@ -17,11 +17,11 @@ import (
 // auth-zone domains (and the reverse zones of their subnets), answered from
 // the local data, with SOA and NS records, TTL auth-ttl.
 type authData struct {
-	cfg    *AuthConfig
+	cfg    *conf.AuthConfig
 	serial uint32
 	listen map[netip.Addr]bool // auth-server addresses
 	selfNS bool                // auth-server names addresses or interfaces: it is an NS of the zones
-	zones  []authZone          // last one given first
+	zones  []conf.AuthZone     // last one given first
 	revs   []revZone
 	exists map[string]bool // names with zone data, and their ancestors
 }
@@ -31,11 +31,11 @@ type revZone struct {
 	name   string       // e.g. 5.168.192.in-addr.arpa
 	pfx    netip.Prefix // the subnet rounded down to whole labels
 	subnet netip.Prefix
-	zone   *authZone
+	zone   *conf.AuthZone
 }
 
 // newAuthData prepares the auth-zone answers; nil without auth-zone.
-func newAuthData(c *Config, s *Store, ifs []systemIface) *authData {
+func newAuthData(c *conf.Config, s *localStore, ifs []systemIface) *authData {
 	ac := &c.Auth
 	if len(ac.Zones) == 0 {
 		return nil
@@ -111,7 +111,7 @@ func zoneRR(nd *node, rr dns.RR) bool {
 
 // authListen is the auth-server addresses: the addresses given, and those
 // of the interfaces given (/4 or /6: only that family).
-func authListen(ac *AuthConfig, ifs []systemIface) []netip.Addr {
+func authListen(ac *conf.AuthConfig, ifs []systemIface) []netip.Addr {
 	out := append([]netip.Addr{}, ac.Addrs...)
 	for _, spec := range ac.Ifaces {
 		name, fam, _ := strings.Cut(spec, "/")
@@ -138,7 +138,7 @@ func inDomain(name, domain string) bool {
 
 // zoneAllows reports whether an address may appear in the zone: inside one of
 // its subnets (any, without subnets) and in none of the excluded ones.
-func zoneAllows(z *authZone, a netip.Addr) bool {
+func zoneAllows(z *conf.AuthZone, a netip.Addr) bool {
 	for _, p := range z.Exclude {
 		if p.Contains(a) {
 			return false
@@ -155,7 +155,7 @@ func zoneAllows(z *authZone, a netip.Addr) bool {
 	return false
 }
 
-func (ad *authData) zoneOf(name string) *authZone {
+func (ad *authData) zoneOf(name string) *conf.AuthZone {
 	for i := range ad.zones {
 		if inDomain(name, ad.zones[i].Domain) {
 			return &ad.zones[i]
@@ -169,7 +169,7 @@ func (ad *authData) zoneOf(name string) *authZone {
 // addresses those for names in an auth-zone domain ("local" answers: not
 // authoritative except SOA and NS at the apex, addresses not filtered by
 // the subnets, recursion available). ok is false for the other questions.
-func (r *Resolver) authAnswer(req *dns.Msg, client net.Addr, local netip.Addr) (answer, bool) {
+func (r *resolver) authAnswer(req *dns.Msg, client net.Addr, local netip.Addr) (answer, bool) {
 	ad := r.auth
 	q := req.Question[0]
 	name := canon(q.Name)
@@ -258,7 +258,7 @@ func (ad *authData) finish(a answer, apex string, soaQ, nsQ, secondaries bool) a
 // forward answers a question for a name in zone z; local answers are not
 // authoritative (except SOA and NS at the apex) and not filtered by the
 // zone's subnets.
-func (ad *authData) forward(r *Resolver, q dns.Question, name string, z *authZone, local bool) answer {
+func (ad *authData) forward(r *resolver, q dns.Question, name string, z *conf.AuthZone, local bool) answer {
 	a := answer{rcode: dns.RcodeSuccess, aa: !local, source: sourceLocal}
 	apex := name == z.Domain
 	soaQ := apex && q.Qtype == dns.TypeSOA
@@ -293,7 +293,7 @@ func (ad *authData) forward(r *Resolver, q dns.Question, name string, z *authZon
 
 // cname is the CNAME of name: its own, else a wildcard one (*.domain,
 // matching any name below domain), within zone z.
-func (ad *authData) cname(s *Store, name string, z *authZone) *cnameRec {
+func (ad *authData) cname(s *localStore, name string, z *conf.AuthZone) *conf.CNAMERec {
 	if nd := s.names[name]; nd != nil && nd.cname != nil {
 		return nd.cname
 	}
@@ -312,7 +312,7 @@ func (ad *authData) cname(s *Store, name string, z *authZone) *cnameRec {
 // records is the zone data of one name and type: addresses (in the zone's
 // subnets unless local), the record options except ptr-record, and
 // synth-domain addresses (any). ANY gets nothing, as from dnsmasq.
-func (ad *authData) records(r *Resolver, owner, name string, qtype uint16, z *authZone, local bool) []dns.RR {
+func (ad *authData) records(r *resolver, owner, name string, qtype uint16, z *conf.AuthZone, local bool) []dns.RR {
 	var out []dns.RR
 	if nd := r.store.names[name]; nd != nil {
 		for _, h := range nd.addrs {
@@ -344,7 +344,7 @@ func (ad *authData) records(r *Resolver, owner, name string, qtype uint16, z *au
 // auth-server address only): SOA and NS at its apex, PTR for the addresses
 // of the subnet whose names are in the zone's domain; other types are
 // refused.
-func (ad *authData) reverse(r *Resolver, q dns.Question, p netip.Prefix, rz *revZone) answer {
+func (ad *authData) reverse(r *resolver, q dns.Question, p netip.Prefix, rz *revZone) answer {
 	a := answer{rcode: dns.RcodeSuccess, aa: true, source: sourceLocal}
 	// A SOA or NS question for any name of the zone gets the zone's
 	// records, owned by the zone's name (measured on 2.90 with names
@@ -401,7 +401,7 @@ func (ad *authData) axfrAllowed(client net.Addr) bool {
 // axfr is the zone transfer of z: SOA, NS, every record of the zone (the
 // addresses in its subnets, or all of them for a local query) and the SOA
 // again, or REFUSED.
-func (ad *authData) axfr(r *Resolver, z *authZone, client net.Addr, local bool) answer {
+func (ad *authData) axfr(r *resolver, z *conf.AuthZone, client net.Addr, local bool) answer {
 	if !ad.axfrAllowed(client) {
 		return answer{rcode: dns.RcodeRefused, noRA: true, source: sourceLocal}
 	}

@@ -79,7 +79,7 @@ func TestParseAuth(t *testing.T) {
 
 // authResolver is a resolver with an auth-zone whose auth-server address
 // is 127.0.0.1.
-func authResolver(t *testing.T, extra ...string) *Resolver {
+func authResolver(t *testing.T, extra ...string) *resolver {
 	t.Helper()
 	var lines []Line
 	for _, l := range append([]string{"no-resolv", "no-hosts", "auth-server=ns.z.test,127.0.0.1",
@@ -91,7 +91,7 @@ func authResolver(t *testing.T, extra ...string) *Resolver {
 		t.Fatal(err)
 	}
 	s := newStore(c, nil)
-	return &Resolver{cfg: c, store: s, cache: newCache(10), fwd: &forwarder{Client: exchange.Client{}}, log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
+	return &resolver{cfg: c, store: s, cache: newCache(10), fwd: &forwarder{Client: exchange.Client{}}, log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
 }
 
 func TestAuthAnswers(t *testing.T) {

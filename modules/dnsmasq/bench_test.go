@@ -45,7 +45,7 @@ func (w *benchWriter) Hijack()             {}
 
 // benchResolver runs the dnsperf benchmark's configuration
 // (integration/bench/dns.go) with an upstream that is never reached.
-func benchResolver(tb testing.TB, extra ...string) *Resolver {
+func benchResolver(tb testing.TB, extra ...string) *resolver {
 	var lines []Line
 	for _, l := range append([]string{"no-hosts", "no-resolv", "cache-size=10000", "address=/bench.local/127.0.0.1", "server=127.0.0.1#1"}, extra...) {
 		lines = append(lines, Line{Text: l})
@@ -55,7 +55,7 @@ func benchResolver(tb testing.TB, extra ...string) *Resolver {
 		tb.Fatal(err)
 	}
 	cache := newCache(c.CacheSize)
-	return &Resolver{cfg: c, store: newStore(c, nil), cache: cache, fwd: &forwarder{Client: exchange.Client{Timeout: time.Second}},
+	return &resolver{cfg: c, store: newStore(c, nil), cache: cache, fwd: &forwarder{Client: exchange.Client{Timeout: time.Second}},
 		defaults: c.Servers, log: zap.NewNop(), stats: &stats{}}
 }
 
@@ -73,7 +73,7 @@ func packedQuery(tb testing.TB, name string, qtype uint16, edns bool) []byte {
 }
 
 // serveBench answers the packed query b.N times and checks the reply.
-func serveBench(b *testing.B, r *Resolver, query []byte, check func(*dns.Msg)) {
+func serveBench(b *testing.B, r *resolver, query []byte, check func(*dns.Msg)) {
 	h := &handler{}
 	h.current.Store(r)
 	w := &benchWriter{remote: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}}

@@ -12,7 +12,7 @@ import (
 // max-cache-ttl and min-cache-ttl, not at all when that is 0, and whatever
 // no-negcache says (rfc1035.c check_for_bogus_wildcard, check_bad_address;
 // cache.c cache_insert).
-func (r *Resolver) cacheBogusNX(bad dns.RR) {
+func (r *resolver) cacheBogusNX(bad dns.RR) {
 	ttl := bad.Header().Ttl
 	if r.cfg.HasMaxCacheTTL && ttl > r.cfg.MaxCacheTTL {
 		ttl = r.cfg.MaxCacheTTL

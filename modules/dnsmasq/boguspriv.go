@@ -12,7 +12,7 @@ import (
 // name too. The SOA of an NXDOMAIN the cache holds for the name (from a
 // query of another type) goes with it (rfc1035.c answer_request,
 // soa_lookup).
-func (r *Resolver) bogusPriv(q dns.Question, name, fqdn string) (answer, bool) {
+func (r *resolver) bogusPriv(q dns.Question, name, fqdn string) (answer, bool) {
 	if !r.cfg.BogusPriv || q.Qclass != dns.ClassINET || q.Qtype != dns.TypePTR && q.Qtype != dns.TypeANY ||
 		!privateReverse(name) || r.hasDomainServer(name) {
 		return answer{}, false
@@ -29,7 +29,7 @@ func (r *Resolver) bogusPriv(q dns.Question, name, fqdn string) (answer, bool) {
 // hasDomainServer reports whether a server= line with an upstream server
 // for a domain covers name (domain-match.c lookup_domain with F_DOMAINSRV:
 // server=/d/# falls through to the plain servers, which do not count).
-func (r *Resolver) hasDomainServer(name string) bool {
+func (r *resolver) hasDomainServer(name string) bool {
 	var buf [8]*ruleSet
 	for _, rs := range r.store.matches(name, buf[:0]) {
 		if len(rs.servers) > 0 && rs.domain != "" && rs.domain != "#" {

@@ -38,10 +38,10 @@ const (
 	cacheSecure
 )
 
-// Cache holds forwarded answers, bounded to size entries (least recently
+// answerCache holds forwarded answers, bounded to size entries (least recently
 // used go first), with TTLs counting down from when they were stored. It is
 // shared across config reloads.
-type Cache struct {
+type answerCache struct {
 	mu    sync.Mutex
 	size  int
 	ll    *list.List
@@ -52,19 +52,19 @@ type Cache struct {
 	hits, misses, inserts, evictions uint64
 }
 
-func newCache(size int) *Cache {
-	return &Cache{size: size, ll: list.New(), items: map[cacheKey]*list.Element{}, now: time.Now}
+func newCache(size int) *answerCache {
+	return &answerCache{size: size, ll: list.New(), items: map[cacheKey]*list.Element{}, now: time.Now}
 }
 
 // SetSize changes the bound, dropping the oldest entries if needed.
-func (c *Cache) SetSize(n int) {
+func (c *answerCache) SetSize(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.size = n
 	c.trim()
 }
 
-func (c *Cache) trim() {
+func (c *answerCache) trim() {
 	for c.ll.Len() > c.size {
 		e := c.ll.Back()
 		c.ll.Remove(e)
@@ -74,7 +74,7 @@ func (c *Cache) trim() {
 }
 
 // Flush empties the cache.
-func (c *Cache) Flush() {
+func (c *answerCache) Flush() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ll.Init()
@@ -83,19 +83,19 @@ func (c *Cache) Flush() {
 }
 
 // Len is the number of cached answers.
-func (c *Cache) Len() int {
+func (c *answerCache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ll.Len()
 }
 
 // put stores an answer for ttl seconds.
-func (c *Cache) put(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32) {
+func (c *answerCache) put(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32) {
 	c.putStatus(k, rcode, answer, ns, ttl, cacheUnvalidated)
 }
 
 // putStatus is put with the answer's DNSSEC status.
-func (c *Cache) putStatus(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32, st cacheDNSSEC) {
+func (c *answerCache) putStatus(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32, st cacheDNSSEC) {
 	if c == nil {
 		return
 	}
@@ -124,7 +124,7 @@ func (c *Cache) putStatus(k cacheKey, rcode int, answer, ns []dns.RR, ttl uint32
 // get returns a copy of a live entry with TTLs reduced by its age. With
 // rotate, an answer made only of A or AAAA records of one name comes in a
 // different order each time (dnsmasq's round robin).
-func (c *Cache) get(name string, qtype uint16, rotate bool) (rcode int, answer, ns []dns.RR, ok bool) {
+func (c *answerCache) get(name string, qtype uint16, rotate bool) (rcode int, answer, ns []dns.RR, ok bool) {
 	rcode, answer, ns, _, _, ok = c.lookup(name, qtype, rotate, -1)
 	return
 }
@@ -133,7 +133,7 @@ func (c *Cache) get(name string, qtype uint16, rotate bool) (rcode int, answer, 
 // answer that expired at most stale ago (any time ago when stale is 0),
 // negative ones too (cache.c is_expired keeps every entry), with TTLs 0
 // and isStale set; st is the answer's DNSSEC status.
-func (c *Cache) lookup(name string, qtype uint16, rotate bool, stale time.Duration) (rcode int, answer, ns []dns.RR, isStale bool, st cacheDNSSEC, ok bool) {
+func (c *answerCache) lookup(name string, qtype uint16, rotate bool, stale time.Duration) (rcode int, answer, ns []dns.RR, isStale bool, st cacheDNSSEC, ok bool) {
 	if c == nil {
 		return 0, nil, nil, false, cacheUnvalidated, false
 	}
@@ -190,7 +190,7 @@ var namedTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeSRV, d
 // the cache-rr types extra (with ANY among them, of any type but PTR).
 // It neither reorders the entries nor counts a hit: dnsmasq's
 // cache_find_by_name for any forward record.
-func (c *Cache) hasName(name string, extra []uint16) bool {
+func (c *answerCache) hasName(name string, extra []uint16) bool {
 	if c == nil {
 		return false
 	}
@@ -277,7 +277,7 @@ func rotatable(rrs []dns.RR) bool {
 // peek returns the unexpired entry k, aged, without counting a hit or a
 // miss or refreshing its place: it completes or steers an answer that does
 // not come from the cache.
-func (c *Cache) peek(k cacheKey) (rcode int, answer, ns []dns.RR, ok bool) {
+func (c *answerCache) peek(k cacheKey) (rcode int, answer, ns []dns.RR, ok bool) {
 	if c == nil {
 		return 0, nil, nil, false
 	}
@@ -301,7 +301,7 @@ func (c *Cache) peek(k cacheKey) (rcode int, answer, ns []dns.RR, ok bool) {
 // of one of the types dnsmasq caches by name: A, AAAA, CNAME, SRV, SOA and
 // the cache-rr types (more). For dnsmasq such a name exists
 // (cache.c cache_find_non_terminal). It counts as neither a hit nor a miss.
-func (c *Cache) holdsName(name string, more []uint16) bool {
+func (c *answerCache) holdsName(name string, more []uint16) bool {
 	if c == nil {
 		return false
 	}
@@ -347,7 +347,7 @@ func cnameOwners(rrs []dns.RR) map[string]bool {
 // name's other records (cache.c cache_scan_free), the uncommitted ones go
 // at the next insertion, and the CNAMEs that pointed at them are outdated
 // (is_outdated_cname_pointer).
-func (c *Cache) dropThrough(owners map[string]bool) {
+func (c *answerCache) dropThrough(owners map[string]bool) {
 	if c == nil || len(owners) == 0 {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
@@ -18,7 +19,7 @@ const maxChain = 10
 // (records, NODATA or NXDOMAIN), as dnsmasq's answer_request does. It reports false
 // when a step is missing (the query is then forwarded). Such answers are
 // never authoritative.
-func (r *Resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) {
+func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) {
 	q := req.Question[0]
 	owner := strings.ToLower(dns.Fqdn(q.Name))
 	spelled := q.Name // the target as the last CNAME spells it
@@ -86,7 +87,7 @@ func (r *Resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) 
 // cached CNAMEs and NXDOMAINs first and puts the SOA of the NXDOMAIN it
 // met into the authority section of whatever it then answers, the rcode
 // unchanged (rfc1035.c answer_request, soa_lookup).
-func (r *Resolver) withNXSOA(a answer, qname, name string) answer {
+func (r *resolver) withNXSOA(a answer, qname, name string) answer {
 	if a.rcode != dns.RcodeSuccess || len(a.ns) > 0 {
 		return a
 	}
@@ -111,7 +112,7 @@ func (r *Resolver) withNXSOA(a answer, qname, name string) answer {
 // that tcp_request then uses (forward.c tcp_request; receive_query
 // extracts the name again). A CNAME the query may not use (DO) stops it
 // there: answer_request gives up before it copies the target.
-func (r *Resolver) cachedCNAMEEnd(name string, req *dns.Msg, validate bool) string {
+func (r *resolver) cachedCNAMEEnd(name string, req *dns.Msg, validate bool) string {
 	for i := 0; i < maxChain; i++ {
 		rcode, ans, _, _, st, ok := r.cache.lookup(dns.Fqdn(name), dns.TypeCNAME, false, -1)
 		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 || !r.cacheUsable(req, st, validate) {
@@ -149,13 +150,13 @@ func chainTooLong(name string, rrs []dns.RR) bool {
 // overLocal reports whether caching the reply a to (name, qtype) would
 // put a record over a local entry of dnsmasq's cache: a CNAME of the chain
 // owned by a name with hosts or host-record addresses or a cname line, or
-// by a name with an empty non-terminal entry (Store.parents), or
+// by a name with an empty non-terminal entry (localStore.parents), or
 // an address (or NODATA) of type qtype for the end of the chain where that
 // name has hosts addresses of that type other than the answered ones. The
 // failed insertion drops the whole reply from the cache (cache.c
 // cache_scan_free, cache_insert: insert_error); owners are the names whose
 // CNAMEs were inserted before it, which have freed those names' records.
-func (r *Resolver) overLocal(name string, qtype uint16, a answer) (owners map[string]bool, conflict bool) {
+func (r *resolver) overLocal(name string, qtype uint16, a answer) (owners map[string]bool, conflict bool) {
 	owners = map[string]bool{}
 	for i := 0; i <= maxChain; i++ {
 		nd := r.store.names[name]
@@ -189,7 +190,7 @@ func (r *Resolver) overLocal(name string, qtype uint16, a answer) (owners map[st
 // or AAAA) and the answer records of that type owned by name are not all
 // among them (none at all: a NODATA).
 func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
-	if qtype != dns.TypeA && qtype != dns.TypeAAAA || !slices.ContainsFunc(nd.addrs, func(h hostEntry) bool { return typeOf(h.Addr) == qtype }) {
+	if qtype != dns.TypeA && qtype != dns.TypeAAAA || !slices.ContainsFunc(nd.addrs, func(h conf.HostEntry) bool { return typeOf(h.Addr) == qtype }) {
 		return false
 	}
 	found := false
@@ -199,7 +200,7 @@ func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
 		}
 		found = true
 		a, _ := exchange.RRAddr(rr)
-		if !slices.ContainsFunc(nd.addrs, func(h hostEntry) bool { return h.Addr == a }) {
+		if !slices.ContainsFunc(nd.addrs, func(h conf.HostEntry) bool { return h.Addr == a }) {
 			return true
 		}
 	}
@@ -210,7 +211,7 @@ func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
 // case, no trailing dot). dnsmasq follows it before it looks at the name's
 // own record lines (txt-record, mx-host, srv-host and the like), which it
 // then never answers: its answer_request goes on with the target's name.
-func (r *Resolver) cnameCached(name string) bool {
+func (r *resolver) cnameCached(name string) bool {
 	rcode, ans, _, ok := r.cache.peek(cacheKey{dns.Fqdn(name), dns.TypeCNAME})
 	return ok && rcode == dns.RcodeSuccess && len(ans) > 0
 }
@@ -222,7 +223,7 @@ func (r *Resolver) cnameCached(name string) bool {
 // the CNAMEs to the target's negative record, soa_lookup). With no record
 // left for the end, the CNAME points at nothing (is_outdated_cname_pointer)
 // and the question goes upstream: it reports false.
-func (r *Resolver) negativeChainEnd(name string, qtype uint16, a *answer) bool {
+func (r *resolver) negativeChainEnd(name string, qtype uint16, a *answer) bool {
 	end := chainEnd(name, a.answer)
 	if end == name || qtype == dns.TypeCNAME || qtype == dns.TypeANY || slices.ContainsFunc(a.answer, isType(qtype)) {
 		return true
@@ -238,12 +239,12 @@ func (r *Resolver) negativeChainEnd(name string, qtype uint16, a *answer) bool {
 	return true
 }
 
-// rrLookup is dnsmasq's generic cache lookup (Cache.rrOrder) for a
+// rrLookup is dnsmasq's generic cache lookup (answerCache.rrOrder) for a
 // question of qtype about name (lower case, fully qualified). CNAME
 // questions never come to it: a cached NXDOMAIN answers them before. A
 // question over TCP leaves the order as it was: dnsmasq answers it in a
 // child process, whose cache is a copy.
-func (r *Resolver) rrLookup(name string, qtype uint16, tcp bool) (k cacheKey, ok, applies bool) {
+func (r *resolver) rrLookup(name string, qtype uint16, tcp bool) (k cacheKey, ok, applies bool) {
 	if qtype == dns.TypeCNAME {
 		return cacheKey{}, false, false
 	}
@@ -253,7 +254,7 @@ func (r *Resolver) rrLookup(name string, qtype uint16, tcp bool) (k cacheKey, ok
 // chainInserted reports whether dnsmasq inserts the CNAMEs of a reply to a
 // qtype question in its cache: for A, AAAA, SRV and the cache-rr types,
 // never for CNAME or PTR questions (rfc1035.c extract_addresses).
-func (r *Resolver) chainInserted(qtype uint16) bool {
+func (r *resolver) chainInserted(qtype uint16) bool {
 	switch qtype {
 	case dns.TypeA, dns.TypeAAAA, dns.TypeSRV:
 		return true
@@ -271,7 +272,7 @@ func (r *Resolver) chainInserted(qtype uint16) bool {
 // cache_scan_free). With no-negcache, a negative answer's chain is
 // inserted and its last CNAME points at no record: outdated, with the
 // records its owner had (is_outdated_cname_pointer).
-func (r *Resolver) insertFails(qtype uint16, a answer, negative bool) bool {
+func (r *resolver) insertFails(qtype uint16, a answer, negative bool) bool {
 	inserted := r.chainInserted(qtype)
 	if owners, zero := ownersBeforeZeroTTL(a.answer); zero && inserted && !r.cfg.UseStale {
 		r.cache.dropThrough(owners)

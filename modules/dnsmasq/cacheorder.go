@@ -24,7 +24,7 @@ import (
 //     the question's type answers it; else the question is forwarded.
 //
 // New records of a name go after its others (cache_hash: "preserve order
-// when inserting the same name multiple times"). The Cache keeps that
+// when inserting the same name multiple times"). The answerCache keeps that
 // order for each name's NXDOMAIN (type 0) and F_RR answers (order), and
 // rrOrder plays the lookup.
 
@@ -47,7 +47,7 @@ func inRROrder(k cacheKey, answer []dns.RR) bool {
 // ordered records an entry's place in its name's order (the caller holds
 // c.mu): last, as dnsmasq inserts a new record (the old one of its type
 // is freed first).
-func (c *Cache) ordered(k cacheKey, answer []dns.RR) {
+func (c *answerCache) ordered(k cacheKey, answer []dns.RR) {
 	if !inRROrder(k, answer) {
 		return
 	}
@@ -60,7 +60,7 @@ func (c *Cache) ordered(k cacheKey, answer []dns.RR) {
 
 // remove deletes entry k and its place in its name's order (the caller
 // holds c.mu and has taken it off c.ll).
-func (c *Cache) remove(k cacheKey) {
+func (c *answerCache) remove(k cacheKey) {
 	delete(c.items, k)
 	if o, ok := c.order[k.name]; ok {
 		if o = slices.DeleteFunc(o, func(t uint16) bool { return t == k.qtype }); len(o) == 0 {
@@ -79,7 +79,7 @@ func (c *Cache) remove(k cacheKey) {
 // name's order, as dnsmasq's does, answered or not. An address question with a live answer
 // of its type never comes to the generic lookup (answer_request answers
 // it before).
-func (c *Cache) rrOrder(name string, qtype uint16, rotate bool) (k cacheKey, ok, applies bool) {
+func (c *answerCache) rrOrder(name string, qtype uint16, rotate bool) (k cacheKey, ok, applies bool) {
 	if c == nil {
 		return cacheKey{}, false, false
 	}

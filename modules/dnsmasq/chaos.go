@@ -15,7 +15,7 @@ import (
 // give dnsmasq's counters (insertions.bind, evictions.bind, misses.bind,
 // hits.bind, auth.bind, servers.bind): they are NOTIMP too. ok is false for
 // names outside bind and server, which are forwarded.
-func (r *Resolver) chaos(q dns.Question) (a answer, ok bool) {
+func (r *resolver) chaos(q dns.Question) (a answer, ok bool) {
 	name := strings.ToLower(strings.TrimSuffix(q.Name, "."))
 	if name != "bind" && !strings.HasSuffix(name, ".bind") && name != "server" && !strings.HasSuffix(name, ".server") {
 		return answer{}, false

@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
-func parse(t *testing.T, lines ...string) (*Config, error) {
+func parse(t *testing.T, lines ...string) (*conf.Config, error) {
 	t.Helper()
 	var ls []Line
 	for i, l := range lines {
@@ -46,24 +48,24 @@ func TestParseOptions(t *testing.T) {
 	if len(c.Ignored) != 2 {
 		t.Errorf("ignored: %v", c.Ignored)
 	}
-	doms := map[string]domainRule{}
+	doms := map[string]conf.DomainRule{}
 	for _, r := range c.Rules {
 		doms[r.Domain] = r
 	}
-	for d, check := range map[string]func(domainRule) bool{
-		"a.test":                 func(r domainRule) bool { return len(r.Servers) == 1 && r.Servers[0].Addr == "10.0.0.1:54" },
-		"b.test":                 func(r domainRule) bool { return r.Standard },
-		"c.test":                 func(r domainRule) bool { return r.Local },
-		"":                       func(r domainRule) bool { return len(r.Servers) == 1 },
-		"w.test":                 func(r domainRule) bool { return r.Wildcard },
-		"dot.test":               func(r domainRule) bool { return !r.Wildcard },
-		".sub.test":              func(r domainRule) bool { return r.Wildcard && len(r.Addrs) == 1 },
-		"y.test":                 func(r domainRule) bool { return len(r.Addrs) == 1 },
-		"n.test":                 func(r domainRule) bool { return r.NX },
-		"z.test":                 func(r domainRule) bool { return r.Null },
-		"#":                      func(r domainRule) bool { return len(r.Addrs) == 1 },
-		"1.10.in-addr.arpa":      func(r domainRule) bool { return len(r.Servers) == 1 },
-		"0.168.192.in-addr.arpa": func(r domainRule) bool { return r.Local },
+	for d, check := range map[string]func(conf.DomainRule) bool{
+		"a.test":                 func(r conf.DomainRule) bool { return len(r.Servers) == 1 && r.Servers[0].Addr == "10.0.0.1:54" },
+		"b.test":                 func(r conf.DomainRule) bool { return r.Standard },
+		"c.test":                 func(r conf.DomainRule) bool { return r.Local },
+		"":                       func(r conf.DomainRule) bool { return len(r.Servers) == 1 },
+		"w.test":                 func(r conf.DomainRule) bool { return r.Wildcard },
+		"dot.test":               func(r conf.DomainRule) bool { return !r.Wildcard },
+		".sub.test":              func(r conf.DomainRule) bool { return r.Wildcard && len(r.Addrs) == 1 },
+		"y.test":                 func(r conf.DomainRule) bool { return len(r.Addrs) == 1 },
+		"n.test":                 func(r conf.DomainRule) bool { return r.NX },
+		"z.test":                 func(r conf.DomainRule) bool { return r.Null },
+		"#":                      func(r conf.DomainRule) bool { return len(r.Addrs) == 1 },
+		"1.10.in-addr.arpa":      func(r conf.DomainRule) bool { return len(r.Servers) == 1 },
+		"0.168.192.in-addr.arpa": func(r conf.DomainRule) bool { return r.Local },
 	} {
 		if r, ok := doms[d]; !ok || !check(r) {
 			t.Errorf("rule for %q: %+v (found %v)", d, r, ok)
@@ -130,7 +132,7 @@ func TestParseErrors(t *testing.T) {
 			t.Errorf("%q: got %v, want an error containing %q", in, err, want)
 			continue
 		}
-		var le *LineError
+		var le *conf.LineError
 		if !errors.As(err, &le) || le.Line.File != "test.conf" || le.Line.Line < 2 {
 			t.Errorf("%q: error %v does not name the file and line", in, err)
 		}

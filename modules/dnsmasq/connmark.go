@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netfilter"
 )
 
@@ -30,7 +31,7 @@ func labelMatch(pat, s string) bool {
 
 // listAllows says whether the list lets name (lower case, no trailing dot)
 // through.
-func listAllows(l connmarkList, name string) bool {
+func listAllows(l conf.ConnmarkList, name string) bool {
 	if l.All {
 		return true
 	}
@@ -55,7 +56,7 @@ func listAllows(l connmarkList, name string) bool {
 
 // connmarkAllowed says whether a query for name on a flow with conntrack mark mark
 // may be answered: marks (masked) without a matching list are refused.
-func connmarkAllowed(c *connmarkConfig, mark uint32, name string) bool {
+func connmarkAllowed(c *conf.ConnmarkConfig, mark uint32, name string) bool {
 	mark &= c.Mask
 	if mark == 0 {
 		return true
@@ -87,7 +88,7 @@ func addrPort(a net.Addr) netip.AddrPort {
 // clientMark is the conntrack mark of the flow of a query from client that
 // arrived at local (on the configured port), 0 when it has none or
 // conntrack does not know the flow or cannot be asked, as with dnsmasq.
-func (r *Resolver) clientMark(client net.Addr, local netip.Addr, udp bool) uint32 {
+func (r *resolver) clientMark(client net.Addr, local netip.Addr, udp bool) uint32 {
 	cp := addrPort(client)
 	if !cp.IsValid() || !local.IsValid() {
 		return 0

@@ -46,7 +46,7 @@ var dash = struct {
 	servers  *fdstats.TopK[string]
 	sample   *fdstats.Sampled // takes every Nth query the log numbers
 	log      *fdstats.Ring[logEntry]
-	resolver atomic.Pointer[Resolver] // of the running config
+	resolver atomic.Pointer[resolver] // of the running config
 }{
 	names: fdstats.NewTopK(topTracked), clients: fdstats.NewTopKOf(topTracked, clientLabel), servers: fdstats.NewTopK(topTracked),
 	sample: fdstats.NewSampled(topSample), log: fdstats.NewRing[logEntry](queryLogSize),

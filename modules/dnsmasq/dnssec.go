@@ -5,6 +5,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/dnssec"
 )
 
@@ -19,7 +20,7 @@ func wantsDNSSEC(req *dns.Msg) bool {
 // a secure answer to a client that set DO or AD (and not CD); with
 // proxy-dnssec, it is the upstream's bit on a forwarded answer and never set
 // on a cached one (measured on 2.90).
-func (r *Resolver) dnssecFlags(m, req *dns.Msg, a answer, do bool) {
+func (r *resolver) dnssecFlags(m, req *dns.Msg, a answer, do bool) {
 	switch {
 	case r.cfg.DNSSEC.Validate:
 		m.AuthenticatedData = a.secure && (do || req.AuthenticatedData) && !req.CheckingDisabled
@@ -37,7 +38,7 @@ func (r *Resolver) dnssecFlags(m, req *dns.Msg, a answer, do bool) {
 // dnssec and an answer that is insecure: a secure one is forwarded again for
 // its RRSIGs; without dnssec, never (measured on 2.90). With dnssec, CD
 // queries and answers cached before validation was on go upstream.
-func (r *Resolver) cacheUsable(req *dns.Msg, st cacheDNSSEC, validate bool) bool {
+func (r *resolver) cacheUsable(req *dns.Msg, st cacheDNSSEC, validate bool) bool {
 	do := wantsDNSSEC(req)
 	if !r.cfg.DNSSEC.Validate {
 		return !do
@@ -53,7 +54,7 @@ func (r *Resolver) cacheUsable(req *dns.Msg, st cacheDNSSEC, validate bool) bool
 // serversFor returns the upstream servers the domain table gives for name
 // (a fully qualified name): DS and DNSKEY lookups go where a query for
 // that name would go. It is nil for a name answered only locally.
-func (r *Resolver) serversFor(name string) []Upstream {
+func (r *resolver) serversFor(name string) []conf.Upstream {
 	var buf [8]*ruleSet
 	for _, rs := range r.store.matches(strings.TrimSuffix(strings.ToLower(name), "."), buf[:0]) {
 		switch { // dnsmasq's order for one domain (see addressAnswer)
@@ -71,7 +72,7 @@ func (r *Resolver) serversFor(name string) []Upstream {
 // dnssecDomain reports whether the answers of a server=/domain/ server are
 // validated: as in dnsmasq, only when a trust-anchor names exactly that
 // domain (leading dots apart); server=// never, server=/#/ always.
-func (r *Resolver) dnssecDomain(domain string) bool {
+func (r *resolver) dnssecDomain(domain string) bool {
 	if domain == "#" {
 		return true
 	}

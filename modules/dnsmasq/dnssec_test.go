@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 const testAnchor = "trust-anchor=.,20326,8,2,E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"
@@ -58,7 +60,7 @@ func TestParseDNSSECErrors(t *testing.T) {
 			continue
 		}
 		// Every error names a line: the start-up checks name the dnssec line.
-		if le := (*LineError)(nil); !errors.As(err, &le) {
+		if le := (*conf.LineError)(nil); !errors.As(err, &le) {
 			t.Errorf("%q: %v names no line", in, err)
 		} else if strings.HasPrefix(in, "dnssec\n") && le.Line.Text != "dnssec" {
 			t.Errorf("%q: %v names line %q, want the dnssec line", in, err, le.Line.Text)
@@ -76,10 +78,10 @@ func TestCacheUsableDNSSEC(t *testing.T) {
 		}
 		return m
 	}
-	plain := &Resolver{cfg: &Config{}}
-	validating := &Resolver{cfg: &Config{DNSSEC: DNSSECConfig{Validate: true}}}
+	plain := &resolver{cfg: &conf.Config{}}
+	validating := &resolver{cfg: &conf.Config{DNSSEC: conf.DNSSECConfig{Validate: true}}}
 	for _, c := range []struct {
-		r      *Resolver
+		r      *resolver
 		do, cd bool
 		st     cacheDNSSEC
 		want   bool

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // EDNS0 option codes dnsmasq adds to or strips from forwarded queries.
@@ -18,12 +20,12 @@ const (
 )
 
 // ednsActive reports whether any of the options is set.
-func ednsActive(e *ednsConfig) bool {
+func ednsActive(e *conf.EDNSConfig) bool {
 	return e.AddSubnet || e.StripSubnet || e.AddMAC != "" || e.StripMAC || e.HasCPEID || e.Umbrella
 }
 
 // ednsUsesClient reports whether the options need the client's address.
-func ednsUsesClient(e *ednsConfig) bool {
+func ednsUsesClient(e *conf.EDNSConfig) bool {
 	return e.AddSubnet || e.AddMAC != "" || e.Umbrella
 }
 
@@ -47,7 +49,7 @@ func clientAddr(client net.Addr) netip.Addr {
 
 // subnetOption is the EDNS Client Subnet option add-subnet sends for a
 // client; cacheable is false when it depends on the client's address.
-func subnetOption(e *ednsConfig, client netip.Addr) (opt *dns.EDNS0_SUBNET, cacheable bool) {
+func subnetOption(e *conf.EDNSConfig, client netip.Addr) (opt *dns.EDNS0_SUBNET, cacheable bool) {
 	spec := e.Subnet4
 	if client.Is6() {
 		spec = e.Subnet6
@@ -79,7 +81,7 @@ func subnetOption(e *ednsConfig, client netip.Addr) (opt *dns.EDNS0_SUBNET, cach
 // (0x08), the client's address (0x10 IPv4, 0x20 IPv6), the device id
 // (0x40) and the asset id (0x04), in the order dnsmasq 2.90 writes them
 // (measured).
-func umbrellaOption(e *ednsConfig, client netip.Addr) []byte {
+func umbrellaOption(e *conf.EDNSConfig, client netip.Addr) []byte {
 	b := []byte{'O', 'D', 'N', 'S', 1, 0}
 	if e.HasOrg {
 		b = binary.BigEndian.AppendUint32(append(b, 0, 0x08), e.UmbrellaOrg)
@@ -100,7 +102,7 @@ func umbrellaOption(e *ednsConfig, client netip.Addr) []byte {
 }
 
 // macOption is the add-mac option for a client MAC.
-func macOption(e *ednsConfig, mac net.HardwareAddr) dns.EDNS0 {
+func macOption(e *conf.EDNSConfig, mac net.HardwareAddr) dns.EDNS0 {
 	switch e.AddMAC {
 	case "base64":
 		return &dns.EDNS0_LOCAL{Code: optDeviceID, Data: []byte(base64.StdEncoding.EncodeToString(mac))}
@@ -117,7 +119,7 @@ func macOption(e *ednsConfig, mac net.HardwareAddr) dns.EDNS0 {
 // id, Umbrella, client subnet. add-subnet keeps a subnet the client sent,
 // unless strip-subnet. cacheable is false when the options depend on the
 // client's address or MAC (dnsmasq does not cache such replies).
-func forwardOptions(e *ednsConfig, in []dns.EDNS0, client net.Addr) (out []dns.EDNS0, cacheable bool) {
+func forwardOptions(e *conf.EDNSConfig, in []dns.EDNS0, client net.Addr) (out []dns.EDNS0, cacheable bool) {
 	cacheable = true
 	if !ednsActive(e) {
 		return in, true

@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
@@ -23,7 +24,7 @@ func TestParseForwardOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := c.EDNS
-	if !e.AddSubnet || e.Subnet4 != (subnetSpec{Bits: 24}) || e.Subnet6 != (subnetSpec{Bits: 16, Fixed: netip.MustParseAddr("1.2.3.4")}) {
+	if !e.AddSubnet || e.Subnet4 != (conf.SubnetSpec{Bits: 24}) || e.Subnet6 != (conf.SubnetSpec{Bits: 16, Fixed: netip.MustParseAddr("1.2.3.4")}) {
 		t.Errorf("add-subnet: %+v %+v", e.Subnet4, e.Subnet6)
 	}
 	if !e.StripSubnet || e.AddMAC != "base64" || !e.StripMAC || e.CPEID != "abc" || !e.Umbrella || e.UmbrellaOrg != 1234 ||
@@ -34,8 +35,8 @@ func TestParseForwardOptions(t *testing.T) {
 		c.FastRetryFor != 10*time.Second || !c.LoopDetect {
 		t.Errorf("ports/retry: %+v", c)
 	}
-	want := Upstream{Addr: "127.0.0.1:53", Source: netip.MustParseAddrPort("127.0.0.2:5353")}
-	if len(c.Servers) != 2 || c.Servers[0] != want || c.Servers[1] != (Upstream{Addr: "127.0.0.3:53"}) {
+	want := conf.Upstream{Addr: "127.0.0.1:53", Source: netip.MustParseAddrPort("127.0.0.2:5353")}
+	if len(c.Servers) != 2 || c.Servers[0] != want || c.Servers[1] != (conf.Upstream{Addr: "127.0.0.3:53"}) {
 		t.Errorf("servers: %+v", c.Servers)
 	}
 	if r := c.Rules[0].Servers[0]; r.Iface != "lo" || r.Source != netip.MustParseAddrPort("[::1]:0") {
@@ -124,7 +125,7 @@ func TestForwardOptions(t *testing.T) {
 // TestSubnetMatches: with add-subnet, a reply whose client subnet is not
 // the one dnsmasq would add is dropped; no subnet, or another scope, is fine.
 func TestSubnetMatches(t *testing.T) {
-	e := &ednsConfig{AddSubnet: true, Subnet4: subnetSpec{Bits: 24}}
+	e := &conf.EDNSConfig{AddSubnet: true, Subnet4: conf.SubnetSpec{Bits: 24}}
 	want, _ := subnetOption(e, netip.MustParseAddr("127.0.0.1"))
 	reply := func(o ...dns.EDNS0) *dns.Msg {
 		m := new(dns.Msg)
@@ -183,13 +184,13 @@ func TestSubnetMismatchKeepsListening(t *testing.T) {
 			_, _ = pc.WriteTo(b, from)
 		}
 	}()
-	e := &ednsConfig{AddSubnet: true, Subnet4: subnetSpec{Bits: 24}}
+	e := &conf.EDNSConfig{AddSubnet: true, Subnet4: conf.SubnetSpec{Bits: 24}}
 	want, _ := subnetOption(e, netip.MustParseAddr("127.0.0.1"))
 	ctx := exchange.WithAccept(context.Background(), func(m *dns.Msg) bool { return subnetMatches(m, want) })
 	q := new(dns.Msg)
 	q.SetQuestion("a.test.", dns.TypeTXT)
 	f := &forwarder{Client: exchange.Client{Timeout: time.Second, PortLimit: 1}}
-	r, _, err := f.exchange(ctx, q, []Upstream{{Addr: pc.LocalAddr().String()}}, false)
+	r, _, err := f.exchange(ctx, q, []conf.Upstream{{Addr: pc.LocalAddr().String()}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 // line.
 
 // recordsOf renders the local records of a configuration, without TTLs.
-func recordsOf(c *Config) []string {
+func recordsOf(c *conf.Config) []string {
 	var out []string
 	for _, rr := range c.Records {
 		out = append(out, strings.Replace(rr.String(), "\t0\t", "\t", 1))
@@ -159,7 +159,7 @@ func TestEmptyFieldsRefused(t *testing.T) {
 	}
 	for in, want := range cases {
 		_, err := parse(t, append([]string{"no-hosts"}, strings.Split(in, "\n")...)...)
-		var le *LineError
+		var le *conf.LineError
 		if err == nil || !strings.Contains(err.Error(), want) || !errors.As(err, &le) || le.Line.Line < 2 {
 			t.Errorf("%q: got %v, want a located error containing %q", in, err, want)
 		}

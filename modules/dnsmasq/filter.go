@@ -16,7 +16,7 @@ import (
 
 // filters reports whether filter-rr removes qtype from answers (not ANY:
 // filter-rr=ANY is its own rule, filterReply).
-func (r *Resolver) filters(qtype uint16) bool {
+func (r *resolver) filters(qtype uint16) bool {
 	return qtype != dns.TypeANY && slices.Contains(r.cfg.FilterRR, qtype)
 }
 
@@ -29,7 +29,7 @@ func (r *Resolver) filters(qtype uint16) bool {
 // zone's SOA). A cached negative answer of the type is the cache's to give;
 // a name nothing is known of is forwarded. Such answers are never
 // authoritative and carry no SOA. fqdn is lower case.
-func (r *Resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answer, bool) {
+func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answer, bool) {
 	q := req.Question[0]
 	if !r.filters(qtype) || q.Qclass != dns.ClassINET {
 		return answer{}, false
@@ -86,7 +86,7 @@ func (r *Resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answ
 
 // hasAddrs reports whether fqdn (lower case) has hosts or host-record
 // addresses.
-func (r *Resolver) hasAddrs(fqdn string) bool {
+func (r *resolver) hasAddrs(fqdn string) bool {
 	nd := r.store.names[strings.TrimSuffix(fqdn, ".")]
 	return nd != nil && len(nd.addrs) > 0
 }
@@ -101,7 +101,7 @@ func isType(t uint16) func(dns.RR) bool {
 // them); for ANY with filter-rr=ANY, every section keeps only A, AAAA, MX
 // and CNAME records (and those of other classes), RFC 8482 4.3. Removing
 // anything sets EDE 17 (Filtered).
-func (r *Resolver) filterReply(qtype uint16, a answer) answer {
+func (r *resolver) filterReply(qtype uint16, a answer) answer {
 	if a.rcode != dns.RcodeSuccess {
 		return a
 	}

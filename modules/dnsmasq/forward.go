@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
@@ -54,9 +55,9 @@ func usable(r *dns.Msg) bool {
 // server is asked at once with all-servers and, in the default mode, when
 // the group's serverChoice says so; over TCP dnsmasq asks one at a time
 // (forward.c tcp_request), from the one that answered last.
-func (f *forwarder) exchange(ctx context.Context, q *dns.Msg, servers []Upstream, tcp bool) (*dns.Msg, Upstream, error) {
+func (f *forwarder) exchange(ctx context.Context, q *dns.Msg, servers []conf.Upstream, tcp bool) (*dns.Msg, conf.Upstream, error) {
 	if len(servers) == 0 {
-		return nil, Upstream{}, errNoUpstream
+		return nil, conf.Upstream{}, errNoUpstream
 	}
 	if f.strict && !f.all || f.strict && tcp {
 		return f.exchangeFrom(ctx, q, servers, 0, tcp, nil)
@@ -79,9 +80,9 @@ func (f *forwarder) exchange(ctx context.Context, q *dns.Msg, servers []Upstream
 // exchangeFrom asks the servers one at a time from start on, until one
 // gives a usable reply; choice (nil in strict-order mode) learns who
 // answered.
-func (f *forwarder) exchangeFrom(ctx context.Context, q *dns.Msg, servers []Upstream, start int, tcp bool, choice *serverChoice) (*dns.Msg, Upstream, error) {
+func (f *forwarder) exchangeFrom(ctx context.Context, q *dns.Msg, servers []conf.Upstream, start int, tcp bool, choice *serverChoice) (*dns.Msg, conf.Upstream, error) {
 	var last *dns.Msg
-	var lastU Upstream
+	var lastU conf.Upstream
 	err := errNoUpstream
 	for i := range servers {
 		u := servers[(start+i)%len(servers)]
@@ -109,13 +110,13 @@ func (f *forwarder) exchangeFrom(ctx context.Context, q *dns.Msg, servers []Upst
 	if last != nil {
 		return last, lastU, nil
 	}
-	return nil, Upstream{}, err
+	return nil, conf.Upstream{}, err
 }
 
 // exchangeAll asks every server at once and returns the first usable
 // reply (or the last unusable one). Like dnsmasq, which sends to all before
 // it reads any reply, it stops the others only once each has sent its query.
-func (f *forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []Upstream, tcp bool) (*dns.Msg, Upstream, error) {
+func (f *forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []conf.Upstream, tcp bool) (*dns.Msg, conf.Upstream, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var sent sync.WaitGroup // one per server: its query sent, or its exchange over
 	defer func() {
@@ -124,7 +125,7 @@ func (f *forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []Upstr
 	}()
 	type res struct {
 		r *dns.Msg
-		u Upstream
+		u conf.Upstream
 		e error
 	}
 	ch := make(chan res, len(servers)) // buffered: no goroutine is left blocked
@@ -154,5 +155,5 @@ func (f *forwarder) exchangeAll(ctx context.Context, q *dns.Msg, servers []Upstr
 	if last != nil {
 		return last.r, last.u, nil
 	}
-	return nil, Upstream{}, err
+	return nil, conf.Upstream{}, err
 }

@@ -66,7 +66,7 @@ func FuzzParseLines(f *testing.F) {
 }
 
 // fuzzResolver has local data of every kind and no upstream server.
-func fuzzResolver(t testing.TB) *Resolver {
+func fuzzResolver(t testing.TB) *resolver {
 	var lines []Line
 	for _, l := range []string{
 		"no-resolv", "no-hosts", "address=/a.test/1.2.3.4", "address=/n.test/", "address=/z.test/#", "local=/l.test/",
@@ -85,7 +85,7 @@ func fuzzResolver(t testing.TB) *Resolver {
 		t.Fatal(err)
 	}
 	s := newStore(c, nil)
-	return &Resolver{cfg: c, store: s, cache: newCache(100), fwd: &forwarder{Client: exchange.Client{Timeout: 10 * time.Millisecond}},
+	return &resolver{cfg: c, store: s, cache: newCache(100), fwd: &forwarder{Client: exchange.Client{Timeout: 10 * time.Millisecond}},
 		log: zap.NewNop(), stats: &stats{}, auth: newAuthData(c, s, nil)}
 }
 

@@ -7,17 +7,19 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // readHostsFile parses a hosts file: "<address> <name> [<alias>...]" per
 // line, '#' comments. The first name of a line answers the PTR query.
-func readHostsFile(path string) ([]hostEntry, error) {
+func readHostsFile(path string) ([]conf.HostEntry, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []hostEntry
+	var out []conf.HostEntry
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
@@ -37,7 +39,7 @@ func readHostsFile(path string) ([]hostEntry, error) {
 			if !validName(n) {
 				continue
 			}
-			out = append(out, hostEntry{Name: canon(n), Addr: a, TTL: -1, Reverse: i == 0})
+			out = append(out, conf.HostEntry{Name: canon(n), Addr: a, TTL: -1, Reverse: i == 0})
 		}
 	}
 	return out, sc.Err()
@@ -78,7 +80,7 @@ func hostsFiles(paths []string, skip func(path string, err error)) []string {
 // An addn-hosts or hostsdir path that cannot be read is passed to skip and
 // loads nothing: dnsmasq 2.90 logs "failed to load names from" (or "bad
 // dynamic directory") and goes on (measured).
-func loadHosts(c *Config, etcHosts string, skip func(path string, err error)) []hostEntry {
+func loadHosts(c *conf.Config, etcHosts string, skip func(path string, err error)) []conf.HostEntry {
 	var paths []string
 	if !c.NoHosts {
 		paths = append(paths, etcHosts)
@@ -88,7 +90,7 @@ func loadHosts(c *Config, etcHosts string, skip func(path string, err error)) []
 	addn := slices.Clone(c.AddnHosts)
 	slices.Reverse(addn)
 	more := hostsFiles(append(addn, c.HostsDirs...), skip)
-	var out []hostEntry
+	var out []conf.HostEntry
 	for _, p := range append(paths, more...) {
 		hs, err := readHostsFile(p)
 		if err != nil {
@@ -102,7 +104,7 @@ func loadHosts(c *Config, etcHosts string, skip func(path string, err error)) []
 			// else the plain domain=) to plain names in hosts files, just
 			// before the plain name, as dnsmasq reads them (cache.c
 			// read_hostsfile): the expanded name answers the reverse query.
-			var ex []hostEntry
+			var ex []conf.HostEntry
 			for _, h := range hs {
 				if d := domainFor(c, h.Addr); d != "" && !strings.Contains(h.Name, ".") {
 					e := h

@@ -1,6 +1,10 @@
 package dnsmasq
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
+)
 
 // Which hosts and host-record entries answer PTR queries, as dnsmasq 2.90
 // decides it while it loads them (cache.c add_hosts_entry): "first one
@@ -39,7 +43,7 @@ const maxRevWalk = 1 << 20
 // the hosts files, in load order), whether it answers PTR queries for its
 // address. Entries repeating an earlier name and address are dropped and
 // never do.
-func reverseOwners(entries []hostEntry, ednsPacketMax int, roundRobin bool) []bool {
+func reverseOwners(entries []conf.HostEntry, ednsPacketMax int, roundRobin bool) []bool {
 	hashsz := (max(ednsPacketMax, packetSZ) + maxDName + rrFixedSZ) / ptrBytes
 	buckets := make([]*revNode, hashsz)
 	chains := map[string][]*revNode{} // name -> its hash chain, F_REVERSE entries first

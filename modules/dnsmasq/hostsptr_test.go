@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // TestReverseOwners: the first entry of an address answers its PTR query,
@@ -12,19 +14,19 @@ import (
 // www.lan", ":: nas" give :: two PTR names; without the repeated www.lan,
 // one).
 func TestReverseOwners(t *testing.T) {
-	e := func(name, addr string) hostEntry {
-		return hostEntry{Name: name, Addr: netip.MustParseAddr(addr), Reverse: true}
+	e := func(name, addr string) conf.HostEntry {
+		return conf.HostEntry{Name: name, Addr: netip.MustParseAddr(addr), Reverse: true}
 	}
 	for _, tc := range []struct {
 		name    string
-		entries []hostEntry
+		entries []conf.HostEntry
 		want    []bool
 	}{
-		{"first one trumps", []hostEntry{e("lan", "::"), e("www.lan", "0.0.0.0"), e("nas", "::")},
+		{"first one trumps", []conf.HostEntry{e("lan", "::"), e("www.lan", "0.0.0.0"), e("nas", "::")},
 			[]bool{true, true, false}},
-		{"a repeated name cuts the chain", []hostEntry{e("lan", "::"), e("www.lan", "0.0.0.0"), e("www.lan", "0.0.0.0"), e("nas", "::")},
+		{"a repeated name cuts the chain", []conf.HostEntry{e("lan", "::"), e("www.lan", "0.0.0.0"), e("www.lan", "0.0.0.0"), e("nas", "::")},
 			[]bool{true, true, false, true}},
-		{"second name of a line", []hostEntry{e("a", "10.0.0.1"), e("b", "10.0.0.1")},
+		{"second name of a line", []conf.HostEntry{e("a", "10.0.0.1"), e("b", "10.0.0.1")},
 			[]bool{true, false}},
 	} {
 		if got := reverseOwners(tc.entries, 1232, true); !slices.Equal(got, tc.want) {

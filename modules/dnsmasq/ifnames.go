@@ -5,11 +5,13 @@ import (
 	"net/netip"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // ifaceAnswer is an ifaceName with the addresses it has now.
 type ifaceAnswer struct {
-	ifaceName
+	conf.IfaceName
 	addrs []netip.Addr
 }
 
@@ -19,10 +21,10 @@ type ifaceAnswer struct {
 // address gives none. A dynamic-host address takes the network part
 // (prefix length of the interface address) from each interface address of
 // its family and the host part from the line.
-func resolveIfaceNames(names []ifaceName, ifs []systemIface) []ifaceAnswer {
+func resolveIfaceNames(names []conf.IfaceName, ifs []systemIface) []ifaceAnswer {
 	out := make([]ifaceAnswer, 0, len(names))
 	for _, n := range names {
-		ans := ifaceAnswer{ifaceName: n}
+		ans := ifaceAnswer{IfaceName: n}
 		for _, si := range ifs {
 			if si.name != n.Iface {
 				continue
@@ -119,7 +121,7 @@ func reverseName(a netip.Addr) (string, error) {
 // files and host-record for the same name (measured on 2.90: a hosts entry
 // of such a name is not answered, even when the interface has no address of
 // that family); other record types of the name stay.
-func (s *Store) addIfaceNames(ans []ifaceAnswer) {
+func (s *localStore) addIfaceNames(ans []ifaceAnswer) {
 	if len(ans) == 0 {
 		return
 	}
@@ -137,7 +139,7 @@ func (s *Store) addIfaceNames(ans []ifaceAnswer) {
 				dup = dup || e.Addr == ip
 			}
 			if !dup {
-				nd.addrs = append(nd.addrs, hostEntry{Name: a.Name, Addr: ip, TTL: -1})
+				nd.addrs = append(nd.addrs, conf.HostEntry{Name: a.Name, Addr: ip, TTL: -1})
 				nd.ips = append(nd.ips, net.IP(ip.AsSlice()))
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
@@ -18,7 +19,7 @@ func TestParseInterfaceNameAndDynamicHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []ifaceName{
+	want := []conf.IfaceName{
 		{Name: "a.test", Iface: "eth0"}, {Name: "b.test", Iface: "eth0", Family: 4}, {Name: "c.test", Iface: "eth0", Family: 6},
 		{Name: "d.test", Iface: "eth0", Dynamic: true, Host4: netip.MustParseAddr("0.0.0.5"), Host6: netip.MustParseAddr("::7")},
 		{Name: "e.test", Iface: "eth0", Dynamic: true, Host6: netip.MustParseAddr("::7")},
@@ -113,7 +114,7 @@ func TestInterfaceNameAnswers(t *testing.T) {
 	}
 	s := newStore(c, nil)
 	s.addIfaceNames(resolveIfaceNames(c.IfaceNames, loIfaces()))
-	r := &Resolver{cfg: c, store: s, cache: newCache(10), fwd: &forwarder{Client: exchange.Client{Timeout: 10 * time.Millisecond}}, stats: &stats{}}
+	r := &resolver{cfg: c, store: s, cache: newCache(10), fwd: &forwarder{Client: exchange.Client{Timeout: 10 * time.Millisecond}}, stats: &stats{}}
 	ask := func(name string, qt uint16) string {
 		m := new(dns.Msg)
 		m.SetQuestion(name, qt)

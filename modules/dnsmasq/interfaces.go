@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // ifaceMatch reports whether an interface name matches a pattern of
@@ -66,7 +68,7 @@ var systemIfaces = func() ([]systemIface, error) {
 // from listen-address, interface (which adds the loopback interface) and
 // except-interface (which always wins), except that with none of them
 // Frontdesk listens on 127.0.0.1 only, where dnsmasq listens everywhere.
-func listenAddresses(c *Config) ([]string, error) {
+func listenAddresses(c *conf.Config) ([]string, error) {
 	out := uniqueAppend(nil, c.ListenAddrs...)
 	if len(c.Interfaces) == 0 && len(c.ExceptIfaces) == 0 {
 		if len(out) == 0 {
@@ -128,7 +130,7 @@ func exceptedIfaces(patterns []string, ifs []systemIface) map[string]bool {
 // usedIfaceAddrs are the addresses of the interfaces interface= selects
 // (with it, the loopback interface too), or of every interface when only
 // except-interface is given; never those of an excepted one.
-func usedIfaceAddrs(c *Config, ifs []systemIface, excepted map[string]bool) []string {
+func usedIfaceAddrs(c *conf.Config, ifs []systemIface, excepted map[string]bool) []string {
 	everything := len(c.Interfaces) == 0 && len(c.ListenAddrs) == 0 // only except-interface
 	var out []string
 	for _, i := range ifs {

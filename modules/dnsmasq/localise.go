@@ -3,6 +3,8 @@ package dnsmasq
 import (
 	"net"
 	"net/netip"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // localNetsOf maps each IPv4 address of an interface to its network, for
@@ -25,7 +27,7 @@ func localNetsOf(ifs []systemIface) map[netip.Addr]netip.Prefix {
 // of an interface (measured: a query to 127.0.0.1 is localised to
 // 127.0.0.0/8, one to a listen-address 127.0.0.2 that no interface has is
 // not localised at all); so does Frontdesk. Invalid when nothing applies.
-func (r *Resolver) localNet(local netip.Addr) netip.Prefix {
+func (r *resolver) localNet(local netip.Addr) netip.Prefix {
 	if !r.cfg.Localise || !local.IsValid() {
 		return netip.Prefix{}
 	}
@@ -56,7 +58,7 @@ func addrOf(a net.Addr) netip.Addr {
 // network lnet: when any IPv4 address of the name (addrs) is on lnet, only
 // those are answered; otherwise all are (measured on 2.90; IPv6 addresses
 // are never filtered).
-func localised(lnet netip.Prefix, addrs []hostEntry, a netip.Addr) bool {
+func localised(lnet netip.Prefix, addrs []conf.HostEntry, a netip.Addr) bool {
 	if !lnet.IsValid() || !a.Is4() || lnet.Contains(a) {
 		return true
 	}

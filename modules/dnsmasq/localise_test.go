@@ -20,7 +20,7 @@ func TestLocaliseQueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Resolver{cfg: c, store: newStore(c, nil), cache: newCache(10), fwd: &forwarder{Client: exchange.Client{}}, stats: &stats{}, localNets: localNetsOf(loIfaces())}
+	r := &resolver{cfg: c, store: newStore(c, nil), cache: newCache(10), fwd: &forwarder{Client: exchange.Client{}}, stats: &stats{}, localNets: localNetsOf(loIfaces())}
 	for _, tc := range []struct {
 		name  string
 		qtype uint16
@@ -62,7 +62,7 @@ func TestLocaliseWildcardSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Resolver{cfg: c, store: newStore(c, nil), cache: newCache(10), fwd: &forwarder{Client: exchange.Client{}}, stats: &stats{}, localNets: localNetsOf(loIfaces())}
+	r := &resolver{cfg: c, store: newStore(c, nil), cache: newCache(10), fwd: &forwarder{Client: exchange.Client{}}, stats: &stats{}, localNets: localNetsOf(loIfaces())}
 	h := &handler{}
 	h.current.Store(r)
 	pc, err := net.ListenPacket("udp4", "0.0.0.0:0")

@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
@@ -22,17 +23,17 @@ import (
 type loopDetector struct {
 	mu      sync.Mutex
 	names   map[string]string // probe name (lower case, no trailing dot) -> server address
-	servers atomic.Pointer[[]Upstream]
+	servers atomic.Pointer[[]conf.Upstream]
 }
 
-func newLoopDetector(servers []Upstream) *loopDetector {
+func newLoopDetector(servers []conf.Upstream) *loopDetector {
 	l := &loopDetector{names: map[string]string{}}
 	l.servers.Store(&servers)
 	return l
 }
 
 // current returns the servers not found looping.
-func (l *loopDetector) current() []Upstream { return *l.servers.Load() }
+func (l *loopDetector) current() []conf.Upstream { return *l.servers.Load() }
 
 // probe sends each server its probe query, in the background.
 func (l *loopDetector) probe(f *exchange.Client, log *zap.Logger) {
@@ -66,7 +67,7 @@ func (l *loopDetector) looped(name string, qtype uint16, log *zap.Logger) bool {
 	}
 	for {
 		old := l.servers.Load()
-		var keep []Upstream
+		var keep []conf.Upstream
 		for _, u := range *old {
 			if u.Addr != addr {
 				keep = append(keep, u)

@@ -7,12 +7,13 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netfilter"
 )
 
 // ruleMatchesName says whether the rule's domain covers name (lower case, no
 // trailing dot), as address= domains do.
-func ruleMatchesName(r setRule, name string) bool {
+func ruleMatchesName(r conf.SetRule, name string) bool {
 	switch {
 	case r.Domain == "":
 		return true
@@ -22,9 +23,9 @@ func ruleMatchesName(r setRule, name string) bool {
 
 // setRuleFor returns the set rule for a query name: the one with the longest
 // matching domain, the last given among equals (as dnsmasq picks them).
-func setRuleFor(rules []setRule, name string) (setRule, bool) {
+func setRuleFor(rules []conf.SetRule, name string) (conf.SetRule, bool) {
 	best, found := -1, false
-	var out setRule
+	var out conf.SetRule
 	for _, r := range rules {
 		if ruleMatchesName(r, name) && len(r.Domain) >= best {
 			best, out, found = len(r.Domain), r, true
@@ -71,7 +72,7 @@ func chainAddrs(qname string, answer []dns.RR) []netip.Addr {
 // (lower case, no trailing dot; qname as asked) into the ipset= and
 // nftset= sets of the most specific rule for name. Failures are logged:
 // the answer goes out in any case, as with dnsmasq.
-func (r *Resolver) addToSets(name, qname string, answer []dns.RR) {
+func (r *resolver) addToSets(name, qname string, answer []dns.RR) {
 	rule, ok := setRuleFor(r.cfg.SetRules, name)
 	if !ok {
 		return

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 func TestParseSetRules(t *testing.T) {
@@ -14,12 +16,12 @@ func TestParseSetRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []setRule{
+	want := []conf.SetRule{
 		{Domain: "a.example", IPSets: []string{"s4", "s6"}},
 		{Domain: "b.example", IPSets: []string{"s4", "s6"}},
 		{Domain: "", IPSets: []string{"all"}},
 		{Domain: "*w.example", IPSets: []string{"star"}},
-		{Domain: "n.example", NFTSets: []nftSet{{IPv: 4, Family: "inet", Table: "t", Set: "s"}, {IPv: 6, Family: "ip", Table: "t", Set: "s6"}, {IPv: 0, Family: "ip6", Table: "t6", Set: "x"}}},
+		{Domain: "n.example", NFTSets: []conf.NFTSet{{IPv: 4, Family: "inet", Table: "t", Set: "s"}, {IPv: 6, Family: "ip", Table: "t", Set: "s6"}, {IPv: 0, Family: "ip6", Table: "t6", Set: "x"}}},
 	}
 	if !reflect.DeepEqual(c.SetRules, want) {
 		t.Errorf("got %+v\nwant %+v", c.SetRules, want)

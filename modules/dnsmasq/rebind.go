@@ -11,7 +11,7 @@ import (
 
 // rebindOK reports whether name (lower case, no trailing dot) is under a
 // rebind-domain-ok domain.
-func (r *Resolver) rebindOK(name string) bool {
+func (r *resolver) rebindOK(name string) bool {
 	for _, d := range r.cfg.RebindOK {
 		if name == d || strings.HasSuffix(name, "."+d) {
 			return true
@@ -25,7 +25,7 @@ func (r *Resolver) rebindOK(name string) bool {
 // loopback and unspecified ranges unless rebind-localhost-ok); records of
 // other types (the targets of a CNAME chain are of the same type) are not
 // looked at (rfc1035.c extract_addresses).
-func (r *Resolver) rebinding(rrs []dns.RR, qtype uint16) bool {
+func (r *resolver) rebinding(rrs []dns.RR, qtype uint16) bool {
 	for _, rr := range rrs {
 		if rr.Header().Rrtype != qtype {
 			continue

@@ -12,20 +12,21 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/dnssec"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
 )
 
-// Resolver answers queries for one configuration: local data first, then
+// resolver answers queries for one configuration: local data first, then
 // the domain table, then the cache and the upstream servers.
-type Resolver struct {
-	cfg      *Config
-	store    *Store
-	cache    *Cache
+type resolver struct {
+	cfg      *conf.Config
+	store    *localStore
+	cache    *answerCache
 	fwd      *forwarder
-	defaults []Upstream    // plain server= lines and resolv-file servers
-	loop     *loopDetector // dns-loop-detect: nil unless set
+	defaults []conf.Upstream // plain server= lines and resolv-file servers
+	loop     *loopDetector   // dns-loop-detect: nil unless set
 	log      *zap.Logger
 	debug    *zap.Logger // log-debug: nil unless set
 	stats    *stats
@@ -69,7 +70,7 @@ type answer struct {
 
 // ttl is the TTL of a local answer: the record's own or local-ttl. dnsmasq
 // does not apply max-ttl to local answers (measured on 2.90).
-func (r *Resolver) ttl(t int) uint32 {
+func (r *resolver) ttl(t int) uint32 {
 	if t >= 0 {
 		return uint32(t)
 	}
@@ -77,7 +78,7 @@ func (r *Resolver) ttl(t int) uint32 {
 }
 
 // capTTL applies max-ttl to a TTL handed out.
-func (r *Resolver) capTTL(v uint32) uint32 {
+func (r *resolver) capTTL(v uint32) uint32 {
 	if r.cfg.HasMaxTTL && v > r.cfg.MaxTTL {
 		return r.cfg.MaxTTL
 	}
@@ -129,7 +130,7 @@ func typeOf(a netip.Addr) uint16 {
 
 // localData returns the local records of nd for qtype, owned by owner.
 // lnet is the network of localise-queries (invalid: no localisation).
-func (r *Resolver) localData(nd *node, owner string, qtype uint16, lnet netip.Prefix) []dns.RR {
+func (r *resolver) localData(nd *node, owner string, qtype uint16, lnet netip.Prefix) []dns.RR {
 	var out []dns.RR
 	for i, h := range nd.addrs {
 		if (qtype == dns.TypeANY || qtype == typeOf(h.Addr)) && localised(lnet, nd.addrs, h.Addr) {
@@ -154,7 +155,7 @@ func (r *Resolver) localData(nd *node, owner string, qtype uint16, lnet netip.Pr
 type pending struct {
 	req      *dns.Msg
 	name     string // lower case, no trailing dot
-	servers  []Upstream
+	servers  []conf.Upstream
 	tcp      bool
 	validate bool // dnssec: validate the answer (not for server=/domain/ without a trust anchor)
 
@@ -164,7 +165,7 @@ type pending struct {
 }
 
 // defaultServers are the plain servers, less those dns-loop-detect took out.
-func (r *Resolver) defaultServers() []Upstream {
+func (r *resolver) defaultServers() []conf.Upstream {
 	if r.loop != nil {
 		return r.loop.current()
 	}
@@ -173,7 +174,7 @@ func (r *Resolver) defaultServers() []Upstream {
 
 // Resolve answers req (one question); tcp says the client asked over TCP.
 // The context bounds forwarding.
-func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
+func (r *resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
 	a, p := r.resolveLocal(req, tcp, netip.Addr{})
 	if p != nil {
 		return r.forward(ctx, p)
@@ -185,7 +186,7 @@ func (r *Resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
 // domain table and the cache; it returns a pending query when the answer
 // must be forwarded. local is the address the query arrived at (for
 // localise-queries; invalid when unknown).
-func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answer, *pending) {
+func (r *resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answer, *pending) {
 	q := req.Question[0]
 	lname := strings.ToLower(q.Name) // no allocation when already lower case
 	name := strings.TrimSuffix(lname, ".")
@@ -221,7 +222,7 @@ func (r *Resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 // before the domain table: records added through the admin API, local data
 // (hosts, host-record, cname, the record options), synth-domain, MAILB,
 // the filter-* options and bogus-priv.
-func (r *Resolver) localAnswer(req *dns.Msg, name, fqdn string, local netip.Addr) (answer, bool) {
+func (r *resolver) localAnswer(req *dns.Msg, name, fqdn string, local netip.Addr) (answer, bool) {
 	q := req.Question[0]
 	qtype := q.Qtype
 	// 0. Records added through the admin API.
@@ -265,8 +266,8 @@ func (r *Resolver) localAnswer(req *dns.Msg, name, fqdn string, local netip.Addr
 
 // queryRoute is where the domain table sends a query.
 type queryRoute struct {
-	servers  []Upstream // where it is forwarded
-	table    answer     // the table's own answer (address=, local=), if hasTable
+	servers  []conf.Upstream // where it is forwarded
+	table    answer          // the table's own answer (address=, local=), if hasTable
 	hasTable bool
 	unusable bool   // the servers for the name were dropped as unusable
 	validate bool   // DNSSEC for this query
@@ -277,7 +278,7 @@ type queryRoute struct {
 // server=. Its own answers come after the cache, as dnsmasq's forward.c
 // comes after answer_request: the cache may hold the target of a CNAME
 // under an address= domain.
-func (r *Resolver) route(req *dns.Msg, name string, tcp bool) queryRoute {
+func (r *resolver) route(req *dns.Msg, name string, tcp bool) queryRoute {
 	q := req.Question[0]
 	chaos := q.Qclass == dns.ClassCHAOS
 	rt := queryRoute{validate: r.validator != nil, tname: name}
@@ -325,7 +326,7 @@ func (r *Resolver) route(req *dns.Msg, name string, tcp bool) queryRoute {
 
 // cachedAnswer is the answer from the cache (for ANY only a cached
 // NXDOMAIN, rfc1035.c answer_request), or through a cached CNAME chain.
-func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *queryRoute) (answer, bool) {
+func (r *resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *queryRoute) (answer, bool) {
 	q := req.Question[0]
 	qtype := q.Qtype
 	ctype := qtype
@@ -377,7 +378,7 @@ func (r *Resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 
 // unforwarded is the answer of a query that is not forwarded after all:
 // filterwin2k, the domain table's own answer, domain-needed, or no server.
-func (r *Resolver) unforwarded(req *dns.Msg, name string, tcp bool, rt *queryRoute) (answer, bool) {
+func (r *resolver) unforwarded(req *dns.Msg, name string, tcp bool, rt *queryRoute) (answer, bool) {
 	q := req.Question[0]
 	qtype := q.Qtype
 	if r.cfg.FilterWin2k && (qtype == dns.TypeSOA || qtype == dns.TypeSRV || qtype == dns.TypeANY && strings.Contains(name, "_")) {
@@ -415,7 +416,7 @@ func (r *Resolver) unforwarded(req *dns.Msg, name string, tcp bool, rt *queryRou
 // usable server (forward.c forward_query): 14 (Not Ready) when no server
 // is configured for the name, 23 (Network Error) when its servers cannot
 // be used (dnsmasq fails to send); 0 when there are servers.
-func noServerEDE(servers []Upstream, unusable bool) uint16 {
+func noServerEDE(servers []conf.Upstream, unusable bool) uint16 {
 	switch {
 	case len(servers) > 0:
 		return 0
@@ -430,7 +431,7 @@ var refreshing sync.Map // cacheKey -> struct{}
 
 // refresh forwards p in the background, which stores the new answer in the
 // cache; one refresh per name and type at a time.
-func (r *Resolver) refresh(p *pending) {
+func (r *resolver) refresh(p *pending) {
 	k := cacheKey{dns.Fqdn(p.name), p.req.Question[0].Qtype}
 	if _, busy := refreshing.LoadOrStore(k, struct{}{}); busy {
 		return
@@ -445,7 +446,7 @@ func (r *Resolver) refresh(p *pending) {
 
 // forward asks the upstream servers for a pending query; the context bounds
 // the exchange.
-func (r *Resolver) forward(ctx context.Context, p *pending) answer {
+func (r *resolver) forward(ctx context.Context, p *pending) answer {
 	fq, cacheable := r.upstreamQuery(p)
 	reply, u, a, ok := r.ask(r.exchangeContext(ctx, p), p, fq)
 	if !ok {
@@ -466,7 +467,7 @@ func (r *Resolver) forward(ctx context.Context, p *pending) answer {
 // flags and question, its EDNS0 as forwardEDNS makes it, and DO with
 // edns-packet-max when the answer is validated. cacheable is false when
 // the query carries the client's address or MAC.
-func (r *Resolver) upstreamQuery(p *pending) (fq *dns.Msg, cacheable bool) {
+func (r *resolver) upstreamQuery(p *pending) (fq *dns.Msg, cacheable bool) {
 	req := p.req
 	fq = new(dns.Msg)
 	fq.Id = dns.Id()
@@ -491,7 +492,7 @@ func (r *Resolver) upstreamQuery(p *pending) (fq *dns.Msg, cacheable bool) {
 // exchangeContext is ctx with what the exchange needs to know of the
 // client: the subnet a reply must carry (add-subnet: dnsmasq drops a
 // reply with another, measured) and the connection mark of its flow.
-func (r *Resolver) exchangeContext(ctx context.Context, p *pending) context.Context {
+func (r *resolver) exchangeContext(ctx context.Context, p *pending) context.Context {
 	if r.cfg.EDNS.AddSubnet {
 		want, _ := subnetOption(&r.cfg.EDNS, clientAddr(p.client))
 		ctx = exchange.WithAccept(ctx, func(m *dns.Msg) bool { return subnetMatches(m, want) })
@@ -505,12 +506,12 @@ func (r *Resolver) exchangeContext(ctx context.Context, p *pending) context.Cont
 // ask sends fq to p's servers within dns-forward-max. When it does not
 // come back with a reply, a is the answer to give (dropped, or SERVFAIL)
 // and ok is false.
-func (r *Resolver) ask(ctx context.Context, p *pending, fq *dns.Msg) (reply *dns.Msg, u Upstream, a answer, ok bool) {
+func (r *resolver) ask(ctx context.Context, p *pending, fq *dns.Msg) (reply *dns.Msg, u conf.Upstream, a answer, ok bool) {
 	q := p.req.Question[0]
 	if !r.fwd.acquire() {
 		// dns-forward-max reached: dropped, like dnsmasq does.
 		r.log.Warn("maximum number of concurrent DNS queries reached", zap.Int("max", r.cfg.ForwardMax))
-		return nil, Upstream{}, answer{source: sourceDrop}, false
+		return nil, conf.Upstream{}, answer{source: sourceDrop}, false
 	}
 	start := time.Now()
 	reply, u, err := r.fwd.exchange(ctx, fq, p.servers, p.tcp)
@@ -520,7 +521,7 @@ func (r *Resolver) ask(ctx context.Context, p *pending, fq *dns.Msg) (reply *dns
 			r.stats.upstreamFailures.Add(1)
 		}
 		r.log.Debug("forwarding failed", zap.String("name", q.Name), zap.Error(err))
-		return nil, Upstream{}, answer{rcode: dns.RcodeServerFailure, source: sourceNone}, false
+		return nil, conf.Upstream{}, answer{rcode: dns.RcodeServerFailure, source: sourceNone}, false
 	}
 	if r.debug != nil {
 		r.debug.Debug("forwarded", zap.String("name", q.Name), zap.String("type", dns.TypeToString[q.Qtype]),
@@ -535,7 +536,7 @@ func (r *Resolver) ask(ctx context.Context, p *pending, fq *dns.Msg) (reply *dns
 // proxy-dnssec copies its AD bit too), or validated. ok is false when it
 // is final: truncated, or bogus (SERVFAIL with EDE 6, never cached,
 // measured on 2.90).
-func (r *Resolver) upstreamAnswer(ctx context.Context, p *pending, reply *dns.Msg, u Upstream) (a answer, ok bool) {
+func (r *resolver) upstreamAnswer(ctx context.Context, p *pending, reply *dns.Msg, u conf.Upstream) (a answer, ok bool) {
 	req := p.req
 	if reply.Truncated {
 		return answer{rcode: reply.Rcode, aa: reply.Authoritative, tc: true, source: sourceUpstream, server: u.Addr, ad: reply.AuthenticatedData}, false
@@ -567,7 +568,7 @@ func (r *Resolver) upstreamAnswer(ctx context.Context, p *pending, reply *dns.Ms
 // the cache, and max-ttl on what is handed out. relay says whether the
 // answer is still the upstream's, to go out with its OPT record (not when
 // bogus-nxdomain or the rebind check replaced it).
-func (r *Resolver) processReply(p *pending, a answer, cacheable bool) (_ answer, relay bool) {
+func (r *resolver) processReply(p *pending, a answer, cacheable bool) (_ answer, relay bool) {
 	req, name := p.req, p.name
 	q := req.Question[0]
 	qtype := q.Qtype
@@ -624,7 +625,7 @@ func (r *Resolver) processReply(p *pending, a answer, cacheable bool) (_ answer,
 
 // relayEDNS hands on the upstream's OPT record o with a fresh answer (an
 // echoed subnet, a cookie...), as dnsmasq does; not with a cached one.
-func (r *Resolver) relayEDNS(a *answer, req *dns.Msg, o *dns.OPT) {
+func (r *resolver) relayEDNS(a *answer, req *dns.Msg, o *dns.OPT) {
 	a.opts = o.Option
 	clientDO := req.IsEdns0() != nil && req.IsEdns0().Do()
 	a.relayDO, a.do = true, o.Do() && (clientDO || r.validator == nil)
@@ -639,7 +640,7 @@ func (r *Resolver) relayEDNS(a *answer, req *dns.Msg, o *dns.OPT) {
 // is the client's, at most edns-packet-max; an OPT record added to a query
 // that had none says 512 (all measured). It reports whether the reply may
 // be cached.
-func (r *Resolver) forwardEDNS(fq, req *dns.Msg, client net.Addr) bool {
+func (r *resolver) forwardEDNS(fq, req *dns.Msg, client net.Addr) bool {
 	opt := req.IsEdns0()
 	var in []dns.EDNS0
 	if opt != nil {
@@ -661,7 +662,7 @@ func (r *Resolver) forwardEDNS(fq, req *dns.Msg, client net.Addr) bool {
 
 // doctor applies the alias= rules to the A records of a forwarded answer;
 // it reports whether it changed one.
-func (r *Resolver) doctor(rrs []dns.RR) bool {
+func (r *resolver) doctor(rrs []dns.RR) bool {
 	if len(r.cfg.Aliases) == 0 {
 		return false
 	}
@@ -686,7 +687,7 @@ func (r *Resolver) doctor(rrs []dns.RR) bool {
 
 // negToNodata turns NXDOMAIN into NODATA (authoritative) for a name that
 // exists locally, as dnsmasq does.
-func (r *Resolver) negToNodata(a answer, name string) answer {
+func (r *resolver) negToNodata(a answer, name string) answer {
 	if a.rcode == dns.RcodeNameError && r.exists(name) {
 		a.rcode = dns.RcodeSuccess
 		a.aa = true
@@ -699,15 +700,15 @@ func (r *Resolver) negToNodata(a answer, name string) answer {
 // locally: see localDomain, or covered by an address= with addresses at
 // any level (forward.c: check_for_local_domain or lookup_domain with
 // F_CONFIG).
-func (r *Resolver) exists(name string) bool {
+func (r *resolver) exists(name string) bool {
 	return r.localDomain(name) || r.store.hasConfigAddress(name)
 }
 
 // localDomain is dnsmasq's check_for_local_domain (rfc1035.c): name (lower
-// case, no trailing dot) is a local name or one above it (Store.known), or
+// case, no trailing dot) is a local name or one above it (localStore.known), or
 // the cache holds an answer for it other than NXDOMAIN, from upstream too
 // (a NODATA counts).
-func (r *Resolver) localDomain(name string) bool {
+func (r *resolver) localDomain(name string) bool {
 	return r.store.isKnown(name) || r.cache.holdsName(dns.Fqdn(name), r.cfg.CacheRR)
 }
 
@@ -717,7 +718,7 @@ func isPlainName(name string) bool {
 	return name != "" && !strings.Contains(name, ".")
 }
 
-func (r *Resolver) capAll(rrs []dns.RR) {
+func (r *resolver) capAll(rrs []dns.RR) {
 	for _, rr := range rrs {
 		rr.Header().Ttl = r.capTTL(rr.Header().Ttl)
 	}
@@ -725,7 +726,7 @@ func (r *Resolver) capAll(rrs []dns.RR) {
 
 // local answers from hosts, host-record, cname and record options.
 // req is the query, for the cached data a CNAME chain may end in.
-func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix, req *dns.Msg) (answer, bool) {
+func (r *resolver) local(owner, name string, qtype uint16, lnet netip.Prefix, req *dns.Msg) (answer, bool) {
 	nd := r.store.names[name]
 	// PTR answers of interface names and hosts entries, for PTR and ANY
 	// (rfc1035.c answer_request).
@@ -765,7 +766,7 @@ func (r *Resolver) local(owner, name string, qtype uint16, lnet netip.Prefix, re
 	return answer{}, false
 }
 
-func (r *Resolver) cnameRR(owner string, c *cnameRec) dns.RR {
+func (r *resolver) cnameRR(owner string, c *conf.CNAMERec) dns.RR {
 	return &dns.CNAME{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: r.ttl(c.TTL)}, Target: dns.Fqdn(c.Target)}
 }
 
@@ -774,7 +775,7 @@ func (r *Resolver) cnameRR(owner string, c *cnameRec) dns.RR {
 // query may not use (DO without validation) is left out, and a cached
 // CNAME it may not use gives up: the query is forwarded (rfc1035.c
 // answer_request).
-func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix, req *dns.Msg) (answer, bool) {
+func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix, req *dns.Msg) (answer, bool) {
 	a := answer{rcode: dns.RcodeSuccess, aa: true, source: sourceLocal}
 	for i := 0; i < 10 && nd != nil && nd.cname != nil; i++ {
 		a.answer = append(a.answer, r.cnameRR(owner, nd.cname))
@@ -835,7 +836,7 @@ func (r *Resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 
 // cacheReply stores a forwarded reply. ttl overrides the computed TTL when
 // not 0.
-func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
+func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError || r.refusedByCache(name, qtype, a) {
 		return
 	}
@@ -890,7 +891,7 @@ func (r *Resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 // extract_addresses, CNAME_CHAIN) or a record over a local one (cache.c
 // cache_insert's insert_error), where the CNAMEs inserted before it have
 // freed their owners' records all the same.
-func (r *Resolver) refusedByCache(name string, qtype uint16, a answer) bool {
+func (r *resolver) refusedByCache(name string, qtype uint16, a answer) bool {
 	if chainTooLong(name, a.answer) {
 		return true
 	}
@@ -903,7 +904,7 @@ func (r *Resolver) refusedByCache(name string, qtype uint16, a answer) bool {
 
 // clampTTLs returns copies of rrs with their TTLs clamped to
 // [min-cache-ttl, max-cache-ttl]: cached records count down from there.
-func (r *Resolver) clampTTLs(rrs []dns.RR) []dns.RR {
+func (r *resolver) clampTTLs(rrs []dns.RR) []dns.RR {
 	out := copyRRs(rrs)
 	for _, rr := range out {
 		h := rr.Header()
@@ -923,7 +924,7 @@ func (r *Resolver) clampTTLs(rrs []dns.RR) []dns.RR {
 // type (measured); not the answers to CNAME questions (the CNAMEs of the
 // chains in other answers are; rfc1035.c extract_addresses), and PTR
 // answers only for reverse names (cached by address, in_arpa_name_2_addr).
-func (r *Resolver) cachesAnswerTo(name string, qtype uint16, rcode int) bool {
+func (r *resolver) cachesAnswerTo(name string, qtype uint16, rcode int) bool {
 	if rcode != dns.RcodeNameError && (!cacheable[qtype] && !slices.Contains(r.cfg.CacheRR, qtype) || qtype == dns.TypeCNAME) {
 		return false
 	}
@@ -938,7 +939,7 @@ func (r *Resolver) cachesAnswerTo(name string, qtype uint16, rcode int) bool {
 // negative TTL (the SOA's, neg-ttl, or without an SOA the CNAMEs'; a
 // negative answer then keeps only the SOA that ends its name) or the
 // smallest TTL of its records, clamped to [min-cache-ttl, max-cache-ttl].
-func (r *Resolver) cacheTTL(name string, a *answer, negative bool, ttl uint32) uint32 {
+func (r *resolver) cacheTTL(name string, a *answer, negative bool, ttl uint32) uint32 {
 	if ttl == 0 && negative {
 		var soa dns.RR
 		ttl, soa = negativeTTL(chainEnd(name, a.answer), a.ns, r.cfg.NegTTL)
@@ -967,7 +968,7 @@ func (r *Resolver) cacheTTL(name string, a *answer, negative bool, ttl uint32) u
 // names in a positive answer (the targets of a CNAME chain) under their
 // own names, and every CNAME of the chain under its owner (they answer
 // CNAME queries).
-func (r *Resolver) cachePositiveParts(name string, a answer, st cacheDNSSEC) {
+func (r *resolver) cachePositiveParts(name string, a answer, st cacheDNSSEC) {
 	byOwner := map[cacheKey][]dns.RR{}
 	for _, rr := range a.answer {
 		h := rr.Header()
@@ -986,7 +987,7 @@ func (r *Resolver) cachePositiveParts(name string, a answer, st cacheDNSSEC) {
 // (the chain's CNAMEs cached under their owners), and the zone's SOA (the
 // one that set the TTL) answers SOA queries for its owner
 // (rfc1035.c extract_addresses and find_soa).
-func (r *Resolver) cacheNegativeParts(name string, qtype uint16, a answer, ttl uint32, st cacheDNSSEC) {
+func (r *resolver) cacheNegativeParts(name string, qtype uint16, a answer, ttl uint32, st cacheDNSSEC) {
 	for _, rr := range a.answer {
 		if c, ok := rr.(*dns.CNAME); ok {
 			r.cache.putStatus(cacheKey{strings.ToLower(c.Hdr.Name), dns.TypeCNAME}, dns.RcodeSuccess, []dns.RR{c}, nil, c.Hdr.Ttl, st)
@@ -1085,7 +1086,7 @@ func stripOPT(rrs []dns.RR) []dns.RR {
 
 // bogusNX returns the first record of rrs with a bogus-nxdomain address,
 // or nil.
-func (r *Resolver) bogusNX(rrs []dns.RR) dns.RR {
+func (r *resolver) bogusNX(rrs []dns.RR) dns.RR {
 	for _, rr := range rrs {
 		if a, ok := exchange.RRAddr(rr); ok {
 			for _, p := range r.cfg.BogusNX {

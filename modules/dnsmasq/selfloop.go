@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // selfAddrs is the set of addresses (address and port) this server
@@ -49,7 +51,7 @@ func newSelfAddrs(listen []string, port int) selfAddrs {
 
 // isSelf reports whether u is one of the addresses this server answers
 // on (0.0.0.0, which the stack treats as this machine, included).
-func (s selfAddrs) isSelf(u Upstream) bool {
+func (s selfAddrs) isSelf(u conf.Upstream) bool {
 	ap, err := netip.ParseAddrPort(u.Addr)
 	if err != nil {
 		return false
@@ -70,8 +72,8 @@ func (s selfAddrs) isSelf(u Upstream) bool {
 // once, as dnsmasq does ("ignoring nameserver 127.0.0.1 - local
 // interface"): forwarding to them would send every query back to us.
 // source says where the servers come from (server= or the resolv-file).
-func (s selfAddrs) dropSelf(servers []Upstream, source string, log *zap.Logger) []Upstream {
-	var out []Upstream
+func (s selfAddrs) dropSelf(servers []conf.Upstream, source string, log *zap.Logger) []conf.Upstream {
+	var out []conf.Upstream
 	for _, u := range servers {
 		if s.isSelf(u) {
 			log.Warn("ignoring nameserver: it is one of this server's own listening addresses (local interface)",
@@ -86,7 +88,7 @@ func (s selfAddrs) dropSelf(servers []Upstream, source string, log *zap.Logger) 
 // dropSelfServers applies dropSelf to the server= lines, plain and for
 // domains. A domain left without a server falls back to the less specific
 // rules, as when dnsmasq removes the server.
-func dropSelfServers(c *Config, s selfAddrs, log *zap.Logger) {
+func dropSelfServers(c *conf.Config, s selfAddrs, log *zap.Logger) {
 	if len(s) == 0 {
 		return
 	}

@@ -19,7 +19,7 @@ type stats struct {
 
 // handler serves DNS messages with the resolver of the running config.
 type handler struct {
-	current atomic.Pointer[Resolver]
+	current atomic.Pointer[resolver]
 }
 
 // ServeDNS answers one message. It never panics out: a bad message gets
@@ -109,7 +109,7 @@ var closeConnection = new(dns.Msg)
 // Answer builds the reply to req; udp selects the UDP size limit, local is
 // the address the query arrived at (invalid when unknown; auth-server and
 // localise-queries depend on it). It returns nil when the query is dropped.
-func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) *dns.Msg {
+func (r *resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) *dns.Msg {
 	m, p, _ := r.answerLocal(req, client, udp, local)
 	if p != nil {
 		m = r.answerForward(p)
@@ -121,7 +121,7 @@ func (r *Resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.A
 // from an upstream server it returns the pending query instead, for
 // answerForward (which may block for the upstream timeout). The bool says
 // whether the reply goes to the dumpfile.
-func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (*dns.Msg, *pending, bool) {
+func (r *resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (*dns.Msg, *pending, bool) {
 	st := r.stats
 	st.queries.Add(1)
 	if req.Opcode != dns.OpcodeQuery {
@@ -184,7 +184,7 @@ func (r *Resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 }
 
 // answerForward forwards a pending query and builds the reply.
-func (r *Resolver) answerForward(p *pending) *dns.Msg {
+func (r *resolver) answerForward(p *pending) *dns.Msg {
 	ctx, cancel := context.WithTimeout(context.Background(), r.fwd.Timeout*time.Duration(max(1, len(r.defaults)))+time.Second)
 	defer cancel()
 	start := time.Now()
@@ -194,7 +194,7 @@ func (r *Resolver) answerForward(p *pending) *dns.Msg {
 }
 
 // reply turns the answer to req into the reply message and counts it.
-func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns.Msg {
+func (r *resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns.Msg {
 	st := r.stats
 	switch a.source {
 	case sourceDrop:
@@ -241,7 +241,7 @@ func (r *Resolver) reply(req *dns.Msg, a answer, client net.Addr, udp bool) *dns
 // echoed (RFC 3225, as dnsmasq does) or relayed from a fresh forwarded
 // answer, the answer's options and extended DNS error. It returns the DO
 // bit and the UDP size the reply must fit.
-func (r *Resolver) setEDNS(m, req *dns.Msg, a *answer) (do bool, size int) {
+func (r *resolver) setEDNS(m, req *dns.Msg, a *answer) (do bool, size int) {
 	size = dns.MinMsgSize
 	opt := req.IsEdns0()
 	if opt == nil {
@@ -268,7 +268,7 @@ func (r *Resolver) setEDNS(m, req *dns.Msg, a *answer) (do bool, size int) {
 // truncate fits a UDP reply into size. A forwarded answer larger than the
 // client's buffer gets TC with no records (the OPT apart), as dnsmasq
 // sends it (measured); others are cut as miekg/dns cuts them.
-func (r *Resolver) truncate(m *dns.Msg, a *answer, size int) {
+func (r *resolver) truncate(m *dns.Msg, a *answer, size int) {
 	if a.source != sourceUpstream || m.Len() <= size {
 		m.Truncate(size)
 		return
@@ -286,7 +286,7 @@ func (r *Resolver) truncate(m *dns.Msg, a *answer, size int) {
 
 // logAnswer writes the debug line of an answer and, with log-queries, the
 // query line.
-func (r *Resolver) logAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
+func (r *resolver) logAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 	if r.debug != nil {
 		r.debug.Debug("answer", zap.String("name", req.Question[0].Name), zap.String("type", dns.TypeToString[req.Question[0].Qtype]),
 			zap.String("source", a.logSource()), zap.String("rcode", dns.RcodeToString[m.Rcode]), zap.Bool("aa", m.Authoritative),

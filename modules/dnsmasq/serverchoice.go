@@ -3,6 +3,8 @@ package dnsmasq
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // dnsmasq's cadence of asking every server of a group at once (config.h).
@@ -29,7 +31,7 @@ type serverChoice struct {
 // first use. The slices of groups live as long as the configuration (the
 // loop detector makes a new one when a server's state changes, and with it
 // a new choice, as dnsmasq's build_server_array resets last_server).
-func (f *forwarder) choiceOf(servers []Upstream) *serverChoice {
+func (f *forwarder) choiceOf(servers []conf.Upstream) *serverChoice {
 	key := &servers[0]
 	if c, ok := f.choices.Load(key); ok {
 		return c.(*serverChoice)
@@ -57,7 +59,7 @@ func (c *serverChoice) next(now time.Time) (all bool, start int) {
 // unless it REFUSED, which clears the choice if it was the chosen one.
 // Like dnsmasq, which knows a reply's server by its address, the index is
 // that of the first server of the group with u's address.
-func (c *serverChoice) answered(servers []Upstream, u Upstream, refused bool) {
+func (c *serverChoice) answered(servers []conf.Upstream, u conf.Upstream, refused bool) {
 	idx := -1
 	for i, s := range servers {
 		if s.Addr == u.Addr {

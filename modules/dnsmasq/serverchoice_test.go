@@ -3,10 +3,12 @@ package dnsmasq
 import (
 	"testing"
 	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 func TestServerChoiceCadence(t *testing.T) {
-	servers := []Upstream{{Addr: "127.0.0.1:1"}, {Addr: "127.0.0.1:2"}, {Addr: "127.0.0.1:2"}}
+	servers := []conf.Upstream{{Addr: "127.0.0.1:1"}, {Addr: "127.0.0.1:2"}, {Addr: "127.0.0.1:2"}}
 	f := &forwarder{}
 	c := f.choiceOf(servers)
 	if f.choiceOf(servers) != c {

@@ -9,13 +9,14 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // checkSource reports why u cannot be used: its @source address is not
 // one of this machine's, or its @interface does not exist. dnsmasq logs
 // such a server and ignores it.
-func checkSource(u Upstream) error {
+func checkSource(u conf.Upstream) error {
 	if u.Iface != "" {
 		if _, err := net.InterfaceByName(u.Iface); err != nil {
 			return fmt.Errorf("interface %s: %w", u.Iface, err)
@@ -41,15 +42,15 @@ func unwrapSyscall(err error) error {
 
 // dropUnusableSources removes the servers whose @source address or
 // @interface cannot be used, logging each, as dnsmasq does.
-func dropUnusableSources(c *Config, log *zap.Logger) {
-	keep := func(u Upstream) bool {
+func dropUnusableSources(c *conf.Config, log *zap.Logger) {
+	keep := func(u conf.Upstream) bool {
 		if err := checkSource(u); err != nil {
 			log.Error("ignoring upstream server", zap.String("server", u.Addr), zap.Error(err))
 			return false
 		}
 		return true
 	}
-	var servers []Upstream
+	var servers []conf.Upstream
 	for _, u := range c.Servers {
 		if keep(u) {
 			servers = append(servers, u)
@@ -71,7 +72,7 @@ func dropUnusableSources(c *Config, log *zap.Logger) {
 // that one socket.
 func (a *App) acquireSourcePorts() error {
 	f := a.resolver.fwd
-	add := func(u Upstream) error {
+	add := func(u conf.Upstream) error {
 		if !u.Source.IsValid() || u.Source.Port() == 0 || f.SourcePorts[u] != nil {
 			return nil
 		}
@@ -80,7 +81,7 @@ func (a *App) acquireSourcePorts() error {
 			return fmt.Errorf("server %s@%s: %w", u.Addr, u.Source, err)
 		}
 		if f.SourcePorts == nil {
-			f.SourcePorts = map[Upstream]*exchange.SharedPort{}
+			f.SourcePorts = map[conf.Upstream]*exchange.SharedPort{}
 		}
 		f.SourcePorts[u] = sp
 		return nil

@@ -9,6 +9,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // SiteRecords makes the DNS server answer A/AAAA for the site names of the
@@ -82,7 +84,7 @@ func siteNames(ctx caddy.Context) ([]string, error) {
 }
 
 // siteHostEntries are the hosts entries site_records adds.
-func (a *App) siteHostEntries(ctx caddy.Context) ([]hostEntry, error) {
+func (a *App) siteHostEntries(ctx caddy.Context) ([]conf.HostEntry, error) {
 	if a.SiteRecords == nil {
 		return nil, nil
 	}
@@ -94,10 +96,10 @@ func (a *App) siteHostEntries(ctx caddy.Context) ([]hostEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []hostEntry
+	var out []conf.HostEntry
 	for _, n := range names {
 		for _, ip := range addrs {
-			out = append(out, hostEntry{Name: n, Addr: ip, TTL: -1})
+			out = append(out, conf.HostEntry{Name: n, Addr: ip, TTL: -1})
 		}
 	}
 	if len(names) > 0 {

@@ -8,14 +8,16 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // node is the local data of one name: hosts entries, a CNAME and other
 // records.
 type node struct {
-	addrs []hostEntry
+	addrs []conf.HostEntry
 	ips   []net.IP // addrs[i].Addr as a net.IP, shared by the answers
-	cname *cnameRec
+	cname *conf.CNAMERec
 	rrs   []dns.RR
 	// autoMX is the MX among rrs that selfmx or localmx made: not zone
 	// data for auth-zone (measured).
@@ -29,7 +31,7 @@ type node struct {
 type ruleSet struct {
 	domain   string
 	wildcard bool
-	servers  []Upstream
+	servers  []conf.Upstream
 	standard bool
 	local    bool
 	nx       bool
@@ -48,13 +50,13 @@ func ipsOf(addrs []netip.Addr) []net.IP {
 	return out
 }
 
-// Store is the immutable answer data of one configuration: local records
+// localStore is the immutable answer data of one configuration: local records
 // and the server=/address=/local= domain table.
-type Store struct {
+type localStore struct {
 	names map[string]*node
-	ptr   map[string][]hostEntry // reverse name -> hosts entries
-	exact map[string]*ruleSet    // label-matched domains; "" is // and "#" is /#/
-	wild  []*ruleSet             // *domain patterns, longest first
+	ptr   map[string][]conf.HostEntry // reverse name -> hosts entries
+	exact map[string]*ruleSet         // label-matched domains; "" is // and "#" is /#/
+	wild  []*ruleSet                  // *domain patterns, longest first
 	// ifacePTR answers PTR queries for interface-name and dynamic-host
 	// addresses (reverse name -> name), before the hosts entries.
 	ifacePTR map[string]string
@@ -73,10 +75,10 @@ type Store struct {
 	parents map[string]bool
 }
 
-func newStore(c *Config, hosts []hostEntry) *Store {
-	s := &Store{names: map[string]*node{}, ptr: map[string][]hostEntry{}, exact: map[string]*ruleSet{}}
+func newStore(c *conf.Config, hosts []conf.HostEntry) *localStore {
+	s := &localStore{names: map[string]*node{}, ptr: map[string][]conf.HostEntry{}, exact: map[string]*ruleSet{}}
 	// host-record entries come first, like dnsmasq's cache load order.
-	all := append(append([]hostEntry{}, c.Hosts...), hosts...)
+	all := append(append([]conf.HostEntry{}, c.Hosts...), hosts...)
 	s.addHosts(c, all)
 	for i := range c.CNAMEs {
 		s.node(c.CNAMEs[i].Name).cname = &c.CNAMEs[i]
@@ -108,7 +110,7 @@ func newStore(c *Config, hosts []hostEntry) *Store {
 }
 
 // node is the node of name, made empty if there is none yet.
-func (s *Store) node(name string) *node {
+func (s *localStore) node(name string) *node {
 	nd := s.names[name]
 	if nd == nil {
 		nd = &node{}
@@ -121,11 +123,11 @@ func (s *Store) node(name string) *node {
 // each address once a name. Only the first of them with an address answers
 // its PTR query (cache.c add_hosts_entry: "only one address -> name
 // mapping, first one trumps").
-func (s *Store) addHosts(c *Config, all []hostEntry) {
+func (s *localStore) addHosts(c *conf.Config, all []conf.HostEntry) {
 	owners := reverseOwners(all, c.EDNSPacketMax, !c.NoRoundRobin)
 	for i, h := range all {
 		nd := s.node(h.Name)
-		if !slices.ContainsFunc(nd.addrs, func(e hostEntry) bool { return e.Addr == h.Addr }) {
+		if !slices.ContainsFunc(nd.addrs, func(e conf.HostEntry) bool { return e.Addr == h.Addr }) {
 			nd.addrs = append(nd.addrs, h)
 		}
 		if owners[i] {
@@ -139,7 +141,7 @@ func (s *Store) addHosts(c *Config, all []hostEntry) {
 // addRules gathers the server=, local= and address= rules by domain
 // pattern: the label-matched ones in exact, the *domain ones in wild,
 // longest first.
-func (s *Store) addRules(rules []domainRule) {
+func (s *localStore) addRules(rules []conf.DomainRule) {
 	wild := map[string]*ruleSet{}
 	for _, r := range rules {
 		var rs *ruleSet
@@ -163,7 +165,7 @@ func (s *Store) addRules(rules []domainRule) {
 }
 
 // add merges one rule into the set.
-func (rs *ruleSet) add(r domainRule) {
+func (rs *ruleSet) add(r conf.DomainRule) {
 	rs.servers = append(rs.servers, r.Servers...)
 	rs.standard = rs.standard || r.Standard
 	rs.local = rs.local || r.Local
@@ -181,7 +183,7 @@ func (rs *ruleSet) add(r domainRule) {
 // the label-matched form before the *wildcard form; then // for names
 // without dots, then /#/. They are appended to out (which may have room for
 // them, so that a query allocates nothing).
-func (s *Store) matches(name string, out []*ruleSet) []*ruleSet {
+func (s *localStore) matches(name string, out []*ruleSet) []*ruleSet {
 	out = out[:0]
 	suffix := name
 	for suffix != "" {
@@ -233,7 +235,7 @@ func (s *Store) matches(name string, out []*ruleSet) []*ruleSet {
 // configuration entry, not a hosts one): it gets none. With selfmx the
 // MX names its owner (localData gives it the question's spelling), with
 // localmx the mx-target.
-func (s *Store) addAutoMX(c *Config, hosts []hostEntry) {
+func (s *localStore) addAutoMX(c *conf.Config, hosts []conf.HostEntry) {
 	aliases := map[string]bool{}
 	for _, cn := range c.CNAMEs {
 		for n := cn.Name; ; {
@@ -282,7 +284,7 @@ func (s *Store) addAutoMX(c *Config, hosts []hostEntry) {
 }
 
 // indexKnown fills s.known from the local names.
-func (s *Store) indexKnown() {
+func (s *localStore) indexKnown() {
 	s.known = map[string]bool{}
 	for n, nd := range s.names {
 		if !nd.makesName() {
@@ -305,7 +307,7 @@ func (s *Store) indexKnown() {
 // interface-name) each delete their own name's empty entry and make those
 // above them: a name both above a host and the name of a later record line
 // has none.
-func (s *Store) indexParents(c *Config) {
+func (s *localStore) indexParents(c *conf.Config) {
 	s.parents = map[string]bool{}
 	real := func(n string) bool {
 		nd := s.names[n]
@@ -372,9 +374,9 @@ func (nd *node) ownsListRecord() bool {
 }
 
 // isKnown reports whether name (lower case, no trailing dot) exists
-// locally for dnsmasq (see Store.known). The reverse names of hosts
+// locally for dnsmasq (see localStore.known). The reverse names of hosts
 // entries do not: they answer PTR queries only.
-func (s *Store) isKnown(name string) bool {
+func (s *localStore) isKnown(name string) bool {
 	return s.known[name]
 }
 
@@ -382,7 +384,7 @@ func (s *Store) isKnown(name string) bool {
 // #, the null addresses) covers name, at any level: dnsmasq's
 // lookup_domain(name, F_CONFIG). Such a name exists, whatever a more
 // specific server= says.
-func (s *Store) hasConfigAddress(name string) bool {
+func (s *localStore) hasConfigAddress(name string) bool {
 	var buf [8]*ruleSet
 	for _, rs := range s.matches(name, buf[:0]) {
 		if len(rs.addrs) > 0 || rs.null {

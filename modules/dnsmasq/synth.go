@@ -7,10 +7,12 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 // synthInRange reports whether a is between Start and End.
-func synthInRange(s *synthDomain, a netip.Addr) bool {
+func synthInRange(s *conf.SynthDomain, a netip.Addr) bool {
 	return a.Is4() == s.Start.Is4() && !a.Less(s.Start) && !s.End.Less(a)
 }
 
@@ -25,7 +27,7 @@ func low64(a netip.Addr) uint64 {
 }
 
 // forward turns the first label of a name under Domain into an address.
-func synthForward(s *synthDomain, label string) (netip.Addr, bool) {
+func synthForward(s *conf.SynthDomain, label string) (netip.Addr, bool) {
 	if len(label) < len(s.Prefix) || !strings.EqualFold(label[:len(s.Prefix)], s.Prefix) {
 		return netip.Addr{}, false
 	}
@@ -86,7 +88,7 @@ func synthForward(s *synthDomain, label string) (netip.Addr, bool) {
 }
 
 // synthName is the synthetic name of a (which is in range), with a trailing dot.
-func synthName(s *synthDomain, a netip.Addr) string {
+func synthName(s *conf.SynthDomain, a netip.Addr) string {
 	var label string
 	if s.Seq {
 		label = s.Prefix + strconv.FormatUint(low64(a)-low64(s.Start), 10)
@@ -101,7 +103,7 @@ func synthName(s *synthDomain, a netip.Addr) string {
 }
 
 // synth answers A, AAAA, ANY and PTR queries from synth-domain.
-func (r *Resolver) synth(owner, name string, qtype uint16) (answer, bool) {
+func (r *resolver) synth(owner, name string, qtype uint16) (answer, bool) {
 	sds := r.cfg.Synth
 	switch qtype {
 	case dns.TypePTR:

@@ -3,10 +3,12 @@ package dnsmasq
 import (
 	"net/netip"
 	"testing"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
 
 func TestParseSynthDomain(t *testing.T) {
-	good := map[string]synthDomain{
+	good := map[string]conf.SynthDomain{
 		"synth-domain=a.lan,10.0.0.1/24,h-":       {Domain: "a.lan", Start: netip.MustParseAddr("10.0.0.0"), End: netip.MustParseAddr("10.0.0.255"), Prefix: "h-"},
 		"synth-domain=A.lan,10.0.0.5,10.0.0.9,n*": {Domain: "a.lan", Start: netip.MustParseAddr("10.0.0.5"), End: netip.MustParseAddr("10.0.0.9"), Prefix: "n", Seq: true},
 		"synth-domain=b.lan,fd00::/120":           {Domain: "b.lan", Start: netip.MustParseAddr("fd00::"), End: netip.MustParseAddr("fd00::ff")},

@@ -289,7 +289,7 @@ func (s *udpServer) accept(msg []byte, peer udpPeer, out []byte) (req *dns.Msg, 
 // replyLocal sends the reply to req if it is answered locally or from the
 // cache, and returns the query to forward otherwise (nil when there is
 // none). A panic is answered SERVFAIL.
-func (s *udpServer) replyLocal(r *Resolver, req *dns.Msg, client net.Addr, peer udpPeer, out []byte) (p *pending) {
+func (s *udpServer) replyLocal(r *resolver, req *dns.Msg, client net.Addr, peer udpPeer, out []byte) (p *pending) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.servfail(r, req, peer, out, v)
@@ -308,7 +308,7 @@ func (s *udpServer) replyLocal(r *Resolver, req *dns.Msg, client net.Addr, peer 
 // replyForward forwards p and sends the reply to req; it runs in a
 // goroutine of its own, counted in s.flights. A panic is answered
 // SERVFAIL.
-func (s *udpServer) replyForward(r *Resolver, req *dns.Msg, p *pending, peer udpPeer) {
+func (s *udpServer) replyForward(r *resolver, req *dns.Msg, p *pending, peer udpPeer) {
 	defer s.flights.Done()
 	buf := make([]byte, 4096)
 	defer func() {
@@ -324,7 +324,7 @@ func (s *udpServer) replyForward(r *Resolver, req *dns.Msg, p *pending, peer udp
 	}
 }
 
-func (s *udpServer) servfail(r *Resolver, req *dns.Msg, peer udpPeer, out []byte, v any) {
+func (s *udpServer) servfail(r *resolver, req *dns.Msg, peer udpPeer, out []byte, v any) {
 	r.log.Error("panic answering query", zap.Any("panic", v))
 	m := new(dns.Msg)
 	m.SetRcode(req, dns.RcodeServerFailure)

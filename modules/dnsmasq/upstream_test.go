@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/zap"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/dnstest"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
@@ -24,13 +25,13 @@ func TestServerInterface(t *testing.T) {
 	}
 	s := dnstest.NewDropServer(t, 0)
 	f := &forwarder{Client: exchange.Client{Timeout: time.Second, PortLimit: 1}}
-	if _, _, err := f.exchange(context.Background(), dnstest.AQuery("a.test."), []Upstream{{Addr: s.Addr(), Iface: "lo"}}, false); err != nil {
+	if _, _, err := f.exchange(context.Background(), dnstest.AQuery("a.test."), []conf.Upstream{{Addr: s.Addr(), Iface: "lo"}}, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := checkSource(Upstream{Iface: "nosuchif0"}); err == nil {
+	if err := checkSource(conf.Upstream{Iface: "nosuchif0"}); err == nil {
 		t.Error("a missing interface was accepted")
 	}
-	if err := checkSource(Upstream{Source: mustAddrPort("192.0.2.55:0")}); err == nil {
+	if err := checkSource(conf.Upstream{Source: mustAddrPort("192.0.2.55:0")}); err == nil {
 		t.Error("a source address this machine does not have was accepted")
 	}
 }
@@ -38,7 +39,7 @@ func TestServerInterface(t *testing.T) {
 // TestLoopDetector: a probe that comes back takes its server out.
 func TestLoopDetector(t *testing.T) {
 	s := dnstest.NewDropServer(t, 0)
-	ups := []Upstream{{Addr: s.Addr()}, {Addr: "127.0.0.1:9"}}
+	ups := []conf.Upstream{{Addr: s.Addr()}, {Addr: "127.0.0.1:9"}}
 	l := newLoopDetector(ups)
 	l.probe(&exchange.Client{Timeout: 200 * time.Millisecond, PortLimit: 1}, zap.NewNop())
 	time.Sleep(100 * time.Millisecond)
@@ -88,7 +89,7 @@ func TestLookupMAC(t *testing.T) {
 			t.Errorf("%s: got %v, want none", a, m)
 		}
 	}
-	e := &ednsConfig{AddMAC: "text"}
+	e := &conf.EDNSConfig{AddMAC: "text"}
 	out, cacheable := forwardOptions(e, nil, &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 5})
 	if len(out) != 1 || out[0].Option() != optDeviceID || string(out[0].(*dns.EDNS0_LOCAL).Data) != "02:fc:00:00:00:05" || cacheable {
 		t.Errorf("add-mac=text: %v, cacheable %v", out, cacheable)
