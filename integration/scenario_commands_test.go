@@ -113,26 +113,11 @@ func buildDemo(t *testing.T) string {
 // freePortRun returns a port p such that p+1 ... p+n are free too.
 func freePortRun(t *testing.T, n int) int {
 	t.Helper()
-	for try := 0; try < 50; try++ {
-		p, err := harness.FreePort()
-		if err != nil || p+n > 65535 {
-			continue
-		}
-		ok := true
-		for i := 1; i <= n && ok; i++ {
-			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+i))
-			if err != nil {
-				ok = false
-				continue
-			}
-			l.Close()
-		}
-		if ok {
-			return p
-		}
+	p, err := harness.FreePortRun(n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no run of %d free ports found", n+1)
-	return 0
+	return p
 }
 
 func startScenario(t *testing.T, name, demo string) (scenarioRun, *harness.Process) {

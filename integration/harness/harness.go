@@ -6,11 +6,13 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,18 +62,68 @@ var handedOut sync.Map
 // server and not yet bound by it must not go to another (seen once in CI:
 // a site's port was also given to another instance's admin endpoint).
 func FreePort() (int, error) {
-	for range 100 {
+	// A port handed out before stays bound while the next is asked for:
+	// the kernel often gives the port just closed again.
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	for range 1000 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return 0, err
 		}
 		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
 		if _, dup := handedOut.LoadOrStore(port, true); !dup {
+			l.Close()
 			return port, nil
 		}
+		held = append(held, l)
 	}
 	return 0, errors.New("no free port that was not handed out already")
+}
+
+// Ports of FreePortRun: below Linux's ephemeral range (32768-60999), so no
+// outgoing connection holds one, and above the well-known services.
+const (
+	runLow  = 20000
+	runHigh = 32768
+)
+
+// FreePortRun returns a port p such that p ... p+n are all free and none
+// was handed out before in this process (by FreePort either); they count as
+// handed out from now on. It is for a script that takes a base port and
+// uses the next ones.
+func FreePortRun(n int) (int, error) {
+	for range 200 {
+		p := runLow + rand.IntN(runHigh-runLow-n)
+		var held []net.Listener
+		ok := true
+		for i := 0; i <= n && ok; i++ {
+			if _, dup := handedOut.Load(p + i); dup {
+				ok = false
+				break
+			}
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, l)
+		}
+		for _, l := range held {
+			l.Close()
+		}
+		if ok {
+			for i := 0; i <= n; i++ {
+				handedOut.Store(p+i, true)
+			}
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("no run of %d free ports in %d-%d", n+1, runLow, runHigh)
 }
 
 // Process is a peer or Frontdesk itself, running in its own process group.
