@@ -111,6 +111,11 @@ type Case struct {
 	// Zone is what the loopback upstream serves: resource records in
 	// presentation format.
 	Zone []string
+	// Recursive says how the upstream answers a CNAME chain that ends
+	// without data: as the recursive resolver a server= line usually
+	// names (the end's rcode and SOA, RFC 6604), not as an authoritative
+	// server of the chain's first zone (NOERROR, the CNAMEs alone).
+	Recursive bool
 	// Queries are asked in order of both servers.
 	Queries []Query
 	// Expect is dnsmasq's answer to the last query, normalised (see Answer.Key),
@@ -162,6 +167,9 @@ func sameCase(a, b *Case) bool {
 	return x.Marshal() == y.Marshal()
 }
 
+// upstreamRecursive is the case file line of a recursive upstream.
+const upstreamRecursive = "upstream: recursive"
+
 // indent prefixes the lines of a section in a case file.
 const indent = "  "
 
@@ -176,6 +184,9 @@ func (c *Case) Marshal() string {
 	}
 	if c.Open != "" {
 		b.WriteString("open: " + c.Open + "\n")
+	}
+	if c.Recursive {
+		b.WriteString(upstreamRecursive + "\n")
 	}
 	section := func(head string, lines []string) {
 		b.WriteString(head + ":\n")
@@ -225,6 +236,8 @@ func ParseCase(text string) (*Case, error) {
 			c.Signature = strings.TrimPrefix(l, "signature: ")
 		case strings.HasPrefix(l, "open: "):
 			c.Open = strings.TrimPrefix(l, "open: ")
+		case l == upstreamRecursive:
+			c.Recursive = true
 		case l == "config:":
 			cur = &c.Config
 		case l == "zone:":

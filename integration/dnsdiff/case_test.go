@@ -4,7 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 // TestCaseRoundTrip: a generated case survives Marshal and ParseCase, odd
@@ -149,4 +152,43 @@ func readCase(t *testing.T, p string) *Case {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func TestRecursiveUpstreamLine(t *testing.T) {
+	c := &Case{Config: []string{"server={UPSTREAM}"}, Zone: []string{"a.test. 300 IN CNAME b.test."}, Queries: []Query{{Name: "a.test.", Type: dns.TypeA}}, Recursive: true}
+	text := c.Marshal()
+	if !strings.Contains(text, "\nupstream: recursive\n") && !strings.HasPrefix(text, "upstream: recursive\n") {
+		t.Fatalf("no upstream line in\n%s", text)
+	}
+	back, err := ParseCase(text)
+	if err != nil || !back.Recursive || back.Marshal() != text {
+		t.Fatalf("round trip: %v, recursive %v\n%s", err, back != nil && back.Recursive, text)
+	}
+	plain := c.Clone()
+	plain.Recursive = false
+	if plain.ID() == c.ID() {
+		t.Error("the upstream's kind does not change the case's name")
+	}
+}
+
+func TestRecursiveZoneAnswersChainEnd(t *testing.T) {
+	z, err := ParseZone([]string{"a.test. 300 IN CNAME b.test.", "c.test. 300 IN CNAME d.test.", "d.test. 300 IN TXT \"x\""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(name string, recursive bool) *dns.Msg {
+		z.Recursive = recursive
+		r := new(dns.Msg)
+		z.answer(dns.Question{Name: name, Qtype: dns.TypeA, Qclass: dns.ClassINET}, r)
+		return r
+	}
+	if r := ask("a.test.", false); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || len(r.Ns) != 0 {
+		t.Errorf("authoritative, dangling chain: %v", r)
+	}
+	if r := ask("a.test.", true); r.Rcode != dns.RcodeNameError || len(r.Answer) != 1 || len(r.Ns) != 1 {
+		t.Errorf("recursive, chain to a name that does not exist: want NXDOMAIN, the CNAME and the SOA: %v", r)
+	}
+	if r := ask("c.test.", true); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || len(r.Ns) != 1 {
+		t.Errorf("recursive, chain to a name without A: want NOERROR, the CNAME and the SOA: %v", r)
+	}
 }

@@ -1,6 +1,7 @@
 package dnsdiff
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -67,7 +68,16 @@ func (g *Generator) Case(nQueries int) *Case {
 	}
 	c.Zone = g.zone()
 	c.Queries = g.queries(nQueries)
+	c.Recursive = recursiveFor(c)
 	return c
+}
+
+// recursiveFor picks the upstream's kind for a generated case: half the
+// configurations each, by a hash of the case rather than a draw, so the
+// same seed still generates the same configurations and questions.
+func recursiveFor(c *Case) bool {
+	h := sha256.Sum256([]byte(c.Marshal()))
+	return h[0]&1 == 1
 }
 
 func (g *Generator) subset(s []string, n int) []string {

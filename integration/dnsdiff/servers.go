@@ -148,6 +148,7 @@ func (s *Servers) Load(c *Case) error {
 	if err != nil {
 		return err
 	}
+	zone.Recursive = c.Recursive
 	for i := range s.ups {
 		side := Side(i)
 		for _, f := range c.Files {

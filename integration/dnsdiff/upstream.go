@@ -20,6 +20,9 @@ const zoneSOA = ". 300 IN SOA ns.up.test. hostmaster.up.test. 1 3600 600 86400 6
 type Zone struct {
 	rrs   map[string][]dns.RR
 	names map[string]bool // owners and their parents (empty non-terminals)
+	// Recursive: a chain that ends without data is answered as its end
+	// is (see Case.Recursive).
+	Recursive bool
 }
 
 // ParseZone reads zone lines (resource records in presentation format).
@@ -48,12 +51,14 @@ func ParseZone(lines []string) (*Zone, error) {
 }
 
 // answer fills r for question q as an authoritative server of the zone would,
-// following CNAMEs inside the zone.
+// following CNAMEs inside the zone; a recursive zone answers a chain that
+// ends without data as its end is: with the SOA (RFC 2308) and NXDOMAIN
+// for a name that does not exist (RFC 6604).
 func (z *Zone) answer(q dns.Question, r *dns.Msg) {
 	name := strings.ToLower(q.Name)
+	found := false
 	for hops := 0; hops < 8; hops++ {
 		var cname *dns.CNAME
-		found := false
 		for _, rr := range z.rrs[name] {
 			t := rr.Header().Rrtype
 			if t == q.Qtype || q.Qtype == dns.TypeANY {
@@ -69,7 +74,7 @@ func (z *Zone) answer(q dns.Question, r *dns.Msg) {
 		r.Answer = append(r.Answer, dns.Copy(cname))
 		name = strings.ToLower(cname.Target)
 	}
-	if len(r.Answer) > 0 {
+	if found || len(r.Answer) > 0 && !z.Recursive {
 		return
 	}
 	soa, _ := dns.NewRR(zoneSOA)

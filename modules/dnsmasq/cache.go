@@ -25,6 +25,9 @@ type cacheEntry struct {
 	stored  time.Time
 	expires time.Time
 	dnssec  cacheDNSSEC
+	// deadEnd: a CNAME whose chain ended negative in a reply over TCP
+	// (see answerCache.markDeadEnd).
+	deadEnd bool
 }
 
 // cacheDNSSEC is the DNSSEC status of a cached answer. Answers cached
@@ -365,4 +368,36 @@ func (c *answerCache) dropThrough(owners map[string]bool) {
 			c.remove(k)
 		}
 	}
+}
+
+// markDeadEnd marks the cached CNAME of owner (lower case, fully
+// qualified) as one a chain must not be answered through when it ends
+// negative. dnsmasq answers TCP in a child process that passes what it
+// caches to the parent, each CNAME linked there to the record received
+// just before it (cache.c cache_recv_insert); a chain that ended in
+// NXDOMAIN or NODATA with its zone's SOA sends the SOA's record last, so
+// the parent's CNAME leads to the SOA, not to the negative record
+// (measured on 2.90: the CNAME is cached, the negative record answers its
+// own name, and a question through the CNAME goes upstream; without an
+// SOA the chain works).
+func (c *answerCache) markDeadEnd(owner string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[cacheKey{owner, dns.TypeCNAME}]; ok {
+		el.Value.(*cacheEntry).deadEnd = true
+	}
+}
+
+// isDeadEnd reports whether owner's cached CNAME is marked by markDeadEnd.
+func (c *answerCache) isDeadEnd(owner string) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[cacheKey{owner, dns.TypeCNAME}]
+	return ok && el.Value.(*cacheEntry).deadEnd
 }

@@ -24,11 +24,13 @@ func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) 
 	owner := strings.ToLower(dns.Fqdn(q.Name))
 	spelled := q.Name // the target as the last CNAME spells it
 	var chain []dns.RR
+	deadEnd := false // a CNAME on the way leads to no negative record
 	for i := 0; i < maxChain; i++ {
 		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
 		if !ok || rcode != dns.RcodeSuccess || !r.cacheUsable(req, st, validate) {
 			break
 		}
+		deadEnd = r.cache.isDeadEnd(owner)
 		var next string
 		for _, rr := range ans {
 			if c, isC := rr.(*dns.CNAME); isC && strings.EqualFold(c.Hdr.Name, owner) {
@@ -71,7 +73,8 @@ func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) 
 	}
 	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, ltype, !r.cfg.NoRoundRobin, -1)
 	if !ok || rcode != dns.RcodeSuccess && rcode != dns.RcodeNameError || !r.cacheUsable(req, st, validate) ||
-		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess {
+		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess ||
+		deadEnd && (rcode == dns.RcodeNameError || !slices.ContainsFunc(ans, isType(q.Qtype))) {
 		return answer{}, false
 	}
 	r.capAll(ans)

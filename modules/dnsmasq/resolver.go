@@ -610,7 +610,7 @@ func (r *resolver) processReply(p *pending, a answer, cacheable bool) (_ answer,
 	} else if qtype != dns.TypeANY || a.rcode == dns.RcodeNameError {
 		// Of the answers to ANY, only NXDOMAIN is cached: it holds for
 		// every type (rfc1035.c extract_addresses).
-		r.cacheReply(name, qtype, unfiltered, 0)
+		r.cacheReply(name, qtype, unfiltered, 0, p.tcp)
 	}
 	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
 	// the real ones): those of the answer section of a class IN reply
@@ -836,7 +836,7 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 
 // cacheReply stores a forwarded reply. ttl overrides the computed TTL when
 // not 0.
-func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
+func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, tcp bool) {
 	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError || r.refusedByCache(name, qtype, a) {
 		return
 	}
@@ -876,11 +876,18 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32) {
 			qttl = min(qttl, rr.Header().Ttl)
 		}
 	}
-	if qttl > 0 {
+	// Over TCP, a chain that ends negative with its zone's SOA is not
+	// answered through its CNAMEs later (answerCache.markDeadEnd): no
+	// entry for the question.
+	deadEnd := tcp && negative && len(a.ns) > 0 && lastCNAMEOwner(a.answer) != ""
+	if qttl > 0 && !deadEnd {
 		r.cache.putStatus(k, a.rcode, dnssec.Strip(a.answer, qtype), dnssec.Strip(a.ns, qtype), qttl, st)
 	}
 	if negative {
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
+		if deadEnd {
+			r.cache.markDeadEnd(lastCNAMEOwner(a.answer))
+		}
 		return
 	}
 	r.cachePositiveParts(name, a, st)
