@@ -219,27 +219,14 @@ func (r *resolver) cnameCached(name string) bool {
 	return ok && rcode == dns.RcodeSuccess && len(ans) > 0
 }
 
-// negativeChainEnd completes a cached negative answer through CNAMEs
-// (a, for a question of qtype about name) as dnsmasq composes it from its
-// records: the rcode and SOA are those the cache now holds for the end of
-// the chain, which a later answer may have replaced (answer_request follows
-// the CNAMEs to the target's negative record, soa_lookup). With no record
-// left for the end, the CNAME points at nothing (is_outdated_cname_pointer)
-// and the question goes upstream: it reports false.
-func (r *resolver) negativeChainEnd(name string, qtype uint16, a *answer) bool {
-	end := chainEnd(name, a.answer)
-	if end == name || qtype == dns.TypeCNAME || qtype == dns.TypeANY || slices.ContainsFunc(a.answer, isType(qtype)) {
-		return true
-	}
-	rcode, _, ns, ok := r.cache.peek(cacheKey{dns.Fqdn(end), qtype})
-	if !ok {
-		rcode, _, ns, ok = r.cache.peek(cacheKey{dns.Fqdn(end), 0})
-	}
-	if !ok {
+// negativeChain reports whether a cached answer (rcode, ans) to a
+// question of qtype about name (lower case, no trailing dot) is negative
+// and reached through CNAMEs: NXDOMAIN or NODATA of the chain's end.
+func negativeChain(name string, qtype uint16, rcode int, ans []dns.RR) bool {
+	if qtype == dns.TypeCNAME || qtype == dns.TypeANY || chainEnd(name, ans) == name {
 		return false
 	}
-	a.rcode, a.ns = rcode, ns
-	return true
+	return rcode == dns.RcodeNameError || !slices.ContainsFunc(ans, isType(qtype))
 }
 
 // rrLookup is dnsmasq's generic cache lookup (answerCache.rrOrder) for a

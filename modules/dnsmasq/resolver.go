@@ -352,8 +352,11 @@ func (r *resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 			r.refresh(&pending{req: req.Copy(), name: name, servers: rt.servers, tcp: tcp, validate: rt.validate})
 		}
 		a := answer{rcode: rcode, answer: ans, ns: ns, source: sourceCache, secure: st == cacheSecure}
-		if !r.negativeChainEnd(name, qtype, &a) {
-			return answer{}, false
+		if negativeChain(name, qtype, rcode, ans) {
+			// A negative answer through CNAMEs is the chain's end's:
+			// dnsmasq follows the cached CNAMEs to the end's local data
+			// or negative record as they are now.
+			return r.cachedChain(req, rt.validate, tcp)
 		}
 		// A cached CNAME asked for as such is answered with aa: dnsmasq
 		// never clears it for the CNAMEs of its cache.
