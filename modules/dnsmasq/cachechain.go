@@ -47,7 +47,9 @@ func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) 
 		}
 		owner = next
 	}
-	if len(chain) == 0 {
+	if len(chain) == 0 || deadEnd {
+		// (A dead end leads to its SOA's record: nothing of the end's,
+		// local data included, answers.)
 		return answer{}, false
 	}
 	r.capAll(chain)
@@ -73,8 +75,7 @@ func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) 
 	}
 	rcode, ans, ns, _, st, ok := r.cache.lookup(owner, ltype, !r.cfg.NoRoundRobin, -1)
 	if !ok || rcode != dns.RcodeSuccess && rcode != dns.RcodeNameError || !r.cacheUsable(req, st, validate) ||
-		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess ||
-		deadEnd && (rcode == dns.RcodeNameError || !slices.ContainsFunc(ans, isType(q.Qtype))) {
+		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess {
 		return answer{}, false
 	}
 	r.capAll(ans)

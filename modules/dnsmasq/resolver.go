@@ -852,6 +852,12 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 	if r.insertFails(qtype, a, negative) || !r.cachesAnswerTo(name, qtype, a.rcode) {
 		return
 	}
+	if a.rcode == dns.RcodeNameError && !r.chainInserted(qtype) && lastCNAMEOwner(a.answer) != "" {
+		// A question whose chain dnsmasq does not cache: of an NXDOMAIN
+		// only the end's record is, under the end's name (rfc1035.c
+		// extract_addresses: "Can store NXDOMAIN reply for any qtype").
+		name, a.answer = chainEnd(name, a.answer), nil
+	}
 	if ttl = r.cacheTTL(name, &a, negative, ttl); ttl == 0 {
 		return
 	}
