@@ -618,9 +618,10 @@ func (r *resolver) processReply(p *pending, a answer, cacheable bool) (_ answer,
 	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
 	// the real ones): those of the answer section of a class IN reply
 	// only, not the SOA of a negative answer (rfc1035.c
-	// extract_addresses); from the cache, every record is capped
-	// (crec_ttl).
-	if q.Qclass == dns.ClassINET {
+	// extract_addresses, as it walks them: not for a PTR question
+	// answered NXDOMAIN, whose records it does not walk); from the cache,
+	// every record is capped (crec_ttl).
+	if q.Qclass == dns.ClassINET && !(qtype == dns.TypePTR && a.rcode == dns.RcodeNameError) {
 		r.capAll(a.answer)
 	}
 	return a, true
