@@ -380,14 +380,28 @@ func (c *answerCache) dropThrough(owners map[string]bool) {
 // (measured on 2.90: the CNAME is cached, the negative record answers its
 // own name, and a question through the CNAME goes upstream; without an
 // SOA the chain works).
-func (c *answerCache) markDeadEnd(owner string) {
+//
+// A CNAME question is answered with that record's name as the target:
+// soaOwner (measured: "up.test CNAME ." after a chain ending at the root
+// zone's SOA).
+func (c *answerCache) markDeadEnd(owner, soaOwner string) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[cacheKey{owner, dns.TypeCNAME}]; ok {
-		el.Value.(*cacheEntry).deadEnd = true
+	el, ok := c.items[cacheKey{owner, dns.TypeCNAME}]
+	if !ok {
+		return
+	}
+	e := el.Value.(*cacheEntry)
+	e.deadEnd = true
+	for i, rr := range e.answer {
+		if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cn.Hdr.Name, owner) {
+			led := *cn
+			led.Target = soaOwner
+			e.answer[i] = &led
+		}
 	}
 }
 

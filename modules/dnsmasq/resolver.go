@@ -896,7 +896,7 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 	if negative {
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
 		if deadEnd {
-			r.cache.markDeadEnd(lastCNAMEOwner(a.answer))
+			r.cache.markDeadEnd(lastCNAMEOwner(a.answer), a.ns[0].Header().Name)
 		}
 		return
 	}
