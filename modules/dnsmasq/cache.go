@@ -415,3 +415,16 @@ func (c *answerCache) isDeadEnd(owner string) bool {
 	el, ok := c.items[cacheKey{owner, dns.TypeCNAME}]
 	return ok && el.Value.(*cacheEntry).deadEnd
 }
+
+// drop removes entry k, if cached.
+func (c *answerCache) drop(k cacheKey) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.ll.Remove(el)
+		c.remove(k)
+	}
+}

@@ -78,6 +78,7 @@ func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) 
 		q.Qtype == dns.TypeANY && rcode == dns.RcodeSuccess {
 		return answer{}, false
 	}
+	ns = r.currentSOA(ns)
 	r.capAll(ans)
 	r.capAll(ns)
 	a := answer{rcode: rcode, answer: append(chain, ans...), ns: ns, source: sourceCache}
@@ -97,7 +98,7 @@ func (r *resolver) withNXSOA(a answer, qname, name string) answer {
 	}
 	end := chainEnd(name, a.answer)
 	rcode, _, ns, ok := r.cache.peek(cacheKey{dns.Fqdn(end), 0})
-	if !ok || rcode != dns.RcodeNameError || len(ns) == 0 {
+	if ns = r.currentSOA(ns); !ok || rcode != dns.RcodeNameError || len(ns) == 0 {
 		return a
 	}
 	if end == name {
@@ -159,8 +160,10 @@ func chainTooLong(name string, rrs []dns.RR) bool {
 // name has hosts addresses of that type other than the answered ones. The
 // failed insertion drops the whole reply from the cache (cache.c
 // cache_scan_free, cache_insert: insert_error); owners are the names whose
-// CNAMEs were inserted before it, which have freed those names' records.
-func (r *resolver) overLocal(name string, qtype uint16, a answer) (owners map[string]bool, conflict bool) {
+// CNAMEs were inserted before it, which have freed those names' records,
+// and atEnd says that it failed at the end's record (after the SOA of a
+// negative answer was inserted, freeing the one cached before).
+func (r *resolver) overLocal(name string, qtype uint16, a answer) (owners map[string]bool, conflict, atEnd bool) {
 	owners = map[string]bool{}
 	for i := 0; i <= maxChain; i++ {
 		nd := r.store.names[name]
@@ -172,7 +175,7 @@ func (r *resolver) overLocal(name string, qtype uint16, a answer) (owners map[st
 			}
 			if c, ok := rr.(*dns.CNAME); ok {
 				if nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) || r.store.parents[name] {
-					return owners, true
+					return owners, true, false
 				}
 				owners[name+"."] = true
 				next = canon(c.Target)
@@ -182,12 +185,32 @@ func (r *resolver) overLocal(name string, qtype uint16, a answer) (owners map[st
 		if next == "" {
 			// Any record (or NODATA) for a name with a cname line meets
 			// that line's cache record (cache_scan_free: F_CNAME).
-			return owners, nd != nil && nd.cname != nil ||
+			conflict = nd != nil && nd.cname != nil ||
 				a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
+			return owners, conflict, conflict
 		}
 		name = next
 	}
-	return owners, false
+	return owners, false, false
+}
+
+// currentSOA is the SOA a cached negative answer (whose authority section
+// was ns) carries now: the zone's SOA record as the cache holds it, none
+// when it is gone. dnsmasq keeps the SOA as a cache record of its own that
+// every negative answer of the zone shares (rfc1035.c answer_request looks
+// it up by name), so one that was freed leaves them all without.
+func (r *resolver) currentSOA(ns []dns.RR) []dns.RR {
+	for _, rr := range ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			_, cur, _, found := r.cache.peek(cacheKey{strings.ToLower(soa.Hdr.Name), dns.TypeSOA})
+			if !found || len(cur) == 0 {
+				return nil
+			}
+			cur[0].Header().Name = soa.Hdr.Name // the owner as the answer spelled it
+			return cur[:1]
+		}
+	}
+	return ns
 }
 
 // addrsOverridden reports whether nd has hosts addresses of type qtype (A

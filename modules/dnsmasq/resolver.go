@@ -352,6 +352,9 @@ func (r *resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 			r.refresh(&pending{req: req.Copy(), name: name, servers: rt.servers, tcp: tcp, validate: rt.validate})
 		}
 		a := answer{rcode: rcode, answer: ans, ns: ns, source: sourceCache, secure: st == cacheSecure}
+		if rcode == dns.RcodeNameError || !slices.ContainsFunc(ans, isType(qtype)) {
+			a.ns = r.currentSOA(a.ns)
+		}
 		if negativeChain(name, qtype, rcode, ans) {
 			// A negative answer through CNAMEs is the chain's end's:
 			// dnsmasq follows the cached CNAMEs to the end's local data
@@ -912,9 +915,18 @@ func (r *resolver) refusedByCache(name string, qtype uint16, a answer) bool {
 	if chainTooLong(name, a.answer) {
 		return true
 	}
-	owners, conflict := r.overLocal(name, qtype, a)
+	owners, conflict, atEnd := r.overLocal(name, qtype, a)
 	if conflict && r.chainInserted(qtype) {
 		r.cache.dropThrough(owners)
+	}
+	if atEnd && !slices.ContainsFunc(a.answer, isType(qtype)) {
+		// A negative end: its SOA went in before it and freed the one
+		// cached (rfc1035.c find_soa).
+		for _, rr := range a.ns {
+			if soa, ok := rr.(*dns.SOA); ok {
+				r.cache.drop(cacheKey{strings.ToLower(soa.Hdr.Name), dns.TypeSOA})
+			}
+		}
 	}
 	return conflict
 }
