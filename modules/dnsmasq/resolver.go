@@ -919,9 +919,10 @@ func (r *resolver) refusedByCache(name string, qtype uint16, a answer) bool {
 	if conflict && r.chainInserted(qtype) {
 		r.cache.dropThrough(owners)
 	}
-	if atEnd && !slices.ContainsFunc(a.answer, isType(qtype)) {
-		// A negative end: its SOA went in before it and freed the one
-		// cached (rfc1035.c find_soa).
+	negEnd := atEnd && !slices.ContainsFunc(a.answer, isType(qtype)) && !r.cfg.NoNegcache
+	if negEnd && (r.chainInserted(qtype) || a.rcode == dns.RcodeNameError) {
+		// A negative end dnsmasq tried to cache: its SOA went in before
+		// it and freed the one cached (rfc1035.c find_soa).
 		for _, rr := range a.ns {
 			if soa, ok := rr.(*dns.SOA); ok {
 				r.cache.drop(cacheKey{strings.ToLower(soa.Hdr.Name), dns.TypeSOA})
