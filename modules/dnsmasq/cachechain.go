@@ -247,7 +247,7 @@ func (r *resolver) cnameCached(name string) bool {
 // question of qtype about name (lower case, no trailing dot) is negative
 // and reached through CNAMEs: NXDOMAIN or NODATA of the chain's end.
 func negativeChain(name string, qtype uint16, rcode int, ans []dns.RR) bool {
-	if qtype == dns.TypeCNAME || qtype == dns.TypeANY || chainEnd(name, ans) == name {
+	if qtype == dns.TypeCNAME || chainEnd(name, ans) == name {
 		return false
 	}
 	return rcode == dns.RcodeNameError || !slices.ContainsFunc(ans, isType(qtype))
@@ -286,14 +286,19 @@ func (r *resolver) chainInserted(qtype uint16) bool {
 // cache_scan_free). With no-negcache, a negative answer's chain is
 // inserted and its last CNAME points at no record: outdated, with the
 // records its owner had (is_outdated_cname_pointer).
-func (r *resolver) insertFails(qtype uint16, a answer, negative bool) bool {
+//
+// Over TCP nothing is freed: dnsmasq's TCP child frees records in its own
+// copy of the cache, and sends the parent only what it inserted.
+func (r *resolver) insertFails(qtype uint16, a answer, negative, tcp bool) bool {
 	inserted := r.chainInserted(qtype)
 	if owners, zero := ownersBeforeZeroTTL(a.answer); zero && inserted && !r.cfg.UseStale {
-		r.cache.dropThrough(owners)
+		if !tcp {
+			r.cache.dropThrough(owners)
+		}
 		return true
 	}
 	if negative && r.cfg.NoNegcache {
-		if last := lastCNAMEOwner(a.answer); inserted && last != "" {
+		if last := lastCNAMEOwner(a.answer); inserted && last != "" && !tcp {
 			r.cache.dropThrough(map[string]bool{last: true})
 		}
 		return true

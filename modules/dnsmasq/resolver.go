@@ -844,7 +844,7 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 // cacheReply stores a forwarded reply. ttl overrides the computed TTL when
 // not 0.
 func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, tcp bool) {
-	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError || r.refusedByCache(name, qtype, a) {
+	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError || r.refusedByCache(name, qtype, a, tcp) {
 		return
 	}
 	a.answer, a.ns = r.clampTTLs(a.answer), r.clampTTLs(a.ns)
@@ -853,7 +853,7 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 	negative := a.rcode == dns.RcodeNameError || !slices.ContainsFunc(a.answer, func(rr dns.RR) bool {
 		return rr.Header().Rrtype == qtype || qtype == dns.TypeCNAME && rr.Header().Rrtype == dns.TypeCNAME
 	})
-	if r.insertFails(qtype, a, negative) || !r.cachesAnswerTo(name, qtype, a.rcode) {
+	if r.insertFails(qtype, a, negative, tcp) || !r.cachesAnswerTo(name, qtype, a.rcode) {
 		return
 	}
 	if a.rcode == dns.RcodeNameError && !r.chainInserted(qtype) && lastCNAMEOwner(a.answer) != "" {
@@ -910,12 +910,17 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 // cached: a CNAME loop ("looped CNAMES, we can't cache", rfc1035.c
 // extract_addresses, CNAME_CHAIN) or a record over a local one (cache.c
 // cache_insert's insert_error), where the CNAMEs inserted before it have
-// freed their owners' records all the same.
-func (r *resolver) refusedByCache(name string, qtype uint16, a answer) bool {
+// freed their owners' records all the same (not over TCP, see below).
+func (r *resolver) refusedByCache(name string, qtype uint16, a answer, tcp bool) bool {
 	if chainTooLong(name, a.answer) {
 		return true
 	}
 	owners, conflict, atEnd := r.overLocal(name, qtype, a)
+	if tcp {
+		// dnsmasq's TCP child frees them in its own copy of the cache
+		// only: a failed insertion sends the parent nothing.
+		return conflict
+	}
 	if conflict && r.chainInserted(qtype) {
 		r.cache.dropThrough(owners)
 	}
