@@ -29,3 +29,22 @@ func TestSmallCacheEvictionMatches(t *testing.T) {
 		}
 	}
 }
+
+func TestOneSecondBoundaryNeedsAnUpstreamDifference(t *testing.T) {
+	var entry *Allowed
+	for i := range AllowedDifferences {
+		if AllowedDifferences[i].Name == "one-second-ttl-boundary" {
+			entry = &AllowedDifferences[i]
+		}
+	}
+	c := &Case{Zone: []string{"a.test. 1 IN A 10.0.0.1"}}
+	if !entry.Match(c, "answer ttl; upstream fewer") {
+		t.Error("a TTL-1 zone, one side asked again: not allowed")
+	}
+	if entry.Match(c, "answer ttl") {
+		t.Error("a TTL difference alone counts as a second boundary")
+	}
+	if entry.Match(&Case{Zone: []string{"a.test. 5 IN A 10.0.0.1"}}, "answer ttl; upstream fewer") {
+		t.Error("allowed without a TTL of a second in the zone")
+	}
+}

@@ -333,3 +333,33 @@ func lastCNAMEOwner(rrs []dns.RR) string {
 	}
 	return ""
 }
+
+// maxTTLWalked is how many of a forwarded answer's records (rrs, to a
+// question of qtype about name) dnsmasq caps with max-ttl: extract_addresses
+// scans them from the first for each link of the CNAME chain, capping each
+// record it passes, and gives up a chain of more than CNAME_CHAIN links (a
+// loop) where it stands; records past the furthest it got keep their TTLs.
+func maxTTLWalked(name string, qtype uint16, rrs []dns.RR) int {
+	if qtype == dns.TypeCNAME {
+		return len(rrs) // one pass, no chain followed
+	}
+	walked, links := 0, maxChain
+	for cur := name; ; {
+		next := ""
+		for j, rr := range rrs {
+			walked = max(walked, j+1)
+			if c, ok := rr.(*dns.CNAME); ok && c.Hdr.Class == dns.ClassINET && strings.EqualFold(c.Hdr.Name, cur) {
+				if links == 0 {
+					return walked
+				}
+				links--
+				next = c.Target
+				break
+			}
+		}
+		if next == "" {
+			return len(rrs)
+		}
+		cur = next
+	}
+}

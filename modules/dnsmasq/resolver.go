@@ -625,7 +625,12 @@ func (r *resolver) processReply(p *pending, a answer, cacheable bool) (_ answer,
 	// answered NXDOMAIN, whose records it does not walk); from the cache,
 	// every record is capped (crec_ttl).
 	if q.Qclass == dns.ClassINET && !(qtype == dns.TypePTR && a.rcode == dns.RcodeNameError) {
-		r.capAll(a.answer)
+		walked := unfiltered.answer[:maxTTLWalked(q.Name, qtype, unfiltered.answer)]
+		for _, rr := range a.answer {
+			if slices.Contains(walked, rr) {
+				r.capAll([]dns.RR{rr})
+			}
+		}
 	}
 	return a, true
 }
