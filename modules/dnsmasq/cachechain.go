@@ -21,32 +21,7 @@ const maxChain = 10
 // never authoritative.
 func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) {
 	q := req.Question[0]
-	owner := strings.ToLower(dns.Fqdn(q.Name))
-	spelled := q.Name // the target as the last CNAME spells it
-	var chain []dns.RR
-	deadEnd := false // a CNAME on the way leads to no negative record
-	for i := 0; i < maxChain; i++ {
-		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
-		if !ok || rcode != dns.RcodeSuccess || !r.cacheUsable(req, st, validate) {
-			break
-		}
-		deadEnd = r.cache.isDeadEnd(owner)
-		var next string
-		for _, rr := range ans {
-			if c, isC := rr.(*dns.CNAME); isC && strings.EqualFold(c.Hdr.Name, owner) {
-				if len(chain) == 0 {
-					c.Hdr.Name = q.Name // the question's spelling
-				}
-				chain = append(chain, c)
-				next, spelled = strings.ToLower(c.Target), c.Target
-				break
-			}
-		}
-		if next == "" {
-			break
-		}
-		owner = next
-	}
+	chain, owner, spelled, deadEnd := r.followCachedCNAMEs(req, validate)
 	if len(chain) == 0 || deadEnd {
 		// (A dead end leads to its SOA's record: nothing of the end's,
 		// local data included, answers.)
@@ -83,6 +58,38 @@ func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) 
 	r.capAll(ns)
 	a := answer{rcode: rcode, answer: append(chain, ans...), ns: ns, source: sourceCache}
 	return a, true
+}
+
+// followCachedCNAMEs follows the CNAMEs the cache holds from req's name
+// that req may use: the chain (its first owner spelled as asked), its end
+// (lower case, fully qualified) and as the last CNAME spells it, and
+// whether the last one is a dead end (answerCache.markDeadEnd).
+func (r *resolver) followCachedCNAMEs(req *dns.Msg, validate bool) (chain []dns.RR, owner, spelled string, deadEnd bool) {
+	q := req.Question[0]
+	owner, spelled = strings.ToLower(dns.Fqdn(q.Name)), q.Name
+	for i := 0; i < maxChain; i++ {
+		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
+		if !ok || rcode != dns.RcodeSuccess || !r.cacheUsable(req, st, validate) {
+			break
+		}
+		deadEnd = r.cache.isDeadEnd(owner)
+		var next string
+		for _, rr := range ans {
+			if c, isC := rr.(*dns.CNAME); isC && strings.EqualFold(c.Hdr.Name, owner) {
+				if len(chain) == 0 {
+					c.Hdr.Name = q.Name // the question's spelling
+				}
+				chain = append(chain, c)
+				next, spelled = strings.ToLower(c.Target), c.Target
+				break
+			}
+		}
+		if next == "" {
+			break
+		}
+		owner = next
+	}
+	return chain, owner, spelled, deadEnd
 }
 
 // withNXSOA gives a local answer the SOA of an NXDOMAIN the cache holds for

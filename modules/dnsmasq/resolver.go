@@ -877,13 +877,7 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 		// (rfc1035.c extract_addresses).
 		k.qtype = 0
 	}
-	st := cacheUnvalidated
-	switch {
-	case a.secure:
-		st = cacheSecure
-	case a.validated:
-		st = cacheInsecure
-	}
+	st := a.cacheStatus()
 	// The question's own entry lives no longer than the CNAMEs that lead to
 	// the negative answer of the target: dnsmasq answers it through their
 	// cache records (rfc1035.c answer_request follows them), the target's
@@ -909,6 +903,17 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 		return
 	}
 	r.cachePositiveParts(name, a, st)
+}
+
+// cacheStatus is the DNSSEC status an answer is cached with.
+func (a *answer) cacheStatus() cacheDNSSEC {
+	switch {
+	case a.secure:
+		return cacheSecure
+	case a.validated:
+		return cacheInsecure
+	}
+	return cacheUnvalidated
 }
 
 // refusedByCache reports whether nothing of a reply to (name, qtype) is
