@@ -416,15 +416,28 @@ func (c *answerCache) isDeadEnd(owner string) bool {
 	return ok && el.Value.(*cacheEntry).deadEnd
 }
 
-// drop removes entry k, if cached.
-func (c *answerCache) drop(k cacheKey) {
+// dropSOA removes the cached SOA of zone (lower case, fully qualified),
+// and the dead-end CNAMEs that led to it (markDeadEnd): dnsmasq's CNAME
+// that points at a freed record is outdated (is_outdated_cname_pointer).
+func (c *answerCache) dropSOA(zone string) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[k]; ok {
-		c.ll.Remove(el)
-		c.remove(k)
+	for k, el := range c.items {
+		e := el.Value.(*cacheEntry)
+		drop := k == cacheKey{zone, dns.TypeSOA}
+		if e.deadEnd {
+			for _, rr := range e.answer {
+				if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cn.Target, zone) {
+					drop = true
+				}
+			}
+		}
+		if drop {
+			c.ll.Remove(el)
+			c.remove(k)
+		}
 	}
 }

@@ -858,7 +858,15 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 	negative := a.rcode == dns.RcodeNameError || !slices.ContainsFunc(a.answer, func(rr dns.RR) bool {
 		return rr.Header().Rrtype == qtype || qtype == dns.TypeCNAME && rr.Header().Rrtype == dns.TypeCNAME
 	})
-	if r.insertFails(qtype, a, negative, tcp) || !r.cachesAnswerTo(name, qtype, a.rcode) {
+	if r.insertFails(qtype, a, negative, tcp) {
+		return
+	}
+	if !r.cachesAnswerTo(name, qtype, a.rcode) {
+		if qtype == dns.TypePTR && negative && !r.cfg.NoNegcache {
+			// The answer is not, but its zone's SOA is (rfc1035.c
+			// extract_addresses calls find_soa for any PTR question).
+			r.cacheZoneSOA(chainEnd(name, a.answer), a.ns, a.cacheStatus())
+		}
 		return
 	}
 	if a.rcode == dns.RcodeNameError && !r.chainInserted(qtype) && lastCNAMEOwner(a.answer) != "" {
@@ -940,7 +948,7 @@ func (r *resolver) refusedByCache(name string, qtype uint16, a answer, tcp bool)
 		// it and freed the one cached (rfc1035.c find_soa).
 		for _, rr := range a.ns {
 			if soa, ok := rr.(*dns.SOA); ok {
-				r.cache.drop(cacheKey{strings.ToLower(soa.Hdr.Name), dns.TypeSOA})
+				r.cache.dropSOA(strings.ToLower(soa.Hdr.Name))
 			}
 		}
 	}
@@ -1046,10 +1054,18 @@ func (r *resolver) cacheNegativeParts(name string, qtype uint16, a answer, ttl u
 		}
 		r.cache.putStatus(k, a.rcode, nil, dnssec.Strip(a.ns, qtype), ttl, st)
 	}
-	for _, rr := range a.ns {
-		if soa, ok := rr.(*dns.SOA); ok && strings.HasSuffix(target, strings.ToLower(soa.Hdr.Name)) {
+	r.cacheZoneSOA(target, a.ns, st)
+}
+
+// cacheZoneSOA caches the SOA of ns that ends name (fully qualified): it
+// answers SOA queries for its owner and gives the zone's negative answers
+// their SOA (rfc1035.c find_soa).
+func (r *resolver) cacheZoneSOA(name string, ns []dns.RR, st cacheDNSSEC) {
+	name = dns.Fqdn(strings.ToLower(name))
+	for _, rr := range ns {
+		if soa, ok := rr.(*dns.SOA); ok && strings.HasSuffix(name, strings.ToLower(soa.Hdr.Name)) {
 			r.cache.putStatus(cacheKey{strings.ToLower(soa.Hdr.Name), dns.TypeSOA}, dns.RcodeSuccess, []dns.RR{soa}, nil, soa.Hdr.Ttl, st)
-			break
+			return
 		}
 	}
 }
