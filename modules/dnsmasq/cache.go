@@ -370,20 +370,16 @@ func (c *answerCache) dropThrough(owners map[string]bool) {
 	}
 }
 
-// markDeadEnd marks the cached CNAME of owner (lower case, fully
-// qualified) as one a chain must not be answered through when it ends
-// negative. dnsmasq answers TCP in a child process that passes what it
-// caches to the parent, each CNAME linked there to the record received
-// just before it (cache.c cache_recv_insert); a chain that ended in
-// NXDOMAIN or NODATA with its zone's SOA sends the SOA's record last, so
-// the parent's CNAME leads to the SOA, not to the negative record
-// (measured on 2.90: the CNAME is cached, the negative record answers its
-// own name, and a question through the CNAME goes upstream; without an
-// SOA the chain works).
-//
-// A CNAME question is answered with that record's name as the target:
-// soaOwner (measured: "up.test CNAME ." after a chain ending at the root
-// zone's SOA).
+// markDeadEnd makes the cached CNAME of owner (lower case, fully
+// qualified) lead to its zone's SOA owner, soaOwner, not to the negative
+// record its chain ended at. dnsmasq answers TCP in a child process that
+// passes what it caches to the parent, each CNAME linked there to the
+// record received just before it (cache.c cache_recv_insert); a chain that
+// ended in NXDOMAIN or NODATA with its zone's SOA sends the SOA's record
+// last, so the parent's CNAME leads to the SOA (measured on 2.90: the
+// CNAME is cached, the negative record answers its own name, a question
+// through the CNAME goes upstream but for SOA, and a CNAME question gets
+// "up.test CNAME ."; without an SOA the chain works).
 func (c *answerCache) markDeadEnd(owner, soaOwner string) {
 	if c == nil {
 		return
@@ -403,17 +399,6 @@ func (c *answerCache) markDeadEnd(owner, soaOwner string) {
 			e.answer[i] = &led
 		}
 	}
-}
-
-// isDeadEnd reports whether owner's cached CNAME is marked by markDeadEnd.
-func (c *answerCache) isDeadEnd(owner string) bool {
-	if c == nil {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[cacheKey{owner, dns.TypeCNAME}]
-	return ok && el.Value.(*cacheEntry).deadEnd
 }
 
 // dropSOA removes the cached SOA of zone (lower case, fully qualified),

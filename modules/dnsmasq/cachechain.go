@@ -21,10 +21,9 @@ const maxChain = 10
 // never authoritative.
 func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) {
 	q := req.Question[0]
-	chain, owner, spelled, deadEnd := r.followCachedCNAMEs(req, validate)
-	if len(chain) == 0 || deadEnd {
-		// (A dead end leads to its SOA's record: nothing of the end's,
-		// local data included, answers.)
+	// (A dead-end CNAME leads to its SOA's owner: answerCache.markDeadEnd.)
+	chain, owner, spelled := r.followCachedCNAMEs(req, validate)
+	if len(chain) == 0 {
 		return answer{}, false
 	}
 	r.capAll(chain)
@@ -61,10 +60,9 @@ func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) 
 }
 
 // followCachedCNAMEs follows the CNAMEs the cache holds from req's name
-// that req may use: the chain (its first owner spelled as asked), its end
-// (lower case, fully qualified) and as the last CNAME spells it, and
-// whether the last one is a dead end (answerCache.markDeadEnd).
-func (r *resolver) followCachedCNAMEs(req *dns.Msg, validate bool) (chain []dns.RR, owner, spelled string, deadEnd bool) {
+// that req may use: the chain (its first owner spelled as asked), and its
+// end (lower case, fully qualified) and as the last CNAME spells it.
+func (r *resolver) followCachedCNAMEs(req *dns.Msg, validate bool) (chain []dns.RR, owner, spelled string) {
 	q := req.Question[0]
 	owner, spelled = strings.ToLower(dns.Fqdn(q.Name)), q.Name
 	for i := 0; i < maxChain; i++ {
@@ -72,7 +70,6 @@ func (r *resolver) followCachedCNAMEs(req *dns.Msg, validate bool) (chain []dns.
 		if !ok || rcode != dns.RcodeSuccess || !r.cacheUsable(req, st, validate) {
 			break
 		}
-		deadEnd = r.cache.isDeadEnd(owner)
 		var next string
 		for _, rr := range ans {
 			if c, isC := rr.(*dns.CNAME); isC && strings.EqualFold(c.Hdr.Name, owner) {
@@ -89,7 +86,7 @@ func (r *resolver) followCachedCNAMEs(req *dns.Msg, validate bool) (chain []dns.
 		}
 		owner = next
 	}
-	return chain, owner, spelled, deadEnd
+	return chain, owner, spelled
 }
 
 // withNXSOA gives a local answer the SOA of an NXDOMAIN the cache holds for

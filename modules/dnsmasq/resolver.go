@@ -933,6 +933,12 @@ func (r *resolver) refusedByCache(name string, qtype uint16, a answer, tcp bool)
 	if chainTooLong(name, a.answer) {
 		return true
 	}
+	if !r.chainInserted(qtype) {
+		// No CNAME of the chain is inserted, only an NXDOMAIN for its
+		// end: it fails over the end's cname line alone (F_CNAME).
+		nd := r.store.names[chainEnd(name, a.answer)]
+		return nd != nil && nd.cname != nil
+	}
 	owners, conflict, atEnd := r.overLocal(name, qtype, a)
 	if tcp {
 		// dnsmasq's TCP child frees them in its own copy of the cache
