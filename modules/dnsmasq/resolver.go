@@ -625,10 +625,14 @@ func (r *resolver) processReply(p *pending, a answer, cacheable bool) (_ answer,
 	// answered NXDOMAIN, whose records it does not walk); from the cache,
 	// every record is capped (crec_ttl).
 	if q.Qclass == dns.ClassINET && !(qtype == dns.TypePTR && a.rcode == dns.RcodeNameError) {
-		walked := unfiltered.answer[:maxTTLWalked(q.Name, qtype, unfiltered.answer)]
-		for _, rr := range a.answer {
-			if slices.Contains(walked, rr) {
-				r.capAll([]dns.RR{rr})
+		n := maxTTLWalked(q.Name, qtype, unfiltered.answer)
+		if n == len(unfiltered.answer) {
+			r.capAll(a.answer) // the usual case: every record walked
+		} else {
+			for _, rr := range a.answer {
+				if slices.Contains(unfiltered.answer[:n], rr) {
+					r.capAll([]dns.RR{rr})
+				}
 			}
 		}
 	}
@@ -896,17 +900,18 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 			qttl = min(qttl, rr.Header().Ttl)
 		}
 	}
-	// Over TCP, a chain that ends negative with its zone's SOA is not
-	// answered through its CNAMEs later (answerCache.markDeadEnd): no
-	// entry for the question.
-	deadEnd := tcp && negative && len(a.ns) > 0 && lastCNAMEOwner(a.answer) != ""
+	// Over TCP, a chain that ends negative with its zone's SOA leads to
+	// that SOA's owner later (answerCache.markDeadEnd): no entry for the
+	// question.
+	last := lastCNAMEOwner(a.answer)
+	deadEnd := tcp && negative && len(a.ns) > 0 && last != ""
 	if qttl > 0 && !deadEnd {
 		r.cache.putStatus(k, a.rcode, dnssec.Strip(a.answer, qtype), dnssec.Strip(a.ns, qtype), qttl, st)
 	}
 	if negative {
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
 		if deadEnd {
-			r.cache.markDeadEnd(lastCNAMEOwner(a.answer), a.ns[0].Header().Name)
+			r.cache.markDeadEnd(last, a.ns[0].Header().Name)
 		}
 		return
 	}
