@@ -178,6 +178,11 @@ func (r *resolver) overLocal(name string, qtype uint16, a answer) (owners map[st
 				continue
 			}
 			if c, ok := rr.(*dns.CNAME); ok {
+				if r.zeroTTLFails(h.Ttl) {
+					// really_insert fails it before it looks for a local
+					// record: insertFails has the owners before it.
+					return owners, false, false
+				}
 				if nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) || r.store.parents[name] {
 					return owners, true, false
 				}
@@ -295,7 +300,7 @@ func (r *resolver) chainInserted(qtype uint16) bool {
 // copy of the cache, and sends the parent only what it inserted.
 func (r *resolver) insertFails(qtype uint16, a answer, negative, tcp bool) bool {
 	inserted := r.chainInserted(qtype)
-	if owners, zero := ownersBeforeZeroTTL(a.answer); zero && inserted && !r.cfg.UseStale {
+	if owners, zero := ownersBeforeZeroTTL(a.answer); zero && inserted && r.zeroTTLFails(0) {
 		if !tcp {
 			r.cache.dropThrough(owners)
 		}
@@ -308,6 +313,14 @@ func (r *resolver) insertFails(qtype uint16, a answer, negative, tcp bool) bool 
 		return true
 	}
 	return false
+}
+
+// zeroTTLFails reports whether dnsmasq's insertion of a record with ttl
+// (as the reply has it) fails: a TTL of 0 after min-cache-ttl, unless
+// use-stale-cache keeps expired records (cache.c really_insert: "we don't
+// cache zero-TTL records unless we're doing stale-caching").
+func (r *resolver) zeroTTLFails(ttl uint32) bool {
+	return max(ttl, r.cfg.MinCacheTTL) == 0 && !r.cfg.UseStale
 }
 
 // ownersBeforeZeroTTL are the owners (lower case) of the CNAMEs of rrs
