@@ -3,6 +3,7 @@ package dnsdiff
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -197,8 +198,13 @@ func finishClass(s *Servers, o Options, f newClass, rep *Report) error {
 		sh := &Shrinker{S: s, Budget: o.ShrinkBudget}
 		small, out, err := sh.Shrink(f.c, f.class.Signature)
 		switch {
-		case err != nil && o.Log != nil:
-			fmt.Fprintf(o.Log, "shrinking %q: %v\n", f.class.Signature, err)
+		case err != nil:
+			if o.Log != nil {
+				fmt.Fprintf(o.Log, "shrinking %q: %v\n", f.class.Signature, err)
+			}
+			if err := writeUnshrunk(o.RegressDir, f); err != nil {
+				return err
+			}
 		case err == nil:
 			small.Note = append(f.c.Note, fmt.Sprintf("shrunk in %d runs", sh.runs))
 			f.class.Example = small
@@ -228,6 +234,26 @@ func finishClass(s *Servers, o Options, f newClass, rep *Report) error {
 	}
 	return nil
 }
+
+// writeUnshrunk writes the whole example of a class the shrinker could
+// not reproduce to dir/unshrunk (not replayed by the test suite: the
+// example did not answer the same way twice), so that -replay -explain can
+// look at it with every query it asked.
+func writeUnshrunk(dir string, f newClass) error {
+	if dir == "" {
+		return nil
+	}
+	p, err := WriteCase(filepath.Join(dir, unshrunkDir), f.c)
+	if err != nil {
+		return err
+	}
+	f.class.File = p
+	return nil
+}
+
+// unshrunkDir is the subdirectory of the regression directory for the
+// examples the shrinker could not reproduce.
+const unshrunkDir = "unshrunk"
 
 // Print writes the report: seed, pairs, configurations, rate, and each class
 // with its example.

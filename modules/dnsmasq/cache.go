@@ -28,6 +28,9 @@ type cacheEntry struct {
 	// deadEnd: a CNAME whose chain ended negative in a reply over TCP
 	// (see answerCache.markDeadEnd).
 	deadEnd bool
+	// orphaned: a dead end whose SOA was freed (dropSOA); it goes at the
+	// next insertion (startInsert).
+	orphaned bool
 }
 
 // cacheDNSSEC is the DNSSEC status of a cached answer. Answers cached
@@ -50,6 +53,8 @@ type answerCache struct {
 	ll    *list.List
 	items map[cacheKey]*list.Element
 	order map[string][]uint16 // per name: its NXDOMAIN and F_RR answers in dnsmasq's order (cacheorder.go)
+	// orphans are the dead ends dropSOA left for startInsert.
+	orphans []cacheKey
 	now   func() time.Time
 
 	hits, misses, inserts, evictions uint64
@@ -82,7 +87,7 @@ func (c *answerCache) Flush() {
 	defer c.mu.Unlock()
 	c.ll.Init()
 	c.items = map[cacheKey]*list.Element{}
-	c.order = nil
+	c.order, c.orphans = nil, nil
 }
 
 // Len is the number of cached answers.
@@ -401,9 +406,14 @@ func (c *answerCache) markDeadEnd(owner, soaOwner string) {
 	}
 }
 
-// dropSOA removes the cached SOA of zone (lower case, fully qualified),
-// and the dead-end CNAMEs that led to it (markDeadEnd): dnsmasq's CNAME
-// that points at a freed record is outdated (is_outdated_cname_pointer).
+// dropSOA removes the cached SOA of zone (lower case, fully qualified).
+// The dead-end CNAMEs that led to it (markDeadEnd) outlive it until the
+// next insertion: dnsmasq frees the SOA's record and takes it again, with
+// its uid, for the SOA it is inserting (cache.c really_insert,
+// target_crec), so they still point at a record, though not one any name
+// finds; only when that insertion has failed and the next one begins is
+// the record freed for good (cache_start_insert), and the CNAMEs
+// outdated (is_outdated_cname_pointer).
 func (c *answerCache) dropSOA(zone string) {
 	if c == nil {
 		return
@@ -412,17 +422,33 @@ func (c *answerCache) dropSOA(zone string) {
 	defer c.mu.Unlock()
 	for k, el := range c.items {
 		e := el.Value.(*cacheEntry)
-		drop := k == cacheKey{zone, dns.TypeSOA}
-		if e.deadEnd {
-			for _, rr := range e.answer {
-				if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cn.Target, zone) {
-					drop = true
-				}
-			}
+		switch {
+		case k == cacheKey{zone, dns.TypeSOA}:
+			c.ll.Remove(el)
+			c.remove(k)
+		case e.deadEnd && slices.ContainsFunc(e.answer, func(rr dns.RR) bool {
+			cn, ok := rr.(*dns.CNAME)
+			return ok && strings.EqualFold(cn.Target, zone)
+		}):
+			e.orphaned = true
+			c.orphans = append(c.orphans, k)
 		}
-		if drop {
+	}
+}
+
+// startInsert begins an insertion as dnsmasq's cache_start_insert does:
+// the dead ends orphaned by dropSOA go.
+func (c *answerCache) startInsert() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range c.orphans {
+		if el, ok := c.items[k]; ok && el.Value.(*cacheEntry).orphaned {
 			c.ll.Remove(el)
 			c.remove(k)
 		}
 	}
+	c.orphans = c.orphans[:0]
 }

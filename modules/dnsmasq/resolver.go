@@ -853,7 +853,15 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 // cacheReply stores a forwarded reply. ttl overrides the computed TTL when
 // not 0.
 func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, tcp bool) {
-	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError || r.refusedByCache(name, qtype, a, tcp) {
+	if r.cache == nil || a.rcode != dns.RcodeSuccess && a.rcode != dns.RcodeNameError {
+		return
+	}
+	if !tcp {
+		// (Over TCP the parent begins one only when the child sends it
+		// what it inserted: below.)
+		r.cache.startInsert() // rfc1035.c extract_addresses
+	}
+	if r.refusedByCache(name, qtype, a, tcp) {
 		return
 	}
 	a.answer, a.ns = r.clampTTLs(a.answer), r.clampTTLs(a.ns)
@@ -881,6 +889,9 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 	}
 	if ttl = r.cacheTTL(name, &a, negative, ttl); ttl == 0 {
 		return
+	}
+	if tcp {
+		r.cache.startInsert() // cache.c cache_recv_insert
 	}
 	k := cacheKey{dns.Fqdn(name), qtype}
 	if a.rcode == dns.RcodeNameError && qtype != dns.TypePTR {
