@@ -55,7 +55,7 @@ type answerCache struct {
 	order map[string][]uint16 // per name: its NXDOMAIN and F_RR answers in dnsmasq's order (cacheorder.go)
 	// orphans are the dead ends dropSOA left for startInsert.
 	orphans []cacheKey
-	now   func() time.Time
+	now     func() time.Time
 
 	hits, misses, inserts, evictions uint64
 }
