@@ -48,3 +48,21 @@ func TestOneSecondBoundaryNeedsAnUpstreamDifference(t *testing.T) {
 		t.Error("allowed without a TTL of a second in the zone")
 	}
 }
+
+func TestBoundaryCandidates(t *testing.T) {
+	short := &Case{Zone: []string{"a.test. 1 IN A 10.0.0.1"}}
+	for _, tc := range []struct {
+		c    *Case
+		sig  string
+		want bool
+	}{
+		{short, "authority []/[SOA]; upstream more", true},
+		{short, "opt x/y; upstream fewer", true},
+		{short, "authority []/[SOA]", false}, // both asked upstream as often: no boundary
+		{&Case{Zone: []string{"a.test. 5 IN A 10.0.0.1"}}, "authority []/[SOA]; upstream more", false},
+	} {
+		if got := boundaryCandidate(tc.c, tc.sig); got != tc.want {
+			t.Errorf("boundaryCandidate(%q, %q) = %v, want %v", tc.c.Zone, tc.sig, got, tc.want)
+		}
+	}
+}

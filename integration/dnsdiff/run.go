@@ -229,6 +229,16 @@ func finishClass(s *Servers, o Options, f newClass, rep *Report) error {
 			f.class.Verified = "identical with the default cache-size"
 		}
 	}
+	if f.class.Allowed == nil && !strings.HasPrefix(f.class.Signature, "load ") {
+		boundary, err := BoundaryOnly(s, f.class.Example, f.class.Signature)
+		if err != nil {
+			return err
+		}
+		if boundary {
+			f.class.Allowed = allowedByName(AllowedDifferences, "one-second-ttl-boundary")
+			f.class.Verified = fmt.Sprintf("did not recur in %d runs", boundaryReplays)
+		}
+	}
 	if o.Log != nil {
 		fmt.Fprintf(o.Log, "new difference %q:\n%s\n", f.class.Signature, indentText(f.class.Example.Marshal()+f.class.Detail))
 	}
