@@ -31,7 +31,7 @@ const (
 )
 
 // diskPool holds the live stores by directory, so the index survives
-// config reloads.
+// config reloads (see limitedStore).
 var diskPool = caddy.NewUsagePool()
 
 // DiskStorage keeps entries as files in a directory, like nginx's
@@ -81,24 +81,16 @@ func (s *DiskStorage) Provision(ctx caddy.Context) error {
 	}
 	s.key = abs
 	faults := faultLog{z: faultsFor(s.zoneID()), logger: ctx.Logger()}
-	v, _, err := diskPool.LoadOrNew(abs, func() (caddy.Destructor, error) {
-		return newDiskStore(abs, s.MaxSize, time.Duration(s.Inactive), faults, osFiles{}), nil
+	store, err := attachStore(diskPool, abs, s.MaxSize, s.Inactive, func() *diskStore {
+		return newDiskStore(abs, s.MaxSize, time.Duration(s.Inactive), faults, osFiles{})
 	})
-	if err != nil {
-		return err
-	}
-	s.store = v.(*diskStore)
-	s.store.configure(s.MaxSize, time.Duration(s.Inactive))
-	return nil
+	s.store = store
+	return err
 }
 
 // Cleanup drops this config's reference to the store.
 func (s *DiskStorage) Cleanup() error {
-	if s.store == nil {
-		return nil
-	}
-	_, err := diskPool.Delete(s.key)
-	return err
+	return detachStore(diskPool, s.key, s.store != nil)
 }
 
 // checkWritableDir creates dir if needed and proves it writable.
@@ -132,19 +124,7 @@ func (s *DiskStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if err := parentWritable(s.Path); err != nil {
 		return d.Errf("proxy_cache: storage disk: %q: %v", s.Path, err)
 	}
-	for d.NextBlock(0) {
-		opt := d.Val()
-		args := d.RemainingArgs()
-		if len(args) != 1 {
-			return d.Errf("proxy_cache: storage disk: %s: want exactly one value", opt)
-		}
-		if ok, err := parseLimit(d, "disk", opt, args[0], &s.MaxSize, &s.Inactive); err != nil {
-			return err
-		} else if !ok {
-			return d.Errf("proxy_cache: storage disk: unknown option %q", opt)
-		}
-	}
-	return nil
+	return unmarshalLimits(d, "disk", &s.MaxSize, &s.Inactive, nil)
 }
 
 // parentWritable checks, without creating anything, that path is a

@@ -20,8 +20,7 @@ const (
 	defaultZone           = "default"
 )
 
-// memoryPool holds the live stores by zone name, so contents survive config
-// reloads: the new config takes a reference before the old one drops its own.
+// memoryPool holds the live stores by zone name (see limitedStore).
 var memoryPool = caddy.NewUsagePool()
 
 // MemoryStorage keeps entries in this process's memory, bounded by bytes,
@@ -64,24 +63,16 @@ func (m *MemoryStorage) Provision(caddy.Context) error {
 	if err := applyLimits("memory", &m.MaxSize, &m.Inactive, defaultMemoryMaxSize, defaultMemoryInactive); err != nil {
 		return err
 	}
-	v, _, err := memoryPool.LoadOrNew(m.Zone, func() (caddy.Destructor, error) {
-		return newMemStore(m.MaxSize, time.Duration(m.Inactive)), nil
+	store, err := attachStore(memoryPool, m.Zone, m.MaxSize, m.Inactive, func() *memStore {
+		return newMemStore(m.MaxSize, time.Duration(m.Inactive))
 	})
-	if err != nil {
-		return err
-	}
-	m.store = v.(*memStore)
-	m.store.configure(m.MaxSize, time.Duration(m.Inactive))
-	return nil
+	m.store = store
+	return err
 }
 
 // Cleanup drops this config's reference to the zone's store.
 func (m *MemoryStorage) Cleanup() error {
-	if m.store == nil {
-		return nil
-	}
-	_, err := memoryPool.Delete(m.Zone)
-	return err
+	return detachStore(memoryPool, m.Zone, m.store != nil)
 }
 
 // UnmarshalCaddyfile reads
@@ -96,21 +87,12 @@ func (m *MemoryStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Errf("proxy_cache: storage memory: unexpected argument %q", d.Val())
 	}
-	for d.NextBlock(0) {
-		opt := d.Val()
-		args := d.RemainingArgs()
-		if len(args) != 1 {
-			return d.Errf("proxy_cache: storage memory: %s: want exactly one value", opt)
-		}
+	return unmarshalLimits(d, "memory", &m.MaxSize, &m.Inactive, func(opt, arg string) bool {
 		if opt == "zone" {
-			m.Zone = args[0]
-		} else if ok, err := parseLimit(d, "memory", opt, args[0], &m.MaxSize, &m.Inactive); err != nil {
-			return err
-		} else if !ok {
-			return d.Errf("proxy_cache: storage memory: unknown option %q", opt)
+			m.Zone = arg
 		}
-	}
-	return nil
+		return opt == "zone"
+	})
 }
 
 func (m *MemoryStorage) zoneID() string { return "memory/" + m.Zone }
