@@ -3,15 +3,7 @@ package dashboard
 import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
-
-func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	d := new(Handler)
-	err := d.UnmarshalCaddyfile(h.Dispenser)
-	return d, err
-}
 
 // UnmarshalCaddyfile sets up the handler. Syntax:
 //

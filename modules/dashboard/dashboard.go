@@ -14,16 +14,15 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
 	"github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
 func init() {
 	caddy.RegisterModule(Handler{})
-	httpcaddyfile.RegisterHandlerDirective("frontdesk_dashboard", parseCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("frontdesk_dashboard", httpcaddyfile.Before, "reverse_proxy")
+	caddyopt.RegisterHandlerDirective("frontdesk_dashboard", caddyopt.ParseHandler[Handler])
 }
 
 // Bounds of the refresh interval.

@@ -11,14 +11,14 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
 )
 
 func init() {
 	caddy.RegisterModule(StatusPage{})
-	httpcaddyfile.RegisterHandlerDirective("health_status", parseHandlerDirective[StatusPage])
-	httpcaddyfile.RegisterDirectiveOrder("health_status", httpcaddyfile.Before, "reverse_proxy")
+	caddyopt.RegisterHandlerDirective("health_status", caddyopt.ParseHandler[StatusPage])
 }
 
 // StatusPage is the health_status HTTP handler (module

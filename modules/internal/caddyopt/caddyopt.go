@@ -1,6 +1,7 @@
 // Package caddyopt holds the small option forms that several modules' Caddyfile
 // and JSON configurations share: on/off switches, optional booleans with a
-// default, and byte sizes as nginx writes them.
+// default, and byte sizes as nginx writes them; and the registration of
+// their handler directives (directive.go).
 package caddyopt
 
 import (
