@@ -1,8 +1,9 @@
 package dashboard
 
 import (
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
 )
 
 // UnmarshalCaddyfile sets up the handler. Syntax:
@@ -18,15 +19,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		switch opt := d.Val(); opt {
 		case "refresh":
-			var arg string
-			if !d.Args(&arg) || d.NextArg() {
-				return d.Errf("frontdesk_dashboard: refresh: want exactly one duration")
+			dur, err := caddyopt.DurationAtLeast(d.RemainingArgs(), minRefresh)
+			if err != nil {
+				return d.Errf("frontdesk_dashboard: refresh: %v", err)
 			}
-			dur, err := caddy.ParseDuration(arg)
-			if err != nil || dur < minRefresh {
-				return d.Errf("frontdesk_dashboard: refresh: want a duration of at least %s, got %q", minRefresh, arg)
-			}
-			h.Refresh = caddy.Duration(dur)
+			h.Refresh = dur
 		default:
 			return d.Errf("frontdesk_dashboard: unknown option %q (known: refresh)", opt)
 		}

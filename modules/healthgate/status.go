@@ -2,7 +2,6 @@ package healthgate
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -150,15 +149,9 @@ func (p *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyht
 func (p *StatusPage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return unmarshalPoolHandler(d, "health_status", &p.Pools, map[string]func([]string) error{
 		"refresh": func(args []string) error {
-			if len(args) != 1 {
-				return errors.New("want exactly one duration")
-			}
-			dur, err := caddy.ParseDuration(args[0])
-			if err != nil || dur < time.Second {
-				return fmt.Errorf("want a duration of at least 1s, got %q", args[0])
-			}
-			p.Refresh = caddy.Duration(dur)
-			return nil
+			dur, err := caddyopt.DurationAtLeast(args, time.Second)
+			p.Refresh = dur
+			return err
 		},
 	})
 }

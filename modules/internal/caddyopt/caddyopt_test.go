@@ -1,6 +1,9 @@
 package caddyopt
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestSwitch(t *testing.T) {
 	for _, tc := range []struct {
@@ -52,6 +55,26 @@ func TestParseSize(t *testing.T) {
 	for _, s := range []string{"", "k", "-1", "1.5m", "10x", "m10", "99999999999t", "1 0m"} {
 		if got, err := ParseSize(s); err == nil {
 			t.Errorf("ParseSize(%q) = %d, want an error", s, got)
+		}
+	}
+}
+
+func TestDurationAtLeast(t *testing.T) {
+	if got, err := DurationAtLeast([]string{"2s"}, time.Second); err != nil || time.Duration(got) != 2*time.Second {
+		t.Errorf("2s: %v, %v", got, err)
+	}
+	if got, err := DurationAtLeast([]string{"1s"}, time.Second); err != nil || time.Duration(got) != time.Second {
+		t.Errorf("1s, the bound itself: %v, %v", got, err)
+	}
+	for _, args := range [][]string{nil, {"1s", "2s"}} {
+		if _, err := DurationAtLeast(args, time.Second); err == nil || err.Error() != "want exactly one duration" {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	for _, arg := range []string{"500ms", "soon", "-5s"} {
+		want := `want a duration of at least 1s, got "` + arg + `"`
+		if _, err := DurationAtLeast([]string{arg}, time.Second); err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %s", arg, err, want)
 		}
 	}
 }
