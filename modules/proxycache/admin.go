@@ -279,9 +279,7 @@ func (f *purgeFailure) write(w http.ResponseWriter, what string, purged int) err
 	f.Error = what + " incomplete: " + f.Error
 	caddy.Log().Named("admin.api").Error("request error", zap.String("error", f.Error),
 		zap.Int("purged", f.Purged), zap.Int("failed", f.Failed), zap.Int("status_code", f.status))
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(f.status)
-	return json.NewEncoder(w).Encode(f)
+	return adminapi.WriteJSONStatus(w, f.status, f)
 }
 
 func (Admin) flush(w http.ResponseWriter, r *http.Request) error {

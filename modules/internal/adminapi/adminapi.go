@@ -45,6 +45,13 @@ func MethodNotAllowed(r *http.Request, methods ...string) error {
 
 // WriteJSON answers 200 with v as JSON.
 func WriteJSON(w http.ResponseWriter, v any) error {
+	return WriteJSONStatus(w, http.StatusOK, v)
+}
+
+// WriteJSONStatus answers status with v as JSON: for a body that is not
+// an APIError's {"error": ...}, such as a partial failure's details.
+func WriteJSONStatus(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(v)
 }

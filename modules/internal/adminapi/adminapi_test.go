@@ -45,3 +45,13 @@ func TestAllow(t *testing.T) {
 		t.Errorf("POST where only GET: %v", err)
 	}
 }
+
+func TestWriteJSONStatus(t *testing.T) {
+	w := httptest.NewRecorder()
+	if err := WriteJSONStatus(w, http.StatusBadGateway, map[string]int{"purged": 2}); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != http.StatusBadGateway || w.Header().Get("Content-Type") != "application/json" || w.Body.String() != "{\"purged\":2}\n" {
+		t.Errorf("got %d %q %q", w.Code, w.Header().Get("Content-Type"), w.Body.String())
+	}
+}
