@@ -63,11 +63,8 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 
 // Provision checks the refresh interval and starts the modules' gathering.
 func (h *Handler) Provision(caddy.Context) error {
-	if h.Refresh == 0 {
-		h.Refresh = caddy.Duration(defaultRefresh)
-	}
-	if time.Duration(h.Refresh) < minRefresh {
-		return fmt.Errorf("frontdesk_dashboard: refresh must be at least %s, got %s", minRefresh, time.Duration(h.Refresh))
+	if err := caddyopt.DurationOr(&h.Refresh, defaultRefresh, minRefresh); err != nil {
+		return fmt.Errorf("frontdesk_dashboard: refresh %v", err)
 	}
 	h.page = renderPage(pageURLs{Data: "?" + queryData, Purge: "?" + queryPurge}, time.Duration(h.Refresh))
 	h.unwatch = stats.Watch()

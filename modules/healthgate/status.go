@@ -43,11 +43,8 @@ func (StatusPage) CaddyModule() caddy.ModuleInfo {
 
 // Provision sets defaults.
 func (p *StatusPage) Provision(caddy.Context) error {
-	if p.Refresh == 0 {
-		p.Refresh = caddy.Duration(5 * time.Second)
-	}
-	if p.Refresh < caddy.Duration(time.Second) {
-		return fmt.Errorf("health_status: refresh must be at least 1s")
+	if err := caddyopt.DurationOr(&p.Refresh, 5*time.Second, time.Second); err != nil {
+		return fmt.Errorf("health_status: refresh %v", err)
 	}
 	return nil
 }

@@ -42,6 +42,18 @@ func DurationAtLeast(args []string, min time.Duration) (caddy.Duration, error) {
 	return caddy.Duration(dur), nil
 }
 
+// DurationOr sets *d to def when it is not set, and checks that it is at
+// least min: DurationAtLeast's rule for a JSON config.
+func DurationOr(d *caddy.Duration, def, min time.Duration) error {
+	if *d == 0 {
+		*d = caddy.Duration(def)
+	}
+	if time.Duration(*d) < min {
+		return fmt.Errorf("must be at least %s, got %s", min, time.Duration(*d))
+	}
+	return nil
+}
+
 // BoolOr returns *b, or def when the option was not set.
 func BoolOr(b *bool, def bool) bool {
 	if b == nil {

@@ -3,6 +3,8 @@ package caddyopt
 import (
 	"testing"
 	"time"
+
+	"github.com/caddyserver/caddy/v2"
 )
 
 func TestSwitch(t *testing.T) {
@@ -76,5 +78,20 @@ func TestDurationAtLeast(t *testing.T) {
 		if _, err := DurationAtLeast([]string{arg}, time.Second); err == nil || err.Error() != want {
 			t.Errorf("%q: %v, want %s", arg, err, want)
 		}
+	}
+}
+
+func TestDurationOr(t *testing.T) {
+	var unset caddy.Duration
+	if err := DurationOr(&unset, 3*time.Second, time.Second); err != nil || time.Duration(unset) != 3*time.Second {
+		t.Errorf("unset: %v, %v; want the default 3s", unset, err)
+	}
+	set := caddy.Duration(2 * time.Second)
+	if err := DurationOr(&set, 3*time.Second, time.Second); err != nil || time.Duration(set) != 2*time.Second {
+		t.Errorf("2s: %v, %v; want it kept", set, err)
+	}
+	low := caddy.Duration(500 * time.Millisecond)
+	if err := DurationOr(&low, 3*time.Second, time.Second); err == nil || err.Error() != "must be at least 1s, got 500ms" {
+		t.Errorf("500ms: %v", err)
 	}
 }
