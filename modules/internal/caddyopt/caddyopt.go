@@ -1,8 +1,7 @@
 // Package caddyopt holds the small option forms that several modules' Caddyfile
 // and JSON configurations share: on/off switches, optional booleans with a
 // default, durations with a lower bound, and byte sizes as nginx writes
-// them; and the registration of
-// their handler directives (directive.go).
+// them; and the registration of their handler directives (directive.go).
 package caddyopt
 
 import (
