@@ -218,15 +218,7 @@ type diskStore struct {
 
 	writeMu sync.Mutex // held by whoever writes, renames or removes files
 
-	mu       sync.Mutex // guards the index below
-	ll       *list.List // of *diskItem, most recently used first
-	items    map[string]*list.Element
-	ix       index
-	size     int64
-	max      int64
-	inactive time.Duration
-	stop     chan struct{}
-	once     sync.Once
+	storeCore // the index: a *diskItem per key in ll, guarded by mu
 }
 
 type diskItem struct {
@@ -265,17 +257,11 @@ func (osFiles) Remove(name string) error             { return os.Remove(name) }
 func (osFiles) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 
 func newDiskStore(dir string, max int64, inactive time.Duration, faults faultLog, files fileOps) *diskStore {
-	s := &diskStore{dir: dir, files: files, faults: faults, ll: list.New(), items: map[string]*list.Element{},
-		ix: newIndex(), max: max, inactive: inactive, stop: make(chan struct{})}
+	s := &diskStore{dir: dir, files: files, faults: faults}
+	s.initCore(max, inactive)
 	s.load()
-	go s.janitor()
+	go s.janitor(s.expire)
 	return s
-}
-
-// Destruct stops the janitor.
-func (s *diskStore) Destruct() error {
-	s.once.Do(func() { close(s.stop) })
-	return nil
 }
 
 func (s *diskStore) configure(max int64, inactive time.Duration) {
@@ -287,18 +273,6 @@ func (s *diskStore) configure(max int64, inactive time.Duration) {
 	victims := s.overLocked(now)
 	s.mu.Unlock()
 	s.drop(victims, opEvict, now)
-}
-
-func (s *diskStore) maxSize() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.max
-}
-
-func (s *diskStore) stats() (int, int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.items), s.size
 }
 
 // fileFor is the path of key's file: <dir>/<h[62:64]>/<h[60:62]>/<h>, nginx's levels=1:2 spirit.
@@ -603,20 +577,6 @@ func (s *diskStore) expire(now time.Time) {
 	}
 	s.mu.Unlock()
 	s.drop(victims, opEvict, now)
-}
-
-func (s *diskStore) janitor() {
-	for {
-		s.mu.Lock()
-		every := min(max(s.inactive/2, 100*time.Millisecond), time.Minute)
-		s.mu.Unlock()
-		select {
-		case <-s.stop:
-			return
-		case now := <-time.After(every):
-			s.expire(now)
-		}
-	}
 }
 
 // Interface guards.

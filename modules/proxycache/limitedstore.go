@@ -1,7 +1,9 @@
 package proxycache
 
 import (
+	"container/list"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -19,6 +21,64 @@ type limitedStore interface {
 	caddy.Destructor
 	// configure applies the limits of the config provisioned last.
 	configure(maxSize int64, inactive time.Duration)
+}
+
+// storeCore is what the memory and disk stores share: their entries in
+// least-recently-used order with the index of their URLs and tags, their
+// size and limits, and the janitor that expires entries unused for longer
+// than inactive.
+type storeCore struct {
+	mu       sync.Mutex // guards the fields below and what the store keeps with them
+	ll       *list.List // the store's entries, most recently used first
+	items    map[string]*list.Element
+	ix       index
+	size     int64
+	max      int64
+	inactive time.Duration
+	stop     chan struct{}
+	stopOnce sync.Once
+}
+
+// initCore makes an empty core with the given limits.
+func (c *storeCore) initCore(max int64, inactive time.Duration) {
+	c.ll, c.items, c.ix = list.New(), map[string]*list.Element{}, newIndex()
+	c.max, c.inactive = max, inactive
+	c.stop = make(chan struct{})
+}
+
+// janitor calls expire every half of inactive (at least 100ms, at most a
+// minute) until Destruct.
+func (c *storeCore) janitor(expire func(now time.Time)) {
+	for {
+		c.mu.Lock()
+		every := min(max(c.inactive/2, 100*time.Millisecond), time.Minute)
+		c.mu.Unlock()
+		select {
+		case <-c.stop:
+			return
+		case now := <-time.After(every):
+			expire(now)
+		}
+	}
+}
+
+// Destruct stops the janitor when the last config using the store is gone.
+func (c *storeCore) Destruct() error {
+	c.stopOnce.Do(func() { close(c.stop) })
+	return nil
+}
+
+func (c *storeCore) maxSize() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.max
+}
+
+// stats returns the number of keys and bytes held.
+func (c *storeCore) stats() (int, int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.items), c.size
 }
 
 // attachStore takes a config's reference to the store under key in pool,

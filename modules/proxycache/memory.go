@@ -2,7 +2,6 @@ package proxycache
 
 import (
 	"container/list"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -131,17 +130,9 @@ func (m *MemoryStorage) MaxObjectSize() int64 { return m.store.maxSize() }
 // Stats returns the number of keys and bytes held.
 func (m *MemoryStorage) Stats() (keys int, bytes int64) { return m.store.stats() }
 
-// memStore is one zone's contents.
+// memStore is one zone's contents: a *memBucket per key in ll.
 type memStore struct {
-	mu       sync.Mutex
-	ll       *list.List // of *memBucket, most recently used first
-	items    map[string]*list.Element
-	ix       index
-	size     int64
-	max      int64
-	inactive time.Duration
-	stop     chan struct{}
-	stopOnce sync.Once
+	storeCore
 }
 
 type memBucket struct {
@@ -152,16 +143,10 @@ type memBucket struct {
 }
 
 func newMemStore(max int64, inactive time.Duration) *memStore {
-	s := &memStore{ll: list.New(), items: map[string]*list.Element{}, ix: newIndex(),
-		max: max, inactive: inactive, stop: make(chan struct{})}
-	go s.janitor()
+	s := &memStore{}
+	s.initCore(max, inactive)
+	go s.janitor(s.expire)
 	return s
-}
-
-// Destruct stops the janitor when the last config using the zone is gone.
-func (s *memStore) Destruct() error {
-	s.stopOnce.Do(func() { close(s.stop) })
-	return nil
 }
 
 func (s *memStore) configure(max int64, inactive time.Duration) {
@@ -169,18 +154,6 @@ func (s *memStore) configure(max int64, inactive time.Duration) {
 	s.max, s.inactive = max, inactive
 	s.evictLocked()
 	s.mu.Unlock()
-}
-
-func (s *memStore) maxSize() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.max
-}
-
-func (s *memStore) stats() (int, int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.items), s.size
 }
 
 func (s *memStore) get(key string, now time.Time) []*Entry {
@@ -358,20 +331,5 @@ func (s *memStore) expire(now time.Time) {
 			return
 		}
 		s.removeLocked(el)
-	}
-}
-
-func (s *memStore) janitor() {
-	for {
-		s.mu.Lock()
-		every := s.inactive / 2
-		s.mu.Unlock()
-		every = min(max(every, 100*time.Millisecond), time.Minute)
-		select {
-		case <-s.stop:
-			return
-		case now := <-time.After(every):
-			s.expire(now)
-		}
 	}
 }
