@@ -37,10 +37,14 @@ func Allow(r *http.Request, methods ...string) error {
 }
 
 // MethodNotAllowed is the 405 answer to r, naming the methods the endpoint
-// serves: "method DELETE not allowed; use GET or HEAD".
+// serves: "method PUT not allowed; use GET, POST or DELETE".
 func MethodNotAllowed(r *http.Request, methods ...string) error {
+	use := strings.Join(methods, " or ")
+	if n := len(methods); n > 2 {
+		use = strings.Join(methods[:n-1], ", ") + " or " + methods[n-1]
+	}
 	return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed,
-		Err: fmt.Errorf("method %s not allowed; use %s", r.Method, strings.Join(methods, " or "))}
+		Err: fmt.Errorf("method %s not allowed; use %s", r.Method, use)}
 }
 
 // WriteJSON answers 200 with v as JSON.

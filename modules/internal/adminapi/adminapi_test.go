@@ -44,6 +44,11 @@ func TestAllow(t *testing.T) {
 	if err := Allow(r, http.MethodGet); err == nil || err.Error() != "method POST not allowed; use GET" {
 		t.Errorf("POST where only GET: %v", err)
 	}
+	put := httptest.NewRequest(http.MethodPut, "/", nil)
+	if err := Allow(put, http.MethodGet, http.MethodPost, http.MethodDelete); err == nil ||
+		err.Error() != "method PUT not allowed; use GET, POST or DELETE" {
+		t.Errorf("PUT where GET, POST, DELETE: %v", err)
+	}
 }
 
 func TestWriteJSONStatus(t *testing.T) {
