@@ -1,17 +1,10 @@
 package dashboard
 
 import (
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-)
 
-func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	d := new(Handler)
-	err := d.UnmarshalCaddyfile(h.Dispenser)
-	return d, err
-}
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
+)
 
 // UnmarshalCaddyfile sets up the handler. Syntax:
 //
@@ -26,15 +19,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		switch opt := d.Val(); opt {
 		case "refresh":
-			var arg string
-			if !d.Args(&arg) || d.NextArg() {
-				return d.Errf("frontdesk_dashboard: refresh: want exactly one duration")
+			dur, err := caddyopt.DurationAtLeast(d.RemainingArgs(), minRefresh)
+			if err != nil {
+				return d.Errf("frontdesk_dashboard: refresh: %v", err)
 			}
-			dur, err := caddy.ParseDuration(arg)
-			if err != nil || dur < minRefresh {
-				return d.Errf("frontdesk_dashboard: refresh: want a duration of at least %s, got %q", minRefresh, arg)
-			}
-			h.Refresh = caddy.Duration(dur)
+			h.Refresh = dur
 		default:
 			return d.Errf("frontdesk_dashboard: unknown option %q (known: refresh)", opt)
 		}

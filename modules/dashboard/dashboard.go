@@ -14,16 +14,15 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
 	"github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
 func init() {
 	caddy.RegisterModule(Handler{})
-	httpcaddyfile.RegisterHandlerDirective("frontdesk_dashboard", parseCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("frontdesk_dashboard", httpcaddyfile.Before, "reverse_proxy")
+	caddyopt.RegisterHandlerDirective("frontdesk_dashboard", caddyopt.ParseHandler[Handler])
 }
 
 // Bounds of the refresh interval.
@@ -64,11 +63,8 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 
 // Provision checks the refresh interval and starts the modules' gathering.
 func (h *Handler) Provision(caddy.Context) error {
-	if h.Refresh == 0 {
-		h.Refresh = caddy.Duration(defaultRefresh)
-	}
-	if time.Duration(h.Refresh) < minRefresh {
-		return fmt.Errorf("frontdesk_dashboard: refresh must be at least %s, got %s", minRefresh, time.Duration(h.Refresh))
+	if err := caddyopt.DurationOr(&h.Refresh, defaultRefresh, minRefresh); err != nil {
+		return fmt.Errorf("frontdesk_dashboard: refresh %v", err)
 	}
 	h.page = renderPage(pageURLs{Data: "?" + queryData, Purge: "?" + queryPurge}, time.Duration(h.Refresh))
 	h.unwatch = stats.Watch()

@@ -2,12 +2,12 @@ package dashboard
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/adminapi"
 	"github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
@@ -28,8 +28,8 @@ func data() map[string]any {
 
 // serveData answers GET (or HEAD) with the data.
 func serveData(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method " + r.Method + " not allowed; use GET")}
+	if err := adminapi.Allow(r, http.MethodGet, http.MethodHead); err != nil {
+		return err
 	}
 	body, err := json.Marshal(data())
 	if err != nil {

@@ -2,14 +2,13 @@ package dashboard
 
 import (
 	_ "embed"
-	"errors"
 	"html"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/adminapi"
 )
 
 // pageTemplate is the page: HTML, CSS and JS in one file, no external
@@ -42,8 +41,8 @@ func renderPage(u pageURLs, refresh time.Duration) []byte {
 
 // servePage answers GET (or HEAD) with the page.
 func servePage(w http.ResponseWriter, r *http.Request, page []byte) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method " + r.Method + " not allowed; use GET")}
+	if err := adminapi.Allow(r, http.MethodGet, http.MethodHead); err != nil {
+		return err
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/adminapi"
 	"github.com/frontdesk-proxy/frontdesk/modules/internal/stats"
 )
 
@@ -38,8 +39,8 @@ const maxPurgeBody = 64 << 10
 // servePurge checks that the request comes from the page and carries out
 // the purge through the cache's hook.
 func servePurge(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}
+	if err := adminapi.Allow(r, http.MethodPost); err != nil {
+		return err
 	}
 	if err := sameOrigin(r); err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusForbidden, Err: err}
@@ -60,9 +61,8 @@ func servePurge(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
 	}
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	return json.NewEncoder(w).Encode(map[string]int{"purged": n})
+	return adminapi.WriteJSON(w, map[string]int{"purged": n})
 }
 
 // sameOrigin says why a request may not come from the page itself, or nil.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/miekg/dns"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/adminapi"
 )
 
 func init() {
@@ -43,9 +45,9 @@ func (a *AdminAPI) Provision(ctx caddy.Context) error {
 // Routes returns the admin routes.
 func (a *AdminAPI) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
-		{Pattern: "/dnsmasq/stats", Handler: caddy.AdminHandlerFunc(a.stats)},
-		{Pattern: "/dnsmasq/records", Handler: caddy.AdminHandlerFunc(a.records)},
-		{Pattern: "/dnsmasq/cache/flush", Handler: caddy.AdminHandlerFunc(a.flush)},
+		adminapi.Route("/dnsmasq/stats", a.stats, http.MethodGet),
+		adminapi.Route("/dnsmasq/records", a.records, http.MethodGet, http.MethodPost, http.MethodDelete),
+		adminapi.Route("/dnsmasq/cache/flush", a.flush, http.MethodPost),
 	}
 }
 
@@ -91,26 +93,15 @@ func currentStats() Stats {
 	return s
 }
 
-func writeJSON(w http.ResponseWriter, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(v)
-}
-
 func (a *AdminAPI) stats(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodGet {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
-	}
-	return writeJSON(w, currentStats())
+	return adminapi.WriteJSON(w, currentStats())
 }
 
 func (a *AdminAPI) flush(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
-	}
 	cache, _ := sharedState()
 	n := cache.Len()
 	cache.Flush()
-	return writeJSON(w, map[string]int{"flushed": n})
+	return adminapi.WriteJSON(w, map[string]int{"flushed": n})
 }
 
 // recordsBody is the body of POST and DELETE /dnsmasq/records.
@@ -120,43 +111,55 @@ type recordsBody struct {
 }
 
 func (a *AdminAPI) records(w http.ResponseWriter, r *http.Request) error {
-	switch r.Method {
-	case http.MethodGet:
-		out := map[string][]string{"live": liveRecords.list()}
-		if app, err := a.ctx.AppIfConfigured("dnsmasq"); err == nil && app != nil {
-			if d, ok := app.(*App); ok && d.resolver != nil {
-				var names []string
-				for n := range d.resolver.store.names {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				out["local_names"] = names
-			}
-		}
-		return writeJSON(w, out)
-	case http.MethodPost, http.MethodDelete:
-		var body recordsBody
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("decoding body: %w", err)}
-		}
-		var rrs []dns.RR
-		for _, s := range body.Records {
-			rr, err := dns.NewRR(s)
-			if err != nil || rr == nil {
-				return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("bad record %q: %v", s, err)}
-			}
-			if rr.Header().Class != dns.ClassINET || rr.Header().Rrtype == dns.TypeOPT {
-				return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("bad record %q: only class IN data records", s)}
-			}
-			rrs = append(rrs, rr)
-		}
-		if r.Method == http.MethodPost {
-			liveRecords.add(rrs)
-			return writeJSON(w, map[string]int{"added": len(rrs)})
-		}
-		return writeJSON(w, map[string]int{"removed": liveRecords.remove(rrs)})
+	if r.Method == http.MethodGet {
+		return adminapi.WriteJSON(w, a.listRecords())
 	}
-	return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+	rrs, err := decodeRecords(w, r)
+	if err != nil {
+		return err
+	}
+	if r.Method == http.MethodPost {
+		liveRecords.add(rrs)
+		return adminapi.WriteJSON(w, map[string]int{"added": len(rrs)})
+	}
+	return adminapi.WriteJSON(w, map[string]int{"removed": liveRecords.remove(rrs)})
+}
+
+// listRecords is the body of GET /dnsmasq/records: the live records and,
+// while the app runs, its configured local names.
+func (a *AdminAPI) listRecords() map[string][]string {
+	out := map[string][]string{"live": liveRecords.list()}
+	if app, err := a.ctx.AppIfConfigured("dnsmasq"); err == nil && app != nil {
+		if d, ok := app.(*App); ok && d.resolver != nil {
+			var names []string
+			for n := range d.resolver.store.names {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			out["local_names"] = names
+		}
+	}
+	return out
+}
+
+// decodeRecords reads the recordsBody of a POST or DELETE.
+func decodeRecords(w http.ResponseWriter, r *http.Request) ([]dns.RR, error) {
+	var body recordsBody
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&body); err != nil {
+		return nil, caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("decoding body: %w", err)}
+	}
+	var rrs []dns.RR
+	for _, s := range body.Records {
+		rr, err := dns.NewRR(s)
+		if err != nil || rr == nil {
+			return nil, caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("bad record %q: %v", s, err)}
+		}
+		if rr.Header().Class != dns.ClassINET || rr.Header().Rrtype == dns.TypeOPT {
+			return nil, caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("bad record %q: only class IN data records", s)}
+		}
+		rrs = append(rrs, rr)
+	}
+	return rrs, nil
 }
 
 var (

@@ -14,8 +14,7 @@ import (
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("header_policy", parseCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("header_policy", httpcaddyfile.Before, "reverse_proxy")
+	caddyopt.RegisterHandlerDirective("header_policy", parseCaddyfile)
 }
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {

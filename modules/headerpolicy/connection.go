@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/ascii"
 )
 
 // Connection nominations (RFC 9110 §7.6.1). A client may name fields in its
@@ -113,30 +115,11 @@ func (h *Handler) claimNominated(r *http.Request) {
 // so it never names a canonical field).
 func ownedName(owned []string, tok string) (string, bool) {
 	for _, f := range owned {
-		if asciiEqualFold(f, tok) {
+		if ascii.EqualFold(f, tok) {
 			return f, true
 		}
 	}
 	return "", false
-}
-
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		ca, cb := a[i], b[i]
-		if 'A' <= ca && ca <= 'Z' {
-			ca += 'a' - 'A'
-		}
-		if 'A' <= cb && cb <= 'Z' {
-			cb += 'a' - 'A'
-		}
-		if ca != cb {
-			return false
-		}
-	}
-	return true
 }
 
 // trimOWS trims what reverse_proxy trims around a Connection token

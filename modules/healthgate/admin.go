@@ -1,12 +1,13 @@
 package healthgate
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/adminapi"
 )
 
 func init() {
@@ -48,14 +49,13 @@ type PoolStatus struct {
 func (a Admin) serve(w http.ResponseWriter, r *http.Request) error {
 	action := strings.Trim(strings.TrimPrefix(r.URL.Path, "/healthgate/"), "/")
 	if action == "" {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use GET", r.Method)}
+		if err := adminapi.Allow(r, http.MethodGet, http.MethodHead); err != nil {
+			return err
 		}
-		w.Header().Set("Content-Type", "application/json")
-		return json.NewEncoder(w).Encode(map[string]any{"pools": pools(snapshot())})
+		return adminapi.WriteJSON(w, map[string]any{"pools": pools(snapshot())})
 	}
-	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed; use POST", r.Method)}
+	if err := adminapi.Allow(r, http.MethodPost); err != nil {
+		return err
 	}
 	pool, dial := r.URL.Query().Get("pool"), r.URL.Query().Get("upstream")
 	if pool == "" {
@@ -71,8 +71,7 @@ func (a Admin) serve(w http.ResponseWriter, r *http.Request) error {
 	if err := st.adminAction(action); err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: err}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(st.status())
+	return adminapi.WriteJSON(w, st.status())
 }
 
 // adminAction applies drain, undrain, force_down or ready, logs it and

@@ -12,12 +12,10 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("healthz", parseHandlerDirective[Healthz])
-	httpcaddyfile.RegisterDirectiveOrder("healthz", httpcaddyfile.Before, "reverse_proxy")
+	caddyopt.RegisterHandlerDirective("healthz", caddyopt.ParseHandler[Healthz])
 }
 
 // UnmarshalCaddyfile sets up the upstream source from Caddyfile tokens,

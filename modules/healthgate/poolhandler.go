@@ -6,24 +6,10 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // This file holds what the two handlers that report on pools, healthz and
 // health_status, share: their Caddyfile syntax and their pool selection.
-
-// parseHandlerDirective is the Caddyfile handler-directive parser for a
-// handler type T that reads its own tokens.
-func parseHandlerDirective[T any, P interface {
-	*T
-	caddyfile.Unmarshaler
-	caddyhttp.MiddlewareHandler
-}](h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	handler := P(new(T))
-	err := handler.UnmarshalCaddyfile(h.Dispenser)
-	return handler, err
-}
 
 // unmarshalPoolHandler reads the Caddyfile tokens of a handler that reports
 // on pools:

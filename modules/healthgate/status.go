@@ -2,7 +2,6 @@ package healthgate
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -11,14 +10,14 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
 )
 
 func init() {
 	caddy.RegisterModule(StatusPage{})
-	httpcaddyfile.RegisterHandlerDirective("health_status", parseHandlerDirective[StatusPage])
-	httpcaddyfile.RegisterDirectiveOrder("health_status", httpcaddyfile.Before, "reverse_proxy")
+	caddyopt.RegisterHandlerDirective("health_status", caddyopt.ParseHandler[StatusPage])
 }
 
 // StatusPage is the health_status HTTP handler (module
@@ -44,11 +43,8 @@ func (StatusPage) CaddyModule() caddy.ModuleInfo {
 
 // Provision sets defaults.
 func (p *StatusPage) Provision(caddy.Context) error {
-	if p.Refresh == 0 {
-		p.Refresh = caddy.Duration(5 * time.Second)
-	}
-	if p.Refresh < caddy.Duration(time.Second) {
-		return fmt.Errorf("health_status: refresh must be at least 1s")
+	if err := caddyopt.DurationOr(&p.Refresh, 5*time.Second, time.Second); err != nil {
+		return fmt.Errorf("health_status: refresh %v", err)
 	}
 	return nil
 }
@@ -150,15 +146,9 @@ func (p *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyht
 func (p *StatusPage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return unmarshalPoolHandler(d, "health_status", &p.Pools, map[string]func([]string) error{
 		"refresh": func(args []string) error {
-			if len(args) != 1 {
-				return errors.New("want exactly one duration")
-			}
-			dur, err := caddy.ParseDuration(args[0])
-			if err != nil || dur < time.Second {
-				return fmt.Errorf("want a duration of at least 1s, got %q", args[0])
-			}
-			p.Refresh = caddy.Duration(dur)
-			return nil
+			dur, err := caddyopt.DurationAtLeast(args, time.Second)
+			p.Refresh = dur
+			return err
 		},
 	})
 }

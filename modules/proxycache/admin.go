@@ -10,6 +10,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/adminapi"
 )
 
 func init() {
@@ -41,9 +43,9 @@ func (Admin) CaddyModule() caddy.ModuleInfo {
 // Routes returns the admin routes.
 func (a Admin) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
-		{Pattern: "/proxy_cache/stats", Handler: caddy.AdminHandlerFunc(a.stats)},
-		{Pattern: "/proxy_cache/purge", Handler: caddy.AdminHandlerFunc(a.purge)},
-		{Pattern: "/proxy_cache/flush", Handler: caddy.AdminHandlerFunc(a.flush)},
+		adminapi.Route("/proxy_cache/stats", a.stats, http.MethodGet),
+		adminapi.Route("/proxy_cache/purge", a.purge, http.MethodPost),
+		adminapi.Route("/proxy_cache/flush", a.flush, http.MethodPost),
 	}
 }
 
@@ -93,10 +95,7 @@ type LocalTierStats struct {
 }
 
 func (Admin) stats(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodGet {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
-	}
-	return writeJSON(w, map[string]any{"zones": allZoneStats()})
+	return adminapi.WriteJSON(w, map[string]any{"zones": allZoneStats()})
 }
 
 // allZoneStats is every live zone's ZoneStats, by zone name.
@@ -153,9 +152,6 @@ type purgeRequest struct {
 }
 
 func (Admin) purge(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
-	}
 	var req purgeRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -167,7 +163,7 @@ func (Admin) purge(w http.ResponseWriter, r *http.Request) error {
 	if fail.Zones != nil {
 		return fail.write(w, "purge", total)
 	}
-	return writeJSON(w, map[string]int{"purged": total})
+	return adminapi.WriteJSON(w, map[string]int{"purged": total})
 }
 
 // purgeZones carries out a purge request on its zones: how many entries it
@@ -283,15 +279,10 @@ func (f *purgeFailure) write(w http.ResponseWriter, what string, purged int) err
 	f.Error = what + " incomplete: " + f.Error
 	caddy.Log().Named("admin.api").Error("request error", zap.String("error", f.Error),
 		zap.Int("purged", f.Purged), zap.Int("failed", f.Failed), zap.Int("status_code", f.status))
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(f.status)
-	return json.NewEncoder(w).Encode(f)
+	return adminapi.WriteJSONStatus(w, f.status, f)
 }
 
 func (Admin) flush(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
-	}
 	var req purgeRequest
 	if err := decodeBody(r, &req); err != nil {
 		return err
@@ -324,7 +315,7 @@ func (Admin) flush(w http.ResponseWriter, r *http.Request) error {
 		fail.Flushed = flushed
 		return fail.write(w, "flush", purged)
 	}
-	return writeJSON(w, map[string][]string{"flushed": flushed})
+	return adminapi.WriteJSON(w, map[string][]string{"flushed": flushed})
 }
 
 // selectZones returns the live zone called name, or every live zone when
@@ -361,11 +352,6 @@ func decodeBody(r *http.Request, v any) error {
 
 func badRequest(msg string) error {
 	return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New(msg)}
-}
-
-func writeJSON(w http.ResponseWriter, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(v)
 }
 
 // Interface guards.

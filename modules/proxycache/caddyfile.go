@@ -14,13 +14,12 @@ import (
 )
 
 func init() {
-	httpcaddyfile.RegisterHandlerDirective("proxy_cache", parseCaddyfile)
 	// Just before reverse_proxy. header_policy (registered the same way
 	// earlier: Go initialises packages in import-path order) stays outside
 	// the cache, so its per-request work — the request ID echoed on the
 	// response, hidden upstream headers, the trust decision — also applies
 	// to cache hits, and no stored response carries another request's ID.
-	httpcaddyfile.RegisterDirectiveOrder("proxy_cache", httpcaddyfile.Before, "reverse_proxy")
+	caddyopt.RegisterHandlerDirective("proxy_cache", parseCaddyfile)
 }
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {

@@ -31,7 +31,7 @@ const (
 )
 
 // diskPool holds the live stores by directory, so the index survives
-// config reloads.
+// config reloads (see limitedStore).
 var diskPool = caddy.NewUsagePool()
 
 // DiskStorage keeps entries as files in a directory, like nginx's
@@ -81,24 +81,16 @@ func (s *DiskStorage) Provision(ctx caddy.Context) error {
 	}
 	s.key = abs
 	faults := faultLog{z: faultsFor(s.zoneID()), logger: ctx.Logger()}
-	v, _, err := diskPool.LoadOrNew(abs, func() (caddy.Destructor, error) {
-		return newDiskStore(abs, s.MaxSize, time.Duration(s.Inactive), faults, osFiles{}), nil
+	store, err := attachStore(diskPool, abs, s.MaxSize, s.Inactive, func() *diskStore {
+		return newDiskStore(abs, s.MaxSize, time.Duration(s.Inactive), faults, osFiles{})
 	})
-	if err != nil {
-		return err
-	}
-	s.store = v.(*diskStore)
-	s.store.configure(s.MaxSize, time.Duration(s.Inactive))
-	return nil
+	s.store = store
+	return err
 }
 
 // Cleanup drops this config's reference to the store.
 func (s *DiskStorage) Cleanup() error {
-	if s.store == nil {
-		return nil
-	}
-	_, err := diskPool.Delete(s.key)
-	return err
+	return detachStore(diskPool, s.key, s.store != nil)
 }
 
 // checkWritableDir creates dir if needed and proves it writable.
@@ -132,19 +124,7 @@ func (s *DiskStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if err := parentWritable(s.Path); err != nil {
 		return d.Errf("proxy_cache: storage disk: %q: %v", s.Path, err)
 	}
-	for d.NextBlock(0) {
-		opt := d.Val()
-		args := d.RemainingArgs()
-		if len(args) != 1 {
-			return d.Errf("proxy_cache: storage disk: %s: want exactly one value", opt)
-		}
-		if ok, err := parseLimit(d, "disk", opt, args[0], &s.MaxSize, &s.Inactive); err != nil {
-			return err
-		} else if !ok {
-			return d.Errf("proxy_cache: storage disk: unknown option %q", opt)
-		}
-	}
-	return nil
+	return unmarshalLimits(d, "disk", &s.MaxSize, &s.Inactive, nil)
 }
 
 // parentWritable checks, without creating anything, that path is a
@@ -238,15 +218,7 @@ type diskStore struct {
 
 	writeMu sync.Mutex // held by whoever writes, renames or removes files
 
-	mu       sync.Mutex // guards the index below
-	ll       *list.List // of *diskItem, most recently used first
-	items    map[string]*list.Element
-	ix       index
-	size     int64
-	max      int64
-	inactive time.Duration
-	stop     chan struct{}
-	once     sync.Once
+	storeCore // the index: a *diskItem per key in ll, guarded by mu
 }
 
 type diskItem struct {
@@ -285,17 +257,11 @@ func (osFiles) Remove(name string) error             { return os.Remove(name) }
 func (osFiles) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 
 func newDiskStore(dir string, max int64, inactive time.Duration, faults faultLog, files fileOps) *diskStore {
-	s := &diskStore{dir: dir, files: files, faults: faults, ll: list.New(), items: map[string]*list.Element{},
-		ix: newIndex(), max: max, inactive: inactive, stop: make(chan struct{})}
+	s := &diskStore{dir: dir, files: files, faults: faults}
+	s.initCore(max, inactive)
 	s.load()
-	go s.janitor()
+	go s.janitor(s.expire)
 	return s
-}
-
-// Destruct stops the janitor.
-func (s *diskStore) Destruct() error {
-	s.once.Do(func() { close(s.stop) })
-	return nil
 }
 
 func (s *diskStore) configure(max int64, inactive time.Duration) {
@@ -307,18 +273,6 @@ func (s *diskStore) configure(max int64, inactive time.Duration) {
 	victims := s.overLocked(now)
 	s.mu.Unlock()
 	s.drop(victims, opEvict, now)
-}
-
-func (s *diskStore) maxSize() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.max
-}
-
-func (s *diskStore) stats() (int, int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.items), s.size
 }
 
 // fileFor is the path of key's file: <dir>/<h[62:64]>/<h[60:62]>/<h>, nginx's levels=1:2 spirit.
@@ -623,20 +577,6 @@ func (s *diskStore) expire(now time.Time) {
 	}
 	s.mu.Unlock()
 	s.drop(victims, opEvict, now)
-}
-
-func (s *diskStore) janitor() {
-	for {
-		s.mu.Lock()
-		every := min(max(s.inactive/2, 100*time.Millisecond), time.Minute)
-		s.mu.Unlock()
-		select {
-		case <-s.stop:
-			return
-		case now := <-time.After(every):
-			s.expire(now)
-		}
-	}
 }
 
 // Interface guards.

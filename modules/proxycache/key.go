@@ -10,6 +10,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/ascii"
 )
 
 // Cache keys are built on every request, so the common cases are built
@@ -216,11 +218,7 @@ func appendHostname(dst []byte, h string) []byte {
 		}
 	}
 	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
+		dst = append(dst, ascii.ToLower(h[i]))
 	}
 	return dst
 }

@@ -2,7 +2,6 @@ package proxycache
 
 import (
 	"container/list"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -20,8 +19,7 @@ const (
 	defaultZone           = "default"
 )
 
-// memoryPool holds the live stores by zone name, so contents survive config
-// reloads: the new config takes a reference before the old one drops its own.
+// memoryPool holds the live stores by zone name (see limitedStore).
 var memoryPool = caddy.NewUsagePool()
 
 // MemoryStorage keeps entries in this process's memory, bounded by bytes,
@@ -64,24 +62,16 @@ func (m *MemoryStorage) Provision(caddy.Context) error {
 	if err := applyLimits("memory", &m.MaxSize, &m.Inactive, defaultMemoryMaxSize, defaultMemoryInactive); err != nil {
 		return err
 	}
-	v, _, err := memoryPool.LoadOrNew(m.Zone, func() (caddy.Destructor, error) {
-		return newMemStore(m.MaxSize, time.Duration(m.Inactive)), nil
+	store, err := attachStore(memoryPool, m.Zone, m.MaxSize, m.Inactive, func() *memStore {
+		return newMemStore(m.MaxSize, time.Duration(m.Inactive))
 	})
-	if err != nil {
-		return err
-	}
-	m.store = v.(*memStore)
-	m.store.configure(m.MaxSize, time.Duration(m.Inactive))
-	return nil
+	m.store = store
+	return err
 }
 
 // Cleanup drops this config's reference to the zone's store.
 func (m *MemoryStorage) Cleanup() error {
-	if m.store == nil {
-		return nil
-	}
-	_, err := memoryPool.Delete(m.Zone)
-	return err
+	return detachStore(memoryPool, m.Zone, m.store != nil)
 }
 
 // UnmarshalCaddyfile reads
@@ -96,21 +86,12 @@ func (m *MemoryStorage) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Errf("proxy_cache: storage memory: unexpected argument %q", d.Val())
 	}
-	for d.NextBlock(0) {
-		opt := d.Val()
-		args := d.RemainingArgs()
-		if len(args) != 1 {
-			return d.Errf("proxy_cache: storage memory: %s: want exactly one value", opt)
-		}
+	return unmarshalLimits(d, "memory", &m.MaxSize, &m.Inactive, func(opt, arg string) bool {
 		if opt == "zone" {
-			m.Zone = args[0]
-		} else if ok, err := parseLimit(d, "memory", opt, args[0], &m.MaxSize, &m.Inactive); err != nil {
-			return err
-		} else if !ok {
-			return d.Errf("proxy_cache: storage memory: unknown option %q", opt)
+			m.Zone = arg
 		}
-	}
-	return nil
+		return opt == "zone"
+	})
 }
 
 func (m *MemoryStorage) zoneID() string { return "memory/" + m.Zone }
@@ -149,17 +130,9 @@ func (m *MemoryStorage) MaxObjectSize() int64 { return m.store.maxSize() }
 // Stats returns the number of keys and bytes held.
 func (m *MemoryStorage) Stats() (keys int, bytes int64) { return m.store.stats() }
 
-// memStore is one zone's contents.
+// memStore is one zone's contents: a *memBucket per key in ll.
 type memStore struct {
-	mu       sync.Mutex
-	ll       *list.List // of *memBucket, most recently used first
-	items    map[string]*list.Element
-	ix       index
-	size     int64
-	max      int64
-	inactive time.Duration
-	stop     chan struct{}
-	stopOnce sync.Once
+	storeCore
 }
 
 type memBucket struct {
@@ -170,16 +143,10 @@ type memBucket struct {
 }
 
 func newMemStore(max int64, inactive time.Duration) *memStore {
-	s := &memStore{ll: list.New(), items: map[string]*list.Element{}, ix: newIndex(),
-		max: max, inactive: inactive, stop: make(chan struct{})}
-	go s.janitor()
+	s := &memStore{}
+	s.initCore(max, inactive)
+	go s.janitor(s.expire)
 	return s
-}
-
-// Destruct stops the janitor when the last config using the zone is gone.
-func (s *memStore) Destruct() error {
-	s.stopOnce.Do(func() { close(s.stop) })
-	return nil
 }
 
 func (s *memStore) configure(max int64, inactive time.Duration) {
@@ -187,18 +154,6 @@ func (s *memStore) configure(max int64, inactive time.Duration) {
 	s.max, s.inactive = max, inactive
 	s.evictLocked()
 	s.mu.Unlock()
-}
-
-func (s *memStore) maxSize() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.max
-}
-
-func (s *memStore) stats() (int, int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.items), s.size
 }
 
 func (s *memStore) get(key string, now time.Time) []*Entry {
@@ -376,20 +331,5 @@ func (s *memStore) expire(now time.Time) {
 			return
 		}
 		s.removeLocked(el)
-	}
-}
-
-func (s *memStore) janitor() {
-	for {
-		s.mu.Lock()
-		every := s.inactive / 2
-		s.mu.Unlock()
-		every = min(max(every, 100*time.Millisecond), time.Minute)
-		select {
-		case <-s.stop:
-			return
-		case now := <-time.After(every):
-			s.expire(now)
-		}
 	}
 }

@@ -4,12 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/frontdesk-proxy/frontdesk/modules/internal/caddyopt"
-
-	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
 // Storage keeps a proxy_cache's entries. Storage modules live in the
@@ -178,41 +172,4 @@ func (ix index) keysOf(m map[string]map[string]struct{}, name string) []string {
 		keys = append(keys, k)
 	}
 	return keys
-}
-
-// applyLimits fills in a storage's max_size and inactive defaults and
-// checks them; kind names the storage in the error ("disk", "memory").
-func applyLimits(kind string, maxSize *int64, inactive *caddy.Duration, defMax int64, defInactive time.Duration) error {
-	if *maxSize == 0 {
-		*maxSize = defMax
-	}
-	if *inactive == 0 {
-		*inactive = caddy.Duration(defInactive)
-	}
-	if *maxSize < 0 || *inactive < 0 {
-		return fmt.Errorf("%s storage: max_size and inactive must be positive", kind)
-	}
-	return nil
-}
-
-// parseLimit reads a storage block's max_size or inactive option (one value
-// in arg); it reports false for any other option.
-func parseLimit(d *caddyfile.Dispenser, kind, opt, arg string, maxSize *int64, inactive *caddy.Duration) (bool, error) {
-	switch opt {
-	case "max_size":
-		n, err := caddyopt.ParseSize(arg)
-		if err != nil || n <= 0 {
-			return true, d.Errf("proxy_cache: storage %s: max_size: %q is not a size (e.g. 512k, 100m, 1g)", kind, arg)
-		}
-		*maxSize = n
-	case "inactive":
-		dur, err := caddy.ParseDuration(arg)
-		if err != nil || dur <= 0 {
-			return true, d.Errf("proxy_cache: storage %s: inactive: %q is not a positive duration", kind, arg)
-		}
-		*inactive = caddy.Duration(dur)
-	default:
-		return false, nil
-	}
-	return true, nil
 }

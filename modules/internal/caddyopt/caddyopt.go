@@ -1,12 +1,17 @@
 // Package caddyopt holds the small option forms that several modules' Caddyfile
 // and JSON configurations share: on/off switches, optional booleans with a
-// default, and byte sizes as nginx writes them.
+// default, durations with a lower bound, and byte sizes as nginx writes
+// them; and the registration of their handler directives (directive.go).
 package caddyopt
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
 )
 
 // Switch reads the arguments of an on/off option: exactly one of "on" or "off".
@@ -21,6 +26,31 @@ func Switch(args []string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("want on or off, got %q", args[0])
+}
+
+// DurationAtLeast reads the arguments of an option that takes one duration
+// of at least min, such as a page's refresh interval.
+func DurationAtLeast(args []string, min time.Duration) (caddy.Duration, error) {
+	if len(args) != 1 {
+		return 0, errors.New("want exactly one duration")
+	}
+	dur, err := caddy.ParseDuration(args[0])
+	if err != nil || dur < min {
+		return 0, fmt.Errorf("want a duration of at least %s, got %q", min, args[0])
+	}
+	return caddy.Duration(dur), nil
+}
+
+// DurationOr sets *d to def when it is not set, and checks that it is at
+// least min: DurationAtLeast's rule for a JSON config.
+func DurationOr(d *caddy.Duration, def, min time.Duration) error {
+	if *d == 0 {
+		*d = caddy.Duration(def)
+	}
+	if time.Duration(*d) < min {
+		return fmt.Errorf("must be at least %s, got %s", min, time.Duration(*d))
+	}
+	return nil
 }
 
 // BoolOr returns *b, or def when the option was not set.

@@ -1,6 +1,11 @@
 package caddyopt
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+)
 
 func TestSwitch(t *testing.T) {
 	for _, tc := range []struct {
@@ -53,5 +58,40 @@ func TestParseSize(t *testing.T) {
 		if got, err := ParseSize(s); err == nil {
 			t.Errorf("ParseSize(%q) = %d, want an error", s, got)
 		}
+	}
+}
+
+func TestDurationAtLeast(t *testing.T) {
+	if got, err := DurationAtLeast([]string{"2s"}, time.Second); err != nil || time.Duration(got) != 2*time.Second {
+		t.Errorf("2s: %v, %v", got, err)
+	}
+	if got, err := DurationAtLeast([]string{"1s"}, time.Second); err != nil || time.Duration(got) != time.Second {
+		t.Errorf("1s, the bound itself: %v, %v", got, err)
+	}
+	for _, args := range [][]string{nil, {"1s", "2s"}} {
+		if _, err := DurationAtLeast(args, time.Second); err == nil || err.Error() != "want exactly one duration" {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+	for _, arg := range []string{"500ms", "soon", "-5s"} {
+		want := `want a duration of at least 1s, got "` + arg + `"`
+		if _, err := DurationAtLeast([]string{arg}, time.Second); err == nil || err.Error() != want {
+			t.Errorf("%q: %v, want %s", arg, err, want)
+		}
+	}
+}
+
+func TestDurationOr(t *testing.T) {
+	var unset caddy.Duration
+	if err := DurationOr(&unset, 3*time.Second, time.Second); err != nil || time.Duration(unset) != 3*time.Second {
+		t.Errorf("unset: %v, %v; want the default 3s", unset, err)
+	}
+	set := caddy.Duration(2 * time.Second)
+	if err := DurationOr(&set, 3*time.Second, time.Second); err != nil || time.Duration(set) != 2*time.Second {
+		t.Errorf("2s: %v, %v; want it kept", set, err)
+	}
+	low := caddy.Duration(500 * time.Millisecond)
+	if err := DurationOr(&low, 3*time.Second, time.Second); err == nil || err.Error() != "must be at least 1s, got 500ms" {
+		t.Errorf("500ms: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/netutil"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/pcap"
+	"github.com/frontdesk-proxy/frontdesk/modules/internal/ascii"
 )
 
 // udpTransport is where one forwarded UDP query is sent from and its
@@ -301,26 +302,7 @@ func (t *udpTransport) reply(ctx context.Context, m *dns.Msg, p []byte) *dns.Msg
 }
 
 func sameQuestion(a, b dns.Question) bool {
-	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && equalFold(a.Name, b.Name)
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && ascii.EqualFold(a.Name, b.Name)
 }
 
 func (f *Client) logDebug(msg string, fields ...zap.Field) {
