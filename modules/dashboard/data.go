@@ -28,7 +28,7 @@ func data() map[string]any {
 
 // serveData answers GET (or HEAD) with the data.
 func serveData(w http.ResponseWriter, r *http.Request) error {
-	if err := adminapi.Allow(r, http.MethodGet, http.MethodHead); err != nil {
+	if err := adminapi.Allow(w, r, http.MethodGet, http.MethodHead); err != nil {
 		return err
 	}
 	body, err := json.Marshal(data())

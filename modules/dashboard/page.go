@@ -41,7 +41,7 @@ func renderPage(u pageURLs, refresh time.Duration) []byte {
 
 // servePage answers GET (or HEAD) with the page.
 func servePage(w http.ResponseWriter, r *http.Request, page []byte) error {
-	if err := adminapi.Allow(r, http.MethodGet, http.MethodHead); err != nil {
+	if err := adminapi.Allow(w, r, http.MethodGet, http.MethodHead); err != nil {
 		return err
 	}
 	h := w.Header()

@@ -39,7 +39,7 @@ const maxPurgeBody = 64 << 10
 // servePurge checks that the request comes from the page and carries out
 // the purge through the cache's hook.
 func servePurge(w http.ResponseWriter, r *http.Request) error {
-	if err := adminapi.Allow(r, http.MethodPost); err != nil {
+	if err := adminapi.Allow(w, r, http.MethodPost); err != nil {
 		return err
 	}
 	if err := sameOrigin(r); err != nil {

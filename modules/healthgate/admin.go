@@ -49,12 +49,12 @@ type PoolStatus struct {
 func (a Admin) serve(w http.ResponseWriter, r *http.Request) error {
 	action := strings.Trim(strings.TrimPrefix(r.URL.Path, "/healthgate/"), "/")
 	if action == "" {
-		if err := adminapi.Allow(r, http.MethodGet, http.MethodHead); err != nil {
+		if err := adminapi.Allow(w, r, http.MethodGet, http.MethodHead); err != nil {
 			return err
 		}
 		return adminapi.WriteJSON(w, map[string]any{"pools": pools(snapshot())})
 	}
-	if err := adminapi.Allow(r, http.MethodPost); err != nil {
+	if err := adminapi.Allow(w, r, http.MethodPost); err != nil {
 		return err
 	}
 	pool, dial := r.URL.Query().Get("pool"), r.URL.Query().Get("upstream")

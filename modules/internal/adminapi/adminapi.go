@@ -18,27 +18,29 @@ import (
 // methods given; any other method is answered by MethodNotAllowed.
 func Route(pattern string, h caddy.AdminHandlerFunc, methods ...string) caddy.AdminRoute {
 	return caddy.AdminRoute{Pattern: pattern, Handler: caddy.AdminHandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		if err := Allow(r, methods...); err != nil {
+		if err := Allow(w, r, methods...); err != nil {
 			return err
 		}
 		return h(w, r)
 	})}
 }
 
-// Allow returns nil when r's method is one of methods, and otherwise the
-// error MethodNotAllowed returns.
-func Allow(r *http.Request, methods ...string) error {
+// Allow returns nil when r's method is one of methods, and otherwise
+// answers as MethodNotAllowed does.
+func Allow(w http.ResponseWriter, r *http.Request, methods ...string) error {
 	for _, m := range methods {
 		if r.Method == m {
 			return nil
 		}
 	}
-	return MethodNotAllowed(r, methods...)
+	return MethodNotAllowed(w, r, methods...)
 }
 
 // MethodNotAllowed is the 405 answer to r, naming the methods the endpoint
-// serves: "method PUT not allowed; use GET, POST or DELETE".
-func MethodNotAllowed(r *http.Request, methods ...string) error {
+// serves: "method PUT not allowed; use GET, POST or DELETE", and in the
+// Allow header that RFC 9110 (15.5.6) asks of a 405: "GET, POST, DELETE".
+func MethodNotAllowed(w http.ResponseWriter, r *http.Request, methods ...string) error {
+	w.Header().Set("Allow", strings.Join(methods, ", "))
 	use := strings.Join(methods, " or ")
 	if n := len(methods); n > 2 {
 		use = strings.Join(methods[:n-1], ", ") + " or " + methods[n-1]

@@ -38,16 +38,24 @@ func TestRouteAnswersOnlyItsMethods(t *testing.T) {
 
 func TestAllow(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
-	if err := Allow(r, http.MethodGet, http.MethodPost); err != nil {
+	w := httptest.NewRecorder()
+	if err := Allow(w, r, http.MethodGet, http.MethodPost); err != nil {
 		t.Errorf("POST among GET, POST: %v", err)
 	}
-	if err := Allow(r, http.MethodGet); err == nil || err.Error() != "method POST not allowed; use GET" {
+	if got := w.Header().Get("Allow"); got != "" {
+		t.Errorf("Allow header %q on an allowed method", got)
+	}
+	if err := Allow(w, r, http.MethodGet); err == nil || err.Error() != "method POST not allowed; use GET" {
 		t.Errorf("POST where only GET: %v", err)
 	}
 	put := httptest.NewRequest(http.MethodPut, "/", nil)
-	if err := Allow(put, http.MethodGet, http.MethodPost, http.MethodDelete); err == nil ||
+	w = httptest.NewRecorder()
+	if err := Allow(w, put, http.MethodGet, http.MethodPost, http.MethodDelete); err == nil ||
 		err.Error() != "method PUT not allowed; use GET, POST or DELETE" {
 		t.Errorf("PUT where GET, POST, DELETE: %v", err)
+	}
+	if got, want := w.Header().Get("Allow"), "GET, POST, DELETE"; got != want {
+		t.Errorf("405's Allow header %q, want %q (RFC 9110 15.5.6)", got, want)
 	}
 }
 
