@@ -26,7 +26,7 @@ type cacheEntry struct {
 	expires time.Time
 	dnssec  cacheDNSSEC
 	// deadEnd: a CNAME whose chain ended negative in a reply over TCP
-	// (see answerCache.markDeadEnd).
+	// (see answerCache.relink).
 	deadEnd bool
 	// orphaned: a dead end whose SOA was freed (dropSOA); it goes at the
 	// next insertion (startInsert).
@@ -375,33 +375,32 @@ func (c *answerCache) dropThrough(owners map[string]bool) {
 	}
 }
 
-// markDeadEnd makes the cached CNAME of owner (lower case, fully
-// qualified) lead to its zone's SOA owner, soaOwner, not to the negative
-// record its chain ended at. dnsmasq answers TCP in a child process that
-// passes what it caches to the parent, each CNAME linked there to the
-// record received just before it (cache.c cache_recv_insert); a chain that
-// ended in NXDOMAIN or NODATA with its zone's SOA sends the SOA's record
-// last, so the parent's CNAME leads to the SOA (measured on 2.90: the
-// CNAME is cached, the negative record answers its own name, a question
-// through the CNAME goes upstream but for SOA, and a CNAME question gets
-// "up.test CNAME ."; without an SOA the chain works).
-func (c *answerCache) markDeadEnd(owner, soaOwner string) {
+// relink makes the cached CNAMEs of owners (lower case, fully qualified)
+// lead to target, as dnsmasq's parent process links the CNAMEs a TCP
+// child sends it (see resolver.cacheTCPChain); deadEnd says that target
+// is the owner of the SOA a negative chain ended with (measured on 2.90:
+// the CNAME is cached, the negative record answers its own name, a
+// question through the CNAME goes upstream but for SOA, and a CNAME
+// question gets "up.test CNAME .").
+func (c *answerCache) relink(owners map[string]bool, target string, deadEnd bool) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[cacheKey{owner, dns.TypeCNAME}]
-	if !ok {
-		return
-	}
-	e := el.Value.(*cacheEntry)
-	e.deadEnd = true
-	for i, rr := range e.answer {
-		if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cn.Hdr.Name, owner) {
-			led := *cn
-			led.Target = soaOwner
-			e.answer[i] = &led
+	for owner := range owners {
+		el, ok := c.items[cacheKey{owner, dns.TypeCNAME}]
+		if !ok {
+			continue
+		}
+		e := el.Value.(*cacheEntry)
+		e.deadEnd = deadEnd
+		for i, rr := range e.answer {
+			if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cn.Hdr.Name, owner) {
+				led := *cn
+				led.Target = target
+				e.answer[i] = &led
+			}
 		}
 	}
 }

@@ -842,9 +842,10 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		a.answer = append(a.answer, ans...)
 		a.aa = false
 		if len(ans) == 0 {
-			// A cached NODATA brings its SOA (soa_lookup).
-			r.capAll(ns)
-			a.ns = ns
+			// A cached NODATA brings its zone's SOA as the cache holds
+			// it now (soa_lookup).
+			a.ns = r.currentSOA(ns)
+			r.capAll(a.ns)
 		}
 	}
 	return a, true
@@ -911,22 +912,74 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 			qttl = min(qttl, rr.Header().Ttl)
 		}
 	}
-	// Over TCP, a chain that ends negative with its zone's SOA leads to
-	// that SOA's owner later (answerCache.markDeadEnd): no entry for the
-	// question.
-	last := lastCNAMEOwner(a.answer)
-	deadEnd := tcp && negative && len(a.ns) > 0 && last != ""
-	if qttl > 0 && !deadEnd {
+	if tcp && lastCNAMEOwner(a.answer) != "" {
+		r.cacheTCPChain(name, qtype, a, ttl, negative, st)
+		return
+	}
+	if qttl > 0 {
 		r.cache.putStatus(k, a.rcode, dnssec.Strip(a.answer, qtype), dnssec.Strip(a.ns, qtype), qttl, st)
 	}
 	if negative {
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
-		if deadEnd {
-			r.cache.markDeadEnd(last, a.ns[0].Header().Name)
-		}
 		return
 	}
 	r.cachePositiveParts(name, a, st)
+}
+
+// cacheTCPChain caches a CNAME chain answered over TCP as dnsmasq's parent
+// process gets it from the child that answered: the child sends the
+// records it inserted last first (cache.c cache_end_insert), and the
+// parent links each CNAME to the last other record it received before it
+// (cache_recv_insert). So every CNAME of the chain leads to the end's
+// first record: to the end, or for a negative end with its zone's SOA to
+// the SOA's owner (a dead end: answerCache.relink). The question has no
+// entry of its own: it is answered through the CNAMEs. When no record of
+// the end was inserted (addresses its hosts entries have already:
+// really_insert keeps those), the CNAMEs lead nowhere and go at once,
+// having freed their owners' records.
+func (r *resolver) cacheTCPChain(name string, qtype uint16, a answer, ttl uint32, negative bool, st cacheDNSSEC) {
+	owners := cnameOwners(a.answer)
+	// Each CNAME's insertion frees its owner's records: the parent's
+	// answers for those names, and the chains cached through them, go.
+	r.cache.dropThrough(owners)
+	end := dns.Fqdn(chainEnd(name, a.answer))
+	target, deadEnd := end, false
+	if negative {
+		r.cacheNegativeParts(name, qtype, a, ttl, st)
+		if len(a.ns) > 0 {
+			target, deadEnd = a.ns[0].Header().Name, true
+		}
+		r.cache.relink(owners, target, deadEnd)
+		return
+	}
+	recs := r.insertedAt(end, qtype, a.answer)
+	if len(recs) == 0 {
+		return
+	}
+	r.cachePositiveParts(name, a, st)
+	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
+		r.cache.putStatus(cacheKey{end, qtype}, dns.RcodeSuccess, dnssec.Strip(recs, qtype), nil, minTTL(recs), st)
+	}
+	r.cache.relink(owners, target, deadEnd)
+}
+
+// insertedAt are the records of type qtype owned by end (fully qualified)
+// in rrs that dnsmasq's insertion adds to its cache: not an address its
+// hosts entries for end have already (cache.c really_insert returns the
+// existing record for it).
+func (r *resolver) insertedAt(end string, qtype uint16, rrs []dns.RR) []dns.RR {
+	nd := r.store.names[canon(end)]
+	var out []dns.RR
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != qtype || !strings.EqualFold(rr.Header().Name, end) {
+			continue
+		}
+		if addr, ok := exchange.RRAddr(rr); ok && nd != nil && slices.ContainsFunc(nd.addrs, func(h conf.HostEntry) bool { return h.Addr == addr }) {
+			continue
+		}
+		out = append(out, rr)
+	}
+	return out
 }
 
 // cacheStatus is the DNSSEC status an answer is cached with.
