@@ -120,6 +120,9 @@ func (c *answerCache) putStatus(k cacheKey, rcode int, answer, ns []dns.RR, ttl 
 	e := &cacheEntry{key: k, rcode: rcode, answer: copyRRs(answer), ns: copyRRs(ns), stored: now, expires: now.Add(time.Duration(ttl) * time.Second), dnssec: st}
 	c.ordered(k, answer)
 	if el, ok := c.items[k]; ok {
+		if was, now := ownerSpelling(el.Value.(*cacheEntry).answer, k.name), ownerSpelling(answer, k.name); was != "" && now != "" && was != now {
+			c.respell(k.name, now)
+		}
 		el.Value = e
 		c.ll.MoveToFront(el)
 		return
@@ -127,6 +130,42 @@ func (c *answerCache) putStatus(k cacheKey, rcode int, answer, ns []dns.RR, ttl 
 	c.items[k] = c.ll.PushFront(e)
 	c.inserts++
 	c.trim()
+}
+
+// ownerSpelling is how rrs spell name (lower case, fully qualified): the
+// owner of the first record it owns; "" when it owns none.
+func ownerSpelling(rrs []dns.RR, name string) string {
+	for _, rr := range rrs {
+		if h := rr.Header(); strings.EqualFold(h.Name, name) {
+			return h.Name
+		}
+	}
+	return ""
+}
+
+// respell gives name (lower case, fully qualified) the spelling spelled in
+// the chains cached through it: the CNAMEs that lead to it and the records
+// it owns there. dnsmasq's CNAME points at the target's record, which a
+// new insertion for the name takes again under its own spelling (cache.c
+// really_insert, target_crec), and writes that record's name. The caller
+// holds c.mu.
+func (c *answerCache) respell(name, spelled string) {
+	for _, el := range c.items {
+		through := false
+		for _, rr := range el.Value.(*cacheEntry).answer {
+			if cn, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cn.Target, name) {
+				cn.Target, through = spelled, true
+			}
+		}
+		if !through {
+			continue
+		}
+		for _, rr := range el.Value.(*cacheEntry).answer {
+			if h := rr.Header(); h.Rrtype != dns.TypeCNAME && strings.EqualFold(h.Name, name) {
+				h.Name = spelled
+			}
+		}
+	}
 }
 
 // get returns a copy of a live entry with TTLs reduced by its age. With

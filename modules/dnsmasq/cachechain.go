@@ -55,8 +55,25 @@ func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) 
 	ns = r.currentSOA(ns)
 	r.capAll(ans)
 	r.capAll(ns)
+	if len(ans) > 0 {
+		spellTarget(chain, ans[0].Header().Name)
+	}
 	a := answer{rcode: rcode, answer: append(chain, ans...), ns: ns, source: sourceCache}
 	return a, true
+}
+
+// spellTarget gives the last CNAME of chain (a copy from the cache) the
+// target spelled as the record it leads to spells its owner: dnsmasq's
+// cached CNAME points at that record, and writes its name (cache.c
+// cache_get_cname_target), which the last insertion for the name spelled
+// (really_insert reuses a freed target's record under the new spelling).
+func spellTarget(chain []dns.RR, owner string) {
+	if len(chain) == 0 {
+		return
+	}
+	if c, ok := chain[len(chain)-1].(*dns.CNAME); ok && strings.EqualFold(c.Target, owner) {
+		c.Target = owner
+	}
 }
 
 // followCachedCNAMEs follows the CNAMEs the cache holds from req's name
@@ -75,6 +92,8 @@ func (r *resolver) followCachedCNAMEs(req *dns.Msg, validate bool) (chain []dns.
 			if c, isC := rr.(*dns.CNAME); isC && strings.EqualFold(c.Hdr.Name, owner) {
 				if len(chain) == 0 {
 					c.Hdr.Name = q.Name // the question's spelling
+				} else {
+					spellTarget(chain, c.Hdr.Name)
 				}
 				chain = append(chain, c)
 				next, spelled = strings.ToLower(c.Target), c.Target

@@ -616,6 +616,7 @@ func (r *resolver) processReply(p *pending, a answer, cacheable bool) (_ answer,
 	} else if qtype != dns.TypeANY || a.rcode == dns.RcodeNameError {
 		// Of the answers to ANY, only NXDOMAIN is cached: it holds for
 		// every type (rfc1035.c extract_addresses).
+		unfiltered.answer = spelledAsAsked(unfiltered.answer, q.Name)
 		r.cacheReply(name, qtype, unfiltered, 0, p.tcp)
 	}
 	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
@@ -1208,6 +1209,28 @@ func echoCase(rrs []dns.RR, qname string, suffixes bool) {
 			}
 		}
 	}
+}
+
+// spelledAsAsked returns rrs with the records owned by the question's
+// name spelled as the question spells it (copies, when one differs), as
+// dnsmasq's cache names them: by the name it took from the reply's
+// question section, which is the client's (rfc1035.c extract_addresses),
+// whatever the upstream wrote in the answer section.
+func spelledAsAsked(rrs []dns.RR, qname string) []dns.RR {
+	var out []dns.RR
+	for i, rr := range rrs {
+		if h := rr.Header(); h.Name == qname || !strings.EqualFold(h.Name, qname) {
+			continue
+		}
+		if out == nil {
+			out = copyRRs(rrs)
+		}
+		out[i].Header().Name = qname
+	}
+	if out == nil {
+		return rrs
+	}
+	return out
 }
 
 func stripOPT(rrs []dns.RR) []dns.RR {
