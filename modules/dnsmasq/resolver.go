@@ -924,7 +924,7 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 		r.cacheNegativeParts(name, qtype, a, ttl, st)
 		return
 	}
-	r.cachePositiveParts(name, a, st)
+	r.cachePositiveParts(name, qtype, a, st)
 }
 
 // cacheTCPChain caches a CNAME chain answered over TCP as dnsmasq's parent
@@ -957,10 +957,7 @@ func (r *resolver) cacheTCPChain(name string, qtype uint16, a answer, ttl uint32
 	if len(recs) == 0 {
 		return
 	}
-	r.cachePositiveParts(name, a, st)
-	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
-		r.cache.putStatus(cacheKey{end, qtype}, dns.RcodeSuccess, dnssec.Strip(recs, qtype), nil, minTTL(recs), st)
-	}
+	r.cachePositiveParts(name, qtype, a, st)
 	r.cache.relink(owners, target, deadEnd)
 }
 
@@ -1093,15 +1090,17 @@ func (r *resolver) cacheTTL(name string, a *answer, negative bool, ttl uint32) u
 	return max(ttl, r.cfg.MinCacheTTL)
 }
 
-// cachePositiveParts caches, like dnsmasq, the address records of the other
-// names in a positive answer (the targets of a CNAME chain) under their
-// own names, and every CNAME of the chain under its owner (they answer
-// CNAME queries).
-func (r *resolver) cachePositiveParts(name string, a answer, st cacheDNSSEC) {
+// cachePositiveParts caches, like dnsmasq, the address records and the
+// records of the question's type of the other names in a positive answer
+// (the targets of a CNAME chain: an SRV or cache-rr record is a cache
+// record of its owner, as an address is) under their own names, and every
+// CNAME of the chain under its owner (they answer CNAME queries).
+func (r *resolver) cachePositiveParts(name string, qtype uint16, a answer, st cacheDNSSEC) {
 	byOwner := map[cacheKey][]dns.RR{}
 	for _, rr := range a.answer {
 		h := rr.Header()
-		if h.Rrtype == dns.TypeCNAME || !strings.EqualFold(h.Name, dns.Fqdn(name)) && (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA) {
+		other := !strings.EqualFold(h.Name, dns.Fqdn(name))
+		if h.Rrtype == dns.TypeCNAME || other && (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA || h.Rrtype == qtype) {
 			k := cacheKey{strings.ToLower(h.Name), h.Rrtype}
 			byOwner[k] = append(byOwner[k], rr)
 		}
