@@ -31,6 +31,9 @@ func (r *resolver) dnssecFlags(m, req *dns.Msg, a answer, do bool) {
 	case r.cfg.DNSSEC.Proxy:
 		m.AuthenticatedData = a.ad && a.source != sourceCache && a.source != sourceLocal
 	}
+	if a.keepsAD && (do || req.AuthenticatedData) && !req.CheckingDisabled {
+		m.AuthenticatedData = true
+	}
 }
 
 // cacheUsable reports whether a cached answer with DNSSEC status st may

@@ -52,6 +52,11 @@ type answer struct {
 	secure    bool         // dnssec: validated as secure
 	validated bool         // dnssec: has a DNSSEC status (secure or insecure)
 	ad        bool         // proxy-dnssec: the upstream's AD bit
+	// keepsAD: nothing in the answer cleared dnsmasq's sec_data, so a
+	// client that asks for AD (DO or AD, no CD) gets it: a CNAME question
+	// answered by a cached NXDOMAIN without an SOA (rfc1035.c
+	// answer_request clears it only for the SOA it adds).
+	keepsAD bool
 	ede       uint16       // extended DNS error for the client (0: none)
 	bogus     bool         // dnssec-debug: failed validation, passed on
 	// quiet: the reply is not written to the dumpfile. dnsmasq 2.90 does
@@ -355,6 +360,7 @@ func (r *resolver) cachedAnswer(req *dns.Msg, name, fqdn string, tcp bool, rt *q
 		if rcode == dns.RcodeNameError || !slices.ContainsFunc(ans, isType(qtype)) {
 			a.ns = r.currentSOA(a.ns)
 		}
+		a.keepsAD = qtype == dns.TypeCNAME && rcode == dns.RcodeNameError && len(a.ns) == 0
 		if negativeChain(name, qtype, rcode, ans) {
 			// A negative answer through CNAMEs is the chain's end's:
 			// dnsmasq follows the cached CNAMEs to the end's local data
@@ -1002,9 +1008,14 @@ func (r *resolver) refusedByCache(name string, qtype uint16, a answer, tcp bool)
 	}
 	if !r.chainInserted(qtype) {
 		// No CNAME of the chain is inserted, only an NXDOMAIN for its
-		// end: it fails over the end's cname line alone (F_CNAME).
+		// end: it fails over the end's cname line alone (F_CNAME), after
+		// its SOA went in (dropSOAOf).
 		nd := r.store.names[chainEnd(name, a.answer)]
-		return nd != nil && nd.cname != nil
+		refused := nd != nil && nd.cname != nil
+		if refused && !tcp && a.rcode == dns.RcodeNameError && !r.cfg.NoNegcache {
+			r.dropSOAOf(a.ns)
+		}
+		return refused
 	}
 	owners, conflict, atEnd := r.overLocal(name, qtype, a)
 	if tcp {
@@ -1012,20 +1023,26 @@ func (r *resolver) refusedByCache(name string, qtype uint16, a answer, tcp bool)
 		// only: a failed insertion sends the parent nothing.
 		return conflict
 	}
-	if conflict && r.chainInserted(qtype) {
+	if conflict {
 		r.cache.dropThrough(owners)
 	}
 	negEnd := atEnd && !slices.ContainsFunc(a.answer, isType(qtype)) && !r.cfg.NoNegcache
-	if negEnd && (r.chainInserted(qtype) || a.rcode == dns.RcodeNameError) {
-		// A negative end dnsmasq tried to cache: its SOA went in before
-		// it and freed the one cached (rfc1035.c find_soa).
-		for _, rr := range a.ns {
-			if soa, ok := rr.(*dns.SOA); ok {
-				r.cache.dropSOA(strings.ToLower(soa.Hdr.Name))
-			}
-		}
+	if negEnd {
+		r.dropSOAOf(a.ns)
 	}
 	return conflict
+}
+
+// dropSOAOf frees the cached SOA of the zone of a negative reply whose
+// end dnsmasq tried to cache but could not: the reply's SOA went in before
+// it and freed the one cached (rfc1035.c find_soa), and went with the
+// failed insertion.
+func (r *resolver) dropSOAOf(ns []dns.RR) {
+	for _, rr := range ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			r.cache.dropSOA(strings.ToLower(soa.Hdr.Name))
+		}
+	}
 }
 
 // clampTTLs returns copies of rrs with their TTLs clamped to
