@@ -57,8 +57,8 @@ type answer struct {
 	// answered by a cached NXDOMAIN without an SOA (rfc1035.c
 	// answer_request clears it only for the SOA it adds).
 	keepsAD bool
-	ede       uint16       // extended DNS error for the client (0: none)
-	bogus     bool         // dnssec-debug: failed validation, passed on
+	ede     uint16 // extended DNS error for the client (0: none)
+	bogus   bool   // dnssec-debug: failed validation, passed on
 	// quiet: the reply is not written to the dumpfile. dnsmasq 2.90 does
 	// not dump the replies it makes without forwarding in its forwarding
 	// code: address=, local=, domain-needed and REFUSED for want of a
