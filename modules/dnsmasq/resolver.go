@@ -602,7 +602,7 @@ func (r *resolver) processReply(p *pending, a answer, cacheable bool) (_ answer,
 		// The sections are emptied; rcode and aa stay the server's, and
 		// an EDNS client learns why (rfc1035.c extract_addresses, forward.c).
 		r.log.Warn("possible DNS-rebind attack detected", zap.String("name", q.Name))
-		if cacheable {
+		if cacheable && !p.tcp { // (a TCP child's cache is its own)
 			r.cache.dropThrough(cnameOwners(a.answer))
 		}
 		return answer{rcode: dns.RcodeSuccess, aa: a.aa, source: sourceUpstream, server: a.server, ede: dns.ExtendedErrorCodeBlocked}, false
@@ -830,6 +830,15 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		r.capAll(ans[:1])
 		a.answer = append(a.answer, c)
 		owner = c.Target
+		// The local data of the cached chain's end answers it, as it
+		// would the end itself (answer_request goes on with that name).
+		if end := r.store.names[canon(owner)]; end != nil && end.cname == nil {
+			if recs := r.localData(end, owner, qtype, lnet); len(recs) > 0 {
+				a.answer = append(a.answer, recs...)
+				a.extra = r.additional(end, recs)
+				return a, true
+			}
+		}
 	}
 	// Only addresses: the other types' cached data is looked up only when
 	// nothing answered yet, and the local CNAME did (answer_request's
@@ -923,7 +932,11 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 		r.cacheTCPChain(name, qtype, a, ttl, negative, st)
 		return
 	}
-	if qttl > 0 {
+	// A chain that ends at addresses the end's hosts entries have has no
+	// entry of its own either: its last CNAME points at the hosts record
+	// (really_insert keeps it), which answers with aa (cachedChain).
+	toHosts := !negative && lastCNAMEOwner(a.answer) != "" && len(r.insertedAt(dns.Fqdn(chainEnd(name, a.answer)), qtype, a.answer)) == 0
+	if qttl > 0 && !toHosts {
 		r.cache.putStatus(k, a.rcode, dnssec.Strip(a.answer, qtype), dnssec.Strip(a.ns, qtype), qttl, st)
 	}
 	if negative {
