@@ -161,6 +161,14 @@ func TestDnsmasqDiffRegressions(t *testing.T) {
 				return
 			}
 			o, last, err := dnsdiff.Replay(s, c)
+			if err == nil && o.Signature != "" && c.Open == "" && hasTCPQuestion(c) {
+				// dnsmasq's TCP child hands what it cached to the parent
+				// through a pipe; on a loaded machine the parent can answer
+				// the next question first. A shrunk case differs every
+				// time: one that answers alike on the second run was that.
+				t.Logf("differs (%s); a TCP question: run again once", o.Signature)
+				o, last, err = dnsdiff.Replay(s, c)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,6 +193,11 @@ func TestDnsmasqDiffRegressions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hasTCPQuestion reports whether c asks a question over TCP.
+func hasTCPQuestion(c *dnsdiff.Case) bool {
+	return slices.ContainsFunc(c.Queries, func(q dnsdiff.Query) bool { return q.TCP })
 }
 
 // TestDnsdiffEvictionOnly checks the run that allows a difference of a

@@ -805,12 +805,8 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		owner = dns.Fqdn(nd.cname.Target)
 		nd = r.store.names[nd.cname.Target]
 	}
-	if nd != nil && nd.cname == nil {
-		if recs := r.localData(nd, owner, qtype, lnet); len(recs) > 0 {
-			a.answer = append(a.answer, recs...)
-			a.extra = r.additional(nd, recs)
-			return a, true
-		}
+	if r.appendLocalData(&a, nd, owner, qtype, lnet) {
+		return a, true
 	}
 	validate := r.validator != nil
 	// The target's CNAMEs cached from upstream answers are followed too
@@ -832,27 +828,46 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		owner = c.Target
 		// The local data of the cached chain's end answers it, as it
 		// would the end itself (answer_request goes on with that name).
-		if end := r.store.names[canon(owner)]; end != nil && end.cname == nil {
-			if recs := r.localData(end, owner, qtype, lnet); len(recs) > 0 {
-				a.answer = append(a.answer, recs...)
-				a.extra = r.additional(end, recs)
-				return a, true
-			}
+		if r.appendLocalData(&a, r.store.names[canon(owner)], owner, qtype, lnet) {
+			return a, true
 		}
 	}
 	// Only addresses: the other types' cached data is looked up only when
 	// nothing answered yet, and the local CNAME did (answer_request's
 	// "if (!ans)").
-	if qtype != dns.TypeA && qtype != dns.TypeAAAA {
-		return a, true
+	if qtype == dns.TypeA || qtype == dns.TypeAAAA {
+		r.appendCachedAddrs(&a, owner, qtype, req, validate)
 	}
+	return a, true
+}
+
+// appendLocalData appends to a the local data of type qtype of owner
+// (whose node nd may be nil) and its additional section, and reports
+// whether there was any; a name with a cname line has none of its own.
+func (r *resolver) appendLocalData(a *answer, nd *node, owner string, qtype uint16, lnet netip.Prefix) bool {
+	if nd == nil || nd.cname != nil {
+		return false
+	}
+	recs := r.localData(nd, owner, qtype, lnet)
+	if len(recs) == 0 {
+		return false
+	}
+	a.answer = append(a.answer, recs...)
+	a.extra = r.additional(nd, recs)
+	return true
+}
+
+// appendCachedAddrs appends to a the addresses (or NODATA) of type qtype
+// the cache holds for owner, the end of a chain that began with a cname
+// line; they clear aa.
+func (r *resolver) appendCachedAddrs(a *answer, owner string, qtype uint16, req *dns.Msg, validate bool) {
 	if rcode, ans, ns, _, st, ok := r.cache.lookup(owner, qtype, !r.cfg.NoRoundRobin, -1); ok && rcode == dns.RcodeSuccess && r.cacheUsable(req, st, validate) {
 		if r.filters(qtype) && slices.ContainsFunc(ans, isType(qtype)) {
 			// Cached addresses of a filtered type: NODATA, the chain
 			// kept (answer_request: "we have a cached answer but
 			// we're filtering it").
 			a.aa, a.ede = false, dns.ExtendedErrorCodeFiltered
-			return a, true
+			return
 		}
 		r.capAll(ans)
 		a.answer = append(a.answer, ans...)
@@ -864,7 +879,6 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 			r.capAll(a.ns)
 		}
 	}
-	return a, true
 }
 
 // cacheReply stores a forwarded reply. ttl overrides the computed TTL when
