@@ -177,8 +177,9 @@ func getN(ctx context.Context, client *http.Client, tg instrTarget, n int) error
 }
 
 // reThreadIr matches a thread's line of callgrind_control -e Ir:
-// "   Th 1  22,778,634 ".
-var reThreadIr = regexp.MustCompile(`(?m)^\s*Th\s+\d+\s+([\d,]+)\s*$`)
+// "   Th 1  22,778,634 ", and from thread 10 on "   Th10  22,778,634 "
+// (callgrind_control pads the ID to two characters, no more).
+var reThreadIr = regexp.MustCompile(`(?m)^\s*Th\s*\d+\s+([\d,]+)\s*$`)
 
 // parseCallgrindTotals sums the per-thread instruction counts that
 // callgrind_control -e Ir prints.

@@ -234,6 +234,10 @@ func instructionsPerQuery(ctx context.Context, tg dnsInstrTarget, n int, callgri
 	if err != nil {
 		return 0, err
 	}
+	// The same counts as a profile for callgrind_annotate (kept with -keep).
+	if out, err := exec.CommandContext(ctx, callgrindControl, "-d", pid).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("callgrind_control -d: %v: %s", err, out)
+	}
 	if w != nil {
 		if last, err := w.poll(); err != nil {
 			return 0, err
