@@ -52,13 +52,13 @@ var instrRatios = []instrRatio{
 }
 
 // callgrindWrapper writes a script that runs bin under callgrind with the
-// garbage collector off, and returns its path. It execs valgrind, so the
-// process the harness starts is valgrind itself and callgrind_control can
-// address it by that PID.
-func callgrindWrapper(dir, valgrind, bin string) (string, error) {
+// garbage collector off and env ("KEY=value") set, and returns its path.
+// It execs valgrind, so the process the harness starts is valgrind itself
+// and callgrind_control can address it by that PID.
+func callgrindWrapper(dir, valgrind, bin string, env ...string) (string, error) {
 	path := filepath.Join(dir, "frontdesk-callgrind")
-	script := fmt.Sprintf("#!/bin/sh\nexec env GOGC=off GODEBUG=asyncpreemptoff=1 %s --tool=callgrind --callgrind-out-file=%s/callgrind.%%p %s \"$@\"\n",
-		valgrind, dir, bin)
+	script := fmt.Sprintf("#!/bin/sh\nexec env GOGC=off GODEBUG=asyncpreemptoff=1 %s %s --tool=callgrind --callgrind-out-file=%s/callgrind.%%p %s \"$@\"\n",
+		strings.Join(env, " "), valgrind, dir, bin)
 	return path, os.WriteFile(path, []byte(script), 0o755)
 }
 

@@ -70,12 +70,12 @@ type QueryLogEntry struct {
 }
 
 // logEntry is a QueryLogEntry as the ring keeps it: the reply's fields
-// as they are, no string made or changed (the client, the type, the
-// rcode, the name's case) until the log is read.
+// as they are, nothing made or changed (the time, the client's address,
+// the type, the rcode, the name's case) until the log is read.
 type logEntry struct {
-	at     time.Time
-	client netip.Addr
-	qname  string // the question's name as asked
+	at     fdstats.Stamp
+	client net.Addr // a fresh one per query (see udpPeer.remote), never changed
+	qname  string   // the question's name as asked
 	qtype  uint16
 	rcode  int
 	source answerSource
@@ -85,7 +85,7 @@ type logEntry struct {
 
 // entry is the log entry as the dashboard shows it.
 func (e *logEntry) entry() QueryLogEntry {
-	return QueryLogEntry{Time: e.at, Client: clientLabel(e.client), Name: canon(e.qname), Type: typeLabel(e.qtype), Rcode: dns.RcodeToString[e.rcode],
+	return QueryLogEntry{Time: e.at.Time(), Client: clientLabel(clientAddr(e.client)), Name: canon(e.qname), Type: typeLabel(e.qtype), Rcode: dns.RcodeToString[e.rcode],
 		Source: string(e.source), Server: e.server, LatencyMS: float64(e.took.Microseconds()) / 1000}
 }
 
@@ -154,8 +154,9 @@ func isBlocked(a *answer) bool {
 }
 
 // recordAnswer counts one reply for the dashboard. While one is watched,
-// a reply costs one ring slot and, one in topSample, the top lists: no
-// string is made and no clock read (the log's time is fdstats.CoarseNow).
+// a reply costs a monotonic clock read, one ring slot and, one in
+// topSample, the top lists: no string or address is made (the client's
+// address only for the top clients).
 func recordAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 	blocked := isBlocked(a)
 	if blocked {
@@ -165,7 +166,7 @@ func recordAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 		return
 	}
 	q := &req.Question[0]
-	e := logEntry{at: fdstats.CoarseNow(), client: clientAddr(client), qname: q.Name, qtype: q.Qtype, rcode: m.Rcode, source: a.source, took: a.took}
+	e := logEntry{at: fdstats.Now(), client: client, qname: q.Name, qtype: q.Qtype, rcode: m.Rcode, source: a.source, took: a.took}
 	switch {
 	case blocked:
 		e.source = logBlocked
@@ -181,7 +182,7 @@ func recordAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 	}
 	w := dash.sample.Weight()
 	dash.names.AddN(canon(e.qname), w)
-	dash.clients.AddN(e.client, w)
+	dash.clients.AddN(clientAddr(e.client), w)
 }
 
 // dashboardWantsClient says whether the UDP path must make the client's

@@ -212,46 +212,35 @@ func TestSampledTakesOneInN(t *testing.T) {
 	}
 }
 
-// TestCoarseNowFollowsTheClock: while a dashboard is watched CoarseNow
-// ticks with the clock, and its goroutine stops with the watch.
-func TestCoarseNowFollowsTheClock(t *testing.T) {
-	if d := time.Since(CoarseNow()); d < 0 || d > coarseTick {
-		t.Errorf("unwatched, CoarseNow is %s off", d)
+// TestStampFollowsTheClock: a Stamp made now is now, and later ones are
+// later.
+func TestStampFollowsTheClock(t *testing.T) {
+	first := Now()
+	if d := time.Since(first.Time()); d < 0 || d > 50*time.Millisecond {
+		t.Fatalf("Now().Time() is %s off", d)
 	}
-	stop := Watch()
-	first := CoarseNow()
-	if d := time.Since(first); d < -coarseTick || d > 2*coarseTick {
-		t.Fatalf("CoarseNow is %s off", d)
-	}
-	time.Sleep(3 * coarseTick)
-	if !CoarseNow().After(first) {
-		t.Error("CoarseNow did not advance")
-	}
-	stop()
-	deadline := time.Now().Add(time.Second)
-	for coarse.now.Load() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the coarse clock still ticks after the watch ended")
-		}
-		time.Sleep(coarseTick / 5)
+	time.Sleep(10 * time.Millisecond)
+	if later := Now(); later.Time().Sub(first.Time()) < 10*time.Millisecond {
+		t.Errorf("a Stamp 10ms later is %s later", later.Time().Sub(first.Time()))
 	}
 }
 
-// TestWatchForExpires: a poll's watch ends by itself, a later poll
-// extends it, and the coarse clock stops with it.
+// TestWatchForExpires: a poll's watch ends by itself, and a later poll
+// extends it.
 func TestWatchForExpires(t *testing.T) {
-	WatchFor(2 * coarseTick)
-	WatchFor(4 * coarseTick) // the first poll's end must not stop it
-	time.Sleep(3 * coarseTick)
+	const tick = 50 * time.Millisecond
+	WatchFor(2 * tick)
+	WatchFor(4 * tick) // the first poll's end must not stop it
+	time.Sleep(3 * tick)
 	if !Watched() {
 		t.Fatal("not watched before the second poll's end")
 	}
 	deadline := time.Now().Add(time.Second)
-	for Watched() || coarse.now.Load() != 0 {
+	for Watched() {
 		if time.Now().After(deadline) {
-			t.Fatalf("still watched (%v) or ticking a second after the poll's end", Watched())
+			t.Fatal("still watched a second after the poll's end")
 		}
-		time.Sleep(coarseTick / 5)
+		time.Sleep(tick / 5)
 	}
 }
 
@@ -374,16 +363,8 @@ func BenchmarkWatched(b *testing.B) {
 	}
 }
 
-func BenchmarkCoarseNow(b *testing.B) {
-	b.Run("unwatched", func(b *testing.B) { // time.Now
-		for b.Loop() {
-			CoarseNow()
-		}
-	})
-	b.Run("watched", func(b *testing.B) {
-		defer Watch()()
-		for b.Loop() {
-			CoarseNow()
-		}
-	})
+func BenchmarkStamp(b *testing.B) {
+	for b.Loop() {
+		Now()
+	}
 }
