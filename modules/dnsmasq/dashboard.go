@@ -154,9 +154,9 @@ func isBlocked(a *answer) bool {
 }
 
 // recordAnswer counts one reply for the dashboard. While one is watched,
-// a reply costs a monotonic clock read, one ring slot and, one in
-// topSample, the top lists: no string or address is made (the client's
-// address only for the top clients).
+// a reply costs one ring slot and, one in topSample, the top lists: no
+// string or address is made (the client's address only for the top
+// clients) and no clock read (the log's time is fdstats.CoarseNow).
 func recordAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 	blocked := isBlocked(a)
 	if blocked {
@@ -166,7 +166,7 @@ func recordAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 		return
 	}
 	q := &req.Question[0]
-	e := logEntry{at: fdstats.Now(), client: client, qname: q.Name, qtype: q.Qtype, rcode: m.Rcode, source: a.source, took: a.took}
+	e := logEntry{at: fdstats.CoarseNow(), client: client, qname: q.Name, qtype: q.Qtype, rcode: m.Rcode, source: a.source, took: a.took}
 	switch {
 	case blocked:
 		e.source = logBlocked

@@ -1,20 +1,64 @@
 package stats
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
-// epoch is the process's start, with its monotonic clock reading: stamps
-// count from it.
-var epoch = time.Now()
+// coarseTick is the resolution of CoarseNow.
+const coarseTick = 50 * time.Millisecond
 
-// Stamp is a time as nanoseconds of the monotonic clock since the process
-// started, for figures kept per request and shown in seconds (the query
-// log): one clock read (no wall clock, no ticker), and 8 bytes, made into
-// a time.Time only when read.
+// coarse is the clock behind CoarseNow. Its ticker goroutine runs only
+// while a dashboard is watched (updateWatched starts and stops it), the
+// only time the figures that read it are gathered.
+var coarse struct {
+	now  atomic.Int64  // unix nanoseconds; 0 while the clock is stopped
+	stop chan struct{} // closed to stop the running goroutine; guarded by watch.mu
+}
+
+// Stamp is a time as CoarseNow reads it, in Unix nanoseconds: 8 bytes to
+// keep per request, made a time.Time only when read.
 type Stamp int64
 
-// Now is the current Stamp.
-func Now() Stamp { return Stamp(time.Since(epoch)) }
+// Time is s as a time.Time.
+func (s Stamp) Time() time.Time { return time.Unix(0, int64(s)) }
 
-// Time is s as a time: the process's start plus s on the monotonic clock
-// (a wall clock set meanwhile does not move it).
-func (s Stamp) Time() time.Time { return epoch.Add(time.Duration(s)) }
+// CoarseNow is the time to within coarseTick, for figures that show
+// seconds (the query log): while a dashboard is watched, one atomic load
+// instead of a clock read; otherwise time.Now.
+func CoarseNow() Stamp {
+	if ns := coarse.now.Load(); ns != 0 {
+		return Stamp(ns)
+	}
+	return Stamp(time.Now().UnixNano())
+}
+
+// startClock starts the coarse clock. The caller holds watch.mu.
+func startClock() {
+	coarse.stop = make(chan struct{})
+	coarse.now.Store(time.Now().UnixNano())
+	go runClock(coarse.stop)
+}
+
+// stopClock stops the coarse clock. The caller holds watch.mu.
+func stopClock() {
+	close(coarse.stop)
+	coarse.stop = nil
+}
+
+// runClock ticks the coarse clock until stop is closed. Only it clears
+// the clock, once it ticks no more; a clock started again meanwhile may
+// read time.Now until its first tick.
+func runClock(stop <-chan struct{}) {
+	t := time.NewTicker(coarseTick)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			coarse.now.Store(now.UnixNano())
+		case <-stop:
+			coarse.now.Store(0)
+			return
+		}
+	}
+}

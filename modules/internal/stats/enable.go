@@ -61,9 +61,19 @@ func expirePoll() {
 	updateWatched()
 }
 
-// updateWatched sets what Watched reports. The caller holds watch.mu.
+// updateWatched sets what Watched reports, and runs the coarse clock
+// while it is true. The caller holds watch.mu.
 func updateWatched() {
-	watch.on.Store(watch.loaded > 0 || time.Now().Before(watch.until))
+	on := watch.loaded > 0 || time.Now().Before(watch.until)
+	if on == watch.on.Load() {
+		return
+	}
+	watch.on.Store(on)
+	if on {
+		startClock()
+	} else {
+		stopClock()
+	}
 }
 
 // Watched reports whether a dashboard is loaded or was polled recently.

@@ -212,35 +212,46 @@ func TestSampledTakesOneInN(t *testing.T) {
 	}
 }
 
-// TestStampFollowsTheClock: a Stamp made now is now, and later ones are
-// later.
-func TestStampFollowsTheClock(t *testing.T) {
-	first := Now()
-	if d := time.Since(first.Time()); d < 0 || d > 50*time.Millisecond {
-		t.Fatalf("Now().Time() is %s off", d)
+// TestCoarseNowFollowsTheClock: while a dashboard is watched CoarseNow
+// ticks with the clock, and its goroutine stops with the watch.
+func TestCoarseNowFollowsTheClock(t *testing.T) {
+	if d := time.Since(CoarseNow().Time()); d < 0 || d > coarseTick {
+		t.Errorf("unwatched, CoarseNow is %s off", d)
 	}
-	time.Sleep(10 * time.Millisecond)
-	if later := Now(); later.Time().Sub(first.Time()) < 10*time.Millisecond {
-		t.Errorf("a Stamp 10ms later is %s later", later.Time().Sub(first.Time()))
+	stop := Watch()
+	first := CoarseNow()
+	if d := time.Since(first.Time()); d < -coarseTick || d > 2*coarseTick {
+		t.Fatalf("CoarseNow is %s off", d)
+	}
+	time.Sleep(3 * coarseTick)
+	if CoarseNow() <= first {
+		t.Error("CoarseNow did not advance")
+	}
+	stop()
+	deadline := time.Now().Add(time.Second)
+	for coarse.now.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the coarse clock still ticks after the watch ended")
+		}
+		time.Sleep(coarseTick / 5)
 	}
 }
 
-// TestWatchForExpires: a poll's watch ends by itself, and a later poll
-// extends it.
+// TestWatchForExpires: a poll's watch ends by itself, a later poll
+// extends it, and the coarse clock stops with it.
 func TestWatchForExpires(t *testing.T) {
-	const tick = 50 * time.Millisecond
-	WatchFor(2 * tick)
-	WatchFor(4 * tick) // the first poll's end must not stop it
-	time.Sleep(3 * tick)
+	WatchFor(2 * coarseTick)
+	WatchFor(4 * coarseTick) // the first poll's end must not stop it
+	time.Sleep(3 * coarseTick)
 	if !Watched() {
 		t.Fatal("not watched before the second poll's end")
 	}
 	deadline := time.Now().Add(time.Second)
-	for Watched() {
+	for Watched() || coarse.now.Load() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("still watched a second after the poll's end")
+			t.Fatalf("still watched (%v) or ticking a second after the poll's end", Watched())
 		}
-		time.Sleep(tick / 5)
+		time.Sleep(coarseTick / 5)
 	}
 }
 
@@ -363,8 +374,16 @@ func BenchmarkWatched(b *testing.B) {
 	}
 }
 
-func BenchmarkStamp(b *testing.B) {
-	for b.Loop() {
-		Now()
-	}
+func BenchmarkCoarseNow(b *testing.B) {
+	b.Run("unwatched", func(b *testing.B) { // time.Now
+		for b.Loop() {
+			CoarseNow()
+		}
+	})
+	b.Run("watched", func(b *testing.B) {
+		defer Watch()()
+		for b.Loop() {
+			CoarseNow()
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 )
@@ -171,8 +172,24 @@ func inetAton(s string) (netip.Addr, bool) {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
 }
 
-// Canon lower-cases a domain and strips dots at its ends.
-func Canon(s string) string { return strings.ToLower(strings.Trim(s, ".")) }
+// Canon lower-cases a domain and strips dots at its ends:
+// strings.ToLower(strings.Trim(s, ".")), with one pass over the bytes and
+// nothing made for a name already in lower-case ASCII (every query's
+// name, most of the time).
+func Canon(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '.' {
+		s = s[:len(s)-1]
+	}
+	for len(s) > 0 && s[0] == '.' {
+		s = s[1:]
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c-'A' < 'Z'-'A'+1 || c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
 
 // ValidName reports whether s is a domain name dnsmasq accepts in a rule or
 // record: not empty, valid in DNS, without spaces, slashes, commas or hashes.

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -57,4 +58,28 @@ func TestParseHex(t *testing.T) {
 	if _, err := parseHex("0g"); err == nil {
 		t.Error("parseHex(0g) passed")
 	}
+}
+
+// TestCanonIsTrimLower: Canon's one pass gives what
+// strings.ToLower(strings.Trim(s, ".")) gives, for names in every case,
+// with dots at the ends, non-ASCII bytes and the characters around 'A'
+// and 'Z'.
+func TestCanonIsTrimLower(t *testing.T) {
+	for _, s := range []string{
+		"", ".", "..", "example.com.", "Example.COM.", ".example.com", "..a..", "@[`{", "AZaz",
+		"n42.upstream.bench.", "xn--bcher-kva.example.", "Bücher.example.", "\xff.example", "ÀÉ.", "a\x00B.",
+	} {
+		if got, want := Canon(s), strings.ToLower(strings.Trim(s, ".")); got != want {
+			t.Errorf("Canon(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func FuzzCanon(f *testing.F) {
+	f.Add("Example.COM.")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Canon(s), strings.ToLower(strings.Trim(s, ".")); got != want {
+			t.Errorf("Canon(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
