@@ -183,12 +183,30 @@ func Canon(s string) string {
 	for len(s) > 0 && s[0] == '.' {
 		s = s[1:]
 	}
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if upperOrNonASCII8(s[i : i+8]) {
+			return strings.ToLower(s)
+		}
+	}
+	for ; i < len(s); i++ {
 		if c := s[i]; c-'A' < 'Z'-'A'+1 || c >= utf8.RuneSelf {
 			return strings.ToLower(s)
 		}
 	}
 	return s
+}
+
+// upperOrNonASCII8 reports whether one of the 8 bytes of b is an ASCII
+// upper-case letter or not ASCII, all 8 at once: for a byte c below 0x80,
+// c+0x3f has its top bit set when c >= 'A', and c+0x25 when c > 'Z'
+// (neither sum carries into the next byte).
+func upperOrNonASCII8(b string) bool {
+	_ = b[7]
+	x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	return x&high != 0 || (x+(0x80-'A')*ones)&^(x+(0x80-'Z'-1)*ones)&high != 0
 }
 
 // ValidName reports whether s is a domain name dnsmasq accepts in a rule or
