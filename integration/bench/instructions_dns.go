@@ -10,9 +10,10 @@ package main
 //
 // What it counts: user-space instructions of the server process only (not
 // the kernel's socket work, not the upstream: every answer comes from local
-// data or the cache), with GOGC=off for Frontdesk, over -instr-requests
-// sequential UDP queries on one socket, cycling through the scenario's
-// names, after a warm-up of a tenth as many. The watched twin's dashboard
+// data or the cache), with GOGC=off and one P for Frontdesk, over
+// -instr-requests UDP queries on one socket, eight at a time (see
+// dnsInstrBurst), cycling through the scenario's names, after a warm-up of
+// a tenth as many. The watched twin's dashboard
 // data is polled right before and after each run (which keeps it watched
 // and checks that its query log grew), not during it: the page's poll every
 // 3 s costs nothing per query at the rounds' q/s, and would be most of the
@@ -260,22 +261,40 @@ func dialDNS(addr string) (*dns.Conn, error) {
 	return c.Dial(addr)
 }
 
-// queryN sends n A queries on conn one after the other, cycling through
-// names, and wants each answered with one A 127.0.0.1 and its ID.
+// dnsInstrBurst is how many queries queryN sends before it reads their
+// answers: as many as the UDP server reads with one system call, so that
+// each read finds a batch waiting as under dnsperf's load, and the
+// scheduler's work of one worker parking for every query (which varies
+// with callgrind's pace and the machine's load by ±5%) is shared by eight.
+const dnsInstrBurst = 8
+
+// queryN sends n A queries on conn, dnsInstrBurst at a time, cycling
+// through names, and wants each answered with one A 127.0.0.1.
 func queryN(conn *dns.Conn, names []string, n int) error {
-	q := new(dns.Msg)
-	for i := range n {
-		name := names[i%len(names)]
-		q.SetQuestion(dns.Fqdn(name), dns.TypeA)
-		if err := conn.WriteMsg(q); err != nil {
-			return err
+	qs := make(map[uint16]*dns.Msg, dnsInstrBurst)
+	for i := 0; i < n; {
+		clear(qs)
+		for ; len(qs) < dnsInstrBurst && i < n; i++ {
+			q := new(dns.Msg)
+			q.SetQuestion(dns.Fqdn(names[i%len(names)]), dns.TypeA)
+			q.Id = uint16(i)
+			qs[q.Id] = q
+			if err := conn.WriteMsg(q); err != nil {
+				return err
+			}
 		}
-		r, err := conn.ReadMsg()
-		if err != nil {
-			return fmt.Errorf("%s A: %w", name, err)
-		}
-		if err := checkAnswerA(q, r); err != nil {
-			return err
+		for range len(qs) {
+			r, err := conn.ReadMsg()
+			if err != nil {
+				return err
+			}
+			q := qs[r.Id]
+			if q == nil {
+				return fmt.Errorf("a reply with ID %d, not one of the queries sent", r.Id)
+			}
+			if err := checkAnswerA(q, r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -285,8 +304,8 @@ func queryN(conn *dns.Conn, names []string, n int) error {
 func checkAnswerA(q, r *dns.Msg) error {
 	name := q.Question[0].Name
 	switch {
-	case r.Id != q.Id:
-		return fmt.Errorf("%s A: reply ID %d, want %d", name, r.Id, q.Id)
+	case len(r.Question) != 1 || r.Question[0] != q.Question[0]:
+		return fmt.Errorf("%s A: reply to %v", name, r.Question)
 	case r.Rcode != dns.RcodeSuccess:
 		return fmt.Errorf("%s A: rcode %s", name, dns.RcodeToString[r.Rcode])
 	case len(r.Answer) != 1:
@@ -302,13 +321,13 @@ func checkAnswerA(q, r *dns.Msg) error {
 func dnsInstrReport(c config, lines, names []string, counts map[string][]float64, ratios []instrRatio) string {
 	var b strings.Builder
 	b.WriteString("#### DNS: instructions per query (callgrind)\n\n")
-	fmt.Fprintf(&b, "valgrind --tool=callgrind (GOGC=off for Frontdesk), %d rounds interleaved, %d sequential UDP queries on one socket per run "+
+	fmt.Fprintf(&b, "valgrind --tool=callgrind (GOGC=off and GOMAXPROCS=1 for Frontdesk), %d rounds interleaved, %d UDP queries on one socket per run, %d at a time "+
 		"(cycling through the scenario's names, every answer checked) after %d to warm up; user-space instructions of the server process only "+
 		"(the kernel's socket work is not counted; the upstream answered nothing during the runs). "+
 		"The DNS rounds' configuration (`%s`); the watched twin's dashboard data is polled before and after each run, not during it. "+
 		"Ratios are the base's count over the subject's, paired per round: below 1 means the subject costs more. "+
 		"Frontdesk against dnsmasq compares instructions of Go and of C: only a rough figure (no target).\n\n",
-		c.rounds, c.instrRequests, max(c.instrRequests/10, 1), strings.Join(lines, "`, `"))
+		c.rounds, c.instrRequests, dnsInstrBurst, max(c.instrRequests/10, 1), strings.Join(lines, "`, `"))
 	writeInstrCounts(&b, "scenario: server", "instructions/query", names, counts)
 	writeInstrRatios(&b, ratios, counts, "query")
 	return b.String()
