@@ -155,36 +155,44 @@ func isBlocked(a *answer) bool {
 	return true
 }
 
-// recordAnswer counts one reply for the dashboard. While one is watched,
-// a reply costs one ring slot and, one in topSample, the top lists: no
-// string or address is made (the client's address only for the top
-// clients) and no clock read (the log's time is fdstats.CoarseNow).
+// recordAnswer counts one reply for the dashboard: the blocked count
+// always, the rest while one is watched (recordWatched).
 func recordAnswer(req, m *dns.Msg, a *answer, client net.Addr) {
 	blocked := isBlocked(a)
 	if blocked {
 		dash.blocked.Add(1)
 	}
-	if !fdstats.Watched() {
-		return
+	if fdstats.Watched() {
+		recordWatched(req, m, a, client, blocked)
 	}
+}
+
+// recordWatched puts a reply in the query log and, one in topSample, the top
+// lists. Nothing is made (no string, no address but a sample's client,
+// the log entry written in its slot) and no clock read (the log's time is
+// fdstats.CoarseNow).
+func recordWatched(req, m *dns.Msg, a *answer, client net.Addr, blocked bool) {
 	q := &req.Question[0]
-	e := logEntry{at: fdstats.CoarseNow(), client: client, qname: q.Name, qtype: q.Qtype, rcode: m.Rcode, source: a.source, took: a.took}
+	at := fdstats.CoarseNow()
+	source, server := a.source, ""
 	switch {
 	case blocked:
-		e.source = logBlocked
+		source = logBlocked
 	case a.source == sourceUpstream:
-		e.server = a.server
+		server = a.server
 	}
-	n := dash.log.Add(e) // its number picks the sample: no counter of its own
-	if e.server != "" {
-		dash.servers.Add(e.server) // every one: a forward costs a round trip anyway
+	e, n := dash.log.Put() // its number picks the sample: no counter of its own
+	*e = logEntry{at: at, client: client, qname: q.Name, qtype: q.Qtype, rcode: m.Rcode, source: source, server: server, took: a.took}
+	dash.log.Done()
+	if server != "" {
+		dash.servers.Add(server) // every one: a forward costs a round trip anyway
 	}
 	if !dash.sample.Of(n) {
 		return
 	}
 	w := dash.sample.Weight()
-	dash.names.AddN(canon(e.qname), w)
-	dash.clients.AddN(clientAddr(e.client), w)
+	dash.names.AddN(canon(q.Name), w)
+	dash.clients.AddN(clientAddr(client), w)
 }
 
 // dashboardWantsClient says whether the UDP path must make the client's

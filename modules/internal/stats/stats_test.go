@@ -265,6 +265,24 @@ func TestRingNumbersValues(t *testing.T) {
 	}
 }
 
+// TestRingPutFillsInPlace: Put's slot, filled, is the newest value, and
+// its number follows Add's.
+func TestRingPutFillsInPlace(t *testing.T) {
+	r := NewRing[[2]int](2)
+	r.Add([2]int{1, 1})
+	for i := 2; i <= 3; i++ {
+		slot, n := r.Put()
+		slot[0], slot[1] = i, i*10
+		r.Done()
+		if n != uint64(i) {
+			t.Errorf("Put's number = %d, want %d", n, i)
+		}
+	}
+	if got, n := r.Last(5); !reflect.DeepEqual(got, [][2]int{{3, 30}, {2, 20}}) || n != 3 {
+		t.Errorf("got %v (%d added), want [[3 30] [2 20]] (3 added)", got, n)
+	}
+}
+
 // TestRingConcurrentAdds: Adds on several goroutines, read meanwhile,
 // lose no count and leave the ring full of distinct values.
 func TestRingConcurrentAdds(t *testing.T) {
