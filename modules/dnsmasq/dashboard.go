@@ -182,7 +182,9 @@ func recordWatched(req, m *dns.Msg, a *answer, client net.Addr, blocked bool) {
 		server = a.server
 	}
 	e, n := dash.log.Put() // its number picks the sample: no counter of its own
-	*e = logEntry{at: at, client: client, qname: q.Name, qtype: q.Qtype, rcode: m.Rcode, source: source, server: server, took: a.took}
+	// Field by field: *e = logEntry{...} would make the entry and copy it.
+	e.at, e.client, e.qname, e.qtype, e.rcode = at, client, q.Name, q.Qtype, m.Rcode
+	e.source, e.server, e.took = source, server, a.took
 	dash.log.Done()
 	if server != "" {
 		dash.servers.Add(server) // every one: a forward costs a round trip anyway
