@@ -173,9 +173,8 @@ func inetAton(s string) (netip.Addr, bool) {
 }
 
 // Canon lower-cases a domain and strips dots at its ends:
-// strings.ToLower(strings.Trim(s, ".")), with one pass over the bytes and
-// nothing made for a name already in lower-case ASCII (every query's
-// name, most of the time).
+// strings.ToLower(strings.Trim(s, ".")), with nothing made for a name
+// already in lower-case ASCII (every query's name, most of the time).
 func Canon(s string) string {
 	for len(s) > 0 && s[len(s)-1] == '.' {
 		s = s[:len(s)-1]
@@ -183,6 +182,13 @@ func Canon(s string) string {
 	for len(s) > 0 && s[0] == '.' {
 		s = s[1:]
 	}
+	return Lower(s)
+}
+
+// Lower is strings.ToLower(s), which for a name already in lower-case
+// ASCII makes nothing but still looks at it a byte at a time with two
+// tests; Lower looks 8 bytes at a time.
+func Lower(s string) string {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		if upperOrNonASCII8(s[i : i+8]) {

@@ -60,8 +60,8 @@ func TestParseHex(t *testing.T) {
 	}
 }
 
-// TestCanonIsTrimLower: Canon's one pass gives what
-// strings.ToLower(strings.Trim(s, ".")) gives, for names in every case,
+// TestCanonIsTrimLower: Canon gives what strings.ToLower(strings.Trim(s,
+// ".")) gives, and Lower what strings.ToLower gives, for names in every case,
 // with dots at the ends, non-ASCII bytes and the characters around 'A'
 // and 'Z'.
 func TestCanonIsTrimLower(t *testing.T) {
@@ -72,6 +72,9 @@ func TestCanonIsTrimLower(t *testing.T) {
 		if got, want := Canon(s), strings.ToLower(strings.Trim(s, ".")); got != want {
 			t.Errorf("Canon(%q) = %q, want %q", s, got, want)
 		}
+		if got, want := Lower(s), strings.ToLower(s); got != want {
+			t.Errorf("Lower(%q) = %q, want %q", s, got, want)
+		}
 	}
 }
 
@@ -80,6 +83,9 @@ func FuzzCanon(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := Canon(s), strings.ToLower(strings.Trim(s, ".")); got != want {
 			t.Errorf("Canon(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := Lower(s), strings.ToLower(s); got != want {
+			t.Errorf("Lower(%q) = %q, want %q", s, got, want)
 		}
 	})
 }
