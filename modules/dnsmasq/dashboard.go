@@ -141,11 +141,11 @@ func isBlocked(a *answer) bool {
 	for _, rr := range a.answer {
 		switch rr := rr.(type) {
 		case *dns.A:
-			if !rr.A.IsUnspecified() {
+			if !unspecified(rr.A) {
 				return false
 			}
 		case *dns.AAAA:
-			if !rr.AAAA.IsUnspecified() {
+			if !unspecified(rr.AAAA) {
 				return false
 			}
 		default:
@@ -153,6 +153,21 @@ func isBlocked(a *answer) bool {
 		}
 	}
 	return true
+}
+
+// unspecified is ip.IsUnspecified() (0.0.0.0 in either form, or ::)
+// without its two net.IP.Equal calls: isBlocked asks it of every local
+// answer's addresses, watched or not.
+func unspecified(ip net.IP) bool {
+	if v4 := ip.To4(); v4 != nil {
+		ip = v4
+	}
+	for _, b := range ip {
+		if b != 0 {
+			return false
+		}
+	}
+	return len(ip) == net.IPv4len || len(ip) == net.IPv6len
 }
 
 // recordAnswer counts one reply for the dashboard: the blocked count
