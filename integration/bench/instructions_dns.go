@@ -78,13 +78,9 @@ func dnsInstructionsBench(ctx context.Context, c config, ps *procs, dir, bin str
 	if err != nil {
 		return "", err
 	}
-	upPort, err := harness.FreeUDPTCPPort()
+	upstream, upPort, err := startDNSUpstreamPort(ps, dir)
 	if err != nil {
 		return "", err
-	}
-	upstream := "127.0.0.1:" + strconv.Itoa(upPort)
-	if err := startDNSUpstream(ps, dir, upstream); err != nil {
-		return "", fmt.Errorf("dns upstream: %w", err)
 	}
 	lines := dnsmasqLines(upPort)
 	servers, err := startDNSInstrServers(c, ps, dir, wrapper, t.valgrind, lines)
@@ -183,33 +179,6 @@ func startDnsmasqCallgrind(ps *procs, dir, valgrind string, lines []string) (dns
 	ps.add(p)
 	s := dnsServer{Name: dnsDnsmasq, Port: port, PGrp: p.PID()}
 	return s, p.WaitTCP(s.addr(), 30*time.Second)
-}
-
-// fillDNSCaches queries every name of every scenario on every server,
-// twice; the second pass must not reach the upstream. It returns the
-// upstream's count, which must not grow from then on.
-func fillDNSCaches(upstream string, scenarios []dnsScenario, servers []dnsServer) (int64, error) {
-	var before int64
-	for pass := range 2 {
-		for _, sc := range scenarios {
-			for _, s := range servers {
-				for _, n := range sc.Names {
-					if err := checkA(s.addr(), n); err != nil {
-						return 0, fmt.Errorf("%s: %v", s.Name, err)
-					}
-				}
-			}
-		}
-		after, err := upstreamCount(upstream)
-		if err != nil {
-			return 0, err
-		}
-		if pass == 1 && after != before {
-			return 0, fmt.Errorf("the upstream answered %d queries on the second pass: a server does not cache", after-before)
-		}
-		before = after
-	}
-	return before, nil
 }
 
 // dnsInstrCount is one run's instructions per query: all of them, and
