@@ -85,6 +85,18 @@ type dashboardWatch struct {
 // watchDashboard polls the dashboard data of the Frontdesk whose admin API
 // is on admin now, and every dashboardRefresh until end.
 func watchDashboard(admin string) (*dashboardWatch, error) {
+	w, err := pollDashboard(admin)
+	if err != nil {
+		return nil, err
+	}
+	go w.keepPolling()
+	return w, nil
+}
+
+// pollDashboard polls the dashboard data of the Frontdesk whose admin API
+// is on admin once, which keeps it watched, and returns the watch, not
+// polling yet.
+func pollDashboard(admin string) (*dashboardWatch, error) {
 	w := &dashboardWatch{admin: admin, client: &http.Client{Timeout: 5 * time.Second},
 		stop: make(chan struct{}), done: make(chan error, 1)}
 	first, err := w.poll()
@@ -92,7 +104,6 @@ func watchDashboard(admin string) (*dashboardWatch, error) {
 		return nil, err
 	}
 	w.first = first
-	go w.keepPolling()
 	return w, nil
 }
 

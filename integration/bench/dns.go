@@ -153,13 +153,9 @@ func dnsBench(ctx context.Context, c config, ps *procs, dir, bin string, t tools
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	upPort, err := harness.FreeUDPTCPPort()
+	upstream, upPort, err := startDNSUpstreamPort(ps, dir)
 	if err != nil {
 		return "", err
-	}
-	upstream := "127.0.0.1:" + strconv.Itoa(upPort)
-	if err := startDNSUpstream(ps, dir, upstream); err != nil {
-		return "", fmt.Errorf("dns upstream: %w", err)
 	}
 	step("dns upstream on %s", upstream)
 	lines := dnsmasqLines(upPort)
@@ -231,32 +227,9 @@ func dnsBench(ctx context.Context, c config, ps *procs, dir, bin string, t tools
 		if err := os.WriteFile(sc.File, []byte(q.String()), 0o644); err != nil {
 			return "", err
 		}
-		for _, s := range servers {
-			for _, n := range sc.Names {
-				if err := checkA(s.addr(), n); err != nil {
-					return "", fmt.Errorf("%s: %v", s.Name, err)
-				}
-			}
-		}
 	}
-	// A second pass must not reach the upstream: the cache holds.
-	before, err := upstreamCount(upstream)
-	if err != nil {
+	if _, err := fillDNSCaches(upstream, scenarios, servers); err != nil {
 		return "", err
-	}
-	for _, sc := range scenarios {
-		for _, s := range servers {
-			for _, n := range sc.Names {
-				if err := checkA(s.addr(), n); err != nil {
-					return "", fmt.Errorf("%s: %v", s.Name, err)
-				}
-			}
-		}
-	}
-	if after, err := upstreamCount(upstream); err != nil {
-		return "", err
-	} else if after != before {
-		return "", fmt.Errorf("the upstream answered %d queries on the second pass: a server does not cache", after-before)
 	}
 
 	ours := ps.ids()
@@ -308,6 +281,47 @@ func startFrontdeskDNS(ps *procs, bin, dir string, f dnsFrontdeskSpec, lines []s
 		s.Dashboard = fd.Admin
 	}
 	return s, nil
+}
+
+// startDNSUpstreamPort starts the upstream on a free port of 127.0.0.1
+// and returns its address and port.
+func startDNSUpstreamPort(ps *procs, dir string) (string, int, error) {
+	port, err := harness.FreeUDPTCPPort()
+	if err != nil {
+		return "", 0, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if err := startDNSUpstream(ps, dir, addr); err != nil {
+		return "", 0, fmt.Errorf("dns upstream: %w", err)
+	}
+	return addr, port, nil
+}
+
+// fillDNSCaches queries every name of every scenario on every server,
+// twice; the second pass must not reach the upstream (the caches hold). It
+// returns the upstream's count, which must not grow from then on.
+func fillDNSCaches(upstream string, scenarios []dnsScenario, servers []dnsServer) (int64, error) {
+	var before int64
+	for pass := range 2 {
+		for _, sc := range scenarios {
+			for _, s := range servers {
+				for _, n := range sc.Names {
+					if err := checkA(s.addr(), n); err != nil {
+						return 0, fmt.Errorf("%s: %v", s.Name, err)
+					}
+				}
+			}
+		}
+		after, err := upstreamCount(upstream)
+		if err != nil {
+			return 0, err
+		}
+		if pass == 1 && after != before {
+			return 0, fmt.Errorf("the upstream answered %d queries on the second pass: a server does not cache", after-before)
+		}
+		before = after
+	}
+	return before, nil
 }
 
 // startDNSUpstream re-executes this program with -serve-dns addr and waits

@@ -14,12 +14,13 @@ sending command status internal to pid 28627
    Th 2   3,638,070 
    Th 4           0 
    Th 7  19,330,012 
+   Th12   1,000,001 
 `
 	got, err := parseCallgrindTotals(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := int64(22778634 + 3638070 + 19330012); got != want {
+	if want := int64(22778634 + 3638070 + 19330012 + 1000001); got != want {
 		t.Errorf("sum = %d, want %d", got, want)
 	}
 	if _, err := parseCallgrindTotals("PID 1: x\nError: Callgrind not found\n"); err == nil {

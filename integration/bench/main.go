@@ -11,7 +11,7 @@
 //		[-warmup 2s] [-retry-busy 0.25] [-upstream-idle 64] [-markdown FILE] [-keep]
 //		[-throughput=true] [-cache=true] [-failover=true] [-failover-workers 16] [-failover-rounds 1]
 //		[-dns=true] [-dns-clients 4] [-dns-threads 2] [-dns-outstanding 200]
-//		[-instructions=false] [-instr-requests 2000] [-dashboard=false]
+//		[-instructions=false] [-instructions-dns=false] [-instr-requests 2000] [-dashboard=false]
 //
 // It builds ./cmd/frontdesk into a temporary directory and starts, on
 // 127.0.0.1 only, a minimal Go backend (this program re-executed with the
@@ -114,6 +114,17 @@
 // counts the instructions each request costs the server (-instr-requests
 // sequential GETs per run, -rounds interleaved runs): a count that machine
 // load does not move, for the same ratios the wrk rounds give with ±20% noise.
+// -instructions-dns does the same for the DNS rounds: frontdesk dnsmasq
+// (GOMAXPROCS=1; with -dashboard also its watched twin, its dashboard data
+// polled before and after each run) and dnsmasq under callgrind, in both
+// scenarios (the forwarded names in every cache first), -instr-requests
+// UDP queries per run, eight at a time, each answer checked. From each
+// run's profile dump it reports instructions per query, all of them and
+// without the Go runtime's idle search for work (runtime.findRunnable,
+// whose share follows callgrind's pace: ±2% in the totals), and the paired
+// ratios watched / unwatched (issue 15: at least 0.98) and, as a rough
+// reference between Go and C, Frontdesk / dnsmasq; with -keep the dumps
+// stay for callgrind_annotate.
 //
 // Every process it starts is stopped by PID at the end and on Ctrl-C. It
 // needs wrk and nginx (Debian's /usr/bin/wrk and /usr/sbin/nginx), haproxy
@@ -155,6 +166,7 @@ type config struct {
 	dnsMode    bool // run the DNS rounds (dnsperf)
 
 	instructions  bool // run the callgrind instruction-count rounds
+	instrDNS      bool // run the DNS callgrind instruction-count rounds
 	instrRequests int  // requests per callgrind run
 
 	coredns string // -coredns
@@ -185,7 +197,8 @@ func main() {
 	flag.BoolVar(&c.cache, "cache", true, "run the cache HIT rounds (Frontdesk proxy_cache, nginx proxy_cache, Varnish, Caddy respond; 1 KiB and 100 KiB)")
 	flag.BoolVar(&c.dnsMode, "dns", true, "run the DNS rounds (dnsperf against Frontdesk's dnsmasq app and dnsmasq)")
 	flag.BoolVar(&c.instructions, "instructions", false, "run the instruction-count rounds: the Frontdesk targets under valgrind's callgrind (slow; independent of machine load)")
-	flag.IntVar(&c.instrRequests, "instr-requests", 2000, "requests per callgrind run")
+	flag.BoolVar(&c.instrDNS, "instructions-dns", false, "run the DNS instruction-count rounds: frontdesk dnsmasq (and with -dashboard its watched twin) and dnsmasq under valgrind's callgrind, both DNS scenarios")
+	flag.IntVar(&c.instrRequests, "instr-requests", 2000, "requests (DNS queries) per callgrind run")
 	flag.BoolVar(&c.dashboard, "dashboard", false, "add to the throughput, cache and DNS rounds a twin of frontdesk healthgate, proxy_cache and dnsmasq whose dashboard is watched through every run, and report the ratio watched / unwatched (issue 15: at least 0.98)")
 	flag.StringVar(&c.coredns, "coredns", "", "CoreDNS binary for the DNS rounds (default: coredns on PATH or bin/coredns; none: the rounds run without it)")
 	flag.IntVar(&c.dns.Clients, "dns-clients", 4, "dnsperf clients (-c)")
@@ -212,7 +225,7 @@ func main() {
 	if flag.NArg() > 0 || c.rounds < 1 || c.wrk.Connections < 1 || c.wrk.Threads < 1 ||
 		c.wrk.Threads > c.wrk.Connections || c.wrk.Duration < time.Second || c.warmup < 0 ||
 		c.retryBusy < 0 || c.idle < 0 || c.workers < 1 || c.foRounds < 1 || c.dns.Clients < 1 || c.dns.Threads < 0 || c.dns.Outstanding < 0 || c.instrRequests < 1 ||
-		(!c.throughput && !c.cache && !c.failover && !c.dnsMode && !c.instructions) {
+		(!c.throughput && !c.cache && !c.failover && !c.dnsMode && !c.instructions && !c.instrDNS) {
 		usage()
 		os.Exit(2)
 	}
@@ -273,8 +286,11 @@ func run(c config) int {
 			need = append(need, t.coredns)
 		}
 	}
-	if c.instructions {
+	if c.instructions || c.instrDNS {
 		need = append(need, t.valgrind, t.callgrindControl)
+	}
+	if c.instrDNS {
+		need = append(need, t.dnsmasq)
 	}
 	for _, bin := range need {
 		if _, err := os.Stat(bin); err != nil {
@@ -388,6 +404,13 @@ func bench(ctx context.Context, c config, ps *procs, dir string, t tools) error 
 	}
 	if c.instructions {
 		part, err := instructionsBench(ctx, c, ps, dir, bin, t)
+		if err != nil {
+			return err
+		}
+		out += part + "\n"
+	}
+	if c.instrDNS {
+		part, err := dnsInstructionsBench(ctx, c, ps, dir, bin, t)
 		if err != nil {
 			return err
 		}

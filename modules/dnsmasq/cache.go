@@ -184,7 +184,7 @@ func (c *answerCache) lookup(name string, qtype uint16, rotate bool, stale time.
 	if c == nil {
 		return 0, nil, nil, false, cacheUnvalidated, false
 	}
-	name = strings.ToLower(name)
+	name = lower(name)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var now time.Time // read once an entry is found: a miss costs no clock

@@ -13,6 +13,7 @@ type Line = conf.Line
 func ParseLines(lines []Line) (*conf.Config, error) { return conf.ParseLines(lines) }
 
 func canon(s string) string                   { return conf.Canon(s) }
+func lower(s string) string                   { return conf.Lower(s) }
 func validName(s string) bool                 { return conf.ValidName(s) }
 func hdr(name string, t uint16) dns.RR_Header { return conf.Hdr(name, t) }
 func presentation(s string) string            { return conf.Presentation(s) }

@@ -87,3 +87,18 @@ func TestLocalAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestUnspecifiedIsIPIsUnspecified: unspecified answers as
+// net.IP.IsUnspecified for both forms of IPv4 addresses, IPv6 addresses
+// and malformed lengths.
+func TestUnspecifiedIsIPIsUnspecified(t *testing.T) {
+	for _, ip := range []net.IP{
+		nil, {}, {0}, {0, 0, 0, 0, 0}, net.IPv4zero, net.IPv4zero.To4(), net.IPv6unspecified, net.ParseIP("0.0.0.0"),
+		net.ParseIP("127.0.0.1"), net.ParseIP("127.0.0.1").To4(), net.ParseIP("::1"), net.ParseIP("::ffff:0.0.0.1"),
+		net.ParseIP("100::"), make(net.IP, 17),
+	} {
+		if got, want := unspecified(ip), ip.IsUnspecified(); got != want {
+			t.Errorf("unspecified(%v %d bytes) = %v, want %v", ip, len(ip), got, want)
+		}
+	}
+}

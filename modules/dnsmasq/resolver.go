@@ -193,7 +193,7 @@ func (r *resolver) Resolve(ctx context.Context, req *dns.Msg, tcp bool) answer {
 // localise-queries; invalid when unknown).
 func (r *resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answer, *pending) {
 	q := req.Question[0]
-	lname := strings.ToLower(q.Name) // no allocation when already lower case
+	lname := lower(q.Name) // no allocation when already lower case
 	name := strings.TrimSuffix(lname, ".")
 	fqdn := lname // dns.Fqdn(name) without building it again
 	if len(lname) != len(name)+1 || dns.IsFqdn(name) {

@@ -16,14 +16,21 @@ var coarse struct {
 	stop chan struct{} // closed to stop the running goroutine; guarded by watch.mu
 }
 
+// Stamp is a time as CoarseNow reads it, in Unix nanoseconds: 8 bytes to
+// keep per request, made a time.Time only when read.
+type Stamp int64
+
+// Time is s as a time.Time.
+func (s Stamp) Time() time.Time { return time.Unix(0, int64(s)) }
+
 // CoarseNow is the time to within coarseTick, for figures that show
 // seconds (the query log): while a dashboard is watched, one atomic load
 // instead of a clock read; otherwise time.Now.
-func CoarseNow() time.Time {
+func CoarseNow() Stamp {
 	if ns := coarse.now.Load(); ns != 0 {
-		return time.Unix(0, ns)
+		return Stamp(ns)
 	}
-	return time.Now()
+	return Stamp(time.Now().UnixNano())
 }
 
 // startClock starts the coarse clock. The caller holds watch.mu.

@@ -215,16 +215,16 @@ func TestSampledTakesOneInN(t *testing.T) {
 // TestCoarseNowFollowsTheClock: while a dashboard is watched CoarseNow
 // ticks with the clock, and its goroutine stops with the watch.
 func TestCoarseNowFollowsTheClock(t *testing.T) {
-	if d := time.Since(CoarseNow()); d < 0 || d > coarseTick {
+	if d := time.Since(CoarseNow().Time()); d < 0 || d > coarseTick {
 		t.Errorf("unwatched, CoarseNow is %s off", d)
 	}
 	stop := Watch()
 	first := CoarseNow()
-	if d := time.Since(first); d < -coarseTick || d > 2*coarseTick {
+	if d := time.Since(first.Time()); d < -coarseTick || d > 2*coarseTick {
 		t.Fatalf("CoarseNow is %s off", d)
 	}
 	time.Sleep(3 * coarseTick)
-	if !CoarseNow().After(first) {
+	if CoarseNow() <= first {
 		t.Error("CoarseNow did not advance")
 	}
 	stop()
@@ -262,6 +262,24 @@ func TestRingNumbersValues(t *testing.T) {
 		if n := r.Add(v); n != uint64(i+1) {
 			t.Errorf("Add(%q) = %d, want %d", v, n, i+1)
 		}
+	}
+}
+
+// TestRingPutFillsInPlace: Put's slot, filled, is the newest value, and
+// its number follows Add's.
+func TestRingPutFillsInPlace(t *testing.T) {
+	r := NewRing[[2]int](2)
+	r.Add([2]int{1, 1})
+	for i := 2; i <= 3; i++ {
+		slot, n := r.Put()
+		slot[0], slot[1] = i, i*10
+		r.Done()
+		if n != uint64(i) {
+			t.Errorf("Put's number = %d, want %d", n, i)
+		}
+	}
+	if got, n := r.Last(5); !reflect.DeepEqual(got, [][2]int{{3, 30}, {2, 20}}) || n != 3 {
+		t.Errorf("got %v (%d added), want [[3 30] [2 20]] (3 added)", got, n)
 	}
 }
 

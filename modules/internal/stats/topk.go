@@ -51,11 +51,12 @@ func (t *TopK[K]) Add(key K) { t.AddN(key, 1) }
 // the sampling's weight).
 func (t *TopK[K]) AddN(key K, n uint64) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if e, ok := t.counts[key]; ok {
 		e.count += n
+		t.mu.Unlock() // no defer: this is the path of every sample but a new key's
 		return
 	}
+	defer t.mu.Unlock()
 	if len(t.counts) < t.capacity {
 		t.counts[key] = &topEntry{count: n}
 		return

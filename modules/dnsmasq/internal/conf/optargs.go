@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 )
@@ -171,8 +172,48 @@ func inetAton(s string) (netip.Addr, bool) {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
 }
 
-// Canon lower-cases a domain and strips dots at its ends.
-func Canon(s string) string { return strings.ToLower(strings.Trim(s, ".")) }
+// Canon lower-cases a domain and strips dots at its ends:
+// strings.ToLower(strings.Trim(s, ".")), with nothing made for a name
+// already in lower-case ASCII (every query's name, most of the time).
+func Canon(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '.' {
+		s = s[:len(s)-1]
+	}
+	for len(s) > 0 && s[0] == '.' {
+		s = s[1:]
+	}
+	return Lower(s)
+}
+
+// Lower is strings.ToLower(s), which for a name already in lower-case
+// ASCII makes nothing but still looks at it a byte at a time with two
+// tests; Lower looks 8 bytes at a time.
+func Lower(s string) string {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if upperOrNonASCII8(s[i : i+8]) {
+			return strings.ToLower(s)
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c-'A' < 'Z'-'A'+1 || c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// upperOrNonASCII8 reports whether one of the 8 bytes of b is an ASCII
+// upper-case letter or not ASCII, all 8 at once: for a byte c below 0x80,
+// c+0x3f has its top bit set when c >= 'A', and c+0x25 when c > 'Z'
+// (neither sum carries into the next byte).
+func upperOrNonASCII8(b string) bool {
+	_ = b[7]
+	x := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	return x&high != 0 || (x+(0x80-'A')*ones)&^(x+(0x80-'Z'-1)*ones)&high != 0
+}
 
 // ValidName reports whether s is a domain name dnsmasq accepts in a rule or
 // record: not empty, valid in DNS, without spaces, slashes, commas or hashes.

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -57,4 +58,34 @@ func TestParseHex(t *testing.T) {
 	if _, err := parseHex("0g"); err == nil {
 		t.Error("parseHex(0g) passed")
 	}
+}
+
+// TestCanonIsTrimLower: Canon gives what strings.ToLower(strings.Trim(s,
+// ".")) gives, and Lower what strings.ToLower gives, for names in every case,
+// with dots at the ends, non-ASCII bytes and the characters around 'A'
+// and 'Z'.
+func TestCanonIsTrimLower(t *testing.T) {
+	for _, s := range []string{
+		"", ".", "..", "example.com.", "Example.COM.", ".example.com", "..a..", "@[`{", "AZaz",
+		"n42.upstream.bench.", "n42.upstream.benCh.", "abcdefgHijklmnop", "abcdefgh@ijklmno[", "abcdefgh`ijklmno{", "xn--bcher-kva.example.", "Bücher.example.", "\xff.example", "ÀÉ.", "a\x00B.",
+	} {
+		if got, want := Canon(s), strings.ToLower(strings.Trim(s, ".")); got != want {
+			t.Errorf("Canon(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := Lower(s), strings.ToLower(s); got != want {
+			t.Errorf("Lower(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func FuzzCanon(f *testing.F) {
+	f.Add("Example.COM.")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Canon(s), strings.ToLower(strings.Trim(s, ".")); got != want {
+			t.Errorf("Canon(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := Lower(s), strings.ToLower(s); got != want {
+			t.Errorf("Lower(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
