@@ -622,8 +622,9 @@ func (r *resolver) processReply(p *pending, a answer, cacheable bool) (_ answer,
 	} else if qtype != dns.TypeANY || a.rcode == dns.RcodeNameError {
 		// Of the answers to ANY, only NXDOMAIN is cached: it holds for
 		// every type (rfc1035.c extract_addresses).
-		unfiltered.answer = spelledAsAsked(unfiltered.answer, q.Name)
-		r.cacheReply(name, qtype, unfiltered, 0, p.tcp)
+		cached := unfiltered
+		cached.answer = spelledAsAsked(unfiltered.answer, q.Name)
+		r.cacheReply(name, qtype, cached, 0, p.tcp)
 	}
 	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
 	// the real ones): those of the answer section of a class IN reply
@@ -811,7 +812,8 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 	validate := r.validator != nil
 	// The target's CNAMEs cached from upstream answers are followed too
 	// (rfc1035.c answer_request); they keep aa.
-	for i := 0; i < maxChain && qtype != dns.TypeCNAME; i++ {
+	cachedHops := 0
+	for ; cachedHops < maxChain && qtype != dns.TypeCNAME; cachedHops++ {
 		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
 		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 {
 			break
@@ -824,6 +826,11 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 			break
 		}
 		r.capAll(ans[:1])
+		if cachedHops > 0 {
+			// The cached CNAME before points at this record: its name.
+			spellTarget(a.answer, c.Hdr.Name)
+		}
+		c.Hdr.Name = owner // the name as the answer wrote it last
 		a.answer = append(a.answer, c)
 		owner = c.Target
 		// The local data of the cached chain's end answers it, as it
@@ -836,7 +843,7 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 	// nothing answered yet, and the local CNAME did (answer_request's
 	// "if (!ans)").
 	if qtype == dns.TypeA || qtype == dns.TypeAAAA {
-		r.appendCachedAddrs(&a, owner, qtype, req, validate)
+		r.appendCachedAddrs(&a, owner, qtype, req, validate, cachedHops > 0)
 	}
 	return a, true
 }
@@ -860,7 +867,7 @@ func (r *resolver) appendLocalData(a *answer, nd *node, owner string, qtype uint
 // appendCachedAddrs appends to a the addresses (or NODATA) of type qtype
 // the cache holds for owner, the end of a chain that began with a cname
 // line; they clear aa.
-func (r *resolver) appendCachedAddrs(a *answer, owner string, qtype uint16, req *dns.Msg, validate bool) {
+func (r *resolver) appendCachedAddrs(a *answer, owner string, qtype uint16, req *dns.Msg, validate, cachedHop bool) {
 	if rcode, ans, ns, _, st, ok := r.cache.lookup(owner, qtype, !r.cfg.NoRoundRobin, -1); ok && rcode == dns.RcodeSuccess && r.cacheUsable(req, st, validate) {
 		if r.filters(qtype) && slices.ContainsFunc(ans, isType(qtype)) {
 			// Cached addresses of a filtered type: NODATA, the chain
@@ -870,6 +877,14 @@ func (r *resolver) appendCachedAddrs(a *answer, owner string, qtype uint16, req 
 			return
 		}
 		r.capAll(ans)
+		if len(ans) > 0 && cachedHop {
+			// A cached CNAME points at the record: its name (a cname
+			// line names its target itself).
+			spellTarget(a.answer, ans[0].Header().Name)
+		}
+		for _, rr := range ans {
+			rr.Header().Name = a.answer[len(a.answer)-1].(*dns.CNAME).Target // written as a pointer to it
+		}
 		a.answer = append(a.answer, ans...)
 		a.aa = false
 		if len(ans) == 0 {
