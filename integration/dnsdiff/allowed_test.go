@@ -66,3 +66,19 @@ func TestBoundaryCandidates(t *testing.T) {
 		}
 	}
 }
+
+func TestCachedNameCaseOnlyCase(t *testing.T) {
+	e := allowedByName(AllowedDifferences, "cached-name-case")
+	if !e.Match(nil, "answer case [A,CNAME]") {
+		t.Error("a case-only answer difference is not allowed")
+	}
+	for _, sig := range []string{"answer records [A,CNAME]", "answer case [CNAME]; upstream more", "flags [aa]/[]"} {
+		if e.Match(nil, sig) {
+			t.Errorf("%q allowed as a case difference", sig)
+		}
+	}
+	if !caseOnly([]string{"a.test.\t0\tIN\tCNAME\tB.test."}, []string{"a.test.\t0\tIN\tCNAME\tb.TEST."}) ||
+		caseOnly([]string{"a.test.\t0\tIN\tA\t10.0.0.1"}, []string{"a.test.\t0\tIN\tA\t10.0.0.2"}) {
+		t.Error("caseOnly")
+	}
+}

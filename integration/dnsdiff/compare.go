@@ -169,7 +169,10 @@ func Compare(want, got Answer) *Difference {
 		w, g := want.Sections[i], got.Sections[i]
 		if !slices.Equal(w, g) {
 			shape := "[" + strings.Join(want.Types[i], ",") + "]/[" + strings.Join(got.Types[i], ",") + "]"
-			if slices.Equal(want.Types[i], got.Types[i]) {
+			switch {
+			case caseOnly(w, g) && !slices.ContainsFunc(want.Types[i], caseSensitiveData):
+				shape = "case [" + strings.Join(want.Types[i], ",") + "]"
+			case slices.Equal(want.Types[i], got.Types[i]):
 				shape = "records [" + strings.Join(want.Types[i], ",") + "]"
 			}
 			add(name+" "+shape, fmt.Sprintf("%s:\n    dnsmasq:   %q\n    frontdesk: %q", name, w, g))
@@ -214,4 +217,29 @@ func optShape(opt string) string {
 		}
 	}
 	return head + " codes=" + strings.Join(codes, ",") + ")"
+}
+
+// caseOnly reports whether two sections differ only in the case of their
+// letters: the spelling of names, which compare without case (RFC 4343).
+func caseOnly(w, g []string) bool {
+	if len(w) != len(g) {
+		return false
+	}
+	lw, lg := make([]string, len(w)), make([]string, len(g))
+	for i := range w {
+		lw[i], lg[i] = strings.ToLower(w[i]), strings.ToLower(g[i])
+	}
+	slices.Sort(lw)
+	slices.Sort(lg)
+	return slices.Equal(lw, lg)
+}
+
+// caseSensitiveData reports whether records of type t carry data whose
+// case matters (text, not names or addresses).
+func caseSensitiveData(t string) bool {
+	switch t {
+	case "A", "AAAA", "CNAME", "MX", "SRV", "PTR", "NS", "SOA":
+		return false
+	}
+	return true
 }
