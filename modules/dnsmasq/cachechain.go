@@ -7,7 +7,6 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
@@ -243,9 +242,15 @@ func (r *resolver) currentSOA(ns []dns.RR) []dns.RR {
 
 // addrsOverridden reports whether nd has hosts addresses of type qtype (A
 // or AAAA) and the answer records of that type owned by name are not all
-// among them (none at all: a NODATA).
+// the first of them (none at all: a NODATA). dnsmasq's insertion of an
+// address meets the name's first hosts record of the type in its hash
+// chain (cache.c cache_scan_free returns it) and keeps it only when the
+// address is the same; any other fails the whole insertion (measured: a
+// name in two hosts files keeps the upstream's address of the file read
+// first, refuses the other's).
 func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
-	if qtype != dns.TypeA && qtype != dns.TypeAAAA || !slices.ContainsFunc(nd.addrs, func(h conf.HostEntry) bool { return typeOf(h.Addr) == qtype }) {
+	first, ok := nd.firstAddr(qtype)
+	if !ok {
 		return false
 	}
 	found := false
@@ -254,12 +259,26 @@ func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
 			continue
 		}
 		found = true
-		a, _ := exchange.RRAddr(rr)
-		if !slices.ContainsFunc(nd.addrs, func(h conf.HostEntry) bool { return h.Addr == a }) {
+		if a, _ := exchange.RRAddr(rr); a != first {
 			return true
 		}
 	}
 	return !found
+}
+
+// firstAddr is nd's first hosts address of type qtype, the one dnsmasq's
+// cache finds first; ok is false when it has none (or qtype is not an
+// address type).
+func (nd *node) firstAddr(qtype uint16) (netip.Addr, bool) {
+	if nd == nil || qtype != dns.TypeA && qtype != dns.TypeAAAA {
+		return netip.Addr{}, false
+	}
+	for _, h := range nd.addrs {
+		if typeOf(h.Addr) == qtype {
+			return h.Addr, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // cnameCached reports whether the cache holds a CNAME for name (lower

@@ -1010,17 +1010,17 @@ func (r *resolver) cacheTCPChain(name string, qtype uint16, a answer, ttl uint32
 }
 
 // insertedAt are the records of type qtype owned by end (fully qualified)
-// in rrs that dnsmasq's insertion adds to its cache: not an address its
-// hosts entries for end have already (cache.c really_insert returns the
-// existing record for it).
+// in rrs that dnsmasq's insertion adds to its cache: not the address of
+// end's first hosts record of the type (cache.c really_insert returns
+// that record; see node.addrsOverridden).
 func (r *resolver) insertedAt(end string, qtype uint16, rrs []dns.RR) []dns.RR {
-	nd := r.store.names[canon(end)]
+	first, local := r.store.names[canon(end)].firstAddr(qtype)
 	var out []dns.RR
 	for _, rr := range rrs {
 		if rr.Header().Rrtype != qtype || !strings.EqualFold(rr.Header().Name, end) {
 			continue
 		}
-		if addr, ok := exchange.RRAddr(rr); ok && nd != nil && slices.ContainsFunc(nd.addrs, func(h conf.HostEntry) bool { return h.Addr == addr }) {
+		if addr, ok := exchange.RRAddr(rr); ok && local && addr == first {
 			continue
 		}
 		out = append(out, rr)
