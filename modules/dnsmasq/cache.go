@@ -414,6 +414,32 @@ func (c *answerCache) dropThrough(owners map[string]bool) {
 	}
 }
 
+// dropOwned removes the entries of the names in owners (fully
+// qualified, lower case) and the answers whose chains pass through them,
+// as inserting a CNAME for a name frees that name's records (cache.c
+// cache_scan_free). The CNAMEs that lead to those names stay: the new
+// CNAME takes the freed record with its uid (really_insert,
+// target_crec), so they lead to it.
+func (c *answerCache) dropOwned(owners map[string]bool) {
+	if c == nil || len(owners) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, el := range c.items {
+		hit := owners[k.name]
+		for _, rr := range el.Value.(*cacheEntry).answer {
+			if cn, ok := rr.(*dns.CNAME); ok && k.qtype != dns.TypeCNAME && owners[strings.ToLower(cn.Hdr.Name)] {
+				hit = true
+			}
+		}
+		if hit {
+			c.ll.Remove(el)
+			c.remove(k)
+		}
+	}
+}
+
 // relink makes the cached CNAMEs of owners (lower case, fully qualified)
 // lead to target, as dnsmasq's parent process links the CNAMEs a TCP
 // child sends it (see resolver.cacheTCPChain); deadEnd says that target

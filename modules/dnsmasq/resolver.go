@@ -990,7 +990,7 @@ func (r *resolver) cacheTCPChain(name string, qtype uint16, a answer, ttl uint32
 	owners := cnameOwners(a.answer)
 	// Each CNAME's insertion frees its owner's records: the parent's
 	// answers for those names, and the chains cached through them, go.
-	r.cache.dropThrough(owners)
+	r.cache.dropOwned(owners)
 	end := dns.Fqdn(chainEnd(name, a.answer))
 	target, deadEnd := end, false
 	if negative {
