@@ -131,9 +131,10 @@ func (r *resolver) withNXSOA(a answer, qname, name string) answer {
 	return a
 }
 
-// cachedCNAMEEnd is the end of the chain of CNAMEs the cache holds from
-// name (lower case, no trailing dot) that req may be answered with, lower
-// case without the trailing dot; name when it holds none. Over TCP,
+// cachedCNAMEEnd is the end of the chain of CNAMEs (cname lines and the
+// cache's) from name (lower case, no trailing dot) that req may be
+// answered with, lower case without the trailing dot; name when there is
+// none. Over TCP,
 // dnsmasq 2.90 looks the domain table up for that name rather than the
 // question's: answer_request leaves the chain's end in the name buffer
 // that tcp_request then uses (forward.c tcp_request; receive_query
@@ -141,6 +142,11 @@ func (r *resolver) withNXSOA(a answer, qname, name string) answer {
 // there: answer_request gives up before it copies the target.
 func (r *resolver) cachedCNAMEEnd(name string, req *dns.Msg, validate bool) string {
 	for i := 0; i < maxChain; i++ {
+		if nd := r.store.names[name]; nd != nil && nd.cname != nil {
+			// A cname line is a cache record of its own there.
+			name = canon(nd.cname.Target)
+			continue
+		}
 		rcode, ans, _, _, st, ok := r.cache.lookup(dns.Fqdn(name), dns.TypeCNAME, false, -1)
 		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 || !r.cacheUsable(req, st, validate) {
 			break

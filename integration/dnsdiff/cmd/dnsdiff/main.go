@@ -32,9 +32,17 @@ func main() {
 	bin := flag.String("frontdesk", "", "frontdesk binary (default: built from this checkout)")
 	replayCases := flag.Bool("replay", false, "replay the case files named as arguments, printing both answers to every query")
 	explain := flag.Bool("explain", false, "with -replay: dnsmasq logs its queries (log-queries=extra), printed after each case")
+	shrinkFiles := flag.Bool("shrink-cases", false, "shrink the case files named as arguments (such as the unshrunk ones a run wrote) with -shrink-budget runs each, into -regress (\"-\": print only)")
 	flag.Parse()
 	if *replayCases {
 		if err := runReplay(*bin, flag.Args(), *explain); err != nil {
+			fmt.Fprintln(os.Stderr, "dnsdiff:", err)
+			os.Exit(2)
+		}
+		return
+	}
+	if *shrinkFiles {
+		if err := runShrinkCases(*bin, flag.Args(), *budget, *regress); err != nil {
 			fmt.Fprintln(os.Stderr, "dnsdiff:", err)
 			os.Exit(2)
 		}
@@ -58,6 +66,23 @@ func runReplay(bin string, paths []string, explain bool) error {
 		}
 	}
 	return replay(os.Stdout, dir, bin, paths, explain)
+}
+
+func runShrinkCases(bin string, paths []string, budget int, regress string) error {
+	dir, err := os.MkdirTemp("", "dnsdiff-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if bin == "" {
+		if bin, err = harness.BuildFrontdesk(dir); err != nil {
+			return err
+		}
+	}
+	if regress == "-" {
+		regress = ""
+	}
+	return shrinkCases(os.Stdout, dir, bin, paths, budget, regress)
 }
 
 func run(seed uint64, pairs, perConfig int, shrink bool, budget int, regress string, lines int, bin string) error {
