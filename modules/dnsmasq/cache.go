@@ -395,6 +395,14 @@ func cnameOwners(rrs []dns.RR) map[string]bool {
 // at the next insertion, and the CNAMEs that pointed at them are outdated
 // (is_outdated_cname_pointer).
 func (c *answerCache) dropThrough(owners map[string]bool) {
+	c.dropTied(owners, func(_ cacheKey, cn *dns.CNAME) bool {
+		return owners[strings.ToLower(cn.Hdr.Name)] || owners[strings.ToLower(cn.Target)]
+	})
+}
+
+// dropTied removes every entry of the names in owners and every entry
+// with a CNAME that tied says belongs with them.
+func (c *answerCache) dropTied(owners map[string]bool, tied func(k cacheKey, cn *dns.CNAME) bool) {
 	if c == nil || len(owners) == 0 {
 		return
 	}
@@ -403,7 +411,7 @@ func (c *answerCache) dropThrough(owners map[string]bool) {
 	for k, el := range c.items {
 		hit := owners[k.name]
 		for _, rr := range el.Value.(*cacheEntry).answer {
-			if cn, ok := rr.(*dns.CNAME); ok && (owners[strings.ToLower(cn.Hdr.Name)] || owners[strings.ToLower(cn.Target)]) {
+			if cn, ok := rr.(*dns.CNAME); ok && tied(k, cn) {
 				hit = true
 			}
 		}
@@ -421,23 +429,9 @@ func (c *answerCache) dropThrough(owners map[string]bool) {
 // CNAME takes the freed record with its uid (really_insert,
 // target_crec), so they lead to it.
 func (c *answerCache) dropOwned(owners map[string]bool) {
-	if c == nil || len(owners) == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, el := range c.items {
-		hit := owners[k.name]
-		for _, rr := range el.Value.(*cacheEntry).answer {
-			if cn, ok := rr.(*dns.CNAME); ok && k.qtype != dns.TypeCNAME && owners[strings.ToLower(cn.Hdr.Name)] {
-				hit = true
-			}
-		}
-		if hit {
-			c.ll.Remove(el)
-			c.remove(k)
-		}
-	}
+	c.dropTied(owners, func(k cacheKey, cn *dns.CNAME) bool {
+		return k.qtype != dns.TypeCNAME && owners[strings.ToLower(cn.Hdr.Name)]
+	})
 }
 
 // relink makes the cached CNAMEs of owners (lower case, fully qualified)
@@ -471,7 +465,7 @@ func (c *answerCache) relink(owners map[string]bool, target string, deadEnd bool
 }
 
 // dropSOA removes the cached SOA of zone (lower case, fully qualified).
-// The dead-end CNAMEs that led to it (markDeadEnd) outlive it until the
+// The dead-end CNAMEs that led to it (relink) outlive it until the
 // next insertion: dnsmasq frees the SOA's record and takes it again, with
 // its uid, for the SOA it is inserting (cache.c really_insert,
 // target_crec), so they still point at a record, though not one any name

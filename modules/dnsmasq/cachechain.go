@@ -20,7 +20,7 @@ const maxChain = 10
 // never authoritative.
 func (r *resolver) cachedChain(req *dns.Msg, validate, tcp bool) (answer, bool) {
 	q := req.Question[0]
-	// (A dead-end CNAME leads to its SOA's owner: answerCache.markDeadEnd.)
+	// (A dead-end CNAME leads to its SOA's owner: answerCache.relink.)
 	chain, owner, spelled := r.followCachedCNAMEs(req, validate)
 	if len(chain) == 0 {
 		return answer{}, false

@@ -35,14 +35,22 @@ func main() {
 	shrinkFiles := flag.Bool("shrink-cases", false, "shrink the case files named as arguments (such as the unshrunk ones a run wrote) with -shrink-budget runs each, into -regress (\"-\": print only)")
 	flag.Parse()
 	if *replayCases {
-		if err := runReplay(*bin, flag.Args(), *explain); err != nil {
+		if err := onCases(*bin, flag.Args(), func(s *dnsdiff.Servers, p string, c *dnsdiff.Case) error {
+			return replay(os.Stdout, s, p, c, *explain)
+		}); err != nil {
 			fmt.Fprintln(os.Stderr, "dnsdiff:", err)
 			os.Exit(2)
 		}
 		return
 	}
 	if *shrinkFiles {
-		if err := runShrinkCases(*bin, flag.Args(), *budget, *regress); err != nil {
+		dir := *regress
+		if dir == "-" {
+			dir = ""
+		}
+		if err := onCases(*bin, flag.Args(), func(s *dnsdiff.Servers, p string, c *dnsdiff.Case) error {
+			return shrinkCase(os.Stdout, s, p, c, *budget, dir)
+		}); err != nil {
 			fmt.Fprintln(os.Stderr, "dnsdiff:", err)
 			os.Exit(2)
 		}
@@ -54,7 +62,10 @@ func main() {
 	}
 }
 
-func runReplay(bin string, paths []string, explain bool) error {
+// onCases starts both servers (Frontdesk from bin, built from the
+// checkout when it is "") in a directory of their own and calls fn with
+// each case file of paths, read.
+func onCases(bin string, paths []string, fn func(s *dnsdiff.Servers, path string, c *dnsdiff.Case) error) error {
 	dir, err := os.MkdirTemp("", "dnsdiff-")
 	if err != nil {
 		return err
@@ -65,24 +76,25 @@ func runReplay(bin string, paths []string, explain bool) error {
 			return err
 		}
 	}
-	return replay(os.Stdout, dir, bin, paths, explain)
-}
-
-func runShrinkCases(bin string, paths []string, budget int, regress string) error {
-	dir, err := os.MkdirTemp("", "dnsdiff-")
+	s, err := dnsdiff.NewServers(filepath.Join(dir, "servers"), bin)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	if bin == "" {
-		if bin, err = harness.BuildFrontdesk(dir); err != nil {
+	defer s.Close()
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		c, err := dnsdiff.ParseCase(string(b))
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if err := fn(s, p, c); err != nil {
 			return err
 		}
 	}
-	if regress == "-" {
-		regress = ""
-	}
-	return shrinkCases(os.Stdout, dir, bin, paths, budget, regress)
+	return nil
 }
 
 func run(seed uint64, pairs, perConfig int, shrink bool, budget int, regress string, lines int, bin string) error {

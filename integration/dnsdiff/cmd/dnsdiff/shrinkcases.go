@@ -3,54 +3,37 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/frontdesk-proxy/frontdesk/integration/dnsdiff"
 )
 
-// shrinkCases shrinks the case files at paths (the whole examples a run
-// could not shrink within its budget, say) with budget server runs each:
-// the first difference a case shows is the signature kept. The shrunk
-// cases go to regress ("" to print them only).
-func shrinkCases(w io.Writer, dir, bin string, paths []string, budget int, regress string) error {
-	s, err := dnsdiff.NewServers(filepath.Join(dir, "servers"), bin)
+// shrinkCase shrinks case c (from the file at path; the whole example of a
+// class a run could not shrink within its budget, say) with budget server
+// runs: the first difference it shows is the signature kept. The shrunk
+// case goes to regress ("" to print it only).
+func shrinkCase(w io.Writer, s *dnsdiff.Servers, path string, c *dnsdiff.Case, budget int, regress string) error {
+	o, err := dnsdiff.Check(s, c, "")
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	defer s.Close()
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		c, err := dnsdiff.ParseCase(string(b))
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		o, err := dnsdiff.Check(s, c, "")
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		if o.Signature == "" {
-			fmt.Fprintf(w, "== %s: no difference\n", p)
-			continue
-		}
-		sh := &dnsdiff.Shrinker{S: s, Budget: budget}
-		small, _, err := sh.Shrink(c, o.Signature)
-		if err != nil {
-			fmt.Fprintf(w, "== %s: %s: not shrunk: %v\n", p, o.Signature, err)
-			continue
-		}
-		small.Note = append(c.Note, "shrunk again by dnsdiff -shrink-cases")
-		fmt.Fprintf(w, "== %s: %s\n%s", p, o.Signature, small.Marshal())
-		if regress != "" {
-			out, err := dnsdiff.WriteCase(regress, small)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "written to %s\n", out)
-		}
+	if o.Signature == "" {
+		fmt.Fprintf(w, "== %s: no difference\n", path)
+		return nil
 	}
-	return nil
+	sh := &dnsdiff.Shrinker{S: s, Budget: budget}
+	small, _, err := sh.Shrink(c, o.Signature)
+	if err != nil {
+		fmt.Fprintf(w, "== %s: %s: not shrunk: %v\n", path, o.Signature, err)
+		return nil
+	}
+	small.Note = append(c.Note, "shrunk again by dnsdiff -shrink-cases")
+	fmt.Fprintf(w, "== %s: %s\n%s", path, o.Signature, small.Marshal())
+	if regress == "" {
+		return nil
+	}
+	out, err := dnsdiff.WriteCase(regress, small)
+	if err == nil {
+		fmt.Fprintf(w, "written to %s\n", out)
+	}
+	return err
 }
