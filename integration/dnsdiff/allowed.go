@@ -174,9 +174,12 @@ func answersAlike(s *Servers, c *Case, n int) (bool, error) {
 
 // boundaryCandidate reports whether a difference with signature sig in c
 // may come from a second boundary: a zone TTL of at most one second, and
-// an upstream count that differs.
+// an upstream count that differs, or only the additional section (cached
+// addresses of an MX or SRV target, which expire without a question
+// upstream).
 func boundaryCandidate(c *Case, sig string) bool {
-	return shortTTLZone(c) && (strings.Contains(sig, "upstream fewer") || strings.Contains(sig, "upstream more"))
+	additionalOnly := !slices.ContainsFunc(strings.Split(sig, "; "), func(p string) bool { return !strings.HasPrefix(p, "additional ") })
+	return shortTTLZone(c) && (strings.Contains(sig, "upstream fewer") || strings.Contains(sig, "upstream more") || additionalOnly)
 }
 
 // allowedByName is the entry of list called name.
