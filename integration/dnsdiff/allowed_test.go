@@ -58,7 +58,7 @@ func TestBoundaryCandidates(t *testing.T) {
 	}{
 		{short, "authority []/[SOA]; upstream more", true},
 		{short, "opt x/y; upstream fewer", true},
-		{short, "authority []/[SOA]", false}, // both asked upstream as often: no boundary
+		{short, "authority []/[SOA]", false},  // both asked upstream as often: no boundary
 		{short, "additional []/[AAAA]", true}, // cached addresses expire without a question upstream
 		{&Case{Zone: []string{"a.test. 5 IN A 10.0.0.1"}}, "authority []/[SOA]; upstream more", false},
 	} {
