@@ -614,37 +614,43 @@ func (r *resolver) processReply(p *pending, a answer, cacheable bool) (_ answer,
 	// filtered again on the way out (filteredAnswer).
 	unfiltered := a
 	a = r.filterReply(qtype, a)
-	if q.Qclass == dns.ClassCHAOS || !cacheable || r.validator != nil && req.CheckingDisabled || a.bogus {
+	if cacheable && q.Qclass != dns.ClassCHAOS && !(r.validator != nil && req.CheckingDisabled) && !a.bogus &&
+		(qtype != dns.TypeANY || a.rcode == dns.RcodeNameError) {
 		// Unvalidated (CD with dnssec) and bogus answers are not cached.
 		// dnsmasq neither caches CHAOS answers nor answers them from the
 		// cache (measured), nor caches replies to queries that carry the
-		// client's address or MAC (add-subnet, umbrella, add-mac).
-	} else if qtype != dns.TypeANY || a.rcode == dns.RcodeNameError {
-		// Of the answers to ANY, only NXDOMAIN is cached: it holds for
-		// every type (rfc1035.c extract_addresses).
+		// client's address or MAC (add-subnet, umbrella, add-mac). Of the
+		// answers to ANY, only NXDOMAIN is cached: it holds for every
+		// type (rfc1035.c extract_addresses).
 		cached := unfiltered
 		cached.answer = spelledAsAsked(unfiltered.answer, q.Name)
 		r.cacheReply(name, qtype, cached, 0, p.tcp)
 	}
-	// dnsmasq hands out forwarded TTLs capped by max-ttl (the cache keeps
-	// the real ones): those of the answer section of a class IN reply
-	// only, not the SOA of a negative answer (rfc1035.c
-	// extract_addresses, as it walks them: not for a PTR question
-	// answered NXDOMAIN, whose records it does not walk); from the cache,
-	// every record is capped (crec_ttl).
-	if q.Qclass == dns.ClassINET && !(qtype == dns.TypePTR && a.rcode == dns.RcodeNameError) {
-		n := maxTTLWalked(q.Name, qtype, unfiltered.answer)
-		if n == len(unfiltered.answer) {
-			r.capAll(a.answer) // the usual case: every record walked
-		} else {
-			for _, rr := range a.answer {
-				if slices.Contains(unfiltered.answer[:n], rr) {
-					r.capAll([]dns.RR{rr})
-				}
-			}
+	r.capWalked(q, a.rcode, a.answer, unfiltered.answer)
+	return a, true
+}
+
+// capWalked caps with max-ttl the records of a forwarded answer with rcode
+// (out, as it goes to the client; all, as upstream sent it) that dnsmasq hands out
+// capped, the cache keeping the real TTLs: those of the answer section of
+// a class IN reply only, not the SOA of a negative answer (rfc1035.c
+// extract_addresses, as it walks them: not for a PTR question answered
+// NXDOMAIN, whose records it does not walk, nor past a CNAME loop's
+// furthest pass); from the cache, every record is capped (crec_ttl).
+func (r *resolver) capWalked(q dns.Question, rcode int, out, all []dns.RR) {
+	if q.Qclass != dns.ClassINET || q.Qtype == dns.TypePTR && rcode == dns.RcodeNameError {
+		return
+	}
+	n := maxTTLWalked(q.Name, q.Qtype, all)
+	if n == len(all) {
+		r.capAll(out) // the usual case: every record walked
+		return
+	}
+	for _, rr := range out {
+		if slices.Contains(all[:n], rr) {
+			r.capAll([]dns.RR{rr})
 		}
 	}
-	return a, true
 }
 
 // relayEDNS hands on the upstream's OPT record o with a fresh answer (an
@@ -938,7 +944,18 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 	}
 	if tcp {
 		r.cache.startInsert() // cache.c cache_recv_insert
+		if lastCNAMEOwner(a.answer) != "" {
+			r.cacheTCPChain(name, qtype, a, ttl, negative, a.cacheStatus())
+			return
+		}
 	}
+	r.storeReply(name, qtype, a, ttl, negative)
+}
+
+// storeReply caches a reply that dnsmasq's insertion keeps for ttl
+// seconds: the question's own entry and the records of the chain's names
+// under their own (cacheNegativeParts, cachePositiveParts).
+func (r *resolver) storeReply(name string, qtype uint16, a answer, ttl uint32, negative bool) {
 	k := cacheKey{dns.Fqdn(name), qtype}
 	if a.rcode == dns.RcodeNameError && qtype != dns.TypePTR {
 		// An NXDOMAIN answers every type of the name; a PTR one is cached
@@ -956,10 +973,6 @@ func (r *resolver) cacheReply(name string, qtype uint16, a answer, ttl uint32, t
 		if negative && rr.Header().Rrtype == dns.TypeCNAME {
 			qttl = min(qttl, rr.Header().Ttl)
 		}
-	}
-	if tcp && lastCNAMEOwner(a.answer) != "" {
-		r.cacheTCPChain(name, qtype, a, ttl, negative, st)
-		return
 	}
 	// A chain that ends at addresses the end's hosts entries have has no
 	// entry of its own either: its last CNAME points at the hosts record
