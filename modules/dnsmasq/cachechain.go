@@ -115,7 +115,7 @@ func (r *resolver) followCachedCNAMEs(req *dns.Msg, validate bool) (chain []dns.
 // met into the authority section of whatever it then answers, the rcode
 // unchanged (rfc1035.c answer_request, soa_lookup).
 func (r *resolver) withNXSOA(a answer, qname, name string) answer {
-	if a.rcode != dns.RcodeSuccess || len(a.ns) > 0 {
+	if a.rcode != dns.RcodeSuccess || len(a.ns) > 0 || a.negMet {
 		return a
 	}
 	end := chainEnd(name, a.answer)

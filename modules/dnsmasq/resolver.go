@@ -57,8 +57,12 @@ type answer struct {
 	// answered by a cached NXDOMAIN without an SOA (rfc1035.c
 	// answer_request clears it only for the SOA it adds).
 	keepsAD bool
-	ede     uint16 // extended DNS error for the client (0: none)
-	bogus   bool   // dnssec-debug: failed validation, passed on
+	// negMet: a cached NODATA was the last negative record answer_request
+	// met, so its SOA or its lack of one is the answer's (soa_lookup), not
+	// that of an NXDOMAIN met before it (withNXSOA).
+	negMet bool
+	ede    uint16 // extended DNS error for the client (0: none)
+	bogus  bool   // dnssec-debug: failed validation, passed on
 	// quiet: the reply is not written to the dumpfile. dnsmasq 2.90 does
 	// not dump the replies it makes without forwarding in its forwarding
 	// code: address=, local=, domain-needed and REFUSED for want of a
@@ -895,8 +899,8 @@ func (r *resolver) appendCachedAddrs(a *answer, owner string, qtype uint16, req 
 		a.aa = false
 		if len(ans) == 0 {
 			// A cached NODATA brings its zone's SOA as the cache holds
-			// it now (soa_lookup).
-			a.ns = r.currentSOA(ns)
+			// it now (soa_lookup), or none.
+			a.ns, a.negMet = r.currentSOA(ns), true
 			r.capAll(a.ns)
 		}
 	}
