@@ -236,7 +236,9 @@ var namedTypes = []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeSRV, d
 // qualified, lower case): records or NODATA of one of namedTypes or of
 // the cache-rr types extra (with ANY among them, of any type but PTR).
 // It neither reorders the entries nor counts a hit: dnsmasq's
-// cache_find_by_name for any forward record.
+// cache_find_by_name for any forward record, and its
+// cache_find_non_terminal (a name the cache holds anything but an
+// NXDOMAIN for exists).
 func (c *answerCache) hasName(name string, extra []uint16) bool {
 	if c == nil {
 		return false
@@ -341,39 +343,6 @@ func (c *answerCache) peek(k cacheKey) (rcode int, answer, ns []dns.RR, ok bool)
 	}
 	age := uint32(now.Sub(e.stored) / time.Second)
 	return e.rcode, aged(e.answer, age), aged(e.ns, age), true
-}
-
-// holdsName reports whether the cache holds an unexpired answer other
-// than NXDOMAIN (records or NODATA) for name (lower case, fully qualified)
-// of one of the types dnsmasq caches by name: A, AAAA, CNAME, SRV, SOA and
-// the cache-rr types (more). For dnsmasq such a name exists
-// (cache.c cache_find_non_terminal). It counts as neither a hit nor a miss.
-func (c *answerCache) holdsName(name string, more []uint16) bool {
-	if c == nil {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	holds := func(t uint16) bool {
-		el, ok := c.items[cacheKey{name, t}]
-		if !ok {
-			return false
-		}
-		e := el.Value.(*cacheEntry)
-		return now.Before(e.expires) && e.rcode != dns.RcodeNameError
-	}
-	for _, t := range [...]uint16{dns.TypeA, dns.TypeAAAA, dns.TypeCNAME, dns.TypeSRV, dns.TypeSOA} {
-		if holds(t) {
-			return true
-		}
-	}
-	for _, t := range more {
-		if holds(t) {
-			return true
-		}
-	}
-	return false
 }
 
 // cnameOwners are the owners of the CNAMEs in rrs, lower case.

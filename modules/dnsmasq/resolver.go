@@ -743,7 +743,7 @@ func (r *resolver) exists(name string) bool {
 // the cache holds an answer for it other than NXDOMAIN, from upstream too
 // (a NODATA counts).
 func (r *resolver) localDomain(name string) bool {
-	return r.store.isKnown(name) || r.cache.holdsName(dns.Fqdn(name), r.cfg.CacheRR)
+	return r.store.isKnown(name) || r.cache.hasName(dns.Fqdn(name), r.cfg.CacheRR)
 }
 
 // isPlainName reports whether name is a single label, the names
