@@ -11,7 +11,10 @@ package main
 // not the backend), with GOGC=off so that the garbage collector's timing
 // does not move the counts (the allocation cost itself is counted;
 // collecting it is not), over -instr-requests sequential GETs on one
-// keep-alive connection after a warm-up of a tenth as many.
+// keep-alive connection after a warm-up of a tenth as many. Each run's
+// profile is dumped (callgrind_control -d) and gives two counts: all
+// instructions, and those without the idle scheduler (see idleScheduler),
+// on which the ratios are taken.
 
 import (
 	"context"
@@ -190,6 +193,7 @@ func instrReport(c config, targets []instrTarget, runs instrRuns) string {
 // scheduler (Busy) and all of them (Total).
 type instrRuns struct{ Busy, Total map[string][]float64 }
 
+// newInstrRuns returns an empty instrRuns.
 func newInstrRuns() instrRuns {
 	return instrRuns{Busy: map[string][]float64{}, Total: map[string][]float64{}}
 }
