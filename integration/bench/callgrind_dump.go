@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,13 +14,42 @@ import (
 
 // idleScheduler is the Go runtime's search for work when a P has none:
 // how often it runs, and how long it spins and polls, follows the pace of
-// the queries against callgrind's, not the work a query needs.
+// the requests or queries against callgrind's, not the work one needs.
 const idleScheduler = "runtime.findRunnable"
 
 // dumpCounts are the figures read from one callgrind profile dump.
 type dumpCounts struct {
 	Total int64 // every instruction of the dump (its summary)
 	Idle  int64 // inclusive instructions of the calls into idleScheduler
+}
+
+// instrCount is one run's instructions per request or query: all of them,
+// and without the idle scheduler's.
+type instrCount struct{ Total, Busy float64 }
+
+// per returns the counts per request (query) of a run of n.
+func (c dumpCounts) per(n int) instrCount {
+	return instrCount{Total: float64(c.Total) / float64(n), Busy: float64(c.Total-c.Idle) / float64(n)}
+}
+
+// callgrindZero zeroes the counters of the valgrind process pid.
+func callgrindZero(ctx context.Context, callgrindControl string, pid int) error {
+	out, err := exec.CommandContext(ctx, callgrindControl, "-z", strconv.Itoa(pid)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("callgrind_control -z: %v: %s", err, out)
+	}
+	return nil
+}
+
+// callgrindDump has the valgrind process pid dump its profile (counted
+// since the last zeroing or dump) into dir, where its --callgrind-out-file
+// points, and reads the dump.
+func callgrindDump(ctx context.Context, callgrindControl, dir string, pid int) (dumpCounts, error) {
+	out, err := exec.CommandContext(ctx, callgrindControl, "-d", strconv.Itoa(pid)).CombinedOutput()
+	if err != nil {
+		return dumpCounts{}, fmt.Errorf("callgrind_control -d: %v: %s", err, out)
+	}
+	return readDumpCounts(dir, pid)
 }
 
 // parseCallgrindDump reads a callgrind profile (the format callgrind_control

@@ -11,7 +11,10 @@ package main
 // not the backend), with GOGC=off so that the garbage collector's timing
 // does not move the counts (the allocation cost itself is counted;
 // collecting it is not), over -instr-requests sequential GETs on one
-// keep-alive connection after a warm-up of a tenth as many.
+// keep-alive connection after a warm-up of a tenth as many. Each run's
+// profile is dumped (callgrind_control -d) and gives two counts: all
+// instructions, and those without the idle scheduler (see idleScheduler),
+// on which the ratios are taken.
 
 import (
 	"context"
@@ -19,21 +22,19 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
 
 // instrTarget is one Frontdesk configuration run under callgrind.
 type instrTarget struct {
-	Name string
-	URL  string
-	Size int // the body's length, checked on every request
-	PID  int // valgrind's (the wrapper execs it)
+	Name    string
+	URL     string
+	Size    int    // the body's length, checked on every request
+	PID     int    // valgrind's (the wrapper execs it)
+	DumpDir string // where callgrind writes its profile dumps
 }
 
 // instrRatio is one key figure: Base's instructions over Subject's, so
@@ -86,7 +87,7 @@ func instructionsBench(ctx context.Context, c config, ps *procs, dir, bin string
 		if err != nil {
 			return "", fmt.Errorf("%s under callgrind: %w", f.name, err)
 		}
-		targets = append(targets, instrTarget{Name: f.name, URL: "http://" + addr + "/", Size: len(body), PID: ps.last().PID()})
+		targets = append(targets, instrTarget{Name: f.name, URL: "http://" + addr + "/", Size: len(body), PID: ps.last().PID(), DumpDir: dir})
 	}
 	sites := []struct{ name, directives string }{
 		{cacheRespond, respondSite()},
@@ -101,13 +102,13 @@ func instructionsBench(ctx context.Context, c config, ps *procs, dir, bin string
 			if err := warmAndCheck(cacheServer{Name: s.name, Addr: addr, Cache: s.name == cacheFrontdesk, Age: true}, o); err != nil {
 				return "", err
 			}
-			targets = append(targets, instrTarget{Name: s.name + " " + o.Name, URL: "http://" + addr + o.Path, Size: len(o.Body), PID: fd.PID()})
+			targets = append(targets, instrTarget{Name: s.name + " " + o.Name, URL: "http://" + addr + o.Path, Size: len(o.Body), PID: fd.PID(), DumpDir: dir})
 		}
 	}
 	for _, tg := range targets {
 		step("%s under callgrind (pid %d)", tg.Name, tg.PID)
 	}
-	counts := map[string][]float64{}
+	runs := newInstrRuns()
 	client := &http.Client{Timeout: time.Minute}
 	err = interleave(c.rounds, targets, func(r int, tg instrTarget) error {
 		if ctx.Err() != nil {
@@ -117,38 +118,33 @@ func instructionsBench(ctx context.Context, c config, ps *procs, dir, bin string
 		if err != nil {
 			return fmt.Errorf("round %d, %s: %w", r, tg.Name, err)
 		}
-		step("round %d: %s: %.0f instructions/request", r, tg.Name, n)
-		counts[tg.Name] = append(counts[tg.Name], n)
+		runs.add(r, tg.Name, "request", n)
 		return nil
 	})
 	if err != nil {
 		return "", err
 	}
-	return instrReport(c, targets, counts), nil
+	return instrReport(c, targets, runs), nil
 }
 
 // instructionsPerRequest sends a warm-up, zeroes callgrind's counters,
-// sends n requests on one keep-alive connection and returns the
-// instructions executed per request.
-func instructionsPerRequest(ctx context.Context, client *http.Client, tg instrTarget, n int, callgrindControl string) (float64, error) {
+// sends n requests on one keep-alive connection, dumps the profile and
+// returns the instructions executed per request.
+func instructionsPerRequest(ctx context.Context, client *http.Client, tg instrTarget, n int, callgrindControl string) (instrCount, error) {
 	if err := getN(ctx, client, tg, max(n/10, 1)); err != nil {
-		return 0, err
+		return instrCount{}, err
 	}
-	if out, err := exec.CommandContext(ctx, callgrindControl, "-z", strconv.Itoa(tg.PID)).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("callgrind_control -z: %v: %s", err, out)
+	if err := callgrindZero(ctx, callgrindControl, tg.PID); err != nil {
+		return instrCount{}, err
 	}
 	if err := getN(ctx, client, tg, n); err != nil {
-		return 0, err
+		return instrCount{}, err
 	}
-	out, err := exec.CommandContext(ctx, callgrindControl, "-e", "Ir", strconv.Itoa(tg.PID)).CombinedOutput()
+	dc, err := callgrindDump(ctx, callgrindControl, tg.DumpDir, tg.PID)
 	if err != nil {
-		return 0, fmt.Errorf("callgrind_control -e: %v: %s", err, out)
+		return instrCount{}, err
 	}
-	total, err := parseCallgrindTotals(string(out))
-	if err != nil {
-		return 0, err
-	}
-	return float64(total) / float64(n), nil
+	return dc.per(n), nil
 }
 
 // getN sends n GETs to tg one after the other and checks each.
@@ -176,31 +172,9 @@ func getN(ctx context.Context, client *http.Client, tg instrTarget, n int) error
 	return nil
 }
 
-// reThreadIr matches a thread's line of callgrind_control -e Ir:
-// "   Th 1  22,778,634 ", and from thread 10 on "   Th10  22,778,634 "
-// (callgrind_control pads the ID to two characters, no more).
-var reThreadIr = regexp.MustCompile(`(?m)^\s*Th\s*\d+\s+([\d,]+)\s*$`)
-
-// parseCallgrindTotals sums the per-thread instruction counts that
-// callgrind_control -e Ir prints.
-func parseCallgrindTotals(out string) (int64, error) {
-	ms := reThreadIr.FindAllStringSubmatch(out, -1)
-	if len(ms) == 0 {
-		return 0, fmt.Errorf("no thread totals in callgrind_control's output: %q", tail(out, 300))
-	}
-	var sum int64
-	for _, m := range ms {
-		v, err := strconv.ParseInt(strings.ReplaceAll(m[1], ",", ""), 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		sum += v
-	}
-	return sum, nil
-}
-
-// instrReport renders the medians, the spread and the key ratios.
-func instrReport(c config, targets []instrTarget, counts map[string][]float64) string {
+// instrReport renders the medians, the spread and the key ratios, first
+// without the idle scheduler, then of all instructions.
+func instrReport(c config, targets []instrTarget, runs instrRuns) string {
 	var b strings.Builder
 	b.WriteString("#### Instructions per request (callgrind)\n\n")
 	fmt.Fprintf(&b, "valgrind --tool=callgrind, GOGC=off, %d rounds interleaved, %d sequential GETs on one keep-alive connection per run after %d to warm up; "+
@@ -211,9 +185,44 @@ func instrReport(c config, targets []instrTarget, counts map[string][]float64) s
 	for i, tg := range targets {
 		names[i] = tg.Name
 	}
-	writeInstrCounts(&b, "target", "instructions/request", names, counts)
-	writeInstrRatios(&b, instrRatios, counts, "request")
+	writeInstrSections(&b, "target", "request", names, runs, instrRatios)
 	return b.String()
+}
+
+// instrRuns are each target's counts, one per round: without the idle
+// scheduler (Busy) and all of them (Total).
+type instrRuns struct{ Busy, Total map[string][]float64 }
+
+// newInstrRuns returns an empty instrRuns.
+func newInstrRuns() instrRuns {
+	return instrRuns{Busy: map[string][]float64{}, Total: map[string][]float64{}}
+}
+
+// add records round r's count n of target name, per unit ("request",
+// "query"), and logs it.
+func (rs instrRuns) add(r int, name, unit string, n instrCount) {
+	step("round %d: %s: %.0f instructions/%s, %.0f without the idle scheduler", r, name, n.Total, unit, n.Busy)
+	rs.Busy[name] = append(rs.Busy[name], n.Busy)
+	rs.Total[name] = append(rs.Total[name], n.Total)
+}
+
+// writeInstrSections writes the table of the counts without the idle
+// scheduler and the ratios on them, then the table of all instructions and
+// the ratios with a target on those. head names the first column, unit
+// what a count is per ("request", "query").
+func writeInstrSections(b *strings.Builder, head, unit string, names []string, runs instrRuns, ratios []instrRatio) {
+	fmt.Fprintf(b, "Without the idle scheduler: every instruction but those of the Go runtime's search for work when it has none (%s, inclusive), "+
+		"whose share follows the pace of the traffic against callgrind's, not the work a %s needs, and moves the totals by about ±2%%; "+
+		"these are the figures to compare, and the ratios right after their table are taken on them.\n\n", idleScheduler, unit)
+	writeInstrCounts(b, head, "instructions/"+unit+" without the idle scheduler", names, runs.Busy)
+	writeInstrRatios(b, ratios, runs.Busy, unit)
+	b.WriteString("All instructions:\n\n")
+	writeInstrCounts(b, head, "instructions/"+unit, names, runs.Total)
+	for _, r := range ratios {
+		if r.Target > 0 {
+			writeInstrRatios(b, []instrRatio{r}, runs.Total, unit)
+		}
+	}
 }
 
 // writeInstrCounts writes the table of each name's median, min and max

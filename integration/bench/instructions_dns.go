@@ -24,9 +24,7 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -100,7 +98,7 @@ func dnsInstructionsBench(ctx context.Context, c config, ps *procs, dir, bin str
 		}
 		targets = append(targets, dnsInstrTarget{Scenario: p.a, Server: p.b, Dashboard: p.b.Dashboard, DumpDir: dumps})
 	}
-	busy, totals := map[string][]float64{}, map[string][]float64{}
+	runs := newInstrRuns()
 	err = interleave(c.rounds, targets, func(r int, tg dnsInstrTarget) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -109,9 +107,7 @@ func dnsInstructionsBench(ctx context.Context, c config, ps *procs, dir, bin str
 		if err != nil {
 			return fmt.Errorf("round %d, %s: %w", r, tg.name(), err)
 		}
-		step("round %d: %s: %.0f instructions/query, %.0f without the idle scheduler", r, tg.name(), n.Total, n.Busy)
-		busy[tg.name()] = append(busy[tg.name()], n.Busy)
-		totals[tg.name()] = append(totals[tg.name()], n.Total)
+		runs.add(r, tg.name(), "query", n)
 		if up, err := upstreamCount(upstream); err != nil {
 			return err
 		} else if up != filled {
@@ -126,7 +122,7 @@ func dnsInstructionsBench(ctx context.Context, c config, ps *procs, dir, bin str
 	for _, tg := range targets {
 		names = append(names, tg.name())
 	}
-	return dnsInstrReport(c, lines, names, busy, totals, dnsInstrRatios(scenarios)), nil
+	return dnsInstrReport(c, lines, names, runs, dnsInstrRatios(scenarios)), nil
 }
 
 // startDNSInstrServers starts Frontdesk (and with -dashboard its watched
@@ -181,53 +177,45 @@ func startDnsmasqCallgrind(ps *procs, dir, valgrind string, lines []string) (dns
 	return s, p.WaitTCP(s.addr(), 30*time.Second)
 }
 
-// dnsInstrCount is one run's instructions per query: all of them, and
-// without the idle scheduler's (see idleScheduler).
-type dnsInstrCount struct{ Total, Busy float64 }
-
 // instructionsPerQuery polls the dashboard (watched twin), sends a warm-up,
 // zeroes callgrind's counters, sends n queries, dumps the profile and
 // returns the instructions executed per query; the twin's query log must
 // have grown.
-func instructionsPerQuery(ctx context.Context, tg dnsInstrTarget, n int, callgrindControl string) (dnsInstrCount, error) {
+func instructionsPerQuery(ctx context.Context, tg dnsInstrTarget, n int, callgrindControl string) (instrCount, error) {
 	var w *dashboardWatch
 	if tg.Dashboard != "" {
 		var err error
 		if w, err = pollDashboard(tg.Dashboard); err != nil {
-			return dnsInstrCount{}, err
+			return instrCount{}, err
 		}
 	}
 	conn, err := dialDNS(tg.Server.addr())
 	if err != nil {
-		return dnsInstrCount{}, err
+		return instrCount{}, err
 	}
 	defer conn.Close()
 	if err := queryN(conn, tg.Scenario.Names, max(n/10, 1)); err != nil {
-		return dnsInstrCount{}, err
+		return instrCount{}, err
 	}
-	pid := strconv.Itoa(tg.Server.PGrp)
-	if out, err := exec.CommandContext(ctx, callgrindControl, "-z", pid).CombinedOutput(); err != nil {
-		return dnsInstrCount{}, fmt.Errorf("callgrind_control -z: %v: %s", err, out)
+	if err := callgrindZero(ctx, callgrindControl, tg.Server.PGrp); err != nil {
+		return instrCount{}, err
 	}
 	if err := queryN(conn, tg.Scenario.Names, n); err != nil {
-		return dnsInstrCount{}, err
+		return instrCount{}, err
 	}
-	if out, err := exec.CommandContext(ctx, callgrindControl, "-d", pid).CombinedOutput(); err != nil {
-		return dnsInstrCount{}, fmt.Errorf("callgrind_control -d: %v: %s", err, out)
-	}
-	dc, err := readDumpCounts(tg.DumpDir, tg.Server.PGrp)
+	dc, err := callgrindDump(ctx, callgrindControl, tg.DumpDir, tg.Server.PGrp)
 	if err != nil {
-		return dnsInstrCount{}, err
+		return instrCount{}, err
 	}
 	if w != nil {
 		if last, err := w.poll(); err != nil {
-			return dnsInstrCount{}, err
+			return instrCount{}, err
 		} else if last.gathered() < w.first.gathered()+uint64(n) {
-			return dnsInstrCount{}, fmt.Errorf("the dashboard on %s logged %d queries during the run, want at least %d: is it watched?",
+			return instrCount{}, fmt.Errorf("the dashboard on %s logged %d queries during the run, want at least %d: is it watched?",
 				w.admin, last.gathered()-w.first.gathered(), n)
 		}
 	}
-	return dnsInstrCount{Total: float64(dc.Total) / float64(n), Busy: float64(dc.Total-dc.Idle) / float64(n)}, nil
+	return dc.per(n), nil
 }
 
 // dialDNS opens one UDP socket to addr for a run's queries.
@@ -293,9 +281,8 @@ func checkAnswerA(q, r *dns.Msg) error {
 }
 
 // dnsInstrReport renders the medians, the spread and the key ratios,
-// first without the idle scheduler (busy), then of all instructions
-// (totals).
-func dnsInstrReport(c config, lines, names []string, busy, totals map[string][]float64, ratios []instrRatio) string {
+// first without the idle scheduler, then of all instructions.
+func dnsInstrReport(c config, lines, names []string, runs instrRuns, ratios []instrRatio) string {
 	var b strings.Builder
 	b.WriteString("#### DNS: instructions per query (callgrind)\n\n")
 	fmt.Fprintf(&b, "valgrind --tool=callgrind (GOGC=off and GOMAXPROCS=1 for Frontdesk), %d rounds interleaved, %d UDP queries on one socket per run, %d at a time "+
@@ -305,16 +292,6 @@ func dnsInstrReport(c config, lines, names []string, busy, totals map[string][]f
 		"Ratios are the base's count over the subject's, paired per round: below 1 means the subject costs more. "+
 		"Frontdesk against dnsmasq compares instructions of Go and of C: only a rough figure (no target).\n\n",
 		c.rounds, c.instrRequests, dnsInstrBurst, max(c.instrRequests/10, 1), strings.Join(lines, "`, `"))
-	fmt.Fprintf(&b, "Without the idle scheduler: every instruction but those of the Go runtime's search for work when it has none (%s, inclusive), "+
-		"whose share follows the queries' pace against callgrind's and moves the totals by about ±2%%; these are the figures to compare.\n\n", idleScheduler)
-	writeInstrCounts(&b, "scenario: server", "instructions/query without the idle scheduler", names, busy)
-	writeInstrRatios(&b, ratios, busy, "query")
-	b.WriteString("All instructions:\n\n")
-	writeInstrCounts(&b, "scenario: server", "instructions/query", names, totals)
-	for _, r := range ratios {
-		if r.Target > 0 {
-			writeInstrRatios(&b, []instrRatio{r}, totals, "query")
-		}
-	}
+	writeInstrSections(&b, "scenario: server", "query", names, runs, ratios)
 	return b.String()
 }

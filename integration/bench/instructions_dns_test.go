@@ -118,9 +118,11 @@ func TestCheckAnswerA(t *testing.T) {
 func TestDNSInstrReport(t *testing.T) {
 	sc := []dnsScenario{{Name: "cached forward"}}
 	w, u, d := dnsInstrName("cached forward", watchedName(dnsFrontdesk)), dnsInstrName("cached forward", dnsFrontdesk), dnsInstrName("cached forward", dnsDnsmasq)
-	busy := map[string][]float64{w: {10100, 10200, 10150}, u: {10000, 10100, 10050}, d: {5000, 5000, 5000}}
-	totals := map[string][]float64{w: {10500, 10200, 10350}, u: {10000, 10400, 10050}, d: {5000, 5000, 5000}}
-	out := dnsInstrReport(config{rounds: 3, instrRequests: 2000}, dnsmasqLines(5300), []string{w, u, d}, busy, totals, dnsInstrRatios(sc))
+	runs := instrRuns{
+		Busy:  map[string][]float64{w: {10100, 10200, 10150}, u: {10000, 10100, 10050}, d: {5000, 5000, 5000}},
+		Total: map[string][]float64{w: {10500, 10200, 10350}, u: {10000, 10400, 10050}, d: {5000, 5000, 5000}},
+	}
+	out := dnsInstrReport(config{rounds: 3, instrRequests: 2000}, dnsmasqLines(5300), []string{w, u, d}, runs, dnsInstrRatios(sc))
 	reportHas(t, out,
 		"| cached forward: frontdesk dnsmasq (dashboard watched) | 10,150 | 10,100 | 10,200 |",
 		"| cached forward: dnsmasq | 5,000 | 5,000 | 5,000 |",

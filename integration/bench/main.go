@@ -114,16 +114,18 @@
 // counts the instructions each request costs the server (-instr-requests
 // sequential GETs per run, -rounds interleaved runs): a count that machine
 // load does not move, for the same ratios the wrk rounds give with ±20% noise.
+// From each run's profile dump it reports instructions per request, all of
+// them and without the Go runtime's idle search for work
+// (runtime.findRunnable, whose share follows callgrind's pace: ±2% in the
+// totals), and takes the ratios on the latter.
 // -instructions-dns does the same for the DNS rounds: frontdesk dnsmasq
 // (GOMAXPROCS=1; with -dashboard also its watched twin, its dashboard data
 // polled before and after each run) and dnsmasq under callgrind, in both
 // scenarios (the forwarded names in every cache first), -instr-requests
-// UDP queries per run, eight at a time, each answer checked. From each
-// run's profile dump it reports instructions per query, all of them and
-// without the Go runtime's idle search for work (runtime.findRunnable,
-// whose share follows callgrind's pace: ±2% in the totals), and the paired
-// ratios watched / unwatched (issue 15: at least 0.98) and, as a rough
-// reference between Go and C, Frontdesk / dnsmasq; with -keep the dumps
+// UDP queries per run, eight at a time, each answer checked, reporting
+// instructions per query in the same two ways and the paired ratios
+// watched / unwatched (issue 15: at least 0.98) and, as a rough
+// reference between Go and C, Frontdesk / dnsmasq. With -keep the dumps
 // stay for callgrind_annotate.
 //
 // Every process it starts is stopped by PID at the end and on Ctrl-C. It
