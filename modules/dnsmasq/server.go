@@ -122,48 +122,9 @@ func (r *resolver) Answer(req *dns.Msg, client net.Addr, udp bool, local netip.A
 // answerForward (which may block for the upstream timeout). The bool says
 // whether the reply goes to the dumpfile.
 func (r *resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (*dns.Msg, *pending, bool) {
-	st := r.stats
-	st.queries.Add(1)
-	if req.Opcode != dns.OpcodeQuery {
-		m := new(dns.Msg)
-		m.SetRcode(req, dns.RcodeNotImplemented)
-		m.RecursionAvailable = true
-		return m, nil, true
-	}
-	if r.auth != nil && len(req.Question) == 1 && req.Question[0].Qclass != dns.ClassINET && r.auth.listen[local] {
-		// An auth-server address answers class IN only (measured: CHAOS
-		// gets REFUSED there).
-		return r.reply(req, answer{rcode: dns.RcodeRefused, noRA: true, source: sourceLocal}, client, udp), nil, true
-	}
-	if len(req.Question) == 1 && req.Question[0].Qclass == dns.ClassCHAOS {
-		if a, ok := r.chaos(req.Question[0]); ok {
-			return r.reply(req, a, client, udp), nil, true
-		}
-		if r.auth != nil && r.auth.zoneOf(canon(req.Question[0].Name)) != nil {
-			// A name in an auth-zone: NXDOMAIN, not forwarded (measured).
-			return r.reply(req, answer{rcode: dns.RcodeNameError, source: sourceLocal}, client, udp), nil, true
-		}
-		// Other CHAOS names are forwarded, as dnsmasq does.
-	} else if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
-		st.malformed.Add(1)
-		m := new(dns.Msg)
-		m.SetRcode(req, dns.RcodeFormatError)
-		m.RecursionAvailable = true
-		return m, nil, true
-	}
-	if _, ok := dns.IsDomainName(req.Question[0].Name); !ok {
-		st.malformed.Add(1)
-		m := new(dns.Msg)
-		m.SetRcode(req, dns.RcodeFormatError)
-		return m, nil, true
-	}
-	if r.auth != nil && req.Question[0].Qclass == dns.ClassINET {
-		if udp && req.Question[0].Qtype == dns.TypeAXFR {
-			return nil, nil, false // dnsmasq does not answer a zone transfer over UDP (measured)
-		}
-		if a, ok := r.authAnswer(req, client, local); ok {
-			return r.reply(req, a, client, udp), nil, true
-		}
+	r.stats.queries.Add(1)
+	if m, send, done := r.answerUnusual(req, client, udp, local); done {
+		return m, nil, send
 	}
 	var mark uint32
 	if r.cfg.Connmark.Enable || r.cfg.Conntrack {
@@ -181,6 +142,57 @@ func (r *resolver) answerLocal(req *dns.Msg, client net.Addr, udp bool, local ne
 		return nil, p, true
 	}
 	return r.reply(req, a, client, udp), nil, !a.quiet
+}
+
+// answerUnusual answers what is not a class IN question of a well-formed
+// query: other opcodes (NOTIMP), CHAOS (the chaos names, auth zones),
+// several questions or another class (FORMERR), a name that is not one;
+// and an authoritative zone's questions. done says it did (m nil and send
+// false: nothing is sent).
+func (r *resolver) answerUnusual(req *dns.Msg, client net.Addr, udp bool, local netip.Addr) (m *dns.Msg, send, done bool) {
+	if req.Opcode != dns.OpcodeQuery {
+		return rcodeReply(req, dns.RcodeNotImplemented, true), true, true
+	}
+	if r.auth != nil && len(req.Question) == 1 && req.Question[0].Qclass != dns.ClassINET && r.auth.listen[local] {
+		// An auth-server address answers class IN only (measured: CHAOS
+		// gets REFUSED there).
+		return r.reply(req, answer{rcode: dns.RcodeRefused, noRA: true, source: sourceLocal}, client, udp), true, true
+	}
+	if len(req.Question) == 1 && req.Question[0].Qclass == dns.ClassCHAOS {
+		if a, ok := r.chaos(req.Question[0]); ok {
+			return r.reply(req, a, client, udp), true, true
+		}
+		if r.auth != nil && r.auth.zoneOf(canon(req.Question[0].Name)) != nil {
+			// A name in an auth-zone: NXDOMAIN, not forwarded (measured).
+			return r.reply(req, answer{rcode: dns.RcodeNameError, source: sourceLocal}, client, udp), true, true
+		}
+		// Other CHAOS names are forwarded, as dnsmasq does.
+	} else if len(req.Question) != 1 || req.Question[0].Qclass != dns.ClassINET && req.Question[0].Qclass != dns.ClassANY {
+		r.stats.malformed.Add(1)
+		return rcodeReply(req, dns.RcodeFormatError, true), true, true
+	}
+	if _, ok := dns.IsDomainName(req.Question[0].Name); !ok {
+		r.stats.malformed.Add(1)
+		return rcodeReply(req, dns.RcodeFormatError, false), true, true
+	}
+	if r.auth != nil && req.Question[0].Qclass == dns.ClassINET {
+		if udp && req.Question[0].Qtype == dns.TypeAXFR {
+			return nil, false, true // dnsmasq does not answer a zone transfer over UDP (measured)
+		}
+		if a, ok := r.authAnswer(req, client, local); ok {
+			return r.reply(req, a, client, udp), true, true
+		}
+	}
+	return nil, false, false
+}
+
+// rcodeReply is the bare reply to req with rcode, recursion available or
+// not.
+func rcodeReply(req *dns.Msg, rcode int, ra bool) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetRcode(req, rcode)
+	m.RecursionAvailable = ra
+	return m
 }
 
 // answerForward forwards a pending query and builds the reply.
