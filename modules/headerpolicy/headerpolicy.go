@@ -169,7 +169,7 @@ func (h *Handler) Validate() error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	peer := h.trust(r)
 	in := scanIncoming(r.Header, peer.trusted)
-	if !peer.trusted {
+	if !peer.trusted && in&spoofableFields != 0 {
 		h.countSpoofed(in)
 	}
 	if in&inConnection != 0 {
@@ -180,21 +180,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// values are kept; header_policy is the authority on that for the request.
 	caddyhttp.SetVar(r.Context(), caddyhttp.TrustedProxyVarKey, peer.trusted)
 
-	h.setForwardingFields(r, peer, in)
+	st := new(requestState)
+	h.setForwardingFields(r, peer, in, &st.vals)
 	requestID := h.setRequestID(r, peer.trusted)
 	if h.Request != nil {
 		h.Request.ApplyToRequest(r)
 	}
 
 	if len(h.hide) > 0 || requestID != "" {
-		w = &responseFilter{
+		st.filter = responseFilter{
 			ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 			hide:                  h.hide,
 			idField:               h.RequestID,
 			id:                    requestID,
 		}
+		w = &st.filter
 	}
 	return next.ServeHTTP(w, r)
+}
+
+// requestState is what ServeHTTP allocates for a request, in one allocation:
+// the backing array of the request field values set on nearly every request
+// (X-Real-IP, X-Forwarded-Proto) and the response filter.
+type requestState struct {
+	vals   [2]string
+	filter responseFilter
 }
 
 // peerInfo is what the handler knows about the connection's remote end.
@@ -222,17 +232,16 @@ func (h *Handler) trust(r *http.Request) peerInfo {
 // setForwardingFields sets X-Real-IP, X-Forwarded-For/-Proto/-Host,
 // Forwarded and Host as the policy says, from the peer and, where the peer
 // is trusted, from what it sent.
-func (h *Handler) setForwardingFields(r *http.Request, peer peerInfo, in incomingFields) {
+func (h *Handler) setForwardingFields(r *http.Request, peer peerInfo, in incomingFields, vals *[2]string) {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
 	clientHost := r.Host
 	trusted := peer.trusted
-	// One array backs the values of X-Real-IP and X-Forwarded-Proto, set on
-	// nearly every request; each slice is capped at its own element, so an
-	// append to either copies rather than overwrites the other.
-	vals := make([]string, 2)
+	// vals backs the values of X-Real-IP and X-Forwarded-Proto; each slice
+	// is capped at its own element, so an append to either copies rather
+	// than overwrites the other.
 
 	switch {
 	case trusted && in&inRealIP != 0 && validIP(lastValue(r.Header, hdrRealIP)):
@@ -377,6 +386,14 @@ func parsePeer(remoteAddr string) (ip netip.Addr, text string, ok bool) {
 
 // hostnameOnly is nginx's $host: the Host without port, lower-cased.
 func hostnameOnly(host string) string {
+	if h, ok := plainHostname(host); ok {
+		return h
+	}
+	return splitHostname(host)
+}
+
+// splitHostname is hostnameOnly for any Host.
+func splitHostname(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		if strings.Contains(h, ":") {
 			h = "[" + h + "]"
@@ -384,6 +401,28 @@ func hostnameOnly(host string) string {
 		host = h
 	}
 	return strings.ToLower(host)
+}
+
+// plainHostname is hostnameOnly's answer for the usual Host, found in one
+// pass without allocating: a lower-case ASCII name or IPv4 address, with or
+// without a port, and no brackets. ok is false for any other Host.
+func plainHostname(host string) (name string, ok bool) {
+	colon := -1
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case c == ':':
+			if colon >= 0 {
+				return "", false
+			}
+			colon = i
+		case c == '[' || c == ']' || c >= 0x80 || ('A' <= c && c <= 'Z'):
+			return "", false
+		}
+	}
+	if colon < 0 {
+		return host, true
+	}
+	return host[:colon], true
 }
 
 // lastValue is the last value of a header field, as reverse_proxy reads it.

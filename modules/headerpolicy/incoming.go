@@ -22,6 +22,9 @@ const (
 	inConnection
 )
 
+// spoofableFields are the bits of spoofable.
+const spoofableFields = inRealIP | inForwardedFor | inForwardedProto | inForwardedHost | inForwarded
+
 // spoofable are the forwarding fields an untrusted client's copy of which is
 // counted as replaced, with their bits.
 var spoofable = [...]struct {
