@@ -231,7 +231,9 @@ func (h *Handler) trust(r *http.Request) peerInfo {
 
 // setForwardingFields sets X-Real-IP, X-Forwarded-For/-Proto/-Host,
 // Forwarded and Host as the policy says, from the peer and, where the peer
-// is trusted, from what it sent.
+// is trusted, from what it sent. vals backs the values of X-Real-IP and
+// X-Forwarded-Proto; each slice is capped at its own element, so an append
+// to either copies rather than overwrites the other.
 func (h *Handler) setForwardingFields(r *http.Request, peer peerInfo, in incomingFields, vals *[2]string) {
 	scheme := "http"
 	if r.TLS != nil {
@@ -239,9 +241,6 @@ func (h *Handler) setForwardingFields(r *http.Request, peer peerInfo, in incomin
 	}
 	clientHost := r.Host
 	trusted := peer.trusted
-	// vals backs the values of X-Real-IP and X-Forwarded-Proto; each slice
-	// is capped at its own element, so an append to either copies rather
-	// than overwrites the other.
 
 	switch {
 	case trusted && in&inRealIP != 0 && validIP(lastValue(r.Header, hdrRealIP)):
