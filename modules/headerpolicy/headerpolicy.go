@@ -167,92 +167,121 @@ func (h *Handler) Validate() error {
 // ServeHTTP applies the policy to r and, if anything is to be hidden or echoed,
 // to the response.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	peer, peerOK, trusted := h.trust(r)
-	if !trusted {
-		h.countSpoofed(r.Header)
-		dropProxyFields(r.Header)
+	peer := h.trust(r)
+	in := scanIncoming(r.Header, peer.trusted)
+	if !peer.trusted && in&spoofableFields != 0 {
+		h.countSpoofed(in)
 	}
-	h.claimNominated(r)
+	if in&inConnection != 0 {
+		h.claimNominated(r)
+	}
 
 	// reverse_proxy reads this to decide whether the incoming X-Forwarded-*
 	// values are kept; header_policy is the authority on that for the request.
-	caddyhttp.SetVar(r.Context(), caddyhttp.TrustedProxyVarKey, trusted)
+	caddyhttp.SetVar(r.Context(), caddyhttp.TrustedProxyVarKey, peer.trusted)
 
-	h.setForwardingFields(r, trusted, peer, peerOK)
-	requestID := h.setRequestID(r, trusted)
+	st := new(requestState)
+	h.setForwardingFields(r, peer, in, &st.vals)
+	requestID := h.setRequestID(r, peer.trusted)
 	if h.Request != nil {
 		h.Request.ApplyToRequest(r)
 	}
 
 	if len(h.hide) > 0 || requestID != "" {
-		w = &responseFilter{
+		st.filter = responseFilter{
 			ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 			hide:                  h.hide,
 			idField:               h.RequestID,
 			id:                    requestID,
 		}
+		w = &st.filter
 	}
 	return next.ServeHTTP(w, r)
+}
+
+// requestState is what ServeHTTP allocates for a request, in one allocation:
+// the backing array of the request field values set on nearly every request
+// (X-Real-IP, X-Forwarded-Proto) and the response filter.
+type requestState struct {
+	vals   [2]string
+	filter responseFilter
+}
+
+// peerInfo is what the handler knows about the connection's remote end.
+type peerInfo struct {
+	addr    netip.Addr
+	text    string // addr.String()
+	ok      bool   // addr is known: false for a Unix socket
+	trusted bool
 }
 
 // trust reads the peer's address and whether it is a trusted proxy. A peer
 // without an IP (a Unix socket) is trusted only if the server's
 // trusted_proxies_unix said so.
-func (h *Handler) trust(r *http.Request) (peer netip.Addr, peerOK, trusted bool) {
-	peer, peerOK = peerAddr(r.RemoteAddr)
-	if peerOK {
-		return peer, true, h.isTrusted(peer)
+func (h *Handler) trust(r *http.Request) peerInfo {
+	var p peerInfo
+	p.addr, p.text, p.ok = parsePeer(r.RemoteAddr)
+	if p.ok {
+		p.trusted = h.isTrusted(p.addr)
+	} else {
+		p.trusted, _ = caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
 	}
-	trusted, _ = caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
-	return peer, false, trusted
+	return p
 }
 
 // setForwardingFields sets X-Real-IP, X-Forwarded-For/-Proto/-Host,
 // Forwarded and Host as the policy says, from the peer and, where the peer
-// is trusted, from what it sent.
-func (h *Handler) setForwardingFields(r *http.Request, trusted bool, peer netip.Addr, peerOK bool) {
+// is trusted, from what it sent. vals backs the values of X-Real-IP and
+// X-Forwarded-Proto; each slice is capped at its own element, so an append
+// to either copies rather than overwrites the other.
+func (h *Handler) setForwardingFields(r *http.Request, peer peerInfo, in incomingFields, vals *[2]string) {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
 	clientHost := r.Host
+	trusted := peer.trusted
 
 	switch {
-	case trusted && validIP(lastValue(r.Header, hdrRealIP)):
-		r.Header[hdrRealIP] = []string{lastValue(r.Header, hdrRealIP)}
-	case h.realIP && peerOK:
-		r.Header[hdrRealIP] = []string{peer.String()}
-	default:
+	case trusted && in&inRealIP != 0 && validIP(lastValue(r.Header, hdrRealIP)):
+		vals[0] = lastValue(r.Header, hdrRealIP)
+		r.Header[hdrRealIP] = vals[0:1:1]
+	case h.realIP && peer.ok:
+		vals[0] = peer.text
+		r.Header[hdrRealIP] = vals[0:1:1]
+	case in&inRealIP != 0:
 		delete(r.Header, hdrRealIP)
 	}
 
 	// X-Forwarded-For: reverse_proxy appends the peer; only a trusted peer's
 	// chain survives.
-	if !trusted {
+	if !trusted && in&inForwardedFor != 0 {
 		delete(r.Header, hdrForwardedFor)
 	}
 
 	// X-Forwarded-Proto: a trusted peer's value, if sane, else our scheme.
 	// reverse_proxy reads the last value, so that is the one checked, and the
 	// only one kept.
-	if p := lastValue(r.Header, hdrForwardedProto); trusted && (p == "http" || p == "https") {
-		r.Header[hdrForwardedProto] = []string{p}
-	} else {
-		r.Header[hdrForwardedProto] = []string{scheme}
+	vals[1] = scheme
+	if trusted && in&inForwardedProto != 0 {
+		if p := lastValue(r.Header, hdrForwardedProto); p == "http" || p == "https" {
+			vals[1] = p
+		}
 	}
+	r.Header[hdrForwardedProto] = vals[1:2:2]
 
 	// X-Forwarded-Host: a nil value tells reverse_proxy to omit it. As with
 	// X-Forwarded-Proto, the last value is the one reverse_proxy keeps.
 	switch {
 	case !h.fwdHost:
 		r.Header[hdrForwardedHost] = nil
-	case !trusted || lastValue(r.Header, hdrForwardedHost) == "":
+	case !trusted || in&inForwardedHost == 0 || lastValue(r.Header, hdrForwardedHost) == "":
 		r.Header[hdrForwardedHost] = []string{clientHost}
 	default:
 		r.Header[hdrForwardedHost] = []string{lastValue(r.Header, hdrForwardedHost)}
 	}
 
-	h.applyForwarded(r, trusted, peer, peerOK, scheme, clientHost)
+	h.applyForwarded(r, peer, in, scheme, clientHost)
 
 	if h.hostName {
 		r.Host = hostnameOnly(r.Host)
@@ -278,29 +307,29 @@ func (h *Handler) setRequestID(r *http.Request, trusted bool) string {
 // applyForwarded sets or extends the RFC 7239 Forwarded header. Without the
 // option, an untrusted client's Forwarded header is removed; a trusted proxy's
 // is passed on unchanged.
-func (h *Handler) applyForwarded(r *http.Request, trusted bool, peer netip.Addr, peerOK bool, scheme, host string) {
-	incoming := strings.Join(r.Header.Values(hdrForwarded), ", ")
-	if trusted && incoming != "" {
+func (h *Handler) applyForwarded(r *http.Request, peer peerInfo, in incomingFields, scheme, host string) {
+	var incoming string
+	if peer.trusted && in&inForwarded != 0 {
+		incoming = strings.Join(r.Header[hdrForwarded], ", ")
+	}
+	if incoming != "" {
 		if _, err := ParseForwarded(incoming); err != nil {
 			h.logger.Warn("dropping malformed Forwarded header from trusted proxy",
-				zap.String("peer", peer.String()), zap.String("value", incoming), zap.Error(err))
+				zap.String("peer", peer.addr.String()), zap.String("value", incoming), zap.Error(err))
 			incoming = ""
 		}
 	}
-	if !trusted {
-		incoming = ""
-	}
 	if !h.Forwarded {
-		if incoming == "" {
-			delete(r.Header, hdrForwarded)
-		} else {
+		if incoming != "" {
 			r.Header[hdrForwarded] = []string{incoming}
+		} else if in&inForwarded != 0 {
+			delete(r.Header, hdrForwarded)
 		}
 		return
 	}
 	node := "unknown"
-	if peerOK {
-		node = forwardedNode(peer)
+	if peer.ok {
+		node = forwardedNode(peer.addr)
 	}
 	el := ForwardedElement{{Name: "for", Value: node}, {Name: "proto", Value: scheme}, {Name: "host", Value: host}}
 	value := el.String()
@@ -320,52 +349,50 @@ func (h *Handler) isTrusted(ip netip.Addr) bool {
 }
 
 // countSpoofed counts forwarding headers an untrusted client tried to set.
-func (h *Handler) countSpoofed(hdr http.Header) {
-	for _, name := range [...]string{hdrRealIP, hdrForwardedFor, hdrForwardedProto, hdrForwardedHost, hdrForwarded} {
-		if _, ok := hdr[name]; ok {
-			h.metrics.replaced.WithLabelValues(name).Inc()
+func (h *Handler) countSpoofed(in incomingFields) {
+	for _, f := range spoofable {
+		if in&f.bit != 0 {
+			h.metrics.replaced.WithLabelValues(f.name).Inc()
 		}
-	}
-}
-
-// proxyFields are request fields only a proxy in front may send, which the
-// policy does not set: other X-Forwarded-* fields (Port, Prefix, Server,
-// Scheme, Ssl ...) that frameworks read as the client's view, and the
-// request-target overrides of URL-rewriting front ends. From anyone but a
-// trusted proxy they are a spoof, and, when the backend reflects them, a
-// way to poison a cache that does not key on them.
-const proxyFieldPrefix = "X-Forwarded-"
-
-var proxyFields = []string{"X-Original-Url", "X-Rewrite-Url"}
-
-// dropProxyFields removes an untrusted client's proxyFields and every
-// X-Forwarded-* field other than the three the policy sets itself.
-func dropProxyFields(hdr http.Header) {
-	for name := range hdr {
-		if strings.HasPrefix(name, proxyFieldPrefix) && name != hdrForwardedFor && name != hdrForwardedProto && name != hdrForwardedHost {
-			delete(hdr, name)
-		}
-	}
-	for _, name := range proxyFields {
-		delete(hdr, name)
 	}
 }
 
 // peerAddr returns the IP of the connection's remote end.
 func peerAddr(remoteAddr string) (netip.Addr, bool) {
+	ip, _, ok := parsePeer(remoteAddr)
+	return ip, ok
+}
+
+// parsePeer returns the IP of the connection's remote end and its text,
+// ip.String(). A plain IPv4 address is spelled one way only (netip rejects
+// leading zeros), so its text is taken from remoteAddr without an
+// allocation.
+func parsePeer(remoteAddr string) (ip netip.Addr, text string, ok bool) {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
 	}
-	ip, err := netip.ParseAddr(host)
+	ip, err = netip.ParseAddr(host)
 	if err != nil {
-		return netip.Addr{}, false
+		return netip.Addr{}, "", false
 	}
-	return ip.WithZone("").Unmap(), true
+	if ip.Is4() {
+		return ip, host, true
+	}
+	ip = ip.WithZone("").Unmap()
+	return ip, ip.String(), true
 }
 
 // hostnameOnly is nginx's $host: the Host without port, lower-cased.
 func hostnameOnly(host string) string {
+	if h, ok := plainHostname(host); ok {
+		return h
+	}
+	return splitHostname(host)
+}
+
+// splitHostname is hostnameOnly for any Host.
+func splitHostname(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		if strings.Contains(h, ":") {
 			h = "[" + h + "]"
@@ -373,6 +400,28 @@ func hostnameOnly(host string) string {
 		host = h
 	}
 	return strings.ToLower(host)
+}
+
+// plainHostname is hostnameOnly's answer for the usual Host, found in one
+// pass without allocating: a lower-case ASCII name or IPv4 address, with or
+// without a port, and no brackets. ok is false for any other Host.
+func plainHostname(host string) (name string, ok bool) {
+	colon := -1
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case c == ':':
+			if colon >= 0 {
+				return "", false
+			}
+			colon = i
+		case c == '[' || c == ']' || c >= 0x80 || ('A' <= c && c <= 'Z'):
+			return "", false
+		}
+	}
+	if colon < 0 {
+		return host, true
+	}
+	return host[:colon], true
 }
 
 // lastValue is the last value of a header field, as reverse_proxy reads it.

@@ -1442,3 +1442,21 @@ func TestServeHTTPUnixSocketTrust(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainHostnameAgreesWithSplit: the allocation-free path of hostnameOnly
+// answers only for Hosts where it gives what the general one gives.
+func TestPlainHostnameAgreesWithSplit(t *testing.T) {
+	for _, in := range []string{
+		"myapp.local", "myapp.local:8000", "myapp.local:", ":8000", ":", "", "192.0.2.1:80",
+		"MyApp.local", "a:b:c", "[::1]:80", "[::1]", "a]:80", "[a:80", "ex\u00e4mple.com:80", "ex\u00c4mple.com",
+		"host:port:", "x_y-z.local:65535",
+	} {
+		want := splitHostname(in)
+		if got, ok := plainHostname(in); ok && got != want {
+			t.Errorf("plainHostname(%q) = %q, want %q", in, got, want)
+		}
+		if got := hostnameOnly(in); got != want {
+			t.Errorf("hostnameOnly(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
