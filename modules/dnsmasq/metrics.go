@@ -27,24 +27,52 @@ type dnsMetrics struct {
 	cacheMiss     prometheus.Counter
 }
 
-// queryKey names one child of queries_total. Unknown query types share
-// one key (label "other"), so the map stays bounded.
-type queryKey struct {
-	qtype uint16
-	other bool
-	rcode uint16
-	src   string
+// queryKey names one child of queries_total, packed in a word so that a
+// query's lookup hashes eight bytes: the query type (keyOther instead for
+// the types miekg/dns does not name, which share the label "other", so
+// that the map stays bounded), the rcode and the source's index
+// (sourceIndex).
+type queryKey uint64
+
+// keyOther marks the key of a query type without a name.
+const keyOther queryKey = 1 << 48
+
+// knownTypes is the set of query types miekg/dns names (dns.TypeToString),
+// one bit each: a query asks it instead of the map.
+var knownTypes [1 << 16 / 64]uint64
+
+func init() {
+	for t := range dns.TypeToString {
+		knownTypes[t/64] |= 1 << (t % 64)
+	}
+}
+
+// sourceIndex is the key's number of an answer's source; 0 for a source
+// without one, counted through the labels every time.
+func sourceIndex(src string) queryKey {
+	switch answerSource(src) {
+	case sourceLocal:
+		return 1
+	case sourceCache:
+		return 2
+	case sourceUpstream:
+		return 3
+	case sourceNone:
+		return 4
+	}
+	return 0
 }
 
 // countQuery counts one answered query.
 func (d *dnsMetrics) countQuery(qtype uint16, rcode int, src string) {
-	k := queryKey{qtype: qtype, rcode: uint16(rcode), src: src}
-	if _, ok := dns.TypeToString[qtype]; !ok {
-		k.qtype, k.other = 0, true
-	}
-	if rcode < 0 || rcode > 0xFFFF {
+	si := sourceIndex(src)
+	if rcode < 0 || rcode > 0xFFFF || si == 0 {
 		d.queries.WithLabelValues(typeLabel(qtype), dns.RcodeToString[rcode], src).Inc()
 		return
+	}
+	k := queryKey(qtype)<<32 | queryKey(rcode)<<16 | si
+	if knownTypes[qtype/64]&(1<<(qtype%64)) == 0 {
+		k = keyOther | queryKey(rcode)<<16 | si
 	}
 	if m := d.queryCounters.Load(); m != nil {
 		if c, ok := (*m)[k]; ok {
@@ -52,23 +80,28 @@ func (d *dnsMetrics) countQuery(qtype uint16, rcode int, src string) {
 			return
 		}
 	}
+	d.newQueryCounter(k, typeLabel(qtype), rcode, src).Inc()
+}
+
+// newQueryCounter is the child of queries_total for k, added to the
+// copy-on-write map of the children the queries use.
+func (d *dnsMetrics) newQueryCounter(k queryKey, qtype string, rcode int, src string) prometheus.Counter {
 	d.queryMu.Lock()
 	defer d.queryMu.Unlock()
 	old := d.queryCounters.Load()
 	next := make(map[queryKey]prometheus.Counter, 1)
 	if old != nil {
 		if c, ok := (*old)[k]; ok {
-			c.Inc()
-			return
+			return c
 		}
 		for kk, c := range *old {
 			next[kk] = c
 		}
 	}
-	c := d.queries.WithLabelValues(typeLabel(qtype), dns.RcodeToString[rcode], src)
+	c := d.queries.WithLabelValues(qtype, dns.RcodeToString[rcode], src)
 	next[k] = c
 	d.queryCounters.Store(&next)
-	c.Inc()
+	return c
 }
 
 // metrics are created once per process and registered into each config's
