@@ -16,7 +16,7 @@ func TestCountQueryLabels(t *testing.T) {
 	d.countQuery(65280, dns.RcodeSuccess, string(sourceLocal)) // unnamed types share "other"
 	d.countQuery(65281, dns.RcodeSuccess, string(sourceLocal))
 	d.countQuery(dns.TypeNone, dns.RcodeSuccess, string(sourceLocal)) // type 0 has a name: not "other"
-	d.countQuery(dns.TypeAAAA, dns.RcodeRefused, "elsewhere")          // a source without an index
+	d.countQuery(dns.TypeAAAA, dns.RcodeRefused, "elsewhere")         // a source without an index
 	for _, c := range []struct {
 		labels []string
 		want   float64
