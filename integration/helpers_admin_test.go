@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -34,6 +35,15 @@ func (a adminAPI) send(t *testing.T, method, path, contentType, body string) (in
 	}
 	req.Header.Set("Content-Type", contentType)
 	resp, err := adminHTTP.Do(req)
+	if err != nil && path == "/load" && errors.Is(err, io.EOF) {
+		// A load replaces Caddy's admin server, and the old one can close
+		// the connection of the request that made it before the answer
+		// is out (caddyserver/caddy#4184; seen once in CI). Loading the
+		// same configuration again is a no-op that answers.
+		t.Logf("POST /load: %v; sent again", err)
+		req.Body = io.NopCloser(strings.NewReader(body))
+		resp, err = adminHTTP.Do(req)
+	}
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
