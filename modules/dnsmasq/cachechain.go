@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
-
-	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/exchange"
 )
 
 // maxChain bounds the CNAMEs followed through the cache.
@@ -180,53 +178,6 @@ func chainTooLong(name string, rrs []dns.RR) bool {
 	return true
 }
 
-// overLocal reports whether caching the reply a to (name, qtype) would
-// put a record over a local entry of dnsmasq's cache: a CNAME of the chain
-// owned by a name with hosts or host-record addresses or a cname line, or
-// by a name with an empty non-terminal entry (localStore.parents), or
-// an address (or NODATA) of type qtype for the end of the chain where that
-// name has hosts addresses of that type other than the answered ones. The
-// failed insertion drops the whole reply from the cache (cache.c
-// cache_scan_free, cache_insert: insert_error); owners are the names whose
-// CNAMEs were inserted before it, which have freed those names' records,
-// and atEnd says that it failed at the end's record (after the SOA of a
-// negative answer was inserted, freeing the one cached before).
-func (r *resolver) overLocal(name string, qtype uint16, a answer) (owners map[string]bool, conflict, atEnd bool) {
-	owners = map[string]bool{}
-	for i := 0; i <= maxChain; i++ {
-		nd := r.store.names[name]
-		next := ""
-		for _, rr := range a.answer {
-			h := rr.Header()
-			if !strings.EqualFold(strings.TrimSuffix(h.Name, "."), name) {
-				continue
-			}
-			if c, ok := rr.(*dns.CNAME); ok {
-				if r.zeroTTLFails(h.Ttl) {
-					// really_insert fails it before it looks for a local
-					// record: insertFails has the owners before it.
-					return owners, false, false
-				}
-				if nd != nil && (len(nd.addrs) > 0 || nd.cname != nil) || r.store.parents[name] {
-					return owners, true, false
-				}
-				owners[name+"."] = true
-				next = canon(c.Target)
-				break
-			}
-		}
-		if next == "" {
-			// Any record (or NODATA) for a name with a cname line meets
-			// that line's cache record (cache_scan_free: F_CNAME).
-			conflict = nd != nil && nd.cname != nil ||
-				a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
-			return owners, conflict, conflict
-		}
-		name = next
-	}
-	return owners, false, false
-}
-
 // currentSOA is the SOA a cached negative answer (whose authority section
 // was ns) carries now: the zone's SOA record as the cache holds it, none
 // when it is gone. dnsmasq keeps the SOA as a cache record of its own that
@@ -244,47 +195,6 @@ func (r *resolver) currentSOA(ns []dns.RR) []dns.RR {
 		}
 	}
 	return ns
-}
-
-// addrsOverridden reports whether nd has hosts addresses of type qtype (A
-// or AAAA) and the answer records of that type owned by name are not all
-// the first of them (none at all: a NODATA). dnsmasq's insertion of an
-// address meets the name's first hosts record of the type in its hash
-// chain (cache.c cache_scan_free returns it) and keeps it only when the
-// address is the same; any other fails the whole insertion (measured: a
-// name in two hosts files keeps the upstream's address of the file read
-// first, refuses the other's).
-func (nd *node) addrsOverridden(qtype uint16, name string, rrs []dns.RR) bool {
-	first, ok := nd.firstAddr(qtype)
-	if !ok {
-		return false
-	}
-	found := false
-	for _, rr := range rrs {
-		if rr.Header().Rrtype != qtype || !strings.EqualFold(strings.TrimSuffix(rr.Header().Name, "."), name) {
-			continue
-		}
-		found = true
-		if a, _ := exchange.RRAddr(rr); a != first {
-			return true
-		}
-	}
-	return !found
-}
-
-// firstAddr is nd's first hosts address of type qtype, the one dnsmasq's
-// cache finds first; ok is false when it has none (or qtype is not an
-// address type).
-func (nd *node) firstAddr(qtype uint16) (netip.Addr, bool) {
-	if nd == nil || qtype != dns.TypeA && qtype != dns.TypeAAAA {
-		return netip.Addr{}, false
-	}
-	for _, h := range nd.addrs {
-		if typeOf(h.Addr) == qtype {
-			return h.Addr, true
-		}
-	}
-	return netip.Addr{}, false
 }
 
 // cnameCached reports whether the cache holds a CNAME for name (lower
@@ -316,83 +226,6 @@ func (r *resolver) rrLookup(name string, qtype uint16, tcp bool) (k cacheKey, ok
 		return cacheKey{}, false, false
 	}
 	return r.cache.rrOrder(name, qtype, !tcp)
-}
-
-// chainInserted reports whether dnsmasq inserts the CNAMEs of a reply to a
-// qtype question in its cache: for A, AAAA, SRV and the cache-rr types,
-// never for CNAME or PTR questions (rfc1035.c extract_addresses).
-func (r *resolver) chainInserted(qtype uint16) bool {
-	switch qtype {
-	case dns.TypeA, dns.TypeAAAA, dns.TypeSRV:
-		return true
-	case dns.TypeCNAME, dns.TypePTR:
-		return false
-	}
-	return slices.Contains(r.cfg.CacheRR, qtype) || slices.Contains(r.cfg.CacheRR, dns.TypeANY)
-}
-
-// insertFails does to the cache what dnsmasq's insertion of a reply does
-// when nothing of it is kept, and reports whether that is so. dnsmasq
-// inserts a chain's records one by one: the first with a TTL of 0 fails
-// the insertion (nothing is committed), and the CNAMEs inserted before it
-// have already freed their owners' records (cache.c really_insert,
-// cache_scan_free). With no-negcache, a negative answer's chain is
-// inserted and its last CNAME points at no record: outdated, with the
-// records its owner had (is_outdated_cname_pointer).
-//
-// Over TCP nothing is freed: dnsmasq's TCP child frees records in its own
-// copy of the cache, and sends the parent only what it inserted.
-func (r *resolver) insertFails(qtype uint16, a answer, negative, tcp bool) bool {
-	inserted := r.chainInserted(qtype)
-	if owners, zero := ownersBeforeZeroTTL(a.answer); zero && inserted && r.zeroTTLFails(0) {
-		if !tcp {
-			r.cache.dropThrough(owners)
-		}
-		return true
-	}
-	if negative && r.cfg.NoNegcache {
-		if last := lastCNAMEOwner(a.answer); inserted && last != "" && !tcp {
-			r.cache.dropThrough(map[string]bool{last: true})
-		}
-		return true
-	}
-	return false
-}
-
-// zeroTTLFails reports whether dnsmasq's insertion of a record with ttl
-// (as the reply has it) fails: a TTL of 0 after min-cache-ttl, unless
-// use-stale-cache keeps expired records (cache.c really_insert: "we don't
-// cache zero-TTL records unless we're doing stale-caching").
-func (r *resolver) zeroTTLFails(ttl uint32) bool {
-	return max(ttl, r.cfg.MinCacheTTL) == 0 && !r.cfg.UseStale
-}
-
-// ownersBeforeZeroTTL are the owners (lower case) of the CNAMEs of rrs
-// that come before the first record with a TTL of 0; zero says whether
-// there is one.
-func ownersBeforeZeroTTL(rrs []dns.RR) (owners map[string]bool, zero bool) {
-	owners = map[string]bool{}
-	for _, rr := range rrs {
-		h := rr.Header()
-		if h.Ttl == 0 {
-			return owners, true
-		}
-		if h.Rrtype == dns.TypeCNAME {
-			owners[strings.ToLower(h.Name)] = true
-		}
-	}
-	return owners, false
-}
-
-// lastCNAMEOwner is the owner (lower case) of the last CNAME of rrs; "" if
-// none.
-func lastCNAMEOwner(rrs []dns.RR) string {
-	for i := len(rrs) - 1; i >= 0; i-- {
-		if rrs[i].Header().Rrtype == dns.TypeCNAME {
-			return strings.ToLower(rrs[i].Header().Name)
-		}
-	}
-	return ""
 }
 
 // maxTTLWalked is how many of a forwarded answer's records (rrs, to a
