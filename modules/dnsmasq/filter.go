@@ -28,7 +28,8 @@ func (r *resolver) filters(qtype uint16) bool {
 // anything cached for it (records or NODATA of another type, a CNAME, its
 // zone's SOA). A cached negative answer of the type is the cache's to give;
 // a name nothing is known of is forwarded. Such answers are never
-// authoritative and carry no SOA. fqdn is lower case.
+// authoritative, and carry the SOA of an NXDOMAIN cached for the chain's
+// end only. fqdn is lower case.
 func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answer, bool) {
 	q := req.Question[0]
 	if !r.filters(qtype) || q.Qclass != dns.ClassINET {
@@ -81,7 +82,9 @@ func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answ
 	}
 	echoCase(a.answer, q.Name, false)
 	r.capAll(a.answer)
-	return a, true
+	// An NXDOMAIN the cache holds for the chain's end, met first, lends
+	// its SOA (answer_request's soa_lookup; the filtered record leaves it).
+	return r.withNXSOA(a, q.Name, strings.TrimSuffix(fqdn, ".")), true
 }
 
 // hasAddrs reports whether fqdn (lower case) has hosts or host-record
