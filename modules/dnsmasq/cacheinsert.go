@@ -390,8 +390,12 @@ func (r *resolver) overLocal(name string, qtype uint16, a answer) (owners map[st
 		}
 		if next == "" {
 			// Any record (or NODATA) for a name with a cname line meets
-			// that line's cache record (cache_scan_free: F_CNAME).
-			conflict = nd != nil && nd.cname != nil ||
+			// that line's cache record (cache_scan_free: F_CNAME), unless
+			// the name's hosts addresses of the type come first: they
+			// decide (measured: a name with both keeps an upstream
+			// address that is its first hosts one).
+			_, hostsFirst := nd.firstAddr(qtype)
+			conflict = nd != nil && nd.cname != nil && !hostsFirst ||
 				a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
 			return owners, conflict, conflict
 		}

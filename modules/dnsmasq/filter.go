@@ -62,8 +62,10 @@ func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answ
 	rcode, ans, _, _, st, cached := r.cache.lookup(owner, qtype, false, -1)
 	usable := cached && r.cacheUsable(req, st, validate)
 	switch {
-	case cached && rcode != dns.RcodeSuccess:
-		// NXDOMAIN: the cache's answer, or (DO) the question goes upstream.
+	case cached && rcode != dns.RcodeSuccess && (usable || !r.cache.hasName(owner, r.cfg.CacheRR)):
+		// NXDOMAIN: the cache's answer, or (DO) the question goes
+		// upstream, unless the cache holds other data for the name,
+		// which answers NODATA (measured).
 		return answer{}, false
 	case usable && !slices.ContainsFunc(ans, isType(qtype)):
 		return answer{}, false // NODATA: the cache's answer, with its SOA
@@ -74,7 +76,7 @@ func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answ
 		if qtype != dns.TypeA && qtype != dns.TypeAAAA {
 			a.ede = 0
 		}
-	case cached || r.hasAddrs(owner) || r.cache.hasName(owner, r.cfg.CacheRR):
+	case cached && rcode == dns.RcodeSuccess || r.hasAddrs(owner) || r.cache.hasName(owner, r.cfg.CacheRR):
 		// (An answer the client cannot be given from the cache, DO set,
 		// still tells that the name has data.)
 	default:
