@@ -30,7 +30,7 @@ func (r *resolver) filters(qtype uint16) bool {
 // a name nothing is known of is forwarded. Such answers are never
 // authoritative, and carry the SOA of an NXDOMAIN cached for the chain's
 // end only. fqdn is lower case.
-func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answer, bool) {
+func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16, tcp bool) (answer, bool) {
 	q := req.Question[0]
 	if !r.filters(qtype) || q.Qclass != dns.ClassINET {
 		return answer{}, false
@@ -60,6 +60,16 @@ func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16) (answ
 	}
 	a := answer{rcode: dns.RcodeSuccess, answer: chain, source: sourceCache, ede: dns.ExtendedErrorCodeFiltered}
 	rcode, ans, _, _, st, cached := r.cache.lookup(owner, qtype, false, -1)
+	if k, ok, applies := r.rrLookup(owner, qtype, tcp); applies && rcode == dns.RcodeNameError {
+		// The name has a cached NXDOMAIN and F_RR records too: dnsmasq's
+		// generic lookup meets them in its chain's order (cacheorder.go)
+		// before the filter's rule. An NXDOMAIN met first answers; an
+		// F_RR record (another type's) leaves it to the rule: NODATA.
+		if ok && k.qtype == 0 {
+			return r.filteredNX(q, a.answer, owner)
+		}
+		cached = false
+	}
 	usable := cached && r.cacheUsable(req, st, validate)
 	switch {
 	case cached && rcode != dns.RcodeSuccess && (usable || !r.cache.hasName(owner, r.cfg.CacheRR)):
@@ -138,4 +148,19 @@ func (r *resolver) filterReply(qtype uint16, a answer) answer {
 		a.ede = dns.ExtendedErrorCodeFiltered
 	}
 	return a
+}
+
+// filteredNX is the answer of a filtered question whose end, owner, the
+// cache holds an NXDOMAIN for, met first: the chain, NXDOMAIN and the
+// zone's SOA as the cache holds it now.
+func (r *resolver) filteredNX(q dns.Question, chain []dns.RR, owner string) (answer, bool) {
+	_, _, ns, found := r.cache.peek(cacheKey{owner, 0})
+	if !found {
+		return answer{}, false
+	}
+	a := answer{rcode: dns.RcodeNameError, answer: chain, ns: r.currentSOA(ns), source: sourceCache}
+	echoCase(a.answer, q.Name, false)
+	r.capAll(a.answer)
+	r.capAll(a.ns)
+	return a, true
 }

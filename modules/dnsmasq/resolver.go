@@ -211,7 +211,7 @@ func (r *resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 	// local data, synth-domain and the addresses of address= (measured on
 	// 2.90): it is forwarded.
 	if q.Qclass != dns.ClassCHAOS {
-		if a, ok := r.localAnswer(req, name, fqdn, local); ok {
+		if a, ok := r.localAnswer(req, name, fqdn, tcp, local); ok {
 			return a, nil
 		}
 	}
@@ -231,7 +231,7 @@ func (r *resolver) resolveLocal(req *dns.Msg, tcp bool, local netip.Addr) (answe
 // before the domain table: records added through the admin API, local data
 // (hosts, host-record, cname, the record options), synth-domain, MAILB,
 // the filter-* options and bogus-priv.
-func (r *resolver) localAnswer(req *dns.Msg, name, fqdn string, local netip.Addr) (answer, bool) {
+func (r *resolver) localAnswer(req *dns.Msg, name, fqdn string, tcp bool, local netip.Addr) (answer, bool) {
 	q := req.Question[0]
 	qtype := q.Qtype
 	// 0. Records added through the admin API.
@@ -266,7 +266,7 @@ func (r *resolver) localAnswer(req *dns.Msg, name, fqdn string, local netip.Addr
 	// filter-A, filter-AAAA, filter-rr: NODATA from what is known
 	// of the name, before address= and server= (answer_request
 	// comes before forward_query).
-	if a, ok := r.filteredAnswer(req, fqdn, qtype); ok {
+	if a, ok := r.filteredAnswer(req, fqdn, qtype, tcp); ok {
 		return a, true
 	}
 	// bogus-priv: reverse lookups of private ranges stay local.
