@@ -391,10 +391,12 @@ func (r *resolver) overLocal(name string, qtype uint16, a answer) (owners map[st
 		if next == "" {
 			// Any record (or NODATA) for a name with a cname line meets
 			// that line's cache record (cache_scan_free: F_CNAME), unless
-			// the name's hosts addresses of the type come first: they
-			// decide (measured: a name with both keeps an upstream
-			// address that is its first hosts one).
+			// an address meets the name's hosts addresses of its type
+			// first: they decide (measured: a name with both keeps an
+			// upstream address that is its first hosts one; an NXDOMAIN,
+			// of no type, meets the cname line).
 			_, hostsFirst := nd.firstAddr(qtype)
+			hostsFirst = hostsFirst && a.rcode == dns.RcodeSuccess && slices.ContainsFunc(a.answer, isType(qtype))
 			conflict = nd != nil && nd.cname != nil && !hostsFirst ||
 				a.rcode == dns.RcodeSuccess && nd != nil && nd.addrsOverridden(qtype, name, a.answer)
 			return owners, conflict, conflict
