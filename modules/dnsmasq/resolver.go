@@ -887,13 +887,17 @@ func (r *resolver) appendCachedAddrs(a *answer, owner string, qtype uint16, req 
 			return
 		}
 		r.capAll(ans)
-		if len(ans) > 0 && cachedHop {
-			// A cached CNAME points at the record: its name (a cname
-			// line names its target itself).
-			spellTarget(a.answer, ans[0].Header().Name)
-		}
-		for _, rr := range ans {
-			rr.Header().Name = a.answer[len(a.answer)-1].(*dns.CNAME).Target // written as a pointer to it
+		if len(ans) > 0 {
+			if cachedHop {
+				// A cached CNAME points at the record: its name (a
+				// cname line names its target itself).
+				spellTarget(a.answer, ans[0].Header().Name)
+			}
+			// Written as a pointer to the last CNAME's target.
+			target := a.answer[len(a.answer)-1].(*dns.CNAME).Target
+			for _, rr := range ans {
+				rr.Header().Name = target
+			}
 		}
 		a.answer = append(a.answer, ans...)
 		a.aa = false
