@@ -105,8 +105,8 @@ func (h *Handler) setForwarding(opt string, args []string) error {
 			h.ForwardedHost = &b
 		}
 	case "forwarded":
-		if len(args) != 0 {
-			return errors.New("forwarded: takes no arguments")
+		if err := caddyopt.Flag(args); err != nil {
+			return fmt.Errorf("forwarded: %w", err)
 		}
 		h.Forwarded = true
 	}

@@ -196,8 +196,8 @@ func (s *Source) setProbe(opt string, args []string) error {
 		}
 		s.MaxBody = n
 	case "follow_redirects":
-		if len(args) != 0 {
-			return errors.New("follow_redirects: takes no arguments")
+		if err := caddyopt.Flag(args); err != nil {
+			return fmt.Errorf("follow_redirects: %w", err)
 		}
 		s.FollowRedirects = true
 	}

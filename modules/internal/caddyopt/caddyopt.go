@@ -1,5 +1,5 @@
 // Package caddyopt holds the small option forms that several modules' Caddyfile
-// and JSON configurations share: on/off switches, optional booleans with a
+// and JSON configurations share: on/off switches, flags, optional booleans with a
 // default, durations with a lower bound, and byte sizes as nginx writes
 // them; and the registration of their handler directives (directive.go).
 package caddyopt
@@ -26,6 +26,15 @@ func Switch(args []string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("want on or off, got %q", args[0])
+}
+
+// Flag checks the arguments of an option that is set by being present,
+// such as header_policy's forwarded: there must be none.
+func Flag(args []string) error {
+	if len(args) != 0 {
+		return errors.New("takes no arguments")
+	}
+	return nil
 }
 
 // DurationAtLeast reads the arguments of an option that takes one duration

@@ -27,6 +27,15 @@ func TestSwitch(t *testing.T) {
 	}
 }
 
+func TestFlag(t *testing.T) {
+	if err := Flag(nil); err != nil {
+		t.Errorf("Flag(nil) = %v", err)
+	}
+	if err := Flag([]string{"on"}); err == nil || err.Error() != "takes no arguments" {
+		t.Errorf("Flag([on]) = %v, want takes no arguments", err)
+	}
+}
+
 func TestBoolOr(t *testing.T) {
 	yes, no := true, false
 	if !BoolOr(nil, true) || BoolOr(nil, false) || !BoolOr(&yes, false) || BoolOr(&no, true) {
