@@ -26,6 +26,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // instrTarget is one Frontdesk configuration run under callgrind.
@@ -50,6 +52,8 @@ var instrRatios = []instrRatio{
 	{targetHealthgate, targetHeaderPolicy, 0.97},
 	{cacheFrontdesk + " 1 KiB", cacheRespond + " 1 KiB", 0.90},
 	{cacheFrontdesk + " 100 KiB", cacheRespond + " 100 KiB", 0.90},
+	{cacheRedisLocal + " 1 KiB", cacheFrontdesk + " 1 KiB", cacheTargetLocalVsMemory},
+	{cacheRedisLocal + " 100 KiB", cacheFrontdesk + " 100 KiB", cacheTargetLocalVsMemory},
 }
 
 // callgrindWrapper writes a script that runs bin under callgrind with the
@@ -89,22 +93,11 @@ func instructionsBench(ctx context.Context, c config, ps *procs, dir, bin string
 		}
 		targets = append(targets, instrTarget{Name: f.name, URL: "http://" + addr + "/", Size: len(body), PID: ps.last().PID(), DumpDir: dir})
 	}
-	sites := []struct{ name, directives string }{
-		{cacheRespond, respondSite()},
-		{cacheFrontdesk, fmt.Sprintf(frontdeskCacheSite, proxyTransport(c.idle))},
+	caches, err := instrCacheTargets(ps, wrapper, dir, backend, c.idle)
+	if err != nil {
+		return "", err
 	}
-	for _, s := range sites {
-		fd, addr, err := startFrontdeskSite(ps, wrapper, dir, s.name, s.directives, []string{"BENCH_BACKEND=" + backend})
-		if err != nil {
-			return "", fmt.Errorf("%s under callgrind: %w", s.name, err)
-		}
-		for _, o := range cacheObjects {
-			if err := warmAndCheck(cacheServer{Name: s.name, Addr: addr, Cache: s.name == cacheFrontdesk, Age: true}, o); err != nil {
-				return "", err
-			}
-			targets = append(targets, instrTarget{Name: s.name + " " + o.Name, URL: "http://" + addr + o.Path, Size: len(o.Body), PID: fd.PID(), DumpDir: dir})
-		}
-	}
+	targets = append(targets, caches...)
 	for _, tg := range targets {
 		step("%s under callgrind (pid %d)", tg.Name, tg.PID)
 	}
@@ -125,6 +118,43 @@ func instructionsBench(ctx context.Context, c config, ps *procs, dir, bin string
 		return "", err
 	}
 	return instrReport(c, targets, runs), nil
+}
+
+// instrCacheTargets starts the cache rows under callgrind: the ceiling
+// (respond), proxy_cache on storage memory and, when redis-server is
+// installed, proxy_cache on Redis with its local tier (a HIT from the tier
+// should cost what a memory HIT does). Each object is warmed to a HIT.
+func instrCacheTargets(ps *procs, wrapper, dir, backend string, idle int) ([]instrTarget, error) {
+	env := []string{"BENCH_BACKEND=" + backend}
+	sites := []struct{ name, directives string }{
+		{cacheRespond, respondSite()},
+		{cacheFrontdesk, fmt.Sprintf(frontdeskCacheSite, proxyTransport(idle))},
+	}
+	if harness.MissingPeer("redis-server") == "" {
+		r, err := harness.StartRedis(filepath.Join(dir, "redis"))
+		if r != nil {
+			ps.add(r.Process)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redis-server: %w", err)
+		}
+		env = append(env, "BENCH_REDIS="+r.URL())
+		sites = append(sites, struct{ name, directives string }{cacheRedisLocal, frontdeskRedisSite(true, proxyTransport(idle))})
+	}
+	var targets []instrTarget
+	for _, s := range sites {
+		fd, addr, err := startFrontdeskSite(ps, wrapper, dir, s.name, s.directives, env)
+		if err != nil {
+			return nil, fmt.Errorf("%s under callgrind: %w", s.name, err)
+		}
+		for _, o := range cacheObjects {
+			if err := warmAndCheck(cacheServer{Name: s.name, Addr: addr, Cache: s.name != cacheRespond, Age: true}, o); err != nil {
+				return nil, err
+			}
+			targets = append(targets, instrTarget{Name: s.name + " " + o.Name, URL: "http://" + addr + o.Path, Size: len(o.Body), PID: fd.PID(), DumpDir: dir})
+		}
+	}
+	return targets, nil
 }
 
 // instructionsPerRequest sends a warm-up, zeroes callgrind's counters,
