@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -295,6 +296,23 @@ func TestDnsmasqDiffServersFile(t *testing.T) {
 	diffScenarioFiles(t, "no-resolv\nno-hosts\nserver={UP1}\nservers-file={DIR}/servers.conf\n",
 		map[string]string{"servers.conf": "server=/sf.test/{UP2}\nrev-server=10.99.0.0/16,{UP2}\n"},
 		"x.sf.test. A", "y.test. A", "1.2.99.10.in-addr.arpa. PTR")
+}
+
+// TestDnsmasqDiffHostsLongLine: a hosts line of any length loads whole,
+// with the lines around it (dnsmasq reads hosts files a token at a time; a
+// 64 KiB line once made Frontdesk skip the whole file). The long line has
+// 8,000 aliases of one address, about 90 KiB.
+func TestDnsmasqDiffHostsLongLine(t *testing.T) {
+	var long strings.Builder
+	long.WriteString("10.9.0.2")
+	for i := range 8000 {
+		fmt.Fprintf(&long, " alias%d.long.test", i)
+	}
+	hosts := "10.9.0.1 before.long.test\n" + long.String() + "\n10.9.0.3 after.long.test # comment\n"
+	diffScenarioFiles(t, "no-resolv\nno-hosts\nserver={UP1}\naddn-hosts={DIR}/long.hosts\n",
+		map[string]string{"long.hosts": hosts},
+		"before.long.test. A", "alias0.long.test. A", "alias7999.long.test. A", "after.long.test. A",
+		"2.0.9.10.in-addr.arpa. PTR", "3.0.9.10.in-addr.arpa. PTR")
 }
 
 // TestDnsmasqDiffMX covers mx-target, selfmx and localmx.

@@ -42,6 +42,12 @@ func TestDnsmasqValidate(t *testing.T) {
 		{"trust-anchor-class", "no-hosts\ntrust-anchor=IN,.,1,8,2,AB\n", false, "line 2 of main.conf"},
 		{"trust-anchor-hex", "trust-anchor=.,1,8,2,XYZ\n", false, "line 1 of main.conf"},
 		{"check-unsigned", "no-hosts\n\ndnssec-check-unsigned=yes\n", false, "line 3 of main.conf"},
+		// dnsmasq reads a line 1024 bytes at a time, each piece a line: a
+		// long comment's rest is a bad option (numbered as dnsmasq counts),
+		// a long line's blank rest is nothing, and so is a line of exactly
+		// 1024 bytes.
+		{"long-comment", "no-hosts\n# " + strings.Repeat("x", 2000) + "\nport=1053\n", false, "line 3 of main.conf"},
+		{"long-blank", "no-hosts" + strings.Repeat(" ", 1500) + "\n# " + strings.Repeat("x", 1022) + "\nport=1053\n", true, ""},
 	}
 	write("sub/inc.conf", "no-hosts\nport=notanumber\n")
 	write("d/a.conf", "no-hosts\n")

@@ -24,13 +24,11 @@
 package dnsmasq
 
 import (
-	"bufio"
 	"cmp"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -294,22 +292,17 @@ func lineNames(ls []Line) []string {
 
 // readResolvFile reads the nameserver lines of a resolv.conf file.
 func readResolvFile(path string) ([]conf.Upstream, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var out []conf.Upstream
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
+	err := eachLine(path, func(line string) bool {
+		fs := strings.Fields(line)
 		if len(fs) >= 2 && fs[0] == "nameserver" {
 			if u, err := conf.ParseUpstream(fs[1]); err == nil {
 				out = append(out, u)
 			}
 		}
-	}
-	return out, sc.Err()
+		return true
+	})
+	return out, err
 }
 
 // Validate checks the provisioned config.

@@ -1,7 +1,6 @@
 package dnsmasq
 
 import (
-	"bufio"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,35 +13,28 @@ import (
 // readHostsFile parses a hosts file: "<address> <name> [<alias>...]" per
 // line, '#' comments. The first name of a line answers the PTR query.
 func readHostsFile(path string) ([]conf.HostEntry, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	var out []conf.HostEntry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
+	err := eachLine(path, func(line string) bool {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
 		}
 		fs := strings.Fields(line)
 		if len(fs) < 2 {
-			continue
+			return true
 		}
 		a, err := netip.ParseAddr(fs[0])
 		if err != nil {
-			continue // dnsmasq logs and skips bad lines
+			return true // dnsmasq logs and skips bad lines
 		}
 		a = a.Unmap()
 		for i, n := range fs[1:] {
-			if !validName(n) {
-				continue
+			if validName(n) {
+				out = append(out, conf.HostEntry{Name: canon(n), Addr: a, TTL: -1, Reverse: i == 0})
 			}
-			out = append(out, conf.HostEntry{Name: canon(n), Addr: a, TTL: -1, Reverse: i == 0})
 		}
-	}
-	return out, sc.Err()
+		return true
+	})
+	return out, err
 }
 
 // hostsFiles expands addn-hosts and hostsdir arguments into files, in the

@@ -1,10 +1,8 @@
 package dnsmasq
 
 import (
-	"bufio"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 )
 
@@ -19,25 +17,19 @@ func lookupMAC(ip netip.Addr) net.HardwareAddr {
 	if !ip.Is4() || ip.IsLoopback() {
 		return nil
 	}
-	f, err := os.Open(arpTable)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	s.Scan() // header
 	want := ip.String()
-	for s.Scan() {
-		// IP address, HW type, Flags, HW address, Mask, Device
-		fs := strings.Fields(s.Text())
+	var mac net.HardwareAddr
+	_ = eachLine(arpTable, func(line string) bool {
+		// IP address, HW type, Flags, HW address, Mask, Device (the
+		// header line never matches)
+		fs := strings.Fields(line)
 		if len(fs) < 4 || fs[0] != want || fs[2] == "0x0" {
-			continue // flags 0x0: incomplete entry
+			return true // flags 0x0: incomplete entry
 		}
-		mac, err := net.ParseMAC(fs[3])
-		if err != nil || len(mac) != 6 {
-			return nil
+		if m, err := net.ParseMAC(fs[3]); err == nil && len(m) == 6 {
+			mac = m
 		}
-		return mac
-	}
-	return nil
+		return false
+	})
+	return mac
 }

@@ -21,11 +21,19 @@ type Line struct {
 	// Text is the option exactly as in dnsmasq.conf, for example
 	// `address=/myapp.local/127.0.0.1` or `no-resolv`.
 	Text string `json:"text"`
+
+	// inFile is the line's number as an editor counts, when it is not
+	// Line: after a line longer than filePieceMax (see readConfLines).
+	inFile int
 }
 
 func (l Line) where() string {
 	if l.File == "" && l.Line == 0 {
 		return ""
+	}
+	if l.inFile != 0 {
+		return fmt.Sprintf(" at line %d of %s (as dnsmasq counts lines: a line longer than %d bytes counts once for each %d; "+
+			"an editor's line %d)", l.Line, l.File, filePieceMax, filePieceMax, l.inFile)
 	}
 	return fmt.Sprintf(" at line %d of %s", l.Line, l.File)
 }
@@ -138,22 +146,59 @@ func readConfFile(path string) ([]Line, error) {
 	return readConfLines(f, path)
 }
 
-// readConfLines reads dnsmasq configuration lines from r; name is the file
-// (or script) that errors name.
+// filePieceMax is how much of a line dnsmasq reads at once from a
+// configuration file, a servers-file or a conf-script's output: option.c
+// read_file reads with fgets(buff, MAXDNAME, f), at most MAXDNAME-1 bytes,
+// and takes each piece of a longer line as a line of its own, numbered
+// as one (a long comment's rest becomes a "bad option" there).
+const filePieceMax = 1024
+
+// readConfLines reads dnsmasq configuration lines from r as dnsmasq does,
+// a piece of at most filePieceMax bytes at a time; path is the file (or
+// script) that errors name.
 func readConfLines(r io.Reader, path string) ([]Line, error) {
 	var out []Line
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	n := 0
-	for sc.Scan() {
-		n++
-		t := strings.TrimSpace(sc.Text())
-		if t == "" || t[0] == '#' {
-			continue
+	br := bufio.NewReader(r)
+	n, inFile := 0, 1
+	for {
+		piece, err := readPiece(br)
+		if piece != "" {
+			n++
+			if t := strings.TrimSpace(piece); t != "" && t[0] != '#' {
+				l := Line{File: path, Line: n, Text: t}
+				if inFile != n {
+					l.inFile = inFile
+				}
+				out = append(out, l)
+			}
+			if strings.HasSuffix(piece, "\n") {
+				inFile++
+			}
 		}
-		out = append(out, Line{File: path, Line: n, Text: t})
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
 	}
-	return out, sc.Err()
+}
+
+// readPiece is fgets(buff, filePieceMax+1, f): the bytes up to and
+// including the next newline, or filePieceMax bytes without one.
+func readPiece(br *bufio.Reader) (string, error) {
+	var b strings.Builder
+	for b.Len() < filePieceMax {
+		c, err := br.ReadByte()
+		if err != nil {
+			return b.String(), err
+		}
+		b.WriteByte(c)
+		if c == '\n' {
+			break
+		}
+	}
+	return b.String(), nil
 }
 
 // confDirFiles lists the files conf-dir=<dir>[,<ext>...] includes, sorted

@@ -1,6 +1,10 @@
 package conf
 
 import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -26,4 +30,55 @@ func TestCleanLine(t *testing.T) {
 	if _, err := cleanLine(`txt-record=a,"open`); err == nil {
 		t.Error("unterminated quote accepted")
 	}
+}
+
+// TestReadConfLinesPieces: a line longer than 1024 bytes is read as
+// dnsmasq's fgets reads it, in pieces of 1024 bytes each numbered as a
+// line, and the error names both counts.
+func TestReadConfLinesPieces(t *testing.T) {
+	exact := "# " + strings.Repeat("x", filePieceMax-2)      // 1024 bytes and its newline: one line
+	long := "# " + strings.Repeat("y", filePieceMax+10)      // its last 12 bytes are a piece
+	padded := "no-hosts" + strings.Repeat(" ", filePieceMax) // the rest is blank
+	in := exact + "\nport=53\n" + long + "\n" + padded + "\r\nno-resolv"
+	ls, err := readConfLines(strings.NewReader(in), "f.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range ls {
+		got = append(got, fmt.Sprintf("%d/%d %.10s", l.Line, l.inFile, l.Text))
+	}
+	want := []string{"3/2 port=53", "5/3 yyyyyyyyyy", "6/4 no-hosts", "8/5 no-resolv"}
+	if !slices.Equal(got, want) {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	err = &LineError{Line: ls[1], Err: errors.New("bad option")}
+	if msg := err.Error(); !strings.Contains(msg, "at line 5 of f.conf (as dnsmasq counts lines") || !strings.Contains(msg, "an editor's line 3)") {
+		t.Errorf("error %q", msg)
+	}
+	if msg := (&LineError{Line: Line{File: "f.conf", Line: 2, Text: "x"}, Err: errors.New("e")}).Error(); msg != `dnsmasq: e at line 2 of f.conf: "x"` {
+		t.Errorf("plain error %q", msg)
+	}
+}
+
+// FuzzReadConfLines: whatever the bytes, the lines come in order, none is
+// longer than a piece, and an editor's count never runs ahead of dnsmasq's.
+func FuzzReadConfLines(f *testing.F) {
+	for _, s := range []string{"port=53\n", "# c\r\nno-hosts", strings.Repeat("x", filePieceMax) + "\nno-hosts\n",
+		"a" + strings.Repeat(" ", 2*filePieceMax+5) + "b\n\n\nc", "\n\n", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		ls, err := readConfLines(strings.NewReader(in), "fuzz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := 0
+		for _, l := range ls {
+			if l.Line <= prev || len(l.Text) > filePieceMax || l.Text == "" || l.inFile > l.Line {
+				t.Fatalf("line %+v after line %d", l, prev)
+			}
+			prev = l.Line
+		}
+	})
 }
