@@ -315,6 +315,19 @@ func TestDnsmasqDiffHostsLongLine(t *testing.T) {
 		"2.0.9.10.in-addr.arpa. PTR", "3.0.9.10.in-addr.arpa. PTR")
 }
 
+// TestDnsmasqDiffOddNames: names dnsmasq takes in every option (its
+// check_name refuses only control characters and over-long labels), with
+// hashes, slashes, '@' and parentheses, in rules, records, CNAMEs and hosts
+// files, answer as dnsmasq answers them (Frontdesk refused them once).
+func TestDnsmasqDiffOddNames(t *testing.T) {
+	diffScenarioFiles(t, "no-resolv\nno-hosts\nserver={UP1}\naddn-hosts={DIR}/odd.hosts\naddress=/x@y.test/1.2.3.7\n"+
+		"host-record=a#b.test,1.2.3.5\nhost-record=c.test,1.2.3.6\ncname=a/b.test,c.test\nlocal=/l#o.test/\n"+
+		"txt-record=t/x.test,one\nmx-host=m@x.test,c.test,5\n",
+		map[string]string{"odd.hosts": "10.0.0.9 h@st.test p(q).test\n"},
+		"x@y.test. A", "sub.x@y.test. A", "a#b.test. A", "a/b.test. A", "h@st.test. A", "p(q).test. A",
+		"9.0.0.10.in-addr.arpa. PTR", "z.l#o.test. A", "t/x.test. TXT", "m@x.test. MX")
+}
+
 // TestDnsmasqDiffMX covers mx-target, selfmx and localmx.
 func TestDnsmasqDiffMX(t *testing.T) {
 	t.Run("selfmx", func(t *testing.T) {

@@ -118,9 +118,8 @@ func (a *Acceptor) Verdicts(side Side, lines []string) []Verdict {
 		}
 		bad := -1
 		if m := lineRef.FindStringSubmatch(v); m != nil {
-			if k, _ := strconv.Atoi(m[1]); k >= 1 && k <= len(pending) {
-				bad = k - 1
-			}
+			k, _ := strconv.Atoi(m[1])
+			bad = lineAt(pending, k)
 		}
 		if bad < 0 {
 			// The shortest failing prefix ends with the line at fault.
@@ -145,6 +144,24 @@ func (a *Acceptor) Verdicts(side Side, lines []string) []Verdict {
 	return out
 }
 
+// filePiece is how many bytes of a line dnsmasq reads at once (fgets into
+// MAXDNAME): a longer line counts as one line for each piece.
+const filePiece = 1024
+
+// lineAt is the index of the line of lines that holds dnsmasq's line
+// number k, counted as dnsmasq counts them (each piece of a long line is a
+// line), or -1.
+func lineAt(lines []string, k int) int {
+	n := 0
+	for i, l := range lines {
+		n += (len(l) + 1 + filePiece - 1) / filePiece // its pieces, its newline included
+		if k >= 1 && k <= n {
+			return i
+		}
+	}
+	return -1
+}
+
 // genLine is a generated configuration line and how it was made.
 type genLine struct {
 	text, option, kind string
@@ -167,7 +184,7 @@ func (g *Generator) acceptLines(n int) []genLine {
 		}
 		name, val, hasVal := strings.Cut(text, "=")
 		kind := "valid"
-		switch g.r.IntN(14) {
+		switch g.r.IntN(20) {
 		case 0:
 			text, kind = name+" = "+val, "spaces-around-equals"
 		case 1:
@@ -201,10 +218,50 @@ func (g *Generator) acceptLines(n int) []genLine {
 			}
 		case 11:
 			text, kind = strings.ReplaceAll(text, "=", "\t=\t"), "tabs"
+		default:
+			text, kind = g.fileEdit(text, name, val, hasVal)
 		}
 		out = append(out, genLine{text, name, kind})
 	}
 	return out
+}
+
+// fileEdit is one of the forms a line takes in a file written by hand or
+// by another program: a Windows line end, a value or field in double
+// quotes (with an escape), a line longer than dnsmasq's 1,024-byte read
+// (a long comment, long trailing blanks), the option's name in capitals,
+// or written as on the command line ("--name"), a character names rarely
+// hold somewhere in the value; or the line as generated.
+func (g *Generator) fileEdit(text, name, val string, hasVal bool) (string, string) {
+	switch g.r.IntN(9) {
+	case 0:
+		return text + "\r", "crlf"
+	case 1:
+		if hasVal && val != "" {
+			f := strings.Split(val, ",")
+			i := g.r.IntN(len(f))
+			f[i] = `"` + strings.ReplaceAll(f[i], `\`, `\\`) + `"`
+			return name + "=" + strings.Join(f, ","), "quoted-field"
+		}
+	case 2:
+		if hasVal {
+			return name + `="` + val + `\t"`, "quoted-escape"
+		}
+	case 3:
+		return text + " # " + strings.Repeat("x", filePiece+g.r.IntN(200)), "long-comment"
+	case 4:
+		return text + strings.Repeat(" ", filePiece+g.r.IntN(200)), "long-blank"
+	case 5:
+		return strings.ToUpper(name) + strings.TrimPrefix(text, name), "upper-case-name"
+	case 6:
+		return "--" + text, "dashes"
+	case 7:
+		if hasVal && val != "" {
+			i := g.r.IntN(len(val))
+			return name + "=" + val[:i] + g.pick([]string{" ", "/", "#", "_", "*", `\`}) + val[i:], "odd-character"
+		}
+	}
+	return text, "valid"
 }
 
 // AcceptReport is what an acceptance run found.

@@ -58,7 +58,7 @@ func TestParseAuth(t *testing.T) {
 	for line, want := range map[string]string{
 		"auth-zone=z.test":                  "auth-zone needs auth-server",
 		"auth-server=":                      "missing argument to --auth-server",
-		"auth-server=bad/name":              "bad domain in --auth-server",
+		"auth-server=" + long64 + ".test":   "bad domain in --auth-server", // dnsmasq takes bad/name
 		"auth-zone=z.test,1.2.3.4/40":       "bad subnet in --auth-zone",
 		"auth-zone=z.test,eth0":             "bad subnet in --auth-zone",
 		"auth-soa=x":                        "bad argument to --auth-soa",
@@ -76,6 +76,10 @@ func TestParseAuth(t *testing.T) {
 		}
 	}
 }
+
+// long64 is a label one over the limit: a name dnsmasq's check_name
+// refuses (it takes spaces, slashes and hashes).
+var long64 = strings.Repeat("x", 64)
 
 // authResolver is a resolver with an auth-zone whose auth-server address
 // is 127.0.0.1.

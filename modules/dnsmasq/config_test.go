@@ -281,7 +281,7 @@ func TestHostRecordForms(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tc.line, g, tc.want)
 		}
 	}
-	for _, bad := range []string{"host-record=nocomma.test", "host-record=bad name!,1.2.3.4"} {
+	for _, bad := range []string{"host-record=nocomma.test", "host-record=" + long64 + ".test,1.2.3.4"} {
 		if _, err := parse(t, bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}

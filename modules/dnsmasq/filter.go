@@ -36,24 +36,9 @@ func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16, tcp b
 		return answer{}, false
 	}
 	validate := r.validator != nil
-	owner := fqdn
-	var chain []dns.RR
-	for i := 0; i < maxChain; i++ {
-		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
-		if !ok || rcode != dns.RcodeSuccess || len(ans) == 0 {
-			break
-		}
-		if qtype == dns.TypeCNAME || !r.cacheUsable(req, st, validate) {
-			// A cached CNAME answers a CNAME question as it is; one that
-			// cannot be given (DNSSEC) sends the question upstream.
-			return answer{}, false
-		}
-		c, isC := ans[0].(*dns.CNAME)
-		if !isC {
-			break
-		}
-		chain = append(chain, c)
-		owner = strings.ToLower(dns.Fqdn(c.Target))
+	owner, chain, ok := r.filteredChain(req, fqdn, qtype, validate)
+	if !ok {
+		return answer{}, false
 	}
 	if nd := r.store.names[strings.TrimSuffix(owner, ".")]; len(chain) > 0 && nd != nil && len(r.localData(nd, owner, qtype, netip.Prefix{})) > 0 {
 		return answer{}, false // local data at the end of the chain: never filtered
@@ -97,6 +82,30 @@ func (r *resolver) filteredAnswer(req *dns.Msg, fqdn string, qtype uint16, tcp b
 	// An NXDOMAIN the cache holds for the chain's end, met first, lends
 	// its SOA (answer_request's soa_lookup; the filtered record leaves it).
 	return r.withNXSOA(a, q.Name, strings.TrimSuffix(fqdn, ".")), true
+}
+
+// filteredChain follows the cached CNAMEs from fqdn to the chain's end,
+// which the filter applies to. It is not ok when a cached CNAME answers
+// the question itself: a CNAME question gets it as it is, and one that
+// cannot be given (DNSSEC) sends the question upstream.
+func (r *resolver) filteredChain(req *dns.Msg, fqdn string, qtype uint16, validate bool) (owner string, chain []dns.RR, ok bool) {
+	owner = fqdn
+	for i := 0; i < maxChain; i++ {
+		rcode, ans, _, _, st, found := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
+		if !found || rcode != dns.RcodeSuccess || len(ans) == 0 {
+			break
+		}
+		if qtype == dns.TypeCNAME || !r.cacheUsable(req, st, validate) {
+			return "", nil, false
+		}
+		c, isC := ans[0].(*dns.CNAME)
+		if !isC {
+			break
+		}
+		chain = append(chain, c)
+		owner = strings.ToLower(dns.Fqdn(c.Target))
+	}
+	return owner, chain, true
 }
 
 // hasAddrs reports whether fqdn (lower case) has hosts or host-record

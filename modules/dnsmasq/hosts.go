@@ -29,7 +29,7 @@ func readHostsFile(path string) ([]conf.HostEntry, error) {
 		a = a.Unmap()
 		for i, n := range fs[1:] {
 			if validName(n) {
-				out = append(out, conf.HostEntry{Name: canon(n), Addr: a, TTL: -1, Reverse: i == 0})
+				out = append(out, conf.HostEntry{Name: conf.NameKey(n), Addr: a, TTL: -1, Reverse: i == 0})
 			}
 		}
 		return true

@@ -41,7 +41,7 @@ func authServer(a *AuthConfig, _ arg, f []string) error {
 	if !ValidName(f[0]) {
 		return errors.New("bad domain in --auth-server")
 	}
-	a.Server = Canon(f[0])
+	a.Server = NameKey(f[0])
 	for _, s := range f[1:] {
 		if s == "" {
 			continue
@@ -64,7 +64,7 @@ func authZone(a *AuthConfig, o arg, f []string) error {
 	if !ValidName(f[0]) {
 		return errors.New("bad domain in --auth-zone")
 	}
-	z := AuthZone{Domain: Canon(f[0])}
+	z := AuthZone{Domain: NameKey(f[0])}
 	for _, s := range f[1:] {
 		spec, exclude := strings.CutPrefix(s, "exclude:")
 		pfx, err := authSubnet(spec)
@@ -94,7 +94,7 @@ func authSOA(a *AuthConfig, o arg, f []string) error {
 			if !ValidName(h) {
 				return errors.New("bad hostmaster in --auth-soa")
 			}
-			a.Hostmaster = Canon(h)
+			a.Hostmaster = NameKey(h)
 			continue
 		}
 		n, err := strconv.ParseUint(s, 10, 32)
@@ -113,7 +113,7 @@ func authSecServers(a *AuthConfig, _ arg, f []string) error {
 		if !ValidName(s) {
 			return errors.New("bad domain in --auth-sec-servers")
 		}
-		a.Secondary = append(a.Secondary, Canon(s))
+		a.Secondary = append(a.Secondary, NameKey(s))
 	}
 	return nil
 }

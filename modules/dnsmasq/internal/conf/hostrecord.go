@@ -35,7 +35,7 @@ func readHostRecord(val string) (names []string, v4, v6 netip.Addr, ttl int, err
 		if !ValidName(f) {
 			return nil, v4, v6, 0, errors.New("bad name in --host-record")
 		}
-		names = append(names, Canon(f))
+		names = append(names, NameKey(f))
 	}
 	return names, v4, v6, ttl, nil
 }

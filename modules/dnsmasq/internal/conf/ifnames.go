@@ -26,7 +26,7 @@ func parseInterfaceName(val string) (IfaceName, error) {
 	if len(f) != 2 || !ValidName(f[0]) {
 		return IfaceName{}, badArg("interface-name")
 	}
-	n := IfaceName{Name: Canon(f[0]), Iface: f[1]}
+	n := IfaceName{Name: NameKey(f[0]), Iface: f[1]}
 	if i, fam, ok := strings.Cut(f[1], "/"); ok {
 		switch fam {
 		case "4":
@@ -56,7 +56,7 @@ func parseDynamicHost(val string) (IfaceName, error) {
 	if !ValidName(f[0]) {
 		return IfaceName{}, badArg("dynamic-host")
 	}
-	n := IfaceName{Name: Canon(f[0]), Dynamic: true, Iface: f[len(f)-1]}
+	n := IfaceName{Name: NameKey(f[0]), Dynamic: true, Iface: f[len(f)-1]}
 	for _, s := range f[1 : len(f)-1] {
 		a, err := netip.ParseAddr(s)
 		if err != nil || a.Zone() != "" {

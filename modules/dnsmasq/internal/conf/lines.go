@@ -25,6 +25,9 @@ type Line struct {
 	// inFile is the line's number as an editor counts, when it is not
 	// Line: after a line longer than filePieceMax (see readConfLines).
 	inFile int
+	// fromFile is set on the lines of a dnsmasq file, where an option is
+	// never written as on the command line (--name).
+	fromFile bool
 }
 
 func (l Line) where() string {
@@ -52,14 +55,24 @@ func (e *LineError) Error() string {
 // Unwrap returns the underlying error.
 func (e *LineError) Unwrap() error { return e.Err }
 
-// quotedComma and quotedSpace stand for a comma and a space inside double
-// quotes until the option's value has been split into fields.
+// Inside double quotes dnsmasq hides a comma and white space from the
+// splitting and trimming of an option's value (option.c hide_meta) and
+// restores them only in the fields it reads (unhide_metas): `cache-size="150\t"`
+// keeps its tab, and is refused. These bytes stand for them until then.
 const (
-	quotedComma = 0
-	quotedSpace = 1
+	quotedComma   = 0
+	quotedSpace   = 1
+	quotedTab     = 2
+	quotedNewline = 3
+	quotedReturn  = 4
 )
 
-var unquoter = strings.NewReplacer(string(rune(quotedComma)), ",", string(rune(quotedSpace)), " ")
+// hiddenInQuotes maps a character inside double quotes to the byte that
+// stands for it.
+var hiddenInQuotes = map[byte]byte{',': quotedComma, ' ': quotedSpace, '\t': quotedTab, '\n': quotedNewline, '\r': quotedReturn}
+
+var unquoter = strings.NewReplacer(string(rune(quotedComma)), ",", string(rune(quotedSpace)), " ",
+	string(rune(quotedTab)), "\t", string(rune(quotedNewline)), "\n", string(rune(quotedReturn)), "\r")
 
 // fields splits an option value on commas that were not quoted and trims
 // the unquoted white space around each field, as dnsmasq does.
@@ -83,33 +96,15 @@ func cleanLine(s string) (string, error) {
 		if c == '"' {
 			i++
 			for ; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"tnebr\\", s[i+1]) >= 0 {
+				c := s[i]
+				if c == '\\' && i+1 < len(s) && strings.IndexByte("\"tnebr\\", s[i+1]) >= 0 {
 					i++
-					switch s[i] {
-					case 't':
-						b.WriteByte('\t')
-					case 'n':
-						b.WriteByte('\n')
-					case 'e':
-						b.WriteByte(0x1b)
-					case 'b':
-						b.WriteByte('\b')
-					case 'r':
-						b.WriteByte('\r')
-					default:
-						b.WriteByte(s[i])
-					}
-					continue
+					c = unescape(s[i])
 				}
-				if s[i] == ',' {
-					b.WriteByte(quotedComma) // not a field separator
-					continue
+				if h, ok := hiddenInQuotes[c]; ok {
+					c = h // neither a field separator nor trimmed
 				}
-				if s[i] == ' ' {
-					b.WriteByte(quotedSpace) // not trimmed
-					continue
-				}
-				b.WriteByte(s[i])
+				b.WriteByte(c)
 			}
 			if i >= len(s) {
 				return "", errors.New("missing \"")
@@ -134,6 +129,23 @@ func cleanLine(s string) (string, error) {
 		out = strings.TrimSpace(name) + "=" + strings.TrimSpace(val)
 	}
 	return out, nil
+}
+
+// unescape is the character of the escape \c inside double quotes.
+func unescape(c byte) byte {
+	switch c {
+	case 't':
+		return '\t'
+	case 'n':
+		return '\n'
+	case 'e':
+		return 0x1b
+	case 'b':
+		return '\b'
+	case 'r':
+		return '\r'
+	}
+	return c
 }
 
 // readConfFile reads a dnsmasq configuration file into Lines.
@@ -165,7 +177,7 @@ func readConfLines(r io.Reader, path string) ([]Line, error) {
 		if piece != "" {
 			n++
 			if t := strings.TrimSpace(piece); t != "" && t[0] != '#' {
-				l := Line{File: path, Line: n, Text: t}
+				l := Line{File: path, Line: n, Text: t, fromFile: true}
 				if inFile != n {
 					l.inFile = inFile
 				}

@@ -82,3 +82,41 @@ func FuzzReadConfLines(f *testing.F) {
 		}
 	})
 }
+
+// TestQuotedWhiteSpaceKept: white space inside double quotes, escaped or
+// not, survives the trimming of the value and of its fields, as dnsmasq's
+// hidden metacharacters do; outside quotes it is trimmed.
+func TestQuotedWhiteSpaceKept(t *testing.T) {
+	for in, want := range map[string]string{
+		`cache-size="150\t"`:   "cache-size=150\t",
+		"cache-size=\"150\t\"": "cache-size=150\t",
+		`domain="lan\n"`:       "domain=lan\n",
+		`domain="lan\r"`:       "domain=lan\r",
+		"cache-size=150\t":     "cache-size=150",
+	} {
+		got, err := cleanLine(in)
+		if err != nil || unquoter.Replace(got) != want {
+			t.Errorf("cleanLine(%q) = %q, %v; want %q once unquoted", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{`cache-size="150\t"`, `domain="lan\t"`, `address="/x.test/1.2.3.4\t"`} {
+		if _, err := ParseLines([]Line{{Text: bad}}); err == nil {
+			t.Errorf("%s accepted; dnsmasq refuses it", bad)
+		}
+	}
+}
+
+// TestDashesOnlyOutsideFiles: "--name" is the command line's form, taken
+// in a Caddyfile line and refused in a dnsmasq file, as dnsmasq does.
+func TestDashesOnlyOutsideFiles(t *testing.T) {
+	if _, err := ParseLines([]Line{{File: "Caddyfile", Line: 3, Text: "--cache-size=10"}}); err != nil {
+		t.Errorf("Caddyfile line: %v", err)
+	}
+	ls, err := readConfLines(strings.NewReader("no-hosts\n--cache-size=10\n"), "main.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseLines(ls); err == nil || err.Error() != `dnsmasq: bad option at line 2 of main.conf: "--cache-size=10"` {
+		t.Errorf("file line: %v", err)
+	}
+}

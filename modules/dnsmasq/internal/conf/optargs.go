@@ -2,6 +2,7 @@ package conf
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
@@ -66,7 +67,7 @@ func ownerName(s string) (string, bool) {
 	if s == "" {
 		return "", true
 	}
-	return Canon(s), ValidName(s)
+	return NameKey(s), ValidName(s)
 }
 
 // dataName checks a name carried in record data (a target or replacement)
@@ -216,14 +217,39 @@ func upperOrNonASCII8(b string) bool {
 }
 
 // ValidName reports whether s is a domain name dnsmasq accepts in a rule or
-// record: not empty, valid in DNS, without spaces, slashes, commas or hashes.
+// record (check_name, through canonicalise): not empty, and as dataName
+// reads a name. Spaces, slashes, commas and hashes are allowed: dnsmasq
+// answers for such names (see NameKey).
 func ValidName(s string) bool {
-	s = strings.Trim(s, ".")
-	if s == "" {
-		return false
+	return strings.Trim(s, ".") != "" && dataName(s)
+}
+
+// NameKey is the form of a configured name that the names of questions
+// are compared with: Canon of the name as miekg/dns writes a name it
+// unpacks from a question (a space, quote, '@', ';', parenthesis or
+// backslash escaped with a backslash, a byte outside printable ASCII as
+// \DDD). dnsmasq takes such names (check_name refuses only control
+// characters and over-long labels) and answers for them; a plain name's
+// key is Canon's.
+func NameKey(s string) string {
+	return Canon(escapeName(s))
+}
+
+// escapeName writes s with miekg/dns's escapes (see NameKey).
+func escapeName(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case strings.IndexByte(` '@;()"\`, c) >= 0:
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < ' ' || c > '~':
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
 	}
-	_, ok := dns.IsDomainName(s)
-	return ok && !strings.ContainsAny(s, " /,#")
+	return b.String()
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {
@@ -237,9 +263,10 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// parseType reads an RR type by name (MX) or number (15, TYPE15).
+// parseType reads an RR type by name (MX) or number (15, TYPE15); white
+// space kept by quotes makes it no type, as in dnsmasq.
 func parseType(s string) (uint16, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.ToUpper(s)
 	if t, ok := dns.StringToType[s]; ok {
 		return t, true
 	}

@@ -34,7 +34,7 @@ func ParseLines(lines []Line) (*Config, error) {
 		if h, err := os.Hostname(); err == nil && ValidName(h) {
 			// Preference 0 here, unlike mx-host's default 1 (measured).
 			c.Records = append(c.Records, &dns.MX{Hdr: Hdr(h, dns.TypeMX), Mx: Presentation(c.MXTarget), Preference: 0})
-			c.MXHosts = append(c.MXHosts, Canon(h))
+			c.MXHosts = append(c.MXHosts, NameKey(h))
 		}
 	}
 	if err := c.DNSSEC.check(c.CacheSize); err != nil {
@@ -65,7 +65,11 @@ func (p *parser) lines(lines []Line, depth int) error {
 			continue
 		}
 		name, val, hasVal := strings.Cut(text, "=")
-		name = strings.TrimPrefix(name, "--")
+		if !l.fromFile {
+			// A Caddyfile line may be written as on dnsmasq's command
+			// line; in a file dnsmasq refuses "--name" as a bad option.
+			name = strings.TrimPrefix(name, "--")
+		}
 		spec, known := byName[name]
 		if known && spec.line != nil {
 			if err := spec.line(p, l, val, hasVal, depth); err != nil {

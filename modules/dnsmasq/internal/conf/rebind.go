@@ -16,7 +16,7 @@ func rebindDomains(val string) []string {
 	var out []string
 	for {
 		d, rest, more := strings.Cut(val, "/")
-		out = append(out, Canon(strings.Trim(d, " ")))
+		out = append(out, NameKey(strings.Trim(d, " ")))
 		val = strings.TrimLeft(rest, " ")
 		if !more || val == "" {
 			return out

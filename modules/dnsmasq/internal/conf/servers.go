@@ -115,14 +115,14 @@ func ruleDomain(d string) (string, bool, error) {
 			if !ValidName(d) {
 				return "", false, errors.New("bad domain")
 			}
-			return "." + Canon(d), true, nil
+			return "." + NameKey(d), true, nil
 		}
 	}
 	d = strings.TrimPrefix(d, ".") // historical /.example.com/ == /example.com/
 	if d != "" && !ValidName(d) {
 		return "", false, errors.New("bad domain")
 	}
-	return Canon(d), wild, nil
+	return NameKey(d), wild, nil
 }
 
 func (p *parser) server(opt, val string, hasVal bool) error {

@@ -26,7 +26,7 @@ func parseSynth(val string) (SynthDomain, error) {
 	if len(f) < 2 || !ValidName(f[0]) || strings.Contains(f[0], "*") {
 		return SynthDomain{}, bad
 	}
-	s := SynthDomain{Domain: Canon(f[0]), Written: strings.Trim(f[0], ".")}
+	s := SynthDomain{Domain: NameKey(f[0]), Written: strings.Trim(f[0], ".")}
 	rest := f[2:]
 	if strings.Contains(f[1], "/") {
 		pfx, err := netip.ParsePrefix(f[1])
