@@ -328,6 +328,14 @@ func TestDnsmasqDiffOddNames(t *testing.T) {
 		"9.0.0.10.in-addr.arpa. PTR", "z.l#o.test. A", "t/x.test. TXT", "m@x.test. MX")
 }
 
+// TestDnsmasqDiffAddressEmptyDomain: address=// with an empty domain is a
+// rule for dotless names, as server=// is; dnsmasq takes the empty domain
+// beside others too (address=//lan/...).
+func TestDnsmasqDiffAddressEmptyDomain(t *testing.T) {
+	diffScenario(t, "no-resolv\nno-hosts\nserver={UP1}\naddress=//1.2.3.4\naddress=//lan/fe80::1\n",
+		"plain. A", "plain. AAAA", "plain. MX", "plain. TXT", "x.lan. A", "x.lan. AAAA", "x.lan. MX", "lan. AAAA", "a.b. A")
+}
+
 // TestDnsmasqDiffMX covers mx-target, selfmx and localmx.
 func TestDnsmasqDiffMX(t *testing.T) {
 	t.Run("selfmx", func(t *testing.T) {

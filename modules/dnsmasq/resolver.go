@@ -327,6 +327,12 @@ func (r *resolver) route(req *dns.Msg, name string, tcp bool) queryRoute {
 			}
 			rt.table, rt.hasTable = answer{rcode: rcode, source: sourceLocal, quiet: true}, true
 			return rt
+		case rs.domain == "":
+			// address=//ip alone for a dotless name, another type: its
+			// group has no server, and the default ones are not for
+			// dotless names; REFUSED ("config error", measured).
+			rt.unusable = true
+			return rt
 		}
 	}
 	rt.servers, rt.unusable = r.defaultServers(), r.cfg.UnusableDefaults

@@ -211,8 +211,10 @@ func (p *parser) address(val string) error {
 		if d == CatchAll {
 			rr.Domain = CatchAll
 		} else {
+			// An empty domain (address=//1.2.3.4) is dotless names', as
+			// server=// is (option.c SERV_FOR_NODOTS).
 			name, wild, err := ruleDomain(d)
-			if err != nil || name == "" && !wild {
+			if err != nil {
 				return errors.New("bad domain in --address")
 			}
 			rr.Domain, rr.Wildcard = name, wild
