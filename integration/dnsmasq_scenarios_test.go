@@ -330,10 +330,10 @@ func TestDnsmasqDiffOddNames(t *testing.T) {
 
 // TestDnsmasqDiffAddressEmptyDomain: address=// with an empty domain is a
 // rule for dotless names, as server=// is; dnsmasq takes the empty domain
-// beside others too (address=//lan/...).
+// beside others too (address=//lan/...), and spaces before the address.
 func TestDnsmasqDiffAddressEmptyDomain(t *testing.T) {
-	diffScenario(t, "no-resolv\nno-hosts\nserver={UP1}\naddress=//1.2.3.4\naddress=//lan/fe80::1\n",
-		"plain. A", "plain. AAAA", "plain. MX", "plain. TXT", "x.lan. A", "x.lan. AAAA", "x.lan. MX", "lan. AAAA", "a.b. A")
+	diffScenario(t, "no-resolv\nno-hosts\nserver={UP1}\naddress=//1.2.3.4\naddress=//lan/fe80::1\naddress=/sp.test/ 10.0.0.7\nserver=/up.test/ {UP1}\n",
+		"plain. A", "plain. AAAA", "plain. MX", "plain. TXT", "x.lan. A", "x.lan. AAAA", "x.lan. MX", "lan. AAAA", "a.b. A", "sp.test. A", "x.up.test. A")
 }
 
 // TestDnsmasqDiffMX covers mx-target, selfmx and localmx.

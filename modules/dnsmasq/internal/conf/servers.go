@@ -19,7 +19,9 @@ func splitDomains(val string) (domains []string, rest string, ok bool) {
 	if i == 0 {
 		return nil, "", false
 	}
-	return strings.Split(val[1:i], "/"), val[i+1:], true
+	// Spaces before the address are skipped (address=/d/ 1.2.3.4 answers
+	// 1.2.3.4 in dnsmasq, measured).
+	return strings.Split(val[1:i], "/"), strings.TrimLeft(val[i+1:], " "), true
 }
 
 // parseFastRetry reads fast-dns-retry=<delay ms>[,<total ms>].
