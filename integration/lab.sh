@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-integration/peers.sh python3-flask
+integration/peers.sh python3-flask bind9-dnsutils # the API, and dig for the lab's DNS checks
 mkdir -p bin "${FRONTDESK_LOG_DIR:=./log}"
 export FRONTDESK_LOG_DIR
 echo "lab.sh: building bin/frontdesk (the first build downloads Caddy's modules and takes a few minutes) ..." >&2
