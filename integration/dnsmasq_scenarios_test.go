@@ -336,6 +336,21 @@ func TestDnsmasqDiffAddressEmptyDomain(t *testing.T) {
 		"plain. A", "plain. AAAA", "plain. MX", "plain. TXT", "x.lan. A", "x.lan. AAAA", "x.lan. MX", "lan. AAAA", "a.b. A", "sp.test. A", "x.up.test. A")
 }
 
+// TestDnsmasqDiffHostsForms: hosts lines as real files write them —
+// tabs, Windows line ends, leading blanks, '#' comments inside a line, a
+// duplicate name — and addresses as inet_pton reads them: a zone skips the
+// line, an IPv4-mapped IPv6 address stays IPv6 (AAAA, PTR under ip6.arpa).
+func TestDnsmasqDiffHostsForms(t *testing.T) {
+	hosts := "10.0.0.1 a#b c.test\n10.0.0.2\tTabbed.Test  alias.test.\r\n  10.0.0.3 lead.test\n" +
+		"fe80::1%eth0 zone.test\n::ffff:10.0.0.5 mapped.test\n10.0.0.9 dup.test\n10.0.0.10 dup.test\n" +
+		"10.0.0.12 x.test # comment y.test\n010.000.000.014 octal.test\n"
+	diffScenarioFiles(t, "no-resolv\nno-hosts\nserver={UP1}\naddn-hosts={DIR}/forms.hosts\n",
+		map[string]string{"forms.hosts": hosts},
+		"a. A", "c.test. A", "tabbed.test. A", "alias.test. A", "lead.test. A", "zone.test. AAAA", "mapped.test. A",
+		"mapped.test. AAAA", "dup.test. A", "x.test. A", "y.test. A", "octal.test. A", "1.0.0.10.in-addr.arpa. PTR",
+		"5.0.0.10.in-addr.arpa. PTR", "5.0.0.0.0.0.a.0.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. PTR")
+}
+
 // TestDnsmasqDiffMX covers mx-target, selfmx and localmx.
 func TestDnsmasqDiffMX(t *testing.T) {
 	t.Run("selfmx", func(t *testing.T) {

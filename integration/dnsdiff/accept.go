@@ -202,7 +202,7 @@ func (g *Generator) acceptLines(n int) []genLine {
 		case 6:
 			text, kind = name+"=", "empty-value"
 		case 7:
-			bad := g.pick([]string{"1.2.3.256", "10.0.0", "::g", "1.2.3.4.5", "fd00:::1", "-1", "99999999999", "abc"})
+			bad := g.pick([]string{"1.2.3.256", "10.0.0", "::g", "1.2.3.4.5", "fd00:::1", "-1", "99999999999", "abc", "fe80::1%lo"})
 			f := strings.Split(val, ",")
 			f[g.r.IntN(len(f))] = bad
 			text, kind = name+"="+strings.Join(f, ","), "bad-value"

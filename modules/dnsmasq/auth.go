@@ -358,8 +358,7 @@ func (ad *authData) reverse(r *resolver, q dns.Question, p netip.Prefix, rz *rev
 	// A shorter name stands for the address with zeros for the missing
 	// labels, as in dnsmasq (measured: 5.168.192.in-addr.arpa is 192.168.5.0).
 	{
-		full, _ := dns.ReverseAddr(p.Addr().String())
-		full = canon(full)
+		full := reverseName(p.Addr())
 		seen := map[string]bool{}
 		for _, h := range r.store.ptr[full] {
 			if inDomain(h.Name, rz.zone.Domain) && !seen[h.Name] {

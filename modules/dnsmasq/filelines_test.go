@@ -2,10 +2,13 @@ package dnsmasq
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 // TestHostsFileLongLine: a hosts line far longer than bufio.Scanner's
@@ -53,5 +56,31 @@ func TestEachLineStops(t *testing.T) {
 	}
 	if err := eachLine(path+".none", func(string) bool { return true }); !os.IsNotExist(err) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestHostsAddressForms: a hosts address is read as inet_pton reads it: an
+// address with a zone skips the line, and an IPv4-mapped IPv6 address stays
+// IPv6, its PTR under ip6.arpa (measured on dnsmasq 2.90).
+func TestHostsAddressForms(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(path, []byte("fe80::1%eth0 zone.test\n::ffff:10.0.0.5 mapped.test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := readHostsFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 1 || hs[0].Name != "mapped.test" || !hs[0].Addr.Is4In6() {
+		t.Fatalf("entries %+v, want mapped.test's IPv4-mapped address alone", hs)
+	}
+	if got, want := reverseName(hs[0].Addr), "5.0.0.0.0.0.a.0.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa"; got != want {
+		t.Errorf("reverse name %s, want %s", got, want)
+	}
+	for _, a := range []string{"10.0.0.5", "2001:db8::1", "fd00:1:2:3:4:5:6:7"} {
+		want, _ := dns.ReverseAddr(a)
+		if got := reverseName(netip.MustParseAddr(a)); got+"." != want {
+			t.Errorf("reverse name of %s: %s, want %s", a, got, want)
+		}
 	}
 }

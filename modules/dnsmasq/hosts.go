@@ -1,7 +1,6 @@
 package dnsmasq
 
 import (
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,11 +21,13 @@ func readHostsFile(path string) ([]conf.HostEntry, error) {
 		if len(fs) < 2 {
 			return true
 		}
-		a, err := netip.ParseAddr(fs[0])
+		// dnsmasq reads the address with inet_pton: no zone (it logs
+		// "bad address" and skips the line), and an IPv4-mapped IPv6
+		// address stays IPv6 (an AAAA record, measured).
+		a, err := conf.ParseAddr(fs[0])
 		if err != nil {
-			return true // dnsmasq logs and skips bad lines
+			return true
 		}
-		a = a.Unmap()
 		for i, n := range fs[1:] {
 			if validName(n) {
 				out = append(out, conf.HostEntry{Name: conf.NameKey(n), Addr: a, TTL: -1, Reverse: i == 0})

@@ -1,10 +1,9 @@
 package dnsmasq
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
-
-	"github.com/miekg/dns"
 
 	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq/internal/conf"
 )
@@ -81,10 +80,7 @@ func ifacePTRs(ans []ifaceAnswer) map[string]string {
 	out := map[string]string{}
 	for _, cand := range ans {
 		for _, want := range cand.addrs {
-			rev, err := reverseName(want)
-			if err != nil {
-				continue
-			}
+			rev := reverseName(want)
 			if _, done := out[rev]; done {
 				continue
 			}
@@ -110,10 +106,20 @@ func ifacePTRs(ans []ifaceAnswer) map[string]string {
 }
 
 // reverseName is the in-addr.arpa or ip6.arpa name of a (lower case, no
-// trailing dot).
-func reverseName(a netip.Addr) (string, error) {
-	r, err := dns.ReverseAddr(a.String())
-	return canon(r), err
+// trailing dot). An IPv4-mapped IPv6 address is an IPv6 address's, as
+// dnsmasq stores it (dns.ReverseAddr would give the IPv4 one).
+func reverseName(a netip.Addr) string {
+	if a.Is4() {
+		b := a.As4()
+		return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa", b[3], b[2], b[1], b[0])
+	}
+	const hexDigits = "0123456789abcdef"
+	b := a.As16()
+	out := make([]byte, 0, 72)
+	for i := len(b) - 1; i >= 0; i-- {
+		out = append(out, hexDigits[b[i]&0xf], '.', hexDigits[b[i]>>4], '.')
+	}
+	return string(out) + "ip6.arpa"
 }
 
 // addIfaceNames gives the names of interface-name and dynamic-host lines

@@ -95,7 +95,7 @@ func TestIfacePTROrder(t *testing.T) {
 		ptr := ifacePTRs(resolveIfaceNames(c.IfaceNames, loIfaces()))
 		var got []string
 		for _, a := range []string{"127.0.0.1", "127.0.0.5", "127.0.0.6", "192.0.2.2", "fd00::2", "::1"} {
-			rev, _ := reverseName(netip.MustParseAddr(a))
+			rev := reverseName(netip.MustParseAddr(a))
 			if n, ok := ptr[rev]; ok && a != "::1" {
 				got = append(got, a+"="+n)
 			}

@@ -131,8 +131,7 @@ func (s *localStore) addHosts(c *conf.Config, all []conf.HostEntry) {
 			nd.addrs = append(nd.addrs, h)
 		}
 		if owners[i] {
-			r, _ := dns.ReverseAddr(h.Addr.String())
-			r = canon(r)
+			r := reverseName(h.Addr)
 			s.ptr[r] = append(s.ptr[r], h)
 		}
 	}

@@ -2,7 +2,6 @@ package conf
 
 import (
 	"errors"
-	"net/netip"
 	"strings"
 )
 
@@ -15,7 +14,7 @@ type AliasRule struct {
 }
 
 func ip4(s string) (uint32, bool) {
-	a, err := netip.ParseAddr(s)
+	a, err := ParseAddr(s)
 	if err != nil || !a.Unmap().Is4() {
 		return 0, false
 	}

@@ -46,7 +46,7 @@ func authServer(a *AuthConfig, _ arg, f []string) error {
 		if s == "" {
 			continue
 		}
-		if ip, err := netip.ParseAddr(s); err == nil {
+		if ip, err := ParseAddr(s); err == nil {
 			a.Addrs = append(a.Addrs, ip.Unmap())
 			continue
 		}
@@ -121,7 +121,7 @@ func authSecServers(a *AuthConfig, _ arg, f []string) error {
 // authPeer parses auth-peer.
 func authPeer(a *AuthConfig, _ arg, f []string) error {
 	for _, s := range f {
-		ip, err := netip.ParseAddr(s)
+		ip, err := ParseAddr(s)
 		if err != nil {
 			return errors.New("bad address in --auth-peer")
 		}
@@ -150,7 +150,7 @@ func authSubnet(s string) (netip.Prefix, error) {
 		}
 		return netip.PrefixFrom(p.Addr().Unmap(), min(p.Bits(), p.Addr().Unmap().BitLen())).Masked(), nil
 	}
-	a, err := netip.ParseAddr(s)
+	a, err := ParseAddr(s)
 	if err != nil {
 		return netip.Prefix{}, err
 	}

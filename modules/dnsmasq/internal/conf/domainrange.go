@@ -44,8 +44,8 @@ func (p *parser) parseDomainRange(name, val string) error {
 			return errors.New("bad prefix length in --domain")
 		}
 	case len(f) == 2:
-		a, err1 := netip.ParseAddr(f[0])
-		b, err2 := netip.ParseAddr(f[1])
+		a, err1 := ParseAddr(f[0])
+		b, err2 := ParseAddr(f[1])
 		if err1 != nil || err2 != nil || a.Unmap().BitLen() != b.Unmap().BitLen() || b.Unmap().Less(a.Unmap()) {
 			return errors.New("bad address range in --domain")
 		}

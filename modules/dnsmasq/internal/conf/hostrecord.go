@@ -24,7 +24,7 @@ func readHostRecord(val string) (names []string, v4, v6 netip.Addr, ttl int, err
 			ttl = wireTTL(n)
 			continue
 		}
-		if a, err := netip.ParseAddr(f); err == nil && a.Zone() == "" {
+		if a, err := ParseAddr(f); err == nil {
 			if a.Is4() {
 				v4 = a
 			} else {

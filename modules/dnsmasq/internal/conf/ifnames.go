@@ -58,7 +58,7 @@ func parseDynamicHost(val string) (IfaceName, error) {
 	}
 	n := IfaceName{Name: NameKey(f[0]), Dynamic: true, Iface: f[len(f)-1]}
 	for _, s := range f[1 : len(f)-1] {
-		a, err := netip.ParseAddr(s)
+		a, err := ParseAddr(s)
 		if err != nil || a.Zone() != "" {
 			return IfaceName{}, errors.New("missing address in --dynamic-host")
 		}

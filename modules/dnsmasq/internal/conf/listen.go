@@ -4,7 +4,6 @@ package conf
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 )
 
@@ -15,7 +14,7 @@ func optListenAddress(p *parser, o arg) error {
 		return err
 	}
 	for _, a := range strings.Split(o.val, ",") {
-		ip, err := netip.ParseAddr(a)
+		ip, err := ParseAddr(a)
 		if err != nil {
 			return fmt.Errorf("bad address in --listen-address: %q", a)
 		}

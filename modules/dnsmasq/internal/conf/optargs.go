@@ -252,11 +252,22 @@ func escapeName(s string) string {
 	return b.String()
 }
 
+// ParseAddr reads an address as dnsmasq's inet_pton does: an IPv4 or IPv6
+// address without a zone ("fe80::1%eth0" is a bad address everywhere but
+// in server=, whose own reader takes the zone as the interface).
+func ParseAddr(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err == nil && a.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("address %q has a zone", s)
+	}
+	return a, err
+}
+
 func parsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		return netip.ParsePrefix(s)
 	}
-	a, err := netip.ParseAddr(s)
+	a, err := ParseAddr(s)
 	if err != nil {
 		return netip.Prefix{}, err
 	}

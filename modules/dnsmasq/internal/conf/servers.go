@@ -202,7 +202,7 @@ func (p *parser) address(val string) error {
 	case "#":
 		r.Null = true
 	default:
-		a, err := netip.ParseAddr(rest)
+		a, err := ParseAddr(rest)
 		if err != nil {
 			return errors.New("bad address in --address")
 		}

@@ -43,8 +43,8 @@ func parseSynth(val string) (SynthDomain, error) {
 		if len(f) < 3 {
 			return SynthDomain{}, bad
 		}
-		a, err1 := netip.ParseAddr(f[1])
-		b, err2 := netip.ParseAddr(f[2])
+		a, err1 := ParseAddr(f[1])
+		b, err2 := ParseAddr(f[2])
 		if err1 != nil || err2 != nil || a.Unmap().Is4() != b.Unmap().Is4() || a.Zone() != "" || b.Zone() != "" {
 			return SynthDomain{}, bad
 		}
