@@ -299,11 +299,11 @@ func (g *Generator) pickOption() option {
 
 // hostsFile is a hosts file of the kinds real ones hold: LAN addresses,
 // blocklist lines (0.0.0.0, ::), aliases, comments, dotless and upper-case
-// names.
+// names, IPv4-mapped and zoned addresses, leading blanks, a '#' in a name.
 func (g *Generator) hostsFile() *File {
 	f := &File{}
 	for n := 1 + g.r.IntN(6); n > 0; n-- {
-		switch x := g.r.IntN(12); {
+		switch x := g.r.IntN(14); {
 		case x < 5:
 			l := g.addr() + " " + g.name()
 			if g.chance(0.25) {
@@ -320,6 +320,13 @@ func (g *Generator) hostsFile() *File {
 			f.Lines = append(f.Lines, "# "+g.name())
 		case x < 11:
 			f.Lines = append(f.Lines, g.addr()+" "+g.pick(poolDotless))
+		case x < 12:
+			// An IPv4-mapped address (IPv6 in dnsmasq), or one with a
+			// zone (a bad address: the line is skipped).
+			f.Lines = append(f.Lines, g.pick([]string{"::ffff:" + g.v4(), "fe80::1%lo"})+" "+g.name())
+		case x < 13:
+			// Leading blanks, and a '#' inside a name that ends it.
+			f.Lines = append(f.Lines, "  "+g.addr()+" "+g.name()+"#x "+g.name())
 		default:
 			f.Lines = append(f.Lines, "")
 		}
