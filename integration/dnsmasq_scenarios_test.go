@@ -351,6 +351,26 @@ func TestDnsmasqDiffHostsForms(t *testing.T) {
 		"5.0.0.10.in-addr.arpa. PTR", "5.0.0.0.0.0.a.0.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. PTR")
 }
 
+// TestDnsmasqDiffRecordText: record lines as real configurations write
+// them — SPF, DKIM (over 255 bytes), DMARC, ENUM NAPTR rewrites with \1,
+// CAA — with backslashes and quotes in the text reach the wire as dnsmasq
+// sends them (a backslash was once read as an escape: \1 became 1).
+func TestDnsmasqDiffRecordText(t *testing.T) {
+	diffScenario(t, `no-resolv
+no-hosts
+server={UP1}
+txt-record=example.test,"v=spf1 include:_spf.example.test ~all"
+txt-record=sel._domainkey.example.test,"v=DKIM1; k=rsa; p=`+strings.Repeat("MIIBIjANBgkqhkiG9w0B", 16)+`"
+txt-record=_dmarc.example.test,v=DMARC1; p=none; rua=mailto:d@example.test
+txt-record=multi.test,"first string","second, with comma",third
+txt-record=esc.test,"a\"b\\c",a\065
+caa-record=example.test,0,issue,"letsencrypt.org"
+caa-record=example.test,128,iodef,"mailto:sec@example.test"
+naptr-record=enum.test,100,10,"U","E2U+sip","!^(.*)$!sip:\\1@example.test!",.
+`, "example.test. TXT", "sel._domainkey.example.test. TXT", "_dmarc.example.test. TXT", "multi.test. TXT", "esc.test. TXT",
+		"example.test. CAA", "enum.test. NAPTR", "example.test. ANY")
+}
+
 // TestDnsmasqDiffMX covers mx-target, selfmx and localmx.
 func TestDnsmasqDiffMX(t *testing.T) {
 	t.Run("selfmx", func(t *testing.T) {

@@ -56,13 +56,20 @@ func txtRecord(p *parser, name string, f []string, val string, bad error) (dns.R
 		for _, s := range strings.Split(strings.TrimLeft(rest, " "), ",") {
 			s = unquoter.Replace(s)
 			for len(s) > 255 {
-				t.Txt = append(t.Txt, s[:255])
+				t.Txt = append(t.Txt, wireText(s[:255]))
 				s = s[255:]
 			}
-			t.Txt = append(t.Txt, s)
+			t.Txt = append(t.Txt, wireText(s))
 		}
 	}
 	return t, nil
+}
+
+// wireText is s as miekg/dns reads the character strings it packs (TXT,
+// CAA, NAPTR): a backslash escaped, so that every byte of the line reaches
+// the wire as it is, as dnsmasq sends it ("a\\065" stays five bytes).
+func wireText(s string) string {
+	return strings.ReplaceAll(s, `\`, `\\`)
 }
 
 // mxHost builds the record of a mx-host line.
@@ -131,7 +138,7 @@ func naptrRecord(p *parser, name string, f []string, val string, bad error) (dns
 	if !ok1 || !ok2 {
 		return nil, bad
 	}
-	n := &dns.NAPTR{Hdr: Hdr(name, dns.TypeNAPTR), Order: order, Preference: pref, Flags: f[3], Service: f[4], Regexp: f[5], Replacement: "."}
+	n := &dns.NAPTR{Hdr: Hdr(name, dns.TypeNAPTR), Order: order, Preference: pref, Flags: wireText(f[3]), Service: wireText(f[4]), Regexp: wireText(f[5]), Replacement: "."}
 	if len(f) == 7 {
 		if !dataName(f[6]) {
 			return nil, bad
@@ -151,7 +158,7 @@ func caaRecord(p *parser, name string, f []string, val string, bad error) (dns.R
 		return nil, bad
 	}
 	// dnsmasq stores the flags in one byte.
-	return &dns.CAA{Hdr: Hdr(name, dns.TypeCAA), Flag: uint8(fl), Tag: f[2], Value: f[3]}, nil
+	return &dns.CAA{Hdr: Hdr(name, dns.TypeCAA), Flag: uint8(fl), Tag: wireText(f[2]), Value: wireText(f[3])}, nil
 }
 
 // dnsRR builds the record of a dns-rr line.
