@@ -88,6 +88,25 @@ func (g *Generator) subset(s []string, n int) []string {
 
 // name is a name of the configuration's pool: mostly label.base, sometimes the
 // base itself, a dotless name or a deeper one.
+// text is a record's text as configurations write it: quoted or not,
+// with the characters that need care (backslashes, escaped quotes, an
+// ENUM back-reference, semicolons, spaces), sometimes longer than one
+// 255-byte string.
+func (g *Generator) text() string {
+	parts := []string{"v=DKIM1; k=rsa", `a\\b`, `\"q\"`, `!^(.*)$!sip:\\1@ex.test!`, "x y", `\t`, "z;", "a\\065"}
+	var b strings.Builder
+	for n := 1 + g.r.IntN(3); n > 0; n-- {
+		b.WriteString(g.pick(parts))
+	}
+	if g.chance(0.1) {
+		b.WriteString(strings.Repeat("k", 250))
+	}
+	if g.chance(0.3) {
+		return strings.NewReplacer(`\"`, "", `\t`, "", " ", "").Replace(b.String()) // unquoted: no escapes, no spaces
+	}
+	return `"` + b.String() + `"`
+}
+
 func (g *Generator) name() string {
 	var n string
 	switch x := g.r.IntN(20); {
@@ -199,13 +218,15 @@ var options = []option{
 		return l
 	})},
 	{"txt-record", 4, false, lines(func(g *Generator) string {
-		switch g.r.IntN(3) {
+		switch g.r.IntN(4) {
 		case 0:
 			return "txt-record=" + g.name()
 		case 1:
 			return "txt-record=" + g.name() + `,"v=spf1 -all"`
-		default:
+		case 2:
 			return "txt-record=" + g.name() + `,"one","two, three"`
+		default:
+			return "txt-record=" + g.name() + "," + g.text() + "," + g.text()
 		}
 	})},
 	{"mx-host", 4, false, lines(func(g *Generator) string {
@@ -238,9 +259,15 @@ var options = []option{
 		return "ptr-record=" + strings.TrimSuffix(rev, ".") + "," + g.name()
 	})},
 	{"naptr-record", 2, false, lines(func(g *Generator) string {
+		if g.chance(0.5) {
+			return `naptr-record=` + g.name() + `,100,10,"U","E2U+sip",` + g.text() + `,`
+		}
 		return `naptr-record=` + g.name() + `,100,10,"U","E2U+sip","!^.*$!sip:info@example.test!",`
 	})},
 	{"caa-record", 2, false, lines(func(g *Generator) string {
+		if g.chance(0.5) {
+			return `caa-record=` + g.name() + `,0,issue,` + g.text()
+		}
 		return `caa-record=` + g.name() + `,0,issue,"ca.example.test"`
 	})},
 	{"dns-rr", 2, false, lines(func(g *Generator) string {

@@ -57,7 +57,33 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 		return
 	}
-	_ = w.WriteMsg(m)
+	if w.WriteMsg(m) != nil {
+		// Most likely a message the wire cannot carry (nothing was
+		// sent): SERVFAIL, not an answer the client would wait out.
+		_ = w.WriteMsg(servfailOf(m))
+	}
+}
+
+// packReply packs m into buf; a message that cannot be packed (a record
+// the wire cannot carry) becomes SERVFAIL for its question instead of no
+// answer at all.
+func packReply(m *dns.Msg, buf []byte) ([]byte, error) {
+	b, err := m.PackBuffer(buf)
+	if err == nil {
+		return b, nil
+	}
+	return servfailOf(m).PackBuffer(buf)
+}
+
+// servfailOf is the SERVFAIL reply in place of m: its header and question
+// (and EDNS0 record), no records.
+func servfailOf(m *dns.Msg) *dns.Msg {
+	f := &dns.Msg{MsgHdr: m.MsgHdr, Question: m.Question}
+	f.Rcode, f.Authoritative, f.Truncated = dns.RcodeServerFailure, false, false
+	if opt := m.IsEdns0(); opt != nil {
+		f.Extra = []dns.RR{opt}
+	}
+	return f
 }
 
 // maxTCP is max-tcp-connections of the running config (0: no limit).

@@ -364,7 +364,7 @@ func (s *udpServer) write(m *dns.Msg, peer udpPeer, buf []byte) []byte {
 	if peer.batch != nil {
 		buf = peer.batch.buf
 	}
-	b, err := m.PackBuffer(buf)
+	b, err := packReply(m, buf)
 	if err != nil {
 		return nil
 	}

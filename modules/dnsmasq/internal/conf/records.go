@@ -72,6 +72,13 @@ func wireText(s string) string {
 	return strings.ReplaceAll(s, `\`, `\\`)
 }
 
+// charString is s as one DNS character-string, cut at 255 bytes as
+// dnsmasq's add_resource_record ('z') cuts it (a longer one cannot be
+// packed: the question went unanswered), in wireText's form.
+func charString(s string) string {
+	return wireText(s[:min(len(s), 255)])
+}
+
 // mxHost builds the record of a mx-host line.
 func mxHost(p *parser, name string, f []string, val string, bad error) (dns.RR, error) {
 	mx := &dns.MX{Hdr: Hdr(name, dns.TypeMX), Preference: 1}
@@ -138,7 +145,7 @@ func naptrRecord(p *parser, name string, f []string, val string, bad error) (dns
 	if !ok1 || !ok2 {
 		return nil, bad
 	}
-	n := &dns.NAPTR{Hdr: Hdr(name, dns.TypeNAPTR), Order: order, Preference: pref, Flags: wireText(f[3]), Service: wireText(f[4]), Regexp: wireText(f[5]), Replacement: "."}
+	n := &dns.NAPTR{Hdr: Hdr(name, dns.TypeNAPTR), Order: order, Preference: pref, Flags: charString(f[3]), Service: charString(f[4]), Regexp: charString(f[5]), Replacement: "."}
 	if len(f) == 7 {
 		if !dataName(f[6]) {
 			return nil, bad
