@@ -822,12 +822,12 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		owner = dns.Fqdn(nd.cname.Target)
 		nd = r.store.names[nd.cname.Target]
 	}
-	if r.appendLocalData(&a, nd, owner, qtype, lnet) {
-		return a, true
-	}
 	validate := r.validator != nil
-	// The target's CNAMEs cached from upstream answers are followed too
-	// (rfc1035.c answer_request); they keep aa.
+	// The target's CNAMEs cached from upstream answers are followed too,
+	// before any local data (rfc1035.c answer_request follows every CNAME,
+	// a cname line's or a cached one, and only then looks at the name it
+	// reached: a txt-record beside a cached CNAME does not answer); they
+	// keep aa.
 	cachedHops := 0
 	for ; cachedHops < maxChain && qtype != dns.TypeCNAME; cachedHops++ {
 		rcode, ans, _, _, st, ok := r.cache.lookup(owner, dns.TypeCNAME, false, -1)
@@ -849,11 +849,12 @@ func (r *resolver) chase(owner string, nd *node, qtype uint16, lnet netip.Prefix
 		c.Hdr.Name = owner // the name as the answer wrote it last
 		a.answer = append(a.answer, c)
 		owner = c.Target
-		// The local data of the cached chain's end answers it, as it
-		// would the end itself (answer_request goes on with that name).
-		if r.appendLocalData(&a, r.store.names[canon(owner)], owner, qtype, lnet) {
-			return a, true
-		}
+		nd = r.store.names[canon(owner)]
+	}
+	// The local data of the chain's end answers it, as it would the end
+	// itself (answer_request goes on with that name).
+	if r.appendLocalData(&a, nd, owner, qtype, lnet) {
+		return a, true
 	}
 	// Only addresses: the other types' cached data is looked up only when
 	// nothing answered yet, and the local CNAME did (answer_request's
