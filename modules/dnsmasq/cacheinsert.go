@@ -178,9 +178,11 @@ func (r *resolver) refusedByCache(name string, qtype uint16, a answer, tcp bool)
 	if !r.chainInserted(qtype) {
 		// No CNAME of the chain is inserted, only an NXDOMAIN for its
 		// end: it fails over the end's cname line alone (F_CNAME), after
-		// its SOA went in (dropSOAOf).
+		// its SOA went in (dropSOAOf). Not a PTR question's: its negative
+		// end is cached under an address (F_REVERSE), if at all, which no
+		// cname line refuses (rfc1035.c extract_addresses' PTR path).
 		nd := r.store.names[chainEnd(name, a.answer)]
-		refused := nd != nil && nd.cname != nil
+		refused := qtype != dns.TypePTR && nd != nil && nd.cname != nil
 		if refused && !tcp && a.rcode == dns.RcodeNameError && !r.cfg.NoNegcache {
 			r.dropSOAOf(a.ns)
 		}
