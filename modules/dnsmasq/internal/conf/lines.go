@@ -94,23 +94,23 @@ func cleanLine(s string) (string, error) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '"' {
-			i++
-			for ; i < len(s) && s[i] != '"'; i++ {
-				c := s[i]
-				if c == '\\' && i+1 < len(s) && strings.IndexByte("\"tnebr\\", s[i+1]) >= 0 {
-					i++
-					c = unescape(s[i])
-				}
-				if h, ok := hiddenInQuotes[c]; ok {
-					c = h // neither a field separator nor trimmed
-				}
+			end, err := quoted(s, i+1, &b)
+			if err != nil {
+				return "", err
+			}
+			// dnsmasq's lexer goes on with the character after the
+			// closing quote without testing it for a quote, and with
+			// white as it was before the opening one: a '"' there is
+			// kept ("""" is a '"' and an open quote), a '#' after
+			// white space and a quoted part still starts a comment.
+			if i = end + 1; i >= len(s) {
+				break
+			}
+			if c = s[i]; c == '"' {
 				b.WriteByte(c)
+				white = false
+				continue
 			}
-			if i >= len(s) {
-				return "", errors.New("missing \"")
-			}
-			white = false
-			continue
 		}
 		if c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' {
 			b.WriteByte(' ')
@@ -129,6 +129,27 @@ func cleanLine(s string) (string, error) {
 		out = strings.TrimSpace(name) + "=" + strings.TrimSpace(val)
 	}
 	return out, nil
+}
+
+// quoted writes to b the text in double quotes that starts at s[i], with
+// its escapes undone and its commas and white space hidden, and returns
+// the index of the closing quote.
+func quoted(s string, i int, b *strings.Builder) (int, error) {
+	for ; i < len(s) && s[i] != '"'; i++ {
+		c := s[i]
+		if c == '\\' && i+1 < len(s) && strings.IndexByte("\"tnebr\\", s[i+1]) >= 0 {
+			i++
+			c = unescape(s[i])
+		}
+		if h, ok := hiddenInQuotes[c]; ok {
+			c = h // neither a field separator nor trimmed
+		}
+		b.WriteByte(c)
+	}
+	if i >= len(s) {
+		return 0, errors.New("missing \"")
+	}
+	return i, nil
 }
 
 // unescape is the character of the escape \c inside double quotes.

@@ -20,6 +20,11 @@ func TestCleanLine(t *testing.T) {
 		`txt-record=n,"a, b",c`:       "txt-record=n,a\x00\x01b,c",
 		"bogus-priv":                  "bogus-priv",
 		"address=/#/1.2.3.4":          "address=/#/1.2.3.4",
+		// The character after a closing quote is never an opening one,
+		// and '#' there is a comment only after white space.
+		`txt-record=m,"a""b"c"`: `txt-record=m,a"bc`,
+		`txt-record=n, "x"#c`:   "txt-record=n, x",
+		`txt-record=o,"x"#k`:    "txt-record=o,x#k",
 	}
 	for in, want := range cases {
 		got, err := cleanLine(in)
@@ -27,8 +32,10 @@ func TestCleanLine(t *testing.T) {
 			t.Errorf("cleanLine(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := cleanLine(`txt-record=a,"open`); err == nil {
-		t.Error("unterminated quote accepted")
+	for _, bad := range []string{`txt-record=a,"open`, `txt-record=a,""""`, `txt-record=a,"q"""`} {
+		if _, err := cleanLine(bad); err == nil {
+			t.Errorf("%s: unterminated quote accepted", bad)
+		}
 	}
 }
 
