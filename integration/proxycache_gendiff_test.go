@@ -190,7 +190,7 @@ func shrinkCandidates(c genCase) []genCase {
 		d.fields = append(append([]string{}, c.fields[:i]...), c.fields[i+1:]...)
 		out = append(out, d)
 		name, value, _ := strings.Cut(f, ": ")
-		if dirs := strings.Split(value, ","); len(dirs) > 1 {
+		if dirs := strings.Split(value, ","); name == "Cache-Control" && len(dirs) > 1 {
 			for j := range dirs {
 				d := c
 				d.fields = append([]string{}, c.fields...)
