@@ -250,6 +250,7 @@ func TestProxyCacheGenerativeDiffNginx(t *testing.T) {
 	seed := uint64(envCount(t, cachediffSeedEnv, cachediffSeedDefault))
 	n := envCount(t, cachediffCasesEnv, cachediffCasesDefault)
 	t.Logf("seed %d (%s), %d cases (%s), %d regression cases", seed, cachediffSeedEnv, n, cachediffCasesEnv, len(genRegressions))
+	t.Logf("not generated, documented differences:\n  %s", strings.Join(genNotDrawn, "\n  "))
 	r := rand.New(rand.NewPCG(seed, seed))
 	cases := make([]genCase, 0, n+len(genRegressions))
 	for _, g := range genRegressions {

@@ -22,6 +22,7 @@ import (
 // diffCacheNginx is the nginx side of the proxy_cache differential cases:
 // a cache with nginx's defaults under /, and the locations the cases need.
 // X-Cache-Status is added to every status code (always), as frontdesk does.
+// /g/, /gr/ and /gv/ are the generative tester's locations (genLoc).
 const diffCacheNginx = `
 proxy_cache_path {{DIR}}/cache keys_zone=diff:1m;
 server {
@@ -125,12 +126,12 @@ http://:{$FRONTDESK_HTTP_PORT} {
 `
 
 // headerOrigin answers "hello world 0123456789 n=N" (N counting that
-// path's requests; left-padded with dots to size=bytes if given) with the
-// status given by status=code (200 if not) and the response fields named by
-// the query's h_Name=value pairs, in their order, after sleep=seconds if
-// given. A 204 has no body. To an If-None-Match naming the h_ETag value it
-// answers 304 with those fields and the h304_Name=value ones. It records
-// the Range fields it receives.
+// path's requests; padded in front with dots, or cut, to size=bytes if
+// given) with the status given by status=code (200 if not) and the response
+// fields named by the query's h_Name=value pairs, in their order, after
+// sleep=seconds if given. A 204 has no body. To an If-None-Match naming the
+// h_ETag value it answers 304 with those fields and the h304_Name=value
+// ones. It records the Range fields it receives.
 type headerOrigin struct {
 	testBackend
 	mu     sync.Mutex
