@@ -50,6 +50,16 @@ var genAllowedDifferences = []genAllowed{
 		},
 	},
 	{
+		name:   "if-modified-since-later",
+		readme: "An If-Modified-Since later than Last-Modified gets 304 (RFC 9110 §13.1.3); nginx's if_modified_since exact sends the 200",
+		match: func(c genCase, i int, ng, fd genAnswer) bool {
+			return stepsAsk(c.steps[i:i+1], "If-Modified-Since") && hasField(c, "Last-Modified: ") &&
+				!stepsAskValue(c.steps[i], "If-Modified-Since: "+genLastModified) &&
+				ng.cache == fd.cache && ng.origin == fd.origin &&
+				strings.HasPrefix(ng.answer, "200 ") && strings.HasPrefix(fd.answer, "304 ")
+		},
+	},
+	{
 		name: "stale-stored",
 		readme: "A response whose freshness is invalid or zero (max-age=0, max-age=abc, -1, Expires: 0, " +
 			"an invalid or past Expires) or that says no-cache is stored stale; nginx does not store it",
@@ -109,6 +119,16 @@ var genAllowedDifferences = []genAllowed{
 			return false
 		},
 	},
+}
+
+// stepsAskValue reports whether the step sends exactly this request field.
+func stepsAskValue(s genStep, field string) bool {
+	for _, h := range s.hdr {
+		if h == field {
+			return true
+		}
+	}
+	return false
 }
 
 // storedHere reports whether the answers are those of a response frontdesk
@@ -195,7 +215,7 @@ type genRegression struct {
 	c    genCase
 }
 
-// genRegressions are the shrunk cases the generator found (seeds 1 to 3),
+// genRegressions are the shrunk cases the generator found (seeds 1 to 4),
 // with their verdicts: a fixed bug answers as nginx does, a deliberate
 // difference shows its genAllowedDifferences entry.
 var genRegressions = []genRegression{
@@ -256,6 +276,9 @@ var genRegressions = []genRegression{
 	{"revalidate-500", "revalidate-any-status", genCase{loc: "gr", status: 500, size: -1,
 		fields: []string{"Cache-Control: Max-Age=1", `ETag: "v1"`},
 		steps:  []genStep{{"HEAD", false, nil}, {"GET", true, nil}}}},
+	{"if-modified-since-later", "if-modified-since-later", genCase{loc: "gv", status: 200, size: -1,
+		fields: []string{"Last-Modified: " + genLastModified},
+		steps:  []genStep{{"GET", false, []string{"If-Modified-Since: Wed, 01 Jan 2020 00:00:00 GMT"}}}}},
 	{"range-no-store", "range-cut-unstored", genCase{loc: "g", status: 200, size: -1,
 		fields: []string{"Cache-Control: no-store", "Accept-Ranges: bytes"},
 		steps:  []genStep{{"GET", false, []string{"Range: bytes=0-4"}}}}},
