@@ -120,6 +120,7 @@ var genCacheControl = []string{
 	"no-cache", "no-store", "private", "public", "must-revalidate",
 	"MAX-AGE=60", "Max-Age=1", "max-age = 60", `max-age="60"`, "max-age=abc", "max-age=-1",
 	`no-cache="Set-Cookie"`, `private="X-Secret"`, "No-Store",
+	"stale-while-revalidate=10", "stale-if-error=10",
 }
 
 // genExpires are the Expires values: valid, past, invalid, 0, a one-digit day.
@@ -179,6 +180,12 @@ func genFields(r *rand.Rand, loc genLoc) []string {
 		f = append(f, "Expires: "+genExpires[r.IntN(len(genExpires))])
 	}
 	if r.IntN(10) == 0 {
+		f = append(f, "Date: "+[]string{"{date-120}", "{date+0}"}[r.IntN(2)])
+	}
+	if r.IntN(10) == 0 {
+		f = append(f, "Age: "+[]string{"30", "120", "abc"}[r.IntN(3)])
+	}
+	if r.IntN(10) == 0 {
 		f = append(f, "Set-Cookie: a=b")
 	}
 	if r.IntN(7) == 0 {
@@ -221,6 +228,9 @@ func genSteps(r *rand.Rand, c genCase) []genStep {
 			s.hdr = []string{genConditional(r)}
 		case k < 45 && c.size != 0:
 			s.hdr = []string{"Range: " + genRanges[r.IntN(len(genRanges))]}
+			if r.IntN(4) == 0 {
+				s.hdr = append(s.hdr, []string{`If-Range: "v1"`, `If-Range: "v2"`, "If-Range: " + genLastModified}[r.IntN(3)])
+			}
 		}
 		if r.IntN(4) == 0 {
 			s.hdr = append(s.hdr, "X-V: "+[]string{"a", "b"}[r.IntN(2)])

@@ -98,6 +98,24 @@ var genAllowedDifferences = []genAllowed{
 		},
 	},
 	{
+		name:   "age-and-date",
+		readme: "Age and Date count (RFC 9111 §4.2.3): an old response can be stale on arrival; nginx counts from its receipt",
+		match: func(c genCase, _ int, ng, fd genAnswer) bool {
+			return (hasField(c, "Age: 30") || hasField(c, "Age: 120") || hasField(c, "Date: {date-")) &&
+				ng.cache == "HIT" && (fd.cache == "EXPIRED" || fd.cache == "REVALIDATED") && fd.origin == ng.origin+1
+		},
+	},
+	{
+		name: "stale-while-revalidate",
+		readme: "stale-while-revalidate serves the stale entry (STALE) and refreshes it in the background (RFC 5861); " +
+			"nginx uses it only while another request updates the entry",
+		match: func(c genCase, _ int, ng, fd genAnswer) bool {
+			// The background refresh may have reached the origin or not.
+			return hasValue(c, "Cache-Control", "stale-while-revalidate=") && ng.cache == "EXPIRED" && fd.cache == "STALE" &&
+				(fd.origin == ng.origin || fd.origin == ng.origin-1)
+		},
+	},
+	{
 		name:   "unsafe-invalidates",
 		readme: "A successful POST invalidates the stored entry of its URI; nginx keeps it",
 		match: func(c genCase, i int, ng, fd genAnswer) bool {
@@ -215,7 +233,7 @@ type genRegression struct {
 	c    genCase
 }
 
-// genRegressions are the shrunk cases the generator found (seeds 1 to 4),
+// genRegressions are the shrunk cases the generator found (seeds 1 to 6),
 // with their verdicts: a fixed bug answers as nginx does, a deliberate
 // difference shows its genAllowedDifferences entry.
 var genRegressions = []genRegression{
@@ -279,6 +297,15 @@ var genRegressions = []genRegression{
 	{"if-modified-since-later", "if-modified-since-later", genCase{loc: "gv", status: 200, size: -1,
 		fields: []string{"Last-Modified: " + genLastModified},
 		steps:  []genStep{{"GET", false, []string{"If-Modified-Since: Wed, 01 Jan 2020 00:00:00 GMT"}}}}},
+	{"age-stale-on-arrival", "age-and-date", genCase{loc: "g", status: 200, size: -1,
+		fields: []string{"Cache-Control: s-maxage=1", "Age: 30"},
+		steps:  []genStep{{"GET", false, nil}, {"HEAD", false, nil}}}},
+	{"old-date-stale-on-arrival", "age-and-date", genCase{loc: "gr", status: 200, size: -1,
+		fields: []string{"Cache-Control: max-age=60", "Date: {date-120}"},
+		steps:  []genStep{{"GET", false, nil}, {"GET", false, nil}}}},
+	{"stale-while-revalidate", "stale-while-revalidate", genCase{loc: "gv", status: 200, size: -1,
+		fields: []string{"Cache-Control: stale-while-revalidate=10"},
+		steps:  []genStep{{"GET", false, nil}, {"GET", true, nil}}}},
 	{"range-no-store", "range-cut-unstored", genCase{loc: "g", status: 200, size: -1,
 		fields: []string{"Cache-Control: no-store", "Accept-Ranges: bytes"},
 		steps:  []genStep{{"GET", false, []string{"Range: bytes=0-4"}}}}},
