@@ -116,6 +116,14 @@ var genAllowedDifferences = []genAllowed{
 		},
 	},
 	{
+		name:   "stale-if-error-status",
+		readme: "stale-if-error also answers when the origin says 500, 502, 503 or 504 (RFC 5861 §4); nginx 1.22 sends the new answer",
+		match: func(c genCase, _ int, ng, fd genAnswer) bool {
+			return hasValue(c, "Cache-Control", "stale-if-error=") && c.status >= 500 && fd.cache == "STALE" &&
+				(ng.cache == "EXPIRED" || ng.cache == "MISS") && ng.origin == fd.origin
+		},
+	},
+	{
 		name:   "unsafe-invalidates",
 		readme: "A successful POST invalidates the stored entry of its URI; nginx keeps it",
 		match: func(c genCase, i int, ng, fd genAnswer) bool {
@@ -233,7 +241,7 @@ type genRegression struct {
 	c    genCase
 }
 
-// genRegressions are the shrunk cases the generator found (seeds 1 to 6),
+// genRegressions are the shrunk cases the generator found (seeds 1 to 7),
 // with their verdicts: a fixed bug answers as nginx does, a deliberate
 // difference shows its genAllowedDifferences entry.
 var genRegressions = []genRegression{
@@ -306,6 +314,12 @@ var genRegressions = []genRegression{
 	{"stale-while-revalidate", "stale-while-revalidate", genCase{loc: "gv", status: 200, size: -1,
 		fields: []string{"Cache-Control: stale-while-revalidate=10"},
 		steps:  []genStep{{"GET", false, nil}, {"GET", true, nil}}}},
+	{"stale-if-error-500", "stale-if-error-status", genCase{loc: "gv", status: 500, size: -1,
+		fields: []string{"Cache-Control: stale-if-error=10"},
+		steps:  []genStep{{"GET", false, nil}, {"GET", true, nil}}}},
+	{"stale-if-error-stale-on-arrival", "stale-if-error-status", genCase{loc: "gv", status: 502, size: -1,
+		fields: []string{"Cache-Control: stale-if-error=10,max-age=abc"},
+		steps:  []genStep{{"GET", false, nil}, {"GET", false, nil}}}},
 	{"range-no-store", "range-cut-unstored", genCase{loc: "g", status: 200, size: -1,
 		fields: []string{"Cache-Control: no-store", "Accept-Ranges: bytes"},
 		steps:  []genStep{{"GET", false, []string{"Range: bytes=0-4"}}}}},
