@@ -42,7 +42,7 @@ type genCase struct {
 	loc    genLoc
 	status int
 	size   int      // body bytes; -1 for the origin's default body
-	fields []string // "Name: value"; {date±N} and {unix±N} are expanded when sent
+	fields []string // "Name: value"; {date±N} and {unix±N} are expanded by the origin
 	steps  []genStep
 }
 
@@ -77,15 +77,15 @@ func quoteList(l []string) string {
 }
 
 // target is the request URI of the case under the path name: the recipe in
-// the query, the times expanded against now.
-func (c genCase) target(name string, now time.Time) string {
+// the query (the origin expands the times when it answers).
+func (c genCase) target(name string) string {
 	q := "status=" + strconv.Itoa(c.status)
 	if c.size >= 0 {
 		q += "&size=" + strconv.Itoa(c.size)
 	}
 	for _, f := range c.fields {
 		k, v, _ := strings.Cut(f, ": ")
-		q += "&h_" + k + "=" + url.QueryEscape(expandTimes(v, now))
+		q += "&h_" + k + "=" + url.QueryEscape(v)
 	}
 	return "/" + string(c.loc) + "/" + name + "?" + q
 }
@@ -120,7 +120,7 @@ var genCacheControl = []string{
 	"no-cache", "no-store", "private", "public", "must-revalidate",
 	"MAX-AGE=60", "Max-Age=1", "max-age = 60", `max-age="60"`, "max-age=abc", "max-age=-1",
 	`no-cache="Set-Cookie"`, `private="X-Secret"`, "No-Store",
-	"stale-while-revalidate=10", "stale-if-error=10",
+	"stale-while-revalidate=10", "stale-if-error=10", "proxy-revalidate", "immutable", "max-age=99999999999",
 }
 
 // genExpires are the Expires values: valid, past, invalid, 0, a one-digit day.
@@ -178,6 +178,9 @@ func genFields(r *rand.Rand, loc genLoc) []string {
 	}
 	if r.IntN(10) < 3 {
 		f = append(f, "Expires: "+genExpires[r.IntN(len(genExpires))])
+		if r.IntN(6) == 0 {
+			f = append(f, "Expires: "+genExpires[r.IntN(len(genExpires))])
+		}
 	}
 	if r.IntN(10) == 0 {
 		f = append(f, "Date: "+[]string{"{date-120}", "{date+0}"}[r.IntN(2)])

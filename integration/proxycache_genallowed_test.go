@@ -91,6 +91,14 @@ var genAllowedDifferences = []genAllowed{
 		},
 	},
 	{
+		name:   "two-expires-lines",
+		readme: "Two Expires lines make the response stale (RFC 9111 §4.2.1 allows that or the first); nginx takes the first",
+		match: func(c genCase, _ int, ng, fd genAnswer) bool {
+			return fieldCount(c, "Expires") > 1 && fd.cache != "HIT" &&
+				(ng.cache == "HIT" && fd.origin == ng.origin+1 || storedHere(ng, fd))
+		},
+	},
+	{
 		name:   "revalidate-any-status",
 		readme: "Any stored status with a validator is revalidated; nginx keeps validators only for 200 and 206",
 		match: func(c genCase, _ int, ng, fd genAnswer) bool {
@@ -325,6 +333,11 @@ var genRegressions = []genRegression{
 		steps:  []genStep{{"GET", false, nil}, {"GET", false, nil}}}},
 	{"stale-on-arrival-while-revalidate", "stale-while-revalidate", genCase{loc: "gr", status: 200, size: -1,
 		fields: []string{"Cache-Control: stale-while-revalidate=10", "Expires: 0", `ETag: "v1"`},
+		steps:  []genStep{{"GET", false, nil}, {"GET", false, nil}}}},
+	// Written by hand: the generator draws two Expires lines (seed 10 on),
+	// rarely without a Cache-Control that decides first.
+	{"two-expires-lines", "two-expires-lines", genCase{loc: "g", status: 200, size: -1,
+		fields: []string{"Expires: {date+60}", "Expires: {date+60}"},
 		steps:  []genStep{{"GET", false, nil}, {"GET", false, nil}}}},
 	{"range-no-store", "range-cut-unstored", genCase{loc: "g", status: 200, size: -1,
 		fields: []string{"Cache-Control: no-store", "Accept-Ranges: bytes"},

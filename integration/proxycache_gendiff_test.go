@@ -62,7 +62,7 @@ type genEnv struct {
 // step's answers (nginx's, frontdesk's).
 func (e *genEnv) run(c genCase) ([][2]genAnswer, error) {
 	name := "k" + strconv.FormatInt(e.next.Add(1), 10)
-	target := c.target(name, time.Now())
+	target := c.target(name)
 	path, _, _ := strings.Cut(target, "?")
 	out := make([][2]genAnswer, len(c.steps))
 	for i, s := range c.steps {

@@ -129,7 +129,8 @@ http://:{$FRONTDESK_HTTP_PORT} {
 // path's requests; padded in front with dots, or cut, to size=bytes if
 // given) with the status given by status=code (200 if not) and the response
 // fields named by the query's h_Name=value pairs, in their order, after
-// sleep=seconds if given. A 204 has no body. To an If-None-Match naming the
+// sleep=seconds if given, with {date±N} / {unix±N} in their values
+// expanded (expandTimes). A 204 has no body. To an If-None-Match naming the
 // h_ETag value it answers 304 with those fields and the h304_Name=value
 // ones. It records the Range fields it receives.
 type headerOrigin struct {
@@ -166,7 +167,7 @@ func newHeaderOrigin(t *testing.T) *headerOrigin {
 			v, _ = url.QueryUnescape(v)
 			switch {
 			case strings.HasPrefix(k, "h_"):
-				head.WriteString(k[2:] + ": " + v + "\r\n")
+				head.WriteString(k[2:] + ": " + expandTimes(v, time.Now()) + "\r\n")
 			case strings.HasPrefix(k, "h304_") && notModified:
 				head.WriteString(k[5:] + ": " + v + "\r\n")
 			case k == "sleep":
