@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -128,13 +129,22 @@ type response struct {
 // User-Agent curl, Accept */*, plus extra headers ("Name: value").
 func do(t *testing.T, method, url, body string, extra ...string) response {
 	t.Helper()
+	r, err := tryDo(method, url, body, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// tryDo is do returning its error, for goroutines other than the test's.
+func tryDo(method, url, body string, extra ...string) (response, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
 	req.Host = "myapp.local"
 	req.Header.Set("User-Agent", "curl/7.88.1")
@@ -149,14 +159,14 @@ func do(t *testing.T, method, url, body string, extra ...string) response {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return response{}, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, url, err)
+		return response{}, fmt.Errorf("%s %s: reading body: %w", method, url, err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}, nil
 }
 
 // backendHeaders decodes the Flask app's /api/headers answer.

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -21,6 +22,7 @@ import (
 // diffCacheNginx is the nginx side of the proxy_cache differential cases:
 // a cache with nginx's defaults under /, and the locations the cases need.
 // X-Cache-Status is added to every status code (always), as frontdesk does.
+// /g/, /gr/ and /gv/ are the generative tester's locations (genLoc).
 const diffCacheNginx = `
 proxy_cache_path {{DIR}}/cache keys_zone=diff:1m;
 server {
@@ -52,6 +54,20 @@ server {
         proxy_cache_lock on;
         proxy_cache_lock_age 1s;
         proxy_cache_lock_timeout 10s;
+    }
+    location /g/ {
+        proxy_pass http://{{UPSTREAM}};
+        proxy_cache diff;
+    }
+    location /gr/ {
+        proxy_pass http://{{UPSTREAM}};
+        proxy_cache diff;
+        proxy_cache_revalidate on;
+    }
+    location /gv/ {
+        proxy_pass http://{{UPSTREAM}};
+        proxy_cache diff;
+        proxy_cache_valid any 1s;
     }
 }
 `
@@ -85,6 +101,23 @@ http://:{$FRONTDESK_HTTP_PORT} {
 		}
 		reverse_proxy {$BACKEND_POOL}
 	}
+	handle /g/* {
+		proxy_cache {
+			revalidate off
+		}
+		reverse_proxy {$BACKEND_POOL}
+	}
+	handle /gr/* {
+		proxy_cache
+		reverse_proxy {$BACKEND_POOL}
+	}
+	handle /gv/* {
+		proxy_cache {
+			valid any 1s
+			revalidate off
+		}
+		reverse_proxy {$BACKEND_POOL}
+	}
 	handle {
 		proxy_cache
 		reverse_proxy {$BACKEND_POOL}
@@ -93,10 +126,13 @@ http://:{$FRONTDESK_HTTP_PORT} {
 `
 
 // headerOrigin answers "hello world 0123456789 n=N" (N counting that
-// path's requests) with the response fields named by the query's h_Name=value
-// pairs, in their order, after sleep=seconds if given. To an If-None-Match
-// naming the h_ETag value it answers 304 with those fields and the
-// h304_Name=value ones. It records the Range fields it receives.
+// path's requests; padded in front with dots, or cut, to size=bytes if
+// given) with the status given by status=code (200 if not) and the response
+// fields named by the query's h_Name=value pairs, in their order, after
+// sleep=seconds if given, with {date±N} / {unix±N} in their values
+// expanded (expandTimes). A 204 has no body. To an If-None-Match naming the
+// h_ETag value it answers 304 with those fields and the h304_Name=value
+// ones. It records the Range fields it receives.
 type headerOrigin struct {
 	testBackend
 	mu     sync.Mutex
@@ -118,17 +154,20 @@ func newHeaderOrigin(t *testing.T) *headerOrigin {
 		inm := r.Header.Get("If-None-Match")
 		notModified := inm != "" && inm == q.Get("h_ETag")
 		var head strings.Builder
-		if notModified {
-			head.WriteString("HTTP/1.1 304 Not Modified\r\n")
-		} else {
-			head.WriteString("HTTP/1.1 200 OK\r\n")
+		code, _ := strconv.Atoi(q.Get("status"))
+		if code == 0 {
+			code = http.StatusOK
 		}
+		if notModified {
+			code = http.StatusNotModified
+		}
+		head.WriteString("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
 		for _, kv := range strings.Split(r.URL.RawQuery, "&") {
 			k, v, _ := strings.Cut(kv, "=")
 			v, _ = url.QueryUnescape(v)
 			switch {
 			case strings.HasPrefix(k, "h_"):
-				head.WriteString(k[2:] + ": " + v + "\r\n")
+				head.WriteString(k[2:] + ": " + expandTimes(v, time.Now()) + "\r\n")
 			case strings.HasPrefix(k, "h304_") && notModified:
 				head.WriteString(k[5:] + ": " + v + "\r\n")
 			case k == "sleep":
@@ -137,7 +176,12 @@ func newHeaderOrigin(t *testing.T) *headerOrigin {
 			}
 		}
 		body := "hello world 0123456789 n=" + strconv.Itoa(n)
-		if notModified {
+		if size, _ := strconv.Atoi(q.Get("size")); size > len(body) {
+			body = strings.Repeat(".", size-len(body)) + body
+		} else if q.Has("size") {
+			body = body[:size]
+		}
+		if code == http.StatusNotModified || code == http.StatusNoContent {
 			body = ""
 			head.WriteString("Connection: close\r\n\r\n")
 		} else {
@@ -216,13 +260,22 @@ func cacheGet(want string, hdr ...string) cacheDiffStep {
 // its parts (the boundaries differ).
 func cacheComparable(t *testing.T, r response) string {
 	t.Helper()
+	s, err := tryCacheComparable(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// tryCacheComparable is cacheComparable returning a multipart body's error.
+func tryCacheComparable(r response) (string, error) {
 	s := strconv.Itoa(r.status) + " range=" + r.header.Get("Content-Range")
 	mt, params, _ := mime.ParseMediaType(r.header.Get("Content-Type"))
 	if mt != "multipart/byteranges" {
 		if r.status != http.StatusRequestedRangeNotSatisfiable { // nginx sends its error page
 			s += " len=" + r.header.Get("Content-Length") + " body=" + r.body
 		}
-		return s
+		return s, nil
 	}
 	mr := multipart.NewReader(strings.NewReader(r.body), params["boundary"])
 	for {
@@ -231,12 +284,12 @@ func cacheComparable(t *testing.T, r response) string {
 			break
 		}
 		if err != nil {
-			t.Fatalf("multipart body: %v", err)
+			return "", fmt.Errorf("multipart body: %w", err)
 		}
 		b, _ := io.ReadAll(p)
 		s += " part[" + p.Header.Get("Content-Type") + " " + p.Header.Get("Content-Range") + " " + string(b) + "]"
 	}
-	return s
+	return s, nil
 }
 
 // TestProxyCacheMatchesNginxAccelAndRanges runs the same request sequences

@@ -41,7 +41,9 @@ func parseCacheControl(values []string) directives {
 
 // nextDirective reads the directive at the start of s (after any spaces and
 // commas): its lower-case name, its value ("" when it has none), and the
-// rest of s from the comma after it.
+// rest of s from the comma after it. A member with whitespace around its
+// "=" ("max-age = 60") is malformed (RFC 9111 §5.2: token "=" value, no
+// whitespace, and nginx does not read it either): its name is "".
 func nextDirective(s string) (name, val, rest string) {
 	s = strings.TrimLeft(s, " \t,")
 	if s == "" {
@@ -51,12 +53,19 @@ func nextDirective(s string) (name, val, rest string) {
 	if i < 0 {
 		i = len(s)
 	}
-	name = strings.ToLower(strings.TrimSpace(s[:i]))
+	raw := s[:i]
+	name = strings.ToLower(strings.TrimSpace(raw))
 	s = s[i:]
 	if len(s) == 0 || s[0] != '=' {
 		return name, "", s
 	}
-	s = strings.TrimLeft(s[1:], " \t")
+	s = s[1:]
+	if strings.TrimRight(raw, " \t") != raw || strings.TrimLeft(s, " \t") != s {
+		if k := strings.IndexByte(s, ','); k >= 0 {
+			return "", "", s[k:]
+		}
+		return "", "", ""
+	}
 	if len(s) > 0 && s[0] == '"' {
 		val, s = quotedValue(s)
 		return name, val, s

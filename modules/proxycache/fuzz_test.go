@@ -23,6 +23,13 @@ func TestParseCacheControl(t *testing.T) {
 	if len(d) != len(want) {
 		t.Errorf("extra directives: %v", d)
 	}
+	// Whitespace around "=" makes the member malformed, as nginx reads it
+	// (found by TestProxyCacheGenerativeDiffNginx); around commas it is
+	// the list's OWS.
+	d = parseCacheControl([]string{"max-age = 60, s-maxage =5, private= x ,no-store , public"})
+	if len(d) != 2 || !d.has("no-store") || !d.has("public") {
+		t.Errorf("whitespace around =: %v, want only no-store and public", d)
+	}
 }
 
 func TestParseVaryAndAge(t *testing.T) {

@@ -211,6 +211,33 @@ func TestClientConditionalAnsweredFromCache(t *testing.T) {
 	}
 }
 
+// TestClientConditionalWithoutETagOrStorage: If-None-Match: * matches a
+// response without an ETag, and a miss whose response is not stored still
+// answers the client's conditionals, which it did not send on (found by
+// TestProxyCacheGenerativeDiffNginx; nginx does both).
+func TestClientConditionalWithoutETagOrStorage(t *testing.T) {
+	h := newHandler(t, "")
+	stored := respond(200, "body", "Cache-Control", "max-age=60")
+	if w := send(t, h, stored, "GET", "/star", "If-None-Match: *"); w.Code != 304 {
+		t.Errorf("If-None-Match: * on a miss without ETag: %d, want 304", w.Code)
+	}
+	if w := send(t, h, stored, "GET", "/star", "If-None-Match: *"); w.Code != 304 || w.Body.Len() != 0 {
+		t.Errorf("If-None-Match: * on a hit without ETag: %d %q, want 304", w.Code, w.Body.String())
+	}
+	if w := send(t, h, stored, "GET", "/star", `If-None-Match: "v1"`); w.Code != 200 {
+		t.Errorf(`If-None-Match: "v1" without ETag: %d, want 200`, w.Code)
+	}
+	unstored := respond(200, "body", "Etag", `"v1"`)
+	w := send(t, h, unstored, "GET", "/nofresh", `If-None-Match: W/"v1"`)
+	if w.Code != 304 || w.Body.Len() != 0 || unstored.last().Header.Get("If-None-Match") != "" {
+		t.Errorf("unstored miss: %d %q, origin saw INM %q; want 304, no body, none", w.Code, w.Body.String(),
+			unstored.last().Header.Get("If-None-Match"))
+	}
+	if w := send(t, h, unstored, "GET", "/nofresh", `If-None-Match: "v2"`); w.Code != 200 || w.Body.String() != "body" {
+		t.Errorf("unstored miss, other tag: %d %q, want the 200", w.Code, w.Body.String())
+	}
+}
+
 func TestHeadFromGet(t *testing.T) {
 	h := newHandler(t, "")
 	o := respond(200, "the body", "Cache-Control", "max-age=60")

@@ -727,14 +727,13 @@ func notModifiedFor(r *http.Request, hdr http.Header) bool {
 		return false
 	}
 	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+		// "*" matches any current representation, with an ETag or not
+		// (RFC 9110 §13.1.2); a list needs one to compare with.
 		etag := field(hdr, "Etag")
-		if etag == "" {
-			return false
-		}
 		for _, line := range inm {
 			for _, t := range strings.Split(line, ",") {
 				t = strings.TrimSpace(t)
-				if t == "*" || weakEqual(t, etag) {
+				if t == "*" || etag != "" && weakEqual(t, etag) {
 					return true
 				}
 			}

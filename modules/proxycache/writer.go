@@ -119,7 +119,9 @@ func (f *fetchWriter) clientResponse(status int) int {
 	c.h.writeStatus(out, c.out, c.key)
 
 	f.clientBody = c.r.Method != http.MethodHead
-	if f.mode == modeTee && status == http.StatusOK && notModifiedFor(c.r, f.hdr) {
+	// The client's conditionals were not sent on (originRequest), so they
+	// are answered here whether or not the response is stored, as its Range is.
+	if c.storeOK && status == http.StatusOK && notModifiedFor(c.r, f.hdr) {
 		f.clientBody = false
 		strip304(out)
 		return http.StatusNotModified
