@@ -52,13 +52,13 @@ func TestEmptyFieldsRecords(t *testing.T) {
 		"dns-rr=e.lan,65280,a:bc-d ef":          {"e.lan.\tCLASS1\tTYPE65280\t\\# 4 0abc0def"},
 		"dns-rr=f.lan,65281,":                   {"f.lan.\tCLASS1\tTYPE65281\t\\# 0 "},
 		// The last field holds the rest of the line.
-		"ptr-record=x.lan,,b.ex.test":                     {"x.lan.\tIN\tPTR\t\\044b.ex.test."},
+		"ptr-record=x.lan,,b.ex.test":                     {"x.lan.\tIN\tPTR\t,b.ex.test."},
 		`caa-record=ex.test,,0,,issue,,"ca.example.test"`: {"ex.test.\tIN\tCAA\t0 0 \",issue,,ca.example.test\""},
 		`caa-record=a.ex.test,0,issue,"ca.example.test",`: {"a.ex.test.\tIN\tCAA\t0 issue \"ca.example.test,\""},
 		`caa-record=a.corp.test,,issue,"ca.example.test"`: {"a.corp.test.\tIN\tCAA\t0 issue \"ca.example.test\""},
 		`naptr-record=x.www.lan,,10,"U","E2U+sip","!x!",`: {"x.www.lan.\tIN\tNAPTR\t0 10 \"U\" \"E2U+sip\" \"!x!\" ."},
-		`naptr-record=lan,100,10,"U","E2U+sip","!x!",,`:   {"lan.\tIN\tNAPTR\t100 10 \"U\" \"E2U+sip\" \"!x!\" \\044."},
-		"mx-target=a.lan,\nmx-host=m.lan":                 {"m.lan.\tIN\tMX\t1 a.lan\\044."},
+		`naptr-record=lan,100,10,"U","E2U+sip","!x!",,`:   {"lan.\tIN\tNAPTR\t100 10 \"U\" \"E2U+sip\" \"!x!\" ,."},
+		"mx-target=a.lan,\nmx-host=m.lan":                 {"m.lan.\tIN\tMX\t1 a.lan,."},
 		"mx-target=\nmx-host=m.lan":                       {"m.lan.\tIN\tMX\t1 ."},
 		"txt-record=t.lan,b , c":                          {"t.lan.\tIN\tTXT\t\"b \" \" c\""},
 		// cname: an empty last field is the TTL 0; an empty alias or

@@ -71,8 +71,14 @@ const (
 // stands for it.
 var hiddenInQuotes = map[byte]byte{',': quotedComma, ' ': quotedSpace, '\t': quotedTab, '\n': quotedNewline, '\r': quotedReturn}
 
-var unquoter = strings.NewReplacer(string(rune(quotedComma)), ",", string(rune(quotedSpace)), " ",
-	string(rune(quotedTab)), "\t", string(rune(quotedNewline)), "\n", string(rune(quotedReturn)), "\r")
+// unquoter restores the characters hiddenInQuotes hides.
+var unquoter = func() *strings.Replacer {
+	var pairs []string
+	for c, h := range hiddenInQuotes {
+		pairs = append(pairs, string(rune(h)), string(rune(c)))
+	}
+	return strings.NewReplacer(pairs...)
+}()
 
 // fields splits an option value on commas that were not quoted and trims
 // the unquoted white space around each field, as dnsmasq does.

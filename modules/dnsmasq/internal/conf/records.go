@@ -73,8 +73,8 @@ func wireText(s string) string {
 }
 
 // charString is s as one DNS character-string, cut at 255 bytes as
-// dnsmasq's add_resource_record ('z') cuts it (a longer one cannot be
-// packed: the question went unanswered), in wireText's form.
+// dnsmasq's add_resource_record ('z') cuts it (miekg/dns cannot pack a
+// longer one), in wireText's form.
 func charString(s string) string {
 	return wireText(s[:min(len(s), 255)])
 }
@@ -200,17 +200,7 @@ func Presentation(s string) string {
 	if s == "" {
 		return "."
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '.', c == '-', c == '_', c == '*', c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-			b.WriteByte(c)
-		default:
-			fmt.Fprintf(&b, "\\%03d", c)
-		}
-	}
-	return b.String() + "."
+	return escapeName(s) + "."
 }
 
 // optMXTarget parses mx-target.
