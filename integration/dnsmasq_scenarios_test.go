@@ -339,16 +339,18 @@ func TestDnsmasqDiffAddressEmptyDomain(t *testing.T) {
 // TestDnsmasqDiffHostsForms: hosts lines as real files write them —
 // tabs, Windows line ends, leading blanks, '#' comments inside a line, a
 // duplicate name — and addresses as inet_pton reads them: a zone skips the
-// line, an IPv4-mapped IPv6 address stays IPv6 (AAAA, PTR under ip6.arpa).
+// line, an IPv4-mapped IPv6 address stays IPv6 (AAAA, PTR under ip6.arpa),
+// in address= too.
 func TestDnsmasqDiffHostsForms(t *testing.T) {
 	hosts := "10.0.0.1 a#b c.test\n10.0.0.2\tTabbed.Test  alias.test.\r\n  10.0.0.3 lead.test\n" +
 		"fe80::1%eth0 zone.test\n::ffff:10.0.0.5 mapped.test\n10.0.0.9 dup.test\n10.0.0.10 dup.test\n" +
 		"10.0.0.12 x.test # comment y.test\n010.000.000.014 octal.test\n"
-	diffScenarioFiles(t, "no-resolv\nno-hosts\nserver={UP1}\naddn-hosts={DIR}/forms.hosts\n",
+	diffScenarioFiles(t, "no-resolv\nno-hosts\nserver={UP1}\naddn-hosts={DIR}/forms.hosts\naddress=/m.test/::ffff:1.2.3.4\n",
 		map[string]string{"forms.hosts": hosts},
 		"a. A", "c.test. A", "tabbed.test. A", "alias.test. A", "lead.test. A", "zone.test. AAAA", "mapped.test. A",
 		"mapped.test. AAAA", "dup.test. A", "x.test. A", "y.test. A", "octal.test. A", "1.0.0.10.in-addr.arpa. PTR",
-		"5.0.0.10.in-addr.arpa. PTR", "5.0.0.0.0.0.a.0.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. PTR")
+		"5.0.0.10.in-addr.arpa. PTR", "5.0.0.0.0.0.a.0.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. PTR",
+		"m.test. A", "m.test. AAAA")
 }
 
 // TestDnsmasqDiffRecordText: record lines as real configurations write

@@ -206,7 +206,7 @@ func (p *parser) address(val string) error {
 		if err != nil {
 			return errors.New("bad address in --address")
 		}
-		r.Addrs = []netip.Addr{a.Unmap()}
+		r.Addrs = []netip.Addr{a} // an IPv4-mapped address answers AAAA (measured)
 	}
 	for _, d := range doms {
 		rr := r
