@@ -161,12 +161,15 @@ func TestDnsmasqDiffRegressions(t *testing.T) {
 				return
 			}
 			o, last, err := dnsdiff.Replay(s, c)
-			if err == nil && o.Signature != "" && c.Open == "" && hasTCPQuestion(c) {
+			if err == nil && o.Signature != "" && c.Open == "" && (hasTCPQuestion(c) || upstreamCountOnly(o.Signature)) {
 				// dnsmasq's TCP child hands what it cached to the parent
 				// through a pipe; on a loaded machine the parent can answer
-				// the next question first. A shrunk case differs every
-				// time: one that answers alike on the second run was that.
-				t.Logf("differs (%s); a TCP question: run again once", o.Signature)
+				// the next question first. And a datagram dnsmasq sends to
+				// a second server of a group can reach the upstream after
+				// the count was read (a2477718288b failed so once in a
+				// suite run). A shrunk case differs every time: one that
+				// answers alike on the second run was that.
+				t.Logf("differs (%s); timing-sensitive: run again once", o.Signature)
 				o, last, err = dnsdiff.Replay(s, c)
 			}
 			if err != nil {
@@ -198,6 +201,12 @@ func TestDnsmasqDiffRegressions(t *testing.T) {
 // hasTCPQuestion reports whether c asks a question over TCP.
 func hasTCPQuestion(c *dnsdiff.Case) bool {
 	return slices.ContainsFunc(c.Queries, func(q dnsdiff.Query) bool { return q.TCP })
+}
+
+// upstreamCountOnly reports a difference in the number of upstream queries
+// alone (the answers agree).
+func upstreamCountOnly(signature string) bool {
+	return signature == "upstream fewer" || signature == "upstream more"
 }
 
 // TestDnsdiffEvictionOnly checks the run that allows a difference of a
