@@ -278,17 +278,10 @@ const fleetPurgeRounds = 200
 // (with and without the local tier). Without redis-server it returns a
 // note saying the rows were left out.
 func startRedisCacheServers(ps *procs, bin, dir, backend, transport string) (servers []cacheServer, redisURL, note string, err error) {
-	if msg := harness.MissingPeer("redis-server"); msg != "" {
-		return nil, "", "the fleet rows and the purge propagation were not measured: " + msg, nil
+	r, missing, err := startBenchRedis(ps, dir)
+	if missing != "" || err != nil {
+		return nil, "", missing, err
 	}
-	r, err := harness.StartRedis(filepath.Join(dir, "redis"))
-	if r != nil {
-		ps.add(r.Process)
-	}
-	if err != nil {
-		return nil, "", "", fmt.Errorf("redis-server: %w", err)
-	}
-	step("redis-server on %s", r.Addr)
 	for _, f := range []struct {
 		name, file string
 		local      bool
@@ -301,6 +294,24 @@ func startRedisCacheServers(ps *procs, bin, dir, backend, transport string) (ser
 		servers = append(servers, cacheServer{Name: f.name, Addr: addr, PGrp: fd.PID(), Cache: true, Age: true})
 	}
 	return servers, r.URL(), "", nil
+}
+
+// startBenchRedis runs the redis-server of the fleet rows in dir/redis.
+// Without redis-server it returns the note that says they were not
+// measured.
+func startBenchRedis(ps *procs, dir string) (r *harness.Redis, missing string, err error) {
+	if msg := harness.MissingPeer("redis-server"); msg != "" {
+		return nil, "the fleet rows and the purge propagation were not measured: " + msg, nil
+	}
+	r, err = harness.StartRedis(filepath.Join(dir, "redis"))
+	if r != nil {
+		ps.add(r.Process)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("redis-server: %w", err)
+	}
+	step("redis-server on %s", r.Addr)
+	return r, "", nil
 }
 
 // proxyTransport is reverse_proxy's block for keepalive_idle_conns_per_host

@@ -26,8 +26,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/frontdesk-proxy/frontdesk/integration/harness"
 )
 
 // instrTarget is one Frontdesk configuration run under callgrind.
@@ -126,20 +124,18 @@ func instructionsBench(ctx context.Context, c config, ps *procs, dir, bin string
 // should cost what a memory HIT does). Each object is warmed to a HIT.
 func instrCacheTargets(ps *procs, wrapper, dir, backend string, idle int) ([]instrTarget, error) {
 	env := []string{"BENCH_BACKEND=" + backend}
-	sites := []struct{ name, directives string }{
+	type site struct{ name, directives string }
+	sites := []site{
 		{cacheRespond, respondSite()},
 		{cacheFrontdesk, fmt.Sprintf(frontdeskCacheSite, proxyTransport(idle))},
 	}
-	if harness.MissingPeer("redis-server") == "" {
-		r, err := harness.StartRedis(filepath.Join(dir, "redis"))
-		if r != nil {
-			ps.add(r.Process)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("redis-server: %w", err)
-		}
+	r, missing, err := startBenchRedis(ps, dir)
+	if err != nil {
+		return nil, err
+	}
+	if missing == "" {
 		env = append(env, "BENCH_REDIS="+r.URL())
-		sites = append(sites, struct{ name, directives string }{cacheRedisLocal, frontdeskRedisSite(true, proxyTransport(idle))})
+		sites = append(sites, site{cacheRedisLocal, frontdeskRedisSite(true, proxyTransport(idle))})
 	}
 	var targets []instrTarget
 	for _, s := range sites {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/frontdesk-proxy/frontdesk/integration/harness"
+	"github.com/frontdesk-proxy/frontdesk/modules/dnsmasq"
 )
 
 // acceptConf is the file name the acceptance check writes its lines to.
@@ -144,17 +145,13 @@ func (a *Acceptor) Verdicts(side Side, lines []string) []Verdict {
 	return out
 }
 
-// filePiece is how many bytes of a line dnsmasq reads at once (fgets into
-// MAXDNAME): a longer line counts as one line for each piece.
-const filePiece = 1024
-
 // lineAt is the index of the line of lines that holds dnsmasq's line
 // number k, counted as dnsmasq counts them (each piece of a long line is a
 // line), or -1.
 func lineAt(lines []string, k int) int {
 	n := 0
 	for i, l := range lines {
-		n += (len(l) + 1 + filePiece - 1) / filePiece // its pieces, its newline included
+		n += (len(l) + 1 + dnsmasq.FilePieceMax - 1) / dnsmasq.FilePieceMax // its pieces, its newline included
 		if k >= 1 && k <= n {
 			return i
 		}
@@ -248,9 +245,9 @@ func (g *Generator) fileEdit(text, name, val string, hasVal bool) (string, strin
 			return name + `="` + val + `\t"`, "quoted-escape"
 		}
 	case 3:
-		return text + " # " + strings.Repeat("x", filePiece+g.r.IntN(200)), "long-comment"
+		return text + " # " + strings.Repeat("x", dnsmasq.FilePieceMax+g.r.IntN(200)), "long-comment"
 	case 4:
-		return text + strings.Repeat(" ", filePiece+g.r.IntN(200)), "long-blank"
+		return text + strings.Repeat(" ", dnsmasq.FilePieceMax+g.r.IntN(200)), "long-blank"
 	case 5:
 		return strings.ToUpper(name) + strings.TrimPrefix(text, name), "upper-case-name"
 	case 6:

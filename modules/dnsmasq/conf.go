@@ -18,6 +18,11 @@ func validName(s string) bool                 { return conf.ValidName(s) }
 func hdr(name string, t uint16) dns.RR_Header { return conf.Hdr(name, t) }
 func presentation(s string) string            { return conf.Presentation(s) }
 
+// FilePieceMax is how many bytes of a line dnsmasq reads from a
+// configuration file at once; a longer line counts as one line for each
+// piece (see the README, "Writing dnsmasq lines in a Caddyfile").
+const FilePieceMax = conf.FilePieceMax
+
 // OptionSpec is one entry of the option table: the option's name, its
 // arity and value fields, whether lines repeat, and a short doc. The
 // differential tester's generator walks the same table.

@@ -23,7 +23,7 @@ type Line struct {
 	Text string `json:"text"`
 
 	// inFile is the line's number as an editor counts, when it is not
-	// Line: after a line longer than filePieceMax (see readConfLines).
+	// Line: after a line longer than FilePieceMax (see readConfLines).
 	inFile int
 	// fromFile is set on the lines of a dnsmasq file, where an option is
 	// never written as on the command line (--name).
@@ -36,7 +36,7 @@ func (l Line) where() string {
 	}
 	if l.inFile != 0 {
 		return fmt.Sprintf(" at line %d of %s (as dnsmasq counts lines: a line longer than %d bytes counts once for each %d; "+
-			"an editor's line %d)", l.Line, l.File, filePieceMax, filePieceMax, l.inFile)
+			"an editor's line %d)", l.Line, l.File, FilePieceMax, FilePieceMax, l.inFile)
 	}
 	return fmt.Sprintf(" at line %d of %s", l.Line, l.File)
 }
@@ -185,15 +185,15 @@ func readConfFile(path string) ([]Line, error) {
 	return readConfLines(f, path)
 }
 
-// filePieceMax is how much of a line dnsmasq reads at once from a
+// FilePieceMax is how much of a line dnsmasq reads at once from a
 // configuration file, a servers-file or a conf-script's output: option.c
 // read_file reads with fgets(buff, MAXDNAME, f), at most MAXDNAME-1 bytes,
 // and takes each piece of a longer line as a line of its own, numbered
 // as one (a long comment's rest becomes a "bad option" there).
-const filePieceMax = 1024
+const FilePieceMax = 1024
 
 // readConfLines reads dnsmasq configuration lines from r as dnsmasq does,
-// a piece of at most filePieceMax bytes at a time; path is the file (or
+// a piece of at most FilePieceMax bytes at a time; path is the file (or
 // script) that errors name.
 func readConfLines(r io.Reader, path string) ([]Line, error) {
 	var out []Line
@@ -223,11 +223,11 @@ func readConfLines(r io.Reader, path string) ([]Line, error) {
 	}
 }
 
-// readPiece is fgets(buff, filePieceMax+1, f): the bytes up to and
-// including the next newline, or filePieceMax bytes without one.
+// readPiece is fgets(buff, FilePieceMax+1, f): the bytes up to and
+// including the next newline, or FilePieceMax bytes without one.
 func readPiece(br *bufio.Reader) (string, error) {
 	var b strings.Builder
-	for b.Len() < filePieceMax {
+	for b.Len() < FilePieceMax {
 		c, err := br.ReadByte()
 		if err != nil {
 			return b.String(), err

@@ -43,9 +43,9 @@ func TestCleanLine(t *testing.T) {
 // dnsmasq's fgets reads it, in pieces of 1024 bytes each numbered as a
 // line, and the error names both counts.
 func TestReadConfLinesPieces(t *testing.T) {
-	exact := "# " + strings.Repeat("x", filePieceMax-2)      // 1024 bytes and its newline: one line
-	long := "# " + strings.Repeat("y", filePieceMax+10)      // its last 12 bytes are a piece
-	padded := "no-hosts" + strings.Repeat(" ", filePieceMax) // the rest is blank
+	exact := "# " + strings.Repeat("x", FilePieceMax-2)      // 1024 bytes and its newline: one line
+	long := "# " + strings.Repeat("y", FilePieceMax+10)      // its last 12 bytes are a piece
+	padded := "no-hosts" + strings.Repeat(" ", FilePieceMax) // the rest is blank
 	in := exact + "\nport=53\n" + long + "\n" + padded + "\r\nno-resolv"
 	ls, err := readConfLines(strings.NewReader(in), "f.conf")
 	if err != nil {
@@ -71,8 +71,8 @@ func TestReadConfLinesPieces(t *testing.T) {
 // FuzzReadConfLines: whatever the bytes, the lines come in order, none is
 // longer than a piece, and an editor's count never runs ahead of dnsmasq's.
 func FuzzReadConfLines(f *testing.F) {
-	for _, s := range []string{"port=53\n", "# c\r\nno-hosts", strings.Repeat("x", filePieceMax) + "\nno-hosts\n",
-		"a" + strings.Repeat(" ", 2*filePieceMax+5) + "b\n\n\nc", "\n\n", ""} {
+	for _, s := range []string{"port=53\n", "# c\r\nno-hosts", strings.Repeat("x", FilePieceMax) + "\nno-hosts\n",
+		"a" + strings.Repeat(" ", 2*FilePieceMax+5) + "b\n\n\nc", "\n\n", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -82,7 +82,7 @@ func FuzzReadConfLines(f *testing.F) {
 		}
 		prev := 0
 		for _, l := range ls {
-			if l.Line <= prev || len(l.Text) > filePieceMax || l.Text == "" || l.inFile > l.Line {
+			if l.Line <= prev || len(l.Text) > FilePieceMax || l.Text == "" || l.inFile > l.Line {
 				t.Fatalf("line %+v after line %d", l, prev)
 			}
 			prev = l.Line
